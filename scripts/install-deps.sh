@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian package berth needs to build, test and benchmark.
+# Idempotent: packages already present are skipped, and apt-get update runs
+# only when something is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang-format
+  # libraries (see docs/design/ARCHITECTURE.md section 6)
+  libfmt-dev nlohmann-json3-dev libssl-dev libseccomp-dev libcap-dev libcli11-dev
+  # tests
+  libgtest-dev libgmock-dev googletest python3-pytest
+  # test rootfs and peers for the runtime benchmark
+  busybox-static crun runc hyperfine time
+  # tools the tests use to inspect the host
+  iproute2 procps util-linux
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: must run as root (apt-get)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps.sh: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,72 @@
+#include "base/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/fd.h"
+
+namespace berth {
+
+Result<std::string> read_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error(fmt::format("open {}", path));
+  std::string out;
+  char buf[8192];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(fmt::format("read {}", path));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+static Result<void> write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(fmt::format("write {}", path));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok();
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view data, int mode) {
+  std::string tmpl = path + ".tmp.XXXXXX";
+  Fd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+  if (!fd) return sys_error(fmt::format("create temp file for {}", path));
+  auto fail = [&](Error e) {
+    ::unlink(tmpl.c_str());
+    return e;
+  };
+  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return fail(sys_error("fchmod"));
+  if (auto r = write_all(fd.get(), data, tmpl); !r) return fail(r.error());
+  if (::fsync(fd.get()) != 0) return fail(sys_error(fmt::format("fsync {}", tmpl)));
+  fd.reset();
+  if (::rename(tmpl.c_str(), path.c_str()) != 0)
+    return fail(sys_error(fmt::format("rename {} to {}", tmpl, path)));
+  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos
+                                       ? 1
+                                       : std::max<size_t>(path.find_last_of('/'), 1));
+  if (path.find('/') == std::string::npos) dir = ".";
+  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd) ::fsync(dfd.get());
+  return ok();
+}
+
+Result<void> write_file(const std::string& path, std::string_view data, bool create) {
+  int flags = O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0);
+  Fd fd(::open(path.c_str(), flags, 0644));
+  if (!fd) return sys_error(fmt::format("open {}", path));
+  return write_all(fd.get(), data, path);
+}
+
+}  // namespace berth

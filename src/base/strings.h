@@ -1,0 +1,20 @@
+// base/strings.h — small string helpers shared by every module.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth {
+
+std::vector<std::string> split(std::string_view s, char sep, bool skip_empty = false);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+std::string_view trim(std::string_view s);
+bool starts_with(std::string_view s, std::string_view prefix);
+bool ends_with(std::string_view s, std::string_view suffix);
+// Parses a base-10 integer; nullopt when s is not entirely a number in range.
+std::optional<long long> parse_int(std::string_view s);
+std::optional<unsigned long long> parse_uint(std::string_view s);
+
+}  // namespace berth
