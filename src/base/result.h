@@ -124,6 +124,16 @@ class [[nodiscard]] Result<void> {
     if (!ok_) return std::move(err_);
     return std::forward<F>(f)();
   }
+  template <typename F>
+  auto transform(F&& f) && -> Result<std::invoke_result_t<F>> {
+    if (!ok_) return std::move(err_);
+    if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
+      std::forward<F>(f)();
+      return {};
+    } else {
+      return std::forward<F>(f)();
+    }
+  }
 
  private:
   Error err_;

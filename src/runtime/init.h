@@ -1,0 +1,38 @@
+// runtime/init.h — the code that runs as the container's first process
+// (inside its namespaces, before execve of process.args) and as an exec'd
+// process joining a running container.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "oci/spec.h"
+#include "runtime/rootfs.h"
+#include "runtime/sync.h"
+
+namespace berth::runtime {
+
+struct InitArgs {
+  const oci::Spec* spec = nullptr;
+  RootfsContext rootfs;
+  std::string fifo_path;  // <state>/exec.fifo
+  int console_fd = -1;    // socket receiving the pty master (terminal only)
+  bool new_uts = false;
+};
+
+// Protocol on `chan` (see container.cc): -> "prestart", <- "prestart-done
+// <state json>", -> "created"; any failure -> "error <message>". Then waits
+// for a byte on the exec fifo, runs startContainer hooks and execs.
+[[noreturn]] void container_init(SyncChannel& chan, const InitArgs& a);
+
+struct ExecArgs {
+  const oci::Process* process = nullptr;
+  const oci::Spec* spec = nullptr;
+  int console_fd = -1;
+};
+
+// Joined the container already (spawn did). Reports "error <message>" or
+// nothing: a successful execve closes the channel (CLOEXEC).
+[[noreturn]] void exec_init(SyncChannel& chan, const ExecArgs& a);
+
+}  // namespace berth::runtime

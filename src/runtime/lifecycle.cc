@@ -1,0 +1,280 @@
+// create, start and run (runtime/container.h).
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/scope_exit.h"
+#include "oci/spec_codec.h"
+#include "runtime/capabilities.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/container_internal.h"
+#include "runtime/hooks.h"
+#include "runtime/init.h"
+#include "runtime/seccomp.h"
+#include "runtime/spawn.h"
+#include "sys/syscalls.h"
+
+namespace berth::runtime {
+namespace {
+
+std::string absolute(const std::string& base, const std::string& p) {
+  if (!p.empty() && p[0] == '/') return p;
+  return base + "/" + p;
+}
+
+Result<std::string> real_dir(const std::string& p) {
+  char buf[PATH_MAX];
+  if (!::realpath(p.c_str(), buf)) return sys_error(fmt::format("resolve {}", p));
+  return std::string(buf);
+}
+
+// Checks everything that can be checked before any state exists, so bad
+// input fails without side effects.
+Result<oci::Spec> load_bundle(const std::string& bundle) {
+  std::string text = BERTH_TRY_CTX(read_file(bundle + "/config.json"), "load bundle");
+  oci::Spec spec = BERTH_TRY(oci::parse_spec(text, "config.json"));
+  BERTH_TRY_CTX(oci::validate_spec(spec), "config.json");
+  if (!spec.process) return make_error(Errc::InvalidArgument, "config.json: process is required");
+  if (!spec.linux) return make_error(Errc::InvalidArgument, "config.json: linux is required");
+  if (spec.process->capabilities)
+    BERTH_TRY_CTX(check_capabilities(*spec.process->capabilities), "config.json: process.capabilities");
+  if (spec.linux->seccomp) BERTH_TRY_CTX(check_seccomp(*spec.linux->seccomp), "config.json");
+  BERTH_TRY_CTX(check_sysctls(spec), "config.json");
+  if (!spec.process->apparmor_profile.empty())
+    log_warn("process.apparmorProfile {:?} ignored: AppArmor is not supported on this host",
+             spec.process->apparmor_profile);
+  if (!spec.process->selinux_label.empty() || !spec.linux->mount_label.empty())
+    log_warn("SELinux labels ignored: SELinux is not supported on this host");
+  bool has_mnt = false;
+  for (const auto& n : spec.linux->namespaces)
+    if (n.type == "mount") has_mnt = true;
+  if (!has_mnt)
+    return make_error(Errc::InvalidArgument,
+                      "config.json: linux.namespaces: a mount namespace is required");
+  return spec;
+}
+
+// Like runc: the default devices, the spec's linux.devices and the pty
+// devices are always usable, and mknod is allowed (it grants no access), on
+// top of whatever linux.resources.devices says.
+oci::Resources effective_resources(const oci::Spec& spec) {
+  oci::Resources r = spec.linux->resources.value_or(oci::Resources{});
+  auto allow = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
+                   const char* access) {
+    oci::DeviceCgroupRule d;
+    d.allow = true;
+    d.type = type;
+    d.major = major;
+    d.minor = minor;
+    d.access = access;
+    r.devices.push_back(d);
+  };
+  allow("c", std::nullopt, std::nullopt, "m");
+  allow("b", std::nullopt, std::nullopt, "m");
+  for (auto [maj, min] : {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}})
+    allow("c", maj, min, "rwm");
+  allow("c", 136, std::nullopt, "rwm");  // /dev/pts/*
+  for (const auto& d : spec.linux->devices)
+    allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
+  return r;
+}
+
+}  // namespace
+
+Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
+  BERTH_TRY(validate_container_id(id));
+  std::string bundle = BERTH_TRY(real_dir(opts.bundle.empty() ? "." : opts.bundle));
+  oci::Spec spec = BERTH_TRY(load_bundle(bundle));
+  std::string rootfs_cfg = absolute(bundle, spec.root->path);
+  struct stat st;
+  if (::stat(rootfs_cfg.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return make_error(Errc::NotFound, "rootfs ({}) does not exist", rootfs_cfg);
+  std::string rootfs = BERTH_TRY(real_dir(rootfs_cfg));
+  NamespacePlan plan = BERTH_TRY(plan_namespaces(spec.linux->namespaces));
+  if (plan.new_user() && (spec.linux->uid_mappings.empty() || spec.linux->gid_mappings.empty()))
+    return make_error(Errc::InvalidArgument,
+                      "config.json: a new user namespace needs linux.uidMappings and gidMappings");
+  if (spec.process->terminal && opts.console_socket.empty() && opts.console_fd < 0)
+    return make_error(Errc::InvalidArgument,
+                      "cannot allocate tty if berth-runtime will detach without setting "
+                      "console socket");
+  Fd console;
+  if (spec.process->terminal && !opts.console_socket.empty())
+    console = BERTH_TRY_CTX(sys::unix_connect(opts.console_socket), "console socket");
+
+  BERTH_TRY(store_.reserve(id));
+  auto cg = make_cgroup(spec, id);
+  if (!cg) {
+    [[maybe_unused]] auto r = store_.remove(id);
+    return std::move(cg).error();
+  }
+  pid_t pid = 0;
+  ScopeExit undo([&] {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      int s;
+      while (::waitpid(pid, &s, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (auto r = (*cg)->destroy(); !r) log_warn("cleanup: {}", r.error().message);
+    if (auto r = store_.remove(id); !r) log_warn("cleanup: {}", r.error().message);
+  });
+  BERTH_TRY((*cg)->create());
+  BERTH_TRY_CTX((*cg)->set(effective_resources(spec)), "linux.resources");
+  if (::mkfifo(store_.fifo_path(id).c_str(), 0600) != 0) return sys_error("create exec fifo");
+
+  InitArgs ia;
+  ia.spec = &spec;
+  ia.rootfs.spec = &spec;
+  ia.rootfs.rootfs = rootfs;
+  ia.rootfs.new_userns = plan.new_user();
+  ia.rootfs.new_cgroupns = plan.new_flags & CLONE_NEWCGROUP;
+  ia.rootfs.cgroup_v2 = (*cg)->version() == cgroups::Version::V2;
+  ia.rootfs.no_pivot = opts.no_pivot;
+  ia.rootfs.cgroup_paths = (*cg)->paths();
+  ia.fifo_path = store_.fifo_path(id);
+  ia.console_fd = console ? console.get() : opts.console_fd;
+  ia.new_uts = plan.new_flags & CLONE_NEWUTS;
+
+  auto maps = [&](pid_t p) { return write_id_maps(p, *spec.linux); };
+  Spawned sp = BERTH_TRY(spawn(plan, cg->get(), maps, [&](SyncChannel& c) {
+    container_init(c, ia);
+  }));
+  pid = sp.pid;
+
+  oci::State state;
+  state.id = id;
+  state.status = "creating";
+  state.pid = pid;
+  state.bundle = bundle;
+  state.annotations = spec.annotations;
+  while (true) {
+    auto m = sp.chan.recv();
+    if (!m) return make_error(Errc::FailedPrecondition, "container init exited during setup");
+    if (m->kind == "error") return make_error(Errc::FailedPrecondition, "{}", m->payload);
+    if (m->kind == "prestart") {
+      std::string sj = dump_json(oci::state_to_json(state));
+      if (spec.hooks) {
+        BERTH_TRY(run_hooks(spec.hooks->prestart, sj, "prestart"));
+        BERTH_TRY(run_hooks(spec.hooks->create_runtime, sj, "createRuntime"));
+      }
+      BERTH_TRY(sp.chan.send("prestart-done", sj));
+    } else if (m->kind == "created") {
+      break;
+    }
+  }
+  ContainerRecord rec;
+  rec.id = id;
+  rec.bundle = bundle;
+  rec.rootfs = rootfs;
+  rec.pid = pid;
+  rec.start_time = BERTH_TRY(sys::process_start_time(pid));
+  rec.created = now_rfc3339();
+  rec.owner = "root";
+  rec.cgroups_path = cgroups_path_for(spec, id);
+  rec.no_pivot = opts.no_pivot;
+  rec.annotations = spec.annotations;
+  BERTH_TRY(store_.save(rec, spec));
+  if (!opts.pid_file.empty())
+    BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", pid), 0644), "pid file");
+  undo.dismiss();
+  return ok();
+}
+
+Result<void> Runtime::start(const std::string& id) {
+  ContainerInfo ci = BERTH_TRY(info(id));
+  if (ci.status == Status::Stopped)
+    return make_error(Errc::FailedPrecondition, "cannot start a container that has stopped");
+  if (ci.status != Status::Created)
+    return make_error(Errc::FailedPrecondition, "cannot start an already running container");
+  Fd fifo(::open(store_.fifo_path(id).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) {
+    if (errno == ENXIO)
+      return make_error(Errc::FailedPrecondition, "cannot start a container that has stopped");
+    return sys_error("open exec fifo");
+  }
+  if (::write(fifo.get(), "0", 1) != 1) return sys_error("signal container start");
+  ::unlink(store_.fifo_path(id).c_str());
+  oci::Spec spec = BERTH_TRY(store_.load_spec(id));
+  if (spec.hooks && !spec.hooks->poststart.empty()) {
+    Json st = BERTH_TRY(state_json(id));
+    // Poststart failures are warnings: the container is already running.
+    if (auto r = run_hooks(spec.hooks->poststart, dump_json(st), "poststart"); !r)
+      log_warn("{}", r.error().message);
+  }
+  return ok();
+}
+
+namespace {
+pid_t g_forward_to = 0;
+void forward_signal(int sig) {
+  if (g_forward_to > 0) ::kill(g_forward_to, sig);
+}
+}  // namespace
+
+int wait_forwarding_signals(pid_t pid) {
+  g_forward_to = pid;
+  struct sigaction sa = {};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH})
+    ::sigaction(sig, &sa, nullptr);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return 255;
+  }
+  g_forward_to = 0;
+  return exit_code_from_status(status);
+}
+
+int exit_code_from_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+Result<int> Runtime::run(const std::string& id, const CreateOptions& in, bool detach) {
+  CreateOptions opts = in;
+  Fd our_end, their_end;
+  bool proxy = false;
+  if (!detach && opts.console_socket.empty()) {
+    // Peek at terminal: a foreground terminal without a console socket is
+    // served by this process.
+    auto text = read_file((opts.bundle.empty() ? std::string(".") : opts.bundle) + "/config.json");
+    if (text) {
+      auto spec = oci::parse_spec(*text);
+      if (spec && spec->process && spec->process->terminal) {
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+          return sys_error("socketpair");
+        our_end.reset(sv[0]);
+        their_end.reset(sv[1]);
+        opts.console_fd = their_end.get();
+        proxy = true;
+      }
+    }
+  }
+  BERTH_TRY(create(id, opts));
+  their_end.reset();
+  Fd master;
+  if (proxy) master = BERTH_TRY_CTX(sys::recv_fd(our_end.get()), "receive terminal");
+  if (auto r = start(id); !r) {
+    [[maybe_unused]] auto d = remove(id, true);
+    return std::move(r).error();
+  }
+  if (detach) return 0;
+  ContainerRecord rec = BERTH_TRY(store_.load(id));
+  if (proxy) proxy_tty(master.get());
+  int code = wait_forwarding_signals(rec.pid);
+  if (auto r = remove(id, true); !r) log_warn("delete after run: {}", r.error().message);
+  return code;
+}
+
+}  // namespace berth::runtime

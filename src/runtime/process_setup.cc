@@ -1,0 +1,139 @@
+#include "runtime/process_setup.h"
+
+#include <grp.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "oci/spec_codec.h"
+#include "runtime/capabilities.h"
+#include "runtime/seccomp.h"
+
+namespace berth::runtime {
+namespace {
+
+constexpr const char* kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string env_get(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
+      return e.substr(key.size() + 1);
+  return {};
+}
+
+bool is_executable_file(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+// HOME from the container's /etc/passwd, "/" when absent (runc's behaviour).
+std::string home_for(uint32_t uid) {
+  auto text = read_file("/etc/passwd");
+  if (text) {
+    for (const auto& line : split(*text, '\n', true)) {
+      auto f = split(line, ':');
+      if (f.size() >= 6 && parse_uint(f[2]) == uid) return f[5];
+    }
+  }
+  return "/";
+}
+
+}  // namespace
+
+Result<void> apply_rlimits(const oci::Process& p) {
+  for (const auto& r : p.rlimits) {
+    int res = oci::rlimit_from_name(r.type);
+    if (res < 0) return make_error(Errc::InvalidArgument, "process.rlimits: unknown type {:?}", r.type);
+    struct rlimit rl = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    if (::setrlimit(res, &rl) != 0) {
+      struct rlimit cur;
+      ::getrlimit(res, &cur);
+      return sys_error(fmt::format("process.rlimits: set {} soft={} hard={} (current hard limit "
+                                   "{}; raising it needs CAP_SYS_RESOURCE)",
+                                   r.type, r.soft, r.hard, cur.rlim_max));
+    }
+  }
+  return ok();
+}
+
+Result<void> apply_oom_score_adj(const oci::Process& p) {
+  if (!p.oom_score_adj) return ok();
+  if (auto r = write_file("/proc/self/oom_score_adj", fmt::format("{}", *p.oom_score_adj)); !r)
+    return r.error().context("process.oomScoreAdj");
+  return ok();
+}
+
+Result<void> apply_personality(const std::optional<oci::Personality>& p) {
+  if (!p) return ok();
+  unsigned long dom;
+  if (p->domain == "LINUX") dom = PER_LINUX;
+  else if (p->domain == "LINUX32") dom = PER_LINUX32;
+  else return make_error(Errc::InvalidArgument, "linux.personality.domain: unknown {:?}", p->domain);
+  if (::personality(dom) < 0) return sys_error("personality");
+  return ok();
+}
+
+Result<std::string> resolve_executable(const oci::Process& p) {
+  if (p.args.empty()) return make_error(Errc::InvalidArgument, "process.args must not be empty");
+  const std::string& name = p.args[0];
+  if (name.find('/') != std::string::npos) {
+    if (!is_executable_file(name))
+      return make_error(Errc::NotFound, "exec: {:?}: no such file or not executable", name);
+    return name;
+  }
+  std::string path = env_get(p.env, "PATH");
+  if (path.empty()) path = kDefaultPath;
+  for (const auto& dir : split(path, ':', true)) {
+    std::string cand = dir + "/" + name;
+    if (is_executable_file(cand)) return cand;
+  }
+  return make_error(Errc::NotFound, "exec: {:?}: executable file not found in $PATH", name);
+}
+
+Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccomp>& seccomp,
+                          const std::string& exe) {
+  bool cwd_done = !p.cwd.empty() && ::chdir(p.cwd.c_str()) == 0;
+  if (!p.user.additional_gids.empty()) {
+    std::vector<gid_t> g(p.user.additional_gids.begin(), p.user.additional_gids.end());
+    if (::setgroups(g.size(), g.data()) != 0) return sys_error("setgroups");
+  } else if (::setgroups(0, nullptr) != 0 && errno != EPERM) {
+    // EPERM: a user namespace with setgroups denied; nothing to drop then.
+    return sys_error("setgroups");
+  }
+  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return sys_error("set no_new_privs");
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
+  // still privileged. With it, load as late as possible so the filter does
+  // not have to allow the setup syscalls below.
+  if (seccomp && !p.no_new_privileges) BERTH_TRY_CTX(load_seccomp(*seccomp), "linux.seccomp");
+  if (p.capabilities) BERTH_TRY(drop_bounding(*p.capabilities));
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return sys_error("keepcaps");
+  if (::setresgid(p.user.gid, p.user.gid, p.user.gid) != 0)
+    return sys_error(fmt::format("setgid {}", p.user.gid));
+  if (::setresuid(p.user.uid, p.user.uid, p.user.uid) != 0)
+    return sys_error(fmt::format("setuid {}", p.user.uid));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return sys_error("keepcaps");
+  if (p.capabilities) BERTH_TRY(apply_capabilities(*p.capabilities));
+  if (!cwd_done && !p.cwd.empty() && ::chdir(p.cwd.c_str()) != 0)
+    return sys_error(fmt::format("chdir to cwd {:?}", p.cwd));
+  ::umask(p.user.umask ? static_cast<mode_t>(*p.user.umask) : 022);
+  std::vector<std::string> env = p.env;
+  if (env_get(env, "HOME").empty()) env.push_back("HOME=" + home_for(p.user.uid));
+  std::vector<char*> argv, envp;
+  std::vector<std::string> args = p.args;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  if (seccomp && p.no_new_privileges) BERTH_TRY_CTX(load_seccomp(*seccomp), "linux.seccomp");
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  return sys_error(fmt::format("exec {:?}", exe));
+}
+
+}  // namespace berth::runtime
