@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/json.h"
 #include "base/result.h"
@@ -19,12 +20,17 @@ Result<Spec> parse_spec(std::string_view text, std::string_view what = "config.j
 Result<Spec> spec_from_json(const Json& j, std::string_view what = "config.json");
 Json spec_to_json(const Spec& s);
 
-// Semantic checks that need no filesystem: ociVersion major must be 1;
-// root.path non-empty; process.args non-empty; process.cwd absolute;
-// namespace types known and not repeated; mount destinations absolute;
-// rlimit types known and soft <= hard; hook paths absolute and timeouts > 0;
-// uid/gid mappings present iff a new user namespace is requested;
-// capability names known; seccomp actions/architectures/operators known.
+// Semantic checks that need no filesystem: ociVersion is "1.MINOR.PATCH"
+// (pre-release/build suffixes allowed); root and process present; root.path
+// non-empty; process.args non-empty; process.cwd absolute; namespace types
+// known and not repeated, paths absolute; mount destinations absolute;
+// rlimit types known, not repeated, soft <= hard; hook paths absolute and
+// timeouts > 0; uid/gid mappings present iff a new user namespace is
+// requested; hostname/domainname only with a uts namespace; device, device
+// rule, propagation, ioPriority, scheduler and personality values well formed.
+// Capability names and seccomp actions/architectures/operators are checked
+// only for shape here (non-empty); the runtime resolves them with
+// libcap/libseccomp. Errors are InvalidArgument "config.json: <path>: ...".
 Result<void> validate_spec(const Spec& s);
 
 // runc's `spec` default: busybox-friendly "sh" process, terminal=true,
