@@ -575,7 +575,8 @@ def main(argv: List[str]) -> int:
             res = rep.RuntimeResult(name)
             results[name] = res
             if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-                res.status = ("not built yet" if key == "berth" else "missing") + f": {path}"
+                shown = os.path.relpath(path, REPO) if path.startswith(REPO + "/") else path
+                res.status = ("not built yet" if key == "berth" else "missing") + f": {shown}"
                 print(f"runtime_bench: skipping {name}: {path} is not an executable file"
                       + (" (build it: cmake --preset release && cmake --build --preset release "
                          "--target berth-runtime)" if key == "berth" else ""), file=sys.stderr)
@@ -631,6 +632,10 @@ def main(argv: List[str]) -> int:
             bench_phases(runners, phase_results, bundle, a.runs, a.warmup, a.timeout)
         load1 = os.getloadavg()
         machine["Load average (1 min) before/after"] = f"{load0[0]:.2f} / {load1[0]:.2f}"
+        if max(load0[0], load1[0]) > (os.cpu_count() or 1):
+            notes.append("**Warning: the machine was loaded (load average above nproc) while "
+                         "measuring**: wall times include waiting for a CPU; the interleaved "
+                         "ratios are more trustworthy than the absolute milliseconds")
         meta = rep.Meta(date=meta_date, command=repro_command(argv), machine=machine, notes=notes)
         if "run" in benches:
             sections["run"] = rep.render_run_section(meta, results)
