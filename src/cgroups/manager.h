@@ -27,19 +27,24 @@ struct Layout {
   // /sys/fs/cgroup/unified when present (informational; v1 manager ignores it).
   std::string unified_root;
   // v1: controller name -> mount point (cpu, cpuacct, memory, pids, ...).
-  // Co-mounted controllers ("cpu,cpuacct") appear once per name.
+  // Co-mounted controllers ("cpu,cpuacct") appear once per name; named
+  // hierarchies appear as "name=<n>" (e.g. "name=systemd").
   std::map<std::string, std::string> v1_roots;
 };
 
 // Reads mountinfo (default /proc/self/mountinfo) and decides v1 or v2:
-// v2 when the unified mount has controllers or no v1 controller is mounted.
+// v2 when cgroup2 is mounted at /sys/fs/cgroup, or the unified mount offers
+// the memory controller, or no v1 controller is mounted. (A hybrid host can
+// give a stray controller such as hugetlb to the unified tree; it is still
+// v1.) Details and the pure parser: cgroups/layout.h.
 Result<Layout> detect_layout(const std::string& mountinfo_path = "/proc/self/mountinfo");
 
 enum class FreezerState { Thawed, Frozen, Freezing };
 
+// Fields whose controller is absent read 0.
 struct Stats {
   uint64_t memory_usage = 0;
-  uint64_t memory_limit = 0;
+  uint64_t memory_limit = 0;  // 0 = unlimited (v1's huge sentinel and v2's "max")
   uint64_t cpu_usage_ns = 0;
   uint64_t pids_current = 0;
 };
@@ -71,8 +76,9 @@ class Manager {
 
 // `cgroups_path` is linux.cgroupsPath: absolute paths are taken from each
 // hierarchy's root; relative ones are put under "/"; empty means "/berth/<id>".
-Result<std::unique_ptr<Manager>> make_manager(const Layout& layout,
-                                              const std::string& cgroups_path,
+// ".." components and the bare root are InvalidArgument (a container must
+// not escape to, or take over, a hierarchy root).
+Result<std::unique_ptr<Manager>> make_manager(const Layout& layout, const std::string& cgroups_path,
                                               const std::string& id);
 
 }  // namespace berth::cgroups
