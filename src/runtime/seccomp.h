@@ -5,7 +5,18 @@
 // argument conditions (all seven operators) and filter flags. Unknown
 // syscall names are skipped with a debug log (as runc does: profiles list
 // syscalls newer than the host's libseccomp). Unknown actions, operators or
-// architectures are InvalidArgument naming the field.
+// architectures are InvalidArgument naming the field
+// ("linux.seccomp.syscalls[3].action: unknown action \"SCMP_ACT_FOO\"").
+//
+// Semantics, as runc implements them:
+//  - SCMP_ACT_KILL is KILL_THREAD; ERRNO and TRACE use errnoRet (default
+//    EPERM); errnoRet with any other action is an error (runtime-spec MUST).
+//  - Conditions on distinct argument indexes must all hold (one rule); when
+//    an index repeats, each condition becomes its own rule (any may match).
+//  - SCMP_CMP_MASKED_EQ: (arg & value) == valueTwo.
+//  - Rules whose action equals the default action are skipped.
+//  - SCMP_ACT_NOTIFY is refused as the default action.
+// Depends on: base, oci, libseccomp.
 #pragma once
 
 #include <string>
@@ -18,12 +29,19 @@
 namespace berth::runtime {
 
 // Checks a profile without loading it (used at create time so a bad profile
-// fails before any namespace or cgroup exists).
+// fails before any namespace or cgroup exists). It builds the complete
+// libseccomp filter, so it also reports what libseccomp or the running
+// kernel refuse (an unsupported flag or action, architectures of mixed
+// byte order).
 Result<void> check_seccomp(const oci::Seccomp& s);
 
 // Loads the filter into the calling process (call it last before execve).
-// For SCMP_ACT_NOTIFY rules the listener fd is returned (else an invalid Fd).
-// Requires no_new_privs or CAP_SYS_ADMIN, as the kernel does.
+// For SCMP_ACT_NOTIFY rules the listener fd is returned (else an invalid Fd);
+// the caller owns it (it is O_CLOEXEC, as the kernel creates it). libseccomp
+// keeps one listener per process, so at most one filter with NOTIFY rules
+// can be loaded per process. Requires no_new_privs or CAP_SYS_ADMIN, as the
+// kernel does; libseccomp is told not to set no_new_privs itself, because
+// process.noNewPrivileges decides that.
 Result<Fd> load_seccomp(const oci::Seccomp& s);
 
 // Names for `berth-runtime features`.
@@ -31,5 +49,7 @@ std::vector<std::string> seccomp_known_actions();
 std::vector<std::string> seccomp_known_operators();
 std::vector<std::string> seccomp_known_archs();
 std::vector<std::string> seccomp_known_flags();
+// The known flags that both this libseccomp and the running kernel support.
+std::vector<std::string> seccomp_supported_flags();
 
 }  // namespace berth::runtime
