@@ -1,5 +1,7 @@
 #include "runtime/capabilities.h"
 
+#include <cstring>
+
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
@@ -152,9 +154,12 @@ Result<void> apply_capabilities(const oci::Capabilities& caps) {
   for (cap_value_t v = 0; v < kMaxCapBits; ++v) {
     if (!amb.test(static_cast<size_t>(v))) continue;
     if (cap_set_ambient(v, CAP_SET) != 0) {
-      return sys_error(fmt::format(
-          "process.capabilities.ambient: raise {} (it must be permitted and inheritable)",
-          name_of(v)));
+      // runc's default spec lists ambient capabilities without inheritable
+      // ones; like runc, a capability the kernel refuses to raise is a
+      // warning, not a failed container.
+      log_warn("process.capabilities.ambient: cannot raise {} (it must be permitted and "
+               "inheritable): {}",
+               name_of(v), std::strerror(errno));
     }
   }
   return ok();

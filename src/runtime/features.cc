@@ -25,12 +25,12 @@ const std::vector<std::string> kHooks = {
 // listed here must not be passed through to mount(2) as data.
 // Space-separated, in alphabetical order.
 constexpr std::string_view kMountOptions =
-    "async atime bind defaults dev diratime dirsync exec idmap iversion lazytime loud mand "
+    "async atime bind defaults dev diratime dirsync exec iversion lazytime loud mand "
     "noatime nodev nodiratime noexec noiversion nolazytime nomand norelatime nostrictatime "
-    "nosuid private ratime rbind rdev rdiratime relatime remount rexec ridmap rnoatime rnodev "
+    "nosuid private ratime rbind rdev rdiratime relatime remount rexec rnoatime rnodev "
     "rnodiratime rnoexec rnorelatime rnostrictatime rnosuid ro rprivate rrelatime rro rrw "
     "rshared rslave rstrictatime rsuid runbindable rw shared silent slave strictatime suid "
-    "sync tmpcopyup unbindable";
+    "sync unbindable";
 
 std::vector<std::string> split_words(std::string_view s) {
   std::vector<std::string> out;
@@ -66,7 +66,6 @@ Json features_json() {
       {"apparmor", {{"enabled", false}}},
       {"selinux", {{"enabled", false}}},
       {"intelRdt", {{"enabled", false}}},
-      {"mountExtensions", {{"idmap", {{"enabled", true}}}}},
   };
   Json annotations = Json::object();
   if (v != nullptr) {

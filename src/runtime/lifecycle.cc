@@ -44,7 +44,7 @@ Result<oci::Spec> load_bundle(const std::string& bundle) {
   if (!spec.process) return make_error(Errc::InvalidArgument, "config.json: process is required");
   if (!spec.linux) return make_error(Errc::InvalidArgument, "config.json: linux is required");
   if (spec.process->capabilities)
-    BERTH_TRY_CTX(check_capabilities(*spec.process->capabilities), "config.json: process.capabilities");
+    BERTH_TRY_CTX(check_capabilities(*spec.process->capabilities), "config.json");
   if (spec.linux->seccomp) BERTH_TRY_CTX(check_seccomp(*spec.linux->seccomp), "config.json");
   BERTH_TRY_CTX(check_sysctls(spec), "config.json");
   if (!spec.process->apparmor_profile.empty())

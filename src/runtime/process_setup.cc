@@ -13,6 +13,8 @@
 #include "oci/spec_codec.h"
 #include "runtime/capabilities.h"
 #include "runtime/seccomp.h"
+#include "sys/syscalls.h"
+#include "base/json.h"
 
 namespace berth::runtime {
 namespace {
@@ -42,6 +44,22 @@ std::string home_for(uint32_t uid) {
     }
   }
   return "/";
+}
+
+// Loads the filter; a SCMP_ACT_NOTIFY listener fd goes to listenerPath with
+// the container-process-state JSON of the runtime-spec (seccomp.md).
+Result<void> load_and_hand_over(const oci::Seccomp& s) {
+  Fd listener = BERTH_TRY(load_seccomp(s));
+  if (!listener) return ok();
+  if (s.listener_path.empty())
+    return make_error(Errc::InvalidArgument,
+                      "linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+  Fd sock = BERTH_TRY_CTX(sys::unix_connect(s.listener_path), "linux.seccomp.listenerPath");
+  Json st = {{"ociVersion", oci::kSpecVersion},
+             {"fds", {"seccompFd"}},
+             {"pid", ::getpid()},
+             {"metadata", s.listener_metadata}};
+  return sys::send_fd(sock.get(), listener.get(), dump_json(st));
 }
 
 }  // namespace
@@ -111,7 +129,7 @@ Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccom
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
   // still privileged. With it, load as late as possible so the filter does
   // not have to allow the setup syscalls below.
-  if (seccomp && !p.no_new_privileges) BERTH_TRY_CTX(load_seccomp(*seccomp), "linux.seccomp");
+  if (seccomp && !p.no_new_privileges) BERTH_TRY(load_and_hand_over(*seccomp));
   if (p.capabilities) BERTH_TRY(drop_bounding(*p.capabilities));
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return sys_error("keepcaps");
   if (::setresgid(p.user.gid, p.user.gid, p.user.gid) != 0)
@@ -131,7 +149,7 @@ Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccom
   argv.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  if (seccomp && p.no_new_privileges) BERTH_TRY_CTX(load_seccomp(*seccomp), "linux.seccomp");
+  if (seccomp && p.no_new_privileges) BERTH_TRY(load_and_hand_over(*seccomp));
   ::execve(exe.c_str(), argv.data(), envp.data());
   return sys_error(fmt::format("exec {:?}", exe));
 }
