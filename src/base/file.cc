@@ -53,10 +53,10 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, i
   fd.reset();
   if (::rename(tmpl.c_str(), path.c_str()) != 0)
     return fail(sys_error(fmt::format("rename {} to {}", tmpl, path)));
-  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos
-                                       ? 1
-                                       : std::max<size_t>(path.find_last_of('/'), 1));
-  if (path.find('/') == std::string::npos) dir = ".";
+  auto slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? std::string(".")
+                    : slash == 0               ? std::string("/")
+                                               : path.substr(0, slash);
   Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd) ::fsync(dfd.get());
   return ok();

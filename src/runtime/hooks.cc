@@ -8,6 +8,7 @@
 
 #include <chrono>
 
+#include "base/log.h"
 #include "sys/syscalls.h"
 
 namespace berth::runtime {
@@ -29,6 +30,8 @@ Result<void> run_one(const oci::Hook& h, const std::string& state, const char* k
   if (pid < 0) return sys_error("fork hook");
   if (pid == 0) {
     ::dup2(rd.get(), 0);
+    // Only stdio reaches the hook, never the runtime's other descriptors.
+    [[maybe_unused]] auto c = sys::cloexec_from(3);
     ::execve(h.path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
@@ -69,6 +72,12 @@ Result<void> run_hooks(const std::vector<oci::Hook>& hooks, const std::string& s
                        const char* kind) {
   for (size_t i = 0; i < hooks.size(); ++i) BERTH_TRY(run_one(hooks[i], state_json, kind, i));
   return ok();
+}
+
+void run_hooks_warn(const std::vector<oci::Hook>& hooks, const std::string& state_json,
+                    const char* kind) {
+  for (size_t i = 0; i < hooks.size(); ++i)
+    if (auto r = run_one(hooks[i], state_json, kind, i); !r) log_warn("{}", r.error().message);
 }
 
 }  // namespace berth::runtime

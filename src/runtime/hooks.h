@@ -15,5 +15,9 @@ namespace berth::runtime {
 // "<kind> hook #N (<path>): exited with status 3" or "...: timed out after 2s".
 Result<void> run_hooks(const std::vector<oci::Hook>& hooks, const std::string& state_json,
                        const char* kind);
+// For poststart and poststop: the runtime-spec says a failing hook is a
+// warning and the remaining hooks still run. Logs each failure.
+void run_hooks_warn(const std::vector<oci::Hook>& hooks, const std::string& state_json,
+                    const char* kind);
 
 }  // namespace berth::runtime

@@ -40,6 +40,13 @@ Result<void> set_names(const oci::Spec& s, bool new_uts) {
   return ok();
 }
 
+Result<void> make_dirs(const std::string& path) {
+  Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return sys_error("open /");
+  BERTH_TRY(sys::mkdir_all_in_root(root.get(), path, true));
+  return ok();
+}
+
 }  // namespace
 
 void container_init(SyncChannel& chan, const InitArgs& a) {
@@ -47,9 +54,9 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
   const oci::Process& proc = *s.process;
   // Until execve nothing in the container may open /proc/1/exe (the runtime).
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  // O_RDWR never blocks on a fifo; we read from it until `start` writes.
-  Fd fifo(::open(a.fifo_path.c_str(), O_RDWR | O_CLOEXEC));
-  if (!fifo) fail(chan, sys_error("open exec fifo"));
+  // Opened O_RDWR by the runtime before any user namespace (so it never
+  // blocks and needs no access to the state dir); read until `start` writes.
+  Fd fifo(a.fifo_fd);
   if (auto r = apply_oom_score_adj(proc); !r) fail(chan, r.error());
   if (auto r = apply_sysctls(s); !r) fail(chan, r.error());
   if (auto r = prepare_rootfs(a.rootfs); !r) fail(chan, r.error());
@@ -64,6 +71,10 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
   if (auto r = enter_rootfs(a.rootfs); !r) fail(chan, r.error());
   if (proc.terminal) {
     if (auto r = setup_console(a.console_fd, proc.console_size, true); !r) fail(chan, r.error());
+  }
+  // runc creates a missing cwd (before the root may become read-only).
+  if (!proc.cwd.empty() && ::access(proc.cwd.c_str(), F_OK) != 0) {
+    if (auto r = make_dirs(proc.cwd); !r) fail(chan, r.error().context("process.cwd"));
   }
   if (auto r = finish_rootfs(a.rootfs); !r) fail(chan, r.error());
   if (auto r = set_names(s, a.new_uts); !r) fail(chan, r.error());

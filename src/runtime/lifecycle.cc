@@ -61,9 +61,9 @@ Result<oci::Spec> load_bundle(const std::string& bundle) {
   return spec;
 }
 
-// Like runc: the default devices, the spec's linux.devices and the pty
-// devices are always usable, and mknod is allowed (it grants no access), on
-// top of whatever linux.resources.devices says.
+// Like runc: the default devices and the pty devices are always usable, and
+// mknod is allowed (it grants no access), on top of whatever
+// linux.resources.devices says. linux.devices entries get no implicit rule.
 oci::Resources effective_resources(const oci::Spec& spec) {
   oci::Resources r = spec.linux->resources.value_or(oci::Resources{});
   auto allow = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
@@ -81,8 +81,6 @@ oci::Resources effective_resources(const oci::Spec& spec) {
   for (auto [maj, min] : {std::pair{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}})
     allow("c", maj, min, "rwm");
   allow("c", 136, std::nullopt, "rwm");  // /dev/pts/*
-  for (const auto& d : spec.linux->devices)
-    allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
   return r;
 }
 
@@ -129,6 +127,8 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   BERTH_TRY((*cg)->create());
   BERTH_TRY_CTX((*cg)->set(effective_resources(spec)), "linux.resources");
   if (::mkfifo(store_.fifo_path(id).c_str(), 0600) != 0) return sys_error("create exec fifo");
+  Fd fifo(::open(store_.fifo_path(id).c_str(), O_RDWR | O_CLOEXEC));
+  if (!fifo) return sys_error("open exec fifo");
 
   InitArgs ia;
   ia.spec = &spec;
@@ -139,7 +139,7 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   ia.rootfs.cgroup_v2 = (*cg)->version() == cgroups::Version::V2;
   ia.rootfs.no_pivot = opts.no_pivot;
   ia.rootfs.cgroup_paths = (*cg)->paths();
-  ia.fifo_path = store_.fifo_path(id);
+  ia.fifo_fd = fifo.get();
   ia.console_fd = console ? console.get() : opts.console_fd;
   ia.new_uts = plan.new_flags & CLONE_NEWUTS;
 
@@ -148,6 +148,9 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
     container_init(c, ia);
   }));
   pid = sp.pid;
+  // Only the init may hold the fifo: `start` detects a dead init by finding
+  // no reader.
+  fifo.reset();
 
   oci::State state;
   state.id = id;
@@ -206,8 +209,7 @@ Result<void> Runtime::start(const std::string& id) {
   if (spec.hooks && !spec.hooks->poststart.empty()) {
     Json st = BERTH_TRY(state_json(id));
     // Poststart failures are warnings: the container is already running.
-    if (auto r = run_hooks(spec.hooks->poststart, dump_json(st), "poststart"); !r)
-      log_warn("{}", r.error().message);
+    run_hooks_warn(spec.hooks->poststart, dump_json(st), "poststart");
   }
   return ok();
 }

@@ -156,9 +156,7 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
     s.status = "stopped";
     s.bundle = ci.record.bundle;
     s.annotations = ci.record.annotations;
-    if (auto r = run_hooks(spec->hooks->poststop, dump_json(oci::state_to_json(s)), "poststop");
-        !r)
-      log_warn("{}", r.error().message);
+    run_hooks_warn(spec->hooks->poststop, dump_json(oci::state_to_json(s)), "poststop");
   }
   return store_.remove(id);
 }

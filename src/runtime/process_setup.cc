@@ -116,6 +116,9 @@ Result<std::string> resolve_executable(const oci::Process& p) {
 
 Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccomp>& seccomp,
                           const std::string& exe) {
+  // Nothing the runtime holds open may reach the container: fds inherited
+  // from our caller without O_CLOEXEC included (CVE-2024-21626 class).
+  BERTH_TRY(sys::cloexec_from(3));
   bool cwd_done = !p.cwd.empty() && ::chdir(p.cwd.c_str()) == 0;
   if (!p.user.additional_gids.empty()) {
     std::vector<gid_t> g(p.user.additional_gids.begin(), p.user.additional_gids.end());
