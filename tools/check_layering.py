@@ -50,6 +50,8 @@ def module_of(path_parts):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     src = os.path.join(root, "src")
+    if len(sys.argv) == 3 and sys.argv[1] == "--src":
+        src = sys.argv[2]
     errors = []
     for dirpath, _, files in os.walk(src):
         for name in sorted(files):
