@@ -24,6 +24,7 @@ trap cleanup EXIT
 mkdir -p "$work/bundle/rootfs/bin" "$work/bundle/rootfs/etc"
 cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
 for applet in $(/bin/busybox --list); do
+  [ "$applet" = busybox ] && continue
   ln -sf busybox "$work/bundle/rootfs/bin/$applet"
 done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$work/bundle/rootfs/etc/passwd"

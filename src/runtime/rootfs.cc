@@ -82,7 +82,9 @@ Result<void> mount_cgroup(const RootfsContext& ctx, int root_fd, const oci::Moun
       mount_at(root_fd, m.destination, "tmpfs", "tmpfs", common & ~MS_RDONLY, "mode=755", true));
   for (const auto& [controller, hostdir] : ctx.cgroup_paths) {
     if (controller.empty()) continue;
-    std::string dest = m.destination + "/" + controller;
+    // Named hierarchies ("name=systemd") appear under their name, as on hosts.
+    std::string dir = starts_with(controller, "name=") ? controller.substr(5) : controller;
+    std::string dest = m.destination + "/" + dir;
     Fd t = BERTH_TRY(mount_at(root_fd, dest, hostdir.c_str(), "", MS_BIND | MS_REC, "", true));
     BERTH_TRY(remount_bind(t.get(), dest, common | (ro ? MS_RDONLY : 0)));
   }
