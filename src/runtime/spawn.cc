@@ -69,6 +69,9 @@ const char* proc_ns_name(int flag) {
   if (pid < 0) die(sys_error("clone container process"));
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, 0);
+    // Both processes share the channel: wait until the parent has read our
+    // pid from stage 1, so our own messages can never overtake it.
+    if (auto m = chan.expect("child-go"); !m) ::_exit(1);
     main(chan);
     ::_exit(1);
   }
@@ -186,6 +189,10 @@ Result<Spawned> spawn(const NamespacePlan& plan, cgroups::Manager* cgroup,
     }
   }
   reap();
+  if (auto r = parent_end.send("child-go"); !r) {
+    ::kill(pid, SIGKILL);
+    return std::move(r).error();
+  }
   return Spawned{pid, std::move(parent_end)};
 }
 
