@@ -147,6 +147,11 @@ def remove_tree(path: str) -> None:
     """rmtree that retries briefly (a killed runtime's children may still be exiting) and
     says what it could not remove instead of failing silently."""
     errors: List[str] = []
+    # The read-only install of berth-runtime is a bind mount inside the tree.
+    ro = os.path.join(path, "install", "berth-runtime")
+    if os.path.ismount(ro):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.umount2(ro.encode(), 2)  # MNT_DETACH
     for attempt in range(5):
         errors.clear()
         shutil.rmtree(path, onerror=lambda fn, p, exc: errors.append(f"{p}: {exc[1]}"))
@@ -263,6 +268,34 @@ def apply_hybrid_workaround(tmpdir: str) -> None:
     if libc.mount(empty.encode(), HYBRID_CONTROLLERS.encode(), None, ms_bind, None) != 0:
         raise BenchError(f"bind {empty} over {HYBRID_CONTROLLERS}: "
                          f"{os.strerror(ctypes.get_errno())}")
+
+
+def enter_private_mount_ns() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_void_p]
+    if libc.unshare(0x00020000) != 0:
+        raise BenchError(f"unshare(CLONE_NEWNS): {os.strerror(ctypes.get_errno())}")
+    if libc.mount(b"none", b"/", None, 0x4000 | (1 << 18), None) != 0:
+        raise BenchError(f"mount --make-rprivate /: {os.strerror(ctypes.get_errno())}")
+
+
+def install_readonly(tmpdir: str, path: str) -> str:
+    """berth-runtime's protected install: the binary on a read-only bind mount, which
+    berth-runtime detects (its /proc/self/exe cannot be opened for writing) and then skips the
+    per-invocation re-exec it otherwise does against CVE-2019-5736. Done in the harness's private
+    mount namespace; returns the path to run."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_void_p]
+    ms_bind, ms_remount, ms_rdonly = 4096, 32, 1
+    dst = os.path.join(tmpdir, "install", "berth-runtime")
+    os.makedirs(os.path.dirname(dst))
+    shutil.copy2(path, dst)
+    if libc.mount(dst.encode(), dst.encode(), None, ms_bind, None) != 0 or \
+            libc.mount(None, dst.encode(), None, ms_bind | ms_remount | ms_rdonly, None) != 0:
+        raise BenchError(f"read-only bind of {dst}: {os.strerror(ctypes.get_errno())}")
+    return dst
 
 
 def set_child_subreaper() -> None:
@@ -507,6 +540,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                     help="also cross-check `run` with hyperfine -N (not interleaved)")
     ap.add_argument("--spec-from", default="runc,crun",
                     help="runtimes to try, in order, for the default config.json")
+    ap.add_argument("--berth-install", choices=("readonly", "plain"), default="readonly",
+                    help="run berth-runtime from a read-only bind mount (its protected install, "
+                    "no self re-exec) or from the build tree (re-exec on every call)")
     ap.add_argument("--hybrid-workaround", choices=("auto", "on", "off"), default="auto",
                     help="private mount ns hiding v2 controllers on hybrid hosts (auto: only "
                          "when crun is benchmarked and needs it)")
@@ -589,6 +625,7 @@ def main(argv: List[str]) -> int:
             print("runtime_bench: no runtime to benchmark", file=sys.stderr)
             return 2
 
+        in_private_ns = False
         mode, _ = cgroup_mode()
         need = False
         if mode == "hybrid":
@@ -597,10 +634,23 @@ def main(argv: List[str]) -> int:
         has_crun = any(r.name == rep.CRUN for r in runners)
         if a.hybrid_workaround == "on" or (a.hybrid_workaround == "auto" and need and has_crun):
             apply_hybrid_workaround(tmp)
+            in_private_ns = True
             notes.append("cgroup hybrid workaround applied to all runtimes: the harness runs in a "
                          "private mount namespace with an empty file bind-mounted over "
                          f"{HYBRID_CONTROLLERS} (crun 1.8 refuses hybrid hosts whose v2 "
                          "hierarchy has controllers)")
+        berth_runner = next((r for r in runners if r.name == rep.BERTH), None)
+        if berth_runner and a.berth_install == "readonly":
+            if not in_private_ns:
+                enter_private_mount_ns()
+            berth_runner.path = install_readonly(tmp, berth_runner.path)
+            notes.append("berth-runtime ran from its protected install: the binary on a read-only "
+                         "bind mount, so it skips the per-invocation self re-exec against "
+                         "CVE-2019-5736 (crun re-executes itself on every call). "
+                         "`--berth-install plain` measures the re-exec path")
+        elif berth_runner:
+            notes.append("berth-runtime ran from a plain (writable) path: it re-executes itself "
+                         "from a read-only clone of its binary on every call (CVE-2019-5736)")
         set_child_subreaper()
 
         spec_paths = {}

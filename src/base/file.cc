@@ -39,7 +39,9 @@ static Result<void> write_all(int fd, std::string_view data, const std::string& 
   return ok();
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view data, int mode) {
+Result<void> write_file_atomic(const std::string& path, std::string_view data, int mode,
+                               Durability d) {
+  const bool durable = d == Durability::Durable;
   std::string tmpl = path + ".tmp.XXXXXX";
   Fd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd) return sys_error(fmt::format("create temp file for {}", path));
@@ -49,10 +51,11 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, i
   };
   if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return fail(sys_error("fchmod"));
   if (auto r = write_all(fd.get(), data, tmpl); !r) return fail(r.error());
-  if (::fsync(fd.get()) != 0) return fail(sys_error(fmt::format("fsync {}", tmpl)));
+  if (durable && ::fsync(fd.get()) != 0) return fail(sys_error(fmt::format("fsync {}", tmpl)));
   fd.reset();
   if (::rename(tmpl.c_str(), path.c_str()) != 0)
     return fail(sys_error(fmt::format("rename {} to {}", tmpl, path)));
+  if (!durable) return ok();
   auto slash = path.find_last_of('/');
   std::string dir = slash == std::string::npos ? std::string(".")
                     : slash == 0               ? std::string("/")

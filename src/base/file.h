@@ -10,10 +10,21 @@ namespace berth {
 
 // Reads the whole file. NotFound when missing.
 Result<std::string> read_file(const std::string& path);
-// Writes data to path crash-safely: temp file in the same directory, fsync,
-// rename over path, fsync the directory. On error the old file is untouched
-// and no temp file is left behind.
-Result<void> write_file_atomic(const std::string& path, std::string_view data, int mode = 0644);
+enum class Durability {
+  // fsync the file before the rename and the directory after it: survives
+  // power loss. For anything that must outlive a reboot.
+  Durable,
+  // rename only: readers see the old or the new file, never a torn one, even
+  // if the writer is killed. For state that cannot outlive a reboot anyway
+  // (a runtime's record of live processes, pid files).
+  ProcessCrashSafe,
+};
+
+// Writes data to path atomically: temp file in the same directory, (fsync,)
+// rename over path(, fsync the directory). On error the old file is
+// untouched and no temp file is left behind.
+Result<void> write_file_atomic(const std::string& path, std::string_view data, int mode = 0644,
+                               Durability d = Durability::Durable);
 // Plain write (open O_WRONLY|O_TRUNC, no create unless `create`); for kernel
 // files (cgroupfs, /proc) where atomic rename makes no sense.
 Result<void> write_file(const std::string& path, std::string_view data, bool create = false);

@@ -53,7 +53,9 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& opts) {
     return make_error(Errc::FailedPrecondition, "exec failed: {}", m->payload);
   }
   if (!opts.pid_file.empty())
-    BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", sp.pid), 0644), "pid file");
+    BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", sp.pid), 0644,
+                                                   Durability::ProcessCrashSafe),
+                  "pid file");
   if (opts.detach) return 0;
   if (our_end) {
     Fd master = BERTH_TRY_CTX(sys::recv_fd(our_end.get()), "receive terminal");

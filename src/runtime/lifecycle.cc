@@ -186,7 +186,9 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   rec.annotations = spec.annotations;
   BERTH_TRY(store_.save(rec, spec));
   if (!opts.pid_file.empty())
-    BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", pid), 0644), "pid file");
+    BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", pid), 0644,
+                                                   Durability::ProcessCrashSafe),
+                  "pid file");
   undo.dismiss();
   return ok();
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "base/log.h"
@@ -22,8 +23,11 @@ std::string cgroups_path_for(const oci::Spec& spec, const std::string& id) {
 
 Result<std::unique_ptr<cgroups::Manager>> make_cgroup_at(const std::string& path,
                                                         const std::string& id) {
-  cgroups::Layout layout = BERTH_TRY(cgroups::detect_layout());
-  return cgroups::make_manager(layout, path, id);
+  // Mount points of the hierarchies do not change during one runtime
+  // command; read mountinfo once per process, not once per operation.
+  static std::optional<cgroups::Layout> layout;
+  if (!layout) layout = BERTH_TRY(cgroups::detect_layout());
+  return cgroups::make_manager(*layout, path, id);
 }
 
 Result<std::unique_ptr<cgroups::Manager>> make_cgroup(const oci::Spec& spec,

@@ -66,8 +66,13 @@ Result<void> StateStore::save(const ContainerRecord& r, const oci::Spec& spec) {
             {"pid", r.pid},         {"start_time", r.start_time},
             {"created", r.created}, {"owner", r.owner},     {"cgroups_path", r.cgroups_path},
             {"no_pivot", r.no_pivot}, {"annotations", r.annotations}};
-  BERTH_TRY(write_file_atomic(dir(r.id) + "/config.json", dump_json(oci::spec_to_json(spec)), 0600));
-  return write_file_atomic(dir(r.id) + "/state.json", dump_json(j), 0600);
+  // The record describes live processes, which a reboot ends: atomic rename
+  // is enough (no fsync), like the pid file. config.json first, so a
+  // state.json never exists without its spec.
+  BERTH_TRY(write_file_atomic(dir(r.id) + "/config.json", dump_json(oci::spec_to_json(spec)), 0600,
+                              Durability::ProcessCrashSafe));
+  return write_file_atomic(dir(r.id) + "/state.json", dump_json(j), 0600,
+                           Durability::ProcessCrashSafe);
 }
 
 Result<ContainerRecord> StateStore::load(const std::string& id) const {
