@@ -166,3 +166,55 @@ def test_kill_all_reaches_exec_processes(rt, bundle, workdir):
     while proc_start_time(exec_pid) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc_start_time(exec_pid) is None
+
+
+def _named_cgroup(bundle):
+    name = f"berth-it-{uuid.uuid4().hex[:10]}"
+    bundle.linux["cgroupsPath"] = f"/{name}"
+    bundle.resources()["pids"] = {"limit": 100}
+    return name
+
+
+def test_failed_start_then_delete_leaves_nothing(rt, bundle, workdir):
+    # The startContainer hook runs inside the container after `start`: its
+    # failure kills the init; `delete` must then clean up everything.
+    name = _named_cgroup(bundle)
+    bundle.add_hook("startContainer", "/bin/sh", args=["sh", "-c", "exit 1"])
+    bundle.probe("sleep", "60")
+    snap = Snapshot(workdir, cgroup_name=name)
+    cid, _ = rt.create(bundle)
+    rt.start(cid, check=False)
+    deadline = time.monotonic() + 10
+    while rt.state(cid)["status"] != "stopped" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert rt.state(cid)["status"] == "stopped"
+    rt.delete(cid)
+    assert rt.state_or_none(cid) is None
+    snap.assert_clean(rt)
+
+
+def test_failed_run_leaves_nothing(rt, bundle, workdir):
+    name = _named_cgroup(bundle)
+    bundle.add_hook("startContainer", "/bin/sh", args=["sh", "-c", "exit 1"])
+    bundle.probe("sleep", "60")
+    snap = Snapshot(workdir, cgroup_name=name)
+    cid, r = rt.run(bundle, check=False)
+    assert r.returncode != 0, r
+    assert rt.state_or_none(cid) is None
+    snap.assert_clean(rt)
+
+
+def test_delete_running_leaves_nothing(rt, bundle, workdir):
+    name = _named_cgroup(bundle)
+    bundle.args("/bin/sh", "-c", "/probe sleep 60 & /probe sleep 60 & exec /probe sleep 60")
+    snap = Snapshot(workdir, cgroup_name=name)
+    cid, _ = rt.create(bundle)
+    rt.start(cid)
+    deadline = time.monotonic() + 10
+    while len(json.loads(rt.ok("ps", "-f", "json", cid).stdout)) < 3 and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(json.loads(rt.ok("ps", "-f", "json", cid).stdout)) == 3
+    rt.delete(cid, force=True)
+    assert rt.state_or_none(cid) is None
+    snap.assert_clean(rt)
