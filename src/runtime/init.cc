@@ -81,6 +81,8 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
   if (auto r = apply_rlimits(proc); !r) fail(chan, r.error());
   if (auto r = apply_personality(s.linux ? s.linux->personality : std::nullopt); !r)
     fail(chan, r.error());
+  if (auto r = apply_io_priority(proc); !r) fail(chan, r.error());
+  if (auto r = apply_scheduler(proc); !r) fail(chan, r.error());
   auto exe = resolve_executable(proc);
   if (!exe) fail(chan, exe.error());
   if (a.console_fd >= 0) ::close(a.console_fd);
@@ -110,6 +112,8 @@ void exec_init(SyncChannel& chan, const ExecArgs& a) {
   }
   if (auto r = apply_rlimits(proc); !r) fail(chan, r.error());
   if (auto r = apply_oom_score_adj(proc); !r) fail(chan, r.error());
+  if (auto r = apply_io_priority(proc); !r) fail(chan, r.error());
+  if (auto r = apply_scheduler(proc); !r) fail(chan, r.error());
   auto exe = resolve_executable(proc);
   if (!exe) fail(chan, exe.error());
   const oci::Spec& s = *a.spec;

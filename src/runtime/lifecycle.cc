@@ -52,6 +52,12 @@ Result<oci::Spec> load_bundle(const std::string& bundle) {
              spec.process->apparmor_profile);
   if (!spec.process->selinux_label.empty() || !spec.linux->mount_label.empty())
     log_warn("SELinux labels ignored: SELinux is not supported on this host");
+  for (const auto& m : spec.mounts)
+    if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
+      return make_error(Errc::NotImplemented,
+                        "config.json: mounts: idmapped mount of {} (uidMappings/gidMappings) is "
+                        "not supported",
+                        m.destination);
   bool has_mnt = false;
   for (const auto& n : spec.linux->namespaces)
     if (n.type == "mount") has_mnt = true;

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/file.h"
@@ -94,6 +95,71 @@ Result<void> apply_personality(const std::optional<oci::Personality>& p) {
   else if (p->domain == "LINUX32") dom = PER_LINUX32;
   else return make_error(Errc::InvalidArgument, "linux.personality.domain: unknown {:?}", p->domain);
   if (::personality(dom) < 0) return sys_error("personality");
+  return ok();
+}
+
+Result<void> apply_io_priority(const oci::Process& p) {
+  if (!p.io_priority) return ok();
+  // include/uapi/linux/ioprio.h: class in the top 3 bits of a 16-bit value.
+  int klass = p.io_priority->klass == "IOPRIO_CLASS_RT"   ? 1
+              : p.io_priority->klass == "IOPRIO_CLASS_BE" ? 2
+              : p.io_priority->klass == "IOPRIO_CLASS_IDLE"
+                  ? 3
+                  : 0;
+  if (!klass)
+    return make_error(Errc::InvalidArgument, "process.ioPriority.class: unknown {:?}",
+                      p.io_priority->klass);
+  int value = (klass << 13) | (p.io_priority->priority & 0x1fff);
+  if (::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, value) != 0)
+    return sys_error("process.ioPriority: ioprio_set");
+  return ok();
+}
+
+Result<void> apply_scheduler(const oci::Process& p) {
+  if (!p.scheduler) return ok();
+  const oci::Scheduler& s = *p.scheduler;
+  // struct sched_attr (sched_setattr(2)); glibc 2.36 has no wrapper.
+  struct {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+  } attr = {};
+  attr.size = sizeof attr;
+  const std::pair<const char*, uint32_t> policies[] = {
+      {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1},  {"SCHED_RR", 2},
+      {"SCHED_BATCH", 3}, {"SCHED_IDLE", 5},  {"SCHED_DEADLINE", 6}};
+  bool found = false;
+  for (auto& [n, v] : policies)
+    if (s.policy == n) {
+      attr.sched_policy = v;
+      found = true;
+    }
+  if (!found)
+    return make_error(Errc::InvalidArgument, "process.scheduler.policy: unknown {:?}", s.policy);
+  const std::pair<const char*, uint64_t> flags[] = {
+      {"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},
+      {"SCHED_FLAG_DL_OVERRUN", 0x04},    {"SCHED_FLAG_KEEP_POLICY", 0x08},
+      {"SCHED_FLAG_KEEP_PARAMS", 0x10},   {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+      {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40}};
+  for (const auto& f : s.flags) {
+    bool known = false;
+    for (auto& [n, v] : flags)
+      if (f == n) {
+        attr.sched_flags |= v;
+        known = true;
+      }
+    if (!known) return make_error(Errc::InvalidArgument, "process.scheduler.flags: unknown {:?}", f);
+  }
+  attr.sched_nice = s.nice;
+  attr.sched_priority = static_cast<uint32_t>(s.priority);
+  attr.sched_runtime = s.runtime;
+  attr.sched_deadline = s.deadline;
+  attr.sched_period = s.period;
+  if (::syscall(SYS_sched_setattr, 0, &attr, 0) != 0)
+    return sys_error(fmt::format("process.scheduler: sched_setattr {}", s.policy));
   return ok();
 }
 

@@ -19,6 +19,9 @@ Result<void> apply_rlimits(const oci::Process& p);
 Result<void> apply_oom_score_adj(const oci::Process& p);
 // linux.personality (LINUX / LINUX32 domains).
 Result<void> apply_personality(const std::optional<oci::Personality>& p);
+// process.ioPriority (ioprio_set) and process.scheduler (sched_setattr).
+Result<void> apply_io_priority(const oci::Process& p);
+Result<void> apply_scheduler(const oci::Process& p);
 // args[0] resolved against PATH in process.env (default PATH when absent),
 // in the current root. NotFound: "exec: \"foo\": executable file not found in $PATH".
 Result<std::string> resolve_executable(const oci::Process& p);

@@ -168,3 +168,27 @@ def test_exec_with_terminal(rt, bundle, workdir):
         assert results and results[0]["isatty"] == [True, True, True]
     finally:
         sock.close()
+
+
+def _stat_fields(data):
+    # /proc/self/stat: fields after "(comm)"; nice is field 19, policy field 41.
+    rest = data["data"].rsplit(")", 1)[1].split()
+    return {"nice": int(rest[16]), "policy": int(rest[38])}
+
+
+def test_scheduler_policy_and_nice(rt, bundle):
+    bundle.process["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
+    bundle.probe("readfile", "/proc/self/stat").write()
+    fields = _stat_fields(run_probe_json(rt, bundle))
+    assert fields == {"nice": 7, "policy": 3}  # SCHED_BATCH
+
+
+def test_io_priority_accepted_and_bad_class_refused(rt, bundle):
+    bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_IDLE", "priority": 0}
+    bundle.probe("exit", "0").write()
+    _, r = rt.run(bundle)
+    assert r.returncode == 0, r
+    bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_NOPE", "priority": 0}
+    bundle.write()
+    _, r = rt.run(bundle)
+    assert r.returncode != 0 and "ioPriority" in r.stderr, r
