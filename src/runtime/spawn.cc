@@ -149,8 +149,46 @@ Result<void> write_id_maps(pid_t pid, const oci::Linux& linux) {
   return ok();
 }
 
+namespace {
+
+// Nothing to join and no user namespace: one clone() creates every
+// namespace at once and no stage 1 is needed. The cgroup namespace is the
+// exception: it must be made after the parent has moved the child into its
+// cgroup, so the child unshares it itself.
+Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup,
+                             const ChildMain& child_main) {
+  auto [parent_end, child_end] = BERTH_TRY(SyncChannel::make_pair());
+  long pid = ::syscall(SYS_clone, (plan.new_flags & ~CLONE_NEWCGROUP) | SIGCHLD, nullptr,
+                       nullptr, nullptr, 0);
+  if (pid < 0) return sys_error("clone container process");
+  if (pid == 0) {
+    parent_end.close();
+    if (auto m = child_end.expect("go"); !m) ::_exit(1);
+    if ((plan.new_flags & CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) != 0) {
+      [[maybe_unused]] auto r = child_end.send("error", sys_error("create cgroup namespace").message);
+      ::_exit(1);
+    }
+    child_main(child_end);
+    ::_exit(1);
+  }
+  child_end.close();
+  auto fail = [&](Error e) -> Result<Spawned> {
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+    return e;
+  };
+  if (cgroup) {
+    if (auto r = cgroup->add_process(static_cast<pid_t>(pid)); !r) return fail(r.error());
+  }
+  if (auto r = parent_end.send("go"); !r) return fail(r.error());
+  return Spawned{static_cast<pid_t>(pid), std::move(parent_end)};
+}
+
+}  // namespace
+
 Result<Spawned> spawn(const NamespacePlan& plan, cgroups::Manager* cgroup,
                       const IdMapWriter& id_maps, const ChildMain& child_main) {
+  if (plan.join.empty() && !plan.new_user()) return spawn_direct(plan, cgroup, child_main);
   auto [parent_end, child_end] = BERTH_TRY(SyncChannel::make_pair());
   pid_t s1 = ::fork();
   if (s1 < 0) return sys_error("fork");
