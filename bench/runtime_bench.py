@@ -148,10 +148,11 @@ def remove_tree(path: str) -> None:
     says what it could not remove instead of failing silently."""
     errors: List[str] = []
     # The read-only install of berth-runtime is a bind mount inside the tree.
+    # (os.path.ismount cannot see a file bind-mounted from the same filesystem.)
     ro = os.path.join(path, "install", "berth-runtime")
-    if os.path.ismount(ro):
+    if os.path.exists(ro):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.umount2(ro.encode(), 2)  # MNT_DETACH
+        libc.umount2(ro.encode(), 2)  # MNT_DETACH; fails harmlessly when not mounted
     for attempt in range(5):
         errors.clear()
         shutil.rmtree(path, onerror=lambda fn, p, exc: errors.append(f"{p}: {exc[1]}"))
