@@ -32,11 +32,16 @@ Result<int64_t> parse_bytes(const std::string& s) {
   if (!unit.empty() && unit.back() == 'b') unit.pop_back();
   if (!unit.empty() && unit.back() == 'i') unit.pop_back();
   int64_t mult = 1;
-  if (unit == "k") mult = 1LL << 10;
-  else if (unit == "m") mult = 1LL << 20;
-  else if (unit == "g") mult = 1LL << 30;
-  else if (unit == "t") mult = 1LL << 40;
-  else if (!unit.empty()) return make_error(Errc::InvalidArgument, "invalid size {:?}", s);
+  if (unit == "k")
+    mult = 1LL << 10;
+  else if (unit == "m")
+    mult = 1LL << 20;
+  else if (unit == "g")
+    mult = 1LL << 30;
+  else if (unit == "t")
+    mult = 1LL << 40;
+  else if (!unit.empty())
+    return make_error(Errc::InvalidArgument, "invalid size {:?}", s);
   return *num * mult;
 }
 
@@ -45,8 +50,8 @@ Result<int> cmd_spec(const std::string& bundle, bool rootless) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0)
     return make_error(Errc::AlreadyExists, "File {} exists. Remove it first", path);
-  BERTH_TRY(write_file_atomic(path, dump_json(oci::spec_to_json(oci::default_spec(rootless)), 2) +
-                                        "\n", 0666 & ~0022));
+  BERTH_TRY(write_file_atomic(
+      path, dump_json(oci::spec_to_json(oci::default_spec(rootless)), 2) + "\n", 0666 & ~0022));
   return 0;
 }
 
@@ -98,8 +103,10 @@ Result<int> cmd_ps(runtime::Runtime& rt, const std::string& id, const std::strin
   }
   // Like runc: run the host's ps and keep the header plus the container's rows.
   std::vector<std::string> args = {"ps"};
-  if (ps_args.empty()) args.push_back("-ef");
-  else args.insert(args.end(), ps_args.begin(), ps_args.end());
+  if (ps_args.empty())
+    args.push_back("-ef");
+  else
+    args.insert(args.end(), ps_args.begin(), ps_args.end());
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
   pid_t child = ::fork();

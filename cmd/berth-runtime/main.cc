@@ -33,13 +33,13 @@ int main(int argc, char** argv) {
   CLI::App app{"berth-runtime: run OCI containers (runc-compatible)", "berth-runtime"};
   app.require_subcommand(1);
   app.set_version_flag("-v,--version",
-                       std::string("berth-runtime version ") + BERTH_VERSION +
-                           "\nspec: 1.1.0");
+                       std::string("berth-runtime version ") + BERTH_VERSION + "\nspec: 1.1.0");
   std::string root = "/run/berth-runtime", log_file, log_format = "text";
   bool debug = false, systemd_cgroup = false;
   app.add_option("--root", root, "state directory");
   app.add_option("--log", log_file, "log file (default stderr)");
-  app.add_option("--log-format", log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-format", log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", debug, "debug logging");
   app.add_flag("--systemd-cgroup", systemd_cgroup, "use systemd for cgroups (unsupported)");
 
@@ -141,8 +141,9 @@ int main(int argc, char** argv) {
       rest.erase(rest.begin());
     }
     ef.args.insert(ef.args.end(), rest.begin(), rest.end());
-    if (id.empty()) return report(berth::make_error(berth::Errc::InvalidArgument,
-                                                    "exec: container id is required"), false);
+    if (id.empty())
+      return report(
+          berth::make_error(berth::Errc::InvalidArgument, "exec: container id is required"), false);
   }
 
   berth::log_set_level(debug ? berth::LogLevel::Debug : berth::LogLevel::Warn);
@@ -168,23 +169,36 @@ int main(int argc, char** argv) {
   rt::Runtime runtime(root);
   rt::CreateOptions co{bundle, pid_file, console_socket, no_pivot, -1};
   Result<int> res = 0;
-  if (*spec) res = cr::cmd_spec(bundle, rootless);
-  else if (*create) res = runtime.create(id, co).transform([] { return 0; });
-  else if (*run) res = runtime.run(id, co, detach);
-  else if (*start) res = runtime.start(id).transform([] { return 0; });
-  else if (*state) res = cr::cmd_state(runtime, id);
-  else if (*list) res = cr::cmd_list(runtime, format, quiet);
-  else if (*kill) res = cr::cmd_kill(runtime, id, signal, all);
-  else if (*del) res = runtime.remove(id, force).transform([] { return 0; });
-  else if (*pause) res = runtime.pause(id).transform([] { return 0; });
-  else if (*resume) res = runtime.resume(id).transform([] { return 0; });
+  if (*spec)
+    res = cr::cmd_spec(bundle, rootless);
+  else if (*create)
+    res = runtime.create(id, co).transform([] { return 0; });
+  else if (*run)
+    res = runtime.run(id, co, detach);
+  else if (*start)
+    res = runtime.start(id).transform([] { return 0; });
+  else if (*state)
+    res = cr::cmd_state(runtime, id);
+  else if (*list)
+    res = cr::cmd_list(runtime, format, quiet);
+  else if (*kill)
+    res = cr::cmd_kill(runtime, id, signal, all);
+  else if (*del)
+    res = runtime.remove(id, force).transform([] { return 0; });
+  else if (*pause)
+    res = runtime.pause(id).transform([] { return 0; });
+  else if (*resume)
+    res = runtime.resume(id).transform([] { return 0; });
   else if (*ps) {
     auto extra = ps->remaining();
     ps_args.insert(ps_args.end(), extra.begin(), extra.end());
     res = cr::cmd_ps(runtime, id, format, ps_args);
-  } else if (*exec) res = cr::cmd_exec(runtime, id, ef);
-  else if (*update) res = cr::cmd_update(runtime, id, uf);
-  else if (*features) res = cr::cmd_features();
+  } else if (*exec)
+    res = cr::cmd_exec(runtime, id, ef);
+  else if (*update)
+    res = cr::cmd_update(runtime, id, uf);
+  else if (*features)
+    res = cr::cmd_features();
   if (!res) return report(res.error(), log_to_file);
   return *res;
 }

@@ -26,7 +26,8 @@ void log_write(LogLevel l, std::string_view msg);
 
 template <typename... A>
 void log_debug(fmt::format_string<A...> f, A&&... a) {
-  if (log_enabled(LogLevel::Debug)) log_write(LogLevel::Debug, fmt::format(f, std::forward<A>(a)...));
+  if (log_enabled(LogLevel::Debug))
+    log_write(LogLevel::Debug, fmt::format(f, std::forward<A>(a)...));
 }
 template <typename... A>
 void log_info(fmt::format_string<A...> f, A&&... a) {

@@ -65,15 +65,15 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
-  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT(implicit)
-  Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT(implicit)
+  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}                 // NOLINT(implicit)
+  Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}             // NOLINT(implicit)
   Result(Unexpected u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Error> &&
-             !std::is_same_v<std::decay_t<U>, Unexpected> &&
-             !std::is_same_v<std::decay_t<U>, Result<T>>)
-  Result(U&& u) : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Error> &&
+           !std::is_same_v<std::decay_t<U>, Unexpected> &&
+           !std::is_same_v<std::decay_t<U>, Result<T>>) Result(U&& u)
+      : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -112,7 +112,7 @@ class [[nodiscard]] Result<void> {
  public:
   using value_type = void;
   Result() = default;
-  Result(Error e) : err_(std::move(e)), ok_(false) {}  // NOLINT
+  Result(Error e) : err_(std::move(e)), ok_(false) {}             // NOLINT
   Result(Unexpected u) : err_(std::move(u.error)), ok_(false) {}  // NOLINT
   bool has_value() const { return ok_; }
   explicit operator bool() const { return ok_; }
@@ -146,19 +146,18 @@ inline Result<void> ok() { return {}; }
 
 // Evaluates a Result expression; on error returns the error from the caller.
 // In expression form, yields the value: `auto fd = BERTH_TRY(open_file(p));`
-#define BERTH_TRY(expr)                                      \
-  ({                                                         \
-    auto&& berth_try_r_ = (expr);                            \
-    if (!berth_try_r_.has_value())                           \
-      return ::berth::unexpected(std::move(berth_try_r_).error()); \
-    std::move(berth_try_r_).value();                         \
+#define BERTH_TRY(expr)                                                                         \
+  ({                                                                                            \
+    auto&& berth_try_r_ = (expr);                                                               \
+    if (!berth_try_r_.has_value()) return ::berth::unexpected(std::move(berth_try_r_).error()); \
+    std::move(berth_try_r_).value();                                                            \
   })
 
 // Like BERTH_TRY, prefixing the error with a context string.
-#define BERTH_TRY_CTX(expr, ctx)                                              \
-  ({                                                                          \
-    auto&& berth_try_r_ = (expr);                                             \
-    if (!berth_try_r_.has_value())                                            \
+#define BERTH_TRY_CTX(expr, ctx)                                                \
+  ({                                                                            \
+    auto&& berth_try_r_ = (expr);                                               \
+    if (!berth_try_r_.has_value())                                              \
       return ::berth::unexpected(std::move(berth_try_r_).error().context(ctx)); \
-    std::move(berth_try_r_).value();                                          \
+    std::move(berth_try_r_).value();                                            \
   })

@@ -121,9 +121,9 @@ struct Device {
 
 struct DeviceCgroupRule {
   bool allow = false;
-  std::string type;  // a c b (empty = a)
+  std::string type;                     // a c b (empty = a)
   std::optional<int64_t> major, minor;  // absent = wildcard
-  std::string access;  // rwm subset
+  std::string access;                   // rwm subset
 };
 
 struct MemoryResources {

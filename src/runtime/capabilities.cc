@@ -157,9 +157,10 @@ Result<void> apply_capabilities(const oci::Capabilities& caps) {
       // runc's default spec lists ambient capabilities without inheritable
       // ones; like runc, a capability the kernel refuses to raise is a
       // warning, not a failed container.
-      log_info("process.capabilities.ambient: cannot raise {} (it must be permitted and "
-               "inheritable): {}",
-               name_of(v), std::strerror(errno));
+      log_info(
+          "process.capabilities.ambient: cannot raise {} (it must be permitted and "
+          "inheritable): {}",
+          name_of(v), std::strerror(errno));
     }
   }
   return ok();

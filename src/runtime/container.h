@@ -34,7 +34,7 @@ struct CreateOptions {
 };
 
 struct ExecOptions {
-  oci::Process process;        // fully resolved (from --process or flags + spec defaults)
+  oci::Process process;  // fully resolved (from --process or flags + spec defaults)
   bool detach = false;
   std::string pid_file;
   std::string console_socket;

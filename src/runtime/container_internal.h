@@ -17,7 +17,7 @@ std::string cgroups_path_for(const oci::Spec& spec, const std::string& id);
 // Manager for the container's cgroup on this host's layout.
 Result<std::unique_ptr<cgroups::Manager>> make_cgroup(const oci::Spec& spec, const std::string& id);
 Result<std::unique_ptr<cgroups::Manager>> make_cgroup_at(const std::string& cgroups_path,
-                                                        const std::string& id);
+                                                         const std::string& id);
 // waitpid(pid) while forwarding INT/TERM/HUP/QUIT/USR1/USR2/WINCH to it.
 int wait_forwarding_signals(pid_t pid);
 

@@ -54,7 +54,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& opts) {
   }
   if (!opts.pid_file.empty())
     BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", sp.pid), 0644,
-                                                   Durability::ProcessCrashSafe),
+                                    Durability::ProcessCrashSafe),
                   "pid file");
   if (opts.detach) return 0;
   if (our_end) {

@@ -15,8 +15,8 @@ namespace berth::runtime {
 struct InitArgs {
   const oci::Spec* spec = nullptr;
   RootfsContext rootfs;
-  int fifo_fd = -1;       // <state>/exec.fifo, opened O_RDWR by the runtime (host root)
-  int console_fd = -1;    // socket receiving the pty master (terminal only)
+  int fifo_fd = -1;     // <state>/exec.fifo, opened O_RDWR by the runtime (host root)
+  int console_fd = -1;  // socket receiving the pty master (terminal only)
   bool new_uts = false;
 };
 

@@ -150,9 +150,8 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   ia.new_uts = plan.new_flags & CLONE_NEWUTS;
 
   auto maps = [&](pid_t p) { return write_id_maps(p, *spec.linux); };
-  Spawned sp = BERTH_TRY(spawn(plan, cg->get(), maps, [&](SyncChannel& c) {
-    container_init(c, ia);
-  }));
+  Spawned sp =
+      BERTH_TRY(spawn(plan, cg->get(), maps, [&](SyncChannel& c) { container_init(c, ia); }));
   pid = sp.pid;
   // Only the init may hold the fifo: `start` detects a dead init by finding
   // no reader.
@@ -193,7 +192,7 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   BERTH_TRY(store_.save(rec, spec));
   if (!opts.pid_file.empty())
     BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", pid), 0644,
-                                                   Durability::ProcessCrashSafe),
+                                    Durability::ProcessCrashSafe),
                   "pid file");
   undo.dismiss();
   return ok();

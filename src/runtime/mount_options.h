@@ -10,11 +10,11 @@
 namespace berth::runtime {
 
 struct MountFlags {
-  unsigned long flags = 0;        // MS_* applied at mount time (incl. MS_BIND/MS_REC)
-  unsigned long clear = 0;        // flags explicitly cleared ("rw", "suid", "dev", "exec")
+  unsigned long flags = 0;                 // MS_* applied at mount time (incl. MS_BIND/MS_REC)
+  unsigned long clear = 0;                 // flags explicitly cleared ("rw", "suid", "dev", "exec")
   std::vector<unsigned long> propagation;  // MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC)
-  bool recursive_ro = false;      // "rro": MOUNT_ATTR_RDONLY with AT_RECURSIVE
-  std::string data;               // comma-joined fs-specific options ("size=65536k,mode=755")
+  bool recursive_ro = false;               // "rro": MOUNT_ATTR_RDONLY with AT_RECURSIVE
+  std::string data;  // comma-joined fs-specific options ("size=65536k,mode=755")
   bool bind() const;
 };
 

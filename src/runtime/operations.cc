@@ -22,7 +22,7 @@ std::string cgroups_path_for(const oci::Spec& spec, const std::string& id) {
 }
 
 Result<std::unique_ptr<cgroups::Manager>> make_cgroup_at(const std::string& path,
-                                                        const std::string& id) {
+                                                         const std::string& id) {
   // Mount points of the hierarchies do not change during one runtime
   // command; read mountinfo once per process, not once per operation.
   static std::optional<cgroups::Layout> layout;
@@ -31,7 +31,7 @@ Result<std::unique_ptr<cgroups::Manager>> make_cgroup_at(const std::string& path
 }
 
 Result<std::unique_ptr<cgroups::Manager>> make_cgroup(const oci::Spec& spec,
-                                                     const std::string& id) {
+                                                      const std::string& id) {
   return make_cgroup_at(cgroups_path_for(spec, id), id);
 }
 
@@ -129,8 +129,9 @@ bool wait_gone(const ContainerRecord& rec, std::chrono::milliseconds limit) {
 Result<void> Runtime::remove(const std::string& id, bool force) {
   ContainerInfo ci = BERTH_TRY(info(id));
   if ((ci.status == Status::Running || ci.status == Status::Paused) && !force)
-    return make_error(Errc::FailedPrecondition, "cannot delete container {} that is not stopped: {}",
-                      id, status_name(ci.status));
+    return make_error(Errc::FailedPrecondition,
+                      "cannot delete container {} that is not stopped: {}", id,
+                      status_name(ci.status));
   auto spec = store_.load_spec(id);
   auto cg = make_cgroup_at(ci.record.cgroups_path, id);
   if (ci.status != Status::Stopped) {
@@ -189,8 +190,8 @@ Result<void> Runtime::update(const std::string& id, const oci::Resources& r) {
   auto cg = BERTH_TRY(make_cgroup_at(ci.record.cgroups_path, id));
   BERTH_TRY(cg->set(r));
   // Remember the new values so a later `update` or `state` sees them.
-  oci::Resources& cur = spec.linux->resources ? *spec.linux->resources
-                                              : spec.linux->resources.emplace();
+  oci::Resources& cur =
+      spec.linux->resources ? *spec.linux->resources : spec.linux->resources.emplace();
   if (r.memory) {
     auto& m = cur.memory ? *cur.memory : cur.memory.emplace();
     if (r.memory->limit) m.limit = r.memory->limit;

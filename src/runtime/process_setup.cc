@@ -9,19 +9,18 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "oci/spec_codec.h"
 #include "runtime/capabilities.h"
 #include "runtime/seccomp.h"
 #include "sys/syscalls.h"
-#include "base/json.h"
 
 namespace berth::runtime {
 namespace {
 
-constexpr const char* kDefaultPath =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 std::string env_get(const std::vector<std::string>& env, std::string_view key) {
   for (const auto& e : env)
@@ -68,14 +67,16 @@ Result<void> load_and_hand_over(const oci::Seccomp& s) {
 Result<void> apply_rlimits(const oci::Process& p) {
   for (const auto& r : p.rlimits) {
     int res = oci::rlimit_from_name(r.type);
-    if (res < 0) return make_error(Errc::InvalidArgument, "process.rlimits: unknown type {:?}", r.type);
+    if (res < 0)
+      return make_error(Errc::InvalidArgument, "process.rlimits: unknown type {:?}", r.type);
     struct rlimit rl = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
     if (::setrlimit(res, &rl) != 0) {
       struct rlimit cur;
       ::getrlimit(res, &cur);
-      return sys_error(fmt::format("process.rlimits: set {} soft={} hard={} (current hard limit "
-                                   "{}; raising it needs CAP_SYS_RESOURCE)",
-                                   r.type, r.soft, r.hard, cur.rlim_max));
+      return sys_error(
+          fmt::format("process.rlimits: set {} soft={} hard={} (current hard limit "
+                      "{}; raising it needs CAP_SYS_RESOURCE)",
+                      r.type, r.soft, r.hard, cur.rlim_max));
     }
   }
   return ok();
@@ -91,9 +92,12 @@ Result<void> apply_oom_score_adj(const oci::Process& p) {
 Result<void> apply_personality(const std::optional<oci::Personality>& p) {
   if (!p) return ok();
   unsigned long dom;
-  if (p->domain == "LINUX") dom = PER_LINUX;
-  else if (p->domain == "LINUX32") dom = PER_LINUX32;
-  else return make_error(Errc::InvalidArgument, "linux.personality.domain: unknown {:?}", p->domain);
+  if (p->domain == "LINUX")
+    dom = PER_LINUX;
+  else if (p->domain == "LINUX32")
+    dom = PER_LINUX32;
+  else
+    return make_error(Errc::InvalidArgument, "linux.personality.domain: unknown {:?}", p->domain);
   if (::personality(dom) < 0) return sys_error("personality");
   return ok();
 }
@@ -101,11 +105,10 @@ Result<void> apply_personality(const std::optional<oci::Personality>& p) {
 Result<void> apply_io_priority(const oci::Process& p) {
   if (!p.io_priority) return ok();
   // include/uapi/linux/ioprio.h: class in the top 3 bits of a 16-bit value.
-  int klass = p.io_priority->klass == "IOPRIO_CLASS_RT"   ? 1
-              : p.io_priority->klass == "IOPRIO_CLASS_BE" ? 2
-              : p.io_priority->klass == "IOPRIO_CLASS_IDLE"
-                  ? 3
-                  : 0;
+  int klass = p.io_priority->klass == "IOPRIO_CLASS_RT"     ? 1
+              : p.io_priority->klass == "IOPRIO_CLASS_BE"   ? 2
+              : p.io_priority->klass == "IOPRIO_CLASS_IDLE" ? 3
+                                                            : 0;
   if (!klass)
     return make_error(Errc::InvalidArgument, "process.ioPriority.class: unknown {:?}",
                       p.io_priority->klass);
@@ -128,9 +131,9 @@ Result<void> apply_scheduler(const oci::Process& p) {
     uint64_t sched_runtime, sched_deadline, sched_period;
   } attr = {};
   attr.size = sizeof attr;
-  const std::pair<const char*, uint32_t> policies[] = {
-      {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1},  {"SCHED_RR", 2},
-      {"SCHED_BATCH", 3}, {"SCHED_IDLE", 5},  {"SCHED_DEADLINE", 6}};
+  const std::pair<const char*, uint32_t> policies[] = {{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1},
+                                                       {"SCHED_RR", 2},    {"SCHED_BATCH", 3},
+                                                       {"SCHED_IDLE", 5},  {"SCHED_DEADLINE", 6}};
   bool found = false;
   for (auto& [n, v] : policies)
     if (s.policy == n) {
@@ -151,7 +154,8 @@ Result<void> apply_scheduler(const oci::Process& p) {
         attr.sched_flags |= v;
         known = true;
       }
-    if (!known) return make_error(Errc::InvalidArgument, "process.scheduler.flags: unknown {:?}", f);
+    if (!known)
+      return make_error(Errc::InvalidArgument, "process.scheduler.flags: unknown {:?}", f);
   }
   attr.sched_nice = s.nice;
   attr.sched_priority = static_cast<uint32_t>(s.priority);

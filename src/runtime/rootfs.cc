@@ -73,8 +73,8 @@ Result<void> mount_cgroup(const RootfsContext& ctx, int root_fd, const oci::Moun
     }
     auto it = ctx.cgroup_paths.find("");
     if (it == ctx.cgroup_paths.end()) return make_error(Errc::Internal, "no v2 cgroup path");
-    Fd t = BERTH_TRY(mount_at(root_fd, m.destination, it->second.c_str(), "", MS_BIND | MS_REC,
-                              "", true));
+    Fd t = BERTH_TRY(
+        mount_at(root_fd, m.destination, it->second.c_str(), "", MS_BIND | MS_REC, "", true));
     return remount_bind(t.get(), m.destination, common | (ro ? MS_RDONLY : 0));
   }
   // v1: a tmpfs with one bind mount per controller of the container's cgroup.
@@ -127,13 +127,12 @@ struct DefaultDevice {
   unsigned major, minor;
 };
 const DefaultDevice kDefaultDevices[] = {
-    {"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
-Result<void> make_device(const RootfsContext& ctx, int root_fd, const std::string& path,
-                         char type, unsigned major, unsigned minor, mode_t perm, uid_t uid,
-                         gid_t gid) {
+Result<void> make_device(const RootfsContext& ctx, int root_fd, const std::string& path, char type,
+                         unsigned major, unsigned minor, mode_t perm, uid_t uid, gid_t gid) {
   std::string parent = path.substr(0, path.find_last_of('/'));
   Fd pfd = BERTH_TRY(sys::mkdir_all_in_root(root_fd, parent.empty() ? "/" : parent, true));
   Fd dir(::openat(pfd.get(), ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
@@ -192,7 +191,7 @@ Result<void> setup_devices(const RootfsContext& ctx, int root_fd) {
     BERTH_TRY(make_device(ctx, root_fd, d.path, 'c', d.major, d.minor, 0666, 0, 0));
   }
   const std::pair<const char*, const char*> links[] = {
-      {"/proc/self/fd", "/dev/fd"},     {"/proc/self/fd/0", "/dev/stdin"},
+      {"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
       {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
       {"pts/ptmx", "/dev/ptmx"},
   };
@@ -226,8 +225,7 @@ Result<Fd> prepare_rootfs(const RootfsContext& ctx) {
   if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), "", MS_BIND | MS_REC, nullptr) != 0)
     return sys_error(fmt::format("bind rootfs {}", ctx.rootfs));
   // ... and its parent mount must not be shared (pivot_root(2) EINVAL).
-  if ((root_prop & MS_SHARED) &&
-      ::mount("", ctx.rootfs.c_str(), "", MS_PRIVATE, nullptr) != 0)
+  if ((root_prop & MS_SHARED) && ::mount("", ctx.rootfs.c_str(), "", MS_PRIVATE, nullptr) != 0)
     return sys_error("make rootfs private");
   Fd root(::open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return sys_error(fmt::format("open rootfs {}", ctx.rootfs));
@@ -297,12 +295,13 @@ Result<void> check_sysctls(const oci::Spec& s) {
   if (!s.linux) return ok();
   for (const auto& [key, value] : s.linux->sysctl) {
     const char* ns = nullptr;
-    if (starts_with(key, "net.")) ns = "network";
-    else if (key == "kernel.domainname" || key == "kernel.hostname") ns = "uts";
+    if (starts_with(key, "net."))
+      ns = "network";
+    else if (key == "kernel.domainname" || key == "kernel.hostname")
+      ns = "uts";
     else if (starts_with(key, "fs.mqueue.") || key == "kernel.msgmax" || key == "kernel.msgmnb" ||
              key == "kernel.msgmni" || key == "kernel.sem" || key == "kernel.shmall" ||
-             key == "kernel.shmmax" || key == "kernel.shmmni" ||
-             key == "kernel.shm_rmid_forced")
+             key == "kernel.shmmax" || key == "kernel.shmmni" || key == "kernel.shm_rmid_forced")
       ns = "ipc";
     if (!ns)
       return make_error(Errc::InvalidArgument,

@@ -44,7 +44,8 @@ Result<Fd> sealed_copy() {
     ssize_t n = ::sendfile(mfd.get(), src.get(), &off, static_cast<size_t>(st.st_size - off));
     if (n <= 0) return sys_error("copy self to memfd");
   }
-  if (::fcntl(mfd.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
+  if (::fcntl(mfd.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) !=
+      0)
     return sys_error("seal memfd");
   return mfd;
 }

@@ -16,21 +16,29 @@ namespace berth::runtime {
 namespace {
 
 const std::pair<const char*, int> kNamespaces[] = {
-    {"user", CLONE_NEWUSER}, {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET},
-    {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},       {"cgroup", CLONE_NEWCGROUP},
+    {"user", CLONE_NEWUSER}, {"pid", CLONE_NEWPID},  {"network", CLONE_NEWNET},
+    {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},  {"cgroup", CLONE_NEWCGROUP},
     {"time", CLONE_NEWTIME}, {"mount", CLONE_NEWNS},
 };
 
 const char* proc_ns_name(int flag) {
   switch (flag) {
-    case CLONE_NEWUSER: return "user";
-    case CLONE_NEWPID: return "pid";
-    case CLONE_NEWNET: return "net";
-    case CLONE_NEWIPC: return "ipc";
-    case CLONE_NEWUTS: return "uts";
-    case CLONE_NEWCGROUP: return "cgroup";
-    case CLONE_NEWTIME: return "time";
-    case CLONE_NEWNS: return "mnt";
+    case CLONE_NEWUSER:
+      return "user";
+    case CLONE_NEWPID:
+      return "pid";
+    case CLONE_NEWNET:
+      return "net";
+    case CLONE_NEWIPC:
+      return "ipc";
+    case CLONE_NEWUTS:
+      return "uts";
+    case CLONE_NEWCGROUP:
+      return "cgroup";
+    case CLONE_NEWTIME:
+      return "time";
+    case CLONE_NEWNS:
+      return "mnt";
   }
   return "";
 }
@@ -158,14 +166,15 @@ namespace {
 Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup,
                              const ChildMain& child_main) {
   auto [parent_end, child_end] = BERTH_TRY(SyncChannel::make_pair());
-  long pid = ::syscall(SYS_clone, (plan.new_flags & ~CLONE_NEWCGROUP) | SIGCHLD, nullptr,
-                       nullptr, nullptr, 0);
+  long pid = ::syscall(SYS_clone, (plan.new_flags & ~CLONE_NEWCGROUP) | SIGCHLD, nullptr, nullptr,
+                       nullptr, 0);
   if (pid < 0) return sys_error("clone container process");
   if (pid == 0) {
     parent_end.close();
     if (auto m = child_end.expect("go"); !m) ::_exit(1);
     if ((plan.new_flags & CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) != 0) {
-      [[maybe_unused]] auto r = child_end.send("error", sys_error("create cgroup namespace").message);
+      [[maybe_unused]] auto r =
+          child_end.send("error", sys_error("create cgroup namespace").message);
       ::_exit(1);
     }
     child_main(child_end);

@@ -32,11 +32,16 @@ Result<void> validate_container_id(const std::string& id) {
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::Creating: return "creating";
-    case Status::Created: return "created";
-    case Status::Running: return "running";
-    case Status::Paused: return "paused";
-    case Status::Stopped: return "stopped";
+    case Status::Creating:
+      return "creating";
+    case Status::Created:
+      return "created";
+    case Status::Running:
+      return "running";
+    case Status::Paused:
+      return "paused";
+    case Status::Stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -62,10 +67,16 @@ Result<void> StateStore::reserve(const std::string& id) {
 }
 
 Result<void> StateStore::save(const ContainerRecord& r, const oci::Spec& spec) {
-  Json j = {{"id", r.id},           {"bundle", r.bundle},   {"rootfs", r.rootfs},
-            {"pid", r.pid},         {"start_time", r.start_time},
-            {"created", r.created}, {"owner", r.owner},     {"cgroups_path", r.cgroups_path},
-            {"no_pivot", r.no_pivot}, {"annotations", r.annotations}};
+  Json j = {{"id", r.id},
+            {"bundle", r.bundle},
+            {"rootfs", r.rootfs},
+            {"pid", r.pid},
+            {"start_time", r.start_time},
+            {"created", r.created},
+            {"owner", r.owner},
+            {"cgroups_path", r.cgroups_path},
+            {"no_pivot", r.no_pivot},
+            {"annotations", r.annotations}};
   // The record describes live processes, which a reboot ends: atomic rename
   // is enough (no fsync), like the pid file. config.json first, so a
   // state.json never exists without its spec.

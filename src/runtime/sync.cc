@@ -41,8 +41,7 @@ Result<SyncMsg> SyncChannel::recv() {
 Result<SyncMsg> SyncChannel::expect(std::string_view kind) {
   SyncMsg m = BERTH_TRY(recv());
   if (m.kind == "error") return make_error(Errc::FailedPrecondition, "{}", m.payload);
-  if (m.kind != kind)
-    return make_error(Errc::Internal, "sync: expected {}, got {}", kind, m.kind);
+  if (m.kind != kind) return make_error(Errc::Internal, "sync: expected {}, got {}", kind, m.kind);
   return m;
 }
 

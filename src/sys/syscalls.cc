@@ -34,8 +34,7 @@ Result<Fd> open_in_root(int root_fd, const std::string& path, int flags, mode_t 
   return sys_error(fmt::format("openat2 {}", path), EAGAIN);
 }
 
-Result<Fd> mkdir_all_in_root(int root_fd, const std::string& path, bool leaf_is_dir,
-                             mode_t mode) {
+Result<Fd> mkdir_all_in_root(int root_fd, const std::string& path, bool leaf_is_dir, mode_t mode) {
   std::string want = path;
   // Dangling symlinks are followed by hand (inside the root) so the directory
   // is created where the link points within the rootfs, never outside it.
