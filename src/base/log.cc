@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "base/clock.h"
 #include "base/json.h"
 
 namespace berth {
@@ -28,15 +29,6 @@ const char* level_name(LogLevel l) {
   return "info";
 }
 
-std::string now_rfc3339() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:09d}Z", buf, ts.tv_nsec);
-}
 
 }  // namespace
 

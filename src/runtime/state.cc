@@ -6,6 +6,7 @@
 
 #include <ctime>
 
+#include "base/clock.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "oci/spec_codec.h"
@@ -46,15 +47,6 @@ const char* status_name(Status s) {
   return "unknown";
 }
 
-std::string now_rfc3339() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:09d}Z", buf, ts.tv_nsec);
-}
 
 Result<void> StateStore::reserve(const std::string& id) {
   if (::mkdir(root_.c_str(), 0711) != 0 && errno != EEXIST)

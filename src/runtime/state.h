@@ -57,6 +57,5 @@ class StateStore {
 // Whether the record's process still exists and is the same process.
 bool process_alive(const ContainerRecord& r);
 
-std::string now_rfc3339();
 
 }  // namespace berth::runtime

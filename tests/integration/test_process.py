@@ -192,3 +192,15 @@ def test_io_priority_accepted_and_bad_class_refused(rt, bundle):
     bundle.write()
     _, r = rt.run(bundle)
     assert r.returncode != 0 and "ioPriority" in r.stderr, r
+
+
+def test_apparmor_and_selinux_warn_not_fail(rt, bundle):
+    # This host has neither AppArmor nor SELinux: the runtime-spec lets the
+    # runtime ignore the fields; berth warns instead of failing the container.
+    bundle.process["apparmorProfile"] = "docker-default"
+    bundle.process["selinuxLabel"] = "system_u:system_r:container_t:s0"
+    bundle.probe("exit", "0").write()
+    _, r = rt.run(bundle)
+    assert r.returncode == 0, r
+    if "berth-runtime" in os.path.basename(rt.binary):
+        assert "AppArmor" in r.stderr and "SELinux" in r.stderr, r
