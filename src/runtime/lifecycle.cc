@@ -17,6 +17,7 @@
 #include "runtime/container.h"
 #include "runtime/container_internal.h"
 #include "runtime/hooks.h"
+#include "runtime/idmap.h"
 #include "runtime/init.h"
 #include "runtime/seccomp.h"
 #include "runtime/spawn.h"
@@ -53,12 +54,6 @@ Result<oci::Spec> load_bundle(const std::string& bundle) {
              spec.process->apparmor_profile);
   if (!spec.process->selinux_label.empty() || !spec.linux->mount_label.empty())
     log_warn("SELinux labels ignored: SELinux is not supported on this host");
-  for (const auto& m : spec.mounts)
-    if (!m.uid_mappings.empty() || !m.gid_mappings.empty())
-      return make_error(Errc::NotImplemented,
-                        "config.json: mounts: idmapped mount of {} (uidMappings/gidMappings) is "
-                        "not supported",
-                        m.destination);
   bool has_mnt = false;
   for (const auto& n : spec.linux->namespaces)
     if (n.type == "mount") has_mnt = true;
@@ -147,6 +142,8 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   ia.rootfs.no_pivot = opts.no_pivot;
   ia.rootfs.cgroup_paths = (*cg)->paths();
   ia.fifo_fd = fifo.get();
+  auto idmaps = BERTH_TRY(make_idmap_namespaces(spec));
+  for (const auto& [index, fd] : idmaps) ia.rootfs.idmap_userns[index] = fd.get();
   ia.console_fd = console ? console.get() : opts.console_fd;
   ia.new_uts = plan.new_flags & CLONE_NEWUTS;
 

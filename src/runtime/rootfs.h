@@ -24,6 +24,9 @@ struct RootfsContext {
   bool no_pivot = false;
   // controller ("" for v2) -> host directory of the container's cgroup.
   std::map<std::string, std::string> cgroup_paths;
+  // mounts[] index -> user namespace fd holding that mount's uid/gid
+  // mappings (made by the runtime on the host side, see runtime/idmap.h).
+  std::map<size_t, int> idmap_userns;
 };
 
 // Propagation of "/", bind of the rootfs onto itself, spec mounts, devices.

@@ -11,6 +11,7 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "runtime/idmap.h"
 
 namespace berth::runtime {
 namespace {
@@ -145,14 +146,11 @@ Result<NamespacePlan> plan_join_process(pid_t pid) {
 }
 
 Result<void> write_id_maps(pid_t pid, const oci::Linux& linux) {
-  auto fmt_map = [](const std::vector<oci::IdMapping>& m) {
-    std::string s;
-    for (const auto& e : m) s += fmt::format("{} {} {}\n", e.container_id, e.host_id, e.size);
-    return s;
-  };
-  if (auto r = write_file(fmt::format("/proc/{}/uid_map", pid), fmt_map(linux.uid_mappings)); !r)
+  if (auto r = write_file(fmt::format("/proc/{}/uid_map", pid), format_id_map(linux.uid_mappings));
+      !r)
     return r.error().context("linux.uidMappings");
-  if (auto r = write_file(fmt::format("/proc/{}/gid_map", pid), fmt_map(linux.gid_mappings)); !r)
+  if (auto r = write_file(fmt::format("/proc/{}/gid_map", pid), format_id_map(linux.gid_mappings));
+      !r)
     return r.error().context("linux.gidMappings");
   return ok();
 }

@@ -272,3 +272,25 @@ def test_symlink_destination_stays_in_rootfs(rt, bundle, workdir, style):
     if r.returncode == 0:
         lines = [json.loads(x) for x in r.stdout.splitlines()]
         assert "marker" not in lines[1].get("entries", [])
+
+
+def test_idmapped_bind_mount(rt, bundle, workdir):
+    # runtime-spec 1.1 mounts[].uidMappings/gidMappings: through the mount, an
+    # on-disk owner containerID appears as hostID; unmapped owners as the
+    # overflow id 65534.
+    src = os.path.join(workdir, "idmapped")
+    os.makedirs(src)
+    for name, owner in (("by-root", 0), ("by-2000", 2000)):
+        path = os.path.join(src, name)
+        with open(path, "w") as f:
+            f.write(name)
+        os.chown(path, owner, owner)
+    bundle.config.setdefault("mounts", []).append({
+        "destination": "/idm", "source": src, "type": "bind", "options": ["bind"],
+        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+        "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]})
+    by_root, by_2000 = multi_probe(rt, bundle, "stat /idm/by-root", "stat /idm/by-2000")
+    assert by_root["ok"] and (by_root["uid"], by_root["gid"]) == (1000, 1000), by_root
+    assert (by_2000["uid"], by_2000["gid"]) == (65534, 65534), by_2000
+    # The host's view of the source is unchanged.
+    assert os.stat(os.path.join(src, "by-root")).st_uid == 0
