@@ -214,6 +214,12 @@ struct Personality {
   std::vector<std::string> flags;
 };
 
+// linux.timeOffsets entry: the offset of one clock in a new time namespace.
+struct TimeOffset {
+  int64_t secs = 0;
+  uint32_t nanosecs = 0;
+};
+
 struct Linux {
   std::vector<IdMapping> uid_mappings, gid_mappings;
   std::map<std::string, std::string> sysctl;
@@ -226,6 +232,7 @@ struct Linux {
   std::vector<std::string> masked_paths, readonly_paths;
   std::string mount_label;
   std::optional<Personality> personality;
+  std::map<std::string, TimeOffset> time_offsets;  // "monotonic", "boottime"
 };
 
 struct Spec {

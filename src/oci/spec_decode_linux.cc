@@ -199,6 +199,17 @@ Result<Linux> decode_linux(const JsonReader& r) {
   l.mount_label = BERTH_TRY(r.string("mountLabel"));
   if (auto p = BERTH_TRY(r.object("personality")))
     l.personality = BERTH_TRY(decode_personality(*p));
+  if (auto t = BERTH_TRY(r.object("timeOffsets"))) {
+    BERTH_TRY(t->expect_object());
+    for (const auto& [clock, value] : t->json().items()) {
+      JsonReader c(value, t->path() + "." + clock);
+      BERTH_TRY(c.expect_object());
+      TimeOffset off;
+      off.secs = BERTH_TRY(c.integer<int64_t>("secs"));
+      off.nanosecs = BERTH_TRY(c.integer<uint32_t>("nanosecs"));
+      l.time_offsets[clock] = off;
+    }
+  }
   return l;
 }
 

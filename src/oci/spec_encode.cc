@@ -242,6 +242,12 @@ Json encode_linux(const Linux& l) {
   put_strs(j, "maskedPaths", l.masked_paths);
   put_strs(j, "readonlyPaths", l.readonly_paths);
   put_str(j, "mountLabel", l.mount_label);
+  if (!l.time_offsets.empty()) {
+    Json t = Json::object();
+    for (const auto& [clock, off] : l.time_offsets)
+      t[clock] = {{"secs", off.secs}, {"nanosecs", off.nanosecs}};
+    j["timeOffsets"] = std::move(t);
+  }
   if (l.personality) {
     Json pj{{"domain", l.personality->domain}};
     put_strs(pj, "flags", l.personality->flags);

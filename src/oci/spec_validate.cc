@@ -290,6 +290,18 @@ Result<void> check_linux(const Linux& l) {
     return invalid_value("linux.personality.domain", l.personality->domain,
                          "must be LINUX or LINUX32");
   }
+  if (!l.time_offsets.empty()) {
+    bool new_time_ns = false;
+    for (const auto& n : l.namespaces) new_time_ns |= n.type == "time" && n.path.empty();
+    if (!new_time_ns) return invalid("linux.timeOffsets", "needs a new time namespace");
+    for (const auto& [clock, off] : l.time_offsets) {
+      if (clock != "monotonic" && clock != "boottime")
+        return invalid_value("linux.timeOffsets", clock, "clock must be monotonic or boottime");
+      if (off.nanosecs >= 1000000000u)
+        return invalid(fmt::format("linux.timeOffsets.{}.nanosecs", clock),
+                       "must be below 1000000000");
+    }
+  }
   return ok();
 }
 

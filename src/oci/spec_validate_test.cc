@@ -281,3 +281,35 @@ TEST(ValidateSpec, ParsedJsonEndToEnd) {
 
 }  // namespace
 }  // namespace berth::oci
+
+namespace berth::oci {
+namespace {
+
+TEST(TimeOffsets, DecodeRoundTripAndValidate) {
+  const char* text = R"({"ociVersion": "1.1.0", "root": {"path": "rootfs"},
+    "process": {"args": ["sh"], "cwd": "/"},
+    "linux": {"namespaces": [{"type": "mount"}, {"type": "time"}],
+              "timeOffsets": {"monotonic": {"secs": 86400, "nanosecs": 5}}}})";
+  auto s = parse_spec(text);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  ASSERT_EQ(s->linux->time_offsets.count("monotonic"), 1u);
+  EXPECT_EQ(s->linux->time_offsets["monotonic"].secs, 86400);
+  EXPECT_EQ(s->linux->time_offsets["monotonic"].nanosecs, 5u);
+  EXPECT_TRUE(validate_spec(*s).has_value());
+  auto again = spec_from_json(spec_to_json(*s));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->linux->time_offsets["monotonic"].secs, 86400);
+
+  s->linux->time_offsets["realtime"] = TimeOffset{1, 0};
+  auto bad_clock = validate_spec(*s);
+  ASSERT_FALSE(bad_clock.has_value());
+  EXPECT_NE(bad_clock.error().message.find("monotonic or boottime"), std::string::npos);
+  s->linux->time_offsets.erase("realtime");
+  s->linux->namespaces.pop_back();  // no time namespace
+  auto no_ns = validate_spec(*s);
+  ASSERT_FALSE(no_ns.has_value());
+  EXPECT_NE(no_ns.error().message.find("linux.timeOffsets"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace berth::oci

@@ -98,6 +98,8 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
     return make_error(Errc::NotFound, "rootfs ({}) does not exist", rootfs_cfg);
   std::string rootfs = BERTH_TRY(real_dir(rootfs_cfg));
   NamespacePlan plan = BERTH_TRY(plan_namespaces(spec.linux->namespaces));
+  for (const auto& [clock, off] : spec.linux->time_offsets)
+    plan.time_offsets += fmt::format("{} {} {}\n", clock, off.secs, off.nanosecs);
   if (plan.new_user() && (spec.linux->uid_mappings.empty() || spec.linux->gid_mappings.empty()))
     return make_error(Errc::InvalidArgument,
                       "config.json: a new user namespace needs linux.uidMappings and gidMappings");

@@ -72,6 +72,10 @@ const char* proc_ns_name(int flag) {
   }
   if (int rest = plan.new_flags & ~CLONE_NEWUSER; rest && ::unshare(rest) != 0)
     die(sys_error("create namespaces"));
+  if (!plan.time_offsets.empty()) {
+    if (auto r = write_file("/proc/self/timens_offsets", plan.time_offsets); !r)
+      die(r.error().context("linux.timeOffsets"));
+  }
   // Raw clone with fork semantics: CLONE_PARENT makes the final process the
   // runtime's child, so `run` can wait for it and stage 1 can simply exit.
   long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
@@ -195,7 +199,10 @@ Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup
 
 Result<Spawned> spawn(const NamespacePlan& plan, cgroups::Manager* cgroup,
                       const IdMapWriter& id_maps, const ChildMain& child_main) {
-  if (plan.join.empty() && !plan.new_user()) return spawn_direct(plan, cgroup, child_main);
+  // A time namespace applies to children of the process that unshares it
+  // (and CLONE_NEWTIME cannot be passed to clone()), so it needs stage 1.
+  if (plan.join.empty() && !plan.new_user() && !(plan.new_flags & CLONE_NEWTIME))
+    return spawn_direct(plan, cgroup, child_main);
   auto [parent_end, child_end] = BERTH_TRY(SyncChannel::make_pair());
   pid_t s1 = ::fork();
   if (s1 < 0) return sys_error("fork");

@@ -26,6 +26,9 @@ namespace berth::runtime {
 struct NamespacePlan {
   int new_flags = 0;                              // CLONE_NEW* to create
   std::vector<std::pair<int, std::string>> join;  // (CLONE_NEW*, path), user first
+  // Lines for /proc/self/timens_offsets ("monotonic 86400 0"), written after
+  // the new time namespace is unshared and before any process enters it.
+  std::string time_offsets;
   bool new_user() const;
   bool has(int flag) const;  // created or joined
 };

@@ -47,7 +47,6 @@ const char* status_name(Status s) {
   return "unknown";
 }
 
-
 Result<void> StateStore::reserve(const std::string& id) {
   if (::mkdir(root_.c_str(), 0711) != 0 && errno != EEXIST)
     return sys_error(fmt::format("create state root {}", root_));

@@ -57,5 +57,4 @@ class StateStore {
 // Whether the record's process still exists and is the same process.
 bool process_alive(const ContainerRecord& r);
 
-
 }  // namespace berth::runtime

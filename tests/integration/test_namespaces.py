@@ -154,3 +154,19 @@ def test_user_namespace_host_view(rt, bundle):
     assert status["Gid"].split()[0] == "100000"
     r = rt.ok("exec", cid, "/probe", "all")
     assert json.loads(r.stdout)["uid"] == 0
+
+
+def test_time_namespace_offsets(rt, bundle):
+    # linux.timeOffsets in a new time namespace: /proc/uptime follows the
+    # boottime clock, so it shows the offset.
+    offset = 10_000_000
+    bundle.set_namespace("time")
+    bundle.linux["timeOffsets"] = {"boottime": {"secs": offset, "nanosecs": 0},
+                                   "monotonic": {"secs": offset, "nanosecs": 0}}
+    bundle.probe("readfile", "/proc/uptime").write()
+    with open("/proc/uptime") as f:
+        host_before = float(f.read().split()[0])
+    inside = float(run_probe_json(rt, bundle)["data"].split()[0])
+    with open("/proc/uptime") as f:
+        host_after = float(f.read().split()[0])
+    assert host_before + offset <= inside <= host_after + offset + 1, (host_before, inside)
