@@ -153,6 +153,7 @@ Result<int> cmd_exec(runtime::Runtime& rt, const std::string& id, const ExecFlag
   o.detach = f.detach;
   o.pid_file = f.pid_file;
   o.console_socket = f.console_socket;
+  o.preserve_fds = f.preserve_fds;
   if (!f.process_file.empty()) {
     std::string text = BERTH_TRY(read_file(f.process_file));
     Json pj = BERTH_TRY(parse_json(text, f.process_file));

@@ -15,6 +15,7 @@ struct ExecFlags {
   std::string process_file;
   bool tty = false, detach = false, no_new_privs = false;
   std::string cwd, user, console_socket, pid_file;
+  int preserve_fds = 0;
   std::vector<std::string> env, caps, additional_gids;
   std::vector<std::string> args;  // after the container id
 };

@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
     c->add_option("--console-socket", console_socket, "unix socket receiving the pty master");
     c->add_flag("--no-pivot", no_pivot, "use MS_MOVE+chroot instead of pivot_root");
     c->add_flag("--no-new-keyring", ignored_flag, "accepted for runc compatibility");
-    c->add_option("--preserve-fds", preserve_fds, "accepted; only 0 is supported");
+    c->add_option("--preserve-fds", preserve_fds, "pass fds 3..3+N-1 to the container")
+        ->check(CLI::NonNegativeNumber);
   };
   auto* spec = app.add_subcommand("spec", "write a default config.json");
   spec->add_option("-b,--bundle", bundle);
@@ -107,7 +108,7 @@ int main(int argc, char** argv) {
   exec->add_flag("--no-new-privs", ef.no_new_privs);
   exec->add_option("--console-socket", ef.console_socket);
   exec->add_option("--pid-file", ef.pid_file);
-  exec->add_option("--preserve-fds", preserve_fds);
+  exec->add_option("--preserve-fds", preserve_fds)->check(CLI::NonNegativeNumber);
   exec->add_option("container-id", id)->required();
   exec->add_option("command", ef.args);
   exec->positionals_at_end();
@@ -158,16 +159,14 @@ int main(int argc, char** argv) {
                                     "--systemd-cgroup is not supported (no systemd on this "
                                     "host); use cgroupfs paths"),
                   log_to_file);
-  if (preserve_fds != 0)
-    return report(berth::make_error(berth::Errc::NotImplemented, "--preserve-fds is not supported"),
-                  log_to_file);
 
   if (*create || *run || *exec) {
     if (auto r = rt::ensure_protected_self(argv); !r) return report(r.error(), log_to_file);
   }
 
   rt::Runtime runtime(root);
-  rt::CreateOptions co{bundle, pid_file, console_socket, no_pivot, -1};
+  rt::CreateOptions co{bundle, pid_file, console_socket, no_pivot, -1, preserve_fds};
+  ef.preserve_fds = preserve_fds;
   Result<int> res = 0;
   if (*spec)
     res = cr::cmd_spec(bundle, rootless);

@@ -183,6 +183,7 @@ struct Resources {
   std::vector<HugepageLimit> hugepage_limits;
   std::optional<NetworkResources> network;
   std::map<std::string, std::string> unified;  // cgroup v2 raw key/values
+  bool rdma_present = false;  // resources.rdma given (kept only to warn: not implemented)
 };
 
 struct SeccompArg {
@@ -233,6 +234,7 @@ struct Linux {
   std::string mount_label;
   std::optional<Personality> personality;
   std::map<std::string, TimeOffset> time_offsets;  // "monotonic", "boottime"
+  bool intel_rdt_present = false;  // linux.intelRdt given (kept only to warn: not implemented)
 };
 
 struct Spec {

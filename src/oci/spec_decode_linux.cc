@@ -179,6 +179,7 @@ Result<Resources> decode_resources(const JsonReader& r) {
   res.hugepage_limits = BERTH_TRY(r.array("hugepageLimits", decode_hugepage_limit));
   if (auto n = BERTH_TRY(r.object("network"))) res.network = BERTH_TRY(decode_network(*n));
   res.unified = BERTH_TRY(r.string_map("unified"));
+  res.rdma_present = r.has("rdma");
   return res;
 }
 
@@ -189,6 +190,7 @@ Result<Linux> decode_linux(const JsonReader& r) {
   l.gid_mappings = BERTH_TRY(r.array("gidMappings", decode_id_mapping));
   l.sysctl = BERTH_TRY(r.string_map("sysctl"));
   if (r.has("resources")) l.resources = BERTH_TRY(decode_resources(r.member("resources")));
+  l.intel_rdt_present = r.has("intelRdt");
   l.cgroups_path = BERTH_TRY(r.string("cgroupsPath"));
   l.namespaces = BERTH_TRY(r.array("namespaces", decode_namespace));
   l.devices = BERTH_TRY(r.array("devices", decode_device));

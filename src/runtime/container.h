@@ -31,6 +31,7 @@ struct CreateOptions {
   // Set by run(): a socket end on which the caller receives the pty master
   // itself (foreground terminal without --console-socket).
   int console_fd = -1;
+  int preserve_fds = 0;  // fds 3 .. 3+N-1 of the caller reach the container
 };
 
 struct ExecOptions {
@@ -38,6 +39,7 @@ struct ExecOptions {
   bool detach = false;
   std::string pid_file;
   std::string console_socket;
+  int preserve_fds = 0;
 };
 
 struct ContainerInfo {

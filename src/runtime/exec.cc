@@ -44,6 +44,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& opts) {
   ea.process = &opts.process;
   ea.spec = &spec;
   ea.console_fd = console ? console.get() : -1;
+  ea.preserve_fds = opts.preserve_fds;
   Spawned sp = BERTH_TRY(spawn(plan, cg.get(), nullptr, [&](SyncChannel& c) { exec_init(c, ea); }));
   console.reset();
   // EOF means execve succeeded (the channel is close-on-exec).

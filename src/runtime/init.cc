@@ -99,7 +99,7 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
     if (auto r = run_hooks(s.hooks->start_container, state_json, "startContainer"); !r)
       fail_late(r.error(), 1);
   }
-  auto r = exec_process(proc, s.linux ? s.linux->seccomp : std::nullopt, *exe);
+  auto r = exec_process(proc, s.linux ? s.linux->seccomp : std::nullopt, *exe, a.preserve_fds);
   fail_late(r.error(), 127);
 }
 
@@ -117,7 +117,7 @@ void exec_init(SyncChannel& chan, const ExecArgs& a) {
   auto exe = resolve_executable(proc);
   if (!exe) fail(chan, exe.error());
   const oci::Spec& s = *a.spec;
-  auto r = exec_process(proc, s.linux ? s.linux->seccomp : std::nullopt, *exe);
+  auto r = exec_process(proc, s.linux ? s.linux->seccomp : std::nullopt, *exe, a.preserve_fds);
   fail(chan, r.error());
 }
 

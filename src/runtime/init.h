@@ -18,6 +18,7 @@ struct InitArgs {
   int fifo_fd = -1;     // <state>/exec.fifo, opened O_RDWR by the runtime (host root)
   int console_fd = -1;  // socket receiving the pty master (terminal only)
   bool new_uts = false;
+  int preserve_fds = 0;
 };
 
 // Protocol on `chan` (see container.cc): -> "prestart", <- "prestart-done
@@ -29,6 +30,7 @@ struct ExecArgs {
   const oci::Process* process = nullptr;
   const oci::Spec* spec = nullptr;
   int console_fd = -1;
+  int preserve_fds = 0;
 };
 
 // Joined the container already (spawn did). Reports "error <message>" or

@@ -54,6 +54,10 @@ Result<oci::Spec> load_bundle(const std::string& bundle) {
              spec.process->apparmor_profile);
   if (!spec.process->selinux_label.empty() || !spec.linux->mount_label.empty())
     log_warn("SELinux labels ignored: SELinux is not supported on this host");
+  if (spec.linux->intel_rdt_present)
+    log_warn("linux.intelRdt ignored: Intel RDT (resctrl) is not supported by berth-runtime");
+  if (spec.linux->resources && spec.linux->resources->rdma_present)
+    log_warn("linux.resources.rdma ignored: the rdma cgroup is not supported by berth-runtime");
   bool has_mnt = false;
   for (const auto& n : spec.linux->namespaces)
     if (n.type == "mount") has_mnt = true;
@@ -148,6 +152,7 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   for (const auto& [index, fd] : idmaps) ia.rootfs.idmap_userns[index] = fd.get();
   ia.console_fd = console ? console.get() : opts.console_fd;
   ia.new_uts = plan.new_flags & CLONE_NEWUTS;
+  ia.preserve_fds = opts.preserve_fds;
 
   auto maps = [&](pid_t p) { return write_id_maps(p, *spec.linux); };
   Spawned sp =

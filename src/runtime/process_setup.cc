@@ -1,5 +1,6 @@
 #include "runtime/process_setup.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -185,10 +186,15 @@ Result<std::string> resolve_executable(const oci::Process& p) {
 }
 
 Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccomp>& seccomp,
-                          const std::string& exe) {
+                          const std::string& exe, int preserve_fds) {
   // Nothing the runtime holds open may reach the container: fds inherited
   // from our caller without O_CLOEXEC included (CVE-2024-21626 class).
-  BERTH_TRY(sys::cloexec_from(3));
+  BERTH_TRY(sys::cloexec_from(3 + preserve_fds));
+  for (int fd = 3; fd < 3 + preserve_fds; ++fd) {
+    int fl = ::fcntl(fd, F_GETFD);
+    if (fl < 0) return sys_error(fmt::format("--preserve-fds: fd {}", fd));
+    if (::fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) != 0) return sys_error("--preserve-fds");
+  }
   bool cwd_done = !p.cwd.empty() && ::chdir(p.cwd.c_str()) == 0;
   if (!p.user.additional_gids.empty()) {
     std::vector<gid_t> g(p.user.additional_gids.begin(), p.user.additional_gids.end());

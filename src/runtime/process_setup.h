@@ -28,7 +28,9 @@ Result<std::string> resolve_executable(const oci::Process& p);
 
 // cwd, groups, no_new_privs, capabilities, user, umask, seccomp, execve.
 // Returns only on failure.
+// `preserve_fds` descriptors from 3 on (the caller's --preserve-fds) stay
+// open in the container; every other fd >= 3 is closed on exec.
 Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccomp>& seccomp,
-                          const std::string& exe);
+                          const std::string& exe, int preserve_fds = 0);
 
 }  // namespace berth::runtime

@@ -204,3 +204,13 @@ def test_apparmor_and_selinux_warn_not_fail(rt, bundle):
     assert r.returncode == 0, r
     if "berth-runtime" in os.path.basename(rt.binary):
         assert "AppArmor" in r.stderr and "SELinux" in r.stderr, r
+
+
+def test_intel_rdt_and_rdma_warn_not_fail(rt, bundle):
+    bundle.linux["intelRdt"] = {"closID": "berth"}
+    bundle.resources()["rdma"] = {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}}
+    bundle.probe("exit", "0").write()
+    _, r = rt.run(bundle)
+    assert r.returncode == 0, r
+    if "berth-runtime" in os.path.basename(rt.binary):
+        assert "intelRdt" in r.stderr and "rdma" in r.stderr, r

@@ -5,6 +5,7 @@ failed creates leave no mounts, cgroups, state or processes behind."""
 import hashlib
 import json
 import os
+import subprocess
 import stat
 import time
 import uuid
@@ -218,3 +219,19 @@ def test_delete_running_leaves_nothing(rt, bundle, workdir):
     rt.delete(cid, force=True)
     assert rt.state_or_none(cid) is None
     snap.assert_clean(rt)
+
+
+def test_preserve_fds_passes_exactly_those(rt, bundle, workdir):
+    # --preserve-fds 1: the caller's fd 3 reaches the container (runc's
+    # contract), fd 4 does not.
+    out = os.path.join(workdir, "preserved.txt")
+    bundle.args("/bin/sh", "-c", "echo via-fd3 >&3; exec /probe all").write()
+    cid = f"t-{uuid.uuid4().hex[:12]}"
+    script = (f'exec 3>"{out}" 4</dev/null; exec "{rt.binary}" --root "{rt.root}" run '
+              f'--preserve-fds 1 --bundle "{bundle.path}" {cid}')
+    r = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r
+    with open(out) as f:
+        assert f.read() == "via-fd3\n"
+    fds = fd_numbers(json.loads(r.stdout))
+    assert fds == [0, 1, 2, 3], fds
