@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "base/json.h"
 #include "base/result.h"
 #include "oci/spec.h"
@@ -75,6 +76,11 @@ class Runtime {
   const StateStore& store() const { return store_; }
 
  private:
+  // create(); when `terminal_end` is given and process.terminal is set with
+  // no console socket, the pty master is sent to a socketpair whose other
+  // end is returned there (a foreground `run` serves the terminal itself).
+  Result<void> create_impl(const std::string& id, const CreateOptions& opts, Fd* terminal_end);
+
   StateStore store_;
 };
 

@@ -93,6 +93,11 @@ oci::Resources effective_resources(const oci::Spec& spec) {
 }  // namespace
 
 Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
+  return create_impl(id, opts, nullptr);
+}
+
+Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& opts,
+                                  Fd* terminal_end) {
   BERTH_TRY(validate_container_id(id));
   std::string bundle = BERTH_TRY(real_dir(opts.bundle.empty() ? "." : opts.bundle));
   oci::Spec spec = BERTH_TRY(load_bundle(bundle));
@@ -107,11 +112,19 @@ Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   if (plan.new_user() && (spec.linux->uid_mappings.empty() || spec.linux->gid_mappings.empty()))
     return make_error(Errc::InvalidArgument,
                       "config.json: a new user namespace needs linux.uidMappings and gidMappings");
-  if (spec.process->terminal && opts.console_socket.empty() && opts.console_fd < 0)
+  Fd console;
+  if (spec.process->terminal && opts.console_socket.empty() && opts.console_fd < 0 &&
+      terminal_end) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+      return sys_error("socketpair");
+    terminal_end->reset(sv[0]);
+    console.reset(sv[1]);
+  } else if (spec.process->terminal && opts.console_socket.empty() && opts.console_fd < 0) {
     return make_error(Errc::InvalidArgument,
                       "cannot allocate tty if berth-runtime will detach without setting "
                       "console socket");
-  Fd console;
+  }
   if (spec.process->terminal && !opts.console_socket.empty())
     console = BERTH_TRY_CTX(sys::unix_connect(opts.console_socket), "console socket");
 
@@ -254,29 +267,10 @@ int exit_code_from_status(int status) {
   return 255;
 }
 
-Result<int> Runtime::run(const std::string& id, const CreateOptions& in, bool detach) {
-  CreateOptions opts = in;
-  Fd our_end, their_end;
-  bool proxy = false;
-  if (!detach && opts.console_socket.empty()) {
-    // Peek at terminal: a foreground terminal without a console socket is
-    // served by this process.
-    auto text = read_file((opts.bundle.empty() ? std::string(".") : opts.bundle) + "/config.json");
-    if (text) {
-      auto spec = oci::parse_spec(*text);
-      if (spec && spec->process && spec->process->terminal) {
-        int sv[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-          return sys_error("socketpair");
-        our_end.reset(sv[0]);
-        their_end.reset(sv[1]);
-        opts.console_fd = their_end.get();
-        proxy = true;
-      }
-    }
-  }
-  BERTH_TRY(create(id, opts));
-  their_end.reset();
+Result<int> Runtime::run(const std::string& id, const CreateOptions& opts, bool detach) {
+  Fd our_end;
+  BERTH_TRY(create_impl(id, opts, detach ? nullptr : &our_end));
+  bool proxy = our_end.valid();
   Fd master;
   if (proxy) master = BERTH_TRY_CTX(sys::recv_fd(our_end.get()), "receive terminal");
   if (auto r = start(id); !r) {

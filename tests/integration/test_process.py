@@ -214,3 +214,13 @@ def test_intel_rdt_and_rdma_warn_not_fail(rt, bundle):
     assert r.returncode == 0, r
     if "berth-runtime" in os.path.basename(rt.binary):
         assert "intelRdt" in r.stderr and "rdma" in r.stderr, r
+
+
+def test_foreground_terminal_without_console_socket(rt, bundle):
+    # `run` in the foreground with process.terminal and no --console-socket:
+    # the runtime serves the pty itself and copies its output.
+    bundle.process["terminal"] = True
+    bundle.args("/bin/sh", "-c", "tty; echo term-ok").write()
+    _, r = rt.run(bundle)
+    assert r.returncode == 0, r
+    assert "/dev/pts/" in r.stdout and "term-ok" in r.stdout, r
