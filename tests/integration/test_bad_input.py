@@ -175,3 +175,24 @@ def test_state_is_valid_json_only(rt, bundle):
     cid, _ = rt.create(bundle)
     r = rt.ok("state", cid)
     json.loads(r.stdout)  # nothing but the JSON document on stdout
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_errors_reach_the_log_file(rt, workdir, fmt):
+    # containerd runs `runc --log FILE --log-format json` and reads the error
+    # from the last JSON line; text is logrus-style key=value.
+    log = os.path.join(workdir, f"runtime-{fmt}.log")
+    r = rt.cmd("state", "no-such-container", global_args=["--log", log, "--log-format", fmt])
+    assert r.returncode != 0
+    with open(log) as f:
+        last = f.read().strip().splitlines()[-1]
+    # runc's message does not name the id; berth-runtime's does.
+    names_id = "berth-runtime" in os.path.basename(rt.binary)
+    if fmt == "json":
+        entry = json.loads(last)
+        assert entry["level"] == "error" and "does not exist" in entry["msg"], entry
+        assert "time" in entry
+        assert not names_id or "no-such-container" in entry["msg"], entry
+    else:
+        assert "level=error" in last and "does not exist" in last, last
+        assert not names_id or "no-such-container" in last, last
