@@ -128,7 +128,7 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   if (spec.process->terminal && !opts.console_socket.empty())
     console = BERTH_TRY_CTX(sys::unix_connect(opts.console_socket), "console socket");
 
-  BERTH_TRY(store_.reserve(id));
+  Fd reservation = BERTH_TRY(store_.reserve(id));
   auto cg = make_cgroup(spec, id);
   if (!cg) {
     [[maybe_unused]] auto r = store_.remove(id);

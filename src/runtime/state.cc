@@ -1,6 +1,8 @@
 #include "runtime/state.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,14 +49,22 @@ const char* status_name(Status s) {
   return "unknown";
 }
 
-Result<void> StateStore::reserve(const std::string& id) {
+Result<Fd> StateStore::reserve(const std::string& id) {
   if (::mkdir(root_.c_str(), 0711) != 0 && errno != EEXIST)
     return sys_error(fmt::format("create state root {}", root_));
-  if (::mkdir(dir(id).c_str(), 0711) != 0) {
-    if (errno == EEXIST) return make_error(Errc::AlreadyExists, "container with id exists: {}", id);
-    return sys_error(fmt::format("create state dir {}", dir(id)));
+  bool fresh = ::mkdir(dir(id).c_str(), 0711) == 0;
+  if (!fresh && errno != EEXIST) return sys_error(fmt::format("create state dir {}", dir(id)));
+  auto exists = [&] { return make_error(Errc::AlreadyExists, "container with id exists: {}", id); };
+  Fd d(::open(dir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!d) return sys_error(fmt::format("open state dir {}", dir(id)));
+  if (::flock(d.get(), LOCK_EX | LOCK_NB) != 0) return exists();  // a create in progress
+  if (!fresh) {
+    struct stat st;
+    if (::stat((dir(id) + "/state.json").c_str(), &st) == 0) return exists();
+    // Left by a create that was killed before it saved its state.
+    for (const char* f : {"config.json", "exec.fifo"}) ::unlink((dir(id) + "/" + f).c_str());
   }
-  return ok();
+  return d;
 }
 
 Result<void> StateStore::save(const ContainerRecord& r, const oci::Spec& spec) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "base/result.h"
 #include "oci/spec.h"
 
@@ -41,8 +42,12 @@ class StateStore {
   std::string dir(const std::string& id) const { return root_ + "/" + id; }
   std::string fifo_path(const std::string& id) const { return dir(id) + "/exec.fifo"; }
 
-  // mkdir <root>/<id>; AlreadyExists "container with id exists: ID".
-  Result<void> reserve(const std::string& id);
+  // mkdir <root>/<id> and flock it; AlreadyExists "container with id
+  // exists: ID". The returned fd holds the lock for the whole create: a
+  // directory without state.json whose lock is free was left by a create
+  // that was killed, and is taken over (its files removed) instead of
+  // blocking the id forever.
+  Result<Fd> reserve(const std::string& id);
   Result<void> save(const ContainerRecord& r, const oci::Spec& spec);
   // NotFound "container does not exist: ID" (runc's text).
   Result<ContainerRecord> load(const std::string& id) const;

@@ -196,3 +196,27 @@ def test_errors_reach_the_log_file(rt, workdir, fmt):
     else:
         assert "level=error" in last and "does not exist" in last, last
         assert not names_id or "no-such-container" in last, last
+
+
+def test_create_takes_over_leftovers_of_a_killed_create(rt, bundle):
+    # A create killed before saving its state leaves <root>/<id> without
+    # state.json and with nobody holding its lock: the id must not stay blocked.
+    if "berth-runtime" not in os.path.basename(rt.binary):
+        pytest.skip("berth-runtime's state layout")
+    import fcntl
+    bundle.probe("exit", "0").write()
+    cid = "leftover-1"
+    os.makedirs(os.path.join(rt.root, cid))
+    os.mkfifo(os.path.join(rt.root, cid, "exec.fifo"))
+    _, r = rt.run(bundle, cid)
+    assert r.returncode == 0, r
+    # ... but a create in progress (its lock held) still owns the id.
+    busy = os.path.join(rt.root, "busy-1")
+    os.makedirs(busy)
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _, r = rt.create(bundle, "busy-1", check=False)
+        assert r.returncode != 0 and "exists" in r.stderr, r
+    finally:
+        os.close(fd)
