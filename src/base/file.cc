@@ -27,12 +27,12 @@ Result<std::string> read_file(const std::string& path) {
   return out;
 }
 
-static Result<void> write_all(int fd, std::string_view data, const std::string& path) {
+Result<void> write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return sys_error(fmt::format("write {}", path));
+      return sys_error("write");
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
@@ -50,7 +50,7 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, i
     return e;
   };
   if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) return fail(sys_error("fchmod"));
-  if (auto r = write_all(fd.get(), data, tmpl); !r) return fail(r.error());
+  if (auto r = write_all(fd.get(), data); !r) return fail(r.error().context(tmpl));
   if (durable && ::fsync(fd.get()) != 0) return fail(sys_error(fmt::format("fsync {}", tmpl)));
   fd.reset();
   if (::rename(tmpl.c_str(), path.c_str()) != 0)
@@ -69,7 +69,8 @@ Result<void> write_file(const std::string& path, std::string_view data, bool cre
   int flags = O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0);
   Fd fd(::open(path.c_str(), flags, 0644));
   if (!fd) return sys_error(fmt::format("open {}", path));
-  return write_all(fd.get(), data, path);
+  if (auto r = write_all(fd.get(), data); !r) return r.error().context(path);
+  return ok();
 }
 
 }  // namespace berth

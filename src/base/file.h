@@ -25,6 +25,9 @@ enum class Durability {
 // untouched and no temp file is left behind.
 Result<void> write_file_atomic(const std::string& path, std::string_view data, int mode = 0644,
                                Durability d = Durability::Durable);
+// Writes the whole buffer to fd, retrying on EINTR and short writes.
+Result<void> write_all(int fd, std::string_view data);
+
 // Plain write (open O_WRONLY|O_TRUNC, no create unless `create`); for kernel
 // files (cgroupfs, /proc) where atomic rename makes no sense.
 Result<void> write_file(const std::string& path, std::string_view data, bool create = false);

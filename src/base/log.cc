@@ -29,7 +29,6 @@ const char* level_name(LogLevel l) {
   return "info";
 }
 
-
 }  // namespace
 
 void log_set_level(LogLevel l) { g_level = l; }

@@ -10,13 +10,7 @@ namespace {
 
 oci::DeviceCgroupRule rule(bool allow, std::string type, std::optional<int64_t> major,
                            std::optional<int64_t> minor, std::string access) {
-  oci::DeviceCgroupRule r;
-  r.allow = allow;
-  r.type = std::move(type);
-  r.major = major;
-  r.minor = minor;
-  r.access = std::move(access);
-  return r;
+  return oci::device_rule(allow, std::move(type), major, minor, std::move(access));
 }
 
 // Docker's default device rules (deny all, then the usual allowlist).

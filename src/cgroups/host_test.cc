@@ -162,16 +162,7 @@ TEST(HostV2, EbpfDeviceProgramIsEnforcedAndReplaced) {
   ASSERT_TRUE(created) << created.error().message;
   ScopeExit cleanup([&] { (void)m.destroy(); });
 
-  auto rule = [](bool allow, std::string type, std::optional<int64_t> major,
-                 std::optional<int64_t> minor, std::string access) {
-    oci::DeviceCgroupRule r;
-    r.allow = allow;
-    r.type = std::move(type);
-    r.major = major;
-    r.minor = minor;
-    r.access = std::move(access);
-    return r;
-  };
+  auto rule = oci::device_rule;
   oci::Resources r;
   r.devices = {rule(false, "a", {}, {}, "rwm"), rule(true, "c", 1, 3, "rw")};
   auto set = m.set(r);

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace berth::oci {
@@ -125,6 +126,17 @@ struct DeviceCgroupRule {
   std::optional<int64_t> major, minor;  // absent = wildcard
   std::string access;                   // rwm subset
 };
+
+inline DeviceCgroupRule device_rule(bool allow, std::string type, std::optional<int64_t> major,
+                                    std::optional<int64_t> minor, std::string access) {
+  DeviceCgroupRule r;
+  r.allow = allow;
+  r.type = std::move(type);
+  r.major = major;
+  r.minor = minor;
+  r.access = std::move(access);
+  return r;
+}
 
 struct MemoryResources {
   std::optional<int64_t> limit, reservation, swap, kernel, kernel_tcp;

@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "sys/syscalls.h"
 
 namespace berth::runtime {
@@ -63,7 +64,7 @@ void proxy_tty(int master) {
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(master, buf, sizeof buf);
       if (n <= 0) break;  // EIO once every slave fd is closed
-      if (!sys::write_all(1, std::string_view(buf, static_cast<size_t>(n)))) break;
+      if (!write_all(1, std::string_view(buf, static_cast<size_t>(n)))) break;
     }
     if (in_open && (p[1].revents & (POLLIN | POLLHUP))) {
       ssize_t n = ::read(0, buf, sizeof buf);
@@ -72,7 +73,7 @@ void proxy_tty(int master) {
         // Forward end-of-file as the terminal's EOF character.
         char eof = 4;
         [[maybe_unused]] ssize_t w = ::write(master, &eof, 1);
-      } else if (!sys::write_all(master, std::string_view(buf, static_cast<size_t>(n)))) {
+      } else if (!write_all(master, std::string_view(buf, static_cast<size_t>(n)))) {
         break;
       }
     }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "sys/syscalls.h"
 
@@ -38,7 +39,7 @@ Result<void> run_one(const oci::Hook& h, const std::string& state, const char* k
   rd.reset();
   // A hook that does not read stdin must not block us: ignore EPIPE.
   signal(SIGPIPE, SIG_IGN);
-  [[maybe_unused]] auto w = sys::write_all(wr.get(), state);
+  [[maybe_unused]] auto w = write_all(wr.get(), state);
   wr.reset();
   auto pidfd = sys::pidfd_open(pid);
   int timeout_ms = h.timeout ? *h.timeout * 1000 : -1;

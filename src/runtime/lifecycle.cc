@@ -74,13 +74,7 @@ oci::Resources effective_resources(const oci::Spec& spec) {
   oci::Resources r = spec.linux->resources.value_or(oci::Resources{});
   auto allow = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
                    const char* access) {
-    oci::DeviceCgroupRule d;
-    d.allow = true;
-    d.type = type;
-    d.major = major;
-    d.minor = minor;
-    d.access = access;
-    r.devices.push_back(d);
+    r.devices.push_back(oci::device_rule(true, type, major, minor, access));
   };
   allow("c", std::nullopt, std::nullopt, "m");
   allow("b", std::nullopt, std::nullopt, "m");

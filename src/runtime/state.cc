@@ -153,15 +153,9 @@ Result<std::vector<std::string>> StateStore::list_ids() const {
 
 bool process_alive(const ContainerRecord& r) {
   if (r.pid <= 0) return false;
-  auto st = sys::process_start_time(r.pid);
-  if (!st || *st != r.start_time) return false;
+  auto st = sys::process_stat(r.pid);
   // A zombie has exited: it is stopped even though /proc still lists it.
-  auto stat = read_file(fmt::format("/proc/{}/stat", r.pid));
-  if (stat) {
-    auto rp = stat->rfind(')');
-    if (rp != std::string::npos && rp + 2 < stat->size() && (*stat)[rp + 2] == 'Z') return false;
-  }
-  return true;
+  return st && st->start_time == r.start_time && st->state != 'Z';
 }
 
 }  // namespace berth::runtime

@@ -102,7 +102,7 @@ Result<void> cloexec_from(int from) {
   return ok();
 }
 
-Result<unsigned long long> process_start_time(pid_t pid) {
+Result<ProcessStat> process_stat(pid_t pid) {
   std::string stat = BERTH_TRY(read_file(fmt::format("/proc/{}/stat", pid)));
   // comm (field 2) may contain spaces and parentheses: parse after the last ')'.
   auto rp = stat.rfind(')');
@@ -111,8 +111,12 @@ Result<unsigned long long> process_start_time(pid_t pid) {
   // fields[0] is field 3 (state); start time is field 22.
   if (fields.size() < 20) return make_error(Errc::Internal, "short /proc/{}/stat", pid);
   auto v = parse_uint(fields[19]);
-  if (!v) return make_error(Errc::Internal, "bad starttime in /proc/{}/stat", pid);
-  return *v;
+  if (!v || fields[0].empty()) return make_error(Errc::Internal, "bad /proc/{}/stat", pid);
+  return ProcessStat{fields[0][0], *v};
+}
+
+Result<unsigned long long> process_start_time(pid_t pid) {
+  return process_stat(pid).transform([](ProcessStat s) { return s.start_time; });
 }
 
 Result<void> send_fd(int sock, int fd, std::string_view payload) {
@@ -171,18 +175,6 @@ Result<Fd> unix_connect(const std::string& path) {
   if (::connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0)
     return sys_error(fmt::format("connect {}", path));
   return fd;
-}
-
-Result<void> write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("write");
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return ok();
 }
 
 }  // namespace berth::sys

@@ -36,8 +36,14 @@ Result<void> pidfd_send_signal(int pidfd, int sig);
 // so nothing the runtime opened reaches the container (CVE-2024-21626 class).
 Result<void> cloexec_from(int from);
 
-// Field 22 of /proc/PID/stat: start time in clock ticks since boot. Used to
-// tell a live container process from a recycled pid.
+// From /proc/PID/stat: the state letter (field 3; 'Z' for a zombie) and the
+// start time in clock ticks since boot (field 22), which tells a live
+// container process from a recycled pid.
+struct ProcessStat {
+  char state = '?';
+  unsigned long long start_time = 0;
+};
+Result<ProcessStat> process_stat(pid_t pid);
 Result<unsigned long long> process_start_time(pid_t pid);
 
 // SCM_RIGHTS helpers over a connected unix socket.
@@ -46,8 +52,5 @@ Result<Fd> recv_fd(int sock);
 
 // Connects a SOCK_STREAM unix socket to `path`.
 Result<Fd> unix_connect(const std::string& path);
-
-// Reads/writes the whole buffer, retrying on EINTR and short writes.
-Result<void> write_all(int fd, std::string_view data);
 
 }  // namespace berth::sys
