@@ -9,10 +9,14 @@ packages=(
   build-essential cmake ninja-build pkg-config git clang-format
   # libraries (see docs/design/ARCHITECTURE.md section 6)
   libfmt-dev nlohmann-json3-dev libssl-dev libseccomp-dev libcap-dev libcli11-dev
+  libboost-dev libcurl4-openssl-dev libarchive-dev libsqlite3-dev libzstd-dev
   # tests
   libgtest-dev libgmock-dev googletest python3-pytest
   # test rootfs and peers for the runtime benchmark
   busybox-static crun runc hyperfine time
+  # image tests: a local registry (no auth / htpasswd / token), the docker
+  # client library, and the peers of the image benchmarks
+  docker-registry apache2-utils python3-docker python3-cryptography docker.io podman
   # tools the tests use to inspect the host
   iproute2 procps util-linux
 )

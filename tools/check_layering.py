@@ -33,7 +33,7 @@ ALLOWED = {
     "api/server": {"base", "http", "api/types", "engine"},
     "api/client": {"base", "http", "api/types"},
     "dashboard": {"base", "http"},
-    "cli": {"base", "api/client", "api/types"},
+    "cli": {"base", "oci", "api/client", "api/types"},
 }
 # engine may reach the monitor only through its protocol and client.
 ENGINE_MONITOR_HEADERS = {"monitor/protocol.h", "monitor/client.h"}

@@ -1,0 +1,62 @@
+// http/client.h — HTTP/1.1 client over unix and TCP(+TLS) sockets (Boost.Beast),
+// used by the CLI (api/client) and by tests. Not for registries (libcurl is).
+// One Client = one connection, reconnected on demand (keep-alive otherwise).
+// Thread-safety: none; one Client per thread.
+// Depends on: base, sys, Boost.Beast/Asio, OpenSSL.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/fd.h"
+#include "base/result.h"
+#include "http/server.h"
+
+namespace berth::http {
+
+struct ClientOptions {
+  // "unix:///run/berth/berth.sock" | "tcp://host:port" | "https://..." (TLS)
+  std::string address;
+  std::optional<TlsConfig> tls;  // client cert/key + CA to verify the server
+  int timeout_seconds = 0;       // 0: none (pull, events, logs -f run long)
+};
+
+struct ClientResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;  // empty when on_chunk consumed it
+};
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string target;  // "/v1.47/images/json?all=1" (caller encodes)
+  Headers headers;
+  std::string body;                                  // Content-Length body, or
+  std::function<Result<std::string>()> body_source;  // chunked upload ("" = end)
+  // When set, body chunks are passed here as they arrive (streams).
+  std::function<Result<void>(std::string_view)> on_chunk;
+};
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> create(ClientOptions opts);
+  virtual ~Client() = default;
+  // Unavailable when the daemon cannot be reached: message "Cannot connect to
+  // the berth daemon at unix:///...: <strerror>. Is the berth daemon running?"
+  virtual Result<ClientResponse> request(ClientRequest req) = 0;
+  // Sends the request with "Connection: Upgrade", reads the status line and
+  // headers (101 or 200) and hands back the raw connection (attach/exec).
+  struct Upgraded {
+    ClientResponse response;
+    Fd fd;
+    std::string buffered;
+  };
+  virtual Result<Upgraded> upgrade(ClientRequest req) = 0;
+};
+
+// Percent-encodes a query value (RFC 3986 unreserved set kept).
+std::string url_encode(std::string_view s);
+
+}  // namespace berth::http

@@ -1,0 +1,97 @@
+// snapshot/snapshotter.h — layer snapshots on disk and their mounts.
+//
+// Layout under root (= <data-root>/snapshots):
+//   <key>/fs       the layer's own files (overlay) or a full tree (copy)
+//   <key>/work     overlay workdir (active snapshots only)
+//   tmp/           extraction in progress; renamed into place on commit
+// Keys are short (decimal counters allocated by the snapshotter) so the
+// overlay mount option "lowerdir=a:b:c..." stays under one page for ~100
+// layers.
+//
+// OverlaySnapshotter stores each layer in overlay form: a whiteout is a 0:0
+// character device, an opaque directory carries xattr trusted.overlay.opaque=y.
+// Layers are independent, so several can be applied at once (a pull
+// unpacks layer N while layer N+1 downloads).
+// CopySnapshotter is the fallback where overlayfs is missing (or the data
+// root is itself on overlay without support): each snapshot is a full copy of
+// its parent with the layer applied (whiteouts become deletions), so a layer
+// can only be applied once its parent is committed.
+// Thread-safety: apply_layer may run concurrently for different keys.
+// Depends on: base, sys, oci, libarchive.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/digest.h"
+#include "base/result.h"
+
+namespace berth::snapshot {
+
+// Pulls compressed or plain tar bytes: returns the next chunk, an empty
+// string at end of stream, or an error (which aborts the apply).
+using ByteSource = std::function<Result<std::string>()>;
+
+struct ApplyResult {
+  std::string key;   // committed snapshot key
+  Digest diff_id;    // sha256 of the uncompressed tar stream
+  int64_t size = 0;  // bytes of regular file content written
+};
+
+// A mount for a container's rootfs (issue 4 uses it): type/source/options as
+// for mount(2), e.g. {"overlay","overlay",{"lowerdir=..","upperdir=..","workdir=.."}}
+// or a bind of a copy snapshot.
+struct Mount {
+  std::string type;
+  std::string source;
+  std::vector<std::string> options;
+};
+
+class Snapshotter {
+ public:
+  virtual ~Snapshotter() = default;
+  virtual const char* name() const = 0;  // "overlayfs" | "copy" (docker info's Driver)
+
+  // Unpacks one layer (tar, tar+gzip or tar+zstd: detected from the bytes by
+  // libarchive) on top of `parent_key` (empty for a base layer) and commits
+  // it under a new key. Refuses, with InvalidArgument naming the entry and
+  // leaving nothing behind: paths that escape the root ("../", absolute after
+  // cleaning), entries reached through a symlink inside the tree, hardlinks
+  // to outside the layer's tree, and non-tar input. Keeps uid/gid, modes
+  // incl. setuid/setgid/sticky, mtimes, xattrs, hardlinks, device nodes,
+  // fifos. OCI whiteouts (.wh.NAME, .wh..wh..opq) become overlay whiteouts
+  // (overlay) or deletions (copy). The returned diff_id must be compared by
+  // the caller with the image config's rootfs.diff_ids.
+  virtual Result<ApplyResult> apply_layer(const std::string& parent_key, ByteSource src) = 0;
+
+  virtual Result<void> remove(const std::string& key) = 0;  // idempotent
+  // Keys present on disk (committed), for GC to compare with the metadata.
+  virtual Result<std::vector<std::string>> list() const = 0;
+  // Deletes leftovers of interrupted applies under tmp/.
+  virtual Result<void> clean_tmp() = 0;
+
+  // Read-only view of a committed chain, top key last-to-first order as
+  // overlay wants it: lowerdir=top:...:base. For export (docker save of a
+  // layer needs only its own tar, which image/ keeps as a blob).
+  virtual Result<std::vector<std::string>> layer_dirs(
+      const std::vector<std::string>& keys_bottom_first) const = 0;
+  // Writable mounts for a container rootfs on top of the chain (issue 4).
+  virtual Result<std::vector<Mount>> prepare_rw(
+      const std::string& rw_key, const std::vector<std::string>& keys_bottom_first) = 0;
+};
+
+// Picks overlay when a test mount of overlay over root works, else copy.
+// `force` = "overlayfs" | "copy" | "" (auto), from daemon.json "storage-driver".
+Result<std::unique_ptr<Snapshotter>> open_snapshotter(const std::string& root,
+                                                      const std::string& force);
+
+// Streams the uncompressed tar of a layer blob (gzip, zstd or plain,
+// detected by libarchive) to `sink` and returns its digest (the diff id).
+// docker save writes layers uncompressed; image/ keeps the pulled blobs.
+Result<Digest> decompress_layer(ByteSource src,
+                                const std::function<Result<void>(std::string_view)>& sink);
+
+}  // namespace berth::snapshot

@@ -1,0 +1,158 @@
+// store/metadata/metadata.h — berth's SQLite metadata (images, tags, layers,
+// leases; containers/volumes/networks are added by later migrations).
+//
+// One database file (<data-root>/metadata.db), WAL mode, synchronous=FULL,
+// foreign keys on, busy timeout 5 s. The schema is created and upgraded by
+// numbered migrations (table schema_migrations), each in its own transaction,
+// so a daemon killed mid-upgrade restarts from the last complete step.
+// Every public mutating method is exactly one transaction: after a crash
+// either all of its rows exist or none do.
+// The store knows references, not files: it never touches content blobs or
+// snapshot directories. GC is split accordingly: gc_roots() computes the live
+// set in one read transaction; image/ sweeps the files.
+// Thread-safety: all methods may be called from any thread (one connection
+// guarded by a mutex; SQLite serializes writers anyway).
+// Depends on: base, sqlite3.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/digest.h"
+#include "base/result.h"
+
+namespace berth::metadata {
+
+// A local image. id is the digest of its config blob (docker's image id).
+struct ImageRecord {
+  Digest id;
+  Digest manifest;  // digest of the manifest stored in content/
+  std::string manifest_media_type;
+  int64_t created = 0;   // config "created", unix seconds (0 when absent)
+  int64_t added_ns = 0;  // when this host stored it, unix ns (list order, since/before)
+  int64_t size = 0;      // sum of unpacked layer sizes, bytes
+  std::string os = "linux";
+  std::string architecture = "amd64";
+  std::string variant;
+  std::vector<Digest> chain_ids;              // layer snapshots, bottom first
+  std::map<std::string, std::string> labels;  // config.Labels (for filters)
+};
+
+// A layer unpacked into a snapshot. chain_id per the OCI image spec:
+// chain(0) = diff_id(0); chain(n) = sha256(chain(n-1) + " " + diff_id(n)).
+struct LayerRecord {
+  Digest chain_id;
+  std::optional<Digest> parent;  // chain id of the layer below
+  Digest diff_id;                // digest of the uncompressed tar
+  std::string snapshot_key;      // directory name under snapshots/ (snapshot/ picks it)
+  int64_t size = 0;              // unpacked bytes
+};
+
+// A compressed (or plain) blob known to unpack to diff_id: lets a pull say
+// "Already exists" without downloading, and a push find the blob for a layer.
+struct BlobLayer {
+  Digest blob;
+  Digest diff_id;
+  std::string media_type;
+  int64_t size = 0;
+};
+
+// Where an image came from: docker's RepoDigests ("repo@sha256:manifest").
+struct RepoDigest {
+  std::string repository;  // "docker.io/library/busybox"
+  Digest manifest;
+};
+
+// Resources a lease keeps alive.
+enum class LeaseKind { Blob, Layer };
+
+struct Lease {
+  std::string id;
+  int64_t expires_unix = 0;
+};
+
+struct GcRoots {
+  std::set<Digest> blobs;               // every blob an image or an unexpired lease references
+  std::set<Digest> layers;              // every chain id an image or an unexpired lease references
+  std::vector<LayerRecord> all_layers;  // to find unreferenced snapshots
+  int expired_leases_removed = 0;
+};
+
+// Everything a finished pull/load/import writes, in one transaction.
+struct ImageCommit {
+  ImageRecord image;
+  std::vector<Digest> blobs;      // manifest (+ index), config, layer blobs
+  std::vector<std::string> tags;  // fully qualified "docker.io/library/x:tag"
+  std::optional<RepoDigest> repo_digest;
+  std::optional<std::string> release_lease;  // deleted in the same transaction
+};
+
+struct TagChange {
+  std::string tag;
+  std::optional<Digest> previous;  // image the tag pointed to before, if any
+};
+
+class MetadataStore {
+ public:
+  static Result<std::unique_ptr<MetadataStore>> open(const std::string& db_path);
+  virtual ~MetadataStore() = default;
+
+  virtual int schema_version() const = 0;
+
+  // Images. commit_image inserts or updates the image row, adds blob
+  // references, moves each tag to it, records the repo digest and releases
+  // the lease. Returns the tags that moved (their previous image may now be
+  // dangling).
+  virtual Result<std::vector<TagChange>> commit_image(const ImageCommit& c) = 0;
+  virtual Result<ImageRecord> get_image(const Digest& id) const = 0;  // NotFound
+  // Resolves a full or unambiguous prefix of the id hex (>= 1 char; docker
+  // accepts short ids). NotFound when none, Conflict when ambiguous.
+  virtual Result<Digest> resolve_image_prefix(std::string_view hex_prefix) const = 0;
+  virtual Result<std::vector<ImageRecord>> list_images() const = 0;
+  virtual Result<std::vector<std::string>> tags_of(const Digest& id) const = 0;
+  virtual Result<std::vector<RepoDigest>> repo_digests_of(const Digest& id) const = 0;
+  virtual Result<std::vector<Digest>> blobs_of(const Digest& id) const = 0;
+  // Deletes the image row with its tags, repo digests and blob references.
+  virtual Result<void> delete_image(const Digest& id) = 0;
+
+  // Tags ("docker.io/library/x:latest" -> image id).
+  virtual Result<std::optional<Digest>> lookup_tag(const std::string& tag) const = 0;
+  virtual Result<TagChange> set_tag(const std::string& tag, const Digest& image) = 0;
+  virtual Result<void> delete_tag(const std::string& tag) = 0;  // NotFound
+  // Repo digest lookup: "docker.io/library/x" + manifest digest -> image.
+  virtual Result<std::optional<Digest>> lookup_repo_digest(const std::string& repository,
+                                                           const Digest& manifest) const = 0;
+  virtual Result<void> delete_repo_digests(const Digest& image, const std::string& repository) = 0;
+
+  // Layers (committed snapshots).
+  virtual Result<void> put_layer(const LayerRecord& l) = 0;  // idempotent on chain_id
+  virtual Result<std::optional<LayerRecord>> get_layer(const Digest& chain_id) const = 0;
+  virtual Result<void> delete_layer(const Digest& chain_id) = 0;
+  virtual Result<void> put_blob_layer(const BlobLayer& b) = 0;
+  virtual Result<std::optional<BlobLayer>> blob_layer(const Digest& blob) const = 0;
+  // Blobs that unpack to diff_id (push/save choose one that still exists).
+  virtual Result<std::vector<BlobLayer>> blobs_for_diff(const Digest& diff_id) const = 0;
+
+  // Leases: protect what a running pull has written from GC. A lease lives
+  // until released or until expires_unix passes (a pull killed with the
+  // daemon leaves its lease; a retried pull may re-use it by id).
+  virtual Result<Lease> create_lease(const std::string& id, int64_t expires_unix) = 0;
+  virtual Result<void> add_lease_resource(const std::string& lease, LeaseKind kind,
+                                          const std::string& key) = 0;
+  virtual Result<void> release_lease(const std::string& id) = 0;  // no-op when absent
+  virtual Result<std::vector<Lease>> list_leases() const = 0;
+
+  // Deletes expired leases, then reports the live set (one transaction).
+  virtual Result<GcRoots> gc_roots(int64_t now_unix) = 0;
+
+  // Containers (minimal until the container issue): which image each uses,
+  // so `rmi` can answer 409.
+  virtual Result<std::vector<std::string>> containers_using(const Digest& image) const = 0;
+};
+
+}  // namespace berth::metadata
