@@ -1,0 +1,143 @@
+"""The daemon under test, started on its own data root, exec root and socket.
+
+kind "berthd": $BERTHD --data-root D/root --exec-root D/exec -H unix://D/berth.sock
+kind "dockerd": Debian's dockerd 20.10 (spawns its own containerd) with iptables and the
+bridge off, so nothing outside D is touched.
+Stopped by pid (SIGTERM, then SIGKILL after a bound); D is unmounted and removed at teardown.
+"""
+
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from apiclient import Api
+from e2eutil import descendants_of, pid_alive, remove_tree, stop_pid, wait_until
+
+DOCKERD = "/usr/sbin/dockerd"
+
+
+class Daemon:
+    def __init__(self, kind, binary=None, base_dir=None, data_root=None, extra_args=()):
+        self.kind = kind
+        self.binary = binary or (DOCKERD if kind == "dockerd" else os.environ.get("BERTHD"))
+        self.base = base_dir or tempfile.mkdtemp(prefix=f"e2e-{kind}-", dir="/var/tmp")
+        self.own_base = base_dir is None
+        self.data_root = data_root or os.path.join(self.base, "root")
+        self.exec_root = os.path.join(self.base, "exec")
+        self.sock = os.path.join(self.base, "docker.sock" if kind == "dockerd" else "berth.sock")
+        self.host = "unix://" + self.sock
+        self.log_path = os.path.join(self.base, "daemon.log")
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.api = Api(self.sock)
+        self._log = None
+        self.starts = 0
+
+    def argv(self):
+        if self.kind == "dockerd":
+            return [self.binary, "--data-root", self.data_root, "--exec-root", self.exec_root,
+                    "-H", self.host, "--pidfile", os.path.join(self.base, "pid"),
+                    "--iptables=false", "--ip6tables=false", "--bridge=none",
+                    "--config-file", self._empty_config()] + self.extra_args
+        return [self.binary, "--data-root", self.data_root, "--exec-root", self.exec_root,
+                "-H", self.host] + self.extra_args
+
+    def _empty_config(self):
+        # An explicit empty config so a host /etc/docker/daemon.json cannot leak in.
+        p = os.path.join(self.base, "daemon.json")
+        if not os.path.exists(p):
+            with open(p, "w") as f:
+                f.write("{}\n")
+        return p
+
+    def start(self, timeout=60):
+        if not self.binary or not os.access(self.binary, os.X_OK):
+            raise RuntimeError(f"{self.kind} binary {self.binary!r} is not an executable file")
+        os.makedirs(self.data_root, exist_ok=True)
+        os.makedirs(self.exec_root, exist_ok=True)
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv(), stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.starts += 1
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}; log:\n{self.log_tail()}")
+            return os.path.exists(self.sock) and self.api.ping().status == 200
+
+        try:
+            wait_until(ready, timeout, interval=0.05, what=f"{self.kind} /_ping")
+        except RuntimeError:
+            raise
+        except TimeoutError as e:
+            raise TimeoutError(f"{e}; log:\n{self.log_tail()}") from None
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def kill9(self):
+        """SIGKILL the daemon (and, for dockerd, leave containerd to be stopped in stop())."""
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self, timeout=20):
+        if self.proc is None:
+            return
+        kids = descendants_of(self.proc.pid) if self.proc.poll() is None else []
+        stop_pid(self.proc.pid, term_timeout=timeout, proc=self.proc)
+        # dockerd stops its containerd on SIGTERM; only stragglers we saw as its children get
+        # killed here, by pid.
+        for k in kids:
+            if pid_alive(k):
+                stop_pid(k, term_timeout=5)
+        self.proc = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def cleanup(self):
+        self.stop()
+        if self.own_base:
+            remove_tree(self.base)
+
+    def restart(self, timeout=60):
+        self.stop()
+        return self.start(timeout)
+
+    # The blob store (berthd layout: docs/design/ARCHITECTURE.md section 3).
+    def blob_dir(self):
+        return os.path.join(self.data_root, "content", "blobs", "sha256")
+
+    def blobs(self):
+        d = self.blob_dir()
+        if not os.path.isdir(d):
+            return set()
+        return {"sha256:" + n for n in os.listdir(d) if len(n) == 64}
+
+    def ingest_dir(self):
+        return os.path.join(self.data_root, "content", "ingest")
+
+    def gc(self):
+        """Asks the daemon to collect garbage: image prune with nothing dangling removes no
+        image but runs the collector (berthd); returns the response."""
+        return self.api.post("/images/prune", query={"filters": '{"dangling":["true"]}'})
+
+
+def wait_gone(pid, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(pid):
+        time.sleep(0.05)
