@@ -54,6 +54,10 @@ class Ingest {
   // ("digest mismatch: expected sha256:..., got sha256:..." /
   // "size mismatch for sha256:...: expected N bytes, got M"). When the blob
   // already exists the partial data is discarded and the existing blob wins.
+  // An empty (invalid) `expected` means "unknown": the blob is named by what
+  // was written. After commit (or a failed one) the object accepts no more
+  // calls (FailedPrecondition); a commit that failed on I/O leaves the data
+  // for a new ingest() of the key.
   virtual Result<BlobInfo> commit(int64_t expected_size, const Digest& expected) = 0;
   // Deletes the partial data now.
   virtual void abort() = 0;
