@@ -1,0 +1,116 @@
+#include "api/types/images.h"
+
+#include "api/types/time.h"
+
+namespace berth::api {
+namespace {
+
+Json string_list(const std::vector<std::string>& v) {
+  Json a = Json::array();
+  for (const auto& s : v) a.push_back(s);
+  return a;
+}
+
+Json string_map(const std::map<std::string, std::string>& m) {
+  Json o = Json::object();
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+}  // namespace
+
+Json encode_image_summary(const ImageSummary& s, ApiVersion v) {
+  bool legacy = v < ApiVersion{1, 44};
+  Json j = Json::object();
+  j["Id"] = s.id;
+  j["ParentId"] = s.parent_id;
+  if (legacy && s.repo_tags.empty())
+    j["RepoTags"] = Json::array({"<none>:<none>"});
+  else
+    j["RepoTags"] = string_list(s.repo_tags);
+  if (legacy && s.repo_digests.empty())
+    j["RepoDigests"] = Json::array({"<none>@<none>"});
+  else
+    j["RepoDigests"] = string_list(s.repo_digests);
+  j["Created"] = s.created;
+  j["Size"] = s.size;
+  j["SharedSize"] = s.shared_size;
+  if (legacy) j["VirtualSize"] = s.size;
+  j["Labels"] = string_map(s.labels);
+  j["Containers"] = s.containers;
+  return j;
+}
+
+Json encode_image_inspect(const ImageInspect& i, ApiVersion v) {
+  Json j = Json::object();
+  j["Id"] = i.id;
+  j["RepoTags"] = string_list(i.repo_tags);
+  j["RepoDigests"] = string_list(i.repo_digests);
+  j["Parent"] = i.parent;
+  j["Comment"] = i.comment;
+  j["Created"] = i.created;
+  if (v < ApiVersion{1, 45}) {
+    j["Container"] = i.container;
+    j["ContainerConfig"] = i.container_config.is_object() ? i.container_config : Json::object();
+  }
+  j["DockerVersion"] = i.docker_version;
+  j["Author"] = i.author;
+  j["Config"] = i.config.is_object() ? i.config : Json(nullptr);
+  j["Architecture"] = i.architecture;
+  if (!i.variant.empty()) j["Variant"] = i.variant;
+  j["Os"] = i.os;
+  if (!i.os_version.empty()) j["OsVersion"] = i.os_version;
+  j["Size"] = i.size;
+  if (v < ApiVersion{1, 44}) j["VirtualSize"] = i.size;
+  j["GraphDriver"] = {{"Name", i.graph_driver}, {"Data", string_map(i.graph_driver_data)}};
+  j["RootFS"] = {{"Type", "layers"}, {"Layers", string_list(i.layers)}};
+  j["Metadata"] = {{"LastTagTime", format_rfc3339_nano(i.last_tag_time_ns)}};
+  return j;
+}
+
+Json encode_history(const std::vector<HistoryItem>& items) {
+  Json a = Json::array();
+  for (const auto& h : items) {
+    Json j = Json::object();
+    j["Id"] = h.id;
+    j["Created"] = h.created;
+    j["CreatedBy"] = h.created_by;
+    j["Tags"] = h.tags.empty() ? Json(nullptr) : string_list(h.tags);
+    j["Size"] = h.size;
+    j["Comment"] = h.comment;
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
+Json encode_delete_items(const std::vector<DeleteItem>& items) {
+  Json a = Json::array();
+  for (const auto& d : items) {
+    Json j = Json::object();
+    if (!d.untagged.empty()) j["Untagged"] = d.untagged;
+    if (!d.deleted.empty()) j["Deleted"] = d.deleted;
+    a.push_back(std::move(j));
+  }
+  return a;
+}
+
+Json encode_prune_report(const std::vector<DeleteItem>& deleted, int64_t space_reclaimed) {
+  Json j = Json::object();
+  j["ImagesDeleted"] = deleted.empty() ? Json(nullptr) : encode_delete_items(deleted);
+  j["SpaceReclaimed"] = space_reclaimed;
+  return j;
+}
+
+Json encode_search_results(const std::vector<SearchResult>& rows) {
+  Json a = Json::array();
+  for (const auto& r : rows) {
+    a.push_back({{"name", r.name},
+                 {"description", r.description},
+                 {"star_count", r.star_count},
+                 {"is_official", r.is_official},
+                 {"is_automated", r.is_automated}});
+  }
+  return a;
+}
+
+}  // namespace berth::api

@@ -1,0 +1,142 @@
+#include "api/types/system.h"
+
+namespace berth::api {
+
+std::string error_body(std::string_view message) { return dump_json(Json{{"message", message}}); }
+
+Json encode_version(const VersionInfo& v) {
+  Json j = Json::object();
+  j["Platform"] = {{"Name", "Berth Engine"}};
+  Json details = {{"ApiVersion", kMaxApiVersion.str()},
+                  {"Arch", v.arch},
+                  {"BuildTime", v.build_time},
+                  {"Experimental", v.experimental ? "true" : "false"},
+                  {"GitCommit", v.git_commit},
+                  {"GoVersion", "n/a"},
+                  {"KernelVersion", v.kernel_version},
+                  {"MinAPIVersion", kMinApiVersion.str()},
+                  {"Os", v.os}};
+  j["Components"] =
+      Json::array({{{"Name", "Engine"}, {"Version", v.version}, {"Details", details}}});
+  j["Version"] = v.version;
+  j["ApiVersion"] = kMaxApiVersion.str();
+  j["MinAPIVersion"] = kMinApiVersion.str();
+  j["GitCommit"] = v.git_commit;
+  j["GoVersion"] = "n/a";
+  j["Os"] = v.os;
+  j["Arch"] = v.arch;
+  j["KernelVersion"] = v.kernel_version;
+  j["BuildTime"] = v.build_time;
+  if (v.experimental) j["Experimental"] = true;
+  return j;
+}
+
+Json encode_info(const SystemInfo& i, ApiVersion v) {
+  Json j = Json::object();
+  j["ID"] = i.id;
+  j["Containers"] = i.containers;
+  j["ContainersRunning"] = i.containers_running;
+  j["ContainersPaused"] = i.containers_paused;
+  j["ContainersStopped"] = i.containers_stopped;
+  j["Images"] = i.images;
+  j["Driver"] = i.driver;
+  j["DriverStatus"] = Json::array();
+  j["Plugins"] = {{"Volume", Json::array({"local"})},
+                  {"Network", Json::array({"bridge", "host", "none"})},
+                  {"Authorization", nullptr},
+                  {"Log", Json::array({"json-file"})}};
+  j["MemoryLimit"] = true;
+  j["SwapLimit"] = true;
+  j["CpuCfsPeriod"] = true;
+  j["CpuCfsQuota"] = true;
+  j["CPUShares"] = true;
+  j["CPUSet"] = true;
+  j["PidsLimit"] = true;
+  j["IPv4Forwarding"] = true;
+  j["BridgeNfIptables"] = false;
+  j["BridgeNfIp6tables"] = false;
+  j["Debug"] = i.debug;
+  j["NFd"] = 0;
+  j["OomKillDisable"] = false;
+  j["NGoroutines"] = 0;
+  j["SystemTime"] = i.system_time;
+  j["LoggingDriver"] = i.logging_driver;
+  j["CgroupDriver"] = i.cgroup_driver;
+  j["CgroupVersion"] = i.cgroup_version;
+  j["NEventsListener"] = 0;
+  j["KernelVersion"] = i.kernel_version;
+  j["OperatingSystem"] = i.operating_system;
+  j["OSVersion"] = i.os_version;
+  j["OSType"] = i.os_type;
+  j["Architecture"] = i.architecture;
+  j["IndexServerAddress"] = i.index_server_address;
+  Json index_configs = Json::object();
+  Json hub_mirrors = Json::array();
+  if (auto it = i.registry.mirrors.find("docker.io"); it != i.registry.mirrors.end())
+    for (const auto& m : it->second) hub_mirrors.push_back(m);
+  index_configs["docker.io"] = {
+      {"Name", "docker.io"}, {"Mirrors", hub_mirrors}, {"Secure", true}, {"Official", true}};
+  for (const auto& h : i.registry.insecure_hosts) {
+    Json mirrors = Json::array();
+    if (auto it = i.registry.mirrors.find(h); it != i.registry.mirrors.end())
+      for (const auto& m : it->second) mirrors.push_back(m);
+    index_configs[h] = {{"Name", h}, {"Mirrors", mirrors}, {"Secure", false}, {"Official", false}};
+  }
+  Json cidrs = Json::array();
+  for (const auto& c : i.registry.insecure_registry_cidrs) cidrs.push_back(c);
+  j["RegistryConfig"] = {{"AllowNondistributableArtifactsCIDRs", nullptr},
+                         {"AllowNondistributableArtifactsHostnames", nullptr},
+                         {"InsecureRegistryCIDRs", cidrs},
+                         {"IndexConfigs", index_configs},
+                         {"Mirrors", hub_mirrors}};
+  // berth extension: mirrors of every registry (docker only mirrors docker.io).
+  Json by_host = Json::object();
+  for (const auto& [host, urls] : i.registry.mirrors) by_host[host] = urls;
+  j["RegistryConfig"]["MirrorsByHost"] = by_host;
+  j["NCPU"] = i.ncpu;
+  j["MemTotal"] = i.mem_total;
+  j["GenericResources"] = nullptr;
+  j["DockerRootDir"] = i.docker_root_dir;
+  j["HttpProxy"] = i.http_proxy;
+  j["HttpsProxy"] = i.https_proxy;
+  j["NoProxy"] = i.no_proxy;
+  j["Name"] = i.name;
+  Json labels = Json::array();
+  for (const auto& [k, val] : i.labels) labels.push_back(k + "=" + val);
+  j["Labels"] = labels;
+  j["ExperimentalBuild"] = false;
+  j["ServerVersion"] = i.server_version;
+  j["Runtimes"] = {{i.default_runtime, {{"path", i.default_runtime}}}};
+  j["DefaultRuntime"] = i.default_runtime;
+  j["Swarm"] = {{"NodeID", ""},
+                {"NodeAddr", ""},
+                {"LocalNodeState", "inactive"},
+                {"ControlAvailable", false},
+                {"Error", ""},
+                {"RemoteManagers", nullptr}};
+  j["LiveRestoreEnabled"] = false;
+  j["Isolation"] = "";
+  j["InitBinary"] = "";
+  j["ContainerdCommit"] = {{"ID", ""}, {"Expected", ""}};
+  j["RuncCommit"] = {{"ID", ""}, {"Expected", ""}};
+  j["InitCommit"] = {{"ID", ""}, {"Expected", ""}};
+  j["SecurityOptions"] = Json::array({"name=seccomp,profile=builtin"});
+  if (i.cgroup_version == "2") j["SecurityOptions"].push_back("name=cgroupns");
+  j["Warnings"] = i.warnings.empty() ? Json(nullptr) : Json(i.warnings);
+  if (v >= ApiVersion{1, 44}) j["CDISpecDirs"] = Json::array();
+  return j;
+}
+
+Json encode_disk_usage(const DiskUsage& d, ApiVersion v) {
+  Json images = Json::array();
+  for (const auto& s : d.images) images.push_back(encode_image_summary(s, v));
+  Json j = Json::object();
+  j["LayersSize"] = d.layers_size;
+  j["Images"] = images;
+  j["Containers"] = Json::array();
+  j["Volumes"] = Json::array();
+  j["BuildCache"] = Json::array();
+  return j;
+}
+
+}  // namespace berth::api
