@@ -89,10 +89,26 @@ class Daemon:
             return ""
 
     def kill9(self):
-        """SIGKILL the daemon (and, for dockerd, leave containerd to be stopped in stop())."""
+        """SIGKILL the daemon and whatever it spawned."""
         if self.proc and self.proc.poll() is None:
+            kids = descendants_of(self.proc.pid)
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+            # dockerd's containerd is part of the engine: it dies in the same crash (a
+            # surviving one would block the restart's containerd on the same exec root).
+            for k in kids:
+                try:
+                    os.kill(k, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            for k in kids:
+                wait_gone(k)
+            if self.kind == "dockerd":
+                # dockerd trusts containerd's pidfile; the pid may linger as a zombie.
+                try:
+                    os.unlink(os.path.join(self.exec_root, "containerd", "containerd.pid"))
+                except FileNotFoundError:
+                    pass
 
     def stop(self, timeout=20):
         if self.proc is None:

@@ -117,10 +117,17 @@ class CountingProxy(_Server):
             def _forward(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else None
-                hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 conn = http.client.HTTPConnection(px.up_host, px.up_port, timeout=300)
                 try:
-                    conn.request(self.command, self.path, body=body, headers=hdrs)
+                    # Header by header: repeated ones (Accept) must all reach the registry.
+                    conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+                    conn.putheader("Host", f"{px.up_host}:{px.up_port}")
+                    for k, v in self.headers.items():
+                        if k.lower() not in ("host", "connection", "content-length"):
+                            conn.putheader(k, v)
+                    if body is not None:
+                        conn.putheader("Content-Length", str(len(body)))
+                    conn.endheaders(body)
                     r = conn.getresponse()
                     m = BLOB_RE.match(self.path.split("?")[0])
                     counting = self.command == "GET" and m is not None
