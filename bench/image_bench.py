@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""Image benchmarks: berthd vs dockerd (Debian docker.io 20.10) vs podman, on one machine.
+
+Run as root, normally through bench/image_bench.sh. What it measures:
+
+* cold pull of "big" (~200 MB uncompressed, 4 layers with whiteouts; built offline by
+  tests/e2e/imagebuild.py and cached under /var/tmp/berth-e2e-cache) from a local
+  docker-registry on 127.0.0.1. Each run gets a fresh data root: berthd and dockerd are started
+  on new dirs (startup not timed; the pull is POST /images/create over the unix socket, timed
+  until the progress stream ends), podman runs `podman --root D --runroot D2 pull
+  --tls-verify=false REF` (timed as a whole process). Rounds are interleaved: every engine
+  once per round, the order rotating each round.
+* `images` with 100 distinct small images loaded into each daemon: `berth images` against
+  berthd vs `docker images` (the docker CLI, /usr/local/bin/docker) against dockerd; warm-up
+  runs, then alternating timed runs (hyperfine-like), medians.
+* idle RSS: VmRSS of berthd after startup and one /_ping, vs dockerd + its containerd (sum of
+  VmRSS of dockerd and its descendants) after the same.
+
+Prints a markdown block (with the command that reproduces it) and writes it to --out when
+given. The berthd columns read "n/a" when $BERTHD / $BERTH are missing. Everything started is
+stopped by pid and every temp dir removed, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+
+DOCKER_CLI = "/usr/local/bin/docker"
+PODMAN = "/usr/bin/podman"
+ENGINES = ("berthd", "dockerd", "podman")
+
+
+# --- pure parts (unit-tested in bench/test_image_bench.py) ------------------------------------
+
+def median(xs: List[float]) -> Optional[float]:
+    if not xs:
+        return None
+    s = sorted(xs)
+    n = len(s)
+    return float(s[n // 2]) if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
+
+
+def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    """a / b, or None when either is missing or b is zero."""
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_num(x: Optional[float], digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def fmt_ratio(r: Optional[float]) -> str:
+    return "n/a" if r is None else f"{r:.2f}×"
+
+
+def rotation(engines: List[str], round_no: int) -> List[str]:
+    """The order of the engines in round round_no: rotated by one each round."""
+    if not engines:
+        return []
+    k = round_no % len(engines)
+    return engines[k:] + engines[:k]
+
+
+def render_markdown(res: Dict, command: str) -> str:
+    """res: {"date", "host", "pull": {"image": str, "rounds": int, "samples": {engine: [s]}},
+    "images": {"count": int, "runs": int, "samples": {"berth": [s], "docker": [s]}},
+    "rss": {"berthd": MiB|None, "dockerd+containerd": MiB|None}}. Missing parts are skipped."""
+    out = [f"### Image benchmarks ({res.get('date', '?')}, {res.get('host', '?')})", "",
+           f"Reproduce: `{command}`", ""]
+    pull = res.get("pull")
+    if pull:
+        base = median(pull["samples"].get("dockerd") or [])
+        out += [f"Cold pull of {pull['image']} from a local docker-registry, {pull['rounds']} interleaved rounds "
+                "(fresh data root per run):", "",
+                "| engine | median s | min s | max s | runs | vs dockerd |", "|---|---|---|---|---|---|"]
+        for eng in ENGINES:
+            xs = pull["samples"].get(eng)
+            if xs is None:
+                continue
+            m = median(xs)
+            out.append(f"| {eng} | {fmt_num(m)} | {fmt_num(min(xs) if xs else None)} | "
+                       f"{fmt_num(max(xs) if xs else None)} | {len(xs)} | {fmt_ratio(ratio(m, base))} |")
+        out.append("")
+    imgs = res.get("images")
+    if imgs:
+        base = median(imgs["samples"].get("docker") or [])
+        out += [f"`images` with {imgs['count']} images, {imgs['runs']} timed runs each:", "",
+                "| command | median ms | min ms | vs docker images |", "|---|---|---|---|"]
+        for name, label in (("berth", "berth images (berthd)"), ("docker", "docker images (dockerd)")):
+            xs = imgs["samples"].get(name) or []
+            m = median(xs)
+            out.append(f"| {label} | {fmt_num(m * 1000 if m is not None else None, 1)} | "
+                       f"{fmt_num(min(xs) * 1000 if xs else None, 1)} | {fmt_ratio(ratio(m, base))} |")
+        out.append("")
+    rss = res.get("rss")
+    if rss:
+        out += ["Idle RSS (after startup and one /_ping):", "", "| daemon | VmRSS MiB |", "|---|---|"]
+        for k, v in rss.items():
+            out.append(f"| {k} | {fmt_num(v, 1)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+# --- measurement -----------------------------------------------------------------------------
+
+def vmrss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def log(msg: str) -> None:
+    print(f"[image_bench] {msg}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.berthd = args.berthd if args.berthd and os.access(args.berthd, os.X_OK) else None
+        self.berth = args.berth if args.berth and os.access(args.berth, os.X_OK) else None
+        self.cleanups = []
+
+    def cleanup(self):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - keep cleaning up
+                log(f"cleanup: {e}")
+        self.cleanups.clear()
+
+    def daemon(self, kind):
+        from daemons import Daemon
+        d = Daemon(kind, binary=self.berthd if kind == "berthd" else None)
+        self.cleanups.append(d.cleanup)
+        d.start(timeout=120)
+        return d
+
+    def engines(self):
+        want = [e for e in self.args.engines.split(",") if e]
+        out = []
+        for e in want:
+            if e == "berthd" and not self.berthd:
+                log("berthd: $BERTHD missing, column n/a")
+                continue
+            if e == "podman" and not os.access(PODMAN, os.X_OK):
+                log("podman missing, column n/a")
+                continue
+            out.append(e)
+        return out
+
+    def pull_once(self, engine, ref):
+        if engine == "podman":
+            base = tempfile.mkdtemp(prefix="bench-podman-", dir="/var/tmp")
+            try:
+                argv = [PODMAN, "--root", os.path.join(base, "root"), "--runroot", os.path.join(base, "run"),
+                        "--storage-driver", "overlay", "pull", "-q", "--tls-verify=false", ref]
+                t0 = time.perf_counter()
+                p = subprocess.run(argv, capture_output=True, text=True, timeout=1200)
+                dt = time.perf_counter() - t0
+                if p.returncode != 0:
+                    raise RuntimeError(f"podman pull failed: {p.stderr[-2000:]}")
+                return dt
+            finally:
+                from e2eutil import remove_tree
+                remove_tree(base)
+        d = self.daemon(engine)
+        try:
+            t0 = time.perf_counter()
+            r, err = d.api.pull(ref, timeout=1200)
+            dt = time.perf_counter() - t0
+            if err:
+                raise RuntimeError(f"{engine} pull failed: {err}")
+            return dt
+        finally:
+            d.cleanup()
+            self.cleanups.remove(d.cleanup)
+
+    def bench_pull(self, registry):
+        import imagebuild as ib
+        im = ib.big_image()
+        registry.client().push_image("bench/big", "latest", im)
+        ref = f"{registry.host}/bench/big:latest"
+        engines = self.engines()
+        samples = {e: [] for e in ENGINES if e in engines}
+        if "berthd" not in engines:
+            samples["berthd"] = []
+        comp = sum(l.size for l in im.layers) / (1 << 20)
+        unc = im.uncompressed_size() / (1 << 20)
+        for rnd in range(self.args.rounds):
+            for eng in rotation(engines, rnd):
+                dt = self.pull_once(eng, ref)
+                samples[eng].append(dt)
+                log(f"round {rnd + 1}/{self.args.rounds} {eng}: {dt:.2f}s")
+        return {"image": f'"big" ({unc:.0f} MB uncompressed, {comp:.0f} MB gzip, {len(im.layers)} layers)',
+                "rounds": self.args.rounds, "samples": samples}
+
+    def _load_many(self, d, archive):
+        with open(archive, "rb") as f:
+            r = d.api.post("/images/load", body=f.read(), headers={"Content-Type": "application/x-tar"},
+                           query={"quiet": "1"}, timeout=600)
+        if r.status != 200 or r.stream_error():
+            raise RuntimeError(f"load into {d.kind} failed: {r}")
+
+    def _time_cli(self, argv, env):
+        t0 = time.perf_counter()
+        p = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        dt = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"{argv} failed: {p.stderr.decode()[-1000:]}")
+        return dt
+
+    def bench_images(self, workdir):
+        import imagebuild as ib
+        n = self.args.image_count
+        archive = os.path.join(workdir, "many.tar")
+        ib.write_docker_archive(archive, [(ib.small_image(10000 + i), [f"bench/small-{i}:latest"]) for i in range(n)])
+        runs = {}
+        env_base = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        env_base["HOME"] = workdir
+        dd = self.daemon("dockerd")
+        self._load_many(dd, archive)
+        runs["docker"] = ([DOCKER_CLI, "images"], dict(env_base, DOCKER_HOST=dd.host))
+        if self.berthd and self.berth:
+            bd = self.daemon("berthd")
+            self._load_many(bd, archive)
+            runs["berth"] = ([self.berth, "images"], dict(env_base, DOCKER_HOST=bd.host))
+        else:
+            log("berth images: $BERTHD or $BERTH missing, row n/a")
+        samples = {k: [] for k in ("berth", "docker")}
+        for k, (argv, env) in runs.items():
+            for _ in range(self.args.warmup):
+                self._time_cli(argv, env)
+        order = list(runs)
+        for i in range(self.args.image_runs):
+            for k in rotation(order, i):
+                argv, env = runs[k]
+                samples[k].append(self._time_cli(argv, env))
+        return {"count": n, "runs": self.args.image_runs, "samples": samples}
+
+    def bench_rss(self):
+        from e2eutil import descendants_of
+        out = {"berthd": None, "dockerd+containerd": None}
+        if self.berthd:
+            d = self.daemon("berthd")
+            d.api.ping()
+            time.sleep(self.args.settle)
+            out["berthd"] = vmrss_kib(d.pid) / 1024.0
+        d = self.daemon("dockerd")
+        d.api.ping()
+        time.sleep(self.args.settle)
+        pids = [d.pid] + descendants_of(d.pid)
+        out["dockerd+containerd"] = sum(vmrss_kib(p) for p in pids) / 1024.0
+        return out
+
+    def run(self):
+        from registry import Registry
+        res = {"date": datetime.date.today().isoformat(),
+               "host": f"{platform.node()}, {os.cpu_count()} CPUs, {platform.release()}"}
+        workdir = tempfile.mkdtemp(prefix="bench-images-", dir="/var/tmp")
+        from e2eutil import remove_tree
+        self.cleanups.append(lambda: remove_tree(workdir))
+        try:
+            parts = set(self.args.parts.split(","))
+            if "pull" in parts:
+                reg = Registry()
+                self.cleanups.append(reg.cleanup)
+                reg.start()
+                res["pull"] = self.bench_pull(reg)
+            if "images" in parts:
+                res["images"] = self.bench_images(workdir)
+                self.cleanup_daemons()
+            if "rss" in parts:
+                res["rss"] = self.bench_rss()
+        finally:
+            self.cleanup()
+        return res
+
+    def cleanup_daemons(self):
+        # Stop the daemons of a finished part (registry and workdir stay).
+        keep = []
+        for fn in self.cleanups:
+            if getattr(fn, "__self__", None) is not None and type(fn.__self__).__name__ == "Daemon":
+                fn()
+            else:
+                keep.append(fn)
+        self.cleanups = keep
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--berthd", default=os.environ.get("BERTHD", os.path.join(REPO, "build/release/cmd/berthd/berthd")))
+    ap.add_argument("--berth", default=os.environ.get("BERTH", os.path.join(REPO, "build/release/cmd/berth/berth")))
+    ap.add_argument("--engines", default="berthd,dockerd,podman")
+    ap.add_argument("--parts", default="pull,images,rss", help="comma list of pull,images,rss")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved cold-pull rounds")
+    ap.add_argument("--image-count", type=int, default=100)
+    ap.add_argument("--image-runs", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--settle", type=float, default=2.0, help="seconds idle before reading RSS")
+    ap.add_argument("--out", help="also write the markdown block here")
+    args = ap.parse_args(argv)
+    if os.geteuid() != 0:
+        print("image_bench: needs root", file=sys.stderr)
+        return 2
+    b = Bench(args)
+    res = b.run()
+    cmd = "bench/image_bench.sh " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    md = render_markdown(res, cmd.strip())
+    print(md)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(md + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
