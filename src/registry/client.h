@@ -54,6 +54,12 @@ struct Options {
   // Abort a transfer slower than 1 byte/s for this long (stalled connection).
   std::chrono::seconds low_speed_time{60};
   std::string user_agent = "berth/0.1";
+  // Docker Hub's endpoints (overridable so tests can stand in for Hub).
+  std::string hub_registry_url = "https://registry-1.docker.io";
+  std::string hub_index_url = "https://index.docker.io";  // v1 search
+  // Blobs larger than this are pushed in PATCH chunks of upload_chunk_size.
+  int64_t chunked_upload_threshold = int64_t{64} << 20;
+  int64_t upload_chunk_size = int64_t{16} << 20;
 };
 
 // Media types the client asks for when fetching a manifest by tag.

@@ -1,0 +1,234 @@
+// registry/curl_easy.cc — libcurl easy-handle RAII and the single-exchange helper.
+#include "registry/curl_easy.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <mutex>
+
+#include "base/strings.h"
+
+namespace berth::registry::detail {
+namespace {
+
+// curl_global_init is not thread-safe: done once, before the first handle.
+// The share handle lives for the whole process (never cleaned up: requests
+// may run on detached threads until exit).
+struct Global {
+  CURLSH* share = nullptr;
+  std::mutex locks[CURL_LOCK_DATA_LAST];
+};
+
+void share_lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
+  static_cast<Global*>(user)->locks[data].lock();
+}
+void share_unlock(CURL*, curl_lock_data data, void* user) {
+  static_cast<Global*>(user)->locks[data].unlock();
+}
+
+Global& global() {
+  static Global* g = [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    auto* gl = new Global;
+    gl->share = curl_share_init();
+    if (gl->share) {
+      curl_share_setopt(gl->share, CURLSHOPT_LOCKFUNC, share_lock);
+      curl_share_setopt(gl->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+      curl_share_setopt(gl->share, CURLSHOPT_USERDATA, gl);
+      curl_share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+      curl_share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+      curl_share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    }
+    return gl;
+  }();
+  return *g;
+}
+
+struct EasyDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+struct UrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+
+struct Transfer {
+  const Request* req;
+  Response* resp;
+  Error sink_error;
+  bool sink_failed = false;
+  bool started = false;
+};
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * n);
+  if (starts_with(line, "HTTP/")) {
+    // A new response (after 100 Continue, or a new attempt): start over.
+    t->resp->headers.clear();
+    auto parts = split(trim(line), ' ', true);
+    if (parts.size() >= 2) t->resp->status = parse_int(parts[1]).value_or(0);
+    return size * n;
+  }
+  size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(trim(line.substr(0, colon)));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    t->resp->headers.emplace(std::move(name), std::string(trim(line.substr(colon + 1))));
+  }
+  return size * n;
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view chunk(data, size * n);
+  long st = t->resp->status;
+  if (t->req->sink && st >= 200 && st < 300) {
+    if (!t->started) {
+      t->started = true;
+      if (t->req->on_start) {
+        auto s = t->req->on_start(*t->resp);
+        if (!s) {
+          t->sink_error = std::move(s).error();
+          t->sink_failed = true;
+          return 0;
+        }
+      }
+    }
+    auto r = t->req->sink(chunk);
+    if (!r) {
+      t->sink_error = std::move(r).error();
+      t->sink_failed = true;
+      return 0;  // aborts with CURLE_WRITE_ERROR
+    }
+    t->resp->sink_bytes += static_cast<int64_t>(chunk.size());
+    return chunk.size();
+  }
+  size_t room = t->req->max_body - std::min(t->req->max_body, t->resp->body.size());
+  if (chunk.size() > room) t->resp->body_truncated = true;
+  t->resp->body.append(chunk.substr(0, room));
+  return chunk.size();
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  return t->req->cancel && t->req->cancel->load() ? 1 : 0;
+}
+
+}  // namespace
+
+std::string Response::header(std::string_view name) const {
+  auto it = headers.find(std::string(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+Result<Response> perform(const Request& req) {
+  Global& g = global();
+  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+  if (!easy) return make_error(Errc::Internal, "curl_easy_init failed");
+  CURL* c = easy.get();
+  Response resp;
+  Transfer t{&req, &resp, {}, false, false};
+  char errbuf[CURL_ERROR_SIZE] = {0};
+
+  std::unique_ptr<curl_slist, SlistDeleter> hdrs;
+  curl_slist* list = nullptr;
+  for (const auto& h : req.headers) list = curl_slist_append(list, h.c_str());
+  // libcurl adds "Expect: 100-continue" to large bodies; registries answer
+  // uploads directly, so the extra round trip only costs time.
+  if (req.has_body) list = curl_slist_append(list, "Expect:");
+  hdrs.reset(list);
+
+  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (g.share) curl_easy_setopt(c, CURLOPT_SHARE, g.share);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs.get());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(req.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.low_speed_time.count()));
+  if (!req.user_agent.empty()) curl_easy_setopt(c, CURLOPT_USERAGENT, req.user_agent.c_str());
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+  if (req.head) {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (req.method != "GET") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  }
+  if (req.has_body) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+  }
+
+  CURLcode rc = curl_easy_perform(c);
+  if (t.sink_failed) return std::move(t.sink_error);
+  if (rc == CURLE_ABORTED_BY_CALLBACK)
+    return make_error(Errc::Cancelled, "{} {}: cancelled", req.method, req.url);
+  if (rc != CURLE_OK) {
+    const char* msg = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    return make_error(Errc::Unavailable, "{} \"{}\": {}", req.method, req.url, msg);
+  }
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  resp.status = code;
+  return resp;
+}
+
+Result<std::string> resolve_url(const std::string& base, const std::string& ref) {
+  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  if (!u) return make_error(Errc::Internal, "curl_url failed");
+  if (curl_url_set(u.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(u.get(), CURLUPART_URL, ref.c_str(), 0) != CURLUE_OK)
+    return make_error(Errc::InvalidArgument, "bad URL {:?} relative to {:?}", ref, base);
+  char* out = nullptr;
+  if (curl_url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK || !out)
+    return make_error(Errc::InvalidArgument, "bad URL {:?}", ref);
+  std::string s(out);
+  curl_free(out);
+  return s;
+}
+
+std::string url_authority(const std::string& url) {
+  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
+  char* host = nullptr;
+  char* port = nullptr;
+  std::string out;
+  if (curl_url_get(u.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+    out = host;
+    for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  if (curl_url_get(u.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port)
+    out += std::string(":") + port;
+  curl_free(host);
+  curl_free(port);
+  return out;
+}
+
+std::string url_escape(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace berth::registry::detail
