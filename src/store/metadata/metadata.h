@@ -107,17 +107,23 @@ class MetadataStore {
   // Images. commit_image inserts or updates the image row, adds blob
   // references, moves each tag to it, records the repo digest and releases
   // the lease. Returns the tags that moved (their previous image may now be
-  // dangling).
+  // dangling): one entry per tag of c.tags that is new (previous empty) or
+  // pointed at another image; tags already on this image are not listed.
+  // Re-committing an existing image updates its row but keeps added_ns;
+  // added_ns 0 means "now". Layers need not exist yet (no foreign key).
   virtual Result<std::vector<TagChange>> commit_image(const ImageCommit& c) = 0;
   virtual Result<ImageRecord> get_image(const Digest& id) const = 0;  // NotFound
   // Resolves a full or unambiguous prefix of the id hex (>= 1 char; docker
-  // accepts short ids). NotFound when none, Conflict when ambiguous.
+  // accepts short ids; a leading "sha256:" is allowed). NotFound when none
+  // (or not lowercase hex), Conflict when ambiguous ("multiple IDs found
+  // with provided prefix: P").
   virtual Result<Digest> resolve_image_prefix(std::string_view hex_prefix) const = 0;
   virtual Result<std::vector<ImageRecord>> list_images() const = 0;
   virtual Result<std::vector<std::string>> tags_of(const Digest& id) const = 0;
   virtual Result<std::vector<RepoDigest>> repo_digests_of(const Digest& id) const = 0;
   virtual Result<std::vector<Digest>> blobs_of(const Digest& id) const = 0;
   // Deletes the image row with its tags, repo digests and blob references.
+  // NotFound when absent.
   virtual Result<void> delete_image(const Digest& id) = 0;
 
   // Tags ("docker.io/library/x:latest" -> image id).
@@ -132,6 +138,8 @@ class MetadataStore {
   // Layers (committed snapshots).
   virtual Result<void> put_layer(const LayerRecord& l) = 0;  // idempotent on chain_id
   virtual Result<std::optional<LayerRecord>> get_layer(const Digest& chain_id) const = 0;
+  // No-op when absent; Conflict ("layer X is used by image Y") while an
+  // image's chain names it.
   virtual Result<void> delete_layer(const Digest& chain_id) = 0;
   virtual Result<void> put_blob_layer(const BlobLayer& b) = 0;
   virtual Result<std::optional<BlobLayer>> blob_layer(const Digest& blob) const = 0;
@@ -141,6 +149,10 @@ class MetadataStore {
   // Leases: protect what a running pull has written from GC. A lease lives
   // until released or until expires_unix passes (a pull killed with the
   // daemon leaves its lease; a retried pull may re-use it by id).
+  // create_lease with an existing id sets the new expiry and keeps the
+  // resources; an empty id gets a random one. A lease is expired once
+  // now_unix > expires_unix. add_lease_resource: NotFound for an unknown
+  // lease; keys are digest strings (chain ids for Layer).
   virtual Result<Lease> create_lease(const std::string& id, int64_t expires_unix) = 0;
   virtual Result<void> add_lease_resource(const std::string& lease, LeaseKind kind,
                                           const std::string& key) = 0;

@@ -1,0 +1,126 @@
+// store/metadata/sqlite.h — RAII over the sqlite3 C API (internal to
+// store/metadata): a connection, prepared statements with typed binding, and
+// a transaction guard that rolls back unless committed.
+//
+// SQLite result codes become berth Errors: constraint violations ->
+// InvalidArgument (CHECK/NOT NULL), AlreadyExists (UNIQUE/PRIMARY KEY),
+// Conflict (FOREIGN KEY); BUSY/LOCKED -> Unavailable; FULL -> Io "no space
+// left on device"; other I/O and corruption -> Io; the rest Internal.
+// Not thread-safe: the owner serializes use (MetadataStore holds a mutex).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/digest.h"
+#include "base/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace berth::metadata::sql {
+
+// The Error for SQLite result code `rc` (extended) with the connection's
+// message, prefixed by `what`.
+Error sqlite_error(sqlite3* db, int rc, std::string_view what);
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Stmt(Stmt&& o) noexcept;
+  Stmt& operator=(Stmt&& o) noexcept;
+  ~Stmt();
+
+  // 1-based parameter index, as sqlite3_bind_*. Strings are copied.
+  void bind(int i, std::string_view v);
+  void bind(int i, const std::string& v) { bind(i, std::string_view(v)); }
+  void bind(int i, const char* v) { bind(i, std::string_view(v)); }
+  void bind(int i, int64_t v);
+  void bind(int i, int v) { bind(i, static_cast<int64_t>(v)); }
+  void bind(int i, std::nullptr_t);
+  // A Digest binds as its "sha256:<hex>" text, an empty one as ''.
+  void bind(int i, const Digest& d) { bind(i, d.valid() ? d.str() : std::string()); }
+  void bind(int i, const std::optional<Digest>& d);
+
+  // Advances: true when a row is ready, false when done.
+  Result<bool> step();
+  // Steps to the end (statements without rows).
+  Result<void> run();
+
+  bool is_null(int col) const;
+  std::string text(int col) const;
+  int64_t int64(int col) const;
+  // "sha256:<hex>" -> Digest; '' or NULL -> empty Digest; anything else is a
+  // corrupt row (Internal, naming the column's value).
+  Result<Digest> digest(int col) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* s_ = nullptr;
+  const char* sql() const;
+};
+
+class Db {
+ public:
+  Db() = default;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  Db(Db&& o) noexcept;
+  Db& operator=(Db&& o) noexcept;
+  ~Db();
+
+  // Opens (creating) the file with extended result codes, no SQLite-level
+  // mutex (the owner serializes), busy timeout 5 s, WAL, synchronous=FULL,
+  // foreign_keys=ON.
+  static Result<Db> open(const std::string& path);
+
+  // Runs one or more statements without parameters.
+  Result<void> exec(std::string_view sql);
+  Result<Stmt> prepare(std::string_view sql);
+  // Prepares and binds args to ?1, ?2, ...
+  template <typename... A>
+  Result<Stmt> query(std::string_view sql, const A&... args) {
+    Stmt s = BERTH_TRY(prepare(sql));
+    int i = 0;
+    (s.bind(++i, args), ...);
+    return s;
+  }
+  // query + run; returns the number of rows changed.
+  template <typename... A>
+  Result<int64_t> run(std::string_view sql, const A&... args) {
+    Stmt s = BERTH_TRY(query(sql, args...));
+    BERTH_TRY(s.run());
+    return changes();
+  }
+  int64_t changes() const;
+  sqlite3* get() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// BEGIN IMMEDIATE (writers: takes the write lock up front, so the
+// transaction never fails half-way on a lock upgrade) or BEGIN (readers: one
+// consistent snapshot across several statements). Rolls back on destruction
+// unless commit() succeeded.
+class Tx {
+ public:
+  enum class Mode { Read, Write };
+  static Result<Tx> begin(Db& db, Mode m);
+  Tx(Tx&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}
+  Tx& operator=(Tx&&) = delete;
+  Tx(const Tx&) = delete;
+  ~Tx();
+  Result<void> commit();
+
+ private:
+  explicit Tx(Db* db) : db_(db) {}
+  Db* db_ = nullptr;
+};
+
+}  // namespace berth::metadata::sql
