@@ -17,7 +17,22 @@
 // its parent with the layer applied (whiteouts become deletions), so a layer
 // can only be applied once its parent is committed.
 // Thread-safety: apply_layer may run concurrently for different keys.
-// Depends on: base, sys, oci, libarchive.
+//
+// Durability: entries are written without any per-file fsync (a layer has
+// thousands of files). With SnapshotterOptions::durable (the default) the new
+// layer's filesystem is flushed once with syncfs(2) before the tmp dir is
+// renamed into place, and the snapshots dir is fsynced after the rename, so a
+// key that apply_layer returned (and the caller then recorded in SQLite)
+// survives power loss with all its content. Without `durable` a committed key
+// survives a process crash (rename is atomic) but not a power loss.
+// Extraction: every parent directory is resolved inside the layer root with
+// openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), entries are created with *at()
+// calls relative to that fd and never followed (O_NOFOLLOW,
+// AT_SYMLINK_NOFOLLOW), so a symlink written by an earlier entry can never be
+// written through. Compression filters are libarchive's built-in gzip, zstd,
+// xz and bzip2 (not filter_all: it may fork external programs inside the
+// multi-threaded daemon).
+// Depends on: base, sys, libarchive.
 #pragma once
 
 #include <functional>
@@ -54,6 +69,10 @@ class Snapshotter {
  public:
   virtual ~Snapshotter() = default;
   virtual const char* name() const = 0;  // "overlayfs" | "copy" (docker info's Driver)
+  // True when apply_layer needs no committed parent (overlay): the layers of
+  // one image may then be applied concurrently and parent_key is ignored.
+  // False (copy): parent_key must be a committed snapshot.
+  virtual bool independent_layers() const { return false; }
 
   // Unpacks one layer (tar, tar+gzip or tar+zstd: detected from the bytes by
   // libarchive) on top of `parent_key` (empty for a base layer) and commits
@@ -67,8 +86,12 @@ class Snapshotter {
   // the caller with the image config's rootfs.diff_ids.
   virtual Result<ApplyResult> apply_layer(const std::string& parent_key, ByteSource src) = 0;
 
-  virtual Result<void> remove(const std::string& key) = 0;  // idempotent
-  // Keys present on disk (committed), for GC to compare with the metadata.
+  // Idempotent. The snapshot disappears from list() atomically (renamed into
+  // tmp/ first); a removal cut short is finished by clean_tmp(). Refuses
+  // (Conflict) to descend into a mount point inside the snapshot.
+  virtual Result<void> remove(const std::string& key) = 0;
+  // Keys present on disk (committed layers and prepare_rw snapshots), for GC
+  // to compare with the metadata.
   virtual Result<std::vector<std::string>> list() const = 0;
   // Deletes leftovers of interrupted applies under tmp/.
   virtual Result<void> clean_tmp() = 0;
@@ -76,17 +99,33 @@ class Snapshotter {
   // Read-only view of a committed chain, top key last-to-first order as
   // overlay wants it: lowerdir=top:...:base. For export (docker save of a
   // layer needs only its own tar, which image/ keeps as a blob).
+  // Overlay: one <key>/fs per key, top first. Copy: only the top's <key>/fs
+  // (it is the full tree). NotFound when a key is missing.
   virtual Result<std::vector<std::string>> layer_dirs(
       const std::vector<std::string>& keys_bottom_first) const = 0;
   // Writable mounts for a container rootfs on top of the chain (issue 4).
+  // Creates <rw_key>/fs (+ /work for overlay); AlreadyExists when rw_key is
+  // taken. Overlay: one "overlay" Mount with absolute lowerdir/upperdir/
+  // workdir (a bind of the empty fs when the chain is empty). Copy: a copy
+  // of the top snapshot, returned as {"bind", <rw_key>/fs, {"rbind","rw"}}.
+  // Keys: [A-Za-z0-9_.-], not starting with '.', not "tmp".
   virtual Result<std::vector<Mount>> prepare_rw(
       const std::string& rw_key, const std::vector<std::string>& keys_bottom_first) = 0;
 };
 
-// Picks overlay when a test mount of overlay over root works, else copy.
-// `force` = "overlayfs" | "copy" | "" (auto), from daemon.json "storage-driver".
+struct SnapshotterOptions {
+  bool durable = true;  // syncfs before each commit (see Durability above)
+};
+
+// Picks overlay when a test mount of overlay over root works (a 1-layer
+// mount under root/tmp whose whiteout hides a lower file), else copy.
+// `force` = "overlayfs" | "copy" | "" (auto), from daemon.json "storage-driver"
+// (docker's names "overlay2" and "vfs" are accepted as aliases). Unknown
+// names, or a forced overlayfs that does not work, are errors naming the
+// driver. Creates root and root/tmp when missing.
 Result<std::unique_ptr<Snapshotter>> open_snapshotter(const std::string& root,
-                                                      const std::string& force);
+                                                      const std::string& force,
+                                                      const SnapshotterOptions& opts = {});
 
 // Streams the uncompressed tar of a layer blob (gzip, zstd or plain,
 // detected by libarchive) to `sink` and returns its digest (the diff id).
