@@ -149,7 +149,10 @@ Result<std::unique_ptr<Ingest>> open_ingest(const Layout& l, std::string_view ke
   if (::access(ref.c_str(), F_OK) != 0) {
     // The key is informational (list_ingests); losing it to a power cut only
     // blanks the name shown, so no fsync.
-    BERTH_TRY(write_file_atomic(ref, key, 0600, Durability::ProcessCrashSafe));
+    auto r = write_file_atomic(ref, key, 0600, Durability::ProcessCrashSafe);
+    if (!r && r.error().sys_errno != 0)
+      return io_error(fmt::format("write {}", ref), r.error().sys_errno);
+    if (!r) return r.error();
   }
   std::string data_path = dir + "/data";
   Fd data(::open(data_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));

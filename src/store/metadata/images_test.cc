@@ -1,6 +1,11 @@
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
 
+#include "base/scope_exit.h"
 #include "store/metadata/sqlite.h"
 #include "store/metadata/test_fixture.h"
 
@@ -230,6 +235,50 @@ TEST_F(MetaTest, ConcurrentCommitsAndReadsFromManyThreads) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(store_->list_images()->size(), 80u);
   EXPECT_TRUE(store_->lookup_tag("shared:latest")->has_value());
+}
+
+}  // namespace
+}  // namespace berth::metadata
+
+namespace berth::metadata {
+namespace {
+
+// A real full disk (a small tmpfs; needs root to mount): the failing commit
+// is a clear Io error and every earlier commit is still there, whole.
+TEST_F(MetaTest, FullDiskFailsCleanlyAndKeepsEarlierCommits) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  std::string mnt = dir_ + "/small";
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0700), 0);
+  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k"), 0);
+  ScopeExit umount([&] { ::umount2(mnt.c_str(), MNT_DETACH); });
+  int committed = 0;
+  Error failure;
+  {
+    auto s = MetadataStore::open(mnt + "/metadata.db");
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    std::string big(2000, 'x');
+    for (int i = 0; i < 2000; ++i) {
+      ImageCommit c = image(d("full" + std::to_string(i)), {d("l")}, {"t:" + std::to_string(i)});
+      c.image.labels = {{"pad", big}};
+      auto r = (*s)->commit_image(c);
+      if (!r) {
+        failure = r.error();
+        break;
+      }
+      ++committed;
+    }
+  }
+  ASSERT_GT(committed, 0);
+  ASSERT_LT(committed, 2000) << "256 KiB held 4 MB of rows?";
+  EXPECT_EQ(failure.code, Errc::Io);
+  EXPECT_NE(failure.message.find("no space left on device"), std::string::npos) << failure.message;
+  auto s = MetadataStore::open(mnt + "/metadata.db");
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  auto all = (*s)->list_images();
+  ASSERT_TRUE(all.has_value()) << all.error().message;
+  EXPECT_EQ(static_cast<int>(all->size()), committed);
+  EXPECT_FALSE((*s)->lookup_tag("t:" + std::to_string(committed))->has_value());
+  EXPECT_TRUE((*s)->lookup_tag("t:" + std::to_string(committed - 1))->has_value());
 }
 
 }  // namespace

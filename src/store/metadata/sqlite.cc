@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <utility>
 
 namespace berth::metadata::sql {
@@ -30,6 +31,11 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_FULL:
       return Error{Errc::Io, ENOSPC, fmt::format("{}: no space left on device", what)};
     case SQLITE_IOERR:
+      // The VFS reports a full disk during a write as IOERR_WRITE/FSYNC with
+      // errno ENOSPC rather than SQLITE_FULL.
+      if (db && sqlite3_system_errno(db) == ENOSPC)
+        return Error{Errc::Io, ENOSPC, fmt::format("{}: no space left on device", what)};
+      [[fallthrough]];
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_CORRUPT:
