@@ -6,6 +6,9 @@
 // -std=c++20): it must come first.
 #include <utility>
 
+#include <cstdint>
+#include <limits>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
@@ -25,5 +28,10 @@ using beast_error = boost::system::error_code;
 // property of the generic stream protocol.
 using GenericSocket = asio::generic::stream_protocol::socket;
 using TlsStream = asio::ssl::stream<GenericSocket>;
+
+// "No body limit". Not boost::none: Boost 1.74's basic_parser compares the
+// Content-Length with the optional limit as `len_ > body_limit_`, which is
+// true for an empty optional, so none refuses every Content-Length body.
+inline constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
 }  // namespace berth::http

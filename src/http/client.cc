@@ -130,7 +130,7 @@ class ClientImpl final : public Client {
     req.body_source = nullptr;
     BERTH_TRY(write_request(*sock_, req));
     bhttp::response_parser<bhttp::buffer_body> p;
-    p.body_limit(boost::none);
+    p.body_limit(kNoBodyLimit);
     p.header_limit(kResponseHeaderLimit);
     BERTH_TRY(wait_readable());
     beast_error ec;
@@ -337,7 +337,7 @@ class ClientImpl final : public Client {
       return std::move(w).error();
     }
     bhttp::response_parser<bhttp::buffer_body> p;
-    p.body_limit(boost::none);
+    p.body_limit(kNoBodyLimit);
     p.header_limit(kResponseHeaderLimit);
     if (req.method == "HEAD") p.skip(true);
     BERTH_TRY(wait_readable());

@@ -20,7 +20,9 @@ struct ClientOptions {
   // "unix:///run/berth/berth.sock" | "tcp://host:port" | "https://..." (TLS)
   std::string address;
   std::optional<TlsConfig> tls;  // client cert/key + CA to verify the server
-  int timeout_seconds = 0;       // 0: none (pull, events, logs -f run long)
+  // 0: none (pull, events, logs -f run long). Otherwise the longest wait for
+  // response bytes (DeadlineExceeded, and the connection is dropped).
+  int timeout_seconds = 0;
 };
 
 struct ClientResponse {
@@ -45,9 +47,19 @@ class Client {
   virtual ~Client() = default;
   // Unavailable when the daemon cannot be reached: message "Cannot connect to
   // the berth daemon at unix:///...: <strerror>. Is the berth daemon running?"
+  // A kept-alive connection the server closed meanwhile is replaced without
+  // error (a request without body_source is re-sent once). on_chunk gets the
+  // body as it arrives (pieces of at most 64 KiB, not the server's chunk
+  // boundaries); an error from on_chunk aborts the request and is returned.
+  // Content-Length is sent when body is non-empty or the method is
+  // POST/PUT/PATCH; body_source sends Transfer-Encoding: chunked.
   virtual Result<ClientResponse> request(ClientRequest req) = 0;
-  // Sends the request with "Connection: Upgrade", reads the status line and
-  // headers (101 or 200) and hands back the raw connection (attach/exec).
+  // Sends the request with "Connection: Upgrade" (and "Upgrade: tcp" unless
+  // req.headers sets them), reads the status line and headers (101 or 200)
+  // and hands back the raw connection (attach/exec): `fd` is blocking and
+  // close-on-exec, `buffered` holds stream bytes read past the header. Any
+  // other status (404, 409...) is an ordinary response: its body is read into
+  // response.body and `fd` is left invalid. Not over TLS (NotImplemented).
   struct Upgraded {
     ClientResponse response;
     Fd fd;

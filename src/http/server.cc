@@ -340,7 +340,7 @@ void serve(Stream& stream, int fd, bool tls, int peer_uid, const Handler& handle
   while (!stopping) {
     Parser parser;
     parser.header_limit(kHeaderLimit);
-    parser.body_limit(boost::none);  // streamed; read_all_body has its own limit
+    parser.body_limit(kNoBodyLimit);  // streamed; read_all_body has its own limit
     beast_error ec;
     bhttp::read_header(stream, buf, parser, ec);
     if (ec) {

@@ -43,7 +43,8 @@ class Request {
   // Percent-decoded query parameters in order; repeated keys kept.
   virtual const std::vector<std::pair<std::string, std::string>>& query() const = 0;
   virtual const Headers& headers() const = 0;
-  // Next body chunk; "" at the end of the body.
+  // Next body chunk (at most 64 KiB, as it arrives); "" at the end of the
+  // body. Sends "100 Continue" first when the client asked for it.
   virtual Result<std::string> read_body() = 0;
   // Whole body; PayloadTooLarge-ish InvalidArgument past max.
   virtual Result<std::string> read_all_body(size_t max = 16 << 20) = 0;
@@ -75,7 +76,8 @@ class Response {
     std::string buffered;
   };
   virtual Result<Hijacked> hijack() = 0;
-  // True once the peer closed its side (checked by long handlers: events, pull).
+  // True once the peer closed its side (checked by long handlers: events,
+  // pull), or a write failed, or the server is stopping. Non-blocking.
   virtual bool client_gone() = 0;
   virtual bool responded() const = 0;
 };
@@ -104,7 +106,10 @@ class Server {
   static Result<std::unique_ptr<Server>> start(const std::vector<Listener>& listeners,
                                                Handler handler);
   virtual ~Server() = default;  // stop() + join
-  // Stops accepting, shuts down every connection, joins all threads.
+  // Stops accepting, shuts down every connection (blocked reads and writes
+  // in handlers fail, client_gone() turns true), joins all threads: a handler
+  // that neither does I/O nor checks client_gone() delays stop(). Removes the
+  // unix socket files. Idempotent.
   virtual void stop() = 0;
   virtual std::vector<std::string> addresses() const = 0;  // bound (tcp port resolved)
   virtual size_t open_connections() const = 0;
