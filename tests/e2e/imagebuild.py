@@ -281,8 +281,10 @@ def big_plan():
     l4 = _dir_entries([readd, gone_dir]) + [Entry(readd, "file", data=b"re-added in layer 4\n")]
     l4.append(Entry(os.path.join(os.path.dirname(gone_dir), ".wh." + os.path.basename(gone_dir)), "file"))
     layers += [l3, l4]
+    kept = next(r for r in l1 if r not in deleted and not r.startswith(gone_dir + "/"))
     facts = {"deleted": deleted, "opaque_dir": opaque, "readded": readd, "deleted_dir": gone_dir,
-             "opaque_hidden": by_dir[opaque][:3]}
+             "opaque_hidden": by_dir[opaque][:3], "kept": kept, "layer2_file": l2[0],
+             "layer3_file": rel3[0]}
     key_src = json.dumps([BUILDER_VERSION, sel], sort_keys=True).encode()
     return layers, facts, hashlib.sha256(key_src).hexdigest()[:24]
 
@@ -346,7 +348,7 @@ def big_image():
     layers = [Layer(tar_path=os.path.join(d, m["tar"]), gz_path=os.path.join(d, m["gz"]), diff_id=m["diff_id"],
                     digest=m["digest"], size=m["size"], created_by=m["created_by"]) for m in meta["layers"]]
     im = Image(layers, cmd=("sh",), labels={"org.berth.e2e": "big"})
-    im.facts = meta["facts"]
+    im.facts = facts  # recomputed (cheap); the cache key covers everything they derive from
     return im
 
 

@@ -271,3 +271,22 @@ def test_rmi_image_in_use_409(daemon, tmp_path):
         assert daemon.api.inspect("e2e-inuse/img:x").status == 200
     finally:
         daemon.api.delete(f"/containers/{cid}", query={"force": "1"})
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate"])
+def test_tampered_registry_storage(daemon, registry, how):
+    """The real docker-registry serving wrong bytes: its blob file is altered on disk after the
+    push (the registry does not re-verify on read)."""
+    im = _small_unique(f"tampered-{how}")
+    repo = f"e2e/tampered-{how}"
+    registry.client().push_image(repo, "latest", im)
+    path = registry.blob_path(im.layers[0].digest)
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    if how == "flip":
+        data[len(data) // 2] ^= 0xFF
+    else:
+        data = data[: len(data) // 2]
+    with open(path, "wb") as f:
+        f.write(data)
+    _expect_refused(daemon, f"{registry.host}/{repo}:latest", daemon.api.image_ids(), daemon.blobs())
