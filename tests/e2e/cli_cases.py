@@ -12,7 +12,7 @@ import time
 import pytest
 
 import imagebuild as ib
-from conftest import PASSWORD, USER, berthd_only, is_berthd
+from conftest import PASSWORD, USER, aux_docker, berthd_only, is_berthd
 
 short = lambda digest: digest.split(":")[1][:12]  # noqa: E731
 
@@ -270,6 +270,24 @@ def test_load_docker_saved_archive(cli, busybox, dockerd_saved_archive):
     p = cli.ok("load", "-i", dockerd_saved_archive)
     assert f"Loaded image: {busybox.ref}" in p.stdout, p.stdout
     assert inspect(cli, busybox.ref)["Id"] == busybox.image.id
+
+
+def test_saved_archive_loads_in_dockerd(cli, busybox, aux_dockerd, tmp_path):
+    """The other direction: what this CLI saves, docker load (against dockerd) accepts."""
+    pull(cli, busybox.ref)
+    im = ib.small_image(7201)
+    src = str(tmp_path / "src.tar")
+    ib.write_docker_archive(src, [(im, ["e2e-cross/saved:v1"])])
+    cli.ok("load", "-i", src)
+    out = str(tmp_path / "cross.tar")
+    cli.ok("save", "-o", out, "e2e-cross/saved:v1", busybox.ref)
+    home = str(tmp_path)
+    aux_docker(aux_dockerd, home, "rmi", "-f", im.id, busybox.image.id)
+    p = aux_docker(aux_dockerd, home, "load", "-i", out)
+    assert p.returncode == 0, p.stderr
+    assert "Loaded image: e2e-cross/saved:v1" in p.stdout and f"Loaded image: {busybox.ref}" in p.stdout, p.stdout
+    p = aux_docker(aux_dockerd, home, "image", "inspect", "--format", "{{.Id}}", "e2e-cross/saved:v1", busybox.ref)
+    assert p.stdout.split() == [im.id, busybox.image.id], (p.stdout, p.stderr)
 
 
 def test_load_garbage_fails(cli, tmp_path):

@@ -175,17 +175,30 @@ def big(registry):
 
 
 @pytest.fixture(scope="session")
-def dockerd_saved_archive(busybox, workdir):
-    """A tarball written by dockerd's `docker save` (a separate, temporary dockerd)."""
+def aux_dockerd():
+    """A separate dockerd (whatever the mode) for archives crossing between engines."""
     d = Daemon("dockerd")
-    path = os.path.join(workdir, "dockerd-saved.tar")
     try:
         d.start()
-        env = dict(os.environ, DOCKER_HOST=d.host, HOME=workdir)
-        subprocess.run([DOCKER_CLI, "pull", "-q", busybox.ref], env=env, check=True, capture_output=True, timeout=120)
-        subprocess.run([DOCKER_CLI, "save", "-o", path, busybox.ref], env=env, check=True, capture_output=True, timeout=120)
+        yield d
     finally:
         d.cleanup()
+
+
+def aux_docker(aux, home, *args, **kw):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env.update(DOCKER_HOST=aux.host, HOME=home)
+    return subprocess.run([DOCKER_CLI, *args], env=env, capture_output=True, text=True, timeout=300, **kw)
+
+
+@pytest.fixture(scope="session")
+def dockerd_saved_archive(busybox, workdir, aux_dockerd):
+    """A tarball written by dockerd's `docker save`."""
+    path = os.path.join(workdir, "dockerd-saved.tar")
+    p = aux_docker(aux_dockerd, workdir, "pull", "-q", busybox.ref)
+    assert p.returncode == 0, p.stderr
+    p = aux_docker(aux_dockerd, workdir, "save", "-o", path, busybox.ref)
+    assert p.returncode == 0, p.stderr
     return path
 
 
