@@ -119,6 +119,26 @@ def test_pull_multiarch_platform(cli, multiarch):
     assert p.returncode == 1 and "s390x" in p.stderr, (p.returncode, p.stderr)
 
 
+def test_pull_oci_manifest(cli, registry):
+    im = ib.Image([ib.busybox_layer()], labels={"org.berth.e2e": "oci"}, oci=True)
+    registry.client().push_image("e2e/oci", "latest", im)
+    ref = f"{registry.host}/e2e/oci:latest"
+    pull(cli, ref)
+    data = inspect(cli, ref)
+    assert data["Id"] == im.id and data["Config"]["Labels"] == {"org.berth.e2e": "oci"}
+    assert f"{registry.host}/e2e/oci@{im.manifest_digest}" in data["RepoDigests"]
+
+
+def test_pull_zstd_layer(cli, registry):
+    berthd_only("dockerd 20.10 cannot unpack zstd layers (docker 23 can)")
+    layer = ib.zstd_layer(ib.busybox_entries() + [ib.Entry("zstd-marker", "file", data=b"zstd\n")])
+    im = ib.Image([layer], labels={"org.berth.e2e": "zstd"}, oci=True)
+    registry.client().push_image("e2e/zstd", "latest", im)
+    ref = f"{registry.host}/e2e/zstd:latest"
+    pull(cli, ref)
+    assert inspect(cli, ref)["RootFS"]["Layers"] == [layer.diff_id]
+
+
 def test_tag_and_rmi(cli, busybox):
     pull(cli, busybox.ref)
     im = busybox.image

@@ -110,9 +110,27 @@ class Layer:
         return {"mediaType": MT_LAYER, "size": self.size, "digest": self.digest}
 
 
+MT_OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+MT_OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+MT_OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+MT_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def zstd_layer(entries, created_by="e2e zstd"):
+    """A layer compressed with zstd (the zstd CLI; no Python binding on the host)."""
+    import subprocess
+    buf = io.BytesIO()
+    write_tar(entries, buf)
+    raw = buf.getvalue()
+    z = subprocess.run(["zstd", "-q", "-c", "-3"], input=raw, capture_output=True, check=True).stdout
+    layer = Layer(tar_bytes=raw, gz_bytes=z, created_by=created_by)
+    layer.media_type = MT_OCI_LAYER_ZSTD
+    return layer
+
+
 class Image:
     def __init__(self, layers, cmd=("sh",), env=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",),
-                 labels=None, arch="amd64", os_name="linux", variant=None, extra_config=None):
+                 labels=None, arch="amd64", os_name="linux", variant=None, extra_config=None, oci=False):
         self.layers = list(layers)
         self.arch, self.os, self.variant = arch, os_name, variant
         cfg = {
@@ -129,11 +147,16 @@ class Image:
         self.config_bytes = json.dumps(cfg, sort_keys=True, separators=(",", ":")).encode()
         self.config_digest = sha256_digest(self.config_bytes)
         self.id = self.config_digest
-        self.media_type = MT_MANIFEST
+        self.media_type = MT_OCI_MANIFEST if oci else MT_MANIFEST
+        descs = [l.descriptor() for l in self.layers]
+        for desc, l in zip(descs, self.layers):
+            mt = getattr(l, "media_type", None)
+            desc["mediaType"] = mt or (MT_OCI_LAYER if oci else MT_LAYER)
         self.manifest = {
-            "schemaVersion": 2, "mediaType": MT_MANIFEST,
-            "config": {"mediaType": MT_CONFIG, "size": len(self.config_bytes), "digest": self.config_digest},
-            "layers": [l.descriptor() for l in self.layers],
+            "schemaVersion": 2, "mediaType": self.media_type,
+            "config": {"mediaType": MT_OCI_CONFIG if oci else MT_CONFIG, "size": len(self.config_bytes),
+                       "digest": self.config_digest},
+            "layers": descs,
         }
         self.manifest_bytes = json.dumps(self.manifest, indent=3).encode()
         self.manifest_digest = sha256_digest(self.manifest_bytes)
