@@ -58,7 +58,11 @@ class Scanner {
       if (i_ < s_.size()) ++i_;  // closing quote
       return out;
     }
-    return token();
+    // Unquoted values should be tokens, but servers send bare URLs
+    // ("realm=https://x/token"): take everything up to the next separator.
+    size_t start = i_;
+    while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != ' ' && s_[i_] != '\t') ++i_;
+    return std::string(s_.substr(start, i_ - start));
   }
   size_t pos() const { return i_; }
   void set_pos(size_t p) { i_ = p; }

@@ -122,6 +122,8 @@ Result<BlobFetchResult> ClientImpl::fetch_blob(const oci::Reference& ref, const 
         int failures = 0;
         const std::string path = repo_path(ref) + "/blobs/" + d.str();
         for (;;) {
+          if (f.cancel && f.cancel->load())
+            return make_error(Errc::Cancelled, "blob {}: cancelled", d.str());
           Call call;
           call.base = ep.base;
           call.path = path;

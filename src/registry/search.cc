@@ -112,10 +112,10 @@ Result<std::string> ClientImpl::login(const std::string& registry_domain, const 
   c.path = "/v2/";
   c.cred = &cred;
   c.retries = o->retries;
-  // First unauthenticated, to read the challenge.
-  Call probe = c;
-  probe.cred = nullptr;
-  auto r = BERTH_TRY(send(probe));
+  // First without any authorization, to read the challenge.
+  Request probe = base_request();
+  probe.url = base + "/v2/";
+  auto r = BERTH_TRY(perform(probe));
   if (r.status == 200) return std::string();  // open registry: nothing to verify
   if (r.status != 401) return http_error(r, "GET " + base + "/v2/");
   std::string identity;
