@@ -13,8 +13,8 @@ Run as root, normally through bench/image_bench.sh. What it measures:
 * `images` with 100 distinct small images loaded into each daemon: `berth images` against
   berthd vs `docker images` (the docker CLI, /usr/local/bin/docker) against dockerd; warm-up
   runs, then alternating timed runs (hyperfine-like), medians.
-* idle RSS: VmRSS of berthd after startup and one /_ping, vs dockerd + its containerd (sum of
-  VmRSS of dockerd and its descendants) after the same.
+* idle RSS: VmRSS of berthd (plus any process it spawned) after startup and one /_ping, vs
+  dockerd + its containerd (sum of VmRSS of dockerd and its descendants) after the same.
 
 Prints a markdown block (with the command that reproduces it) and writes it to --out when
 given. The berthd columns read "n/a" when $BERTHD / $BERTH are missing. Everything started is
@@ -261,7 +261,7 @@ class Bench:
             d = self.daemon("berthd")
             d.api.ping()
             time.sleep(self.args.settle)
-            out["berthd"] = vmrss_kib(d.pid) / 1024.0
+            out["berthd"] = sum(vmrss_kib(p) for p in [d.pid] + descendants_of(d.pid)) / 1024.0
         d = self.daemon("dockerd")
         d.api.ping()
         time.sleep(self.args.settle)

@@ -42,10 +42,11 @@ class Daemon:
                     "--iptables=false", "--ip6tables=false", "--bridge=none",
                     "--config-file", self._empty_config()] + self.extra_args
         return [self.binary, "--data-root", self.data_root, "--exec-root", self.exec_root,
-                "-H", self.host] + self.extra_args
+                "-H", self.host, "--config-file", self._empty_config()] + self.extra_args
 
     def _empty_config(self):
-        # An explicit empty config so a host /etc/docker/daemon.json cannot leak in.
+        # An explicit empty config so a host /etc/docker/daemon.json (or
+        # /etc/berth/daemon.json) cannot leak in.
         p = os.path.join(self.base, "daemon.json")
         if not os.path.exists(p):
             with open(p, "w") as f:
