@@ -4,6 +4,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -121,9 +122,13 @@ inline ByteSource source_of(std::string data, size_t chunk = 7001) {
 
 class TempDir {
  public:
+  // Under $TMPDIR (default /tmp): run with TMPDIR on a tmpfs to test there.
   TempDir() {
-    char tmpl[] = "/tmp/berth-snap-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
+    const char* base = ::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/berth-snap-XXXXXX";
+    char* p = ::mkdtemp(tmpl.data());
+    path_ = p ? p : "";
+    EXPECT_FALSE(path_.empty()) << "mkdtemp " << tmpl;
   }
   ~TempDir() { (void)remove_path(path_); }
   const std::string& path() const { return path_; }
@@ -133,5 +138,29 @@ class TempDir {
 };
 
 inline bool is_root() { return ::geteuid() == 0; }
+
+// Skips a test that needs root, with its reason; under BERTH_TEST_ROOT=1
+// (CI) the lack of root is a failure instead.
+#define BERTH_REQUIRE_ROOT(why)                                                   \
+  do {                                                                            \
+    if (!::berth::snapshot::testing::is_root()) {                                 \
+      const char* ci = ::getenv("BERTH_TEST_ROOT");                               \
+      if (ci && std::string_view(ci) == "1") GTEST_FAIL() << "not root: " << why; \
+      GTEST_SKIP() << why;                                                        \
+    }                                                                             \
+  } while (0)
+
+// Entries of a directory (without . and ..); -1 when it cannot be read.
+inline int count_entries(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return -1;
+  int n = 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") ++n;
+  }
+  ::closedir(d);
+  return n;
+}
 
 }  // namespace berth::snapshot::testing

@@ -50,7 +50,7 @@ std::vector<Ent> upper_layer() {
 }
 
 TEST(Whiteouts, OverlayForm) {
-  if (!is_root()) GTEST_SKIP() << "overlay whiteouts need root (mknod, trusted.* xattrs)";
+  BERTH_REQUIRE_ROOT("overlay whiteouts need root (mknod, trusted.* xattrs)");
   TempDir tmp;
   auto s = open_snapshotter(tmp.path() + "/snapshots", "overlayfs");
   ASSERT_TRUE(s) << s.error().message;
@@ -75,7 +75,7 @@ TEST(Whiteouts, OverlayForm) {
 }
 
 TEST(Whiteouts, ForgedOverlayXattrsAreDropped) {
-  if (!is_root()) GTEST_SKIP() << "trusted.* xattrs need root";
+  BERTH_REQUIRE_ROOT("trusted.* xattrs need root");
   TempDir tmp;
   auto s = open_snapshotter(tmp.path() + "/snapshots", "overlayfs");
   ASSERT_TRUE(s) << s.error().message;
@@ -174,7 +174,7 @@ TEST(CopySnapshotter, ParentCopyKeepsAttributes) {
 // A 2-layer chain mounted for real: the upper whiteout hides the lower file,
 // the opaque dir hides the lower dir's content.
 TEST(Overlay, MountsChainWithWhiteouts) {
-  if (!is_root()) GTEST_SKIP() << "mounting overlay needs root";
+  BERTH_REQUIRE_ROOT("mounting overlay needs root");
   TempDir tmp;
   auto s = open_snapshotter(tmp.path() + "/snapshots", "");
   ASSERT_TRUE(s) << s.error().message;
