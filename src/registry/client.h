@@ -9,13 +9,26 @@
 // default). Mirrors: an ordered list per registry domain (docker mirrors only
 // docker.io; berth mirrors any registry): reads (manifests by digest, blobs,
 // tags) try each mirror then the origin; writes always go to the origin.
+// Credentials are sent only to the origin (a mirror is another party: it is
+// read anonymously, tokens included). Any mirror failure (down, 404, auth,
+// digest mismatch) falls through to the next endpoint; the origin's error is
+// the one returned. Insecure means plain http (no https-without-verify try).
+// Host names are not resolved for CIDR matching: only IP-literal domains.
 //
 // Auth: a request that gets 401 with WWW-Authenticate: Bearer realm=..,
 // service=.., scope=.. fetches a token from the realm (anonymous, or with the
-// credentials as basic auth) and retries; Basic challenges retry with the
-// credentials. Tokens are cached per (registry, scope) until expiry.
+// credentials as basic auth; an identity token uses the OAuth2 refresh-token
+// grant) and retries; Basic challenges retry with the credentials. The
+// challenge is remembered per endpoint so later requests authenticate up
+// front. Tokens are cached per (realm, service, scopes, credentials) until
+// expires_in (minus a margin). The token reply may carry "token" or
+// "access_token".
 // Retries: connection errors and 5xx/429 retry up to `retries` times with
 // exponential backoff (200 ms doubling, +-25% jitter); 4xx never retry.
+// Monolithic blob pushes are retried whole (new upload session); chunked
+// PATCH uploads are not retried (the stream cannot be rewound).
+// Errors carry the registry's JSON error body as docker prints it:
+// "<code lowercased>: <message>" (e.g. "manifest unknown: manifest unknown").
 // Thread-safety: a Client may be used from several threads at once (each
 // request uses its own curl easy handle; the token cache is locked).
 // Depends on: base, oci, libcurl.

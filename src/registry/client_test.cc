@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "base/json.h"
 #include "registry/test_support.h"
@@ -136,6 +138,37 @@ TEST(RegistryClient, PushThenPullRoundTrip) {
   EXPECT_EQ(*tail, im.layer.substr(12345));
   EXPECT_FALSE(res.restarted);
   EXPECT_EQ(res.total, static_cast<int64_t>(im.layer.size()));
+}
+
+TEST(RegistryClient, ConcurrentFetchesShareOneClient) {
+  LocalRegistry reg;
+  START_OR_SKIP(reg);
+  auto c = make_client();
+  auto r = parse_ref(reg.domain() + "/conc/app:1");
+  Image im = make_image(8);
+  Digest md = push_image(*c, r, im, {});
+  // Pushing by digest (no tag) works too and returns the same digest.
+  auto again = c->put_manifest(
+      r.with_digest(md), "application/vnd.docker.distribution.manifest.v2+json", im.manifest, {});
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(*again, md);
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      BlobFetch f;
+      f.offset = i * 1000;
+      auto got = fetch_all(*c, r, im.layer_d, f);
+      auto m = c->get_manifest(r, {});
+      if (got && *got == im.layer.substr(static_cast<size_t>(i) * 1000) && m && m->digest == md)
+        ++good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 6);
+  // An open registry accepts any login (docker's behaviour: nothing to check).
+  auto login = c->login(reg.domain(), Credentials{"any", "thing", ""});
+  ASSERT_TRUE(login) << login.error().message;
 }
 
 TEST(RegistryClient, ChunkedUpload) {
