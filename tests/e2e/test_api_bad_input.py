@@ -17,6 +17,7 @@ import imagebuild as ib
 from conftest import berthd_only, is_berthd
 from registry import MT_MANIFEST
 from servers import StaticRegistry
+from storecheck import assert_no_orphans
 
 # (method, path, raw query, body, dockerd status, field/phrase berthd's message must contain)
 BAD_REQUESTS = [
@@ -244,6 +245,8 @@ def test_disk_full_during_pull(make_daemon, big, busybox):
     # And it survives a restart.
     d.restart()
     assert big.image.id in d.api.image_ids()
+    if is_berthd():
+        assert_no_orphans(d, [big, busybox])
 
 
 # --- image in use ------------------------------------------------------------------------
