@@ -128,7 +128,9 @@ class ClientImpl final : public Client {
     if (connected() && peer_closed()) disconnect();
     if (!connected()) BERTH_TRY(connect());
     req.body_source = nullptr;
-    BERTH_TRY(write_request(*sock_, req));
+    beast_error wec;
+    BERTH_TRY(write_request(*sock_, req, wec));
+    if (wec) return fail("sending request", wec);
     bhttp::response_parser<bhttp::buffer_body> p;
     p.body_limit(kNoBodyLimit);
     p.header_limit(kResponseHeaderLimit);
@@ -256,17 +258,18 @@ class ClientImpl final : public Client {
       r.set(bhttp::field::host, t_.is_unix ? std::string("localhost") : t_.host + ":" + t_.port);
   }
 
+  // Socket errors land in `ec` (the server may have answered early, e.g. a
+  // 413 to an upload, and closed: the caller still reads that response);
+  // an error of body_source is returned (and the connection dropped).
   template <class Stream>
-  Result<void> write_request(Stream& s, const ClientRequest& req) {
-    beast_error ec;
+  Result<void> write_request(Stream& s, const ClientRequest& req, beast_error& ec) {
     if (req.body_source) {
       bhttp::request<bhttp::empty_body> r;
       add_headers(r, req);
       r.chunked(true);
       bhttp::request_serializer<bhttp::empty_body> sr{r};
       bhttp::write_header(s, sr, ec);
-      if (ec) return fail("sending request", ec);
-      for (;;) {
+      while (!ec) {
         auto chunk = req.body_source();
         if (!chunk) {
           disconnect();  // the body is incomplete: this connection is unusable
@@ -274,12 +277,11 @@ class ClientImpl final : public Client {
         }
         if (chunk->empty()) {
           asio::write(s, bhttp::make_chunk_last(), ec);
-          if (ec) return fail("sending request body", ec);
-          return ok();
+          break;
         }
         asio::write(s, bhttp::make_chunk(asio::buffer(chunk->data(), chunk->size())), ec);
-        if (ec) return fail("sending request body", ec);
       }
+      return ok();
     }
     bhttp::request<bhttp::buffer_body> r;
     add_headers(r, req);
@@ -289,7 +291,6 @@ class ClientImpl final : public Client {
     r.body().size = req.body.size();
     r.body().more = false;
     bhttp::write(s, r, ec);
-    if (ec) return fail("sending request", ec);
     return ok();
   }
 
@@ -331,11 +332,8 @@ class ClientImpl final : public Client {
 
   template <class Stream>
   Result<ClientResponse> exchange_on(Stream& s, const ClientRequest& req, bool& retry_ok) {
-    auto w = write_request(s, req);
-    if (!w) {
-      retry_ok = !req.body_source;
-      return std::move(w).error();
-    }
+    beast_error wec;
+    BERTH_TRY(write_request(s, req, wec));
     bhttp::response_parser<bhttp::buffer_body> p;
     p.body_limit(kNoBodyLimit);
     p.header_limit(kResponseHeaderLimit);
@@ -344,15 +342,17 @@ class ClientImpl final : public Client {
     beast_error ec;
     bhttp::read_header(s, buf_, p, ec);
     if (ec) {
+      // Nothing came back: on a reused connection the server had closed it.
       retry_ok = !req.body_source &&
-                 (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
-                  ec == asio::error::broken_pipe || ec == asio::error::eof);
+                 (wec || ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+                  ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
+      if (wec) return fail("sending request", wec);
       return fail("reading response", ec);
     }
     ClientResponse out;
     fill_response(p, out);
     BERTH_TRY(read_body(s, p, out, req.on_chunk));
-    if (!p.keep_alive()) disconnect();
+    if (wec || !p.keep_alive()) disconnect();
     return out;
   }
 

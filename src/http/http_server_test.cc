@@ -313,6 +313,46 @@ TEST(Server, ChunkedUpload50MBReadInBoundedChunks) {
   EXPECT_LT(grown, 20 * 1024) << "peak RSS grew by " << grown << " KiB for a 50 MB body";
 }
 
+TEST(Server, EarlyErrorToALargeUploadReachesTheClient) {
+  UnixServer s([](Request&, Response& res) {
+    (void)res.send(413, testing::json_headers(), "{\"message\":\"too large\"}");
+  });
+  auto c = s.client();
+  std::string block(1 << 20, 'u');
+  int left = 50;
+  ClientRequest req = testing::req("/images/load", "POST");
+  req.body_source = [&]() -> Result<std::string> { return left-- > 0 ? block : std::string(); };
+  auto r = c->request(req);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->body, "{\"message\":\"too large\"}");
+  EXPECT_GT(left, 0) << "the upload stopped early";
+  r = c->request(testing::req("/next"));
+  ASSERT_TRUE(r) << r.error().message;
+}
+
+TEST(Server, InheritedFdListener) {
+  testing::TempDir d;
+  std::string path = d.path() + "/inherited.sock";
+  Fd lfd(::socket(AF_UNIX, SOCK_STREAM, 0));
+  struct sockaddr_un a = {};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(lfd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(lfd.get(), 8), 0);
+  std::string fd_addr = "fd://" + std::to_string(lfd.release());  // the server owns it now
+  auto s = Server::start({testing::listener(fd_addr)}, echo);
+  ASSERT_TRUE(s) << s.error().message;
+  auto c = Client::create(testing::opts("unix://" + path));
+  ASSERT_TRUE(c);
+  auto r = (*c)->request(testing::req("/fd"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, "GET /fd  ");
+  (*s)->stop();
+  EXPECT_FALSE(Server::start({testing::listener("fd://0")}, echo));  // not a socket
+  EXPECT_FALSE(Server::start({testing::listener("http://x")}, echo));
+}
+
 TEST(Client, ConnectErrorMessage) {
   testing::TempDir d;
   std::string addr = "unix://" + d.path() + "/none.sock";

@@ -430,8 +430,14 @@ class ServerImpl final : public Server {
       std::lock_guard g(c->mu);
       if (c->fd >= 0) ::shutdown(c->fd, SHUT_RDWR);
     }
-    for (auto& c : all)
-      if (c->thread.joinable()) c->thread.join();
+    for (auto& c : all) {
+      if (!c->thread.joinable()) continue;
+      // stop() called by a handler: its own thread ends when it returns.
+      if (c->thread.get_id() == std::this_thread::get_id())
+        c->thread.detach();
+      else
+        c->thread.join();
+    }
   }
 
   std::vector<std::string> addresses() const override {

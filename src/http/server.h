@@ -70,7 +70,9 @@ class Response {
   // Takes the raw connection (docker attach/exec upgrade: the caller sends
   // "HTTP/1.1 101 UPGRADED" itself through the fd). Bytes already buffered
   // by the parser are returned with the fd. TCP+TLS connections cannot be
-  // hijacked (NotImplemented).
+  // hijacked (NotImplemented). The fd is a dup (blocking, close-on-exec)
+  // owned by the caller; it may outlive the handler. Server::stop() shuts
+  // the socket down while the handler is still running.
   struct Hijacked {
     Fd fd;
     std::string buffered;
@@ -105,7 +107,7 @@ class Server {
   // parent dirs 0700) before returning, so a caller can report "listening".
   static Result<std::unique_ptr<Server>> start(const std::vector<Listener>& listeners,
                                                Handler handler);
-  virtual ~Server() = default;  // stop() + join
+  virtual ~Server() = default;  // stop() + join; never destroy it from a handler
   // Stops accepting, shuts down every connection (blocked reads and writes
   // in handlers fail, client_gone() turns true), joins all threads: a handler
   // that neither does I/O nor checks client_gone() delays stop(). Removes the
