@@ -22,6 +22,7 @@ Result<std::unique_ptr<Client>> Client::create(Options opts) {
   if (opts.retries < 0) return make_error(Errc::InvalidArgument, "registry retries must be >= 0");
   if (opts.upload_chunk_size <= 0 || opts.chunked_upload_threshold < 0)
     return make_error(Errc::InvalidArgument, "registry upload chunk sizes must be positive");
+  detail::curl_init();
   return std::unique_ptr<Client>(new detail::ClientImpl(std::move(opts)));
 }
 
@@ -130,6 +131,15 @@ Result<Response> ClientImpl::send(const Call& c) {
     // Bytes already streamed to a sink cannot be taken back: the caller resumes.
     if (r && r->sink_bytes > 0) retry = false;
     if (!retry || attempt >= retries) return r;
+    if (r && (r->status == 429 || r->status == 503)) {
+      // Honour a short Retry-After (seconds); longer waits fall back to backoff.
+      auto after = parse_int(r->header("retry-after"));
+      if (after && *after > 0 && *after <= 10) {
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(*after);
+        while (std::chrono::steady_clock::now() < until && !(c.cancel && c.cancel->load()))
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
     if (!backoff(attempt, c.cancel))
       return make_error(Errc::Cancelled, "{} {}: cancelled", c.method, full_url(c));
   }

@@ -56,7 +56,10 @@ struct Response {
   std::string header(std::string_view name) const;
 };
 
-// Curl-level failure kinds the retry loop distinguishes.
+// curl_global_init (once per process); Client::create calls it so it runs
+// on the creating thread, before any request thread exists.
+void curl_init();
+
 Result<Response> perform(const Request& req);
 
 // Resolves `ref` (absolute or relative URL, as in Location) against `base`.

@@ -99,6 +99,24 @@ TEST(FakeRegistry, BearerTokenWithCredentialsAndAccessToken) {
   EXPECT_EQ(bad_pull.error().code, Errc::PermissionDenied);
 }
 
+TEST(FakeRegistry, LoginReturnsIdentityTokenUsableForPulls) {
+  FakeRegistry f;
+  START_OR_SKIP(f, {"--bearer", "w", "--user", "bob:pw"});
+  auto login = make_client()->login(f.domain(), Credentials{"bob", "pw", ""});
+  ASSERT_TRUE(login) << login.error().message;
+  EXPECT_EQ(*login, "rt-1");
+  // docker stores the identity token instead of the password; it is
+  // exchanged with the OAuth2 refresh-token grant.
+  auto m = make_client()->get_manifest(repo(f), Credentials{"bob", "", *login});
+  ASSERT_TRUE(m) << m.error().message;
+  Json s = stats(f);
+  EXPECT_EQ(s["token_auth"].back(), "refresh:rt-1");
+  EXPECT_EQ(s["token_scopes"].back(), Json::array({"repository:test/repo:pull"}));
+  auto bad = make_client()->get_manifest(repo(f), Credentials{"bob", "", "rt-wrong"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::PermissionDenied);
+}
+
 TEST(FakeRegistry, DigestMismatchIsRefused) {
   FakeRegistry f;
   START_OR_SKIP(f, {"--lie"});

@@ -103,6 +103,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.blob()
         return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
 
+    def do_POST(self):
+        u = urlparse(self.path)
+        n = int(self.headers.get("Content-Length", "0"))
+        form = parse_qs(self.rfile.read(n).decode())
+        if u.path != "/token":
+            return self.send(404, b"{}")
+        with LOCK:
+            STATS["token_requests"] += 1
+            STATS["token_auth"].append("refresh:" + form.get("refresh_token", [""])[0])
+            STATS["token_scopes"].append(form.get("scope", []))
+        if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != ["rt-1"]:
+            return self.send(401, json.dumps({"error": "invalid_grant"}).encode())
+        return self.send(200, json.dumps({"access_token": ARGS.bearer, "expires_in": 300}).encode())
+
     def token(self, q):
         auth = self.headers.get("Authorization", "")
         with LOCK:
@@ -114,7 +128,10 @@ class Handler(BaseHTTPRequestHandler):
             if auth != want:
                 return self.send(401, json.dumps({"details": "incorrect username or password"}).encode())
         key = "access_token" if ARGS.access_token else "token"
-        return self.send(200, json.dumps({key: ARGS.bearer, "expires_in": 300}).encode())
+        reply = {key: ARGS.bearer, "expires_in": 300}
+        if q.get("offline_token") == ["true"] and auth:
+            reply["refresh_token"] = "rt-1"
+        return self.send(200, json.dumps(reply).encode())
 
     def blob(self):
         if ARGS.redirect:
