@@ -34,6 +34,11 @@ KIND = os.environ.get("BERTH_E2E_DAEMON", "berthd")
 USER, PASSWORD = "e2euser", "e2e-Secret-1"
 
 
+def pytest_configure(config):
+    # docker-py 5 on Python 3.11 warns about distutils on every call; not ours to fix.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:docker.utils.utils")
+
+
 def is_berthd():
     return KIND == "berthd"
 
