@@ -68,8 +68,14 @@ class ChildServer {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    // setpriv (util-linux) execs the server with PDEATHSIG=KILL, so even a
+    // crashed test binary leaves no server running.
+    std::vector<std::string> full;
+    if (access("/usr/bin/setpriv", X_OK) == 0)
+      full = {"/usr/bin/setpriv", "--pdeathsig", "KILL", "--"};
+    full.insert(full.end(), argv.begin(), argv.end());
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : full) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
