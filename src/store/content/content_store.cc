@@ -127,7 +127,12 @@ class LocalContentStore final : public ContentStore {
       return BlobInfo{d, size};
     }
     // Same file system: fsync the file, then it becomes the blob by rename.
-    if (::fsync(src.get()) == 0 && ::fchmod(src.get(), 0444) == 0) {
+    // Only a plain file with one link may become a blob itself: a symlink
+    // would be renamed as a link, and another hard link could change the
+    // bytes after they were verified. Those are copied.
+    struct stat lst;
+    bool movable = ::lstat(file.c_str(), &lst) == 0 && S_ISREG(lst.st_mode) && lst.st_nlink == 1;
+    if (movable && ::fsync(src.get()) == 0 && ::fchmod(src.get(), 0444) == 0) {
       std::string dst = path(d);
       if (::rename(file.c_str(), dst.c_str()) == 0) {
         BERTH_TRY(detail::fsync_dir(l_.blobs));

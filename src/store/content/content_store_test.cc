@@ -128,3 +128,36 @@ TEST_F(StoreTest, PutFileOfMissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace berth::content
+
+namespace berth::content {
+namespace {
+
+TEST_F(StoreTest, PutFileCopiesSymlinkTargetsAndHardLinkedFiles) {
+  std::string target = dir_ + "/target";
+  ASSERT_TRUE(write_file_atomic(target, "linked bytes").has_value());
+  std::string link = dir_ + "/link";
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  auto info = store_->put_file(link);
+  ASSERT_TRUE(info.has_value()) << info.error().message;
+  struct stat st;
+  ASSERT_EQ(::lstat(store_->path(info->digest).c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode)) << "a symlink became a blob";
+  EXPECT_NE(::lstat(link.c_str(), &st), 0) << "the link is consumed";
+  EXPECT_EQ(::access(target.c_str(), F_OK), 0) << "its target is not";
+
+  std::string target2 = dir_ + "/target2";
+  ASSERT_TRUE(write_file_atomic(target2, "other bytes").has_value());
+  std::string other = dir_ + "/other-name";
+  ASSERT_EQ(::link(target2.c_str(), other.c_str()), 0);
+  auto info2 = store_->put_file(other);
+  ASSERT_TRUE(info2.has_value()) << info2.error().message;
+  EXPECT_EQ(info2->digest, sha256_of("other bytes"));
+  EXPECT_NE(::access(other.c_str(), F_OK), 0);
+  ASSERT_EQ(::stat(target2.c_str(), &st), 0);
+  struct stat blob;
+  ASSERT_EQ(::stat(store_->path(info2->digest).c_str(), &blob), 0);
+  EXPECT_NE(st.st_ino, blob.st_ino) << "a file with another link became the blob";
+}
+
+}  // namespace
+}  // namespace berth::content
