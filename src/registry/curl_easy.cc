@@ -179,7 +179,23 @@ Result<Response> perform(const Request& req) {
     return make_error(Errc::Cancelled, "{} {}: cancelled", req.method, req.url);
   if (rc != CURLE_OK) {
     const char* msg = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    return make_error(Errc::Unavailable, "{} \"{}\": {}", req.method, req.url, msg);
+    // TLS verification and malformed-URL failures do not heal with a retry.
+    Errc code = Errc::Unavailable;
+    switch (rc) {
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        code = Errc::FailedPrecondition;
+        break;
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        code = Errc::InvalidArgument;
+        break;
+      default:
+        break;
+    }
+    return make_error(code, "{} \"{}\": {}", req.method, req.url, msg);
   }
   long code = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);

@@ -261,6 +261,27 @@ TEST(FakeRegistry, TagPaginationHubSearchAndCancel) {
   EXPECT_EQ(unknown.error().code, Errc::NotFound);
 }
 
+TEST(FakeRegistry, BrokenMirrorsFallThroughQuickly) {
+  FakeRegistry f;
+  START_OR_SKIP(f);
+  Options o;
+  o.backoff_base = std::chrono::milliseconds(200);
+  // A TLS mirror that speaks plain HTTP, a refused port, a non-HTTP scheme.
+  o.mirrors[f.domain()] = {"https://" + f.domain(),
+                           "http://127.0.0.1:" + std::to_string(testing::free_port()),
+                           "ftp://127.0.0.1:1"};
+  auto c = Client::create(o);
+  ASSERT_TRUE(c);
+  auto start = std::chrono::steady_clock::now();
+  auto m = (*c)->get_manifest(repo(f), {});
+  ASSERT_TRUE(m) << m.error().message;
+  auto blob = fetch(**c, repo(f));
+  ASSERT_TRUE(blob) << blob.error().message;
+  EXPECT_EQ(blob->data, fake_blob());
+  // One retry per mirror at most (2 x ~200 ms x 2 requests), not 5 with doubling.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+}
+
 TEST(FakeRegistry, SinkErrorAbortsWithoutRetry) {
   FakeRegistry f;
   START_OR_SKIP(f);

@@ -26,6 +26,12 @@ std::string manifest_media_type(const Response& r) {
   return ct;
 }
 
+// A failing mirror is retried once at most: the next endpoint is the better
+// retry (docker falls back from a mirror at once).
+int endpoint_retries(const Options& o, const Endpoint& ep) {
+  return ep.mirror ? std::min(o.retries, 1) : o.retries;
+}
+
 Error pull_denied(const oci::Reference& ref, const Response& r) {
   std::string text = registry_error_text(r.body);
   return make_error(Errc::PermissionDenied,
@@ -61,6 +67,7 @@ Result<Manifest> fetch_manifest(ClientImpl& c, const oci::Reference& ref,
         call.headers.push_back(std::string("Accept: ") + kManifestAccept);
         call.scopes = {scope_pull(ref)};
         call.cred = &cr;
+        call.retries = endpoint_retries(*c.options(), ep);
         auto r = BERTH_TRY(c.send(call));
         if (r.status == 404) {
           std::string text = registry_error_text(r.body);
@@ -118,7 +125,7 @@ Result<BlobFetchResult> ClientImpl::fetch_blob(const oci::Reference& ref, const 
         BlobFetchResult res;
         int64_t pos = f.offset;  // absolute offset of the next byte the sink expects
         int64_t skip = 0;        // bytes of this response the sink already has
-        int retries = options()->retries;
+        int retries = endpoint_retries(*options(), ep);
         int failures = 0;
         const std::string path = repo_path(ref) + "/blobs/" + d.str();
         for (;;) {
@@ -213,6 +220,7 @@ Result<std::vector<std::string>> ClientImpl::list_tags(const oci::Reference& rep
           call.path = url;
           call.scopes = {scope_pull(repo)};
           call.cred = &cr;
+          call.retries = endpoint_retries(*options(), ep);
           auto r = BERTH_TRY(send(call));
           if (r.status == 404) {
             std::string text = registry_error_text(r.body);
