@@ -10,7 +10,14 @@
 // [a-z0-9]+ joined by '.', '_', '__' or '-'+; tags [A-Za-z0-9_][A-Za-z0-9_.-]{0,127};
 // the whole name is at most 255 characters. Uppercase in the repository is an
 // error with docker's message "invalid reference format: repository name
-// (library/Memos) must be lowercase".
+// (library/Memos) must be lowercase". Domains follow distribution's current
+// grammar: DNS labels or IPv4 ("127.0.0.1:5000"), or a bracketed IPv6 literal
+// ("[::1]:5000"), with an optional numeric port. Other errors: "invalid
+// reference format" alone for grammar violations (docker's text), with
+// ": repository name must have at least one component" / ": repository name
+// must not be more than 255 characters" / ": unsupported digest algorithm"
+// details, and "invalid repository name (<64 hex>), cannot specify 64-byte
+// hexadecimal strings" for a bare image id. Only sha256 digests are accepted.
 // Depends on: base.
 #pragma once
 
