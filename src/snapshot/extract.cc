@@ -83,6 +83,7 @@ Result<void> Extractor::entry(archive_entry* e) {
   if (path.empty()) {  // "./" or "/": the layer root itself
     if (link || type != AE_IFDIR) return refuse("the layer root can only be a directory");
     BERTH_TRY(set_owner(e, root_fd_, -1, ""));
+    BERTH_TRY(set_xattrs(e, root_fd_, -1, ""));
     defer_dir("", e);
     return ok();
   }

@@ -216,15 +216,21 @@ TEST_P(ApplyTest, HardlinkToLowerLayerRefused) {
 }
 
 TEST_P(ApplyTest, LaterEntriesReplaceEarlierOnes) {
-  auto r = snap_->apply_layer(
-      "", source_of(make_tar(
-              {file("a", "1"), file("a", "22"), dir("d"), file("d/x", "x"), file("d", "now a file"),
-               symlink("s", "/nowhere"), dir("s"), file("s/in", "in")},
-              std::get<1>(GetParam()))));
+  // A symlink replaced by a file or a hardlink is replaced, never written through.
+  std::string victim = tmp_.path() + "/victim";
+  ASSERT_EQ(::close(::creat(victim.c_str(), 0644)), 0);
+  std::vector<Ent> ents = {file("a", "1"),    file("a", "22"),         dir("d"),
+                           file("d/x", "x"),  file("d", "now a file"), symlink("s", "/nowhere"),
+                           dir("s"),          file("s/in", "in"),      symlink("t", victim),
+                           file("t", "mine"), symlink("u", victim),    hardlink("u", "a")};
+  auto r = snap_->apply_layer("", source_of(make_tar(ents, std::get<1>(GetParam()))));
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(slurp(fs(r->key) + "/a"), "22");
   EXPECT_EQ(slurp(fs(r->key) + "/d"), "now a file");
   EXPECT_EQ(slurp(fs(r->key) + "/s/in"), "in");
+  EXPECT_EQ(slurp(fs(r->key) + "/t"), "mine");
+  EXPECT_EQ(slurp(fs(r->key) + "/u"), "22");
+  EXPECT_EQ(slurp(victim), "");
 }
 
 TEST_P(ApplyTest, CorruptInputLeavesNothing) {
