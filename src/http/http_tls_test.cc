@@ -130,6 +130,14 @@ TEST(Tls, ClientCertificateRequired) {
   auto u = (*untrusting)->request(testing::req("/x"));
   ASSERT_FALSE(u);
   EXPECT_EQ(u.error().code, Errc::Unavailable);
+  // The https:// spelling of the same address.
+  auto https = Client::create(
+      testing::opts("https://" + addr.substr(6),
+                    TlsConfig{pki.p("client.pem"), pki.p("client.key"), pki.p("ca.pem")}));
+  ASSERT_TRUE(https);
+  auto hr = (*https)->request(testing::req("/via-https"));
+  ASSERT_TRUE(hr) << hr.error().message;
+  EXPECT_EQ(hr->body, "GET /via-https  0 uid=-1");
   // Plain HTTP to a TLS port is not served.
   auto plain = Client::create(testing::opts(addr));
   ASSERT_TRUE(plain);
