@@ -30,6 +30,9 @@ struct LocalOptions {
   registry::Options registry;
   int max_concurrent_downloads = 3;
   int max_concurrent_uploads = 5;
+  // The registry client to use; null = registry::Client::create(registry).
+  // Tests pass a fake.
+  std::shared_ptr<registry::Client> registry_client;
 };
 
 Result<std::unique_ptr<ImageService>> open_local_image_service(

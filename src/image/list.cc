@@ -1,0 +1,174 @@
+// Read-only verbs: list (with docker's filters), inspect, history, disk usage.
+#include <algorithm>
+#include <set>
+
+#include "base/strings.h"
+#include "image/internal.h"
+
+namespace berth::image {
+
+namespace {
+
+std::string familiar_of(const std::string& full) {
+  auto r = oci::Reference::parse(full);
+  return r ? r->familiar() : full;
+}
+
+bool labels_match(const std::map<std::string, std::string>& labels,
+                  const std::vector<std::string>& filters) {
+  for (const auto& f : filters) {
+    auto eq = f.find('=');
+    if (eq == std::string::npos) {
+      if (!labels.count(f)) return false;
+    } else {
+      bool negate = eq > 0 && f[eq - 1] == '!';
+      std::string k = f.substr(0, negate ? eq - 1 : eq), v = f.substr(eq + 1);
+      auto it = labels.find(k);
+      bool match = it != labels.end() && it->second == v;
+      if (match == negate) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<ImageSummary> LocalImageService::summary_of(const metadata::ImageRecord& rec) const {
+  ImageSummary s;
+  s.id = rec.id;
+  for (const auto& t : BERTH_TRY(meta_->tags_of(rec.id))) s.repo_tags.push_back(familiar_of(t));
+  for (const auto& rd : BERTH_TRY(meta_->repo_digests_of(rec.id))) {
+    auto r = oci::Reference::parse(rd.repository, false);
+    std::string name = r ? r->familiar_name() : rd.repository;
+    s.repo_digests.push_back(name + "@" + rd.manifest.str());
+  }
+  std::sort(s.repo_tags.begin(), s.repo_tags.end());
+  s.created = rec.created;
+  s.size = rec.size;
+  s.labels = rec.labels;
+  return s;
+}
+
+Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) {
+  auto images = BERTH_TRY(meta_->list_images());
+  std::optional<metadata::ImageRecord> before, since;
+  if (f.before) before = BERTH_TRY(meta_->get_image(BERTH_TRY(resolve(*f.before)).id));
+  if (f.since) since = BERTH_TRY(meta_->get_image(BERTH_TRY(resolve(*f.since)).id));
+  auto key = [](const metadata::ImageRecord& r) { return std::make_pair(r.created, r.added_ns); };
+  std::vector<std::pair<metadata::ImageRecord, ImageSummary>> rows;
+  for (const auto& rec : images) {
+    if (before && !(key(rec) < key(*before))) continue;
+    if (since && !(key(*since) < key(rec))) continue;
+    if (!labels_match(rec.labels, f.labels)) continue;
+    auto s = BERTH_TRY(summary_of(rec));
+    bool dangling = s.repo_tags.empty();
+    if (f.dangling && *f.dangling != dangling) continue;
+    if (!f.references.empty()) {
+      std::vector<std::string> kept;
+      for (const auto& full : BERTH_TRY(meta_->tags_of(rec.id))) {
+        auto r = oci::Reference::parse(full);
+        if (!r) continue;
+        for (const auto& pat : f.references) {
+          if (reference_filter_matches(pat, *r)) {
+            kept.push_back(r->familiar());
+            break;
+          }
+        }
+      }
+      if (kept.empty()) continue;
+      std::sort(kept.begin(), kept.end());
+      s.repo_tags = kept;
+    }
+    rows.emplace_back(rec, std::move(s));
+  }
+  // Newest first, as docker lists.
+  std::sort(rows.begin(), rows.end(),
+            [&](const auto& a, const auto& b) { return key(b.first) < key(a.first); });
+  std::vector<ImageSummary> out;
+  for (auto& r : rows) out.push_back(std::move(r.second));
+  return out;
+}
+
+Result<ImageDetail> LocalImageService::inspect(const std::string& name) {
+  auto rn = BERTH_TRY(resolve(name));
+  auto rec = BERTH_TRY(meta_->get_image(rn.id));
+  ImageDetail d;
+  d.summary = BERTH_TRY(summary_of(rec));
+  auto bytes = BERTH_TRY_CTX(content_->read(rec.id), "image config");
+  d.config = BERTH_TRY(parse_json(bytes, "image config"));
+  auto cfg = BERTH_TRY(oci::decode_image_config(bytes));
+  d.diff_ids = cfg.diff_ids;
+  d.os = rec.os;
+  d.architecture = rec.architecture;
+  d.variant = rec.variant;
+  d.added_ns = rec.added_ns;
+  d.manifest = rec.manifest;
+  d.manifest_media_type = rec.manifest_media_type;
+  return d;
+}
+
+Result<std::vector<HistoryEntry>> LocalImageService::history(const std::string& name) {
+  auto rn = BERTH_TRY(resolve(name));
+  auto rec = BERTH_TRY(meta_->get_image(rn.id));
+  auto cfg = BERTH_TRY(oci::decode_image_config(BERTH_TRY(content_->read(rec.id))));
+  std::vector<HistoryEntry> out;
+  size_t layer = 0;
+  auto sizes = [&](size_t i) -> int64_t {
+    if (i >= rec.chain_ids.size()) return 0;
+    auto l = meta_->get_layer(rec.chain_ids[i]);
+    return l && *l ? (*l)->size : 0;
+  };
+  if (cfg.history.empty()) {
+    for (size_t i = 0; i < cfg.diff_ids.size(); ++i) {
+      HistoryEntry e;
+      e.id = "<missing>";
+      e.created = rec.created;
+      e.size = sizes(i);
+      out.push_back(e);
+    }
+  }
+  for (const auto& h : cfg.history) {
+    HistoryEntry e;
+    e.id = "<missing>";
+    e.created = oci::parse_rfc3339(h.created).value_or(0);
+    e.created_by = h.created_by;
+    e.comment = h.comment;
+    if (!h.empty_layer) e.size = sizes(layer++);
+    out.push_back(e);
+  }
+  std::reverse(out.begin(), out.end());
+  if (!out.empty()) {
+    out[0].id = rec.id.str();
+    for (const auto& t : BERTH_TRY(meta_->tags_of(rec.id))) out[0].tags.push_back(familiar_of(t));
+  }
+  return out;
+}
+
+Result<DiskUsage> LocalImageService::disk_usage() {
+  DiskUsage du;
+  auto images = BERTH_TRY(meta_->list_images());
+  std::map<Digest, int> users;
+  std::map<Digest, int64_t> layer_size;
+  for (const auto& rec : images) {
+    for (const auto& c : std::set<Digest>(rec.chain_ids.begin(), rec.chain_ids.end())) {
+      ++users[c];
+      if (!layer_size.count(c)) {
+        auto l = BERTH_TRY(meta_->get_layer(c));
+        layer_size[c] = l ? l->size : 0;
+      }
+    }
+  }
+  for (const auto& [c, s] : layer_size) du.layers_size += s;
+  for (const auto& rec : images) {
+    auto s = BERTH_TRY(summary_of(rec));
+    s.containers = static_cast<int>(BERTH_TRY(meta_->containers_using(rec.id)).size());
+    int64_t shared = 0;
+    for (const auto& c : std::set<Digest>(rec.chain_ids.begin(), rec.chain_ids.end()))
+      if (users[c] > 1) shared += layer_size[c];
+    du.shared_size[rec.id.str()] = shared;
+    du.images.push_back(std::move(s));
+  }
+  return du;
+}
+
+}  // namespace berth::image
