@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "snapshot/extract.h"
@@ -284,6 +285,51 @@ INSTANTIATE_TEST_SUITE_P(Drivers, ApplyTest,
                                        : c == Comp::Gzip ? "_gzip"
                                                          : "_zstd");
                          });
+
+}  // namespace
+}  // namespace berth::snapshot
+
+namespace berth::snapshot {
+namespace {
+
+using namespace testing;
+
+// Damaged tars (bytes flipped in headers and data, cut anywhere) never crash
+// the extractor and never leave anything in tmp/; what is accepted stays
+// inside the layer root.
+TEST(ApplyFuzz, DamagedTarsFailCleanly) {
+  TempDir tmp;
+  auto s = open_snapshotter(tmp.path() + "/snapshots", is_root() ? "overlayfs" : "copy");
+  ASSERT_TRUE(s) << s.error().message;
+  std::vector<Ent> ents = {dir("d"),
+                           file("d/a", std::string(3000, 'a'), 04755),
+                           symlink("d/l", "/etc"),
+                           hardlink("d/h", "d/a"),
+                           file("d/.wh.x", ""),
+                           file("b", "b")};
+  const std::string plain = make_tar(ents);
+  std::mt19937 rng(1234);
+  int accepted = 0;
+  for (int i = 0; i < 150; ++i) {
+    std::string t = plain;
+    int flips = 1 + static_cast<int>(rng() % 8);
+    for (int f = 0; f < flips; ++f) {
+      // Mostly inside the first headers, where the interesting fields are.
+      size_t pos = rng() % 2 ? rng() % 2048 : rng() % t.size();
+      t[pos] = static_cast<char>(rng() % 3 == 0 ? '/' : rng() % 3 == 1 ? '.' : rng());
+    }
+    if (rng() % 4 == 0) t.resize(rng() % t.size());
+    auto r = (*s)->apply_layer("", source_of(i % 2 ? t : make_gzip_of(t)));
+    if (r) {
+      ++accepted;
+      ASSERT_TRUE((*s)->remove(r->key));
+    }
+    ASSERT_EQ(count_entries(tmp.path() + "/snapshots/tmp"), 0) << "iteration " << i;
+  }
+  EXPECT_EQ(count_entries(tmp.path() + "/snapshots"), 2);  // tmp/ and .driver
+  EXPECT_EQ(count_entries(tmp.path()), 1);                 // nothing beside snapshots/
+  RecordProperty("accepted", accepted);
+}
 
 }  // namespace
 }  // namespace berth::snapshot

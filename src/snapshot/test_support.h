@@ -108,6 +108,29 @@ inline std::string make_tar(const std::vector<Ent>& ents, Comp comp = Comp::None
   return out;
 }
 
+// gzip of arbitrary bytes (libarchive's raw writer).
+inline std::string make_gzip_of(const std::string& data) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_raw(a);
+  archive_write_add_filter_gzip(a);
+  archive_write_set_bytes_in_last_block(a, 1);
+  auto write_cb = [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
+    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
+    return static_cast<la_ssize_t>(n);
+  };
+  archive_write_open(a, &out, nullptr, write_cb, nullptr);
+  archive_entry* en = archive_entry_new();
+  archive_entry_set_filetype(en, AE_IFREG);
+  archive_entry_set_pathname(en, "data");
+  archive_write_header(a, en);
+  archive_write_data(a, data.data(), data.size());
+  archive_entry_free(en);
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
 // Serves `data` in chunks of `chunk` bytes.
 inline ByteSource source_of(std::string data, size_t chunk = 7001) {
   auto buf = std::make_shared<std::string>(std::move(data));
