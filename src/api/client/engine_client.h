@@ -1,0 +1,166 @@
+// api/client/engine_client.h — typed Docker Engine API client used by the
+// `berth` CLI; speaks to berthd and to dockerd alike.
+//
+// Address: Options::host, else $DOCKER_HOST, else unix:///run/berth/berth.sock.
+// API version: $DOCKER_API_VERSION / Options::api_version when set (no
+// negotiation), else negotiated once on the first call: GET /_ping and use
+// min(server's API-Version, 1.47) (1.24 when the daemon sends none). Every
+// request path is then prefixed "/v<version>".
+// Errors: an answer with status >= 400 becomes an Error whose message is
+// "Error response from daemon: <message>" (docker's wording; the message from
+// the {"message": ...} body) and whose code follows the status (400
+// InvalidArgument, 401/403 PermissionDenied, 404 NotFound, 409 Conflict, 501
+// NotImplemented, 503 Unavailable, else Internal). Transport errors come from
+// http::Client unchanged ("Cannot connect to the berth daemon at ...").
+// Streams (pull, push, load, import, events) are decoded line by line and
+// handed to callbacks as they arrive; an {"error": ...} message ends the call
+// with that error (code Internal, message as sent, without the prefix, as
+// docker prints it).
+// Thread-safety: none (one http connection).
+// Depends on: base, http.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/client/types.h"
+#include "base/result.h"
+#include "http/client.h"
+
+namespace berth::api::client {
+
+inline constexpr const char* kDefaultHost = "unix:///run/berth/berth.sock";
+inline constexpr const char* kMaxApiVersion = "1.47";
+
+struct Options {
+  std::string host;         // "" -> $DOCKER_HOST -> kDefaultHost
+  std::string api_version;  // "" -> $DOCKER_API_VERSION -> negotiate
+  std::optional<http::TlsConfig> tls;
+};
+
+// Host after the defaults: explicit, then $DOCKER_HOST, then kDefaultHost.
+std::string resolve_host(const std::string& explicit_host);
+
+// "1.45" < "1.47": compares dotted numeric versions.
+int compare_api_versions(std::string_view a, std::string_view b);
+
+using Query = std::vector<std::pair<std::string, std::string>>;
+// "?a=1&b=x%20y" (empty values kept; "" when q is empty).
+std::string encode_query(const Query& q);
+
+using MessageFn = std::function<Result<void>(const JsonMessage&)>;
+using ByteSink = std::function<Result<void>(std::string_view)>;
+using ByteSource = std::function<Result<std::string>()>;  // "" = end
+
+struct ListImagesOptions {
+  bool all = false;
+  bool digests = false;
+  std::string filters_json;  // docker's filters parameter, "" = none
+};
+
+struct PullOptions {
+  std::string from_image;  // "docker.io/library/busybox" (name without tag)
+  std::string tag;         // tag or digest; "" with all tags
+  std::string platform;
+  std::string registry_auth;  // X-Registry-Auth header value ("" = none)
+};
+
+struct ImportOptions {
+  std::string source_url;  // "" = body from `source`
+  ByteSource source;
+  std::string repo;  // "name[:tag]" as the user typed it ("" = untagged)
+  std::string tag;
+  std::string message;
+  std::vector<std::string> changes;
+  std::string platform;
+};
+
+class EngineClient {
+ public:
+  // Creates the http client for opts.host (see http::Client::create).
+  static Result<std::unique_ptr<EngineClient>> connect(Options opts);
+  // For tests: any http::Client (a fake).
+  EngineClient(std::unique_ptr<http::Client> http, Options opts);
+
+  const std::string& host() const { return opts_.host; }
+  // The version used for requests (negotiates on first use).
+  Result<std::string> api_version();
+  // True when the version came from negotiation and is lower than 1.47.
+  bool downgraded() const { return downgraded_; }
+
+  Result<Ping> ping();
+  Result<Json> version();
+  Result<Json> info();
+  Result<std::vector<ImageSummary>> list_images(const ListImagesOptions& o);
+  // Raw JSON text of GET /images/{name}/json (the CLI keeps the key order).
+  Result<std::string> inspect_image_raw(const std::string& name);
+  Result<std::string> inspect_container_raw(const std::string& name);
+  Result<std::vector<HistoryItem>> history(const std::string& name);
+  Result<void> tag(const std::string& source, const std::string& repo, const std::string& tag);
+  Result<std::vector<DeleteItem>> remove_image(const std::string& name, bool force, bool noprune);
+  Result<PruneReport> prune_images(const std::string& filters_json);
+  Result<std::vector<SearchResult>> search(const std::string& term, int limit,
+                                           const std::string& filters_json,
+                                           const std::string& registry_auth);
+  // berth extension: GET /images/search?term=REPO&list-tags=1.
+  Result<std::vector<std::string>> list_tags(const std::string& repo,
+                                             const std::string& registry_auth);
+  // POST /auth with {"username","password","serveraddress"}.
+  Result<AuthResponse> login(const std::string& username, const std::string& password,
+                             const std::string& server_address);
+  Result<DiskUsage> disk_usage();
+
+  Result<void> pull(const PullOptions& o, const MessageFn& on_message);
+  Result<void> push(const std::string& name, const std::string& tag,
+                    const std::string& registry_auth, const MessageFn& on_message);
+  // GET /images/get?names=...: the tarball to sink.
+  Result<void> save(const std::vector<std::string>& names, const ByteSink& sink);
+  // POST /images/load: progress messages (JSON answer) or raw text lines.
+  Result<void> load(const ByteSource& source, bool quiet, const MessageFn& on_message);
+  Result<void> import(const ImportOptions& o, const MessageFn& on_message);
+  // GET /events; since/until in docker's "seconds[.nanos]" form ("" = unset).
+  // Runs until the daemon ends the stream or on_event fails.
+  Result<void> events(const std::string& since, const std::string& until,
+                      const std::string& filters_json,
+                      const std::function<Result<void>(const Event&)>& on_event);
+
+  // Lower level: one request to "/v<ver><path><query>".
+  Result<http::ClientResponse> call(const std::string& method, const std::string& path,
+                                    const Query& query = {}, std::string body = {},
+                                    http::Headers headers = {});
+
+ private:
+  Result<std::string> target(const std::string& path, const Query& query);
+  // A streaming call whose answer is JSON lines; each decoded object goes to
+  // on_json. Returns the HTTP error (status >= 400) if any.
+  Result<void> stream_json(http::ClientRequest req,
+                           const std::function<Result<void>(const Json&)>& on_json);
+  Result<void> stream_messages(http::ClientRequest req, const MessageFn& on_message);
+
+  std::unique_ptr<http::Client> http_;
+  Options opts_;
+  std::string version_;
+  bool downgraded_ = false;
+};
+
+// An Error for a daemon answer: docker's "Error response from daemon: ...".
+Error daemon_error(int status, std::string_view body);
+
+// Splits a byte stream into lines and parses each non-empty one as JSON.
+class JsonLineDecoder {
+ public:
+  // Calls on_json for every complete line in data.
+  Result<void> feed(std::string_view data, const std::function<Result<void>(const Json&)>& on_json);
+  // The unterminated tail, if any.
+  Result<void> finish(const std::function<Result<void>(const Json&)>& on_json);
+
+ private:
+  Result<void> line(std::string_view l, const std::function<Result<void>(const Json&)>& on_json);
+  std::string buf_;
+};
+
+}  // namespace berth::api::client

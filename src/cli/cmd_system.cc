@@ -1,0 +1,375 @@
+// version, info, system df, events.
+#include <fmt/format.h>
+
+#include "base/strings.h"
+#include "cli/context.h"
+#include "cli/format.h"
+#include "cli/image_rows.h"
+#include "cli/tabwriter.h"
+#include "cli/units.h"
+#include "cli/version.h"
+
+namespace berth::cli {
+namespace {
+
+using api::client::EngineClient;
+
+// The layout of docker's `version` (its default template, written anew for
+// berth's data), aligned by a tabwriter with minwidth 20 and padding 1.
+constexpr const char* kVersionTemplate = R"({{with .Client -}}
+Client:
+ Version:	{{.Version}}
+ API version:	{{.APIVersion}}{{if ne .APIVersion .DefaultAPIVersion}} (downgraded from {{.DefaultAPIVersion}}){{end}}
+ Git commit:	{{.GitCommit}}
+ OS/Arch:	{{.Os}}/{{.Arch}}
+ Context:	{{.Context}}
+{{- end}}
+{{- if .ServerOK}}{{with .Server}}
+
+Server:{{if .Platform.Name}} {{.Platform.Name}}{{end}}
+ {{- range $c := .Components}}
+ {{$c.Name}}:
+  {{- if eq $c.Name "Engine"}}
+  Version:	{{$c.Version}}
+  API version:	{{index $c.Details "ApiVersion"}} (minimum version {{index $c.Details "MinAPIVersion"}})
+  {{- if index $c.Details "GoVersion"}}
+  Go version:	{{index $c.Details "GoVersion"}}
+  {{- end}}
+  Git commit:	{{index $c.Details "GitCommit"}}
+  Built:	{{index $c.Details "BuildTime"}}
+  OS/Arch:	{{index $c.Details "Os"}}/{{index $c.Details "Arch"}}
+  Experimental:	{{index $c.Details "Experimental"}}
+  {{- else}}
+  Version:	{{$c.Version}}
+  {{- range $k, $v := $c.Details}}
+  {{$k}}:	{{$v}}
+  {{- end}}
+  {{- end}}
+ {{- end}}
+{{- end}}{{end}}
+)";
+
+std::string arch_name() {
+#if defined(__x86_64__)
+  return "amd64";
+#elif defined(__aarch64__)
+  return "arm64";
+#else
+  return "unknown";
+#endif
+}
+
+Result<int> run_version(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
+  Json data;
+  data["Client"] = {{"Version", kBerthVersion},
+                    {"APIVersion", api::client::kMaxApiVersion},
+                    {"DefaultAPIVersion", api::client::kMaxApiVersion},
+                    {"GitCommit", kBerthGitCommit},
+                    {"Os", "linux"},
+                    {"Arch", arch_name()},
+                    {"Context", "default"}};
+  data["ServerOK"] = false;
+  std::optional<Error> server_error;
+  auto c = ctx.client();
+  Result<Json> sv = c ? (*c)->version() : Result<Json>(c.error());
+  if (sv) {
+    data["Client"]["APIVersion"] = (*c)->api_version().value_or(api::client::kMaxApiVersion);
+    Json s = *sv;
+    // Daemons without "Components" (old ones): build the Engine entry.
+    if (!s.contains("Components") || !s["Components"].is_array() || s["Components"].empty()) {
+      Json details = {{"ApiVersion", s.value("ApiVersion", "")},
+                      {"MinAPIVersion", s.value("MinAPIVersion", "")},
+                      {"GitCommit", s.value("GitCommit", "")},
+                      {"GoVersion", s.value("GoVersion", "")},
+                      {"BuildTime", s.value("BuildTime", "")},
+                      {"Os", s.value("Os", "")},
+                      {"Arch", s.value("Arch", "")},
+                      {"Experimental", s.value("Experimental", false) ? "true" : "false"}};
+      s["Components"] = Json::array(
+          {Json{{"Name", "Engine"}, {"Version", s.value("Version", "")}, {"Details", details}}});
+    }
+    if (!s.contains("Platform") || !s["Platform"].is_object()) s["Platform"] = {{"Name", ""}};
+    data["Server"] = s;
+    data["ServerOK"] = true;
+  } else {
+    server_error = sv.error();
+  }
+  std::string format = f.get_string("format");
+  if (format == "json") format = "{{json .}}";
+  std::string text;
+  if (format.empty()) {
+    auto t = BERTH_TRY(Template::parse(kVersionTemplate));
+    text = BERTH_TRY(t.execute(data));
+    TabwriterOptions o;
+    o.minwidth = 20;
+    o.padding = 1;
+    text = tabwrite(text, o);
+  } else {
+    auto t = BERTH_TRY(parse_user_template(preformat(format, nullptr)));
+    auto r = t.execute(data);
+    if (!r) return r.error().context("template");
+    text = *r + "\n";
+  }
+  ctx.out(text);
+  if (server_error) return *server_error;
+  return 0;
+}
+
+void kv(std::string& out, const Json& j, const char* label, const char* key, int indent = 1) {
+  if (!j.contains(key) || j[key].is_null()) return;
+  out += std::string(indent, ' ') + label + ": " + go_print(j[key]) + "\n";
+}
+
+Result<int> run_info(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
+  auto c = ctx.client();
+  Result<Json> info = c ? (*c)->info() : Result<Json>(c.error());
+  std::string format = f.get_string("format");
+  if (!format.empty()) {
+    if (!info) return info.error();
+    if (format == "json") format = "{{json .}}";
+    auto t = BERTH_TRY(parse_user_template(preformat(format, nullptr)));
+    auto r = t.execute(*info);
+    if (!r) return r.error().context("template");
+    ctx.out(*r + "\n");
+    return 0;
+  }
+  std::string out = fmt::format("Client:\n Version:    {}\n Context:    default\n Debug Mode: {}\n",
+                                kBerthVersion, ctx.global().debug ? "true" : "false");
+  ctx.out(out);
+  if (!info) {
+    ctx.out("\nServer:\n");
+    return info.error();
+  }
+  const Json& j = *info;
+  out = "\nServer:\n";
+  kv(out, j, "Containers", "Containers");
+  kv(out, j, "Running", "ContainersRunning", 2);
+  kv(out, j, "Paused", "ContainersPaused", 2);
+  kv(out, j, "Stopped", "ContainersStopped", 2);
+  kv(out, j, "Images", "Images");
+  kv(out, j, "Server Version", "ServerVersion");
+  kv(out, j, "Storage Driver", "Driver");
+  if (j.contains("DriverStatus") && j["DriverStatus"].is_array())
+    for (const Json& p : j["DriverStatus"])
+      if (p.is_array() && p.size() == 2)
+        out += "  " + go_print(p[0]) + ": " + go_print(p[1]) + "\n";
+  kv(out, j, "Logging Driver", "LoggingDriver");
+  kv(out, j, "Cgroup Driver", "CgroupDriver");
+  kv(out, j, "Cgroup Version", "CgroupVersion");
+  kv(out, j, "Default Runtime", "DefaultRuntime");
+  kv(out, j, "Kernel Version", "KernelVersion");
+  kv(out, j, "Operating System", "OperatingSystem");
+  kv(out, j, "OSType", "OSType");
+  kv(out, j, "Architecture", "Architecture");
+  kv(out, j, "CPUs", "NCPU");
+  if (j.contains("MemTotal") && j["MemTotal"].is_number())
+    out += " Total Memory: " + bytes_size(j["MemTotal"].get<double>()) + "\n";
+  kv(out, j, "Name", "Name");
+  kv(out, j, "ID", "ID");
+  kv(out, j, "Docker Root Dir", "DockerRootDir");
+  kv(out, j, "Debug Mode", "Debug");
+  kv(out, j, "HTTP Proxy", "HttpProxy");
+  kv(out, j, "HTTPS Proxy", "HttpsProxy");
+  kv(out, j, "No Proxy", "NoProxy");
+  kv(out, j, "Experimental", "ExperimentalBuild");
+  if (j.contains("Labels") && j["Labels"].is_array() && !j["Labels"].empty()) {
+    out += " Labels:\n";
+    for (const Json& l : j["Labels"]) out += "  " + go_print(l) + "\n";
+  }
+  if (j.contains("RegistryConfig") && j["RegistryConfig"].is_object()) {
+    const Json& rc = j["RegistryConfig"];
+    std::vector<std::string> insecure;
+    if (rc.contains("InsecureRegistryCIDRs") && rc["InsecureRegistryCIDRs"].is_array())
+      for (const Json& x : rc["InsecureRegistryCIDRs"]) insecure.push_back(go_print(x));
+    if (rc.contains("IndexConfigs") && rc["IndexConfigs"].is_object())
+      for (auto it = rc["IndexConfigs"].begin(); it != rc["IndexConfigs"].end(); ++it)
+        if (it->is_object() && it->value("Secure", true) == false) insecure.push_back(it.key());
+    if (!insecure.empty()) {
+      out += " Insecure Registries:\n";
+      for (auto& x : insecure) out += "  " + x + "\n";
+    }
+    if (rc.contains("Mirrors") && rc["Mirrors"].is_array() && !rc["Mirrors"].empty()) {
+      out += " Registry Mirrors:\n";
+      for (const Json& m : rc["Mirrors"]) out += "  " + go_print(m) + "\n";
+    }
+  }
+  kv(out, j, "Live Restore Enabled", "LiveRestoreEnabled");
+  ctx.out(out);
+  if (j.contains("Warnings") && j["Warnings"].is_array()) {
+    std::string w;
+    for (const Json& x : j["Warnings"]) w += go_print(x) + "\n";
+    if (!w.empty()) ctx.err(w);
+  }
+  return 0;
+}
+
+Result<int> run_df(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
+  EngineClient* c = BERTH_TRY(ctx.client());
+  auto du = BERTH_TRY(c->disk_usage());
+  std::string format = f.get_string("format");
+  if (f.get_bool("verbose")) {
+    if (!format.empty() && format != "table")
+      return make_error(Errc::InvalidArgument, "--format is not supported with --verbose");
+    auto fmtr =
+        BERTH_TRY(ListFormatter::create("table "
+                                        "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{."
+                                        "Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
+                                        "", image_headers(), "*formatter.imageContext"));
+    std::string out = "Images space usage:\n\n";
+    out += BERTH_TRY(fmtr.render(image_rows(du.images, false, true, ctx.now_unix())));
+    out += "\nContainers space usage:\n\n";
+    out += tabwrite("CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES\n");
+    out += "\nLocal Volumes space usage:\n\n";
+    out += tabwrite("VOLUME NAME\tLINKS\tSIZE\n");
+    out += "\nBuild cache usage: 0B\n\n";
+    out += tabwrite("CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n");
+    ctx.out(out);
+    return 0;
+  }
+  // Images row: docker's diskUsageImagesContext.
+  int64_t active = 0, used = 0;
+  for (const auto& i : du.images) {
+    if (i.containers > 0) {
+      ++active;
+      if (i.size >= 0 && i.shared_size >= 0) used += i.size - i.shared_size;
+    }
+  }
+  int64_t total = du.layers_size;
+  int64_t reclaimable = total - used;
+  std::string reclaim = human_size(static_cast<double>(reclaimable));
+  if (total > 0) reclaim += fmt::format(" ({}%)", reclaimable * 100 / total);
+  std::vector<Json> rows;
+  rows.push_back(Json{{"Type", "Images"},
+                      {"TotalCount", std::to_string(du.images.size())},
+                      {"Active", std::to_string(active)},
+                      {"Size", human_size(static_cast<double>(total))},
+                      {"Reclaimable", reclaim}});
+  int64_t csize = 0, crec = 0, cactive = 0;
+  for (const Json& ct : du.containers) {
+    int64_t rw = ct.value("SizeRw", int64_t{0});
+    csize += rw;
+    if (ct.value("State", "") == "running")
+      ++cactive;
+    else
+      crec += rw;
+  }
+  std::string creclaim = human_size(static_cast<double>(crec));
+  if (csize > 0) creclaim += fmt::format(" ({}%)", crec * 100 / csize);
+  rows.push_back(Json{{"Type", "Containers"},
+                      {"TotalCount", std::to_string(du.containers.size())},
+                      {"Active", std::to_string(cactive)},
+                      {"Size", human_size(static_cast<double>(csize))},
+                      {"Reclaimable", creclaim}});
+  int64_t vsize = 0;
+  for (const Json& v : du.volumes)
+    if (v.contains("UsageData") && v["UsageData"].is_object())
+      vsize += std::max<int64_t>(0, v["UsageData"].value("Size", int64_t{0}));
+  rows.push_back(Json{{"Type", "Local Volumes"},
+                      {"TotalCount", std::to_string(du.volumes.size())},
+                      {"Active", "0"},
+                      {"Size", human_size(static_cast<double>(vsize))},
+                      {"Reclaimable", human_size(static_cast<double>(vsize))}});
+  rows.push_back(Json{{"Type", "Build Cache"},
+                      {"TotalCount", std::to_string(du.build_cache.size())},
+                      {"Active", "0"},
+                      {"Size", "0B"},
+                      {"Reclaimable", "0B"}});
+  auto fmtr = BERTH_TRY(ListFormatter::create(
+      format, "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+      Json{{"Type", "TYPE"},
+           {"TotalCount", "TOTAL"},
+           {"Active", "ACTIVE"},
+           {"Size", "SIZE"},
+           {"Reclaimable", "RECLAIMABLE"}},
+      "*formatter.diskUsageContext"));
+  ctx.out(BERTH_TRY(fmtr.render(rows)));
+  return 0;
+}
+
+Result<int> run_events(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
+  int64_t now_ns = ctx.now_unix() * 1000000000LL;
+  std::string since = BERTH_TRY(docker_timestamp(f.get_string("since"), now_ns));
+  std::string until = BERTH_TRY(docker_timestamp(f.get_string("until"), now_ns));
+  std::string filters = BERTH_TRY(filters_json(f.get_list("filter")));
+  std::string format = f.get_string("format");
+  std::optional<Template> tmpl;
+  if (!format.empty()) {
+    if (format == "json") format = "{{json .}}";
+    tmpl = BERTH_TRY(parse_user_template(preformat(format, nullptr)));
+  }
+  EngineClient* c = BERTH_TRY(ctx.client());
+  BERTH_TRY(c->events(since, until, filters, [&](const api::client::Event& e) -> Result<void> {
+    std::string line;
+    if (tmpl) {
+      auto r = tmpl->execute(e.raw);
+      if (!r) return r.error().context("template");
+      line = *r + "\n";
+    } else {
+      if (e.time_nano != 0)
+        line += rfc3339_nano_fixed_local(e.time_nano) + " ";
+      else if (e.time != 0)
+        line += rfc3339_nano_fixed_local(e.time * 1000000000LL) + " ";
+      line += e.type + " " + e.action + " " + e.actor_id;
+      if (!e.attributes.empty()) {
+        std::vector<std::string> attrs;
+        for (auto& [k, v] : e.attributes) attrs.push_back(k + "=" + v);
+        line += " (" + join(attrs, ", ") + ")";
+      }
+      line += "\n";
+    }
+    ctx.out(line);
+    ctx.flush();
+    return ok();
+  }));
+  return 0;
+}
+
+}  // namespace
+
+void add_system_commands(std::vector<Command>& cmds) {
+  cmds.push_back(
+      {"version",
+       {},
+       "[OPTIONS]",
+       "Show the berth version information",
+       0,
+       0,
+       [](FlagSet& f) { f.add_string("format", 'f', "", "Format output using a custom template"); },
+       run_version});
+  cmds.push_back(
+      {"system info",
+       {"info"},
+       "[OPTIONS]",
+       "Display system-wide information",
+       0,
+       0,
+       [](FlagSet& f) { f.add_string("format", 'f', "", "Format output using a custom template"); },
+       run_info});
+  cmds.push_back({"system df",
+                  {},
+                  "[OPTIONS]",
+                  "Show docker disk usage",
+                  0,
+                  0,
+                  [](FlagSet& f) {
+                    f.add_string("format", 0, "", "Format output using a custom template");
+                    f.add_bool("verbose", 'v', "Show detailed information on space usage");
+                  },
+                  run_df});
+  cmds.push_back({"system events",
+                  {"events"},
+                  "[OPTIONS]",
+                  "Get real time events from the server",
+                  0,
+                  0,
+                  [](FlagSet& f) {
+                    f.add_list("filter", 'f', "Filter output based on conditions provided",
+                               "filter");
+                    f.add_string("format", 0, "", "Format output using a custom template");
+                    f.add_string("since", 0, "", "Show all events created since timestamp");
+                    f.add_string("until", 0, "", "Stream events until this timestamp");
+                  },
+                  run_events});
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,87 @@
+// cli/context.h — what every berth command gets: output streams, terminal
+// facts, global options, the config file and a lazily connected API client.
+// Depends on: api/client, cli/config_file.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/client/engine_client.h"
+#include "base/result.h"
+#include "cli/config_file.h"
+#include "cli/flags.h"
+
+namespace berth::cli {
+
+struct GlobalOptions {
+  std::string host;        // -H / --host ("" = $DOCKER_HOST or the default)
+  std::string config_dir;  // --config ("" = $DOCKER_CONFIG or ~/.docker)
+  bool debug = false;      // -D
+  std::string log_level;
+  // --tlsverify / --tlscacert / --tlscert / --tlskey (tcp:// hosts)
+  bool tls = false;
+  std::string tls_ca, tls_cert, tls_key;
+};
+
+class Context {
+ public:
+  explicit Context(GlobalOptions g);
+  // For tests: a ready client.
+  Context(GlobalOptions g, std::unique_ptr<api::client::EngineClient> client);
+
+  Result<api::client::EngineClient*> client();
+  Result<ConfigFile> config() const;
+  // X-Registry-Auth for a registry domain from the config file ("" on none).
+  std::string registry_auth(const std::string& domain) const;
+
+  void out(std::string_view s);
+  void err(std::string_view s);
+  void flush();
+
+  const GlobalOptions& global() const { return g_; }
+  bool out_is_terminal() const { return out_tty_; }
+  bool in_is_terminal() const { return in_tty_; }
+  int terminal_width() const { return width_; }
+  int64_t now_unix() const;
+
+  // Tests redirect output here instead of stdout/stderr.
+  std::function<void(std::string_view)> out_sink, err_sink;
+  bool out_tty_ = false, in_tty_ = false;
+  int width_ = 80;
+
+ private:
+  GlobalOptions g_;
+  std::unique_ptr<api::client::EngineClient> client_;
+};
+
+// A command's outcome besides errors: its exit status (docker's StatusError).
+struct Command {
+  std::string path;                  // "image ls"
+  std::vector<std::string> aliases;  // "images", "image list"
+  std::string usage;                 // "[OPTIONS] [REPOSITORY[:TAG]]"
+  std::string description;
+  int min_args = 0;
+  int max_args = -1;  // -1: no limit
+  std::function<void(FlagSet&)> flags;
+  std::function<Result<int>(Context&, const FlagSet&, const std::vector<std::string>&)> run;
+};
+
+void add_image_commands(std::vector<Command>& cmds);     // cmd_images.cc
+void add_registry_commands(std::vector<Command>& cmds);  // cmd_registry.cc
+void add_archive_commands(std::vector<Command>& cmds);   // cmd_archive.cc
+void add_system_commands(std::vector<Command>& cmds);    // cmd_system.cc
+
+// Parses `KEY=VALUE` filter flags into docker's filters JSON
+// ({"key":{"value":true}}); "" when there are none. InvalidArgument
+// "bad format of filter (expected name=value)" like docker.
+Result<std::string> filters_json(
+    const std::vector<std::string>& filters,
+    const std::vector<std::pair<std::string, std::string>>& extra = {});
+
+// Streams progress messages to the output like docker (TTY aware).
+api::client::MessageFn progress_printer(Context& ctx, bool quiet);
+
+}  // namespace berth::cli

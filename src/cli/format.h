@@ -1,0 +1,45 @@
+// cli/format.h — docker's --format handling for lists: named formats
+// ("table", "json", "table TEMPLATE", TEMPLATE), `\t`/`\n` escapes, the
+// header row rendered from field titles, and tabwriter alignment.
+// Depends on: base, cli/template, cli/tabwriter.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "base/result.h"
+#include "cli/template.h"
+
+namespace berth::cli {
+
+class ListFormatter {
+ public:
+  // `format` as the user gave it ("" = default_table). `headers`: field ->
+  // column title ("ID" -> "IMAGE ID"). `type_name`: shown in Go-like errors
+  // for unknown fields ("*formatter.imageContext" in docker).
+  // InvalidArgument "template parsing error: template: :1: ..." on a bad template.
+  static Result<ListFormatter> create(std::string format, const std::string& default_table,
+                                      Json headers, std::string type_name);
+  // Whole output for these rows (each a JSON object of field -> value).
+  // Execution errors: "template: template: :1:2: executing ...", as docker.
+  Result<std::string> render(const std::vector<Json>& rows) const;
+  bool is_table() const { return table_; }
+
+ private:
+  Template tmpl_;
+  bool table_ = false;
+  Json headers_;
+  std::string type_name_;
+};
+
+// docker's Format.IsTable + preFormat: strips "table", trims spaces, turns
+// the two-character sequences \t and \n into a tab / a newline.
+std::string preformat(const std::string& format, bool* is_table);
+
+// One template over one value (inspect --format, version --format): parse
+// errors prefixed "template parsing error: ". The result has no newline added.
+Result<Template> parse_user_template(const std::string& format);
+
+}  // namespace berth::cli

@@ -1,0 +1,66 @@
+// cli/template.h — the subset of Go's text/template that docker's --format
+// flags use, parsed and evaluated over JSON values.
+//
+// Grammar: text and {{actions}} with trim markers ({{- -}}) and comments
+// ({{/* */}}); pipelines with '|'; operands: . .A.B $ $x $x.A "str" `raw`
+// 123 1.5 true false nil (pipeline).A; actions: {{pipeline}}, {{$x := p}},
+// {{$x = p}}, if/else if/else/end, with/else/end, range (with `$i, $e :=`)
+// /else/end. Functions: docker's json, join, split, lower, upper, title, pad,
+// truncate, and Go's printf, print, println, len, index, eq, ne, lt, le, gt,
+// ge, and, or, not.
+//
+// Values print as Go's fmt %v prints the decoded JSON: strings raw, arrays
+// "[a b]", objects "map[k:v]", null "<nil>", a missing map key "<no value>".
+// Errors read like Go's: parse errors "template: :1: function \"x\" not
+// defined" (docker prefixes "template parsing error: "), execution errors
+// "template: :1:3: executing \"\" at <.Foo>: ...".
+// Depends on: base (Json, Result).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/json.h"
+#include "base/result.h"
+
+namespace berth::cli {
+
+namespace tmpl {
+struct List;
+}
+
+struct TemplateExecOptions {
+  // docker renders a table's header row with the same template over a map
+  // field -> title, and with json/join/split/lower/upper/title/pad/truncate
+  // returning their first argument unchanged.
+  bool header = false;
+  // When set, `.Field` on the root object fails for unknown fields like Go
+  // does on docker's formatter contexts ("can't evaluate field X in type T");
+  // otherwise a missing key prints "<no value>" like Go's maps.
+  std::string strict_type;
+  // `json .` of the root marshals like docker's formatter contexts do
+  // (Go's json.Marshal: <, > and & escaped as \u003c, \u003e, \u0026).
+  bool root_json_escapes_html = false;
+};
+
+class Template {
+ public:
+  // InvalidArgument with Go's message ("template: :1: unclosed action").
+  static Result<Template> parse(std::string_view text);
+  Result<std::string> execute(const Json& data, const TemplateExecOptions& opts = {}) const;
+
+ private:
+  std::shared_ptr<const tmpl::List> root_;
+};
+
+// Go's %v of a JSON value ("[a b]", "map[k:v]", "<nil>").
+std::string go_print(const Json& v);
+// JSON the way docker's `json` template function writes it (no HTML
+// escaping, no trailing newline); `escape_html` for formatter contexts.
+std::string go_json(const Json& v, bool escape_html = false);
+// Go's fmt.Sprintf over JSON arguments for the verbs %v %s %d %q %t %x %X
+// %f %e %g %c %%, with flags - + # 0 space, width and precision.
+std::string go_sprintf(std::string_view format, const std::vector<Json>& args);
+
+}  // namespace berth::cli
