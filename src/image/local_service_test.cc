@@ -1,0 +1,528 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "image/fake_registry_test.h"
+#include "image/internal.h"
+#include "image/tar_io.h"
+
+namespace berth::image {
+namespace {
+
+using testing::FakeRegistry;
+namespace fs = std::filesystem;
+
+std::string make_tar(const std::map<std::string, std::string>& files) {
+  std::string out;
+  ByteSink sink = [&](std::string_view d) -> Result<void> {
+    out.append(d);
+    return ok();
+  };
+  auto w = TarWriter::open(sink);
+  EXPECT_TRUE(w);
+  for (const auto& [name, data] : files) EXPECT_TRUE((*w)->add_bytes(name, data));
+  EXPECT_TRUE((*w)->close());
+  return out;
+}
+
+std::string random_bytes(size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 1103515245 + 12345;
+    s[i] = static_cast<char>(seed >> 16);
+  }
+  return s;
+}
+
+struct Published {
+  Digest id;
+  Digest manifest;
+  std::string manifest_body;
+  std::vector<Digest> layers;
+};
+
+Published publish(FakeRegistry& reg, const std::string& name_tag,
+                  const std::vector<std::string>& layer_tars, const std::string& arch = "amd64",
+                  bool add_tag = true) {
+  Published p;
+  oci::ImageManifest m;
+  m.media_type = oci::media::kOciManifest;
+  Json diff = Json::array();
+  for (const auto& t : layer_tars) {
+    Digest d = reg.add_blob(t);
+    p.layers.push_back(d);
+    diff.push_back(d.str());
+    m.layers.push_back(oci::Descriptor{
+        std::string(oci::media::kOciLayer), d, static_cast<int64_t>(t.size()), {}, {}, {}});
+  }
+  Json cfg = {{"architecture", arch},
+              {"os", "linux"},
+              {"created", "2024-01-02T03:04:05Z"},
+              {"config", {{"Cmd", {"sh"}}, {"Labels", {{"team", "a"}}}}},
+              {"rootfs", {{"type", "layers"}, {"diff_ids", diff}}}};
+  std::string cfg_body = dump_json(cfg);
+  p.id = reg.add_blob(cfg_body);
+  m.config = oci::Descriptor{
+      std::string(oci::media::kOciConfig), p.id, static_cast<int64_t>(cfg_body.size()), {}, {}, {}};
+  p.manifest_body = oci::encode_manifest(m);
+  p.manifest = sha256_of(p.manifest_body);
+  if (add_tag) {
+    reg.add_manifest(name_tag, std::string(oci::media::kOciManifest), p.manifest_body);
+  } else {
+    std::lock_guard l(reg.mu);
+    reg.by_digest[p.manifest] = {std::string(oci::media::kOciManifest), p.manifest_body};
+  }
+  return p;
+}
+
+class ImageServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-image-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto m = metadata::MetadataStore::open(dir_ + "/metadata.db");
+    ASSERT_TRUE(m) << m.error().message;
+    meta_ = std::move(*m);
+    reg_ = std::make_shared<FakeRegistry>();
+    LocalOptions o;
+    o.data_root = dir_;
+    o.storage_driver = "copy";
+    o.registry_client = reg_;
+    auto s = open_local_image_service(o, meta_);
+    ASSERT_TRUE(s) << s.error().message;
+    svc_ = std::move(*s);
+    svc_->set_event_sink([this](const ImageEvent& e) {
+      std::lock_guard l(mu_);
+      events_.push_back(e);
+    });
+  }
+  void TearDown() override {
+    svc_.reset();
+    meta_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  Result<PullResult> pull(const std::string& ref, std::vector<ProgressEvent>* lines = nullptr,
+                          std::optional<Platform> plat = std::nullopt) {
+    PullRequest r;
+    r.reference = ref;
+    r.platform = plat;
+    std::mutex m;
+    return svc_->pull(r, [&](const ProgressEvent& e) {
+      std::lock_guard l(m);
+      if (lines) lines->push_back(e);
+    });
+  }
+  bool saw(const std::vector<ProgressEvent>& lines, const std::string& status,
+           const std::string& id = "") {
+    for (const auto& l : lines)
+      if (l.status == status && (id.empty() || l.id == id)) return true;
+    return false;
+  }
+  size_t blob_count() {
+    size_t n = 0;
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(dir_ + "/content/blobs/sha256", ec)) {
+      (void)e;
+      ++n;
+    }
+    return n;
+  }
+  std::vector<std::string> event_actions() {
+    std::lock_guard l(mu_);
+    std::vector<std::string> out;
+    for (const auto& e : events_) out.push_back(e.action);
+    return out;
+  }
+
+  std::string dir_;
+  std::shared_ptr<metadata::MetadataStore> meta_;
+  std::shared_ptr<FakeRegistry> reg_;
+  std::unique_ptr<ImageService> svc_;
+  std::mutex mu_;
+  std::vector<ImageEvent> events_;
+};
+
+TEST_F(ImageServiceTest, PullHappyPathThenUpToDate) {
+  auto p = publish(*reg_, "docker.io/library/busybox:latest",
+                   {make_tar({{"bin/sh", "shell"}}), make_tar({{"etc/hostname", "x"}})});
+  std::vector<ProgressEvent> lines;
+  auto r = pull("busybox", &lines);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->image_id, p.id);
+  EXPECT_EQ(r->reference, "busybox:latest");
+  EXPECT_FALSE(r->up_to_date);
+  std::string l0 = p.layers[0].short_id();
+  EXPECT_TRUE(saw(lines, "Pulling fs layer", l0));
+  EXPECT_TRUE(saw(lines, "Verifying Checksum", l0));
+  EXPECT_TRUE(saw(lines, "Download complete", l0));
+  EXPECT_TRUE(saw(lines, "Pull complete", l0));
+  EXPECT_TRUE(saw(lines, "Digest: " + p.manifest.str()));
+  EXPECT_TRUE(saw(lines, "Status: Downloaded newer image for busybox:latest"));
+
+  auto list = svc_->list({});
+  ASSERT_TRUE(list) << list.error().message;
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].repo_tags, std::vector<std::string>{"busybox:latest"});
+  EXPECT_EQ((*list)[0].repo_digests, std::vector<std::string>{"busybox@" + p.manifest.str()});
+  EXPECT_EQ((*list)[0].labels.at("team"), "a");
+  auto d = svc_->inspect("busybox");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->diff_ids.size(), 2u);
+  EXPECT_TRUE(svc_->inspect(p.id.short_id()));
+  auto missing = svc_->inspect("nothere");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::NotFound);
+  EXPECT_EQ(missing.error().message, "No such image: nothere");
+
+  lines.clear();
+  auto again = pull("busybox:latest", &lines);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->up_to_date);
+  EXPECT_TRUE(saw(lines, "Status: Image is up to date for busybox:latest"));
+  for (const auto& l : p.layers) EXPECT_EQ(reg_->fetch_count(l), 1);
+  auto h = svc_->history("busybox");
+  ASSERT_TRUE(h);
+  ASSERT_FALSE(h->empty());
+  EXPECT_EQ((*h)[0].id, p.id.str());  // the top entry carries the image id, the rest "<missing>"
+  EXPECT_EQ((*h)[1].id, "<missing>");
+  EXPECT_EQ((*h)[0].tags, std::vector<std::string>{"busybox:latest"});
+  auto evs = event_actions();
+  EXPECT_EQ(std::count(evs.begin(), evs.end(), "pull"), 2);
+}
+
+TEST_F(ImageServiceTest, SharedLayerAlreadyExists) {
+  std::string base = make_tar({{"bin/sh", "shell"}});
+  publish(*reg_, "docker.io/library/a:latest", {base});
+  publish(*reg_, "docker.io/library/b:latest", {base, make_tar({{"b", "b"}})});
+  ASSERT_TRUE(pull("a"));
+  std::vector<ProgressEvent> lines;
+  ASSERT_TRUE(pull("b", &lines));
+  EXPECT_TRUE(saw(lines, "Already exists", sha256_of(base).short_id()));
+  EXPECT_EQ(reg_->fetch_count(sha256_of(base)), 1);
+}
+
+TEST_F(ImageServiceTest, DigestMismatchStoresNothing) {
+  std::string layer = make_tar({{"f", random_bytes(3000, 1)}});
+  auto p = publish(*reg_, "docker.io/library/bad:latest", {layer});
+  std::string other = layer;
+  other[600] ^= 1;
+  reg_->lies[p.layers[0]] = other;
+  auto r = pull("bad");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("digest mismatch"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(svc_->list({})->empty());
+  ASSERT_TRUE(svc_->gc());
+  EXPECT_EQ(blob_count(), 0u);
+}
+
+TEST_F(ImageServiceTest, SizeLieRefused) {
+  std::string layer = make_tar({{"f", "x"}});
+  auto p = publish(*reg_, "docker.io/library/liar:latest", {layer});
+  reg_->lies[p.layers[0]] = layer + std::string(1024, '\0');
+  auto r = pull("liar");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("size mismatch"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(svc_->list({})->empty());
+}
+
+TEST_F(ImageServiceTest, TruncatedBlobResumesFromOffset) {
+  std::string layer = make_tar({{"big", random_bytes(40000, 7)}});
+  auto p = publish(*reg_, "docker.io/library/resume:latest", {layer});
+  reg_->fail_after[p.layers[0]] = 12288;
+  auto r = pull("resume");
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(svc_->list({})->empty());
+  auto r2 = pull("resume");
+  ASSERT_TRUE(r2) << r2.error().message;
+  std::lock_guard l(reg_->mu);
+  EXPECT_NE(std::find(reg_->offsets.begin(), reg_->offsets.end(), 12288), reg_->offsets.end());
+}
+
+TEST_F(ImageServiceTest, ConcurrentPullsFetchEachBlobOnce) {
+  auto p = publish(
+      *reg_, "docker.io/library/c:latest",
+      {make_tar({{"a", random_bytes(60000, 3)}}), make_tar({{"b", random_bytes(60000, 4)}})});
+  reg_->chunk_delay = std::chrono::milliseconds(5);
+  Result<PullResult> r1 = make_error(Errc::Internal, "unset"), r2 = r1;
+  std::thread t1([&] { r1 = pull("c"); });
+  std::thread t2([&] { r2 = pull("c"); });
+  t1.join();
+  t2.join();
+  ASSERT_TRUE(r1) << r1.error().message;
+  ASSERT_TRUE(r2) << r2.error().message;
+  for (const auto& l : p.layers) EXPECT_EQ(reg_->fetch_count(l), 1) << l.str();
+}
+
+TEST_F(ImageServiceTest, PlatformFromIndex) {
+  auto amd = publish(*reg_, "", {make_tar({{"amd", "1"}})}, "amd64", false);
+  auto arm = publish(*reg_, "", {make_tar({{"arm", "1"}})}, "arm64", false);
+  oci::ImageIndex idx;
+  idx.media_type = oci::media::kOciIndex;
+  idx.manifests.push_back(oci::Descriptor{std::string(oci::media::kOciManifest),
+                                          arm.manifest,
+                                          static_cast<int64_t>(arm.manifest_body.size()),
+                                          {},
+                                          {},
+                                          oci::ImagePlatform{"linux", "arm64", "v8", "", {}}});
+  idx.manifests.push_back(oci::Descriptor{std::string(oci::media::kOciManifest),
+                                          amd.manifest,
+                                          static_cast<int64_t>(amd.manifest_body.size()),
+                                          {},
+                                          {},
+                                          oci::ImagePlatform{"linux", "amd64", "", "", {}}});
+  reg_->add_manifest("docker.io/library/multi:latest", std::string(oci::media::kOciIndex),
+                     oci::encode_index(idx));
+  auto r = pull("multi");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->image_id, amd.id);
+  auto r2 = pull("multi", nullptr, Platform{"linux", "arm64", ""});
+  ASSERT_TRUE(r2) << r2.error().message;
+  EXPECT_EQ(r2->image_id, arm.id);
+  auto r3 = pull("multi", nullptr, Platform{"linux", "s390x", ""});
+  ASSERT_FALSE(r3);
+  EXPECT_NE(r3.error().message.find("no matching manifest"), std::string::npos);
+}
+
+TEST_F(ImageServiceTest, Schema1AndUnknownTag) {
+  reg_->add_manifest("docker.io/library/old:latest", std::string(oci::media::kDockerSchema1Signed),
+                     R"({"schemaVersion":1,"name":"old","fsLayers":[]})");
+  auto r = pull("old");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::NotImplemented);
+  EXPECT_EQ(r.error().message, "schema1 manifests are not supported: old:latest");
+  auto u = pull("nope:1");
+  ASSERT_FALSE(u);
+  EXPECT_EQ(u.error().code, Errc::NotFound);
+}
+
+TEST_F(ImageServiceTest, TagRemoveSemantics) {
+  auto p = publish(*reg_, "docker.io/library/busybox:latest", {make_tar({{"x", "1"}})});
+  ASSERT_TRUE(pull("busybox"));
+  ASSERT_TRUE(svc_->tag("busybox", "other", "1"));
+  EXPECT_FALSE(svc_->tag("busybox", "Bad", "1"));
+  auto bad_tag = svc_->tag("busybox", "ok", "-x");
+  ASSERT_FALSE(bad_tag);
+  EXPECT_EQ(bad_tag.error().code, Errc::InvalidArgument);
+  auto by_id = svc_->remove(p.id.str(), false, false);
+  ASSERT_FALSE(by_id);
+  EXPECT_EQ(by_id.error().code, Errc::Conflict);
+  EXPECT_EQ(by_id.error().message,
+            "conflict: unable to delete " + p.id.short_id() +
+                " (must be forced) - image is referenced in multiple repositories");
+  auto untag = svc_->remove("other:1", false, false);
+  ASSERT_TRUE(untag) << untag.error().message;
+  ASSERT_EQ(untag->size(), 1u);
+  EXPECT_EQ((*untag)[0].untagged, "other:1");
+  EXPECT_TRUE(svc_->inspect("busybox"));
+  auto del = svc_->remove("busybox", false, false);
+  ASSERT_TRUE(del) << del.error().message;
+  bool deleted = false;
+  for (const auto& i : *del) deleted |= i.deleted == p.id.str();
+  EXPECT_TRUE(deleted);
+  EXPECT_TRUE(svc_->list({})->empty());
+  EXPECT_EQ(blob_count(), 0u);
+  auto evs = event_actions();
+  EXPECT_NE(std::find(evs.begin(), evs.end(), "tag"), evs.end());
+  EXPECT_NE(std::find(evs.begin(), evs.end(), "untag"), evs.end());
+  EXPECT_NE(std::find(evs.begin(), evs.end(), "delete"), evs.end());
+}
+
+TEST_F(ImageServiceTest, RemoveInUseIsConflict) {
+  auto p = publish(*reg_, "docker.io/library/busybox:latest", {make_tar({{"x", "1"}})});
+  ASSERT_TRUE(pull("busybox"));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/metadata.db").c_str(), &db), SQLITE_OK);
+  std::string sql =
+      "INSERT INTO containers (id, name, image_id) VALUES ('c0ffee0123456789', "
+      "'web', '" +
+      p.id.str() + "')";
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+  sqlite3_close(db);
+  auto r = svc_->remove("busybox", false, false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::Conflict);
+  EXPECT_EQ(r.error().message,
+            "conflict: unable to remove repository reference \"busybox\" (must force) - container "
+            "c0ffee012345 is using its referenced image " +
+                p.id.short_id());
+  EXPECT_FALSE(svc_->remove(p.id.str(), false, false));
+  auto pr = svc_->prune(true, {}, std::nullopt);
+  ASSERT_TRUE(pr);
+  EXPECT_TRUE(pr->deleted.empty());
+  EXPECT_EQ(svc_->list({})->size(), 1u);
+}
+
+TEST_F(ImageServiceTest, ImportWithChangesAndPrune) {
+  std::string tar = make_tar({{"hello", "world"}});
+  bool sent = false;
+  ByteSource src = [&]() -> Result<std::string> {
+    if (sent) return std::string();
+    sent = true;
+    return tar;
+  };
+  ImportRequest req;
+  req.changes = {"CMD [\"/hello\"]", "ENV A=b C=d", "EXPOSE 80",
+                 "WORKDIR /srv",     "USER nobody", "LABEL k=v"};
+  auto id = svc_->import(req, src, nullptr);
+  ASSERT_TRUE(id) << id.error().message;
+  auto d = svc_->inspect(id->str());
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->config["config"]["Cmd"], Json({"/hello"}));
+  EXPECT_EQ(d->config["config"]["Env"], Json({"A=b", "C=d"}));
+  EXPECT_TRUE(d->config["config"]["ExposedPorts"].contains("80/tcp"));
+  EXPECT_EQ(d->config["config"]["WorkingDir"], "/srv");
+  EXPECT_EQ(d->diff_ids[0], sha256_of(tar));
+  EXPECT_FALSE(svc_->import(ImportRequest{"", "", {"FROB x"}, "", {}}, src, nullptr));
+
+  publish(*reg_, "docker.io/library/keep:latest", {make_tar({{"k", "1"}})});
+  ASSERT_TRUE(pull("keep"));
+  ListFilters dangling;
+  dangling.dangling = true;
+  EXPECT_EQ(svc_->list(dangling)->size(), 1u);
+  ListFilters ref;
+  ref.references = {"ke*"};
+  EXPECT_EQ(svc_->list(ref)->size(), 1u);
+  auto pr = svc_->prune(false, {}, std::nullopt);
+  ASSERT_TRUE(pr) << pr.error().message;
+  ASSERT_EQ(pr->deleted.size(), 1u);
+  EXPECT_EQ(pr->deleted[0].deleted, id->str());
+  EXPECT_GT(pr->space_reclaimed, 0);
+  EXPECT_EQ(svc_->list({})->size(), 1u);
+  auto all = svc_->prune(true, {}, std::nullopt);
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(svc_->list({})->empty());
+}
+
+ByteSource from_string(const std::string& s) {
+  auto done = std::make_shared<bool>(false);
+  return [s, done]() -> Result<std::string> {
+    if (*done) return std::string();
+    *done = true;
+    return s;
+  };
+}
+
+TEST_F(ImageServiceTest, SaveLoadRoundTrip) {
+  auto p = publish(*reg_, "docker.io/library/busybox:latest",
+                   {make_tar({{"a", "1"}}), make_tar({{"b", "2"}})});
+  ASSERT_TRUE(pull("busybox"));
+  std::string tarball;
+  auto s = svc_->save({"busybox"}, [&](std::string_view d) -> Result<void> {
+    tarball.append(d);
+    return ok();
+  });
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE(svc_->remove("busybox", false, false));
+  EXPECT_EQ(blob_count(), 0u);
+  std::vector<ProgressEvent> lines;
+  auto l = svc_->load(from_string(tarball), [&](const ProgressEvent& e) { lines.push_back(e); });
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(*l, std::vector<std::string>{"Loaded image: busybox:latest"});
+  auto d = svc_->inspect("busybox:latest");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->summary.id, p.id);
+  // The saved tarball also loads as an OCI layout (no manifest.json).
+  ASSERT_TRUE(svc_->remove("busybox", false, false));
+  std::map<std::string, std::string> links;
+  std::string x = dir_ + "/x";
+  fs::create_directories(x);
+  ASSERT_TRUE(extract_archive(from_string(tarball), x, links));
+  EXPECT_TRUE(fs::exists(x + "/index.json"));
+  EXPECT_TRUE(fs::exists(x + "/oci-layout"));
+  EXPECT_TRUE(fs::exists(x + "/blobs/sha256/" + p.id.hex()));
+}
+
+TEST_F(ImageServiceTest, LoadOldDockerArchiveFixture) {
+  std::string layer = make_tar({{"etc/os-release", "ID=test"}});
+  Digest diff = sha256_of(layer);
+  std::string cfg = dump_json(Json{{"architecture", "amd64"},
+                                   {"os", "linux"},
+                                   {"rootfs", {{"type", "layers"}, {"diff_ids", {diff.str()}}}}});
+  Digest id = sha256_of(cfg);
+  std::string manifest = dump_json(Json::array({Json{{"Config", id.hex() + ".json"},
+                                                     {"RepoTags", {"localhost:5000/t:1"}},
+                                                     {"Layers", {"abc/layer.tar"}}}}));
+  std::string tarball = make_tar({{id.hex() + ".json", cfg},
+                                  {"abc/layer.tar", layer},
+                                  {"abc/VERSION", "1.0"},
+                                  {"manifest.json", manifest}});
+  auto l = svc_->load(from_string(tarball), nullptr);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(*l, std::vector<std::string>{"Loaded image: localhost:5000/t:1"});
+  auto d = svc_->inspect("localhost:5000/t:1");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->summary.id, id);
+  // A config whose name lies about its digest is refused.
+  std::string bad_manifest = dump_json(Json::array(
+      {Json{{"Config", std::string(64, 'a') + ".json"}, {"Layers", {"abc/layer.tar"}}}}));
+  std::string bad = make_tar({{std::string(64, 'a') + ".json", cfg},
+                              {"abc/layer.tar", layer},
+                              {"manifest.json", bad_manifest}});
+  auto lb = svc_->load(from_string(bad), nullptr);
+  ASSERT_FALSE(lb);
+  EXPECT_NE(lb.error().message.find("digest mismatch"), std::string::npos) << lb.error().message;
+}
+
+TEST_F(ImageServiceTest, LoadRefusesPathTraversal) {
+  std::string tarball = make_tar({{"../evil", "x"}, {"manifest.json", "[]"}});
+  auto l = svc_->load(from_string(tarball), nullptr);
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().code, Errc::InvalidArgument);
+  EXPECT_NE(l.error().message.find("../evil"), std::string::npos) << l.error().message;
+  EXPECT_TRUE(svc_->list({})->empty());
+  EXPECT_EQ(blob_count(), 0u);
+  EXPECT_FALSE(fs::exists(dir_ + "/evil"));
+  EXPECT_FALSE(svc_->load(from_string("not a tarball at all"), nullptr));
+}
+
+TEST_F(ImageServiceTest, PushThenLayerAlreadyExists) {
+  auto p = publish(*reg_, "docker.io/library/busybox:latest", {make_tar({{"x", "1"}})});
+  ASSERT_TRUE(pull("busybox"));
+  ASSERT_TRUE(svc_->tag("busybox", "localhost:5000/x", "1"));
+  {
+    std::lock_guard l(reg_->mu);
+    reg_->remote.clear();
+  }
+  std::vector<ProgressEvent> lines;
+  PushRequest req;
+  req.reference = "localhost:5000/x:1";
+  auto r = svc_->push(req, [&](const ProgressEvent& e) { lines.push_back(e); });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(saw(lines, "Pushed", p.layers[0].short_id()));
+  EXPECT_TRUE(saw(lines, "1: digest: " + p.manifest.str() +
+                             " size: " + std::to_string(p.manifest_body.size())));
+  lines.clear();
+  ASSERT_TRUE(svc_->push(req, [&](const ProgressEvent& e) { lines.push_back(e); }));
+  EXPECT_TRUE(saw(lines, "Layer already exists", p.layers[0].short_id()));
+}
+
+TEST(ImageChanges, ShellAndJsonForms) {
+  oci::ContainerConfig c;
+  ASSERT_TRUE(apply_changes({"ENTRYPOINT /bin/app --x", "VOLUME [\"/a\", \"/b\"]",
+                             "ENV PATH /usr/bin:/bin", "LABEL \"a b\"=\"c d\""},
+                            c));
+  EXPECT_EQ(*c.entrypoint, (std::vector<std::string>{"/bin/sh", "-c", "/bin/app --x"}));
+  EXPECT_EQ(c.volumes.size(), 2u);
+  EXPECT_EQ(c.env, std::vector<std::string>{"PATH=/usr/bin:/bin"});
+  EXPECT_EQ(c.labels.at("a b"), "c d");
+  EXPECT_FALSE(apply_changes({"EXPOSE 80/foo"}, c));
+  EXPECT_FALSE(apply_changes({"RUN x"}, c));
+}
+
+TEST(ImageNames, PlatformParse) {
+  EXPECT_EQ(Platform::parse("linux/arm64")->str(), "linux/arm64/v8");
+  EXPECT_EQ(Platform::parse("linux/amd64")->str(), "linux/amd64");
+  EXPECT_EQ(Platform::parse("arm")->str(), "linux/arm/v7");
+  EXPECT_FALSE(Platform::parse("linux//x"));
+  EXPECT_FALSE(Platform::parse("a/b/c/d"));
+}
+
+}  // namespace
+}  // namespace berth::image
