@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -90,7 +92,9 @@ class ImageServiceTest : public ::testing::Test {
     reg_ = std::make_shared<FakeRegistry>();
     LocalOptions o;
     o.data_root = dir_;
-    o.storage_driver = "copy";
+    // BERTH_IMAGE_TEST_DRIVER=overlayfs runs the suite on overlay (needs root).
+    const char* drv = getenv("BERTH_IMAGE_TEST_DRIVER");
+    o.storage_driver = drv ? drv : "copy";
     o.registry_client = reg_;
     auto s = open_local_image_service(o, meta_);
     ASSERT_TRUE(s) << s.error().message;
@@ -501,6 +505,31 @@ TEST_F(ImageServiceTest, PushThenLayerAlreadyExists) {
   lines.clear();
   ASSERT_TRUE(svc_->push(req, [&](const ProgressEvent& e) { lines.push_back(e); }));
   EXPECT_TRUE(saw(lines, "Layer already exists", p.layers[0].short_id()));
+}
+
+TEST_F(ImageServiceTest, DiskFullIsAClearError) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  std::string small = dir_ + "/small";
+  fs::create_directories(small);
+  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=512k"), 0) << strerror(errno);
+  struct Unmount {
+    std::string p;
+    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
+  } unmount{small};
+  publish(*reg_, "docker.io/library/big:latest", {make_tar({{"big", random_bytes(2 << 20, 9)}})});
+  LocalOptions o;
+  o.data_root = small;
+  o.storage_driver = "copy";
+  o.registry_client = reg_;
+  auto s = open_local_image_service(o, meta_);
+  ASSERT_TRUE(s) << s.error().message;
+  PullRequest r;
+  r.reference = "big";
+  auto res = (*s)->pull(r, nullptr);
+  ASSERT_FALSE(res);
+  EXPECT_NE(res.error().message.find("no space left on device"), std::string::npos)
+      << res.error().message;
+  EXPECT_TRUE((*s)->list({})->empty());
 }
 
 TEST(ImageChanges, ShellAndJsonForms) {

@@ -57,7 +57,12 @@ Result<std::vector<DeleteItem>> LocalImageService::remove(const std::string& nam
     BERTH_TRY(meta_->delete_image(id));
     out.push_back(DeleteItem{"", id.str()});
     emit("delete", id.str(), id.str());
-    if (!noprune) BERTH_TRY(gc());
+    // Sweep now unless a pull/load holds the store (then the next gc does):
+    // an rmi must not wait for a long download to finish.
+    if (!noprune) {
+      std::unique_lock lock(gc_mu_, std::try_to_lock);
+      if (lock.owns_lock()) BERTH_TRY(gc_locked());
+    }
     return ok();
   };
 
