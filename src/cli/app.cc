@@ -99,7 +99,10 @@ int run_app(const std::vector<std::string>& args) {
   auto rest = g.parse(args, false);
   const std::vector<Command> cmds = all_commands();
   if (!rest) {
-    std::fprintf(stderr, "%s\nSee 'berth --help'.\n", rest.error().message.c_str());
+    std::fprintf(stderr,
+                 "%s\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more "
+                 "information\n",
+                 rest.error().message.c_str());
     return 125;
   }
   if (g.get_bool("version")) {

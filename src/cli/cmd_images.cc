@@ -120,7 +120,7 @@ Result<int> run_history(Context& ctx, const FlagSet& f, const std::vector<std::s
     if (format == "table") format = "table {{.ID}}";
   }
   auto fmtr =
-      BERTH_TRY(ListFormatter::create(format, def, history_headers(), "*formatter.historyContext"));
+      BERTH_TRY(ListFormatter::create(format, def, history_headers(), "*image.historyContext"));
   auto rows = history_rows(items, human, !f.get_bool("no-trunc"), ctx.now_unix());
   ctx.out(BERTH_TRY(fmtr.render(rows)));
   return 0;

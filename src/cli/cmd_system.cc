@@ -117,6 +117,7 @@ Result<int> run_version(Context& ctx, const FlagSet& f, const std::vector<std::s
 
 void kv(std::string& out, const Json& j, const char* label, const char* key, int indent = 1) {
   if (!j.contains(key) || j[key].is_null()) return;
+  if (j[key].is_string() && j[key].get_ref<const std::string&>().empty()) return;
   out += std::string(indent, ' ') + label + ": " + go_print(j[key]) + "\n";
 }
 

@@ -50,7 +50,7 @@ Result<std::string> ListFormatter::render(const std::vector<Json>& rows) const {
   row_opts.root_json_escapes_html = true;
   for (const Json& row : rows) {
     auto r = tmpl_.execute(row, row_opts);
-    if (!r) return r.error().context("template");
+    if (!r) return r.error().context("template parsing error");
     body += *r;
     body += '\n';
   }

@@ -23,7 +23,8 @@ class ListFormatter {
   static Result<ListFormatter> create(std::string format, const std::string& default_table,
                                       Json headers, std::string type_name);
   // Whole output for these rows (each a JSON object of field -> value).
-  // Execution errors: "template: template: :1:2: executing ...", as docker.
+  // Execution errors: "template parsing error: template: :1:2: executing ...",
+  // as docker 28 words them.
   Result<std::string> render(const std::vector<Json>& rows) const;
   bool is_table() const { return table_; }
 

@@ -63,7 +63,7 @@ std::vector<Json> image_rows(const std::vector<api::client::ImageSummary>& image
           {"CreatedSince", time_ago(img.created, now)},
           {"CreatedAt", go_time_string(img.created)},
           {"Size", human_size(static_cast<double>(img.size), 3)},
-          {"VirtualSize", human_size(static_cast<double>(img.size), 3)},
+          {"VirtualSize", human_size(static_cast<double>(img.size))},
           {"SharedSize", size_or_na(img.shared_size)},
           {"UniqueSize", size_or_na(unique)},
           {"Containers", img.containers < 0 ? std::string("N/A") : std::to_string(img.containers)}};

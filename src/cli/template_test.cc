@@ -182,7 +182,8 @@ TEST(Format, PreformatAndNamed) {
   auto r = strict->render(rows);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message,
-            "template: template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in "
+            "template parsing error: template: :1:2: executing \"\" at <.Nope>: can't evaluate "
+            "field Nope in "
             "type *formatter.imageContext");
 }
 
