@@ -532,6 +532,40 @@ TEST_F(ImageServiceTest, DiskFullIsAClearError) {
   EXPECT_TRUE((*s)->list({})->empty());
 }
 
+TEST_F(ImageServiceTest, FailedPullKeepsItsBlobsForTheRetry) {
+  auto p = publish(
+      *reg_, "docker.io/library/two:latest",
+      {make_tar({{"a", random_bytes(20000, 5)}}), make_tar({{"b", random_bytes(20000, 6)}})});
+  // Layer 0 downloads; layer 1 dies mid-stream (as a killed connection would).
+  reg_->fail_after[p.layers[1]] = 8192;
+  ASSERT_FALSE(pull("two"));
+  ASSERT_TRUE(svc_->gc());  // the pull's lease protects layer 0's blob
+  EXPECT_TRUE(fs::exists(dir_ + "/content/blobs/sha256/" + p.layers[0].hex()));
+  auto r = pull("two");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(reg_->fetch_count(p.layers[0]), 1);
+  EXPECT_EQ(reg_->fetch_count(p.layers[1]), 2);
+  EXPECT_TRUE(meta_->list_leases()->empty());  // released by the commit
+}
+
+TEST_F(ImageServiceTest, CancelledPullStopsAndListsNothing) {
+  publish(*reg_, "docker.io/library/slow:latest", {make_tar({{"a", random_bytes(200000, 8)}})});
+  reg_->chunk_delay = std::chrono::milliseconds(5);
+  std::atomic<bool> cancel{false};
+  PullRequest r;
+  r.reference = "slow";
+  r.cancel = &cancel;
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    cancel = true;
+  });
+  auto res = svc_->pull(r, nullptr);
+  t.join();
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().code, Errc::Cancelled) << res.error().message;
+  EXPECT_TRUE(svc_->list({})->empty());
+}
+
 TEST(ImageChanges, ShellAndJsonForms) {
   oci::ContainerConfig c;
   ASSERT_TRUE(apply_changes({"ENTRYPOINT /bin/app --x", "VOLUME [\"/a\", \"/b\"]",
