@@ -243,7 +243,13 @@ std::string FlagSet::usage() const {
   size_t w = 0;
   for (auto& r : rows) w = std::max(w, r.first.size());
   std::string out;
-  for (auto& r : rows) out += fmt::format("  {:<{}}   {}\n", r.first, w, r.second);
+  // Continuation lines of a multi-line help text line up under its first line.
+  std::string indent = "\n" + std::string(w + 5, ' ');
+  for (auto& r : rows) {
+    std::string help;
+    for (char c : r.second) help += c == '\n' ? indent : std::string(1, c);
+    out += fmt::format("  {:<{}}   {}\n", r.first, w, help);
+  }
   return out;
 }
 
