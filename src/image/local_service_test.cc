@@ -1,3 +1,5 @@
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/file.h"
 #include "image/fake_registry_test.h"
 #include "image/internal.h"
 #include "image/tar_io.h"
@@ -30,6 +33,15 @@ std::string make_tar(const std::map<std::string, std::string>& files) {
   return out;
 }
 
+ByteSource from_string(const std::string& s) {
+  auto done = std::make_shared<bool>(false);
+  return [s, done]() -> Result<std::string> {
+    if (*done) return std::string();
+    *done = true;
+    return s;
+  };
+}
+
 std::string random_bytes(size_t n, unsigned seed) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; ++i) {
@@ -37,6 +49,32 @@ std::string random_bytes(size_t n, unsigned seed) {
     s[i] = static_cast<char>(seed >> 16);
   }
   return s;
+}
+
+// A gzip-compressed tar (what registries usually serve), made with libarchive.
+std::string make_tar_gz(const std::string& name, const std::string& data) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_add_filter_gzip(a);
+  archive_write_set_format_pax_restricted(a);
+  archive_write_open(
+      a, &out, nullptr,
+      [](archive*, void* o, const void* buf, size_t n) -> la_ssize_t {
+        static_cast<std::string*>(o)->append(static_cast<const char*>(buf), n);
+        return static_cast<la_ssize_t>(n);
+      },
+      nullptr);
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+  archive_write_header(a, e);
+  archive_write_data(a, data.data(), data.size());
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
 }
 
 struct Published {
@@ -48,7 +86,7 @@ struct Published {
 
 Published publish(FakeRegistry& reg, const std::string& name_tag,
                   const std::vector<std::string>& layer_tars, const std::string& arch = "amd64",
-                  bool add_tag = true) {
+                  bool add_tag = true, const std::vector<Digest>& diff_ids = {}) {
   Published p;
   oci::ImageManifest m;
   m.media_type = oci::media::kOciManifest;
@@ -56,9 +94,15 @@ Published publish(FakeRegistry& reg, const std::string& name_tag,
   for (const auto& t : layer_tars) {
     Digest d = reg.add_blob(t);
     p.layers.push_back(d);
-    diff.push_back(d.str());
-    m.layers.push_back(oci::Descriptor{
-        std::string(oci::media::kOciLayer), d, static_cast<int64_t>(t.size()), {}, {}, {}});
+    bool gz = !diff_ids.empty();
+    diff.push_back(gz ? diff_ids[p.layers.size() - 1].str() : d.str());
+    m.layers.push_back(
+        oci::Descriptor{std::string(gz ? oci::media::kOciLayerGzip : oci::media::kOciLayer),
+                        d,
+                        static_cast<int64_t>(t.size()),
+                        {},
+                        {},
+                        {}});
   }
   Json cfg = {{"architecture", arch},
               {"os", "linux"},
@@ -404,15 +448,6 @@ TEST_F(ImageServiceTest, ImportWithChangesAndPrune) {
   EXPECT_TRUE(svc_->list({})->empty());
 }
 
-ByteSource from_string(const std::string& s) {
-  auto done = std::make_shared<bool>(false);
-  return [s, done]() -> Result<std::string> {
-    if (*done) return std::string();
-    *done = true;
-    return s;
-  };
-}
-
 TEST_F(ImageServiceTest, SaveLoadRoundTrip) {
   auto p = publish(*reg_, "docker.io/library/busybox:latest",
                    {make_tar({{"a", "1"}}), make_tar({{"b", "2"}})});
@@ -564,6 +599,38 @@ TEST_F(ImageServiceTest, CancelledPullStopsAndListsNothing) {
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().code, Errc::Cancelled) << res.error().message;
   EXPECT_TRUE(svc_->list({})->empty());
+}
+
+TEST_F(ImageServiceTest, GzipLayerPullSaveLoad) {
+  std::string data = random_bytes(10000, 11);
+  std::string gz = make_tar_gz("data.bin", data);
+  // The diff id is the digest of the plain tar inside the gzip stream.
+  std::string plain;
+  auto diff = snapshot::decompress_layer(from_string(gz), [&](std::string_view d) -> Result<void> {
+    plain.append(d);
+    return ok();
+  });
+  ASSERT_TRUE(diff) << diff.error().message;
+  auto p = publish(*reg_, "docker.io/library/gz:latest", {gz}, "amd64", true, {*diff});
+  auto r = pull("gz");
+  ASSERT_TRUE(r) << r.error().message;
+  std::string tarball;
+  ASSERT_TRUE(svc_->save({"gz"}, [&](std::string_view d) -> Result<void> {
+    tarball.append(d);
+    return ok();
+  }));
+  std::map<std::string, std::string> links;
+  std::string x = dir_ + "/x";
+  fs::create_directories(x);
+  ASSERT_TRUE(extract_archive(from_string(tarball), x, links));
+  // docker save writes layers uncompressed, named by their diff id.
+  auto saved = read_file(x + "/blobs/sha256/" + diff->hex());
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(*saved, plain);
+  ASSERT_TRUE(svc_->remove("gz", false, false));
+  auto l = svc_->load(from_string(tarball), nullptr);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(svc_->inspect("gz")->summary.id, p.id);
 }
 
 TEST(ImageChanges, ShellAndJsonForms) {
