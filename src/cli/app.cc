@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <algorithm>
+
 #include <cstdio>
+#include <cstdlib>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -123,10 +126,26 @@ int run_app(const std::vector<std::string>& args) {
   opts.config_dir = g.get_string("config");
   opts.debug = g.get_bool("debug");
   opts.log_level = g.get_string("log-level");
-  opts.tls = g.get_bool("tls") || g.get_bool("tlsverify");
+  // docker's TLS settings: flags, else $DOCKER_TLS_VERIFY with the
+  // ca.pem/cert.pem/key.pem of $DOCKER_CERT_PATH (or the config dir).
+  const char* tls_env = std::getenv("DOCKER_TLS_VERIFY");
+  opts.tls = g.get_bool("tls") || g.get_bool("tlsverify") || (tls_env && *tls_env);
   opts.tls_ca = g.get_string("tlscacert");
   opts.tls_cert = g.get_string("tlscert");
   opts.tls_key = g.get_string("tlskey");
+  if (opts.tls) {
+    const char* cert_env = std::getenv("DOCKER_CERT_PATH");
+    std::string dir = cert_env && *cert_env      ? cert_env
+                      : !opts.config_dir.empty() ? opts.config_dir
+                                                 : ConfigFile::default_dir();
+    auto pick = [&](std::string& v, const char* file) {
+      std::string p = dir + "/" + file;
+      if (v.empty() && ::access(p.c_str(), R_OK) == 0) v = p;
+    };
+    pick(opts.tls_ca, "ca.pem");
+    pick(opts.tls_cert, "cert.pem");
+    pick(opts.tls_key, "key.pem");
+  }
   if (opts.debug) log_set_level(LogLevel::Debug);
 
   // Resolve "images" / "image ls" / "system df".

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/context.h"
+#include "cli/format.h"
 #include "cli/image_rows.h"
 #include "cli/units.h"
 
@@ -127,6 +128,48 @@ TEST(Timestamps, DockerSinceUntil) {
   EXPECT_EQ(*docker_timestamp("2023-11-14T23:13:20.25+01:00", now), "1700000000.250000000");
   EXPECT_EQ(*docker_timestamp("2023-11-14", now), "1699920000.000000000");
   EXPECT_FALSE(docker_timestamp("yesterday", now));
+}
+
+}  // namespace
+}  // namespace berth::cli
+
+namespace berth::cli {
+namespace {
+
+TEST(SearchRows, DockerColumns) {
+  api::client::SearchResult s;
+  s.name = "busybox";
+  s.description = "Busybox base image.\nWith a long description that docker truncates at 45";
+  s.star_count = 3210;
+  s.is_official = true;
+  auto rows = search_rows({s}, true);
+  EXPECT_EQ(rows[0]["Description"], "Busybox base image. With a long description \xE2\x80\xA6");
+  EXPECT_EQ(rows[0]["StarCount"], "3210");
+  EXPECT_EQ(rows[0]["IsOfficial"], "[OK]");
+  EXPECT_EQ(rows[0]["IsAutomated"], "");
+  auto f = ListFormatter::create("", "table {{.Name}}\t{{.StarCount}}\t{{.IsOfficial}}",
+                                 search_headers(), "*formatter.searchContext");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(*f->render(rows), "NAME      STARS     OFFICIAL\nbusybox   3210      [OK]\n");
+}
+
+TEST(HistoryRows, TruncationAndRawMode) {
+  api::client::HistoryItem top;
+  top.id = "sha256:0123456789abcdef";
+  top.created = 1700000000;
+  top.created_by = "/bin/sh -c\t#(nop) CMD [\"sh\"] and a lot more text to truncate here";
+  top.size = 1234;
+  api::client::HistoryItem missing = top;
+  missing.id = "<missing>";
+  auto rows = history_rows({top, missing}, true, true, 1700000000 + 90);
+  EXPECT_EQ(rows[0]["ID"], "0123456789ab");
+  EXPECT_EQ(rows[1]["ID"], "<missing>");
+  EXPECT_EQ(rows[0]["CreatedBy"], "/bin/sh -c #(nop) CMD [\"sh\"] and a lot more \xE2\x80\xA6");
+  EXPECT_EQ(rows[0]["CreatedSince"], "About a minute ago");
+  EXPECT_EQ(rows[0]["Size"], "1.23kB");
+  auto raw = history_rows({top}, false, false, 0);
+  EXPECT_EQ(raw[0]["Size"], "1234");
+  EXPECT_EQ(raw[0]["ID"], "sha256:0123456789abcdef");
 }
 
 }  // namespace
