@@ -1,0 +1,91 @@
+// engine/engine.h — Docker semantics over berth's services; what api/server
+// calls. The Engine owns the per-domain services (images now; containers,
+// volumes and networks join as members of the same shape: a service object
+// plus the events it publishes) and the daemon-wide state: event bus,
+// identity, reloadable options, system info.
+// Thread-safety: every method may be called from any thread.
+// Depends on: base, cgroups, image (and later monitor, volume, network).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/events.h"
+#include "engine/images.h"
+#include "engine/system.h"
+
+namespace berth::engine {
+
+// The options `berthd` may change on SIGHUP.
+struct ReloadableOptions {
+  registry::Options registry;
+  int max_concurrent_downloads = 3;
+  int max_concurrent_uploads = 5;
+  bool debug = false;
+};
+
+struct EngineOptions {
+  std::string data_root;
+  std::string exec_root;
+  std::string version = "0.1.0";
+  std::string git_commit;
+  ReloadableOptions reloadable;
+  size_t event_buffer = 1024;
+  std::string os_release_path = "/etc/os-release";
+  std::string mountinfo_path = "/proc/self/mountinfo";
+};
+
+struct SystemInfo {
+  std::string id;
+  HostInfo host;
+  std::string driver;
+  std::string docker_root_dir;
+  std::string server_version;
+  int images = 0;
+  int containers = 0, containers_running = 0, containers_paused = 0, containers_stopped = 0;
+  bool debug = false;
+  registry::Options registry;
+  std::vector<std::string> warnings;
+};
+
+struct VersionInfo {
+  std::string version;
+  std::string git_commit;
+  std::string os = "linux";
+  std::string arch;  // GOARCH spelling
+  std::string kernel_version;
+};
+
+class Engine {
+ public:
+  // Takes the image service and routes its events to the bus. Loads (or
+  // creates) the engine id under data_root.
+  static Result<std::unique_ptr<Engine>> create(EngineOptions opts,
+                                                std::unique_ptr<ImageService> images);
+  ~Engine();
+
+  ImageService& images() { return *images_; }
+  EventBus& events() { return events_; }
+
+  Result<SystemInfo> info();
+  VersionInfo version() const;
+  Result<DiskUsage> disk_usage();
+
+  // Applies reloadable options; returns one line per change ("debug: false -> true").
+  std::vector<std::string> reload(const ReloadableOptions& o);
+  ReloadableOptions reloadable() const;
+
+ private:
+  Engine(EngineOptions opts, std::unique_ptr<ImageService> images, std::string id, HostInfo host);
+  EngineOptions opts_;
+  std::unique_ptr<ImageService> images_;
+  EventBus events_;
+  std::string id_;
+  HostInfo host_;
+  mutable std::mutex mu_;  // guards opts_.reloadable
+};
+
+}  // namespace berth::engine
