@@ -1,0 +1,62 @@
+// api/server/context.h — what a route handler gets, and the helpers every
+// handler uses (query parsing with errors naming the parameter, JSON answers,
+// docker's error body). Internal to api/server.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/types/filters.h"
+#include "api/types/version.h"
+#include "base/json.h"
+#include "base/result.h"
+#include "engine/engine.h"
+#include "http/server.h"
+
+namespace berth::api::server {
+
+struct Ctx {
+  http::Request& req;
+  http::Response& res;
+  engine::Engine& engine;
+  ApiVersion version;
+  http::Headers base_headers;  // Api-Version, Server, Ostype, Docker-Experimental
+  std::string name;            // {name} of /images/{name}/...
+};
+
+http::Headers json_headers(const Ctx& c);
+void send_json(Ctx& c, int status, const Json& body);
+void send_error(Ctx& c, const Error& e);
+void send_status(Ctx& c, int status);  // empty body (204, 201)
+
+// Query parameters. Missing -> default. Bad values -> InvalidArgument
+// "invalid value for parameter all: \"maybe\" ...".
+Result<bool> bool_param(const Ctx& c, std::string_view key, bool def = false);
+Result<std::optional<long long>> int_param(const Ctx& c, std::string_view key);
+Result<Filters> filters_param(const Ctx& c);
+std::string str_param(const Ctx& c, std::string_view key);
+std::vector<std::string> all_params(const Ctx& c, std::string_view key);
+
+// Handlers (image_routes.cc, system_routes.cc).
+void ping(Ctx& c);
+void version(Ctx& c);
+void info(Ctx& c);
+void system_df(Ctx& c);
+void events(Ctx& c);
+void auth(Ctx& c);
+void build(Ctx& c);
+
+void images_create(Ctx& c);
+void images_list(Ctx& c);
+void images_inspect(Ctx& c);
+void images_history(Ctx& c);
+void images_tag(Ctx& c);
+void images_delete(Ctx& c);
+void images_push(Ctx& c);
+void images_search(Ctx& c);
+void images_get(Ctx& c);  // /images/get and /images/{name}/get
+void images_load(Ctx& c);
+void images_prune(Ctx& c);
+
+}  // namespace berth::api::server

@@ -1,0 +1,173 @@
+#include "api/server/router.h"
+
+#include <chrono>
+
+#include "api/server/context.h"
+#include "api/types/system.h"
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace berth::api::server {
+namespace {
+
+// Forwards to the connection's Response and remembers the status for the
+// access log.
+class RecordingResponse : public http::Response {
+ public:
+  explicit RecordingResponse(http::Response& r) : r_(r) {}
+  Result<void> send(int status, const http::Headers& h, std::string_view body) override {
+    status_ = status;
+    bytes_ += body.size();
+    return r_.send(status, h, body);
+  }
+  Result<void> begin_stream(int status, const http::Headers& h) override {
+    status_ = status;
+    return r_.begin_stream(status, h);
+  }
+  Result<void> write(std::string_view chunk) override {
+    bytes_ += chunk.size();
+    return r_.write(chunk);
+  }
+  Result<void> end() override { return r_.end(); }
+  Result<Hijacked> hijack() override {
+    status_ = 101;
+    return r_.hijack();
+  }
+  bool client_gone() override { return r_.client_gone(); }
+  bool responded() const override { return r_.responded(); }
+  int status() const { return status_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  http::Response& r_;
+  int status_ = 0;
+  size_t bytes_ = 0;
+};
+
+using Fn = void (*)(Ctx&);
+
+struct Exact {
+  const char* method;
+  const char* path;
+  Fn fn;
+};
+
+// Routes without a {name}. Checked before the name routes, as docker's
+// router lists /images/json before /images/{name}/json.
+const Exact kExact[] = {
+    {"GET", "/_ping", ping},
+    {"HEAD", "/_ping", ping},
+    {"GET", "/version", version},
+    {"GET", "/info", info},
+    {"GET", "/system/df", system_df},
+    {"GET", "/events", events},
+    {"POST", "/auth", auth},
+    {"POST", "/build", build},
+    {"POST", "/images/create", images_create},
+    {"GET", "/images/json", images_list},
+    {"GET", "/images/search", images_search},
+    {"GET", "/images/get", images_get},
+    {"POST", "/images/load", images_load},
+    {"POST", "/images/prune", images_prune},
+};
+
+struct Suffix {
+  const char* method;
+  const char* suffix;  // "" = the bare /images/{name}
+  Fn fn;
+};
+
+const Suffix kImageRoutes[] = {
+    {"GET", "/json", images_inspect}, {"GET", "/history", images_history},
+    {"POST", "/tag", images_tag},     {"POST", "/push", images_push},
+    {"GET", "/get", images_get},      {"DELETE", "", images_delete},
+};
+
+// Strips "/v1.NN"; returns the version text ("" when absent) or nullopt when
+// the prefix is not a version (then no route matches, like docker's router).
+std::optional<std::string> split_version(std::string& path) {
+  if (path.size() < 3 || path[0] != '/' || path[1] != 'v') return std::string();
+  auto slash = path.find('/', 1);
+  std::string v = path.substr(2, slash == std::string::npos ? std::string::npos : slash - 2);
+  if (v.empty() || v.find_first_not_of("0123456789.") != std::string::npos) return std::string();
+  path = slash == std::string::npos ? "/" : path.substr(slash);
+  return v;
+}
+
+}  // namespace
+
+Router::Router(engine::Engine& engine, RouterOptions opts)
+    : engine_(engine), opts_(std::move(opts)) {}
+
+void Router::handle(http::Request& req, http::Response& raw_res) {
+  auto start = std::chrono::steady_clock::now();
+  RecordingResponse res(raw_res);
+  Ctx c{req, res, engine_, kDefaultApiVersion, {}, {}};
+  c.base_headers.emplace("Api-Version", kMaxApiVersion.str());
+  c.base_headers.emplace("Server", opts_.server_header);
+  c.base_headers.emplace("Ostype", "linux");
+  c.base_headers.emplace("Docker-Experimental", opts_.experimental ? "true" : "false");
+
+  std::string path = req.path();
+  auto vtext = split_version(path);
+  [&] {
+    if (!vtext->empty()) {
+      auto v = ApiVersion::parse(*vtext);
+      if (!v) {
+        send_json(c, 404, Json{{"message", "page not found"}});
+        return;
+      }
+      if (*v > kMaxApiVersion) {
+        send_error(c, make_error(Errc::InvalidArgument,
+                                 "client version {} is too new. Maximum supported API version "
+                                 "is {}",
+                                 *vtext, kMaxApiVersion.str()));
+        return;
+      }
+      if (*v < kMinApiVersion) {
+        send_error(c, make_error(Errc::InvalidArgument,
+                                 "client version {} is too old. Minimum supported API version "
+                                 "is {}, please upgrade your client to a newer version",
+                                 *vtext, kMinApiVersion.str()));
+        return;
+      }
+      c.version = *v;
+    }
+    // Trailing slashes are not significant ("/images/json/" is /images/json).
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    const std::string& method = req.method();
+    for (const auto& r : kExact)
+      if (path == r.path && method == r.method) return r.fn(c);
+    if (starts_with(path, "/images/") && path.size() > 8) {
+      std::string rest = path.substr(8);
+      for (const auto& r : kImageRoutes) {
+        std::string_view suf = r.suffix;
+        if (suf.empty()) {
+          if (method != r.method) continue;
+          c.name = rest;
+          return r.fn(c);
+        }
+        if (rest.size() > suf.size() && ends_with(rest, suf) && method == r.method) {
+          c.name = rest.substr(0, rest.size() - suf.size());
+          return r.fn(c);
+        }
+      }
+    }
+    send_json(c, 404, Json{{"message", "page not found"}});
+  }();
+  if (!res.responded()) {
+    log_error("api: {} {} returned without answering", req.method(), req.target());
+    send_error(c, make_error(Errc::Internal, "internal error: no response"));
+  }
+  if (log_enabled(LogLevel::Debug)) {
+    auto ms = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count() /
+              1000.0;
+    log_debug(
+        "api: method={} target=\"{}\" version={} status={} bytes={} duration_ms={:.1f} uid={}",
+        req.method(), req.target(), c.version.str(), res.status(), res.bytes(), ms, req.peer_uid());
+  }
+}
+
+}  // namespace berth::api::server

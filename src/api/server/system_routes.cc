@@ -1,0 +1,162 @@
+// System routes: /_ping, /version, /info, /system/df, /events, /auth, /build.
+#include <chrono>
+
+#include "api/server/context.h"
+#include "api/server/stream.h"
+#include "api/types/auth.h"
+#include "api/types/events.h"
+#include "api/types/system.h"
+#include "api/types/time.h"
+
+namespace berth::api::server {
+
+void ping(Ctx& c) {
+  auto h = c.base_headers;
+  h.emplace("Content-Type", "text/plain; charset=utf-8");
+  h.emplace("Cache-Control", "no-cache, no-store, must-revalidate");
+  h.emplace("Pragma", "no-cache");
+  h.emplace("Swarm", "inactive");
+  h.emplace("Builder-Version", "1");
+  [[maybe_unused]] auto r = c.res.send(200, h, c.req.method() == "HEAD" ? "" : "OK");
+}
+
+void version(Ctx& c) {
+  auto v = c.engine.version();
+  VersionInfo w;
+  w.version = v.version;
+  w.git_commit = v.git_commit;
+  w.os = v.os;
+  w.arch = v.arch;
+  w.kernel_version = v.kernel_version;
+  send_json(c, 200, encode_version(w));
+}
+
+void info(Ctx& c) {
+  auto i = c.engine.info();
+  if (!i) return send_error(c, i.error());
+  SystemInfo w;
+  w.id = i->id;
+  w.name = i->host.hostname;
+  w.operating_system = i->host.operating_system;
+  w.os_version = i->host.os_version;
+  w.architecture = i->host.machine;
+  w.kernel_version = i->host.kernel_version;
+  w.ncpu = i->host.ncpu;
+  w.mem_total = i->host.mem_total;
+  w.driver = i->driver;
+  w.docker_root_dir = i->docker_root_dir;
+  w.cgroup_version = i->host.cgroup_version;
+  w.server_version = i->server_version;
+  w.system_time = format_rfc3339_nano(now_unix_ns());
+  w.images = i->images;
+  w.containers = i->containers;
+  w.debug = i->debug;
+  w.registry.mirrors = i->registry.mirrors;
+  for (const auto& r : i->registry.insecure_registries) {
+    if (r.find('/') != std::string::npos)
+      w.registry.insecure_registry_cidrs.push_back(r);
+    else
+      w.registry.insecure_hosts.push_back(r);
+  }
+  w.registry.insecure_registry_cidrs.push_back("127.0.0.0/8");
+  w.warnings = i->warnings;
+  send_json(c, 200, encode_info(w, c.version));
+}
+
+void system_df(Ctx& c) {
+  auto d = c.engine.disk_usage();
+  if (!d) return send_error(c, d.error());
+  DiskUsage w;
+  w.layers_size = d->layers_size;
+  for (const auto& s : d->images) {
+    ImageSummary row;
+    row.id = s.id.str();
+    row.repo_tags = s.repo_tags;
+    row.repo_digests = s.repo_digests;
+    row.created = s.created;
+    row.size = s.size;
+    row.labels = s.labels;
+    row.containers = s.containers < 0 ? 0 : s.containers;
+    auto it = d->shared_size.find(s.id.str());
+    row.shared_size = it == d->shared_size.end() ? 0 : it->second;
+    w.images.push_back(std::move(row));
+  }
+  send_json(c, 200, encode_disk_usage(w, c.version));
+}
+
+void events(Ctx& c) {
+  auto f = filters_param(c);
+  if (!f) return send_error(c, f.error());
+  engine::EventFilter ef;
+  for (const char* k :
+       {"type", "event", "action", "image", "container", "volume", "network", "daemon", "label",
+        "scope", "plugin", "node", "service", "secret", "config"})
+    if (f->has(k)) ef.by_key[k] = f->get(k);
+  // Unknown keys: re-validate against the raw filter set.
+  if (auto v = f->validate({"type", "event", "action", "image", "container", "volume", "network",
+                            "daemon", "label", "scope", "plugin", "node", "service", "secret",
+                            "config"});
+      !v)
+    return send_error(c, v.error());
+  int64_t now = now_unix_ns();
+  std::optional<int64_t> since, until;
+  if (auto s = c.req.param("since"); s && !s->empty()) {
+    auto t = parse_timestamp(*s, now, "since");
+    if (!t) return send_error(c, t.error());
+    since = *t;
+  }
+  if (auto u = c.req.param("until"); u && !u->empty()) {
+    auto t = parse_timestamp(*u, now, "until");
+    if (!t) return send_error(c, t.error());
+    until = *t;
+  }
+  if (since && until && *since > *until)
+    return send_error(c, make_error(Errc::InvalidArgument,
+                                    "since time ({}) cannot be after "
+                                    "until time ({})",
+                                    *c.req.param("since"), *c.req.param("until")));
+  auto sub = c.engine.events().subscribe(ef, since, until);
+  JsonStream out(c);
+  // Headers go out at once: docker clients wait for them before printing.
+  auto started = out.start();
+  if (!started) return;
+  using Status = engine::EventBus::Subscription::Status;
+  while (!c.res.client_gone()) {
+    auto n = sub->next(std::chrono::milliseconds(500));
+    if (n.status == Status::Ended) break;
+    if (n.status == Status::Timeout) continue;
+    EventMessage m{n.event.type,       n.event.action, n.event.actor_id,
+                   n.event.attributes, n.event.scope,  n.event.time_ns};
+    if (!out.write(dump_json(encode_event(m, c.version)) + "\n")) break;
+  }
+  out.finish(ok());
+}
+
+void auth(Ctx& c) {
+  auto body = c.req.read_all_body(1 << 20);
+  if (!body) return send_error(c, body.error());
+  auto a = decode_auth_config_json(*body, "auth config");
+  if (!a) return send_error(c, a.error());
+  engine::Credentials cred{a->username, a->password, a->identity_token};
+  auto r = c.engine.images().login(a->server_address, cred);
+  if (!r) {
+    // docker answers a failed login with 401 and the registry's reason.
+    if (r.error().code == Errc::PermissionDenied) {
+      [[maybe_unused]] auto s =
+          c.res.send(401, json_headers(c), error_body(r.error().message) + "\n");
+      return;
+    }
+    return send_error(c, r.error());
+  }
+  Json j = {{"Status", "Login Succeeded"}};
+  if (!r->empty() && *r != "Login Succeeded") j["IdentityToken"] = *r;
+  send_json(c, 200, j);
+}
+
+void build(Ctx& c) {
+  send_error(c, make_error(Errc::NotImplemented,
+                           "berthd does not build images yet (POST /build is not implemented); "
+                           "build with another tool and `docker load` the result"));
+}
+
+}  // namespace berth::api::server
