@@ -1,0 +1,107 @@
+#include "config.h"
+
+#include "base/file.h"
+
+namespace berthd {
+
+using berth::Errc;
+using berth::Json;
+using berth::make_error;
+using berth::Result;
+
+namespace {
+
+Result<std::vector<std::string>> strings(const Json& v, const std::string& path, const char* key) {
+  if (!v.is_array())
+    return make_error(Errc::InvalidArgument, "{}: {} must be an array of strings", path, key);
+  std::vector<std::string> out;
+  for (const auto& s : v) {
+    if (!s.is_string())
+      return make_error(Errc::InvalidArgument, "{}: {} must be an array of strings", path, key);
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<void> apply_config_file(Config& cfg, std::string_view text, const std::string& path,
+                               const std::set<std::string>& flags_set) {
+  auto j = BERTH_TRY(berth::parse_json(text, path));
+  if (!j.is_object()) return make_error(Errc::InvalidArgument, "{}: expected a JSON object", path);
+  std::vector<std::string> conflicts;
+  for (const auto& [key, v] : j.items()) {
+    if (flags_set.count(key)) {
+      conflicts.push_back(key);
+      continue;
+    }
+    auto want = [&](bool ok, const char* what) -> Result<void> {
+      if (!ok) return make_error(Errc::InvalidArgument, "{}: {} must be {}", path, key, what);
+      return berth::ok();
+    };
+    if (key == "registry-mirrors") {
+      cfg.registry_mirrors = BERTH_TRY(strings(v, path, "registry-mirrors"));
+    } else if (key == "registry-mirrors-by-host") {
+      BERTH_TRY(want(v.is_object(), "an object of host -> [urls]"));
+      cfg.mirrors_by_host.clear();
+      for (const auto& [host, urls] : v.items())
+        cfg.mirrors_by_host[host] =
+            BERTH_TRY(strings(urls, path, "registry-mirrors-by-host entries"));
+    } else if (key == "insecure-registries") {
+      cfg.insecure_registries = BERTH_TRY(strings(v, path, "insecure-registries"));
+    } else if (key == "max-concurrent-downloads" || key == "max-concurrent-uploads") {
+      BERTH_TRY(want(v.is_number_integer() && v.get<long long>() >= 1 && v.get<long long>() <= 64,
+                     "an integer from 1 to 64"));
+      (key == "max-concurrent-downloads" ? cfg.max_concurrent_downloads
+                                         : cfg.max_concurrent_uploads) = v.get<int>();
+    } else if (key == "data-root") {
+      BERTH_TRY(want(v.is_string(), "a string"));
+      cfg.data_root = v.get<std::string>();
+    } else if (key == "exec-root") {
+      BERTH_TRY(want(v.is_string(), "a string"));
+      cfg.exec_root = v.get<std::string>();
+    } else if (key == "debug") {
+      BERTH_TRY(want(v.is_boolean(), "true or false"));
+      cfg.debug = v.get<bool>();
+    } else if (key == "log-level") {
+      BERTH_TRY(want(v.is_string(), "a string"));
+      cfg.log_level = v.get<std::string>();
+      if (cfg.log_level != "debug" && cfg.log_level != "info" && cfg.log_level != "warn" &&
+          cfg.log_level != "error")
+        return make_error(Errc::InvalidArgument, "{}: log-level: unknown level \"{}\"", path,
+                          cfg.log_level);
+    } else if (key == "storage-driver") {
+      BERTH_TRY(want(v.is_string(), "a string"));
+      cfg.storage_driver = v.get<std::string>();
+    } else if (key == "hosts") {
+      cfg.hosts = BERTH_TRY(strings(v, path, "hosts"));
+    } else {
+      return make_error(Errc::InvalidArgument,
+                        "{}: unknown configuration key \"{}\" (berthd knows registry-mirrors, "
+                        "registry-mirrors-by-host, insecure-registries, max-concurrent-downloads, "
+                        "max-concurrent-uploads, data-root, exec-root, debug, log-level, "
+                        "storage-driver, hosts)",
+                        path, key);
+    }
+  }
+  if (!conflicts.empty()) {
+    std::string list;
+    for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;
+    return make_error(Errc::InvalidArgument,
+                      "the following directives are specified both as a flag and in the "
+                      "configuration file: {} (file {})",
+                      list, path);
+  }
+  return berth::ok();
+}
+
+Result<void> load_config_file(Config& cfg, const std::set<std::string>& flags_set) {
+  auto text = berth::read_file(cfg.config_file);
+  if (!text) {
+    if (text.error().code == Errc::NotFound && !cfg.config_file_explicit) return berth::ok();
+    return text.error().context("config file " + cfg.config_file);
+  }
+  return apply_config_file(cfg, *text, cfg.config_file, flags_set);
+}
+
+}  // namespace berthd

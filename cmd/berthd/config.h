@@ -1,0 +1,43 @@
+// cmd/berthd/config.h — berthd's settings from flags and daemon.json, merged
+// as dockerd does: a key set both by a flag and in the file is an error, an
+// unknown key in the file is an error naming it.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "base/result.h"
+
+namespace berthd {
+
+struct Config {
+  std::string data_root = "/var/lib/berth";
+  std::string exec_root = "/run/berth";
+  std::vector<std::string> hosts;
+  bool tls_verify = false;
+  std::string tls_ca, tls_cert, tls_key;
+  bool insecure_tcp = false;
+  std::string config_file = "/etc/berth/daemon.json";
+  bool config_file_explicit = false;
+  bool debug = false;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::vector<std::string> registry_mirrors;  // docker.io mirrors
+  std::map<std::string, std::vector<std::string>> mirrors_by_host;
+  std::vector<std::string> insecure_registries;
+  int max_concurrent_downloads = 3;
+  int max_concurrent_uploads = 5;
+  std::string storage_driver;
+};
+
+// Applies daemon.json text onto cfg. `flags_set` holds the daemon.json key
+// names that were given as flags. InvalidArgument names the file and key.
+berth::Result<void> apply_config_file(Config& cfg, std::string_view text, const std::string& path,
+                                      const std::set<std::string>& flags_set);
+// Reads the file (missing is fine unless it was named explicitly).
+berth::Result<void> load_config_file(Config& cfg, const std::set<std::string>& flags_set);
+
+}  // namespace berthd

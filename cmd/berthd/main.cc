@@ -1,0 +1,277 @@
+// berthd: the berth daemon. Parses flags and daemon.json, takes the data-root
+// lock, opens the stores, builds the engine and the API server, then waits for
+// signals: SIGHUP reloads the reloadable keys, SIGTERM/SIGINT stop cleanly.
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "api/server/router.h"
+#include "base/fd.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "config.h"
+#include "engine/engine.h"
+#include "http/server.h"
+#include "image/local_service.h"
+#include "store/metadata/metadata.h"
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.1.0"
+#endif
+
+using berth::Errc;
+using berth::make_error;
+using berth::Result;
+
+namespace {
+
+berth::LogLevel level_of(const berthd::Config& c) {
+  if (c.debug || c.log_level == "debug") return berth::LogLevel::Debug;
+  if (c.log_level == "warn") return berth::LogLevel::Warn;
+  if (c.log_level == "error") return berth::LogLevel::Error;
+  return berth::LogLevel::Info;
+}
+
+berth::engine::ReloadableOptions reloadable_of(const berthd::Config& c) {
+  berth::engine::ReloadableOptions r;
+  r.registry.mirrors = c.mirrors_by_host;
+  if (!c.registry_mirrors.empty()) r.registry.mirrors["docker.io"] = c.registry_mirrors;
+  r.registry.insecure_registries = c.insecure_registries;
+  r.max_concurrent_downloads = c.max_concurrent_downloads;
+  r.max_concurrent_uploads = c.max_concurrent_uploads;
+  r.debug = c.debug;
+  return r;
+}
+
+// flock on <data-root>/berthd.lock (held for the process lifetime) with our pid
+// inside, so a second daemon can name the holder.
+Result<berth::Fd> lock_data_root(const std::string& data_root) {
+  std::string path = data_root + "/berthd.lock";
+  berth::Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) return berth::sys_error("open " + path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return berth::sys_error("flock " + path);
+    auto holder = berth::read_file(path);
+    std::string pid = holder ? std::string(berth::trim(*holder)) : "?";
+    return make_error(Errc::Conflict,
+                      "another berthd (pid {}) is using data root {}; stop it first or pass "
+                      "another --data-root",
+                      pid.empty() ? "?" : pid, data_root);
+  }
+  if (::ftruncate(fd.get(), 0) != 0) return berth::sys_error("truncate " + path);
+  std::string pid = std::to_string(::getpid()) + "\n";
+  BERTH_TRY(berth::write_all(fd.get(), pid));
+  return fd;
+}
+
+Result<std::vector<berth::http::Listener>> listeners_of(const berthd::Config& c) {
+  std::vector<berth::http::Listener> out;
+  int gid = -1;
+  if (struct group* g = ::getgrnam("berth")) gid = static_cast<int>(g->gr_gid);
+  for (const auto& h : c.hosts) {
+    berth::http::Listener l;
+    l.address = h;
+    if (berth::starts_with(h, "unix://")) {
+      l.mode = 0660;
+      l.gid = gid;
+    } else if (berth::starts_with(h, "tcp://")) {
+      if (c.tls_verify) {
+        if (c.tls_ca.empty() || c.tls_cert.empty() || c.tls_key.empty())
+          return make_error(Errc::InvalidArgument,
+                            "--tlsverify needs --tlscacert, --tlscert and --tlskey");
+        l.tls = berth::http::TlsConfig{c.tls_cert, c.tls_key, c.tls_ca};
+      } else if (c.insecure_tcp) {
+        berth::log_warn(
+            "listening on {} without TLS (--insecure-tcp): anyone who can reach it controls "
+            "this host as root",
+            h);
+      } else {
+        return make_error(Errc::InvalidArgument,
+                          "-H {}: tcp listeners need --tlsverify with --tlscacert/--tlscert/"
+                          "--tlskey (or --insecure-tcp to accept the risk)",
+                          h);
+      }
+    } else if (!berth::starts_with(h, "fd://")) {
+      return make_error(Errc::InvalidArgument, "-H {}: expected unix://, tcp:// or fd://", h);
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+int fail(const berth::Error& e) {
+  berth::log_error("{}", e.message);
+  std::fprintf(stderr, "berthd: %s\n", e.message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"berthd: the berth daemon (Docker Engine API)", "berthd"};
+  app.set_version_flag("-v,--version", std::string("berthd version ") + BERTH_VERSION);
+  berthd::Config cfg;
+  std::vector<CLI::Option*> file_keys;  // flags that daemon.json may also set
+  auto key = [&](CLI::Option* o, const char* json_key) {
+    o->description(o->get_description());
+    file_keys.push_back(o);
+    o->group("Options");
+    (void)json_key;
+    return o;
+  };
+  std::map<std::string, CLI::Option*> by_key;
+  by_key["data-root"] =
+      key(app.add_option("--data-root", cfg.data_root, "persistent state"), "data-root");
+  by_key["exec-root"] =
+      key(app.add_option("--exec-root", cfg.exec_root, "runtime state"), "exec-root");
+  by_key["hosts"] =
+      key(app.add_option("-H,--host", cfg.hosts, "listen address (repeatable)"), "hosts");
+  app.add_flag("--tlsverify", cfg.tls_verify, "require TLS client certificates on tcp://");
+  app.add_option("--tlscacert", cfg.tls_ca, "CA for client certificates");
+  app.add_option("--tlscert", cfg.tls_cert, "server certificate");
+  app.add_option("--tlskey", cfg.tls_key, "server key");
+  app.add_flag("--insecure-tcp", cfg.insecure_tcp, "allow tcp:// without TLS (logs a warning)");
+  auto* cf = app.add_option("--config-file", cfg.config_file, "daemon.json");
+  by_key["debug"] = key(app.add_flag("-D,--debug", cfg.debug, "debug logging"), "debug");
+  by_key["log-level"] = key(app.add_option("-l,--log-level", cfg.log_level, "debug|info|warn|error")
+                                ->check(CLI::IsMember({"debug", "info", "warn", "error"})),
+                            "log-level");
+  app.add_option("--log-format", cfg.log_format, "text|json")
+      ->check(CLI::IsMember({"text", "json"}));
+  by_key["registry-mirrors"] =
+      key(app.add_option("--registry-mirror", cfg.registry_mirrors, "docker.io mirror"), "");
+  by_key["insecure-registries"] =
+      key(app.add_option("--insecure-registry", cfg.insecure_registries, "http registry"), "");
+  by_key["max-concurrent-downloads"] =
+      key(app.add_option("--max-concurrent-downloads", cfg.max_concurrent_downloads)
+              ->check(CLI::Range(1, 64)),
+          "");
+  by_key["max-concurrent-uploads"] =
+      key(app.add_option("--max-concurrent-uploads", cfg.max_concurrent_uploads)
+              ->check(CLI::Range(1, 64)),
+          "");
+  by_key["storage-driver"] =
+      key(app.add_option("-s,--storage-driver", cfg.storage_driver, "overlayfs|copy"), "");
+  CLI11_PARSE(app, argc, argv);
+  cfg.config_file_explicit = cf->count() > 0;
+
+  std::set<std::string> flags_set;
+  for (const auto& [k, o] : by_key)
+    if (o->count() > 0) flags_set.insert(k);
+  if (auto r = berthd::load_config_file(cfg, flags_set); !r) return fail(r.error());
+  if (cfg.hosts.empty()) cfg.hosts.push_back("unix://" + cfg.exec_root + "/berth.sock");
+  berth::log_set_format(cfg.log_format == "json" ? berth::LogFormat::Json : berth::LogFormat::Text);
+  berth::log_set_level(level_of(cfg));
+
+  // Signals are handled by sigwait in this thread: block them before any
+  // thread starts so every thread inherits the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_root, ec);
+  if (ec) return fail(make_error(Errc::Io, "create data root {}: {}", cfg.data_root, ec.message()));
+  ::chmod(cfg.data_root.c_str(), 0711);
+  std::filesystem::create_directories(cfg.exec_root, ec);
+  if (ec) return fail(make_error(Errc::Io, "create exec root {}: {}", cfg.exec_root, ec.message()));
+  auto lock = lock_data_root(cfg.data_root);
+  if (!lock) return fail(lock.error());
+  std::string pid_file = cfg.exec_root + "/berthd.pid";
+  if (auto r = berth::write_file_atomic(pid_file, std::to_string(::getpid()) + "\n", 0644,
+                                        berth::Durability::ProcessCrashSafe);
+      !r)
+    return fail(r.error());
+
+  auto listeners = listeners_of(cfg);
+  if (!listeners) return fail(listeners.error());
+  auto meta = berth::metadata::MetadataStore::open(cfg.data_root + "/metadata.db");
+  if (!meta) return fail(meta.error().context("open metadata store"));
+  std::shared_ptr<berth::metadata::MetadataStore> shared_meta = std::move(*meta);
+  auto reload = reloadable_of(cfg);
+  berth::image::LocalOptions lo;
+  lo.data_root = cfg.data_root;
+  lo.storage_driver = cfg.storage_driver;
+  lo.registry = reload.registry;
+  lo.max_concurrent_downloads = cfg.max_concurrent_downloads;
+  lo.max_concurrent_uploads = cfg.max_concurrent_uploads;
+  auto images = berth::image::open_local_image_service(lo, shared_meta);
+  if (!images) return fail(images.error().context("open image store"));
+  if (auto freed = (*images)->gc(); freed) {
+    if (*freed > 0) berth::log_info("gc: freed {} bytes at startup", *freed);
+  } else {
+    berth::log_warn("gc at startup failed: {}", freed.error().message);
+  }
+  berth::engine::EngineOptions eo;
+  eo.data_root = cfg.data_root;
+  eo.exec_root = cfg.exec_root;
+  eo.version = BERTH_VERSION;
+  eo.reloadable = reload;
+  auto engine = berth::engine::Engine::create(eo, std::move(*images));
+  if (!engine) return fail(engine.error());
+  berth::api::server::Router router(**engine,
+                                    {std::string("Berth/") + BERTH_VERSION + " (linux)", false});
+  auto server = berth::http::Server::start(*listeners, router.handler());
+  if (!server) return fail(server.error().context("listen"));
+  berth::log_info("berthd {} listening on {} (data root {}, storage driver {})", BERTH_VERSION,
+                  berth::join((*server)->addresses(), ", "), cfg.data_root,
+                  (*engine)->images().storage_driver());
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      berthd::Config next = cfg;
+      next.registry_mirrors.clear();
+      next.mirrors_by_host.clear();
+      next.insecure_registries.clear();
+      // Keys given as flags keep their flag values; the file supplies the rest.
+      for (const auto& k : flags_set) {
+        if (k == "registry-mirrors") next.registry_mirrors = cfg.registry_mirrors;
+        if (k == "insecure-registries") next.insecure_registries = cfg.insecure_registries;
+      }
+      if (auto r = berthd::load_config_file(next, flags_set); !r) {
+        berth::log_error("reload: {} (keeping the current configuration)", r.error().message);
+        continue;
+      }
+      if (next.data_root != cfg.data_root || next.storage_driver != cfg.storage_driver)
+        berth::log_warn("reload: data-root and storage-driver need a restart; ignored");
+      auto changes = (*engine)->reload(reloadable_of(next));
+      if (next.log_level != cfg.log_level)
+        changes.push_back("log-level: " + cfg.log_level + " -> " + next.log_level);
+      berth::log_set_level(level_of(next));
+      cfg.registry_mirrors = next.registry_mirrors;
+      cfg.mirrors_by_host = next.mirrors_by_host;
+      cfg.insecure_registries = next.insecure_registries;
+      cfg.max_concurrent_downloads = next.max_concurrent_downloads;
+      cfg.max_concurrent_uploads = next.max_concurrent_uploads;
+      cfg.debug = next.debug;
+      cfg.log_level = next.log_level;
+      if (changes.empty()) berth::log_info("reload: nothing changed");
+      for (const auto& c : changes) berth::log_info("reload: {}", c);
+      continue;
+    }
+    berth::log_info("received signal {}, shutting down", sig);
+    break;
+  }
+  (*server)->stop();
+  server->reset();
+  engine->reset();
+  shared_meta.reset();
+  ::unlink(pid_file.c_str());
+  berth::log_info("berthd stopped");
+  return 0;
+}
