@@ -109,7 +109,6 @@ Result<std::vector<berth::http::Listener>> listeners_of(const berthd::Config& c)
 }
 
 int fail(const berth::Error& e) {
-  berth::log_error("{}", e.message);
   std::fprintf(stderr, "berthd: %s\n", e.message.c_str());
   return 1;
 }

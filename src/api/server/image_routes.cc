@@ -110,9 +110,14 @@ void images_create(Ctx& c) {
   req.message = str_param(c, "message");
   req.platform = platform;
   JsonStream out(c);
-  auto id = c.engine.images().import(req, body_source(c), progress_to(out));
+  bool id_reported = false;  // docker prints the new id once; the service may report it
+  auto id = c.engine.images().import(req, body_source(c), [&](const engine::ProgressEvent& p) {
+    if (starts_with(p.status, "sha256:")) id_reported = true;
+    [[maybe_unused]] auto r = out.write(progress_line(p));
+  });
   if (!id) return out.finish(id.error());
-  [[maybe_unused]] auto w = out.write(encode_progress_line({"", id->str(), -1, -1}));
+  if (!id_reported) [[maybe_unused]]
+    auto w = out.write(encode_progress_line({"", id->str(), -1, -1}));
   out.finish(ok());
 }
 
