@@ -89,6 +89,9 @@ Result<int> run_version(Context& ctx, const FlagSet& f, const std::vector<std::s
           {Json{{"Name", "Engine"}, {"Version", s.value("Version", "")}, {"Details", details}}});
     }
     if (!s.contains("Platform") || !s["Platform"].is_object()) s["Platform"] = {{"Name", ""}};
+    // Templates see Go's field names (types.Version.APIVersion), the wire
+    // has "ApiVersion".
+    if (s.contains("ApiVersion")) s["APIVersion"] = s["ApiVersion"];
     data["Server"] = s;
     data["ServerOK"] = true;
   } else {

@@ -75,9 +75,23 @@ Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) 
           }
         }
       }
-      if (kept.empty()) continue;
+      // Digests are filtered like tags (dockerd does the same), else the CLI
+      // would print a "<none>" row for the repository of a kept digest.
+      std::vector<std::string> kept_digests;
+      for (const auto& rd : s.repo_digests) {
+        auto r = oci::Reference::parse(rd, false);
+        if (!r) continue;
+        for (const auto& pat : f.references) {
+          if (reference_filter_matches(pat, *r)) {
+            kept_digests.push_back(rd);
+            break;
+          }
+        }
+      }
+      if (kept.empty() && kept_digests.empty()) continue;
       std::sort(kept.begin(), kept.end());
       s.repo_tags = kept;
+      s.repo_digests = kept_digests;
     }
     rows.emplace_back(rec, std::move(s));
   }

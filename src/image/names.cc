@@ -1,6 +1,8 @@
 // Names: platforms, image name resolution, reference filters, --change parsing.
 #include <fnmatch.h>
 
+#include <set>
+
 #include "base/strings.h"
 #include "image/internal.h"
 
@@ -16,13 +18,23 @@ Result<Platform> Platform::parse(std::string_view s) {
     if (p.empty()) return bad();
   oci::ImagePlatform p;
   if (parts.size() == 1) {
-    // "amd64" or "linux"
-    if (parts[0] == "linux") {
-      p.os = "linux";
+    // One component is an OS or an architecture (Go's GOOS/GOARCH names and
+    // their common aliases); anything else is an error, as with containerd.
+    static const std::set<std::string> kOs = {
+        "linux",   "windows", "darwin", "freebsd",   "netbsd",  "openbsd", "solaris",
+        "illumos", "aix",     "plan9",  "dragonfly", "android", "ios"};
+    static const std::set<std::string> kArch = {
+        "amd64",  "x86_64", "x86-64",   "386",     "i386",    "arm",   "armhf",
+        "armel",  "arm64",  "aarch64",  "ppc64",   "ppc64le", "s390x", "mips",
+        "mipsle", "mips64", "mips64le", "riscv64", "loong64", "wasm"};
+    if (kOs.count(parts[0])) {
+      p.os = parts[0];
       p.architecture = "amd64";
-    } else {
+    } else if (kArch.count(parts[0])) {
       p.os = "linux";
       p.architecture = parts[0];
+    } else {
+      return bad();
     }
   } else if (parts.size() == 2 || parts.size() == 3) {
     p.os = parts[0];

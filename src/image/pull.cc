@@ -108,44 +108,45 @@ Result<PullResult> LocalImageService::pull_one(const oci::Reference& ref, const 
     if (!r) return fail(std::move(r).error().context("store manifest"));
   }
 
-  // Config: small; fetched whole, verified, stored.
-  std::string cfg_bytes;
-  if (content_->exists(m.config.digest)) {
-    auto r = content_->read(m.config.digest);
-    if (!r) return fail(std::move(r).error());
-    cfg_bytes = std::move(*r);
-  } else {
+  // Config: small; fetched whole, verified, stored. Concurrent pulls of one
+  // image share the fetch (single flight per digest, like layer blobs).
+  auto stored = blob_flight_.run(m.config.digest, [&]() -> Result<content::BlobInfo> {
+    if (content_->exists(m.config.digest)) return content_->info(m.config.digest);
     if (m.config.size > kMaxConfigSize) {
-      return fail(make_error(Errc::InvalidArgument, "image config {} is too large ({} bytes)",
-                             m.config.digest.str(), m.config.size));
+      return make_error(Errc::InvalidArgument, "image config {} is too large ({} bytes)",
+                        m.config.digest.str(), m.config.size);
     }
-    auto r = reg_->fetch_blob(
-        ref, m.config.digest, req.credentials, {0, {}, req.cancel},
-        [&](std::string_view data) -> Result<void> {
-          if (static_cast<int64_t>(cfg_bytes.size() + data.size()) > m.config.size) {
-            return make_error(Errc::InvalidArgument,
-                              "image config {}: more than the {} bytes "
-                              "the manifest declares",
-                              m.config.digest.str(), m.config.size);
-          }
-          cfg_bytes.append(data);
-          return ok();
-        });
-    if (!r) return fail(std::move(r).error());
-    Digest got = sha256_of(cfg_bytes);
+    std::string bytes;
+    BERTH_TRY(reg_->fetch_blob(ref, m.config.digest, req.credentials, {0, {}, req.cancel},
+                               [&](std::string_view data) -> Result<void> {
+                                 if (static_cast<int64_t>(bytes.size() + data.size()) >
+                                     m.config.size) {
+                                   return make_error(Errc::InvalidArgument,
+                                                     "image config {}: more than the {} bytes "
+                                                     "the manifest declares",
+                                                     m.config.digest.str(), m.config.size);
+                                 }
+                                 bytes.append(data);
+                                 return ok();
+                               }));
+    Digest got = sha256_of(bytes);
     if (got != m.config.digest) {
-      return fail(make_error(Errc::InvalidArgument,
-                             "image config: digest mismatch: expected {}, got {}",
-                             m.config.digest.str(), got.str()));
+      return make_error(Errc::InvalidArgument, "image config: digest mismatch: expected {}, got {}",
+                        m.config.digest.str(), got.str());
     }
-    if (static_cast<int64_t>(cfg_bytes.size()) != m.config.size) {
-      return fail(make_error(Errc::InvalidArgument,
-                             "image config {}: size mismatch: manifest says {}, got {}",
-                             m.config.digest.str(), m.config.size, cfg_bytes.size()));
+    if (static_cast<int64_t>(bytes.size()) != m.config.size) {
+      return make_error(Errc::InvalidArgument,
+                        "image config {}: size mismatch: manifest says {}, got {}",
+                        m.config.digest.str(), m.config.size, bytes.size());
     }
-    auto put = content_->put(cfg_bytes);
-    if (!put) return fail(std::move(put).error().context("store image config"));
-  }
+    auto put = content_->put(bytes);
+    if (!put) return std::move(put).error().context("store image config");
+    return put;
+  });
+  if (!stored) return fail(std::move(stored).error());
+  auto cfg_read = content_->read(m.config.digest);
+  if (!cfg_read) return fail(std::move(cfg_read).error());
+  std::string cfg_bytes = std::move(*cfg_read);
   auto cfg = oci::decode_image_config(cfg_bytes);
   if (!cfg) return fail(std::move(cfg).error().context("image config " + m.config.digest.str()));
   if (auto v = oci::validate_manifest(m, *cfg); !v) {

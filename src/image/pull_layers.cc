@@ -66,8 +66,13 @@ Result<content::BlobInfo> LocalImageService::download_blob(
         }
       }
       if (written < d.size) {
-        return make_error(Errc::Io, "blob {}: truncated: got {} of {} bytes", d.digest.str(),
-                          written, d.size);
+        // The registry ended the blob cleanly (after the client's resumed
+        // retries) short of the manifest's size: the manifest or the
+        // registry lies, and a retry would get the same bytes.
+        return make_error(Errc::InvalidArgument,
+                          "size mismatch for blob {}: the manifest says {} bytes, the registry "
+                          "sent {} (truncated)",
+                          d.digest.str(), d.size, written);
       }
       return ing->commit(d.size, d.digest);
     }

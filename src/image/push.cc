@@ -125,6 +125,13 @@ Result<void> LocalImageService::push(const PushRequest& req, const ProgressFn& p
         BERTH_TRY(reg_->put_manifest(target, rec.manifest_media_type, man_body, req.credentials));
     say("", fmt::format("{}: digest: {} size: {}", target.tag().value_or("latest"), digest.str(),
                         man_body.size()));
+    if (progress) {
+      ProgressEvent aux_ev;
+      aux_ev.aux = Json{{"Tag", target.tag().value_or("latest")},
+                        {"Digest", digest.str()},
+                        {"Size", static_cast<int64_t>(man_body.size())}};
+      progress(aux_ev);
+    }
     // Remember where it lives now (docker adds a RepoDigest after a push).
     metadata::ImageCommit c;
     c.image = rec;

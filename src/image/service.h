@@ -36,11 +36,17 @@
 namespace berth::image {
 
 struct ProgressEvent {
+  ProgressEvent() = default;
+  ProgressEvent(std::string id_, std::string status_, int64_t current_ = -1, int64_t total_ = -1)
+      : id(std::move(id_)), status(std::move(status_)), current(current_), total(total_) {}
   std::string id;        // short layer id (12 hex) or "" for image-wide lines
   std::string status;    // "Pulling fs layer", "Downloading", "Pull complete",
                          // "Digest: sha256:...", "Status: Downloaded newer image for x:y"
   int64_t current = -1;  // progressDetail.current (-1: none)
   int64_t total = -1;    // progressDetail.total
+  // Docker's "aux" object (push ends with {"Tag","Digest","Size"}, which
+  // docker-py reads); null for ordinary lines.
+  Json aux;
 };
 using ProgressFn = std::function<void(const ProgressEvent&)>;
 

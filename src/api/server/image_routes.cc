@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "api/server/context.h"
 #include "api/server/stream.h"
@@ -35,6 +36,8 @@ ImageSummary to_wire(const engine::ImageSummary& s) {
 }
 
 std::string progress_line(const engine::ProgressEvent& p) {
+  if (!p.aux.is_null())
+    return dump_json(Json{{"progressDetail", Json::object()}, {"aux", p.aux}}) + "\n";
   return encode_progress_line({p.id, p.status, p.current, p.total});
 }
 
@@ -47,6 +50,17 @@ engine::ProgressFn progress_to(JsonStream& out) {
 // A ByteSource over the request body.
 engine::ByteSource body_source(Ctx& c) {
   return [&c]() { return c.req.read_body(); };
+}
+
+// Docker's tag grammar [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}, checked here so a
+// bad tag is a 400 before any progress stream starts.
+bool tag_syntax_ok(std::string_view t) {
+  if (t.empty() || t.size() > 128) return false;
+  auto word = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; };
+  if (!word(t[0])) return false;
+  for (char ch : t)
+    if (!word(ch) && ch != '.' && ch != '-') return false;
+  return true;
 }
 
 std::optional<engine::Platform> platform_or_error(Ctx& c, Result<void>& err) {
@@ -79,6 +93,10 @@ void images_create(Ctx& c) {
   if (!from_image.empty()) {
     auto cred = credentials(c);
     if (!cred) return send_error(c, cred.error());
+    if (!tag.empty() && !starts_with(tag, "sha256:") && !tag_syntax_ok(tag))
+      return send_error(
+          c, make_error(Errc::InvalidArgument,
+                        "invalid value for parameter tag: invalid tag format: \"{}\"", tag));
     engine::PullRequest req;
     req.reference = from_image;
     if (!tag.empty())
