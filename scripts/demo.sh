@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The main job for now: install, build, and run a busybox container with
-# berth-runtime, showing what it prints. (Later issues replace this with the
-# full tutorial demo through berthd.)
+# The main job so far: install, build, run a busybox container with
+# berth-runtime, then the image workflow through berthd and the berth CLI
+# against a local registry (scripts/demo_images.py). Later issues replace
+# this with the full tutorial demo (containers, ports, volumes, dashboard).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 if [ "$(id -u)" -ne 0 ]; then
   echo "demo.sh: run as root (containers need namespaces, mounts and cgroups)" >&2
   exit 1
@@ -48,3 +50,8 @@ PY
 echo "== berth-runtime run demo =="
 "$rt" --root "$state" run demo
 echo "== exit code: $? =="
+
+echo "== images through berthd and the berth CLI =="
+cd "$repo"
+/usr/bin/python3 scripts/demo_images.py "$repo/build/release/cmd/berthd/berthd" \
+  "$repo/build/release/cmd/berth/berth"

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""The image half of the demo: a local registry (Debian's docker-registry on
+127.0.0.1) serving a busybox image built offline, a temp berthd, and the berth
+CLI doing what a tutorial reader does: search, pull, images, inspect, history,
+tag, push, rmi, save/load. Everything it starts is stopped by pid at the end.
+Usage: demo_images.py BERTHD BERTH"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "tests", "e2e"))
+import imagebuild as ib  # noqa: E402
+from registry import Registry  # noqa: E402
+
+berthd, berth = sys.argv[1], sys.argv[2]
+work = tempfile.mkdtemp(prefix="berth-demo-images-", dir="/var/tmp")
+sock = os.path.join(work, "berth.sock")
+env = dict(os.environ, DOCKER_HOST=f"unix://{sock}", HOME=work)
+reg = Registry()
+daemon = None
+
+
+def run(*args):
+    print(f"\n$ berth {' '.join(args)}", flush=True)
+    p = subprocess.run([berth, *args], env=env)
+    if p.returncode != 0:
+        raise SystemExit(f"berth {' '.join(args)} exited {p.returncode}")
+
+
+try:
+    reg.start()
+    reg.client().push_image("demo/busybox", "1.36", ib.busybox_image())
+    print(f"registry on {reg.host} serves demo/busybox:1.36 (built offline from busybox-static)")
+    cfg = os.path.join(work, "daemon.json")
+    with open(cfg, "w") as f:
+        f.write("{}\n")
+    daemon = subprocess.Popen([berthd, "--data-root", os.path.join(work, "root"),
+                               "--exec-root", os.path.join(work, "exec"), "-H", f"unix://{sock}",
+                               "--config-file", cfg],
+                              stdout=open(os.path.join(work, "berthd.log"), "w"),
+                              stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while not os.path.exists(sock):
+        if time.monotonic() > deadline or daemon.poll() is not None:
+            raise SystemExit("berthd did not start; see " + os.path.join(work, "berthd.log"))
+        time.sleep(0.05)
+    ref = f"{reg.host}/demo/busybox:1.36"
+    run("version")
+    run("search", f"{reg.host}/busybox")
+    run("search", "--tags", f"{reg.host}/demo/busybox")
+    run("pull", ref)
+    run("images")
+    run("inspect", "--format", "{{.Id}} {{.Os}}/{{.Architecture}} layers={{len .RootFS.Layers}}", ref)
+    run("history", ref)
+    run("tag", ref, f"{reg.host}/demo/copy:v1")
+    run("push", f"{reg.host}/demo/copy:v1")
+    run("save", "-o", os.path.join(work, "busybox.tar"), ref)
+    run("rmi", ref, f"{reg.host}/demo/copy:v1")
+    run("load", "-i", os.path.join(work, "busybox.tar"))
+    run("images", "--digests")
+    run("system", "df")
+finally:
+    if daemon is not None and daemon.poll() is None:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+    reg.stop()
+    shutil.rmtree(work, ignore_errors=True)
