@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstring>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -75,8 +78,19 @@ Result<berth::Fd> lock_data_root(const std::string& data_root) {
 
 Result<std::vector<berth::http::Listener>> listeners_of(const berthd::Config& c) {
   std::vector<berth::http::Listener> out;
+  // The socket's group comes from /etc/group itself (fgetgrent), as dockerd
+  // reads it: getgrnam would load NSS modules (libnss_systemd...) into an
+  // otherwise idle daemon for a local group only.
   int gid = -1;
-  if (struct group* g = ::getgrnam("berth")) gid = static_cast<int>(g->gr_gid);
+  if (FILE* f = std::fopen("/etc/group", "re")) {
+    while (struct group* g = ::fgetgrent(f)) {
+      if (std::strcmp(g->gr_name, "berth") == 0) {
+        gid = static_cast<int>(g->gr_gid);
+        break;
+      }
+    }
+    std::fclose(f);
+  }
   for (const auto& h : c.hosts) {
     berth::http::Listener l;
     l.address = h;

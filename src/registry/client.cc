@@ -22,7 +22,9 @@ Result<std::unique_ptr<Client>> Client::create(Options opts) {
   if (opts.retries < 0) return make_error(Errc::InvalidArgument, "registry retries must be >= 0");
   if (opts.upload_chunk_size <= 0 || opts.chunked_upload_threshold < 0)
     return make_error(Errc::InvalidArgument, "registry upload chunk sizes must be positive");
-  detail::curl_init();
+  // curl (and through it OpenSSL, GnuTLS, p11-kit) is initialised on the
+  // first transfer, not here: an idle daemon that never talks to a registry
+  // keeps those libraries' init-time pages out of its RSS (~4 MiB).
   return std::unique_ptr<Client>(new detail::ClientImpl(std::move(opts)));
 }
 
