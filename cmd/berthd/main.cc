@@ -13,7 +13,6 @@
 #include <cstring>
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <filesystem>
 
 #include "api/server/router.h"
