@@ -1,5 +1,7 @@
 #include "cli/units.h"
 
+#include "api/types/time.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -142,50 +144,6 @@ std::string bytes_size(double bytes) {
   return std::string(buf) + kUnits[i];
 }
 
-namespace {
-
-// Go's time.ParseDuration subset: sequences of <number><unit>, units ns us
-// ms s m h. Returns nanoseconds.
-std::optional<long double> parse_go_duration(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  bool neg = false;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  long double total = 0;
-  while (!s.empty()) {
-    size_t i = 0;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (i == 0) return std::nullopt;
-    long double v = std::strtold(std::string(s.substr(0, i)).c_str(), nullptr);
-    s.remove_prefix(i);
-    size_t u = 0;
-    while (u < s.size() && std::isalpha(static_cast<unsigned char>(s[u]))) ++u;
-    std::string_view unit = s.substr(0, u);
-    s.remove_prefix(u);
-    long double mul;
-    if (unit == "ns")
-      mul = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s")
-      mul = 1e3;
-    else if (unit == "ms")
-      mul = 1e6;
-    else if (unit == "s")
-      mul = 1e9;
-    else if (unit == "m")
-      mul = 60e9;
-    else if (unit == "h")
-      mul = 3600e9;
-    else
-      return std::nullopt;
-    total += v * mul;
-  }
-  return neg ? -total : total;
-}
-
-}  // namespace
-
 Result<std::string> docker_timestamp(std::string_view value, int64_t now_ns) {
   std::string v(value);
   if (v.empty()) return v;
@@ -199,9 +157,8 @@ Result<std::string> docker_timestamp(std::string_view value, int64_t now_ns) {
     };
     if (all_digits(secs) && (dot == std::string::npos || all_digits(frac))) return v;
   }
-  if (auto d = parse_go_duration(v)) {
-    long double t = static_cast<long double>(now_ns) - *d;
-    int64_t ns = static_cast<int64_t>(t);
+  if (auto d = api::parse_go_duration(v)) {
+    int64_t ns = now_ns - *d;
     return fmt::format("{}.{:09}", ns / 1000000000, ns % 1000000000);
   }
   // RFC 3339 / date forms.
