@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/containers.h"
 #include "engine/events.h"
 #include "engine/images.h"
 #include "engine/system.h"
@@ -68,6 +69,11 @@ class Engine {
   ~Engine();
 
   ImageService& images() { return *images_; }
+  // The container domain; set once by the daemon's wiring right after
+  // create() (it needs the engine's event bus). Null until then (tests of
+  // the image routes run without one; routes answer 501).
+  ContainerService* containers() { return containers_.get(); }
+  void set_containers(std::unique_ptr<ContainerService> c) { containers_ = std::move(c); }
   EventBus& events() { return events_; }
 
   Result<SystemInfo> info();
@@ -83,6 +89,8 @@ class Engine {
   EngineOptions opts_;
   std::unique_ptr<ImageService> images_;
   EventBus events_;
+  // After events_ and images_: destroyed first, while both still exist.
+  std::unique_ptr<ContainerService> containers_;
   std::string id_;
   HostInfo host_;
   mutable std::mutex mu_;  // guards opts_.reloadable

@@ -154,6 +154,24 @@ struct ImportRequest {
   std::optional<Platform> platform;
 };
 
+// A mount(2) that builds a container's rootfs: {"overlay","overlay",
+// {"lowerdir=..","upperdir=..","workdir=.."}} or {"bind",<dir>,{"rbind","rw"}}.
+struct RootfsMount {
+  std::string type;
+  std::string source;
+  std::vector<std::string> options;
+};
+
+struct CommitRequest {
+  std::string container_id;
+  Digest parent;  // the container's image
+  Json config;    // image config "config" object for the new image
+  std::string comment;
+  std::string author;
+  std::string repository;  // "" = untagged
+  std::string tag;         // "latest" when repository is set and tag empty
+};
+
 // Bytes of an upload (load/import body): next chunk, "" at end.
 using ByteSource = std::function<Result<std::string>()>;
 using ByteSink = std::function<Result<void>(std::string_view)>;
@@ -215,6 +233,44 @@ class ImageService {
   virtual void set_registry_options(const registry::Options& o, int max_downloads,
                                     int max_uploads) = 0;
   virtual std::string storage_driver() const = 0;  // "overlayfs" | "copy"
+
+  // ---- container support (issue 4) ----------------------------------------
+  // Each container has one writable snapshot on top of its image's chain,
+  // keyed by the container id. GC never removes it; only
+  // remove_container_rootfs does. Defaults answer NotImplemented (fakes).
+
+  // Creates the container's writable layer and returns the mounts that make
+  // its rootfs (the monitor performs them on <bundle>/rootfs). AlreadyExists
+  // when the container already has one; NotFound for an unknown image id.
+  virtual Result<std::vector<RootfsMount>> prepare_container_rootfs(const std::string& container_id,
+                                                                    const Digest& image) {
+    (void)container_id, (void)image;
+    return Error{Errc::NotImplemented, 0, "container rootfs not supported"};
+  }
+  // Deletes the writable layer (must be unmounted). No-op when absent.
+  virtual Result<void> remove_container_rootfs(const std::string& container_id) {
+    (void)container_id;
+    return Error{Errc::NotImplemented, 0, "container rootfs not supported"};
+  }
+  // Container ids that have a writable layer on disk (to remove orphans).
+  virtual Result<std::vector<std::string>> list_container_rootfs() {
+    return Error{Errc::NotImplemented, 0, "container rootfs not supported"};
+  }
+  // The directory holding the container's own changes (overlay upperdir),
+  // for `docker diff` and commit. NotImplemented on the copy snapshotter.
+  virtual Result<std::string> container_changes_dir(const std::string& container_id) {
+    (void)container_id;
+    return Error{Errc::NotImplemented, 0, "container rootfs not supported"};
+  }
+  // docker commit: a new image = the container image's layers + one layer
+  // made from the container's changes (overlay whiteouts turned into OCI
+  // .wh. entries), config = `config` (the image config blob's "config"
+  // object, already merged by the engine), history entry with comment and
+  // author; tagged repository:tag when repository is set. Returns the id.
+  virtual Result<Digest> commit_container(const CommitRequest& req) {
+    (void)req;
+    return Error{Errc::NotImplemented, 0, "commit not supported"};
+  }
 };
 
 }  // namespace berth::image

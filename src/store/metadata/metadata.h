@@ -97,6 +97,16 @@ struct TagChange {
   std::optional<Digest> previous;  // image the tag pointed to before, if any
 };
 
+// A container as the engine stores it.
+struct ContainerRow {
+  std::string id;    // 64 hex
+  std::string name;  // without the leading "/"
+  Digest image;
+  int64_t created_ns = 0;
+  std::string config;  // engine-owned JSON text (create request, after defaults)
+  std::string state;   // engine-owned JSON text (status, pid, exit code, times, ...)
+};
+
 class MetadataStore {
  public:
   static Result<std::unique_ptr<MetadataStore>> open(const std::string& db_path);
@@ -162,9 +172,30 @@ class MetadataStore {
   // Deletes expired leases, then reports the live set (one transaction).
   virtual Result<GcRoots> gc_roots(int64_t now_unix) = 0;
 
-  // Containers (minimal until the container issue): which image each uses,
-  // so `rmi` can answer 409.
+  // Containers. Which image each uses, so `rmi` can answer 409.
   virtual Result<std::vector<std::string>> containers_using(const Digest& image) const = 0;
+  // The engine's container rows (migration v4 extends the v3 table). Names
+  // are unique (a UNIQUE index): put_container / rename_container return
+  // Conflict "name in use" when another row holds the name, and the engine
+  // turns that into docker's message. config and state are engine-owned
+  // opaque text (its own JSON). put_container inserts or replaces by id.
+  // NotFound for unknown ids in update/rename/delete.
+  virtual Result<void> put_container(const ContainerRow&) {
+    return Error{Errc::NotImplemented, 0, "containers table"};
+  }
+  virtual Result<void> update_container_state(const std::string&, const std::string&) {
+    return Error{Errc::NotImplemented, 0, "containers table"};
+  }
+  virtual Result<void> rename_container(const std::string&, const std::string&) {
+    return Error{Errc::NotImplemented, 0, "containers table"};
+  }
+  virtual Result<void> delete_container(const std::string&) {
+    return Error{Errc::NotImplemented, 0, "containers table"};
+  }
+  // By created, id.
+  virtual Result<std::vector<ContainerRow>> list_containers() const {
+    return Error{Errc::NotImplemented, 0, "containers table"};
+  }
 };
 
 }  // namespace berth::metadata

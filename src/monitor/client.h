@@ -1,0 +1,86 @@
+// monitor/client.h — what the engine uses to start and talk to a
+// berth-monitor (protocol in monitor/protocol.h). The engine includes only
+// this header and protocol.h from the monitor module.
+// Thread-safety: a MonitorClient / Subscription is used by one thread at a
+// time; free functions are thread-safe. No function forks in-process: spawn
+// is posix_spawn (safe in the multi-threaded daemon).
+// Depends on: base, sys.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/fd.h"
+#include "base/result.h"
+#include "monitor/protocol.h"
+
+namespace berth::monitor {
+
+// Writes `config` to config_path (temp -> fsync -> rename), runs
+// `<monitor_binary> <config_path>` and waits (at most `timeout`) for the
+// original process to exit: Ok once the container is created and the socket
+// listens; else the monitor's one-line message as an Error (code Internal,
+// or the Errc the monitor named). Returns the daemonised monitor's pid
+// (read from config.pid_file).
+Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config_path,
+                    const MonitorConfig& config,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+class MonitorClient {
+ public:
+  // Unavailable when nothing listens (the monitor is gone).
+  static Result<std::unique_ptr<MonitorClient>> connect(const std::string& socket_path);
+
+  Result<StateReply> state();
+  struct Started {
+    pid_t pid = 0;
+    int64_t started_ns = 0;
+  };
+  Result<Started> start();
+  // Hands `conn` (ownership passes to the monitor; the caller's fd is closed).
+  Result<void> attach(Fd conn, bool stdin, bool stdout, bool stderr,
+                      const std::string& detach_keys);
+  Result<void> resize(const std::string& exec_id, int height, int width);
+  Result<void> kill(int signal, bool all);
+  Result<void> pause();
+  Result<void> resume();
+  Result<void> update(const Json& oci_resources);
+  Result<void> shutdown();
+  // conn: the hijacked client connection, or an invalid Fd when detached.
+  Result<pid_t> exec(const std::string& exec_id, const Json& oci_process, bool stdin, bool detach,
+                     const std::string& detach_keys, Fd conn);
+  Result<ExecState> exec_state(const std::string& exec_id);
+
+ private:
+  explicit MonitorClient(Fd sock) : sock_(std::move(sock)) {}
+  Result<Json> call(const Json& request, int pass_fd = -1);
+  Fd sock_;
+};
+
+// An event stream ({"op":"subscribe"}).
+class Subscription {
+ public:
+  static Result<std::unique_ptr<Subscription>> open(const std::string& socket_path);
+  // The socket, for the engine's epoll loop (readable = an event or EOF).
+  int fd() const { return sock_.get(); }
+  // Next event; nullopt on timeout; Errc::Unavailable at EOF (monitor gone).
+  Result<std::optional<Event>> next(std::chrono::milliseconds timeout);
+
+ private:
+  explicit Subscription(Fd sock) : sock_(std::move(sock)) {}
+  Fd sock_;
+};
+
+// exit.json / health.json readers: NotFound when the file does not exist.
+Result<ExitRecord> read_exit_file(const std::string& path);
+Result<HealthRecord> read_health_file(const std::string& path);
+
+// Whether a monitor process with this pid is alive and is a berth-monitor for
+// `id` (checks /proc/<pid>/cmdline; guards against pid reuse after a reboot).
+bool monitor_alive(pid_t pid, const std::string& config_path);
+
+}  // namespace berth::monitor
