@@ -180,22 +180,12 @@ class MetadataStore {
   // turns that into docker's message. config and state are engine-owned
   // opaque text (its own JSON). put_container inserts or replaces by id.
   // NotFound for unknown ids in update/rename/delete.
-  virtual Result<void> put_container(const ContainerRow&) {
-    return Error{Errc::NotImplemented, 0, "containers table"};
-  }
-  virtual Result<void> update_container_state(const std::string&, const std::string&) {
-    return Error{Errc::NotImplemented, 0, "containers table"};
-  }
-  virtual Result<void> rename_container(const std::string&, const std::string&) {
-    return Error{Errc::NotImplemented, 0, "containers table"};
-  }
-  virtual Result<void> delete_container(const std::string&) {
-    return Error{Errc::NotImplemented, 0, "containers table"};
-  }
+  virtual Result<void> put_container(const ContainerRow& row) = 0;
+  virtual Result<void> update_container_state(const std::string& id, const std::string& state) = 0;
+  virtual Result<void> rename_container(const std::string& id, const std::string& new_name) = 0;
+  virtual Result<void> delete_container(const std::string& id) = 0;
   // By created, id.
-  virtual Result<std::vector<ContainerRow>> list_containers() const {
-    return Error{Errc::NotImplemented, 0, "containers table"};
-  }
+  virtual Result<std::vector<ContainerRow>> list_containers() const = 0;
 };
 
 }  // namespace berth::metadata

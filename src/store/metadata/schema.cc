@@ -90,10 +90,17 @@ CREATE TABLE containers (
 CREATE INDEX containers_image ON containers(image_id);
 )sql";
 
+// v4: the engine's container rows. config and state are engine-owned JSON
+// text; the UNIQUE name (without the leading "/") stays; created is unix ns.
+constexpr const char* kV4ContainerRows = R"sql(
+ALTER TABLE containers ADD COLUMN state TEXT NOT NULL DEFAULT '{}';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1Images},
     {2, kV2Leases},
     {3, kV3Containers},
+    {4, kV4ContainerRows},
 };
 
 Result<int> current_version(sql::Db& db) {

@@ -50,6 +50,11 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<GcRoots> gc_roots(int64_t now_unix) override;
 
   Result<std::vector<std::string>> containers_using(const Digest& image) const override;
+  Result<void> put_container(const ContainerRow& row) override;
+  Result<void> update_container_state(const std::string& id, const std::string& state) override;
+  Result<void> rename_container(const std::string& id, const std::string& new_name) override;
+  Result<void> delete_container(const std::string& id) override;
+  Result<std::vector<ContainerRow>> list_containers() const override;
 
  private:
   // Helpers that expect mu_ held (and, for writers, a transaction open).
