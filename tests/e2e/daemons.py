@@ -1,12 +1,19 @@
 """The daemon under test, started on its own data root, exec root and socket.
 
 kind "berthd": $BERTHD --data-root D/root --exec-root D/exec -H unix://D/berth.sock
+berthd runs berth-monitor and berth-init from its own directory: when $BERTH_MONITOR or
+$BERTH_INIT name binaries elsewhere (the build tree keeps each in its own dir), berthd and
+both are hard-linked (or copied) into D/bin and started from there.
 kind "dockerd": Debian's dockerd 20.10 (spawns its own containerd) with iptables and the
 bridge off, so nothing outside D is touched.
 Stopped by pid (SIGTERM, then SIGKILL after a bound); D is unmounted and removed at teardown.
+Before the stop, every container is removed through the API (force), and after it, berth
+monitors still running for D (detached from berthd by design) are killed by pid with their
+containers and their cgroups removed.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -53,7 +60,32 @@ class Daemon:
                 f.write("{}\n")
         return p
 
+    def _stage_berthd(self):
+        """Puts berthd, berth-monitor and berth-init in one directory (berthd finds the other
+        two beside itself)."""
+        if self.kind != "berthd" or getattr(self, "_staged", False):
+            return
+        extra = {n: os.environ.get(v) for n, v in (("berth-monitor", "BERTH_MONITOR"), ("berth-init", "BERTH_INIT"))}
+        here = os.path.dirname(os.path.abspath(self.binary or "."))
+        if not any(p and os.path.exists(p) and os.path.dirname(os.path.abspath(p)) != here for p in extra.values()):
+            return
+        bindir = os.path.join(self.base, "bin")
+        os.makedirs(bindir, exist_ok=True)
+        for name, src in [("berthd", self.binary)] + list(extra.items()):
+            if not src or not os.path.exists(src):
+                continue
+            dst = os.path.join(bindir, name)
+            if os.path.exists(dst):
+                os.unlink(dst)
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+        self.binary = os.path.join(bindir, "berthd")
+        self._staged = True
+
     def start(self, timeout=60):
+        self._stage_berthd()
         if not self.binary or not os.access(self.binary, os.X_OK):
             raise RuntimeError(f"{self.kind} binary {self.binary!r} is not an executable file")
         os.makedirs(self.data_root, exist_ok=True)
@@ -126,8 +158,34 @@ class Daemon:
             self._log.close()
             self._log = None
 
+    def remove_containers(self):
+        """Best effort: DELETE ?force=1 every container (an image-only daemon answers 404)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            r = self.api.get("/containers/json", query={"all": "1"}, timeout=30)
+            if r.status != 200:
+                return
+            for c in r.json():
+                self.api.delete(f"/containers/{c['Id']}", query={"force": "1", "v": "1"}, timeout=60)
+        except (OSError, ValueError, KeyError):
+            pass
+
+    def kill_leftover_containers(self):
+        """After the stop: berth monitors of this data root (and their containers) by pid,
+        then the cgroups named after this data root's containers."""
+        if self.kind != "berthd":
+            return
+        import ctrutil
+        ids = ctrutil.container_dirs(self.data_root)
+        ctrutil.kill_monitors(self.data_root)
+        time.sleep(0.2)
+        ctrutil.remove_cgroups(ids)
+
     def cleanup(self):
+        self.remove_containers()
         self.stop()
+        self.kill_leftover_containers()
         if self.own_base:
             remove_tree(self.base)
 
