@@ -1,0 +1,96 @@
+// logs/options.cc — docker's --log-opt keys for the json-file driver.
+#include <cmath>
+#include <cstdlib>
+
+#include "base/strings.h"
+#include "logs/json_file.h"
+
+namespace berth::logs {
+namespace {
+
+// docker's units.RAMInBytes: "<number>[ ][kmgtp][i][b]", base 1024,
+// case-insensitive, a decimal fraction allowed ("1.5m").
+Result<int64_t> parse_ram_size(std::string_view s) {
+  auto bad = [&] { return make_error(Errc::InvalidArgument, "invalid size: '{}'", s); };
+  size_t i = 0;
+  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) i++;
+  std::string_view num = s.substr(0, i);
+  if (num.empty() || num.front() == '.' || num.back() == '.' || num.find('.') != num.rfind('.'))
+    return bad();
+  if (i < s.size() && s[i] == ' ') i++;
+  double mult = 1;
+  if (i < s.size()) {
+    switch (s[i] | 0x20) {
+      case 'k':
+        mult = 1024.0;
+        i++;
+        break;
+      case 'm':
+        mult = 1024.0 * 1024;
+        i++;
+        break;
+      case 'g':
+        mult = 1024.0 * 1024 * 1024;
+        i++;
+        break;
+      case 't':
+        mult = 1024.0 * 1024 * 1024 * 1024;
+        i++;
+        break;
+      case 'p':
+        mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
+        i++;
+        break;
+      default:
+        break;
+    }
+    if (mult > 1 && i < s.size() && (s[i] | 0x20) == 'i') i++;
+    if (i < s.size() && (s[i] | 0x20) == 'b') i++;
+  }
+  if (i != s.size()) return bad();
+  std::string n(num);
+  double v = std::strtod(n.c_str(), nullptr) * mult;
+  if (!std::isfinite(v) || v > 9.2e18) return bad();
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& opts) {
+  RotateOptions r;
+  for (const auto& [k, v] : opts) {
+    if (k == "max-size") {
+      auto n = parse_ram_size(v);
+      if (!n) return std::move(n).error();
+      if (*n <= 0) return make_error(Errc::InvalidArgument, "max-size must be a positive number");
+      r.max_size = *n;
+    } else if (k == "max-file") {
+      auto n = parse_int(v);
+      if (!n)
+        return make_error(Errc::InvalidArgument,
+                          "strconv.Atoi: parsing \"{}\": invalid syntax (max-file)", v);
+      if (*n < 1) return make_error(Errc::InvalidArgument, "max-file cannot be less than 1");
+      if (*n > 1'000'000) return make_error(Errc::InvalidArgument, "max-file {} is too large", *n);
+      r.max_files = static_cast<int>(*n);
+    } else if (k == "compress") {
+      if (v == "true" || v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "True") {
+        r.compress = true;
+        return make_error(Errc::InvalidArgument,
+                          "log opt 'compress' is not supported by berth's json-file log driver");
+      } else if (v == "false" || v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "False") {
+        r.compress = false;
+      } else {
+        return make_error(Errc::InvalidArgument,
+                          "strconv.ParseBool: parsing \"{}\": invalid syntax (compress)", v);
+      }
+    } else if (k == "labels" || k == "labels-regex" || k == "env" || k == "env-regex" ||
+               k == "tag") {
+      // Accepted for compatibility; berth does not add attrs to entries.
+    } else {
+      return make_error(Errc::InvalidArgument, "unknown log opt '{}' for json-file log driver", k);
+    }
+  }
+  return r;
+}
+
+}  // namespace berth::logs

@@ -1,0 +1,70 @@
+// logs/test_util.h — helpers for the logs unit tests (temp dirs, file I/O).
+#pragma once
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "logs/json_file.h"
+
+namespace berth::logs::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    char t[] = "/tmp/berth-logs-XXXXXX";
+    if (mkdtemp(t)) path_ = t;
+  }
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::string cmd = "rm -rf '" + path_ + "'";
+      if (system(cmd.c_str()) != 0) {
+      }
+    }
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline std::string slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+inline void spit(const std::string& p, const std::string& data, bool append = false) {
+  std::ofstream f(p, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
+  f << data;
+}
+
+inline bool exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+inline off_t file_size(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 ? st.st_size : -1;
+}
+
+// Reads everything; returns the entries (or the error message in `err`).
+inline std::vector<Entry> read_all(const std::string& path, ReadOptions o = {},
+                                   std::string* err = nullptr) {
+  std::vector<Entry> out;
+  auto r = read(path, o, [&](const Entry& e) -> Result<void> {
+    out.push_back(e);
+    return ok();
+  });
+  if (!r && err) *err = r.error().message;
+  return out;
+}
+
+}  // namespace berth::logs::testing
