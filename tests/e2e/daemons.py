@@ -174,9 +174,28 @@ class Daemon:
     def kill_leftover_containers(self):
         """After the stop: berth monitors of this data root (and their containers) by pid,
         then the cgroups named after this data root's containers."""
-        if self.kind != "berthd":
-            return
         import ctrutil
+        if self.kind == "dockerd":
+            # containerd shims outlive a kill -9 of dockerd + containerd (--live-restore runs);
+            # ours are those whose -address points into this base directory.
+            from e2eutil import descendants_of
+            ids = []
+            for d in os.listdir("/proc"):
+                if not d.isdigit():
+                    continue
+                argv = ctrutil.proc_cmdline(int(d))
+                if argv and "containerd-shim" in argv[0] and any(a.startswith(self.base + "/") for a in argv):
+                    if "-id" in argv:
+                        ids.append(argv[argv.index("-id") + 1])
+                    for p in descendants_of(int(d)) + [int(d)]:
+                        try:
+                            os.kill(p, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+            if ids:
+                time.sleep(0.2)
+                ctrutil.remove_cgroups(ids)
+            return
         ids = ctrutil.container_dirs(self.data_root)
         ctrutil.kill_monitors(self.data_root)
         time.sleep(0.2)
