@@ -231,3 +231,43 @@ def now():
 def berthd_skip(reason):
     if not is_berthd():
         pytest.skip(f"berthd only: {reason}")
+
+
+def attach_socket(sock_path, cid, query="stream=1&stdout=1&stderr=1&stdin=1", timeout=15):
+    """POST /containers/{id}/attach hijacked: returns (socket, bytes already read past the
+    header). Raises if the daemon does not answer 101 or 200."""
+    import socket as _socket
+    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sock_path)
+    s.sendall((f"POST /containers/{cid}/attach?{query} HTTP/1.1\r\nHost: localhost\r\n"
+               "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n").encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise ConnectionError(f"attach: connection closed after {buf!r}")
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n")[0]
+    if b" 101 " not in status + b" " and b" 200 " not in status + b" ":
+        s.close()
+        raise ConnectionError(f"attach: {head!r}")
+    return s, rest
+
+
+def read_until(sock, pred, timeout=15, initial=b""):
+    """Reads from sock until pred(bytes so far) or timeout; returns the bytes."""
+    import socket as _socket
+    buf = initial
+    deadline = time.monotonic() + timeout
+    while not pred(buf) and time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except _socket.timeout:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return buf

@@ -279,3 +279,81 @@ def test_kill9_under_container_churn(make_daemon, cbox):
         assert monitor_pids(d.data_root) == []
         assert leftover_mounts(d.data_root) == []
         assert cgroups_of(sorted(known | churn.ids)) == []
+
+
+def test_live_restore_features(make_daemon, cbox):
+    """After a kill -9 and restart: ps, logs -f, exec, attach, stop and stats work on a container
+    that kept running; a container that exited while the daemon was down shows its real exit
+    code and its restart policy applies."""
+    on_dockerd = os.environ.get("BERTH_E2E_KILL_DOCKERD") == "1"
+    if not is_berthd() and not on_dockerd:
+        pytest.skip("berthd only: live restore is always on in berth (BERTH_E2E_KILL_DOCKERD=1 runs it on dockerd "
+                    "--live-restore)")
+    from ctrutil import attach_socket, demux, read_until, run_detached
+    d = make_daemon(extra_args=[] if is_berthd() else ["--live-restore"]).start()
+    r, err = d.api.pull(cbox.ref, timeout=300)
+    assert r.status == 200 and not err, (r, err)
+    img = cbox.ref
+    survivor = run_detached(d.api, img, ["sh", "-c", 'echo started; while read l; do echo "echo:$l"; done; sleep 300'],
+                            name="survivor", OpenStdin=True)
+    onfail = run_detached(d.api, img, ["sh", "-c", "sleep 1; exit 3"], name="onfail",
+                          HostConfig={"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 1}})
+    always = run_detached(d.api, img, ["sleep", "300"], name="always", HostConfig={"RestartPolicy": {"Name": "always"}})
+    pid_before = d.api.get(f"/containers/{survivor}/json").json()["State"]["Pid"]
+    d.kill9()
+    time.sleep(2.0)
+    assert pid_alive(pid_before), "the container keeps running while the daemon is down"
+    d.start()
+    st = d.api.get(f"/containers/{survivor}/json").json()["State"]
+    assert st["Status"] == "running" and st["Pid"] == pid_before, st
+    names = {c["Names"][0]: c for c in d.api.get("/containers/json").json()}
+    assert "/survivor" in names and names["/survivor"]["State"] == "running", names
+    # The on-failure container exited (code 3) while down, and is restarted once (then exits 3 again).
+    def onfail_done():
+        s = d.api.get(f"/containers/{onfail}/json").json()
+        return s["State"]["Status"] == "exited" and s["RestartCount"] == 1 and s
+    from e2eutil import wait_until
+    s = wait_until(onfail_done, 30, interval=0.2, what="on-failure restart after live restore")
+    assert s["State"]["ExitCode"] == 3
+    r = d.api.get(f"/containers/{onfail}/logs", query={"stdout": "1"})
+    assert r.status == 200
+    assert d.api.get(f"/containers/{always}/json").json()["State"]["Status"] == "running"
+    # exec
+    r = d.api.post(f"/containers/{survivor}/exec", body={"Cmd": ["echo", "exec-ok"], "AttachStdout": True})
+    assert r.status == 201, r
+    eid = r.json()["Id"]
+    r = d.api.post(f"/exec/{eid}/start", body={"Detach": False, "Tty": False}, timeout=30)
+    assert r.status == 200 and demux(r.body)[0] == b"exec-ok\n", r
+    # attach (stdin in, stdout out)
+    sock, rest = attach_socket(d.sock, survivor)
+    try:
+        sock.sendall(b"ping\n")
+        got = read_until(sock, lambda b: b"echo:ping" in demux(b)[0], initial=rest)
+        assert b"echo:ping\n" in demux(got)[0], got
+    finally:
+        sock.close()
+    # stats (one-shot)
+    r = d.api.get(f"/containers/{survivor}/stats", query={"stream": "0"}, timeout=30)
+    assert r.status == 200 and r.json()["pids_stats"].get("current", 0) >= 1, r
+    # logs -f: follows the live container after the restart
+    import threading
+    got = {}
+    def follow():
+        got["r"] = d.api.get(f"/containers/{survivor}/logs", query={"stdout": "1", "follow": "1"}, timeout=60)
+    t = threading.Thread(target=follow)
+    t.start()
+    time.sleep(1.0)
+    sock, rest = attach_socket(d.sock, survivor, query="stream=1&stdin=1")
+    sock.sendall(b"after\n")
+    time.sleep(0.5)
+    sock.close()
+    r = d.api.post(f"/containers/{survivor}/stop", query={"t": "1"}, timeout=60)
+    assert r.status == 204, r
+    t.join(timeout=60)
+    assert not t.is_alive(), "logs -f did not end when the container stopped"
+    out = demux(got["r"].body)[0]
+    assert out.startswith(b"started\n") and b"echo:ping\n" in out and b"echo:after\n" in out, out
+    assert not pid_alive(pid_before)
+    st = d.api.get(f"/containers/{survivor}/json").json()["State"]
+    assert st["Status"] == "exited" and st["ExitCode"] == 137, st
+    d.remove_containers()
