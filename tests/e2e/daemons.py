@@ -65,8 +65,10 @@ class Daemon:
         two beside itself)."""
         if self.kind != "berthd" or getattr(self, "_staged", False):
             return
-        extra = {n: os.environ.get(v) for n, v in (("berth-monitor", "BERTH_MONITOR"), ("berth-init", "BERTH_INIT"))}
         here = os.path.dirname(os.path.abspath(self.binary or "."))
+        # Default: the build tree's layout, <build>/cmd/<name>/<name> beside <build>/cmd/berthd/.
+        extra = {n: os.environ.get(v) or os.path.join(os.path.dirname(here), n, n)
+                 for n, v in (("berth-monitor", "BERTH_MONITOR"), ("berth-init", "BERTH_INIT"))}
         if not any(p and os.path.exists(p) and os.path.dirname(os.path.abspath(p)) != here for p in extra.values()):
             return
         bindir = os.path.join(self.base, "bin")
