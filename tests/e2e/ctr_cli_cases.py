@@ -309,7 +309,7 @@ def test_wait_and_rename(cli, img, clean):
 
 
 def test_pause_unpause(cli, img, clean):
-    run_d(cli, img, "cli-pause", "sh", "-c", "i=0; while true; do echo $i > /tmp/n; i=$((i+1)); sleep 0.05; done")
+    run_d(cli, img, "cli-pause", "sh", "-c", "i=0; while true; do echo $i > /tmp/n.t; mv /tmp/n.t /tmp/n; i=$((i+1)); sleep 0.05; done")
     cli.ok("pause", "cli-pause")
     assert insp(cli, "cli-pause", "{{.State.Status}} {{.State.Paused}}") == "paused true"
     assert cli.ok("ps", "--format", "{{.Status}}", "--filter", "name=cli-pause").stdout.strip().endswith("(Paused)")
