@@ -1,0 +1,526 @@
+#!/usr/bin/env python3
+"""Container benchmarks (issue 4): berthd vs dockerd (Debian docker.io 20.10) vs podman.
+
+Run as root through bench/container_bench.sh. Every engine runs on its own temp data root
+(berthd and dockerd on their own sockets, podman with --root/--runroot/--tmpdir), all with the
+same offline-built busybox image loaded by `docker load`-equivalent (/images/load for the two
+daemons, `podman load` for podman). Parts (--parts):
+
+* run:  `run --rm IMG true`, timed as a whole CLI process: berth -> berthd, docker CLI ->
+        berthd, docker CLI -> dockerd, podman. Warm-up runs, then rounds interleaved with the
+        order rotating each round; medians.
+* many: N x `run -d IMG sleep 1000000` one after another (ms per container), then the PSS of
+        the per-container processes (sum of Pss in /proc/PID/smaps_rollup): berth-monitor,
+        containerd-shim (dockerd), conmon (podman), divided by N.
+* ps:   `ps -a` with those N containers: berth -> berthd, docker -> berthd, docker ->
+        dockerd, podman; interleaved timed runs.
+* logs: a container that printed --log-lines lines (`seq 1 N`), then `logs CTR > /dev/null`
+        timed (line count checked once per client). berth and docker get --log-opt
+        max-size=1g so nothing rotates away.
+
+podman runs with `--runtime runc` (crun 1.8 refuses this machine's hybrid cgroup layout),
+`--network none` and explicit ulimits nofile=1024:<hard limit>, nproc=4096:4096 (podman's
+root defaults exceed the hard limits here and the harness has no CAP_SYS_RESOURCE; even
+nproc at exactly the hard limit is refused by runc's init); dockerd runs with --bridge=none.
+
+Prints a markdown block with the reproducing command; --results FILE replaces (or appends)
+the block between `<!-- BEGIN bench:containers -->` and `<!-- END bench:containers -->`.
+Everything started is stopped by pid and every temp dir removed, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+
+DOCKER_CLI = "/usr/local/bin/docker"
+PODMAN = "/usr/bin/podman"
+ENGINES = ("berthd", "dockerd", "podman")
+IMG = "bench/busybox:latest"
+MARK_BEGIN = "<!-- BEGIN bench:containers -->"
+MARK_END = "<!-- END bench:containers -->"
+
+# (label, engine whose daemon/storage it uses, client binary key)
+CLIENTS = [
+    ("berth → berthd", "berthd", "berth"),
+    ("docker → berthd", "berthd", "docker"),
+    ("docker → dockerd", "dockerd", "docker"),
+    ("podman", "podman", "podman"),
+]
+BASELINE = "docker → dockerd"
+
+
+# --- pure parts --------------------------------------------------------------------------------
+
+def median(xs: List[float]) -> Optional[float]:
+    if not xs:
+        return None
+    s = sorted(xs)
+    n = len(s)
+    return float(s[n // 2]) if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
+
+
+def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt(x: Optional[float], digits: int = 1) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def fmt_ratio(r: Optional[float]) -> str:
+    return "n/a" if r is None else f"{r:.3f}×"
+
+
+def rotation(items: List[str], k: int) -> List[str]:
+    if not items:
+        return []
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
+def goal_line(what: str, value: Optional[float], limit: float, unit: str = "×") -> str:
+    if value is None:
+        return f"- {what} ≤ {limit}{unit}: **not measured**"
+    ok = value <= limit
+    shown = f"{value:.3f}×" if unit == "×" else f"{value:.1f} {unit}"
+    return f"- {what} ≤ {limit}{'' if unit == '×' else ' '}{unit}: **{'met' if ok else 'not met'}** ({shown})"
+
+
+def timing_table(samples: Dict[str, List[float]], title: str) -> List[str]:
+    base = median(samples.get(BASELINE) or [])
+    out = [title, "", "| client → engine | median ms | min ms | max ms | runs | vs docker → dockerd |",
+           "|---|---|---|---|---|---|"]
+    for label, _, _ in CLIENTS:
+        if label not in samples:
+            continue
+        xs = samples[label]
+        m = median(xs)
+        out.append(f"| {label} | {fmt(m * 1000 if m is not None else None)} | "
+                   f"{fmt(min(xs) * 1000 if xs else None)} | {fmt(max(xs) * 1000 if xs else None)} | "
+                   f"{len(xs)} | {fmt_ratio(ratio(m, base))} |")
+    out.append("")
+    return out
+
+
+def render_markdown(res: Dict, command: str) -> str:
+    out = [MARK_BEGIN, f"## Container benchmarks ({res.get('date', '?')}, {res.get('host', '?')})", "",
+           f"Reproduce (as root, from the repository root): `{command}`", "",
+           f"Engines: {', '.join(res.get('engines', []))}; load average (1 min) before/after: "
+           f"{res.get('load_before', '?')} / {res.get('load_after', '?')}. Image: busybox-static "
+           "(one layer, built offline by tests/e2e/imagebuild.py), loaded into every engine.", ""]
+    goals = []
+    run = res.get("run")
+    if run:
+        out += timing_table(run["samples"], f"`run --rm IMG true`, {run['warmup']} warm-up + {run['rounds']} "
+                            "interleaved rounds (whole CLI process, wall clock):")
+        base = median(run["samples"].get(BASELINE) or [])
+        goals.append(goal_line("`berth run --rm` vs `docker run --rm` against dockerd",
+                               ratio(median(run["samples"].get("berth → berthd") or []), base), 0.08))
+        goals.append(goal_line("docker CLI against berthd vs against dockerd",
+                               ratio(median(run["samples"].get("docker → berthd") or []), base), 0.1))
+    many = res.get("many")
+    if many:
+        out += [f"{many['count']} × `run -d IMG sleep 1000000`, one after another, then the PSS of the "
+                "per-container processes (sum of Pss from /proc/PID/smaps_rollup):", "",
+                "| client → engine | ms per container | per-container process | processes | PSS kB per container |",
+                "|---|---|---|---|---|"]
+        for label, _, _ in CLIENTS:
+            r = many["rows"].get(label)
+            if not r:
+                continue
+            out.append(f"| {label} | {fmt(r['ms_per'])} | {r['proc']} | {r['nprocs']} | {fmt(r['pss_kb_per'])} |")
+        out.append("")
+        b = many["rows"].get("berth → berthd")
+        goals.append(goal_line(f"{many['count']} × `berth run -d`, per container", b and b["ms_per"], 20, "ms"))
+        goals.append(goal_line("berth-monitor PSS per container", b and b["pss_kb_per"], 150, "kB"))
+    ps = res.get("ps")
+    if ps:
+        out += timing_table(ps["samples"], f"`ps -a` with {ps['count']} containers, {ps['warmup']} warm-up + "
+                            f"{ps['runs']} interleaved runs:")
+        goals.append(goal_line("`berth ps -a` vs `docker ps -a` against dockerd",
+                               ratio(median(ps["samples"].get("berth → berthd") or []),
+                                     median(ps["samples"].get(BASELINE) or [])), 0.15))
+    logs = res.get("logs")
+    if logs:
+        out += timing_table(logs["samples"], f"`logs CTR > /dev/null` of {logs['lines']:,} lines "
+                            f"(`seq 1 {logs['lines']}`), {logs['runs']} interleaved runs:")
+        if logs.get("counts"):
+            out += ["Lines each client printed (checked once): " +
+                    ", ".join(f"{k}: {v:,}" for k, v in logs["counts"].items()), ""]
+        goals.append(goal_line("`berth logs` vs `docker logs` against dockerd",
+                               ratio(median(logs["samples"].get("berth → berthd") or []),
+                                     median(logs["samples"].get(BASELINE) or [])), 0.15))
+    if res.get("errors"):
+        out += ["Errors (parts or clients that could not be measured):", ""]
+        out += [f"- {e}" for e in res["errors"]]
+        out.append("")
+    if goals:
+        out += ["Goals (issue 4):", ""] + goals + [""]
+    out.append(MARK_END)
+    return "\n".join(out)
+
+
+def replace_block(text: str, block: str) -> str:
+    """Replaces the marked block in text, or appends it."""
+    b, e = text.find(MARK_BEGIN), text.find(MARK_END)
+    if b >= 0 and e > b:
+        return text[:b] + block + text[e + len(MARK_END):]
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
+# --- measurement ---------------------------------------------------------------------------------
+
+def log(msg: str) -> None:
+    print(f"[container_bench] {msg}", file=sys.stderr, flush=True)
+
+
+def pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cmdline(pid: int) -> List[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def procs_named(prefix: str, under: str) -> List[int]:
+    """Processes whose argv[0] basename starts with prefix and whose arguments mention under."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        argv = cmdline(int(d))
+        if argv and os.path.basename(argv[0]).startswith(prefix) and any(under in a for a in argv[1:]):
+            out.append(int(d))
+    return out
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+class Podman:
+    def __init__(self):
+        self.base = tempfile.mkdtemp(prefix="bench-podman-", dir="/var/tmp")
+        hard_nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        self.glob = [PODMAN, "--root", os.path.join(self.base, "root"), "--runroot", os.path.join(self.base, "run"),
+                     "--tmpdir", os.path.join(self.base, "tmp"), "--cgroup-manager", "cgroupfs",
+                     "--events-backend", "file", "--storage-driver", "overlay", "--runtime", "runc"]
+        lim = lambda v: "-1" if v == resource.RLIM_INFINITY else str(v)  # noqa: E731
+        self.run_opts = ["--network", "none", "--ulimit", f"nofile=1024:{lim(hard_nofile)}",
+                         "--ulimit", "nproc=4096:4096"]
+
+    def cleanup(self):
+        subprocess.run(self.glob + ["rm", "-af", "-t", "0"], capture_output=True, timeout=600)
+        subprocess.run(self.glob + ["system", "reset", "-f"], capture_output=True, timeout=600)
+        from e2eutil import remove_tree
+        remove_tree(self.base)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.bin = {"berth": args.berth if os.access(args.berth or "", os.X_OK) else None,
+                    "docker": DOCKER_CLI if os.access(DOCKER_CLI, os.X_OK) else None,
+                    "podman": PODMAN}
+        self.berthd = args.berthd if os.access(args.berthd or "", os.X_OK) else None
+        self.cleanups = []
+        self.daemons = {}
+        self.podman = None
+        self.errors: List[str] = []
+        self.workdir = tempfile.mkdtemp(prefix="bench-containers-", dir="/var/tmp")
+        self.env_base = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        self.env_base["HOME"] = self.workdir
+
+    def cleanup(self):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001 - keep cleaning up
+                log(f"cleanup: {e}")
+        self.cleanups.clear()
+        from e2eutil import remove_tree
+        remove_tree(self.workdir)
+
+    # engines and clients
+
+    def engines(self) -> List[str]:
+        out = []
+        for e in [x for x in self.args.only.split(",") if x]:
+            if e not in ENGINES:
+                raise SystemExit(f"container_bench: unknown engine {e!r} (berthd, dockerd, podman)")
+            if e == "berthd" and not (self.berthd and self.bin["berth"]):
+                self.errors.append("berthd: $BERTHD or $BERTH missing")
+                continue
+            if e == "podman" and not os.access(PODMAN, os.X_OK):
+                self.errors.append("podman: not installed")
+                continue
+            out.append(e)
+        return out
+
+    def start_engines(self, engines: List[str], archive: str):
+        from daemons import Daemon
+        for e in engines:
+            if e == "podman":
+                self.podman = Podman()
+                self.cleanups.append(self.podman.cleanup)
+                p = subprocess.run(self.podman.glob + ["load", "-q", "-i", archive], capture_output=True,
+                                   text=True, timeout=600)
+                if p.returncode != 0:
+                    raise RuntimeError(f"podman load failed: {p.stderr[-1000:]}")
+                continue
+            d = Daemon(e, binary=self.berthd if e == "berthd" else None)
+            self.cleanups.append(d.cleanup)
+            d.start(timeout=120)
+            with open(archive, "rb") as f:
+                r = d.api.post("/images/load", body=f.read(), headers={"Content-Type": "application/x-tar"},
+                               query={"quiet": "1"}, timeout=600)
+            if r.status != 200 or r.stream_error():
+                raise RuntimeError(f"load into {e} failed: {r}")
+            self.daemons[e] = d
+
+    def clients(self, engines: List[str]) -> List[tuple]:
+        out = []
+        for label, engine, cli in CLIENTS:
+            if engine in engines and self.bin.get(cli):
+                out.append((label, engine, cli))
+        return out
+
+    def argv(self, client, *cmd: str, run_opts: bool = False) -> tuple:
+        label, engine, cli = client
+        if cli == "podman":
+            cmd = list(cmd)
+            if run_opts:
+                cmd[1:1] = self.podman.run_opts
+            return self.podman.glob + cmd, self.env_base
+        return [self.bin[cli]] + list(cmd), dict(self.env_base, DOCKER_HOST=self.daemons[engine].host)
+
+    def time_cmd(self, argv, env, stdout=subprocess.DEVNULL) -> float:
+        t0 = time.perf_counter()
+        p = subprocess.run(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, timeout=600)
+        dt = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[:1] + argv[-6:])} failed ({p.returncode}): "
+                               f"{p.stderr.decode(errors='replace')[-600:]}")
+        return dt
+
+    def interleaved(self, clients, make_argv, warmup: int, runs: int) -> Dict[str, List[float]]:
+        samples: Dict[str, List[float]] = {}
+        live = []
+        for c in clients:
+            try:
+                for _ in range(warmup):
+                    self.time_cmd(*make_argv(c))
+                live.append(c)
+                samples[c[0]] = []
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                self.errors.append(f"{c[0]}: {e}")
+                log(f"{c[0]}: {e}")
+        for i in range(runs):
+            for c in rotation(live, i):
+                if c[0] not in samples:
+                    continue
+                try:
+                    samples[c[0]].append(self.time_cmd(*make_argv(c)))
+                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                    self.errors.append(f"{c[0]}: {e}")
+                    log(f"{c[0]}: {e}")
+                    del samples[c[0]]
+        return samples
+
+    # parts
+
+    def bench_run(self, clients):
+        s = self.interleaved(clients, lambda c: self.argv(c, "run", "--rm", IMG, "true", run_opts=True),
+                             self.args.warmup, self.args.rounds)
+        for k, v in s.items():
+            log(f"run --rm {k}: median {fmt(median(v) * 1000 if v else None)} ms")
+        return {"samples": s, "rounds": self.args.rounds, "warmup": self.args.warmup}
+
+    def per_container_procs(self, engine):
+        if engine == "berthd":
+            d = self.daemons[engine]
+            return "berth-monitor", procs_named("berth-monitor", d.data_root) + \
+                procs_named("berth-monitor", os.path.realpath(d.data_root))
+        if engine == "dockerd":
+            return "containerd-shim-runc-v2", procs_named("containerd-shim", self.daemons[engine].base)
+        return "conmon", procs_named("conmon", self.podman.base)
+
+    def bench_many(self, clients):
+        n = self.args.count
+        rows = {}
+        for c in clients:
+            label, engine, cli = c
+            if cli == "docker" and engine == "berthd":
+                continue  # one client per engine: the containers stay for `ps`
+            try:
+                t0 = time.perf_counter()
+                for i in range(n):
+                    argv, env = self.argv(c, "run", "-d", "--name", f"bench-{i}", IMG, "sleep", "1000000",
+                                          run_opts=True)
+                    self.time_cmd(argv, env)
+                dt = time.perf_counter() - t0
+                time.sleep(self.args.settle)
+                name, pids = self.per_container_procs(engine)
+                pids = sorted(set(pids))
+                total = sum(pss_kb(p) for p in pids)
+                rows[label] = {"ms_per": dt * 1000 / n, "proc": name, "nprocs": len(pids),
+                               "pss_kb_per": total / n if pids else None}
+                log(f"{n} x run -d {label}: {dt * 1000 / n:.1f} ms/container; {len(pids)} {name}, "
+                    f"{total} kB PSS")
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                self.errors.append(f"{label} run -d: {e}")
+                log(f"{label}: {e}")
+        return {"count": n, "rows": rows}
+
+    def bench_ps(self, clients):
+        s = self.interleaved(clients, lambda c: self.argv(c, "ps", "-a"), self.args.warmup, self.args.ps_runs)
+        for k, v in s.items():
+            log(f"ps -a {k}: median {fmt(median(v) * 1000 if v else None)} ms")
+        return {"samples": s, "runs": self.args.ps_runs, "warmup": self.args.warmup, "count": self.args.count}
+
+    def remove_all(self, engines):
+        for e in engines:
+            if e == "podman":
+                subprocess.run(self.podman.glob + ["rm", "-af", "-t", "0"], capture_output=True, timeout=600)
+            else:
+                self.daemons[e].remove_containers()
+
+    def bench_logs(self, clients, engines):
+        n = self.args.log_lines
+        made = {}
+        for e in engines:
+            c = next((c for c in clients if c[1] == e and not (c[2] == "docker" and e == "berthd")), None)
+            if not c:
+                continue
+            try:
+                opts = [] if e == "podman" else ["--log-opt", "max-size=1g"]
+                if e == "podman":
+                    opts = ["--log-driver", "k8s-file"]
+                argv, env = self.argv(c, "run", "-d", *opts, "--name", "bench-logs", IMG, "seq", "1", str(n),
+                                      run_opts=True)
+                self.time_cmd(argv, env)
+                argv, env = self.argv(c, "wait", "bench-logs")
+                self.time_cmd(argv, env)
+                made[e] = True
+            except (RuntimeError, subprocess.TimeoutExpired) as ex:
+                self.errors.append(f"{e} logs container: {ex}")
+        live = [c for c in clients if c[1] in made]
+        counts = {}
+        for c in live:
+            argv, env = self.argv(c, "logs", "bench-logs")
+            p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+            counts[c[0]] = p.stdout.count(b"\n")
+            if p.returncode != 0 or counts[c[0]] != n:
+                self.errors.append(f"{c[0]} logs printed {counts[c[0]]} lines (rc {p.returncode}), want {n}")
+        s = self.interleaved(live, lambda c: self.argv(c, "logs", "bench-logs"), 1, self.args.logs_runs)
+        for k, v in s.items():
+            log(f"logs {k}: median {fmt(median(v) * 1000 if v else None)} ms")
+        return {"samples": s, "runs": self.args.logs_runs, "lines": n, "counts": counts}
+
+    def run(self):
+        import imagebuild as ib
+        res = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+               "host": f"{os.cpu_count()} CPUs, kernel {platform.release()}", "load_before": loadavg()}
+        try:
+            engines = self.engines()
+            res["engines"] = engines
+            ents = ib.busybox_entries() + [ib.Entry("bin/seq", "symlink", link="busybox")]
+            im = ib.Image([ib.Layer.from_entries(ents, created_by="COPY busybox-static")],
+                          labels={"org.berth.bench": "busybox"})
+            archive = os.path.join(self.workdir, "busybox.tar")
+            ib.write_docker_archive(archive, [(im, [IMG])])
+            self.start_engines(engines, archive)
+            clients = self.clients(engines)
+            parts = set(self.args.parts.split(","))
+            if "run" in parts:
+                res["run"] = self.bench_run(clients)
+            if "many" in parts or "ps" in parts:
+                res["many"] = self.bench_many(clients)
+                if "ps" in parts:
+                    res["ps"] = self.bench_ps(clients)
+                self.remove_all(engines)
+            if "logs" in parts:
+                res["logs"] = self.bench_logs(clients, engines)
+                self.remove_all(engines)
+        finally:
+            res["load_after"] = loadavg()
+            res["errors"] = self.errors
+            self.cleanup()
+        return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--berthd", default=os.environ.get("BERTHD", os.path.join(REPO, "build/release/cmd/berthd/berthd")))
+    ap.add_argument("--berth", default=os.environ.get("BERTH", os.path.join(REPO, "build/release/cmd/berth/berth")))
+    ap.add_argument("--only", default="berthd,dockerd,podman", help="engines: comma list of berthd,dockerd,podman")
+    ap.add_argument("--parts", default="run,many,ps,logs", help="comma list of run,many,ps,logs")
+    ap.add_argument("--rounds", type=int, default=10, help="timed `run --rm` rounds")
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--count", type=int, default=50, help="containers for `run -d` and `ps -a`")
+    ap.add_argument("--ps-runs", type=int, default=10)
+    ap.add_argument("--log-lines", type=int, default=1_000_000)
+    ap.add_argument("--logs-runs", type=int, default=3)
+    ap.add_argument("--settle", type=float, default=2.0, help="seconds before reading PSS")
+    ap.add_argument("--out", help="also write the markdown block here")
+    ap.add_argument("--results", help="replace/append the block in this file (bench/RESULTS.md)")
+    args = ap.parse_args(argv)
+    if os.geteuid() != 0:
+        print("container_bench: needs root", file=sys.stderr)
+        return 2
+    b = Bench(args)
+    res = b.run()
+    given = list(argv if argv is not None else sys.argv[1:])
+    shown, skip = [], False
+    for a in given:  # the reproducing command, without where the result was written
+        if skip or a.startswith("--results="):
+            skip = False
+            continue
+        if a == "--results":
+            skip = True
+            continue
+        shown.append(a)
+    cmd = "bench/container_bench.sh " + " ".join(shlex.quote(a) for a in shown)
+    md = render_markdown(res, cmd.strip())
+    print(md)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(md + "\n")
+    if args.results:
+        with open(args.results) as f:
+            text = f.read()
+        with open(args.results, "w") as f:
+            f.write(replace_block(text, md))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
