@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -112,7 +113,10 @@ class Reader {
     // Start position: (index into files, newest first; offset).
     size_t start_idx = files.empty() ? 0 : files.size() - 1;
     off_t start_off = 0;
-    if (o_.tail >= 0 && !files.empty()) BERTH_TRY(find_tail(files, start_idx, start_off));
+    // `since` alone also walks backwards: entries are in time order, so the
+    // walk stops at the first older entry instead of parsing the whole set.
+    if ((o_.tail >= 0 || o_.since_ns) && !files.empty())
+      BERTH_TRY(find_tail(files, start_idx, start_off));
 
     buf_.resize(kReadBuf);
     // Older files first; a rotated file ends where it ends (a torn last
@@ -180,9 +184,10 @@ class Reader {
   }
 
   // Walks lines backwards from the end of the newest file until o_.tail
-  // matching entries are found; sets where forward reading starts.
+  // matching entries are found (or an entry older than `since`); sets where
+  // forward reading starts.
   Result<void> find_tail(std::vector<File>& files, size_t& idx, off_t& off) {
-    int64_t want = o_.tail;
+    int64_t want = o_.tail >= 0 ? o_.tail : INT64_MAX;
     Entry e;
     for (size_t i = 0; i < files.size(); i++) {
       struct stat st;
@@ -246,10 +251,17 @@ class Reader {
         ssize_t line_start = nl + 1;  // 0 when nl == -1 (start of file)
         std::string_view line(win.data() + line_start,
                               static_cast<size_t>(line_end - 1 - line_start));
-        if (decode_line(line, e) && matches(e) && --want == 0) {
-          idx = i;
-          off = win_off + line_start;
-          return ok();
+        if (decode_line(line, e)) {
+          if (o_.since_ns && e.time_ns < *o_.since_ns) {
+            idx = i;  // older than since: everything before is too
+            off = win_off + line_end;
+            return ok();
+          }
+          if (matches(e) && --want == 0) {
+            idx = i;
+            off = win_off + line_start;
+            return ok();
+          }
         }
         if (nl < 0) break;  // reached the start of this file
         line_end = line_start;

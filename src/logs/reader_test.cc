@@ -99,6 +99,15 @@ TEST(Read, TailAcrossRotatedFiles) {
   EXPECT_EQ(numbers(read_all(p, {.tail = 100000})), all);
   EXPECT_TRUE(read_all(p, {.tail = 0}).empty());
   EXPECT_EQ(numbers(read_all(p, {.stdout = false, .tail = 30})), range(941, 1000, 2));
+  // since walks backwards too and stops at the first older entry, in any file.
+  EXPECT_EQ(numbers(read_all(p, {.since_ns = kT0 + 950 * kSec})), range(950, 1000));
+  EXPECT_EQ(numbers(read_all(p, {.since_ns = kT0 + 700 * kSec})), range(700, 1000));
+  EXPECT_EQ(numbers(read_all(p, {.since_ns = kT0 + 700 * kSec, .tail = 5})), range(995, 1000));
+  EXPECT_EQ(numbers(read_all(p, {.since_ns = kT0 + 996 * kSec, .tail = 50})), range(996, 1000));
+  EXPECT_EQ(numbers(read_all(p, {.stderr = false, .since_ns = kT0 + 990 * kSec})),
+            range(990, 1000, 2));
+  EXPECT_EQ(numbers(read_all(p, {.since_ns = kT0})), all);
+  EXPECT_TRUE(read_all(p, {.since_ns = kT0 + 5000 * kSec}).empty());
 }
 
 TEST(Read, TailOfLongLinesLargerThanTheBlock) {
