@@ -22,7 +22,7 @@ struct Ctx {
   engine::Engine& engine;
   ApiVersion version;
   http::Headers base_headers;  // Api-Version, Server, Ostype, Docker-Experimental
-  std::string name;            // {name} of /images/{name}/...
+  std::string name;  // {name} of /images/{name}/..., {id} of /containers/{id}/..., /exec/{id}/...
 };
 
 http::Headers json_headers(const Ctx& c);
@@ -58,5 +58,44 @@ void images_search(Ctx& c);
 void images_get(Ctx& c);  // /images/get and /images/{name}/get
 void images_load(Ctx& c);
 void images_prune(Ctx& c);
+
+// The container service, or nullptr after answering 501 (a daemon wired
+// without containers, as the image-only tests are).
+engine::ContainerService* containers_or_501(Ctx& c);
+// Number of CPUs usable by the daemon (bounds NanoCpus as docker's NumCPU).
+int usable_cpus();
+
+// Container handlers (container_routes.cc, container_io_routes.cc,
+// exec_routes.cc, archive_routes.cc).
+void containers_create(Ctx& c);
+void containers_list(Ctx& c);
+void containers_inspect(Ctx& c);
+void containers_start(Ctx& c);
+void containers_stop(Ctx& c);
+void containers_restart(Ctx& c);
+void containers_kill(Ctx& c);
+void containers_wait(Ctx& c);
+void containers_pause(Ctx& c);
+void containers_unpause(Ctx& c);
+void containers_rename(Ctx& c);
+void containers_update(Ctx& c);
+void containers_delete(Ctx& c);
+void containers_prune(Ctx& c);
+void containers_top(Ctx& c);
+void containers_changes(Ctx& c);
+void containers_stats(Ctx& c);
+void containers_resize(Ctx& c);
+void containers_logs(Ctx& c);
+void containers_attach(Ctx& c);
+void containers_attach_ws(Ctx& c);
+void containers_export(Ctx& c);
+void containers_archive_head(Ctx& c);
+void containers_archive_get(Ctx& c);
+void containers_archive_put(Ctx& c);
+void commit(Ctx& c);
+void exec_create(Ctx& c);
+void exec_start(Ctx& c);
+void exec_resize(Ctx& c);
+void exec_inspect(Ctx& c);
 
 }  // namespace berth::api::server

@@ -69,6 +69,10 @@ const Exact kExact[] = {
     {"GET", "/images/get", images_get},
     {"POST", "/images/load", images_load},
     {"POST", "/images/prune", images_prune},
+    {"POST", "/containers/create", containers_create},
+    {"GET", "/containers/json", containers_list},
+    {"POST", "/containers/prune", containers_prune},
+    {"POST", "/commit", commit},
 };
 
 struct Suffix {
@@ -82,6 +86,57 @@ const Suffix kImageRoutes[] = {
     {"POST", "/tag", images_tag},     {"POST", "/push", images_push},
     {"GET", "/get", images_get},      {"DELETE", "", images_delete},
 };
+
+// /containers/{id}/<action> ("" = the bare /containers/{id}).
+const Suffix kContainerRoutes[] = {
+    {"GET", "json", containers_inspect},
+    {"POST", "start", containers_start},
+    {"POST", "stop", containers_stop},
+    {"POST", "restart", containers_restart},
+    {"POST", "kill", containers_kill},
+    {"POST", "wait", containers_wait},
+    {"POST", "pause", containers_pause},
+    {"POST", "unpause", containers_unpause},
+    {"POST", "rename", containers_rename},
+    {"POST", "update", containers_update},
+    {"DELETE", "", containers_delete},
+    {"GET", "logs", containers_logs},
+    {"POST", "attach", containers_attach},
+    {"GET", "attach/ws", containers_attach_ws},
+    {"POST", "resize", containers_resize},
+    {"POST", "exec", exec_create},
+    {"GET", "top", containers_top},
+    {"GET", "stats", containers_stats},
+    {"GET", "changes", containers_changes},
+    {"GET", "export", containers_export},
+    {"HEAD", "archive", containers_archive_head},
+    {"GET", "archive", containers_archive_get},
+    {"PUT", "archive", containers_archive_put},
+};
+
+// /exec/{id}/<action>
+const Suffix kExecRoutes[] = {
+    {"POST", "start", exec_start},
+    {"POST", "resize", exec_resize},
+    {"GET", "json", exec_inspect},
+};
+
+// Matches "<id>[/<action>]" against a table; ids never contain '/'.
+bool match_id_route(Ctx& c, std::string_view rest, const std::string& method, const Suffix* begin,
+                    const Suffix* end) {
+  auto slash = rest.find('/');
+  std::string id(rest.substr(0, slash));
+  std::string action(slash == std::string_view::npos ? "" : rest.substr(slash + 1));
+  if (id.empty()) return false;
+  for (const Suffix* r = begin; r != end; ++r) {
+    if (action == r->suffix && method == r->method) {
+      c.name = id;
+      r->fn(c);
+      return true;
+    }
+  }
+  return false;
+}
 
 // Strips "/v1.NN"; returns the version text ("" when absent) or nullopt when
 // the prefix is not a version (then no route matches, like docker's router).
@@ -153,6 +208,14 @@ void Router::handle(http::Request& req, http::Response& raw_res) {
         }
       }
     }
+    if (starts_with(path, "/containers/") &&
+        match_id_route(c, std::string_view(path).substr(12), method, std::begin(kContainerRoutes),
+                       std::end(kContainerRoutes)))
+      return;
+    if (starts_with(path, "/exec/") &&
+        match_id_route(c, std::string_view(path).substr(6), method, std::begin(kExecRoutes),
+                       std::end(kExecRoutes)))
+      return;
     send_json(c, 404, Json{{"message", "page not found"}});
   }();
   if (!res.responded()) {

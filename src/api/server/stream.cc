@@ -10,6 +10,7 @@ Result<void> JsonStream::start_locked() {
   started_ = true;
   auto h = c_.base_headers;
   h.emplace("Content-Type", content_type_);
+  for (const auto& kv : extra_) h.insert(kv);
   auto r = c_.res.begin_stream(200, h);
   if (!r) cancelled_ = true;
   return r;
@@ -44,6 +45,7 @@ void JsonStream::finish(const Result<void>& r) {
     started_ = true;
     auto h = c_.base_headers;
     h.emplace("Content-Type", content_type_);
+    for (const auto& kv : extra_) h.insert(kv);
     [[maybe_unused]] auto s = c_.res.send(200, h, "");
     return;
   }

@@ -16,8 +16,9 @@ namespace berth::api::server {
 
 class JsonStream {
  public:
-  explicit JsonStream(Ctx& c, std::string content_type = "application/json")
-      : c_(c), content_type_(std::move(content_type)) {}
+  explicit JsonStream(Ctx& c, std::string content_type = "application/json",
+                      http::Headers extra = {})
+      : c_(c), content_type_(std::move(content_type)), extra_(std::move(extra)) {}
   // Writes one chunk (a '\n'-terminated JSON line, or raw bytes); starts the
   // stream first. After a failed write (client gone) sets cancelled().
   Result<void> write(std::string_view chunk);
@@ -35,6 +36,7 @@ class JsonStream {
   Result<void> start_locked();
   Ctx& c_;
   std::string content_type_;
+  http::Headers extra_;  // more headers (archive's X-Docker-Container-Path-Stat)
   std::mutex mu_;
   bool started_ = false;
   bool ended_ = false;

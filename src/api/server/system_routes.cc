@@ -1,6 +1,7 @@
 // System routes: /_ping, /version, /info, /system/df, /events, /auth, /build.
 #include <chrono>
 
+#include "api/server/container_map.h"
 #include "api/server/context.h"
 #include "api/server/stream.h"
 #include "api/types/auth.h"
@@ -50,6 +51,16 @@ void info(Ctx& c) {
   w.system_time = format_rfc3339_nano(now_unix_ns());
   w.images = i->images;
   w.containers = i->containers;
+  w.containers_running = i->containers_running;
+  w.containers_paused = i->containers_paused;
+  w.containers_stopped = i->containers_stopped;
+  if (auto* svc = c.engine.containers()) {
+    auto n = svc->counts();
+    w.containers = n.total;
+    w.containers_running = n.running;
+    w.containers_paused = n.paused;
+    w.containers_stopped = n.stopped;
+  }
   w.debug = i->debug;
   w.registry.mirrors = i->registry.mirrors;
   for (const auto& r : i->registry.insecure_registries) {
@@ -80,6 +91,14 @@ void system_df(Ctx& c) {
     auto it = d->shared_size.find(s.id.str());
     row.shared_size = it == d->shared_size.end() ? 0 : it->second;
     w.images.push_back(std::move(row));
+  }
+  if (auto* svc = c.engine.containers()) {
+    engine::ListOptions o;
+    o.all = true;
+    o.size = true;
+    auto rows = svc->list(o);
+    if (!rows) return send_error(c, rows.error());
+    for (const auto& r : *rows) w.containers.push_back(to_wire(r));
   }
   send_json(c, 200, encode_disk_usage(w, c.version));
 }

@@ -1,5 +1,7 @@
 #include "api/types/system.h"
 
+#include "api/types/time.h"
+
 namespace berth::api {
 
 std::string error_body(std::string_view message) { return dump_json(Json{{"message", message}}); }
@@ -133,7 +135,10 @@ Json encode_disk_usage(const DiskUsage& d, ApiVersion v) {
   Json j = Json::object();
   j["LayersSize"] = d.layers_size;
   j["Images"] = images;
-  j["Containers"] = Json::array();
+  Json containers = Json::array();
+  int64_t now = now_unix_ns();
+  for (const auto& c : d.containers) containers.push_back(encode_container_summary(c, v, now));
+  j["Containers"] = containers;
   j["Volumes"] = Json::array();
   j["BuildCache"] = Json::array();
   return j;

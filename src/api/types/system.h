@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/types/containers.h"
 #include "api/types/images.h"
 #include "api/types/version.h"
 #include "base/json.h"
@@ -69,6 +70,7 @@ Json encode_info(const SystemInfo& i, ApiVersion v);
 struct DiskUsage {
   int64_t layers_size = 0;
   std::vector<ImageSummary> images;
+  std::vector<ContainerSummary> containers;  // with SizeRw / SizeRootFs
 };
 Json encode_disk_usage(const DiskUsage& d, ApiVersion v);
 

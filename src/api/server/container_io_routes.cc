@@ -1,0 +1,133 @@
+// Container I/O routes: logs, attach (hijacked), export.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "api/server/context.h"
+#include "api/server/hijack.h"
+#include "api/server/stream.h"
+#include "api/types/containers.h"
+#include "api/types/time.h"
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace berth::api::server {
+namespace {
+
+Result<std::optional<int64_t>> time_param(const Ctx& c, std::string_view key) {
+  auto v = c.req.param(key);
+  if (!v || v->empty() || *v == "0") return std::optional<int64_t>{};
+  auto t = BERTH_TRY(parse_timestamp(*v, now_unix_ns(), key));
+  return std::optional<int64_t>(t);
+}
+
+}  // namespace
+
+void containers_logs(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  engine::LogsOptions o;
+  for (auto [key, dst] : {std::pair<const char*, bool*>{"follow", &o.follow},
+                          {"stdout", &o.stdout},
+                          {"stderr", &o.stderr},
+                          {"timestamps", &o.timestamps}}) {
+    auto b = bool_param(c, key);
+    if (!b) return send_error(c, b.error());
+    *dst = *b;
+  }
+  if (!o.stdout && !o.stderr)
+    return send_error(c, make_error(Errc::InvalidArgument,
+                                    "Bad parameters: you must choose at least one stream"));
+  auto since = time_param(c, "since");
+  if (!since) return send_error(c, since.error());
+  o.since_ns = *since;
+  auto until = time_param(c, "until");
+  if (!until) return send_error(c, until.error());
+  o.until_ns = *until;
+  // docker: "all", or a number; anything else (and negatives) means all.
+  std::string tail = str_param(c, "tail");
+  if (!tail.empty() && tail != "all") {
+    auto n = parse_int(trim(tail));
+    o.tail = n && *n >= 0 ? *n : -1;
+  }
+  auto d = svc->inspect(c.name, false);
+  if (!d) return send_error(c, d.error());
+  if (d->host_config.log_config.type == "none")
+    return send_error(
+        c, make_error(Errc::NotImplemented, "configured logging driver does not support reading"));
+  bool tty = d->config.tty;
+  JsonStream out(c, stream_content_type(tty, c.version));
+  // Headers at once, as dockerd flushes them: `logs -f` of a quiet
+  // container must not look hung.
+  if (!out.start()) return;
+  auto r = svc->logs(
+      d->id, o,
+      [&](int stream, std::string_view data) -> Result<void> {
+        if (data.empty()) return ok();
+        return out.write(tty ? std::string(data) : frame_stream(stream, data));
+      },
+      [&c]() { return c.res.client_gone(); });
+  // After the headers an error can only end the stream (a JSON error line
+  // would corrupt the log bytes).
+  if (!r && r.error().code != Errc::Cancelled)
+    log_debug("api: logs {}: {}", c.name, r.error().message);
+  out.finish(ok());
+}
+
+void containers_attach(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  engine::AttachOptions o;
+  for (auto [key, dst, def] : {std::tuple<const char*, bool*, bool>{"stream", &o.stream, false},
+                               {"logs", &o.logs, false},
+                               {"stdin", &o.stdin, false},
+                               {"stdout", &o.stdout, false},
+                               {"stderr", &o.stderr, false}}) {
+    auto b = bool_param(c, key, def);
+    if (!b) return send_error(c, b.error());
+    *dst = *b;
+  }
+  o.detach_keys = str_param(c, "detachKeys");
+  auto d = svc->inspect(c.name, false);
+  if (!d) return send_error(c, d.error());
+  if (d->state.status == "paused")
+    return send_error(
+        c, make_error(Errc::Conflict,
+                      "container {} is paused, unpause the container before attach.", c.name));
+  if (d->state.status == "restarting")
+    return send_error(c, make_error(Errc::Conflict,
+                                    "container {} is restarting, wait until the container is "
+                                    "running",
+                                    c.name));
+  bool tty = d->config.tty;
+  auto h = hijack_stream(c, tty);
+  if (!h) {
+    if (!c.res.responded()) send_error(c, h.error());
+    return;
+  }
+  // A second descriptor of the socket, to report a failure after the
+  // engine took the connection.
+  Fd spare(::fcntl(h->fd.get(), F_DUPFD_CLOEXEC, 3));
+  auto r = svc->attach(d->id, o, std::move(h->fd), std::move(h->buffered));
+  if (!r && spare) write_stream_error(spare.get(), tty, r.error());
+}
+
+void containers_attach_ws(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  send_error(c, make_error(Errc::NotImplemented,
+                           "the websocket form of attach is not implemented in berthd yet; use "
+                           "POST /containers/{{id}}/attach"));
+}
+
+void containers_export(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  JsonStream out(c, "application/x-tar");
+  auto r = svc->export_rootfs(c.name, [&out](std::string_view b) { return out.write(b); });
+  // A tar cannot carry an error line: cut the stream (the client sees a
+  // truncated archive, not a valid-looking one).
+  if (!r && out.started()) return;
+  out.finish(r);
+}
+
+}  // namespace berth::api::server

@@ -1,0 +1,100 @@
+// Exec routes: POST /containers/{id}/exec, POST /exec/{id}/start (hijacked
+// unless detached), POST /exec/{id}/resize, GET /exec/{id}/json.
+#include <fcntl.h>
+
+#include "api/server/container_map.h"
+#include "api/server/context.h"
+#include "api/server/hijack.h"
+#include "api/types/containers.h"
+
+namespace berth::api::server {
+
+void exec_create(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  auto body = c.req.read_all_body(1 << 20);
+  if (!body) return send_error(c, body.error());
+  auto e = decode_exec_create(*body, c.version);
+  if (!e) return send_error(c, e.error());
+  engine::ExecConfig cfg;
+  cfg.attach_stdin = e->attach_stdin;
+  cfg.attach_stdout = e->attach_stdout;
+  cfg.attach_stderr = e->attach_stderr;
+  cfg.detach_keys = e->detach_keys;
+  cfg.tty = e->tty;
+  cfg.env = e->env;
+  cfg.cmd = e->cmd;
+  cfg.privileged = e->privileged;
+  cfg.user = e->user;
+  cfg.working_dir = e->working_dir;
+  cfg.console_size = e->console_size;
+  auto id = svc->exec_create(c.name, cfg);
+  if (!id) return send_error(c, id.error());
+  send_json(c, 201, Json{{"Id", *id}});
+}
+
+void exec_start(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  auto body = c.req.read_all_body(1 << 20);
+  if (!body) return send_error(c, body.error());
+  auto s = decode_exec_start(*body);
+  if (!s) return send_error(c, s.error());
+  // Unknown exec (404) and one already started (409) answer with a plain
+  // status before the connection is taken.
+  auto d = svc->exec_inspect(c.name);
+  if (!d) return send_error(c, d.error());
+  if (d->running)
+    return send_error(
+        c, make_error(Errc::Conflict, "Error: Exec command {} is already running", c.name));
+  if (!s->console_size.empty() && s->console_size.size() == 2 &&
+      (s->console_size[0] || s->console_size[1]) && !s->tty && !d->config.tty)
+    return send_error(
+        c, make_error(Errc::InvalidArgument, "console size is only supported when TTY is enabled"));
+  bool tty = s->tty || d->config.tty;
+  if (s->detach) {
+    auto r = svc->exec_start(c.name, true, tty, Fd(), "");
+    if (!r) return send_error(c, r.error());
+    [[maybe_unused]] auto w = c.res.send(200, json_headers(c), "");
+    return;
+  }
+  auto h = hijack_stream(c, tty);
+  if (!h) {
+    if (!c.res.responded()) send_error(c, h.error());
+    return;
+  }
+  Fd spare(::fcntl(h->fd.get(), F_DUPFD_CLOEXEC, 3));
+  auto r = svc->exec_start(c.name, false, tty, std::move(h->fd), std::move(h->buffered));
+  if (!r && spare) write_stream_error(spare.get(), tty, r.error());
+  if (r && !s->console_size.empty() && s->console_size.size() == 2 &&
+      (s->console_size[0] || s->console_size[1])) [[maybe_unused]]
+    auto rs = svc->exec_resize(c.name, static_cast<int>(s->console_size[0]),
+                               static_cast<int>(s->console_size[1]));
+}
+
+void exec_resize(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  auto h = int_param(c, "h");
+  if (!h) return send_error(c, h.error());
+  auto w = int_param(c, "w");
+  if (!w) return send_error(c, w.error());
+  auto in_range = [](const std::optional<long long>& v) { return v && *v >= 0 && *v <= 65535; };
+  if (!in_range(*h) || !in_range(*w))
+    return send_error(c, make_error(Errc::InvalidArgument,
+                                    "invalid resize parameters: h and w must be numbers from 0 "
+                                    "to 65535"));
+  auto r = svc->exec_resize(c.name, static_cast<int>(**h), static_cast<int>(**w));
+  if (!r) return send_error(c, r.error());
+  send_status(c, 200);
+}
+
+void exec_inspect(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  auto d = svc->exec_inspect(c.name);
+  if (!d) return send_error(c, d.error());
+  send_json(c, 200, encode_exec_inspect(to_wire(*d)));
+}
+
+}  // namespace berth::api::server

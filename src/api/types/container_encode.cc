@@ -1,0 +1,307 @@
+// Encoders of Config, HostConfig, /containers/json rows and inspect.
+#include "api/types/container_config.h"
+#include "api/types/containers.h"
+#include "api/types/time.h"
+
+namespace berth::api {
+namespace {
+
+Json strings(const std::vector<std::string>& v) {
+  Json a = Json::array();
+  for (const auto& s : v) a.push_back(s);
+  return a;
+}
+Json strings_or_null(const std::vector<std::string>& v) {
+  return v.empty() ? Json(nullptr) : strings(v);
+}
+Json opt_strings(const std::optional<std::vector<std::string>>& v) {
+  return v ? strings(*v) : Json(nullptr);
+}
+Json string_map(const std::map<std::string, std::string>& m) {
+  Json o = Json::object();
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+Json key_set(const std::vector<std::string>& keys) {
+  Json o = Json::object();
+  for (const auto& k : keys) o[k] = Json::object();
+  return o;
+}
+
+Json port_map(const std::map<std::string, std::vector<PortBinding>>& m) {
+  Json o = Json::object();
+  for (const auto& [port, list] : m) {
+    if (list.empty()) {
+      o[port] = nullptr;
+      continue;
+    }
+    Json a = Json::array();
+    for (const auto& b : list) a.push_back({{"HostIp", b.host_ip}, {"HostPort", b.host_port}});
+    o[port] = a;
+  }
+  return o;
+}
+
+Json encode_state(const ContainerState& s) {
+  bool running = s.status == "running" || s.status == "paused" || s.status == "restarting";
+  Json j = Json::object();
+  j["Status"] = s.status;
+  j["Running"] = running;
+  j["Paused"] = s.status == "paused";
+  j["Restarting"] = s.status == "restarting";
+  j["OOMKilled"] = s.oom_killed;
+  j["Dead"] = s.status == "dead";
+  j["Pid"] = s.pid;
+  j["ExitCode"] = s.exit_code;
+  j["Error"] = s.error;
+  j["StartedAt"] = format_rfc3339_nano(s.started_ns);
+  j["FinishedAt"] = format_rfc3339_nano(s.finished_ns);
+  if (!s.health_status.empty()) {
+    Json log = Json::array();
+    for (const auto& l : s.health_log)
+      log.push_back({{"Start", format_rfc3339_nano(l.start_ns)},
+                     {"End", format_rfc3339_nano(l.end_ns)},
+                     {"ExitCode", l.exit_code},
+                     {"Output", l.output}});
+    j["Health"] = {
+        {"Status", s.health_status}, {"FailingStreak", s.health_failing_streak}, {"Log", log}};
+  }
+  return j;
+}
+
+}  // namespace
+
+Json encode_container_config(const ContainerConfig& c, ApiVersion v) {
+  (void)v;
+  Json j = Json::object();
+  j["Hostname"] = c.hostname;
+  j["Domainname"] = c.domainname;
+  j["User"] = c.user;
+  j["AttachStdin"] = c.attach_stdin;
+  j["AttachStdout"] = c.attach_stdout;
+  j["AttachStderr"] = c.attach_stderr;
+  if (!c.exposed_ports.empty()) j["ExposedPorts"] = key_set(c.exposed_ports);
+  j["Tty"] = c.tty;
+  j["OpenStdin"] = c.open_stdin;
+  j["StdinOnce"] = c.stdin_once;
+  j["Env"] = strings_or_null(c.env);
+  j["Cmd"] = opt_strings(c.cmd);
+  if (c.healthcheck) {
+    const auto& h = *c.healthcheck;
+    Json hj = Json::object();
+    if (!h.test.empty()) hj["Test"] = strings(h.test);
+    if (h.interval_ns) hj["Interval"] = h.interval_ns;
+    if (h.timeout_ns) hj["Timeout"] = h.timeout_ns;
+    if (h.start_period_ns) hj["StartPeriod"] = h.start_period_ns;
+    if (h.start_interval_ns && v >= ApiVersion{1, 44}) hj["StartInterval"] = h.start_interval_ns;
+    if (h.retries) hj["Retries"] = h.retries;
+    if (!h.on_failure.empty()) hj["OnFailure"] = h.on_failure;
+    j["Healthcheck"] = hj;
+  }
+  if (c.args_escaped) j["ArgsEscaped"] = true;
+  j["Image"] = c.image;
+  j["Volumes"] = c.volumes.empty() ? Json(nullptr) : key_set(c.volumes);
+  j["WorkingDir"] = c.working_dir;
+  j["Entrypoint"] = opt_strings(c.entrypoint);
+  if (c.network_disabled) j["NetworkDisabled"] = true;
+  j["OnBuild"] = strings_or_null(c.on_build);
+  j["Labels"] = string_map(c.labels);
+  if (!c.stop_signal.empty()) j["StopSignal"] = c.stop_signal;
+  if (c.stop_timeout) j["StopTimeout"] = *c.stop_timeout;
+  if (!c.shell.empty()) j["Shell"] = strings(c.shell);
+  return j;
+}
+
+Json encode_host_config(const HostConfig& h, ApiVersion v) {
+  const Resources& r = h.resources;
+  Json j = Json::object();
+  j["Binds"] = strings_or_null(h.binds);
+  j["ContainerIDFile"] = h.container_id_file;
+  j["LogConfig"] = {{"Type", h.log_config.type.empty() ? "json-file" : h.log_config.type},
+                    {"Config", string_map(h.log_config.config)}};
+  j["NetworkMode"] = h.network_mode.empty() ? "default" : h.network_mode;
+  j["PortBindings"] = port_map(h.port_bindings);
+  j["RestartPolicy"] = {{"Name", h.restart_policy.name.empty() ? "no" : h.restart_policy.name},
+                        {"MaximumRetryCount", h.restart_policy.maximum_retry_count}};
+  j["AutoRemove"] = h.auto_remove;
+  j["VolumeDriver"] = "";
+  j["VolumesFrom"] = strings_or_null(h.volumes_from);
+  Json cs = Json::array({0, 0});
+  if (h.console_size.size() == 2) cs = Json::array({h.console_size[0], h.console_size[1]});
+  j["ConsoleSize"] = cs;
+  j["CapAdd"] = strings_or_null(h.cap_add);
+  j["CapDrop"] = strings_or_null(h.cap_drop);
+  if (v >= ApiVersion{1, 41}) j["CgroupnsMode"] = h.cgroupns_mode;
+  j["Dns"] = strings(h.dns);
+  j["DnsOptions"] = strings(h.dns_options);
+  j["DnsSearch"] = strings(h.dns_search);
+  j["ExtraHosts"] = strings_or_null(h.extra_hosts);
+  j["GroupAdd"] = strings_or_null(h.group_add);
+  j["IpcMode"] = h.ipc_mode;
+  j["Cgroup"] = h.cgroup;
+  j["Links"] = nullptr;
+  j["OomScoreAdj"] = h.oom_score_adj;
+  j["PidMode"] = h.pid_mode;
+  j["Privileged"] = h.privileged;
+  j["PublishAllPorts"] = h.publish_all_ports;
+  j["ReadonlyRootfs"] = h.readonly_rootfs;
+  j["SecurityOpt"] = strings_or_null(h.security_opt);
+  if (!h.tmpfs.empty()) j["Tmpfs"] = string_map(h.tmpfs);
+  j["UTSMode"] = h.uts_mode;
+  j["UsernsMode"] = h.userns_mode;
+  j["ShmSize"] = h.shm_size;
+  if (!h.sysctls.empty()) j["Sysctls"] = string_map(h.sysctls);
+  j["Runtime"] = h.runtime;
+  j["Isolation"] = "";
+  // Resources (inline in docker's HostConfig).
+  j["CpuShares"] = r.cpu_shares;
+  j["Memory"] = r.memory;
+  j["NanoCpus"] = r.nano_cpus;
+  j["CgroupParent"] = r.cgroup_parent;
+  j["BlkioWeight"] = r.blkio_weight;
+  j["BlkioWeightDevice"] = Json::array();
+  j["BlkioDeviceReadBps"] = Json::array();
+  j["BlkioDeviceWriteBps"] = Json::array();
+  j["BlkioDeviceReadIOps"] = Json::array();
+  j["BlkioDeviceWriteIOps"] = Json::array();
+  j["CpuPeriod"] = r.cpu_period;
+  j["CpuQuota"] = r.cpu_quota;
+  j["CpuRealtimePeriod"] = r.cpu_realtime_period;
+  j["CpuRealtimeRuntime"] = r.cpu_realtime_runtime;
+  j["CpusetCpus"] = r.cpuset_cpus;
+  j["CpusetMems"] = r.cpuset_mems;
+  Json devices = Json::array();
+  for (const auto& d : r.devices)
+    devices.push_back({{"PathOnHost", d.path_on_host},
+                       {"PathInContainer", d.path_in_container},
+                       {"CgroupPermissions", d.cgroup_permissions}});
+  j["Devices"] = devices;
+  j["DeviceCgroupRules"] = strings_or_null(r.device_cgroup_rules);
+  j["DeviceRequests"] = nullptr;
+  if (v < ApiVersion{1, 42}) j["KernelMemory"] = 0;
+  j["MemoryReservation"] = r.memory_reservation;
+  j["MemorySwap"] = r.memory_swap;
+  j["MemorySwappiness"] = r.memory_swappiness ? Json(*r.memory_swappiness) : Json(nullptr);
+  j["OomKillDisable"] = r.oom_kill_disable ? Json(*r.oom_kill_disable) : Json(nullptr);
+  j["PidsLimit"] = r.pids_limit ? Json(*r.pids_limit) : Json(nullptr);
+  Json ulimits = Json::array();
+  for (const auto& u : r.ulimits)
+    ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+  j["Ulimits"] = r.ulimits.empty() ? Json(nullptr) : ulimits;
+  j["CpuCount"] = 0;
+  j["CpuPercent"] = 0;
+  j["IOMaximumIOps"] = 0;
+  j["IOMaximumBandwidth"] = 0;
+  if (!h.mounts.empty()) {
+    Json mounts = Json::array();
+    for (const auto& m : h.mounts) {
+      Json mj = {{"Type", m.type}, {"Source", m.source}, {"Target", m.target}};
+      if (m.read_only) mj["ReadOnly"] = true;
+      if (m.options.is_object())
+        for (auto it = m.options.begin(); it != m.options.end(); ++it) mj[it.key()] = *it;
+      mounts.push_back(std::move(mj));
+    }
+    j["Mounts"] = mounts;
+  }
+  j["MaskedPaths"] = opt_strings(h.masked_paths);
+  j["ReadonlyPaths"] = opt_strings(h.readonly_paths);
+  if (h.init) j["Init"] = *h.init;
+  return j;
+}
+
+Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns) {
+  (void)v;
+  Json j = Json::object();
+  j["Id"] = s.id;
+  j["Names"] = strings(s.names);
+  j["Image"] = s.image;
+  j["ImageID"] = s.image_id;
+  j["Command"] = s.command;
+  j["Created"] = s.created;
+  Json ports = Json::array();
+  for (const auto& [port, list] : s.port_bindings) {
+    auto slash = port.find('/');
+    std::string num = port.substr(0, slash);
+    std::string proto = slash == std::string::npos ? "tcp" : port.substr(slash + 1);
+    auto private_port = std::atoi(num.c_str());
+    for (const auto& b : list) {
+      Json p = {{"PrivatePort", private_port}, {"Type", proto}};
+      if (!b.host_ip.empty()) p["IP"] = b.host_ip;
+      if (!b.host_port.empty()) p["PublicPort"] = std::atoi(b.host_port.c_str());
+      ports.push_back(std::move(p));
+    }
+  }
+  j["Ports"] = ports;
+  if (s.size_rw >= 0) j["SizeRw"] = s.size_rw;
+  if (s.size_root_fs >= 0) j["SizeRootFs"] = s.size_root_fs;
+  j["Labels"] = string_map(s.labels);
+  j["State"] = s.state.status;
+  j["Status"] = state_status_text(s.state, now_ns);
+  j["HostConfig"] = {{"NetworkMode", s.network_mode.empty() ? "default" : s.network_mode}};
+  j["NetworkSettings"] = {{"Networks", Json::object()}};
+  j["Mounts"] = Json::array();
+  return j;
+}
+
+Json encode_container_inspect(const ContainerInspect& c, ApiVersion v) {
+  Json j = Json::object();
+  j["Id"] = c.id;
+  j["Created"] = format_rfc3339_nano(c.created_ns);
+  j["Path"] = c.path;
+  j["Args"] = strings(c.args);
+  j["State"] = encode_state(c.state);
+  j["Image"] = c.image_id;
+  j["ResolvConfPath"] = c.resolv_conf_path;
+  j["HostnamePath"] = c.hostname_path;
+  j["HostsPath"] = c.hosts_path;
+  j["LogPath"] = c.log_path;
+  j["Name"] = c.name;
+  j["RestartCount"] = c.state.restart_count;
+  j["Driver"] = c.driver;
+  j["Platform"] = c.platform;
+  j["MountLabel"] = "";
+  j["ProcessLabel"] = "";
+  j["AppArmorProfile"] = "";
+  j["ExecIDs"] = strings_or_null(c.exec_ids);
+  j["HostConfig"] = encode_host_config(c.host_config, v);
+  j["GraphDriver"] = {
+      {"Name", c.driver},
+      {"Data", c.graph_driver_data.empty() ? Json(nullptr) : string_map(c.graph_driver_data)}};
+  if (c.size_rw >= 0) j["SizeRw"] = c.size_rw;
+  if (c.size_root_fs >= 0) j["SizeRootFs"] = c.size_root_fs;
+  Json mounts = Json::array();
+  for (const auto& m : c.host_config.mounts)
+    mounts.push_back({{"Type", m.type},
+                      {"Source", m.source},
+                      {"Destination", m.target},
+                      {"Mode", ""},
+                      {"RW", !m.read_only},
+                      {"Propagation", ""}});
+  j["Mounts"] = mounts;
+  j["Config"] = encode_container_config(c.config, v);
+  Json ns = Json::object();
+  ns["Bridge"] = "";
+  ns["SandboxID"] = "";
+  if (v < ApiVersion{1, 44}) {
+    ns["HairpinMode"] = false;
+    ns["LinkLocalIPv6Address"] = "";
+    ns["LinkLocalIPv6PrefixLen"] = 0;
+  }
+  ns["Ports"] = port_map(c.host_config.port_bindings);
+  ns["SandboxKey"] = "";
+  ns["SecondaryIPAddresses"] = nullptr;
+  ns["SecondaryIPv6Addresses"] = nullptr;
+  ns["EndpointID"] = "";
+  ns["Gateway"] = "";
+  ns["GlobalIPv6Address"] = "";
+  ns["GlobalIPv6PrefixLen"] = 0;
+  ns["IPAddress"] = "";
+  ns["IPPrefixLen"] = 0;
+  ns["IPv6Gateway"] = "";
+  ns["MacAddress"] = "";
+  ns["Networks"] = Json::object();
+  j["NetworkSettings"] = ns;
+  return j;
+}
+
+}  // namespace berth::api

@@ -1,0 +1,185 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "api/types/container_config.h"
+#include "api/types/containers.h"
+
+namespace berth::api {
+namespace {
+
+constexpr int64_t kSec = 1000000000;
+
+TEST(ContainerStatus, DockersPsTexts) {
+  const int64_t now = 1700000000 * kSec;
+  ContainerState s;
+  EXPECT_EQ(state_status_text(s, now), "Created");
+  s.status = "running";
+  s.started_ns = now - 5 * kSec;
+  EXPECT_EQ(state_status_text(s, now), "Up 5 seconds");
+  s.started_ns = now - 500000000;
+  EXPECT_EQ(state_status_text(s, now), "Up Less than a second");
+  s.started_ns = now - 1 * kSec;
+  EXPECT_EQ(state_status_text(s, now), "Up 1 second");
+  s.started_ns = now - 130 * kSec;
+  s.health_status = "healthy";
+  EXPECT_EQ(state_status_text(s, now), "Up 2 minutes (healthy)");
+  s.health_status = "starting";
+  EXPECT_EQ(state_status_text(s, now), "Up 2 minutes (health: starting)");
+  s.health_status.clear();
+  s.status = "paused";
+  s.started_ns = now - 3 * 60 * kSec;
+  EXPECT_EQ(state_status_text(s, now), "Up 3 minutes (Paused)");
+  s.status = "restarting";
+  s.exit_code = 1;
+  s.finished_ns = now - 2 * kSec;
+  EXPECT_EQ(state_status_text(s, now), "Restarting (1) 2 seconds ago");
+  s.status = "exited";
+  s.exit_code = 0;
+  s.finished_ns = now - 3 * kSec;
+  EXPECT_EQ(state_status_text(s, now), "Exited (0) 3 seconds ago");
+  s.finished_ns = now - 90 * kSec;
+  EXPECT_EQ(state_status_text(s, now), "Exited (0) About a minute ago");
+  s.finished_ns = now - 3600 * kSec;
+  EXPECT_EQ(state_status_text(s, now), "Exited (0) About an hour ago");
+  s.finished_ns = now - 5 * 24 * 3600 * kSec;
+  EXPECT_EQ(state_status_text(s, now), "Exited (0) 5 days ago");
+  s.status = "dead";
+  EXPECT_EQ(state_status_text(s, now), "Dead");
+  s.status = "removing";
+  EXPECT_EQ(state_status_text(s, now), "Removal In Progress");
+}
+
+TEST(ContainerWire, WaitExecFramesPathStat) {
+  EXPECT_EQ(dump_json(encode_wait_response(0, "")), R"({"Error":null,"StatusCode":0})");
+  EXPECT_EQ(dump_json(encode_wait_response(-1, "x")),
+            R"({"Error":{"Message":"x"},"StatusCode":-1})");
+  EXPECT_EQ(frame_stream(2, "ab"), std::string("\x02\0\0\0\0\0\0\x02"
+                                               "ab",
+                                               10));
+  EXPECT_EQ(stream_content_type(false, ApiVersion{1, 42}), std::string(kMultiplexedStream));
+  EXPECT_EQ(stream_content_type(true, ApiVersion{1, 47}), std::string(kRawStream));
+  EXPECT_EQ(stream_content_type(false, ApiVersion{1, 41}), std::string(kRawStream));
+  PathStat p{"f", 3, 0644, 5 * kSec, "t"};
+  auto back = decode_path_stat_header(encode_path_stat_header(p));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->name, "f");
+  EXPECT_EQ(back->size, 3);
+  EXPECT_EQ(back->mode, 0644u);
+  EXPECT_EQ(back->mtime_ns, 5 * kSec);
+  EXPECT_EQ(back->link_target, "t");
+  EXPECT_FALSE(decode_path_stat_header("!!!"));
+}
+
+TEST(ContainerWire, ConfigRoundTripsThroughInspect) {
+  auto b = decode_create_body(
+      R"({"Image":"busybox","Entrypoint":["/bin/sh","-c"],"Cmd":null,"ExposedPorts":{"80/tcp":{}},
+          "Volumes":{"/data":{}},"HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"8080"}]},
+          "ConsoleSize":[24,80],"MaskedPaths":[]}})",
+      ApiVersion{1, 47}, 2);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_FALSE(b->config.cmd);
+  EXPECT_EQ(b->config.entrypoint->size(), 2u);
+  EXPECT_EQ(b->host_config.console_size, (std::vector<uint32_t>{24, 80}));
+  ASSERT_TRUE(b->host_config.masked_paths);
+  EXPECT_TRUE(b->host_config.masked_paths->empty());
+  Json c = encode_container_config(b->config, ApiVersion{1, 47});
+  EXPECT_TRUE(c["Cmd"].is_null());
+  EXPECT_EQ(c["Entrypoint"][1], "-c");
+  EXPECT_TRUE(c["ExposedPorts"]["80/tcp"].is_object());
+  EXPECT_TRUE(c["Volumes"].contains("/data"));
+  Json h = encode_host_config(b->host_config, ApiVersion{1, 47});
+  EXPECT_EQ(h["PortBindings"]["80/tcp"][0]["HostPort"], "8080");
+  EXPECT_EQ(h["ConsoleSize"][0], 24);
+  EXPECT_FALSE(h.contains("KernelMemory"));
+  // An old client's ConsoleSize and CgroupnsMode are not honoured (docker's rule).
+  auto old = decode_create_body(R"({"Image":"b","HostConfig":{"ConsoleSize":[24,80]}})",
+                                ApiVersion{1, 40}, 2);
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->host_config.console_size.empty());
+  EXPECT_EQ(old->host_config.cgroupns_mode, "host");
+}
+
+// The issue fuzzes the create body: random mutations of a seed corpus must
+// always come back as a value or an InvalidArgument, never a crash or throw.
+TEST(ContainerWire, CreateBodyFuzzNeverCrashes) {
+  const std::vector<std::string> seeds = {
+      R"({"Image":"busybox","Cmd":["echo","hi"],"Env":["A=1"],"Labels":{"a":"b"}})",
+      R"({"Image":"b","Healthcheck":{"Test":["CMD","true"],"Interval":1000000000},"HostConfig":
+          {"Memory":67108864,"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3},
+           "Ulimits":[{"Name":"nofile","Soft":1,"Hard":2}],"PortBindings":{"80/tcp":[{"HostPort":"1"}]},
+           "Devices":[{"PathOnHost":"/dev/null"}],"Mounts":[{"Type":"tmpfs","Target":"/x"}],
+           "LogConfig":{"Type":"json-file","Config":{"max-file":"2"}},"ConsoleSize":[1,2]},
+          "NetworkingConfig":{"EndpointsConfig":{"bridge":{}}}})",
+      R"({"Image":"b","Entrypoint":"sh","StopTimeout":5,"ExposedPorts":{"80/tcp":{}},"Volumes":{"/v":{}}})",
+  };
+  const std::string alphabet = "{}[]\":,0123456789-.eE truefalsnul\\ab/ImageCmdHostConfig";
+  std::mt19937 rng(12345);
+  int ok_count = 0, err_count = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = seeds[rng() % seeds.size()];
+    int edits = 1 + static_cast<int>(rng() % 6);
+    for (int k = 0; k < edits && !s.empty(); ++k) {
+      size_t pos = rng() % s.size();
+      switch (rng() % 4) {
+        case 0:
+          s.erase(pos, 1 + rng() % 8);
+          break;
+        case 1:
+          s.insert(pos, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        case 2:
+          s[pos] = static_cast<char>(rng() % 256);
+          break;
+        default: {
+          size_t from = rng() % s.size();
+          s.insert(pos, s.substr(from, rng() % 24));
+        }
+      }
+    }
+    Result<CreateBody> r = [&]() -> Result<CreateBody> {
+      try {
+        return decode_create_body(s, ApiVersion{1, static_cast<int>(24 + rng() % 24)}, 2);
+      } catch (...) {
+        ADD_FAILURE() << "threw on: " << s;
+        return make_error(Errc::Internal, "threw");
+      }
+    }();
+    if (r) {
+      ++ok_count;
+      // Whatever decodes must also encode.
+      (void)dump_json(encode_container_config(r->config, ApiVersion{1, 47}));
+      (void)dump_json(encode_host_config(r->host_config, ApiVersion{1, 47}));
+    } else {
+      ++err_count;
+      EXPECT_EQ(r.error().code, Errc::InvalidArgument) << r.error().message;
+    }
+  }
+  EXPECT_GT(ok_count, 0);
+  EXPECT_GT(err_count, 0);
+}
+
+TEST(ContainerWire, ExecBodies) {
+  auto e =
+      decode_exec_create(R"({"Cmd":"ls","Tty":true,"ConsoleSize":[10,20]})", ApiVersion{1, 47});
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->cmd, std::vector<std::string>{"ls"});
+  EXPECT_EQ(e->console_size.size(), 2u);
+  EXPECT_FALSE(decode_exec_create("{}", ApiVersion{1, 47}));
+  EXPECT_FALSE(decode_exec_create(R"({"Cmd":["a"],"Tty":"yes"})", ApiVersion{1, 47}));
+  EXPECT_TRUE(decode_exec_start(""));
+  EXPECT_TRUE(decode_exec_start(R"({"Detach":true})")->detach);
+  EXPECT_FALSE(decode_exec_start(R"({"Detach":1})"));
+}
+
+TEST(ContainerWire, Names) {
+  EXPECT_TRUE(validate_container_name("web"));
+  EXPECT_TRUE(validate_container_name("/web_1.a-b"));
+  EXPECT_FALSE(validate_container_name("a"));
+  EXPECT_FALSE(validate_container_name("_x"));
+  EXPECT_FALSE(validate_container_name("a b"));
+  EXPECT_FALSE(validate_container_name("a/b"));
+}
+
+}  // namespace
+}  // namespace berth::api
