@@ -537,7 +537,8 @@ def test_health_checks(cli, img, clean):
           opts=("--health-cmd", "sleep 5", "--health-interval", "1s", "--health-timeout", "1s", "--health-retries", "1"))
     wait_until(lambda: _health(cli, "cli-health-slow") == "unhealthy", 20, what="timeout -> unhealthy")
     run_d(cli, img, "cli-health-none", "sleep", "300", opts=("--no-healthcheck",))
-    assert insp(cli, "cli-health-none", "{{.State.Health}}") in ("<nil>", "")
+    c = insp(cli, "cli-health-none")
+    assert c["Config"]["Healthcheck"]["Test"] == ["NONE"] and not c["State"].get("Health"), c["State"]
 
 
 def test_health_on_failure_restart(cli, img, clean):
