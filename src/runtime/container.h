@@ -41,6 +41,11 @@ struct ExecOptions {
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
+  // Like CreateOptions::console_fd: a socket end on which the caller
+  // receives the pty master itself (process.terminal, detached, no path).
+  int console_fd = -1;
+  // When set, receives the exec'd process's pid (the caller's child).
+  pid_t* pid_out = nullptr;
 };
 
 struct ContainerInfo {

@@ -22,12 +22,12 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& opts) {
   if (opts.process.args.empty())
     return make_error(Errc::InvalidArgument, "exec: process.args must not be empty");
   bool terminal = opts.process.terminal;
-  if (terminal && opts.detach && opts.console_socket.empty())
+  if (terminal && opts.detach && opts.console_socket.empty() && opts.console_fd < 0)
     return make_error(Errc::InvalidArgument,
                       "cannot allocate tty if berth-runtime will detach without setting "
                       "console socket");
   Fd console, our_end;
-  if (terminal) {
+  if (terminal && opts.console_fd < 0) {
     if (!opts.console_socket.empty()) {
       console = BERTH_TRY_CTX(sys::unix_connect(opts.console_socket), "console socket");
     } else {
@@ -43,7 +43,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& opts) {
   ExecArgs ea;
   ea.process = &opts.process;
   ea.spec = &spec;
-  ea.console_fd = console ? console.get() : -1;
+  ea.console_fd = console ? console.get() : (terminal ? opts.console_fd : -1);
   ea.preserve_fds = opts.preserve_fds;
   Spawned sp = BERTH_TRY(spawn(plan, cg.get(), nullptr, [&](SyncChannel& c) { exec_init(c, ea); }));
   console.reset();
@@ -57,6 +57,7 @@ Result<int> Runtime::exec(const std::string& id, const ExecOptions& opts) {
     BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", sp.pid), 0644,
                                     Durability::ProcessCrashSafe),
                   "pid file");
+  if (opts.pid_out) *opts.pid_out = sp.pid;
   if (opts.detach) return 0;
   if (our_end) {
     Fd master = BERTH_TRY_CTX(sys::recv_fd(our_end.get()), "receive terminal");

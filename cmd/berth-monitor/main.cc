@@ -1,0 +1,97 @@
+// berth-monitor CONFIG_PATH — the per-container supervisor (see
+// monitor/protocol.h for the lifetime). The original process forks once and
+// returns as soon as the daemonised child has created the container: exit 0,
+// or 1 with one line "berth-monitor: <message>" on stderr.
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "base/file.h"
+#include "base/json.h"
+#include "monitor/protocol.h"
+#include "monitor/server.h"
+
+namespace {
+
+int fail(const std::string& msg) {
+  std::string line = "berth-monitor: " + msg + "\n";
+  [[maybe_unused]] ssize_t n = ::write(2, line.data(), line.size());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace berth;
+  if (argc != 2 || argv[1][0] == '-') return fail("usage: berth-monitor CONFIG_PATH");
+  auto text = read_file(argv[1]);
+  if (!text) return fail(text.error().message);
+  auto j = parse_json(*text, argv[1]);
+  if (!j) return fail(j.error().message);
+  auto cfg = monitor::decode_config(*j);
+  if (!cfg) return fail(cfg.error().message);
+
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return fail("pipe: " + std::string(std::strerror(errno)));
+  pid_t child = ::fork();
+  if (child < 0) return fail("fork: " + std::string(std::strerror(errno)));
+  if (child > 0) {
+    ::close(ready[1]);
+    std::string msg;
+    char buf[512];
+    ssize_t n;
+    // One line. Not "until EOF": processes the child forks while creating
+    // the container hold the pipe until they exec.
+    while (msg.find('\n') == std::string::npos && (n = ::read(ready[0], buf, sizeof buf)) != 0) {
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      msg.append(buf, static_cast<size_t>(n));
+    }
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    if (msg == "ok") return 0;
+    if (msg.empty()) msg = "the monitor died during setup";
+    return fail(msg);
+  }
+
+  ::close(ready[0]);
+  ::setsid();
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  int null = ::open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    for (int i = 0; i < 3; ++i) ::dup2(null, i);
+    if (null > 2) ::close(null);
+  }
+  ::umask(022);
+  if (::chdir("/") != 0) {
+  }
+  monitor::Monitor m(std::move(*cfg));
+  auto report = [&](std::string s) {
+    s += "\n";
+    [[maybe_unused]] auto r = write_all(ready[1], s);
+    ::close(ready[1]);
+  };
+  if (auto r = m.setup(); !r) {
+    std::string msg = r.error().message;
+    for (char& c : msg)
+      if (c == '\n') c = ' ';
+    report(msg);
+    return 1;
+  }
+  if (auto r = write_file_atomic(m.config().pid_file, std::to_string(::getpid()), 0644,
+                                 Durability::ProcessCrashSafe);
+      !r) {
+    m.abort();
+    report(r.error().message);
+    return 1;
+  }
+  report("ok");
+  m.run();
+  return 0;
+}

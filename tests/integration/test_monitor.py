@@ -1,0 +1,592 @@
+"""berth-monitor (src/monitor/protocol.h) end to end: spawn, start, json-file
+logs with rotation, attach (TTY and multiplexed), stdin, detach keys, exec,
+resize, kill, exit.json (137, OOM), health checks, survival of the spawner,
+and nothing left behind (mounts, cgroups, processes, socket).
+
+The monitor binary: $BERTH_MONITOR, else beside $BERTH_RUNTIME's build dir
+(<build>/cmd/berth-monitor/berth-monitor). The rootfs is the busybox template
+of conftest.py.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from leaks import cgroup_dirs_named, mountinfo_points, processes_rooted_under
+from monitor_client import (Monitor, MonitorError, pid_alive, read_frames, read_until,
+                            read_until_eof)
+
+
+@pytest.fixture(scope="session")
+def monitor_bin(runtime_bin):
+    path = os.environ.get("BERTH_MONITOR")
+    if not path:
+        build = os.path.dirname(os.path.dirname(os.path.dirname(runtime_bin)))
+        path = os.path.join(build, "cmd", "berth-monitor", "berth-monitor")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"berth-monitor not found at {path} (set BERTH_MONITOR)")
+    return path
+
+
+@pytest.fixture
+def monitors(monitor_bin, make_bundle, workdir):
+    """Factory: monitors(args=[...], **config) -> Monitor for a fresh bundle.
+    After the test: every monitor is stopped, and no mount, cgroup, process
+    or socket of theirs remains."""
+    made = []
+    before_mounts = mountinfo_points()
+
+    def factory(args=None, bundle_edit=None, tty=False, **cfg):
+        b = make_bundle()
+        if args:
+            b.args(*args)
+        if tty:
+            b.terminal(True)
+        if bundle_edit:
+            bundle_edit(b)
+        b.write()
+        cid = "mon" + uuid.uuid4().hex[:12]
+        m = Monitor(monitor_bin, b.path, os.path.join(workdir, f"m{len(made)}"), cid, tty=tty,
+                    **cfg)
+        m.bundle = b
+        made.append(m)
+        return m
+
+    yield factory
+    errors = []
+    for m in made:
+        try:
+            m.stop()
+        except AssertionError as e:
+            errors.append(str(e))
+    for m in made:
+        if os.path.exists(m.socket_path):
+            errors.append(f"socket left: {m.socket_path}")
+        if cgroup_dirs_named(m.id):
+            errors.append(f"cgroups left: {cgroup_dirs_named(m.id)}")
+        rt_state = os.listdir(m.state_root) if os.path.isdir(m.state_root) else []
+        if rt_state:
+            errors.append(f"runtime state left: {rt_state}")
+    deadline = time.time() + 5
+    while processes_rooted_under(workdir) and time.time() < deadline:
+        time.sleep(0.05)
+    if processes_rooted_under(workdir):
+        errors.append(f"processes left: {processes_rooted_under(workdir)}")
+    if mountinfo_points() != before_mounts:
+        errors.append("mounts changed")
+    assert not errors, errors
+
+
+def wait_event(conn, kind, timeout=15):
+    deadline = time.time() + timeout
+    seen = []
+    while time.time() < deadline:
+        ev = conn.next_event(timeout=max(0.1, deadline - time.time()))
+        if ev is None:
+            break
+        seen.append(ev)
+        if ev["event"] == kind:
+            return ev
+    raise AssertionError(f"no {kind} event within {timeout}s; saw {seen}")
+
+
+def run_to_exit(m):
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    ev = wait_event(sub, "exit")
+    assert m.wait_gone(), "monitor still running after the container exited"
+    return ev
+
+
+def sh(*script):
+    return ["/bin/sh", "-c", " ".join(script)]
+
+
+# ---- start, logs, exit ---------------------------------------------------------------
+
+
+def test_start_logs_and_exit(monitors):
+    m = monitors(sh("echo out; echo err >&2; printf partial; exit 3"))
+    r = m.spawn()
+    assert r.stderr == ""
+    assert pid_alive(m.pid)
+    # Daemonised: not our child, its own session.
+    with open(f"/proc/{m.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    assert int(fields[1]) != os.getpid()
+    assert int(fields[3]) == m.pid, "the monitor should lead its own session"
+    st = m.call({"op": "state"})
+    assert st["status"] == "created" and st["pid"] == 0
+    ev = run_to_exit(m)
+    assert ev["exit"]["exit_code"] == 3
+    rec = m.exit_record()
+    assert rec["exit_code"] == 3 and not rec["oom_killed"]
+    assert 0 < rec["started_ns"] <= rec["finished_ns"]
+    entries = m.log_entries()
+    got = [(e["stream"], e["log"]) for e in entries]
+    assert ("stdout", "out\n") in got
+    assert ("stderr", "err\n") in got
+    assert ("stdout", "partial") in got, got
+    for e in entries:
+        assert e["time"].endswith("Z")
+    assert not os.path.exists(m.socket_path)
+    assert not os.path.exists(m.pid_file)
+
+
+def test_state_running_and_start_twice(monitors):
+    m = monitors(["sleep", "1000"])
+    m.spawn()
+    reply = m.call({"op": "start"})
+    assert reply["pid"] > 0 and reply["started_ns"] > 0
+    st = m.call({"op": "state"})
+    assert st["status"] == "running" and st["pid"] == reply["pid"]
+    with pytest.raises(MonitorError) as e:
+        m.call({"op": "start"})
+    assert e.value.code == "failed precondition"
+    with pytest.raises(MonitorError) as e:
+        m.call({"op": "shutdown"})
+    assert e.value.code == "failed precondition"
+    with pytest.raises(MonitorError) as e:
+        m.call({"op": "nope"})
+    assert e.value.code == "invalid argument"
+
+
+def test_kill_records_137(monitors):
+    m = monitors(["sleep", "1000"])
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    wait_event(sub, "start")
+    m.call({"op": "kill", "signal": signal.SIGKILL, "all": False})
+    ev = wait_event(sub, "exit")
+    assert ev["exit"]["exit_code"] == 137
+    assert m.wait_gone()
+    assert m.exit_record()["exit_code"] == 137
+    # A subscriber is told at once when it comes after the exit: covered by
+    # the monitor exiting; its socket is gone now.
+    assert not os.path.exists(m.socket_path)
+
+
+def test_pause_resume(monitors):
+    m = monitors(["sleep", "1000"])
+    m.spawn()
+    m.call({"op": "start"})
+    m.call({"op": "pause"})
+    assert m.call({"op": "state"})["status"] == "paused"
+    m.call({"op": "resume"})
+    assert m.call({"op": "state"})["status"] == "running"
+    m.call({"op": "update", "resources": {"pids": {"limit": 50}}})
+
+
+def test_shutdown_never_started(monitors):
+    m = monitors(["sleep", "1000"])
+    m.spawn()
+    m.call({"op": "shutdown"})
+    assert m.wait_gone()
+    assert not os.path.exists(m.exit_file), "shutdown writes no exit.json"
+
+
+def test_rootfs_overlay_mounted_and_unmounted(monitors, workdir, rootfs_template):
+    lower = os.path.join(workdir, "lower")
+    shutil.copytree(rootfs_template, lower, symlinks=True)
+    upper, work = os.path.join(workdir, "upper"), os.path.join(workdir, "work")
+    os.makedirs(upper)
+    os.makedirs(work)
+
+    def edit(b):
+        shutil.rmtree(b.rootfs)
+        os.makedirs(b.rootfs)
+        b.config["root"]["readonly"] = False
+
+    m = monitors(sh("echo from-overlay > /marker; cat /marker"), bundle_edit=edit,
+                 rootfs_mounts=[{"type": "overlay", "source": "overlay",
+                                 "options": [f"lowerdir={lower}", f"upperdir={upper}",
+                                             f"workdir={work}"]}])
+    m.spawn()
+    rootfs = os.path.join(m.bundle.path, "rootfs")
+    assert rootfs in mountinfo_points()
+    ev = run_to_exit(m)
+    assert ev["exit"]["exit_code"] == 0
+    assert rootfs not in mountinfo_points()
+    assert os.path.exists(os.path.join(upper, "marker"))
+    assert ("stdout", "from-overlay\n") in [(e["stream"], e["log"]) for e in m.log_entries()]
+
+
+# ---- spawn errors -----------------------------------------------------------------------
+
+
+def test_spawn_bad_config_one_line(monitors):
+    m = monitors(["true"])
+    m.config["tty"] = "yes"
+    r = m.spawn(check=False)
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith("berth-monitor: ") and "tty: expected a boolean" in r.stderr
+
+
+def test_spawn_missing_entrypoint(monitors):
+    m = monitors(["/nope"])
+    r = m.spawn(check=False)
+    assert r.returncode == 1, r
+    assert r.stderr.startswith("berth-monitor: ") and "nope" in r.stderr
+    assert r.stderr.count("\n") == 1
+    assert m.exit_record()["exit_code"] == 127
+    assert not os.path.exists(m.socket_path)
+    m2 = monitors(["nope-not-here"])
+    r = m2.spawn(check=False)
+    assert "executable file not found" in r.stderr
+    assert m2.exit_record()["exit_code"] == 127
+
+
+def test_monitor_survives_its_spawner(monitors):
+    m = monitors(["sleep", "1000"])
+    m.spawn(via_shell=True)
+    # The shell that spawned it is gone; the monitor serves on.
+    with open(f"/proc/{m.pid}/stat") as f:
+        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+    assert ppid != os.getpid()
+    m.call({"op": "start"})
+    assert m.call({"op": "state"})["status"] == "running"
+
+
+# ---- logs ---------------------------------------------------------------------------------
+
+
+def test_log_rotation(monitors):
+    m = monitors(sh("i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done"),
+                 log_opts={"max-size": "2k", "max-file": "3"})
+    m.spawn()
+    run_to_exit(m)
+    live, one, two = m.log_path, m.log_path + ".1", m.log_path + ".2"
+    assert os.path.exists(one) and os.path.exists(two)
+    assert not os.path.exists(m.log_path + ".3")
+    for p in (live, one, two):
+        assert os.path.getsize(p) <= 2048
+    lines = [e["log"] for p in (two, one, live) for e in m.log_entries(p)]
+    # The newest lines survive, in order, ending with the last one.
+    assert lines[-1] == "line-299\n"
+    nums = [int(x.strip().split("-")[1]) for x in lines]
+    assert nums == list(range(nums[0], 300))
+
+
+def test_log_driver_none(monitors):
+    m = monitors(sh("echo quiet"), log_driver="none")
+    m.spawn()
+    run_to_exit(m)
+    assert not os.path.exists(m.log_path)
+
+
+def test_bad_log_opt(monitors):
+    m = monitors(["true"], log_opts={"max-bogus": "1"})
+    r = m.spawn(check=False)
+    assert r.returncode == 1
+    assert "max-bogus" in r.stderr
+
+
+# ---- attach --------------------------------------------------------------------------------
+
+
+def test_attach_before_start_multiplexed(monitors):
+    m = monitors(sh("echo hello; echo oops >&2; exit 0"))
+    m.spawn()
+    conn = m.attach()
+    m.call({"op": "start"})
+    data = read_until_eof(conn)
+    frames = read_frames(data)
+    assert frames[1] == b"hello\n"
+    assert frames[2] == b"oops\n"
+    assert m.wait_gone()
+
+
+def test_attach_stdout_only(monitors):
+    m = monitors(sh("echo a; echo b >&2"))
+    m.spawn()
+    conn = m.attach(stdout=True, stderr=False)
+    m.call({"op": "start"})
+    frames = read_frames(read_until_eof(conn))
+    assert frames[1] == b"a\n" and frames[2] == b""
+
+
+def test_attach_tty_raw(monitors):
+    m = monitors(sh("echo tty-out; [ -t 0 ] && echo is-a-tty"), tty=True)
+    m.spawn()
+    conn = m.attach()
+    m.call({"op": "start"})
+    data = read_until_eof(conn)
+    # Raw bytes (the pty turns \n into \r\n), no frame headers.
+    assert b"tty-out\r\n" in data and b"is-a-tty" in data
+    assert not data.startswith(b"\x01\x00\x00\x00")
+    entries = m.log_entries()
+    assert all(e["stream"] == "stdout" for e in entries)
+    assert "".join(e["log"] for e in entries).count("tty-out") == 1
+
+
+def test_stdin_once(monitors):
+    m = monitors(["cat"], open_stdin=True, stdin_once=True)
+    m.spawn()
+    conn = m.attach(stdin=True)
+    m.call({"op": "start"})
+    conn.sendall(b"hello stdin\n")
+    read_until(conn, b"hello stdin\n")
+    conn.shutdown(socket.SHUT_WR)  # EOF: closes the container's stdin
+    rest = read_until_eof(conn)
+    assert m.wait_gone()
+    assert m.exit_record()["exit_code"] == 0
+    assert rest == b"" or read_frames(rest)
+    assert ("stdout", "hello stdin\n") in [(e["stream"], e["log"]) for e in m.log_entries()]
+
+
+def test_stdin_ignored_without_open_stdin(monitors):
+    m = monitors(["sh", "-c", "read x; echo got=$x"], open_stdin=False)
+    m.spawn()
+    conn = m.attach(stdin=True)
+    m.call({"op": "start"})
+    conn.sendall(b"zzz\n")
+    frames = read_frames(read_until_eof(conn))
+    # stdin is /dev/null: read fails at once, nothing from the client arrives.
+    assert frames[1] == b"got=\n"
+
+
+def test_detach_keys(monitors):
+    m = monitors(["sh"], tty=True, open_stdin=True)
+    m.spawn()
+    conn = m.attach(stdin=True, detach_keys="ctrl-a,x")
+    m.call({"op": "start"})
+    conn.sendall(b"echo mark-$((40+2))\n")
+    read_until(conn, b"mark-42")
+    conn.sendall(b"\x01x")
+    read_until_eof(conn, timeout=5)
+    assert m.call({"op": "state"})["status"] == "running"
+    # The default sequence on a second attachment.
+    conn2 = m.attach(stdin=True)
+    conn2.sendall(b"echo again-$((1+1))\n")
+    read_until(conn2, b"again-2")
+    conn2.sendall(b"\x10\x11")
+    read_until_eof(conn2, timeout=5)
+    assert m.call({"op": "state"})["status"] == "running"
+    with pytest.raises(MonitorError) as e:
+        m.attach(stdin=True, detach_keys="ctrl-1")
+    assert "Unknown character" in e.value.message
+
+
+# ---- exec -------------------------------------------------------------------------------
+
+
+def exec_process(m, args, tty=False):
+    p = dict(m.bundle.config["process"])
+    p["args"] = args
+    p["terminal"] = tty
+    p.pop("consoleSize", None)
+    return p
+
+
+def test_exec_exit_codes(monitors):
+    m = monitors(["sleep", "1000"])
+    m.spawn()
+    m.call({"op": "start"})
+    sub = m.subscribe()
+    conn, reply = m.exec("e1", exec_process(m, sh("echo exec-out; echo exec-err >&2; exit 5")))
+    assert reply["pid"] > 0
+    frames = read_frames(read_until_eof(conn))
+    assert frames[1] == b"exec-out\n" and frames[2] == b"exec-err\n"
+    ev = wait_event(sub, "exec_exit")
+    assert ev["exec_id"] == "e1" and ev["exit_code"] == 5
+    st = m.call({"op": "exec_state", "exec_id": "e1"})
+    assert st["running"] is False and st["exit_code"] == 5
+    # Missing binary: docker's 127, told on the stream and in exec_state.
+    conn, reply = m.exec("e2", exec_process(m, ["no-such-binary"]))
+    data = read_until_eof(conn)
+    assert b"executable file not found" in read_frames(data)[2]
+    assert m.call({"op": "exec_state", "exec_id": "e2"})["exit_code"] == 127
+    with pytest.raises(MonitorError) as e:
+        m.exec("e1", exec_process(m, ["true"]))
+    assert e.value.code == "already exists"
+    with pytest.raises(MonitorError) as e:
+        m.call({"op": "exec_state", "exec_id": "zz"})
+    assert e.value.code == "not found"
+    # Detached: runs without a connection, exit code recorded.
+    _, reply = m.exec("e3", exec_process(m, sh("exit 7")), detach=True)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        st = m.call({"op": "exec_state", "exec_id": "e3"})
+        if not st["running"]:
+            break
+        time.sleep(0.05)
+    assert st["exit_code"] == 7
+
+
+def test_exec_stdin_and_tty_resize(monitors):
+    m = monitors(["sleep", "1000"])
+    m.spawn()
+    m.call({"op": "start"})
+    conn, _ = m.exec("in", exec_process(m, ["cat"]), stdin=True)
+    conn.sendall(b"via-exec-stdin\n")
+    conn.shutdown(socket.SHUT_WR)
+    frames = read_frames(read_until_eof(conn))
+    assert frames[1] == b"via-exec-stdin\n"
+    assert m.call({"op": "exec_state", "exec_id": "in"})["exit_code"] == 0
+
+    conn, _ = m.exec("t", exec_process(m, sh("read x; /bin/busybox stty size"), tty=True),
+                     stdin=True)
+    m.call({"op": "resize", "exec_id": "t", "height": 33, "width": 77})
+    conn.sendall(b"go\r")
+    data = read_until_eof(conn)
+    assert b"33 77" in data
+    with pytest.raises(MonitorError) as e:
+        m.call({"op": "resize", "exec_id": "", "height": 1, "width": 1})
+    assert e.value.code == "failed precondition"
+
+
+def test_container_tty_resize(monitors):
+    m = monitors(["sh"], tty=True, open_stdin=True)
+    m.spawn()
+    m.call({"op": "start"})
+    m.call({"op": "resize", "exec_id": "", "height": 40, "width": 100})
+    conn = m.attach(stdin=True)
+    conn.sendall(b"/bin/busybox stty size\n")
+    read_until(conn, b"40 100")
+
+
+def test_exec_in_stopped_container(monitors):
+    m = monitors(["sleep", "1000"])
+    m.spawn()
+    with pytest.raises(MonitorError) as e:
+        m.exec("x", exec_process(m, ["true"]))
+    assert e.value.code == "failed precondition" and "not running" in e.value.message
+
+
+# ---- OOM ------------------------------------------------------------------------------------
+
+
+def test_oom_killed(monitors):
+    def edit(b):
+        b.linux.setdefault("resources", {})["memory"] = {"limit": 8 * 1024 * 1024,
+                                                         "swap": 8 * 1024 * 1024}
+
+    m = monitors(sh("x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done"), bundle_edit=edit)
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    ev = wait_event(sub, "exit", timeout=30)
+    assert ev["exit"]["oom_killed"] is True, ev
+    assert ev["exit"]["exit_code"] == 137
+    assert m.exit_record()["oom_killed"] is True
+
+
+# ---- health checks ------------------------------------------------------------------------
+
+
+def health(test, **kw):
+    h = {"test": test, "interval_ns": 200_000_000, "timeout_ns": 1_000_000_000,
+         "retries": 2, "start_period_ns": 0, "start_interval_ns": 100_000_000}
+    h.update(kw)
+    return h
+
+
+def writable(b):
+    b.config["root"]["readonly"] = False
+
+
+def test_health_transitions(monitors):
+    m = monitors(sh("touch /tmp/ok; sleep 1; rm /tmp/ok; sleep 1000"),
+                 bundle_edit=writable, health=health(["/bin/sh", "-c", "test -e /tmp/ok"]))
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    ev = wait_event(sub, "health_status")
+    assert ev["health_status"] == "healthy"
+    ev = wait_event(sub, "health_status")
+    assert ev["health_status"] == "unhealthy"
+    with open(m.health_file) as f:
+        h = json.load(f)
+    assert h["status"] == "unhealthy" and h["failing_streak"] >= 2
+    assert 1 <= len(h["log"]) <= 5
+    assert m.call({"op": "state"})["health"]["status"] == "unhealthy"
+    assert m.call({"op": "state"})["status"] == "running"  # on_failure none
+
+
+def test_health_timeout_output(monitors):
+    m = monitors(["sleep", "1000"],
+                 health=health(["/bin/sh", "-c", "echo probing; sleep 5"],
+                               timeout_ns=300_000_000, retries=1))
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    assert wait_event(sub, "health_status")["health_status"] == "unhealthy"
+    with open(m.health_file) as f:
+        log = json.load(f)["log"]
+    assert log[-1]["exit_code"] == -1
+    assert "Health check exceeded timeout" in log[-1]["output"]
+
+
+def test_health_output_kept(monitors):
+    m = monitors(["sleep", "1000"], health=health(["/bin/sh", "-c", "echo fine; echo e >&2"]))
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    assert wait_event(sub, "health_status")["health_status"] == "healthy"
+    with open(m.health_file) as f:
+        log = json.load(f)["log"]
+    assert log[-1]["exit_code"] == 0 and "fine" in log[-1]["output"]
+
+
+@pytest.mark.parametrize("action", ["kill", "restart"])
+def test_health_on_failure(monitors, action):
+    m = monitors(["sleep", "1000"], health=health(["/bin/false"], retries=2, on_failure=action))
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    assert wait_event(sub, "health_status")["health_status"] == "unhealthy"
+    ev = wait_event(sub, "exit")
+    assert ev["exit"]["exit_code"] == 137
+    assert ev["exit"]["health_restart"] is (action == "restart")
+    assert m.wait_gone()
+
+
+def test_health_start_period(monitors):
+    # Failures inside the start period do not count.
+    m = monitors(["sleep", "1000"],
+                 health=health(["/bin/false"], retries=1, start_period_ns=1_500_000_000))
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    t0 = time.time()
+    assert wait_event(sub, "health_status")["health_status"] == "unhealthy"
+    assert time.time() - t0 >= 1.3
+
+
+# ---- memory -----------------------------------------------------------------------------
+
+
+def pss_kb(pid):
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    raise AssertionError("no Pss line")
+
+
+def test_pss_per_monitor(monitors):
+    ms = []
+    for _ in range(12):
+        m = monitors(["sleep", "1000"], log_opts={"max-size": "10m", "max-file": "3"})
+        m.spawn()
+        m.call({"op": "start"})
+        ms.append(m)
+    # Each monitor serves some output and a request before measuring.
+    for m in ms:
+        _, _ = m.exec("x", exec_process(m, sh("echo hi")), detach=True)
+        m.call({"op": "state"})
+    time.sleep(0.3)
+    values = [pss_kb(m.pid) for m in ms]
+    avg = sum(values) / len(values)
+    print(f"monitor PSS per container: avg {avg:.0f} kB, max {max(values)} kB over {len(values)}")
+    limit = int(os.environ.get("BERTH_MONITOR_PSS_KB", "150"))
+    assert avg <= limit, f"PSS {avg:.0f} kB > {limit} kB: {values}"
