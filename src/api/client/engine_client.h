@@ -27,7 +27,9 @@
 #include <utility>
 #include <vector>
 
+#include "api/client/container_types.h"
 #include "api/client/types.h"
+#include "api/types/container_config.h"
 #include "base/result.h"
 #include "http/client.h"
 
@@ -128,6 +130,61 @@ class EngineClient {
                       const std::string& filters_json,
                       const std::function<Result<void>(const Event&)>& on_event);
 
+  // --- containers (containers.cc) ---------------------------------------
+  // POST /containers/create; `body` is docker's create body (create_body
+  // builds one from the wire structs of api/types/container_config.h).
+  Result<CreateResponse> create_container(const Json& body, const std::string& name,
+                                          const std::string& platform);
+  static Json create_body(const api::ContainerConfig& config, const api::HostConfig& host_config,
+                          const Json& networking = nullptr);
+  Result<std::vector<ContainerSummary>> list_containers(const ListContainersOptions& o);
+  Result<Json> inspect_container(const std::string& name, bool size);
+  // start/stop return true when the daemon answered 304 (already started/stopped).
+  Result<bool> start_container(const std::string& name);
+  Result<bool> stop_container(const std::string& name, std::optional<int> timeout,
+                              const std::string& signal);
+  Result<void> restart_container(const std::string& name, std::optional<int> timeout,
+                                 const std::string& signal);
+  Result<void> kill_container(const std::string& name, const std::string& signal);
+  // Blocks until the condition ("" = not-running, "next-exit", "removed").
+  Result<WaitResponse> wait_container(const std::string& name, const std::string& condition);
+  Result<void> pause_container(const std::string& name);
+  Result<void> unpause_container(const std::string& name);
+  Result<void> rename_container(const std::string& name, const std::string& new_name);
+  // body: docker's update body (Resources fields + RestartPolicy); the warnings.
+  Result<std::vector<std::string>> update_container(const std::string& name, const Json& body);
+  Result<void> remove_container(const std::string& name, bool force, bool volumes);
+  Result<ContainerPruneReport> prune_containers(const std::string& filters_json);
+  // Output as it arrives, demultiplexed (stream 1 stdout, 2 stderr; a TTY
+  // container's raw bytes come as stream 1). tty nullopt: inspected first.
+  Result<void> container_logs(const std::string& name, const LogsOptions& o,
+                              std::optional<bool> tty, const StreamDemuxer::FrameFn& on_output);
+  // Hijacked attach; tty nullopt: inspected first (decides the framing for
+  // API < 1.42, where the Content-Type does not say).
+  Result<StreamConnection> attach_container(const std::string& name, const AttachOptions& o,
+                                            std::optional<bool> tty);
+  Result<void> resize_container(const std::string& name, int height, int width);
+  Result<std::string> exec_create(const std::string& container, const ExecOptions& o);
+  // detach: runs without a connection (the result's fd is invalid).
+  Result<StreamConnection> exec_start(const std::string& exec_id, bool detach, bool tty,
+                                      std::vector<uint32_t> console_size = {});
+  Result<ExecInspect> exec_inspect(const std::string& exec_id);
+  Result<void> exec_resize(const std::string& exec_id, int height, int width);
+  Result<TopResponse> top(const std::string& name, const std::string& ps_args);
+  // Each stats JSON object as it arrives (one with stream=false).
+  Result<void> stats(const std::string& name, bool stream, bool one_shot,
+                     const std::function<Result<void>(const Json&)>& on_sample);
+  Result<std::vector<ContainerChange>> changes(const std::string& name);
+  Result<void> export_container(const std::string& name, const ByteSink& sink);
+  // HEAD / GET / PUT /containers/{id}/archive (docker cp).
+  Result<PathStat> archive_stat(const std::string& name, const std::string& path);
+  Result<PathStat> archive_get(const std::string& name, const std::string& path,
+                               const ByteSink& sink);
+  Result<void> archive_put(const std::string& name, const std::string& path,
+                           const ByteSource& tar, bool no_overwrite_dir_non_dir,
+                           bool copy_uid_gid);
+  Result<std::string> commit(const CommitOptions& o);  // the image id
+
   // Lower level: one request to "/v<ver><path><query>".
   Result<http::ClientResponse> call(const std::string& method, const std::string& path,
                                     const Query& query = {}, std::string body = {},
@@ -140,6 +197,10 @@ class EngineClient {
   Result<void> stream_json(http::ClientRequest req,
                            const std::function<Result<void>(const Json&)>& on_json);
   Result<void> stream_messages(http::ClientRequest req, const MessageFn& on_message);
+  // A tar answer to sink (an error answer is told by its leading '{'); the
+  // response headers.
+  Result<http::Headers> tar_download(http::ClientRequest req, const ByteSink& sink);
+  static Result<PathStat> decode_stat(const std::string& header);
 
   std::unique_ptr<http::Client> http_;
   Options opts_;
