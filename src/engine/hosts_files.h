@@ -8,8 +8,9 @@
 // container's own line "<ip>\t<hostname>[.<domain>] <hostname>" (ip =
 // 127.0.0.1 until issue 5 gives containers an address).
 // resolv.conf: docker's rule — the host's file (systemd-resolved's upstream
-// file when the host points at the 127.0.0.53 stub) with localhost
-// nameservers removed; none left -> 8.8.8.8 and 8.8.4.4; --dns,
+// file when the host points at the 127.0.0.53 stub) with localhost and
+// IPv6 nameservers removed (containers have no IPv6 yet, as on docker's
+// default bridge); none left -> 8.8.8.8 and 8.8.4.4; --dns,
 // --dns-search ("." = no search) and --dns-option each replace their part.
 // Files are written temp -> fsync -> rename.
 // Depends on: base.

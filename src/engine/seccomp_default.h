@@ -7,8 +7,8 @@
 // (CAP_SYS_ADMIN: mount, unshare, setns, clone with namespace flags, ...;
 // CAP_SYS_PTRACE, CAP_SYS_MODULE, CAP_SYS_BOOT, CAP_SYS_CHROOT,
 // CAP_SYS_NICE, CAP_SYS_PACCT, CAP_SYS_RAWIO, CAP_SYS_TIME,
-// CAP_SYS_TTY_CONFIG, CAP_SYSLOG, CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH,
-// CAP_SYS_RESOURCE), per-architecture additions, clone/clone3 handling
+// CAP_SYS_TTY_CONFIG, CAP_SYSLOG, CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH),
+// per-architecture additions, clone/clone3 handling
 // (without CAP_SYS_ADMIN: clone only without CLONE_NEW* flags; clone3
 // answers ENOSYS so libc falls back to clone), personality only for the
 // documented personas. Not allowed: keyctl, add_key, request_key, unshare

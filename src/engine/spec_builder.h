@@ -92,12 +92,15 @@ struct SpecInput {
 Result<oci::Spec> build_spec(const SpecInput& in);
 
 // docker's create-time merge of the image config into the container config:
-// env (image's first, the container's "K=V" override by key), cmd and
+// env (the container's entries, then the image's whose key it lacks), cmd and
 // entrypoint (a container entrypoint drops the image cmd unless cmd is
 // given; entrypoint {} or {""} resets to none), user, working dir, labels,
 // stop signal, healthcheck (field by field), exposed ports, volumes, shell.
+// `raw_config` is the image config's "config" object as JSON (for the docker
+// extensions Healthcheck, Shell, OnBuild, ArgsEscaped; may be null).
 // Returns InvalidArgument "no command specified" when the result has neither.
-Result<void> merge_image_config(ContainerConfig& c, const oci::ContainerConfig& image);
+Result<void> merge_image_config(ContainerConfig& c, const oci::ContainerConfig& image,
+                                const Json* raw_config = nullptr);
 
 // The capability list ("CAP_CHOWN" form) docker computes for the flags; the
 // engine also uses it for exec --privileged (privileged = true).

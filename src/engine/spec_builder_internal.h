@@ -1,0 +1,66 @@
+// engine/spec_builder_internal.h — the parts of build_spec, one file each
+// (spec_caps.cc, spec_resources.cc, spec_mounts.cc, spec_builder.cc).
+// Internal to the engine; unit tests use them directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/container_types.h"
+#include "engine/spec_builder.h"
+#include "oci/spec.h"
+
+namespace berth::engine::spec_internal {
+
+// Every capability name berth knows, index = capability number.
+const std::vector<std::string>& all_capability_names();
+const std::vector<std::string>& docker_default_capabilities();
+int host_cap_last_cap();
+
+// Parsed --security-opt list.
+struct SecurityOpts {
+  bool seccomp_unconfined = false;
+  std::string seccomp_profile;  // JSON; "" = the default
+  bool no_new_privileges = false;
+  bool systempaths_unconfined = false;
+  bool writable_cgroups = false;
+};
+Result<SecurityOpts> parse_security_opts(const std::vector<std::string>& opts);
+
+// resources, devices (linux.devices and the cgroup rules).
+struct DeviceSetup {
+  std::vector<oci::Device> devices;
+  std::vector<oci::DeviceCgroupRule> rules;
+};
+Result<DeviceSetup> build_devices(const HostConfig& hc, const std::string& host_dev_dir);
+Result<oci::DeviceCgroupRule> parse_device_cgroup_rule(const std::string& rule);
+Result<oci::Resources> build_resources(const HostConfig& hc, const std::string& host_dev_dir);
+Result<std::vector<oci::Rlimit>> build_rlimits(const std::vector<Ulimit>& ulimits,
+                                               uint64_t host_nofile_hard);
+// Namespaced sysctls only; `private_net` / `private_ipc` / `private_uts` say
+// which namespaces the container has.
+Result<void> validate_sysctls(const std::map<std::string, std::string>& sysctls, bool private_net,
+                              bool private_ipc, bool private_uts);
+
+// Mounts: docker's defaults, the hosts-file binds, --tmpfs, init.
+struct MountContext {
+  bool privileged = false;
+  bool writable_cgroups = false;
+  bool readonly_rootfs = false;
+  std::string ipc_mode;  // "", "private", "shareable", "none", "host", "container:x"
+  int64_t shm_size = 0;
+  std::string hostname_path, hosts_path, resolv_conf_path;
+  std::string init_path;  // "" = no --init
+  std::map<std::string, std::string> tmpfs;
+};
+Result<std::vector<oci::Mount>> build_mounts(const MountContext& c);
+// docker's tmpfs option merge: defaults noexec,nosuid,nodev; user options
+// replace their opposites ("exec" drops "noexec").
+Result<std::vector<std::string>> tmpfs_options(const std::string& path, const std::string& opts);
+
+const std::vector<std::string>& default_masked_paths();
+const std::vector<std::string>& default_readonly_paths();
+
+}  // namespace berth::engine::spec_internal
