@@ -501,10 +501,10 @@ def main(argv=None):
     given = list(argv if argv is not None else sys.argv[1:])
     shown, skip = [], False
     for a in given:  # the reproducing command, without where the result was written
-        if skip or a.startswith("--results="):
+        if skip or a.startswith(("--results=", "--out=")):
             skip = False
             continue
-        if a == "--results":
+        if a in ("--results", "--out"):
             skip = True
             continue
         shown.append(a)
