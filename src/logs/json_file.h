@@ -109,6 +109,9 @@ std::string frame(int stream, std::string_view payload);
 // RFC3339Nano UTC as docker writes it (trailing zeros of the fraction
 // trimmed: "2026-11-29T20:56:54.1234Z").
 std::string format_time(int64_t unix_ns);
+// docker's RFC3339NanoFixed (always 9 fraction digits: "2026-11-29T20:56:54.123400000Z"),
+// the form `logs --timestamps` prints before each line.
+std::string format_time_fixed(int64_t unix_ns);
 Result<int64_t> parse_time(std::string_view rfc3339);
 
 }  // namespace berth::logs

@@ -54,7 +54,7 @@ unsigned days_in_month(int64_t y, unsigned m) {
 
 }  // namespace
 
-size_t format_time_buf(int64_t unix_ns, char* out) {
+size_t format_time_buf(int64_t unix_ns, char* out, bool fixed) {
   int64_t secs = unix_ns / kNsPerSec;
   int64_t ns = unix_ns % kNsPerSec;
   if (ns < 0) {
@@ -93,7 +93,7 @@ size_t format_time_buf(int64_t unix_ns, char* out) {
   put(mi, 2);
   *p++ = ':';
   put(ss, 2);
-  if (ns != 0) {
+  if (ns != 0 || fixed) {
     *p++ = '.';
     char frac[9];
     unsigned v = static_cast<unsigned>(ns);
@@ -102,7 +102,7 @@ size_t format_time_buf(int64_t unix_ns, char* out) {
       v /= 10;
     }
     int n = 9;
-    while (n > 0 && frac[n - 1] == '0') n--;  // RFC3339Nano trims trailing zeros
+    while (!fixed && n > 0 && frac[n - 1] == '0') n--;  // RFC3339Nano trims trailing zeros
     std::memcpy(p, frac, static_cast<size_t>(n));
     p += n;
   }
@@ -157,6 +157,11 @@ bool parse_time_fast(std::string_view s, int64_t& out) {
   int64_t secs = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - offset;
   out = secs * kNsPerSec + ns;
   return true;
+}
+
+std::string format_time_fixed(int64_t unix_ns) {
+  char buf[kMaxTimeLen];
+  return std::string(buf, format_time_buf(unix_ns, buf, true));
 }
 
 Result<int64_t> parse_time(std::string_view rfc3339) {

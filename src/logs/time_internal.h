@@ -13,7 +13,8 @@ namespace berth::logs {
 inline constexpr size_t kMaxTimeLen = 32;
 
 // Writes format_time(unix_ns) into out (>= kMaxTimeLen bytes), returns the length.
-size_t format_time_buf(int64_t unix_ns, char* out);
+// fixed: all 9 fraction digits (docker's RFC3339NanoFixed) instead of trimmed.
+size_t format_time_buf(int64_t unix_ns, char* out, bool fixed = false);
 
 // RFC 3339 with optional fraction (1..9+ digits, extra digits ignored) and
 // 'Z' or a numeric offset; false when malformed.
