@@ -66,7 +66,6 @@ void Monitor::health_probe() {
   trim_ = true;
   Result<pid_t> pid =
       process ? ctl_->exec(*process, io, nullptr) : Result<pid_t>(std::move(process).error());
-  on_sigchld();
   theirs_out.reset();
   if (!pid) {
     p.running = false;
@@ -79,6 +78,7 @@ void Monitor::health_probe() {
   p.running = true;
   p.deadline_ms = mono_ms() + std::max<int64_t>(c_.health.timeout_ns / 1'000'000, 1);
   if (p.out) p.out_tok = watch(p.out.get(), EPOLLIN, Reg{Kind::ProcOut, key});
+  on_sigchld();  // only now: the pid is known
 }
 
 void Monitor::health_result(Proc& p) {
