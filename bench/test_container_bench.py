@@ -1,0 +1,52 @@
+"""Unit tests for the pure parts of bench/container_bench.py (no root, no daemons)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import container_bench as cb  # noqa: E402
+
+
+def test_median_and_ratio():
+    assert cb.median([]) is None
+    assert cb.median([3, 1, 2]) == 2
+    assert cb.median([4, 1, 2, 3]) == 2.5
+    assert cb.ratio(1, 0) is None
+    assert cb.ratio(None, 2) is None
+    assert cb.ratio(1, 4) == 0.25
+
+
+def test_rotation_cycles_every_engine_first():
+    items = ["a", "b", "c"]
+    firsts = [cb.rotation(items, i)[0] for i in range(3)]
+    assert sorted(firsts) == items
+    assert cb.rotation(items, 4) == ["b", "c", "a"]
+    assert cb.rotation([], 2) == []
+
+
+def test_goal_lines():
+    assert "**met** (0.050×)" in cb.goal_line("x", 0.05, 0.08)
+    assert "**not met**" in cb.goal_line("x", 0.2, 0.15)
+    assert "**not measured**" in cb.goal_line("x", None, 20, "ms")
+    assert "**met** (12.0 ms)" in cb.goal_line("x", 12.0, 20, "ms")
+
+
+def test_render_and_replace_block():
+    res = {"date": "d", "host": "h", "engines": ["dockerd"],
+           "run": {"samples": {"docker → dockerd": [0.3, 0.35, 0.32], "berth → berthd": [0.02, 0.021]},
+                   "rounds": 3, "warmup": 1},
+           "many": {"count": 2, "rows": {"berth → berthd": {"ms_per": 10.0, "proc": "berth-monitor",
+                                                               "nprocs": 2, "pss_kb_per": 120.0}}},
+           "errors": ["podman: not installed"]}
+    md = cb.render_markdown(res, "bench/container_bench.sh --only dockerd")
+    assert md.startswith(cb.MARK_BEGIN) and md.endswith(cb.MARK_END)
+    assert "| docker → dockerd | 320.0 |" in md
+    assert "0.064×" in md  # 0.0205 / 0.32
+    assert "berth-monitor PSS per container ≤ 150 kB: **met** (120.0 kB)" in md
+    assert "- podman: not installed" in md
+    text = "# results\n\nother section\n"
+    once = cb.replace_block(text, md)
+    assert once.startswith(text.rstrip("\n")) and once.count(cb.MARK_BEGIN) == 1
+    twice = cb.replace_block(once + "\ntrailing\n", md.replace("320.0", "999.0"))
+    assert twice.count(cb.MARK_BEGIN) == 1 and "999.0" in twice and "trailing" in twice
+    assert "other section" in twice
