@@ -591,3 +591,45 @@ def test_pss_per_monitor(monitors):
     print(f"monitor PSS per container: avg {avg:.0f} kB, max {max(values)} kB over {len(values)}")
     limit = int(os.environ.get("BERTH_MONITOR_PSS_KB", "150"))
     assert avg <= limit, f"PSS {avg:.0f} kB > {limit} kB: {values}"
+
+
+# ---- external runtime ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def runc_bin():
+    path = shutil.which("runc")
+    if not path:
+        pytest.skip("runc is not installed")
+    return path
+
+
+def test_external_runtime_runc(monitors, runc_bin):
+    m = monitors(sh("echo via-runc; echo err >&2; exit 4"), runtime=runc_bin)
+    m.spawn()
+    conn = m.attach()
+    ev = run_to_exit(m)
+    assert ev["exit"]["exit_code"] == 4
+    frames = read_frames(read_until_eof(conn))
+    assert frames[1] == b"via-runc\n" and frames[2] == b"err\n"
+    got = [(e["stream"], e["log"]) for e in m.log_entries()]
+    assert ("stdout", "via-runc\n") in got and ("stderr", "err\n") in got
+
+
+def test_external_runtime_runc_exec_tty_kill(monitors, runc_bin):
+    m = monitors(["sh"], tty=True, open_stdin=True, runtime=runc_bin)
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    conn = m.attach(stdin=True)
+    conn.sendall(b"echo runc-$((2+3))\n")
+    read_until(conn, b"runc-5")
+    econn, reply = m.exec("e", exec_process(m, sh("exit 9")))
+    read_until_eof(econn)
+    deadline = time.time() + 10
+    while m.call({"op": "exec_state", "exec_id": "e"})["running"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert m.call({"op": "exec_state", "exec_id": "e"})["exit_code"] == 9
+    m.call({"op": "kill", "signal": 9, "all": False})
+    assert wait_event(sub, "exit")["exit"]["exit_code"] == 137
+    assert m.wait_gone()
