@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "cli/cmd_container.h"
 #include "cli/context.h"
 #include "cli/version.h"
 
@@ -22,7 +23,28 @@ std::vector<Command> all_commands() {
   add_registry_commands(cmds);
   add_archive_commands(cmds);
   add_system_commands(cmds);
-  return cmds;
+  add_container_commands(cmds);
+  add_container_more_commands(cmds);
+  add_run_commands(cmds);
+  add_exec_commands(cmds);
+  add_cp_commands(cmds);
+  add_stats_commands(cmds);
+  // A later registration of the same path replaces an earlier one.
+  std::vector<Command> out;
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    bool replaced = false;
+    for (size_t k = i + 1; k < cmds.size(); ++k)
+      if (cmds[k].path == cmds[i].path) replaced = true;
+    if (!replaced) out.push_back(std::move(cmds[i]));
+  }
+  return out;
+}
+
+// docker's SetInterspersed(false): flags end at the first positional
+// argument (the image / container), the rest belongs to the command.
+bool stops_at_first_arg(const std::string& path) {
+  return path == "container run" || path == "container create" || path == "container exec" ||
+         path == "container top";
 }
 
 void global_flags(FlagSet& g) {
@@ -44,7 +66,8 @@ struct Group {
   const char* name;
   const char* description;
 };
-constexpr Group kGroups[] = {{"image", "Manage images"}, {"system", "Manage berth"}};
+constexpr Group kGroups[] = {
+    {"container", "Manage containers"}, {"image", "Manage images"}, {"system", "Manage berth"}};
 
 std::string main_usage(const std::vector<Command>& cmds, const FlagSet& g) {
   std::string out =
@@ -179,7 +202,7 @@ int run_app(const std::vector<std::string>& args) {
   FlagSet f;
   cmd->flags(f);
   std::vector<std::string> cargs(words.begin() + static_cast<long>(consumed), words.end());
-  auto pos = f.parse(cargs);
+  auto pos = f.parse(cargs, !stops_at_first_arg(cmd->path));
   if (!pos) {
     std::fprintf(stderr, "%s\n%s", pos.error().message.c_str(), usage_hint(invoked, *cmd).c_str());
     return 125;

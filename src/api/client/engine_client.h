@@ -190,6 +190,26 @@ class EngineClient {
                                     const Query& query = {}, std::string body = {},
                                     http::Headers headers = {});
 
+  // container calls used by the CLI (cli_*.cc)
+  // One request to "/v<ver><path><query>" whose body goes to on_chunk as it
+  // arrives (logs, stats, export, archive) or into the response when on_chunk
+  // is empty. An answer >= 400 becomes daemon_error; with hold_error_body, a
+  // body starting with '{' is held back (up to 64 KiB) until the status is
+  // known, so an error message never reaches on_chunk.
+  Result<http::ClientResponse> cli_request(
+      const std::string& method, const std::string& path, const Query& query, std::string body,
+      http::Headers headers, const std::function<Result<void>(std::string_view)>& on_chunk,
+      ByteSource body_source = {}, bool hold_error_body = true);
+  // Hijacked connection (attach, exec start): "Connection: Upgrade",
+  // "Upgrade: tcp"; an answer >= 400 becomes daemon_error.
+  Result<http::Client::Upgraded> cli_upgrade(const std::string& method, const std::string& path,
+                                             const Query& query, std::string body);
+  // Sends a request and returns as soon as the response headers are read,
+  // with the connection for the caller to read the body from (POST /wait
+  // before start, as docker's client does). "Connection: close".
+  Result<http::Client::Upgraded> cli_open(const std::string& method, const std::string& path,
+                                          const Query& query);
+
  private:
   Result<std::string> target(const std::string& path, const Query& query);
   // A streaming call whose answer is JSON lines; each decoded object goes to
