@@ -73,6 +73,35 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
     } else if (key == "storage-driver") {
       BERTH_TRY(want(v.is_string(), "a string"));
       cfg.storage_driver = v.get<std::string>();
+    } else if (key == "runtimes") {
+      BERTH_TRY(
+          want(v.is_object(), "an object of name -> {\"path\": ..., \"runtimeArgs\": [...]}"));
+      for (const auto& [name, rt] : v.items()) {
+        if (!rt.is_object() || !rt.contains("path") || !rt["path"].is_string() ||
+            rt["path"].get<std::string>().empty()) {
+          return make_error(Errc::InvalidArgument, "{}: runtimes: \"{}\" needs a \"path\" string",
+                            path, name);
+        }
+        Config::Runtime r;
+        r.path = rt["path"].get<std::string>();
+        if (rt.contains("runtimeArgs")) {
+          r.args = BERTH_TRY(strings(rt["runtimeArgs"], path, "runtimeArgs"));
+        }
+        for (const auto& [k2, unused] : rt.items()) {
+          (void)unused;
+          if (k2 != "path" && k2 != "runtimeArgs") {
+            return make_error(Errc::InvalidArgument, "{}: runtimes: \"{}\": unknown key \"{}\"",
+                              path, name, k2);
+          }
+        }
+        cfg.runtimes[name] = r;
+      }
+    } else if (key == "default-runtime") {
+      BERTH_TRY(want(v.is_string(), "a string"));
+      cfg.default_runtime = v.get<std::string>();
+    } else if (key == "live-restore") {
+      BERTH_TRY(want(v.is_boolean(), "true or false"));
+      cfg.live_restore = v.get<bool>();
     } else if (key == "hosts") {
       cfg.hosts = BERTH_TRY(strings(v, path, "hosts"));
     } else {
@@ -80,7 +109,7 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
                         "{}: unknown configuration key \"{}\" (berthd knows registry-mirrors, "
                         "registry-mirrors-by-host, insecure-registries, max-concurrent-downloads, "
                         "max-concurrent-uploads, data-root, exec-root, debug, log-level, "
-                        "storage-driver, hosts)",
+                        "storage-driver, hosts, runtimes, default-runtime, live-restore)",
                         path, key);
     }
   }

@@ -31,6 +31,15 @@ struct Config {
   int max_concurrent_downloads = 3;
   int max_concurrent_uploads = 5;
   std::string storage_driver;
+  // Container runtimes: name -> {path, runtimeArgs} (docker's "runtimes").
+  struct Runtime {
+    std::string path;
+    std::vector<std::string> args;
+  };
+  std::map<std::string, Runtime> runtimes;
+  std::string default_runtime;           // "" = the built-in runtime
+  bool live_restore = true;              // accepted; berthd always restores
+  std::vector<std::string> add_runtime;  // --add-runtime name=path
 };
 
 // Applies daemon.json text onto cfg. `flags_set` holds the daemon.json key

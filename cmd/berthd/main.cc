@@ -22,6 +22,7 @@
 #include "base/strings.h"
 #include "config.h"
 #include "engine/engine.h"
+#include "engine/local_containers.h"
 #include "http/server.h"
 #include "image/local_service.h"
 #include "store/metadata/metadata.h"
@@ -173,7 +174,20 @@ int main(int argc, char** argv) {
           "");
   by_key["storage-driver"] =
       key(app.add_option("-s,--storage-driver", cfg.storage_driver, "overlayfs|copy"), "");
+  by_key["default-runtime"] = key(
+      app.add_option("--default-runtime", cfg.default_runtime, "runtime for new containers"), "");
+  by_key["runtimes"] = key(app.add_option("--add-runtime", cfg.add_runtime,
+                                          "a container runtime NAME=PATH (repeatable)"),
+                           "");
+  by_key["live-restore"] =
+      key(app.add_flag("--live-restore", cfg.live_restore, "accepted; always on"), "");
   CLI11_PARSE(app, argc, argv);
+  for (const auto& a : cfg.add_runtime) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
+      return fail(make_error(Errc::InvalidArgument, "--add-runtime {}: expected NAME=PATH", a));
+    cfg.runtimes[a.substr(0, eq)] = {a.substr(eq + 1), {}};
+  }
   cfg.config_file_explicit = cf->count() > 0;
 
   std::set<std::string> flags_set;
@@ -234,6 +248,38 @@ int main(int argc, char** argv) {
   eo.reloadable = reload;
   auto engine = berth::engine::Engine::create(eo, std::move(*images));
   if (!engine) return fail(engine.error());
+  {
+    // Containers get their own connection to the same database (WAL).
+    auto cmeta = berth::metadata::MetadataStore::open(cfg.data_root + "/metadata.db");
+    if (!cmeta) return fail(cmeta.error().context("open metadata store"));
+    berth::engine::ContainerServiceOptions co;
+    co.data_root = cfg.data_root;
+    co.exec_root = cfg.exec_root;
+    std::string self_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    // Beside berthd; in a build tree each binary has its own cmd/<name>/ dir.
+    auto beside = [&](const std::string& name) {
+      std::string p = self_dir + "/" + name;
+      std::string tree = self_dir + "/../" + name + "/" + name;
+      return std::filesystem::exists(p, ec) || !std::filesystem::exists(tree, ec) ? p : tree;
+    };
+    co.monitor_binary = beside("berth-monitor");
+    co.init_binary = beside("berth-init");
+    if (const char* m = std::getenv("BERTH_MONITOR_BINARY")) co.monitor_binary = m;
+    if (const char* m = std::getenv("BERTH_INIT_BINARY")) co.init_binary = m;
+    for (const auto& [name, rt] : cfg.runtimes) {
+      co.runtimes[name] = rt.path;
+      co.runtime_args[name] = rt.args;
+    }
+    if (!cfg.default_runtime.empty() && cfg.default_runtime != "berth" &&
+        !co.runtimes.contains(cfg.default_runtime))
+      return fail(make_error(Errc::InvalidArgument, "default-runtime \"{}\" is not a known runtime",
+                             cfg.default_runtime));
+    co.default_runtime = cfg.default_runtime;
+    auto containers = berth::engine::open_container_service(co, (*engine)->images(),
+                                                            std::move(*cmeta), (*engine)->events());
+    if (!containers) return fail(containers.error().context("restore containers"));
+    (*engine)->set_containers(std::move(*containers));
+  }
   berth::api::server::Router router(**engine,
                                     {std::string("Berth/") + BERTH_VERSION + " (linux)", false});
   auto server = berth::http::Server::start(*listeners, router.handler());

@@ -273,6 +273,8 @@ struct ContainerServiceOptions {
   std::string init_binary;     // berth-init for --init (default: beside berthd)
   // Named runtimes ("runc" -> "/usr/sbin/runc"); "" / "berth" = built-in.
   std::map<std::string, std::string> runtimes;
+  // Extra arguments per named runtime (daemon.json "runtimeArgs").
+  std::map<std::string, std::vector<std::string>> runtime_args;
   std::string default_runtime;
   std::string cgroup_parent = "/berth";
   std::string default_seccomp_profile;  // "" = built-in docker-equivalent profile

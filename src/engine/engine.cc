@@ -51,6 +51,13 @@ Result<SystemInfo> Engine::info() {
   auto list = images_->list(all);
   if (!list) return list.error().context("list images");
   s.images = static_cast<int>(list->size());
+  if (containers_) {
+    auto n = containers_->counts();
+    s.containers = n.total;
+    s.containers_running = n.running;
+    s.containers_paused = n.paused;
+    s.containers_stopped = n.stopped;
+  }
   auto r = reloadable();
   s.debug = r.debug;
   s.registry = r.registry;

@@ -6,6 +6,7 @@
 
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,29 @@ class FakeImageService : public ImageService {
     max_uploads = ul;
   }
   std::string storage_driver() const override { return "overlayfs"; }
+
+  // Container rootfs: a bind of `rootfs_dir` (a prepared root tree) per id.
+  std::string rootfs_dir = "/nonexistent";
+  std::set<std::string> container_rootfs;
+  Result<std::vector<image::RootfsMount>> prepare_container_rootfs(const std::string& id,
+                                                                   const Digest& image) override {
+    std::lock_guard lk(mu_);
+    calls.push_back("prepare_container_rootfs " + id + " " + image.str());
+    if (auto e = take_failure()) return *e;
+    if (!container_rootfs.insert(id).second) {
+      return make_error(Errc::AlreadyExists, "container {} already has a rootfs", id);
+    }
+    return std::vector<image::RootfsMount>{{"bind", rootfs_dir, {"rbind", "rw"}}};
+  }
+  Result<void> remove_container_rootfs(const std::string& id) override {
+    std::lock_guard lk(mu_);
+    container_rootfs.erase(id);
+    return ok();
+  }
+  Result<std::vector<std::string>> list_container_rootfs() override {
+    std::lock_guard lk(mu_);
+    return std::vector<std::string>(container_rootfs.begin(), container_rootfs.end());
+  }
 
   static Result<std::string> drain(const ByteSource& src) {
     std::string out;

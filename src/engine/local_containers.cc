@@ -1,0 +1,250 @@
+// engine/local_containers.cc — LocalContainerService: construction, the
+// in-memory index, ps/inspect, events, counts.
+#include "engine/local_containers.h"
+
+#include <fmt/format.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "engine/container_filters.h"
+#include "engine/container_messages.h"
+
+namespace berth::engine {
+
+Result<std::unique_ptr<ContainerService>> open_container_service(
+    ContainerServiceOptions opts, ImageService& images,
+    std::unique_ptr<metadata::MetadataStore> store, EventBus& events) {
+  auto s =
+      std::make_unique<LocalContainerService>(std::move(opts), images, std::move(store), events);
+  BERTH_TRY(s->init());
+  return std::unique_ptr<ContainerService>(std::move(s));
+}
+
+LocalContainerService::LocalContainerService(ContainerServiceOptions opts, ImageService& images,
+                                             std::unique_ptr<metadata::MetadataStore> store,
+                                             EventBus& events)
+    : opts_(std::move(opts)), images_(images), store_(std::move(store)), events_(events) {}
+
+LocalContainerService::~LocalContainerService() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  quit_ = true;
+  cv_.notify_all();
+  { std::lock_guard lk(work_mu_); }
+  work_cv_.notify_all();
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+  if (worker_.joinable()) worker_.join();
+  if (watcher_.joinable()) watcher_.join();
+  // Monitors keep running (live restore): only our subscriptions close.
+  watched_.clear();
+  if (epfd_ >= 0) ::close(epfd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+Result<void> LocalContainerService::init() {
+  if (auto l = cgroups::detect_layout()) cgroup_layout_ = *l;
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) return make_error(Errc::Internal, "epoll_create1: {}", strerror(errno));
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) return make_error(Errc::Internal, "eventfd: {}", strerror(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  watcher_ = std::thread([this] { watcher_loop(); });
+  worker_ = std::thread([this] { worker_loop(); });
+  BERTH_TRY(restore());
+  return {};
+}
+
+// ---- paths -------------------------------------------------------------------
+
+std::string LocalContainerService::ctr_dir(const std::string& id) const {
+  return opts_.data_root + "/containers/" + id;
+}
+std::string LocalContainerService::exec_dir(const std::string& id) const {
+  return opts_.exec_root + "/containers/" + id;
+}
+std::string LocalContainerService::socket_path(const std::string& id) const {
+  return exec_dir(id) + "/monitor.sock";
+}
+std::string LocalContainerService::log_path(const std::string& id) const {
+  return ctr_dir(id) + "/" + id + "-json.log";
+}
+std::string LocalContainerService::exit_file(const std::string& id) const {
+  return ctr_dir(id) + "/exit.json";
+}
+
+// ---- index -------------------------------------------------------------------
+
+Result<LocalContainerService::CtrPtr> LocalContainerService::find_locked(
+    const std::string& name) const {
+  if (name.empty()) return msg::no_such_container(name);
+  if (auto it = containers_.find(name); it != containers_.end()) return it->second;
+  std::string n = name[0] == '/' ? name.substr(1) : name;
+  if (auto it = names_.find(n); it != names_.end()) return containers_.at(it->second);
+  // Unambiguous id prefix.
+  CtrPtr found;
+  for (auto it = containers_.lower_bound(name); it != containers_.end(); ++it) {
+    if (!starts_with(it->first, name)) break;
+    if (found) {
+      return make_error(Errc::InvalidArgument, "multiple IDs found with provided prefix: {}", name);
+    }
+    found = it->second;
+  }
+  if (!found) return msg::no_such_container(name);
+  return found;
+}
+
+Result<LocalContainerService::CtrPtr> LocalContainerService::find(const std::string& name) const {
+  std::lock_guard lk(mu_);
+  return find_locked(name);
+}
+
+Result<void> LocalContainerService::persist_state_locked(const Ctr& c) {
+  if (c.removed) return {};
+  auto r = store_->update_container_state(c.id, encode_state(c.state));
+  if (!r) log_warn("container {}: saving state: {}", c.id.substr(0, 12), r.error().message);
+  return r;
+}
+
+void LocalContainerService::publish_locked(const Ctr& c, const std::string& action,
+                                           std::map<std::string, std::string> extra) {
+  Event e;
+  e.type = "container";
+  e.action = action;
+  e.actor_id = c.id;
+  e.attributes = c.cfg.config.labels;
+  e.attributes["name"] = c.name;
+  e.attributes["image"] = c.cfg.config.image;
+  for (auto& [k, v] : extra) e.attributes[k] = v;
+  events_.publish(std::move(e));
+}
+
+void LocalContainerService::publish(const Ctr& c, const std::string& action,
+                                    std::map<std::string, std::string> extra) {
+  std::lock_guard lk(mu_);
+  publish_locked(c, action, std::move(extra));
+}
+
+ContainerSummary LocalContainerService::summary_locked(const Ctr& c) const {
+  ContainerSummary s;
+  s.id = c.id;
+  s.names = {"/" + c.name};
+  s.image = c.cfg.config.image;
+  s.image_id = c.image_id.str();
+  std::vector<std::string> argv;
+  argv.push_back(c.cfg.path);
+  argv.insert(argv.end(), c.cfg.args.begin(), c.cfg.args.end());
+  s.command = join(argv, " ");
+  s.created = c.created_ns / 1'000'000'000;
+  s.labels = c.cfg.config.labels;
+  s.state = c.state;
+  s.network_mode =
+      c.cfg.host_config.network_mode.empty() ? "default" : c.cfg.host_config.network_mode;
+  s.port_bindings = c.cfg.host_config.port_bindings;
+  return s;
+}
+
+Result<std::vector<ContainerSummary>> LocalContainerService::list(const ListOptions& o) {
+  FilterResolvers res;
+  // parse() runs without mu_ held (it may ask the image service).
+  res.container = [this](const std::string& n) -> Result<ContainerSummary> {
+    std::lock_guard g(mu_);
+    auto c = BERTH_TRY(find_locked(n));
+    return summary_locked(*c);
+  };
+  res.image_id = [this](const std::string& ref) -> std::optional<std::string> {
+    auto d = images_.inspect(ref);
+    if (!d) return std::nullopt;
+    return d->summary.id.str();
+  };
+  std::map<std::string, int64_t> created;
+  std::unique_lock lk(mu_);
+  for (auto& [id, c] : containers_) created[id] = c->created_ns;
+  res.order_key = [&created](const ContainerSummary& s) {
+    auto it = created.find(s.id);
+    return it == created.end() ? s.created * 1'000'000'000 : it->second;
+  };
+  // Image lookups must not run under mu_ (the image service may be slow);
+  // ancestor resolution happens inside parse, so release around it.
+  lk.unlock();
+  auto filter = ContainerFilter::parse(o.filters, res);
+  lk.lock();
+  if (!filter) return filter.error();
+  std::vector<const Ctr*> all;
+  for (auto& [id, c] : containers_) all.push_back(c.get());
+  std::sort(all.begin(), all.end(), [](const Ctr* a, const Ctr* b) {
+    return a->created_ns != b->created_ns ? a->created_ns > b->created_ns : a->id > b->id;
+  });
+  bool all_states = o.all || o.limit > 0;
+  std::vector<ContainerSummary> out;
+  for (const Ctr* c : all) {
+    if (c->removed) continue;
+    bool running = c->state.status == "running" || c->state.status == "paused" ||
+                   c->state.status == "restarting";
+    if (!all_states && !running && filter->empty()) continue;
+    if (!all_states && !running && !o.filters.contains("status") && !o.filters.contains("exited")) {
+      continue;
+    }
+    ContainerSummary s = summary_locked(*c);
+    if (!filter->matches(s)) continue;
+    out.push_back(std::move(s));
+    if (o.limit > 0 && static_cast<int>(out.size()) >= o.limit) break;
+  }
+  return out;
+}
+
+Result<ContainerDetail> LocalContainerService::inspect(const std::string& name, bool size) {
+  (void)size;
+  std::lock_guard lk(mu_);
+  auto c = BERTH_TRY(find_locked(name));
+  ContainerDetail d;
+  d.id = c->id;
+  d.created_ns = c->created_ns;
+  d.path = c->cfg.path;
+  d.args = c->cfg.args;
+  d.state = c->state;
+  d.image_id = c->image_id.str();
+  std::string dir = ctr_dir(c->id);
+  d.resolv_conf_path = dir + "/resolv.conf";
+  d.hostname_path = dir + "/hostname";
+  d.hosts_path = dir + "/hosts";
+  d.log_path = c->cfg.host_config.log_config.type == "none" ? "" : log_path(c->id);
+  d.name = "/" + c->name;
+  d.driver = c->cfg.driver;
+  d.platform = c->cfg.platform;
+  d.exec_ids = c->exec_ids;
+  d.config = c->cfg.config;
+  d.host_config = c->cfg.host_config;
+  return d;
+}
+
+ContainerService::Counts LocalContainerService::counts() {
+  std::lock_guard lk(mu_);
+  Counts n;
+  for (auto& [id, c] : containers_) {
+    if (c->removed) continue;
+    ++n.total;
+    if (c->state.status == "running" || c->state.status == "restarting") {
+      ++n.running;
+    } else if (c->state.status == "paused") {
+      ++n.paused;
+    } else {
+      ++n.stopped;
+    }
+  }
+  return n;
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,200 @@
+// engine/local_containers.h — LocalContainerService: the ContainerService
+// that runs each container under its own berth-monitor (internal to engine;
+// others use containers.h and open_container_service).
+//
+// Concurrency: mu_ guards the index (containers_, execs_) and every Ctr's
+// fields; cv_ is notified on every state change (waiters, stop, logs
+// follow). Lifecycle verbs on one container are serialised by Ctr::op
+// (taken before mu_, never while holding it). Two threads:
+//  - the watcher (epoll over every live monitor's Subscription) applies
+//    monitor events under mu_ only and never takes Ctr::op;
+//  - the worker runs delayed work (restart-policy restarts, --rm removal),
+//    which does take Ctr::op.
+// Monitor calls are made without mu_ held.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "cgroups/manager.h"
+#include "engine/container_codec.h"
+#include "engine/containers.h"
+#include "engine/events.h"
+#include "engine/images.h"
+#include "monitor/client.h"
+#include "store/metadata/metadata.h"
+
+namespace berth::engine {
+
+Result<std::unique_ptr<ContainerService>> open_container_service(
+    ContainerServiceOptions opts, ImageService& images,
+    std::unique_ptr<metadata::MetadataStore> store, EventBus& events);
+
+class LocalContainerService final : public ContainerService {
+ public:
+  LocalContainerService(ContainerServiceOptions opts, ImageService& images,
+                        std::unique_ptr<metadata::MetadataStore> store, EventBus& events);
+  ~LocalContainerService() override;
+
+  // Loads the rows and reconnects (live restore); starts the threads.
+  Result<void> init();
+
+  Result<CreateResult> create(const CreateRequest& req) override;
+  Result<std::vector<ContainerSummary>> list(const ListOptions& o) override;
+  Result<ContainerDetail> inspect(const std::string& name, bool size) override;
+  Result<void> start(const std::string& name, bool* already) override;
+  Result<void> stop(const std::string& name, const std::string& signal, std::optional<int> timeout,
+                    bool* already) override;
+  Result<void> restart(const std::string& name, const std::string& signal,
+                       std::optional<int> timeout) override;
+  Result<void> kill(const std::string& name, const std::string& signal) override;
+  Result<WaitResult> wait(const std::string& name, const std::string& condition,
+                          const GoneFn& gone) override;
+  Result<void> pause(const std::string& name) override;
+  Result<void> unpause(const std::string& name) override;
+  Result<void> rename(const std::string& name, const std::string& new_name) override;
+  Result<std::vector<std::string>> update(const std::string& name,
+                                          const UpdateRequest& req) override;
+  Result<void> remove(const std::string& name, bool force, bool volumes) override;
+  Result<ContainerPruneReport> prune(
+      const std::map<std::string, std::vector<std::string>>& filters) override;
+  Result<void> logs(const std::string& name, const LogsOptions& o, const LogSink& sink,
+                    const GoneFn& gone) override;
+  Result<void> attach(const std::string& name, const AttachOptions& o, Fd conn,
+                      std::string buffered) override;
+  Result<void> resize(const std::string& name, int height, int width) override;
+  Result<std::string> exec_create(const std::string& name, const ExecConfig& c) override;
+  Result<void> exec_start(const std::string& exec_id, bool detach, bool tty, Fd conn,
+                          std::string buffered) override;
+  Result<ExecDetail> exec_inspect(const std::string& exec_id) override;
+  Result<void> exec_resize(const std::string& exec_id, int height, int width) override;
+  Result<TopResult> top(const std::string& name, const std::string& ps_args) override;
+  Result<void> stats(const std::string& name, bool stream, bool one_shot, const StatsSink& sink,
+                     const GoneFn& gone) override;
+  Result<std::vector<Change>> changes(const std::string& name) override;
+  Result<void> export_rootfs(const std::string& name, const ByteSinkFn& sink) override;
+  Result<PathStat> archive_stat(const std::string& name, const std::string& path) override;
+  Result<PathStat> archive_get(const std::string& name, const std::string& path,
+                               const ByteSinkFn& sink) override;
+  Result<void> archive_put(const std::string& name, const std::string& path,
+                           const ByteSourceFn& tar, bool no_overwrite_dir_non_dir,
+                           bool copy_uid_gid) override;
+  Result<std::string> commit(const CommitOptions& o) override;
+  Counts counts() override;
+
+ private:
+  struct PendingAttach {
+    AttachOptions opts;
+    Fd conn;
+  };
+  struct Ctr {
+    std::string id, name;  // name without "/"
+    Digest image_id;
+    int64_t created_ns = 0;
+    StoredConfig cfg;
+    ContainerState state;
+    std::vector<std::string> exec_ids;
+    std::mutex op;              // serialises lifecycle verbs
+    bool monitor_live = false;  // a monitor runs (its subscription is watched)
+    uint64_t exit_gen = 0;      // bumped at every exit (wait next-exit)
+    uint64_t start_gen = 0;     // bumped at every start
+    bool removing = false, removed = false;
+    bool start_failed = false;  // the last start failed (no restart policy)
+    int64_t restart_delay_ms = 0;
+    bool health_restart = false;  // the last exit asked for a restart (health)
+    // While do_start waits for the monitor's "start" reply, the watcher
+    // parks the exit (and the monitor's end) here so events stay in order.
+    bool starting = false;
+    std::optional<monitor::ExitRecord> deferred_exit;
+    bool deferred_gone = false;
+    std::vector<PendingAttach> pending;
+  };
+  struct ExecRec {
+    std::string id, container_id;
+    ExecConfig config;
+    bool running = false, started = false;
+    std::optional<int> exit_code;
+    int pid = 0;
+  };
+  using CtrPtr = std::shared_ptr<Ctr>;
+
+  // ---- paths --------------------------------------------------------------
+  std::string ctr_dir(const std::string& id) const;
+  std::string exec_dir(const std::string& id) const;
+  std::string socket_path(const std::string& id) const;
+  std::string log_path(const std::string& id) const;
+  std::string exit_file(const std::string& id) const;
+
+  // ---- index (mu_ held) ---------------------------------------------------
+  Result<CtrPtr> find_locked(const std::string& name) const;
+  Result<CtrPtr> find(const std::string& name) const;
+  Result<void> persist_state_locked(const Ctr& c);
+  ContainerSummary summary_locked(const Ctr& c) const;
+  void publish(const Ctr& c, const std::string& action,
+               std::map<std::string, std::string> extra = {});
+  void publish_locked(const Ctr& c, const std::string& action,
+                      std::map<std::string, std::string> extra = {});
+
+  // ---- lifecycle (Ctr::op held) -------------------------------------------
+  Result<void> do_start(const CtrPtr& c, bool restart);
+  Result<void> do_stop(const CtrPtr& c, int sig, int timeout_s, bool user);
+  Result<void> do_remove(const CtrPtr& c, bool force);
+  Result<void> wait_monitor_gone(const CtrPtr& c, std::chrono::milliseconds limit);
+  Result<monitor::MonitorConfig> monitor_config(const Ctr& c) const;
+
+  // ---- monitor events (watcher thread, mu_ held) ---------------------------
+  void apply_exit_locked(Ctr& c, const monitor::ExitRecord& e);
+  void monitor_gone_locked(const CtrPtr& c);
+  bool should_restart_locked(const Ctr& c) const;
+  void on_event_locked(const CtrPtr& c, const monitor::Event& e);
+  void watch(const CtrPtr& c, std::unique_ptr<monitor::Subscription> sub);
+  void watcher_loop();
+
+  // ---- delayed work (worker thread) ----------------------------------------
+  enum class Work { Restart, Remove };
+  void schedule(const std::string& id, Work w, int64_t delay_ms);
+  void worker_loop();
+
+  // ---- live restore ---------------------------------------------------------
+  Result<void> restore();
+  void remove_orphans();
+
+  // Removes a container's files (rootfs unmounted first; the tree is only
+  // removed recursively once bundle/rootfs is gone, so a stuck mount never
+  // lets us delete image content).
+  void remove_files(const std::string& id);
+
+  ContainerServiceOptions opts_;
+  cgroups::Layout cgroup_layout_;
+  ImageService& images_;
+  std::unique_ptr<metadata::MetadataStore> store_;
+  EventBus& events_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, CtrPtr> containers_;  // by id
+  std::map<std::string, std::string> names_;  // name -> id
+  std::map<std::string, ExecRec> execs_;      // by exec id
+  bool stopping_ = false;
+  std::atomic<bool> quit_{false};
+
+  // watcher
+  int epfd_ = -1, wake_fd_ = -1;
+  std::mutex watch_mu_;
+  std::map<int, std::pair<CtrPtr, std::unique_ptr<monitor::Subscription>>> watched_;
+  std::thread watcher_;
+
+  // worker
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;
+  std::multimap<std::chrono::steady_clock::time_point, std::pair<std::string, Work>> work_;
+  std::thread worker_;
+};
+
+}  // namespace berth::engine

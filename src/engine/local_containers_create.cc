@@ -1,0 +1,506 @@
+// engine/local_containers_create.cc — create, remove, rename, update, prune.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <regex>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "engine/container_messages.h"
+#include "engine/hosts_files.h"
+#include "engine/local_containers.h"
+#include "engine/names_gen.h"
+#include "engine/spec_builder.h"
+#include "logs/json_file.h"
+#include "oci/image_spec.h"
+#include "oci/spec_codec.h"
+
+namespace berth::engine {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool valid_name(const std::string& n) {
+  static const std::regex re("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
+  return std::regex_match(n, re);
+}
+
+std::string random_id() {
+  std::random_device rd;
+  std::string out;
+  static const char* hex = "0123456789abcdef";
+  while (out.size() < 64) {
+    uint32_t v = rd();
+    for (int i = 0; i < 8 && out.size() < 64; ++i, v >>= 4) out.push_back(hex[v & 15]);
+  }
+  return out;
+}
+
+// The image's Healthcheck (docker's config JSON) for the fields the container
+// did not set.
+void merge_healthcheck(ContainerConfig& c, const Json& image_config) {
+  auto it = image_config.find("Healthcheck");
+  if (it == image_config.end() || !it->is_object()) return;
+  const Json& h = *it;
+  HealthcheckConfig& hc = c.healthcheck ? *c.healthcheck : c.healthcheck.emplace();
+  auto num = [&](const char* k) -> int64_t {
+    auto f = h.find(k);
+    return f != h.end() && f->is_number_integer() ? f->get<int64_t>() : 0;
+  };
+  if (hc.test.empty()) {
+    if (auto t = h.find("Test"); t != h.end() && t->is_array()) {
+      for (const auto& x : *t) {
+        if (x.is_string()) hc.test.push_back(x.get<std::string>());
+      }
+    }
+  }
+  if (hc.interval_ns == 0) hc.interval_ns = num("Interval");
+  if (hc.timeout_ns == 0) hc.timeout_ns = num("Timeout");
+  if (hc.start_period_ns == 0) hc.start_period_ns = num("StartPeriod");
+  if (hc.start_interval_ns == 0) hc.start_interval_ns = num("StartInterval");
+  if (hc.retries == 0) hc.retries = static_cast<int>(num("Retries"));
+}
+
+Result<void> validate_host_config(const HostConfig& h, const ContainerServiceOptions& o) {
+  const auto& rp = h.restart_policy;
+  if (!(rp.name.empty() || rp.name == "no" || rp.name == "always" || rp.name == "unless-stopped" ||
+        rp.name == "on-failure")) {
+    return make_error(Errc::InvalidArgument, "invalid restart policy '{}'", rp.name);
+  }
+  if (rp.maximum_retry_count < 0) {
+    return make_error(Errc::InvalidArgument,
+                      "invalid restart policy: maximum retry count cannot "
+                      "be negative");
+  }
+  if (rp.maximum_retry_count > 0 && rp.name != "on-failure") {
+    return make_error(Errc::InvalidArgument,
+                      "invalid restart policy: maximum retry count can only be used with "
+                      "'on-failure'");
+  }
+  if (h.auto_remove && !(rp.name.empty() || rp.name == "no")) {
+    return make_error(Errc::InvalidArgument,
+                      "can't create 'AutoRemove' container with restart policy");
+  }
+  const std::string& lt = h.log_config.type;
+  if (!(lt.empty() || lt == "json-file" || lt == "none")) {
+    return make_error(Errc::InvalidArgument,
+                      "failed to create logger: logger: no log driver named '{}' is registered",
+                      lt);
+  }
+  if (lt != "none") BERTH_TRY(logs::parse_log_opts(h.log_config.config));
+  if (!h.runtime.empty() && h.runtime != "berth" && !o.runtimes.contains(h.runtime)) {
+    return make_error(Errc::InvalidArgument, "unknown or invalid runtime name: {}", h.runtime);
+  }
+  return {};
+}
+
+// Layer directories of the rootfs, top first, for user lookup at create.
+std::vector<std::string> layer_dirs(const std::vector<image::RootfsMount>& mounts) {
+  std::vector<std::string> out;
+  for (const auto& m : mounts) {
+    if (m.type == "bind") {
+      out.push_back(m.source);
+      continue;
+    }
+    std::string upper;
+    std::vector<std::string> lower;
+    for (const auto& opt : m.options) {
+      if (starts_with(opt, "upperdir=")) upper = opt.substr(9);
+      if (starts_with(opt, "lowerdir=")) lower = split(opt.substr(9), ':', true);
+    }
+    if (!upper.empty()) out.push_back(upper);
+    out.insert(out.end(), lower.begin(), lower.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+void LocalContainerService::remove_files(const std::string& id) {
+  std::error_code ec;
+  std::string dir = ctr_dir(id);
+  std::string rootfs = dir + "/bundle/rootfs";
+  for (int i = 0; i < 8 && ::umount2(rootfs.c_str(), MNT_DETACH) == 0; ++i) {
+  }
+  if (::rmdir(rootfs.c_str()) != 0 && errno != ENOENT) {
+    log_warn("container {}: keeping {}: {}", id.substr(0, 12), dir, strerror(errno));
+  } else {
+    fs::remove_all(dir, ec);
+  }
+  fs::remove_all(exec_dir(id), ec);
+}
+
+Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
+  CreateResult out;
+  std::string name = req.name;
+  if (!name.empty() && name[0] == '/') name = name.substr(1);
+  if (!req.name.empty() && !valid_name(name)) return msg::invalid_name(req.name);
+  if (req.config.image.empty()) return msg::no_such_image("");
+  BERTH_TRY(validate_host_config(req.host_config, opts_));
+
+  auto detail = images_.inspect(req.config.image);
+  if (!detail) {
+    if (detail.error().code == Errc::NotFound) return msg::no_such_image(req.config.image);
+    return detail.error();
+  }
+  StoredConfig sc;
+  sc.config = req.config;
+  sc.host_config = req.host_config;
+  sc.networking_config = req.networking_config;
+  sc.image_ref = req.config.image;
+  sc.platform = "linux";
+  sc.driver = images_.storage_driver();
+  {
+    auto ic = oci::decode_image_config(dump_json(detail->config));
+    if (!ic) return ic.error();
+    BERTH_TRY(merge_image_config(sc.config, ic->config));
+    auto cfg = detail->config.find("config");
+    if (cfg != detail->config.end() && cfg->is_object()) merge_healthcheck(sc.config, *cfg);
+  }
+  std::vector<std::string> argv;
+  if (sc.config.entrypoint) argv = *sc.config.entrypoint;
+  if (sc.config.cmd) argv.insert(argv.end(), sc.config.cmd->begin(), sc.config.cmd->end());
+  if (argv.empty()) return make_error(Errc::InvalidArgument, "no command specified");
+  sc.path = argv[0];
+  sc.args.assign(argv.begin() + 1, argv.end());
+
+  // Reserve the id and the name.
+  auto c = std::make_shared<Ctr>();
+  {
+    std::lock_guard lk(mu_);
+    do {
+      c->id = random_id();
+    } while (containers_.contains(c->id));
+    if (!name.empty()) {
+      if (auto it = names_.find(name); it != names_.end()) {
+        return msg::name_in_use(name, it->second);
+      }
+    } else {
+      for (int retry = 0;; ++retry) {
+        name = generate_name(retry);
+        if (!names_.contains(name)) break;
+      }
+    }
+    names_[name] = c->id;
+  }
+  c->name = name;
+  c->image_id = detail->summary.id;
+  c->created_ns = unix_now_ns();
+  if (sc.config.hostname.empty()) sc.config.hostname = c->id.substr(0, 12);
+  c->cfg = sc;
+
+  bool rootfs_made = false;
+  auto fail = [&](Error e) -> Error {
+    if (rootfs_made) (void)images_.remove_container_rootfs(c->id);
+    remove_files(c->id);
+    std::lock_guard lk(mu_);
+    names_.erase(c->name);
+    return e;
+  };
+
+  std::string dir = ctr_dir(c->id);
+  std::error_code ec;
+  fs::create_directories(dir + "/bundle/rootfs", ec);
+  if (ec) return fail(make_error(Errc::Internal, "creating {}: {}", dir, ec.message()));
+  ::chmod(dir.c_str(), 0710);
+
+  HostsFilesInput hf;
+  hf.dir = dir;
+  hf.hostname = sc.config.hostname;
+  hf.domainname = sc.config.domainname;
+  hf.extra_hosts = sc.host_config.extra_hosts;
+  hf.dns = {sc.host_config.dns, sc.host_config.dns_search, sc.host_config.dns_options};
+  hf.host_resolv = read_host_resolv_conf();
+  auto paths = write_hosts_files(hf);
+  if (!paths) return fail(paths.error());
+
+  auto mounts = images_.prepare_container_rootfs(c->id, c->image_id);
+  if (!mounts) return fail(mounts.error());
+  rootfs_made = true;
+  Json mj = Json::array();
+  for (const auto& m : *mounts) {
+    mj.push_back({{"type", m.type}, {"source", m.source}, {"options", m.options}});
+  }
+  c->cfg.rootfs_mounts = mj;
+
+  SpecInput si;
+  si.id = c->id;
+  si.config = c->cfg.config;
+  si.host_config = c->cfg.host_config;
+  si.rootfs_reader = layered_reader(layer_dirs(*mounts));
+  si.hostname_path = paths->hostname;
+  si.hosts_path = paths->hosts;
+  si.resolv_conf_path = paths->resolv_conf;
+  si.init_path = opts_.init_binary;
+  si.cgroup_version = cgroup_layout_.version;
+  si.cgroup_parent = opts_.cgroup_parent;
+  si.default_seccomp_profile = opts_.default_seccomp_profile;
+  auto spec = build_spec(si);
+  if (!spec) return fail(spec.error());
+  auto w = write_file_atomic(dir + "/bundle/config.json", dump_json(oci::spec_to_json(*spec), 2));
+  if (!w) return fail(w.error());
+
+  metadata::ContainerRow row;
+  row.id = c->id;
+  row.name = c->name;
+  row.image = c->image_id;
+  row.created_ns = c->created_ns;
+  row.config = encode_stored_config(c->cfg);
+  row.state = encode_state(c->state);
+  if (auto r = store_->put_container(row); !r) {
+    if (r.error().code == Errc::Conflict) return fail(msg::name_in_use(c->name, "?"));
+    return fail(r.error());
+  }
+  {
+    std::lock_guard lk(mu_);
+    containers_[c->id] = c;
+    publish_locked(*c, "create");
+  }
+  out.id = c->id;
+  return out;
+}
+
+Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force) {
+  std::string status;
+  {
+    std::lock_guard lk(mu_);
+    if (c->removed) return msg::no_such_container(c->id);
+    if (c->removing) return msg::already_removing(c->id);
+    status = c->state.status;
+  }
+  bool live = status == "running" || status == "paused" || status == "restarting";
+  if (live && !force) {
+    return status == "paused" ? msg::remove_paused(c->id) : msg::remove_running(c->id);
+  }
+  {
+    std::lock_guard lk(mu_);
+    c->removing = true;
+    if (c->state.status == "restarting") {
+      c->state.status = "exited";
+      c->state.stopped_by_user = true;
+    }
+  }
+  bool monitor = false;
+  {
+    std::lock_guard lk(mu_);
+    monitor = c->monitor_live;
+  }
+  if (monitor) {
+    if (auto mc = monitor::MonitorClient::connect(socket_path(c->id))) {
+      auto st = (*mc)->state();
+      if (st && st->status == "created") {
+        (void)(*mc)->shutdown();
+      } else {
+        if (st && st->status == "paused") (void)(*mc)->resume();
+        (void)(*mc)->kill(SIGKILL, true);
+        publish(*c, "kill", {{"signal", "9"}});
+      }
+    }
+    if (auto r = wait_monitor_gone(c, std::chrono::seconds(15)); !r) {
+      std::lock_guard lk(mu_);
+      c->removing = false;
+      return r.error();
+    }
+  }
+  {
+    std::lock_guard lk(mu_);
+    c->state.status = "removing";
+  }
+  if (auto r = images_.remove_container_rootfs(c->id); !r) {
+    log_warn("container {}: removing its rootfs: {}", c->id.substr(0, 12), r.error().message);
+  }
+  remove_files(c->id);
+  auto del = store_->delete_container(c->id);
+  if (!del && del.error().code != Errc::NotFound) {
+    std::lock_guard lk(mu_);
+    c->removing = false;
+    c->state.status = "dead";
+    return del.error();
+  }
+  std::vector<PendingAttach> pending;
+  {
+    std::lock_guard lk(mu_);
+    c->removed = true;
+    containers_.erase(c->id);
+    if (auto it = names_.find(c->name); it != names_.end() && it->second == c->id) {
+      names_.erase(it);
+    }
+    for (const auto& e : c->exec_ids) execs_.erase(e);
+    pending.swap(c->pending);
+    publish_locked(*c, "destroy");
+  }
+  cv_.notify_all();
+  return {};
+}
+
+Result<void> LocalContainerService::remove(const std::string& name, bool force, bool volumes) {
+  (void)volumes;  // anonymous volumes arrive with issue 5
+  auto c = BERTH_TRY(find(name));
+  std::lock_guard op(c->op);
+  return do_remove(c, force);
+}
+
+Result<void> LocalContainerService::rename(const std::string& name, const std::string& new_name) {
+  auto c = BERTH_TRY(find(name));
+  std::string n = !new_name.empty() && new_name[0] == '/' ? new_name.substr(1) : new_name;
+  if (n.empty()) return make_error(Errc::InvalidArgument, "Neither old nor new names may be empty");
+  if (!valid_name(n)) return msg::invalid_name(new_name);
+  std::lock_guard op(c->op);
+  std::lock_guard lk(mu_);
+  if (n == c->name) {
+    return make_error(Errc::InvalidArgument,
+                      "Renaming a container with the same name as its current name");
+  }
+  if (auto it = names_.find(n); it != names_.end()) return msg::name_in_use(n, it->second);
+  if (auto r = store_->rename_container(c->id, n); !r) {
+    if (r.error().code == Errc::Conflict) return msg::name_in_use(n, "?");
+    return r.error();
+  }
+  std::string old = c->name;
+  names_.erase(old);
+  names_[n] = c->id;
+  c->name = n;
+  publish_locked(*c, "rename", {{"oldName", "/" + old}});
+  return {};
+}
+
+namespace {
+
+// OCI linux.resources for the fields an update sets.
+Json update_resources_json(const Resources& r) {
+  Json j = Json::object();
+  Json mem = Json::object();
+  if (r.memory > 0) mem["limit"] = r.memory;
+  if (r.memory_reservation > 0) mem["reservation"] = r.memory_reservation;
+  if (r.memory_swap != 0) mem["swap"] = r.memory_swap;
+  if (!mem.empty()) j["memory"] = mem;
+  Json cpu = Json::object();
+  if (r.cpu_shares > 0) cpu["shares"] = r.cpu_shares;
+  if (r.nano_cpus > 0) {
+    cpu["period"] = 100000;
+    cpu["quota"] = r.nano_cpus / 10000;
+  }
+  if (r.cpu_period > 0) cpu["period"] = r.cpu_period;
+  if (r.cpu_quota > 0) cpu["quota"] = r.cpu_quota;
+  if (!r.cpuset_cpus.empty()) cpu["cpus"] = r.cpuset_cpus;
+  if (!r.cpuset_mems.empty()) cpu["mems"] = r.cpuset_mems;
+  if (!cpu.empty()) j["cpu"] = cpu;
+  if (r.pids_limit) j["pids"] = {{"limit", *r.pids_limit > 0 ? *r.pids_limit : -1}};
+  if (r.blkio_weight > 0) j["blockIO"] = {{"weight", r.blkio_weight}};
+  return j;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> LocalContainerService::update(const std::string& name,
+                                                               const UpdateRequest& req) {
+  auto c = BERTH_TRY(find(name));
+  std::lock_guard op(c->op);
+  const Resources& n = req.resources;
+  if (n.memory > 0 && n.memory < 6 * 1024 * 1024) {
+    return make_error(Errc::InvalidArgument, "Minimum memory limit allowed is 6MB");
+  }
+  StoredConfig cfg;
+  bool running = false;
+  {
+    std::lock_guard lk(mu_);
+    cfg = c->cfg;
+    running = c->state.status == "running" || c->state.status == "paused";
+  }
+  Resources& r = cfg.host_config.resources;
+  if (n.cpu_shares) r.cpu_shares = n.cpu_shares;
+  if (n.memory) r.memory = n.memory;
+  if (n.nano_cpus) r.nano_cpus = n.nano_cpus;
+  if (n.blkio_weight) r.blkio_weight = n.blkio_weight;
+  if (n.cpu_period) r.cpu_period = n.cpu_period;
+  if (n.cpu_quota) r.cpu_quota = n.cpu_quota;
+  if (!n.cpuset_cpus.empty()) r.cpuset_cpus = n.cpuset_cpus;
+  if (!n.cpuset_mems.empty()) r.cpuset_mems = n.cpuset_mems;
+  if (n.memory_reservation) r.memory_reservation = n.memory_reservation;
+  if (n.memory_swap) r.memory_swap = n.memory_swap;
+  if (n.pids_limit) r.pids_limit = n.pids_limit;
+  if (req.restart_policy) {
+    RestartPolicy rp = *req.restart_policy;
+    HostConfig probe = cfg.host_config;
+    probe.restart_policy = rp;
+    BERTH_TRY(validate_host_config(probe, opts_));
+    cfg.host_config.restart_policy = rp;
+  }
+  if (running) {
+    auto mc = BERTH_TRY(monitor::MonitorClient::connect(socket_path(c->id)));
+    BERTH_TRY(mc->update(update_resources_json(n)));
+  }
+  metadata::ContainerRow row;
+  {
+    std::lock_guard lk(mu_);
+    c->cfg = cfg;
+    row.id = c->id;
+    row.name = c->name;
+    row.image = c->image_id;
+    row.created_ns = c->created_ns;
+    row.config = encode_stored_config(c->cfg);
+    row.state = encode_state(c->state);
+  }
+  BERTH_TRY(store_->put_container(row));
+  publish(*c, "update");
+  return std::vector<std::string>{};
+}
+
+Result<ContainerPruneReport> LocalContainerService::prune(
+    const std::map<std::string, std::vector<std::string>>& filters) {
+  std::optional<int64_t> until_ns;
+  std::vector<std::string> labels;
+  for (const auto& [k, vs] : filters) {
+    if (k == "until") {
+      for (const auto& v : vs) {
+        if (auto t = logs::parse_time(v)) {
+          until_ns = *t;
+        } else if (auto n = parse_int(v)) {
+          until_ns = *n * 1'000'000'000;
+        } else {
+          return make_error(Errc::InvalidArgument, "invalid filter 'until={}'", v);
+        }
+      }
+    } else if (k == "label") {
+      labels = vs;
+    } else {
+      return make_error(Errc::InvalidArgument, "invalid filter '{}'", k);
+    }
+  }
+  std::vector<CtrPtr> victims;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [id, c] : containers_) {
+      const auto& st = c->state.status;
+      if (st != "exited" && st != "created" && st != "dead") continue;
+      if (until_ns && c->created_ns > *until_ns) continue;
+      bool ok = true;
+      for (const auto& l : labels) {
+        auto eq = l.find('=');
+        auto it = c->cfg.config.labels.find(l.substr(0, eq));
+        if (it == c->cfg.config.labels.end() ||
+            (eq != std::string::npos && it->second != l.substr(eq + 1))) {
+          ok = false;
+        }
+      }
+      if (ok) victims.push_back(c);
+    }
+  }
+  ContainerPruneReport rep;
+  for (auto& c : victims) {
+    std::lock_guard op(c->op);
+    if (do_remove(c, false)) rep.deleted.push_back(c->id);
+  }
+  events_.publish(Event{"container", "prune", "", {{"reclaimed", "0"}}, "local", 0});
+  return rep;
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,250 @@
+// LocalContainerService with a real berth-monitor (needs root and the
+// monitor binary: $BERTH_TEST_MONITOR, or cmd/berth-monitor/berth-monitor
+// in this build tree). The image is a fake whose rootfs is a static busybox
+// tree bind-mounted by the monitor. Covers create/start/wait/logs/stop/rm,
+// docker's start-failure mapping, attach before start, restart policies,
+// --rm and live restore.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "base/file.h"
+#include "engine/fake_image_service.h"
+#include "engine/local_containers.h"
+
+namespace berth::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string monitor_binary() {
+  if (const char* e = std::getenv("BERTH_TEST_MONITOR")) return e;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  // build/<dir>/src/engine/engine_unit_test -> build/<dir>/cmd/berth-monitor/berth-monitor
+  return (self.parent_path().parent_path().parent_path() / "cmd/berth-monitor/berth-monitor")
+      .string();
+}
+
+class RootContainersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (mounts, namespaces, cgroups)";
+    if (!fs::exists(monitor_binary())) GTEST_SKIP() << "no berth-monitor at " << monitor_binary();
+    if (!fs::exists("/usr/bin/busybox")) GTEST_SKIP() << "no static /usr/bin/busybox";
+    char t[] = "/tmp/berth-ctr-root-XXXXXX";
+    ASSERT_NE(::mkdtemp(t), nullptr);
+    dir_ = t;
+    std::string r = dir_ + "/rootfs";
+    for (const char* d : {"/bin", "/etc", "/proc", "/sys", "/dev", "/tmp", "/root"}) {
+      fs::create_directories(r + d);
+    }
+    fs::copy_file("/usr/bin/busybox", r + "/bin/busybox");
+    for (const char* a : {"sh", "echo", "cat", "sleep", "true", "false", "ls", "id", "ps"}) {
+      fs::create_symlink("busybox", r + "/bin/" + a);
+    }
+    std::ofstream(r + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n";
+    std::ofstream(r + "/etc/group") << "root:x:0:\n";
+    testing::FakeImageService::Image img;
+    img.summary.id = sha256_of("busybox-config");
+    img.summary.repo_tags = {"busybox:latest"};
+    img.config = Json::parse(
+        R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},
+            "config":{"Cmd":["sh"],"Env":["PATH=/bin"]}})");
+    images_.images.push_back(img);
+    images_.rootfs_dir = r;
+    open();
+  }
+  void TearDown() override {
+    if (dir_.empty()) return;
+    if (svc_) {
+      ListOptions all;
+      all.all = true;
+      if (auto l = svc_->list(all)) {
+        for (const auto& c : *l) (void)svc_->remove(c.id, true, false);
+      }
+    }
+    svc_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void open() {
+    svc_.reset();
+    auto store = metadata::MetadataStore::open(dir_ + "/metadata.db");
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    ContainerServiceOptions o;
+    o.data_root = dir_ + "/data";
+    o.exec_root = dir_ + "/exec";
+    o.monitor_binary = monitor_binary();
+    o.cgroup_parent = "/berth-test";
+    auto s = open_container_service(o, images_, std::move(*store), bus_);
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    svc_ = std::move(*s);
+  }
+  std::string create(const std::string& name, std::vector<std::string> cmd,
+                     std::function<void(CreateRequest&)> f = {}) {
+    CreateRequest r;
+    r.name = name;
+    r.config.image = "busybox:latest";
+    r.config.cmd = std::move(cmd);
+    if (f) f(r);
+    auto c = svc_->create(r);
+    EXPECT_TRUE(c.has_value()) << c.error().message;
+    return c ? c->id : "";
+  }
+  std::string logs(const std::string& name, bool out, bool err) {
+    LogsOptions lo;
+    lo.stdout = out;
+    lo.stderr = err;
+    std::string s;
+    auto r = svc_->logs(name, lo,
+                        [&](int, std::string_view d) -> Result<void> {
+                          s += d;
+                          return {};
+                        },
+                        {});
+    EXPECT_TRUE(r.has_value()) << r.error().message;
+    return s;
+  }
+  std::string status(const std::string& name) {
+    return svc_->inspect(name, false).value().state.status;
+  }
+
+  std::string dir_;
+  testing::FakeImageService images_;
+  EventBus bus_;
+  std::unique_ptr<ContainerService> svc_;
+};
+
+TEST_F(RootContainersTest, RunWaitLogsRemove) {
+  create("t1", {"sh", "-c", "echo hello; echo err >&2; exit 3"});
+  ASSERT_TRUE(svc_->start("t1", nullptr).has_value());
+  auto w = svc_->wait("t1", "not-running", {});
+  ASSERT_TRUE(w.has_value()) << w.error().message;
+  EXPECT_EQ(w->status_code, 3);
+  auto d = svc_->inspect("t1", false).value();
+  EXPECT_EQ(d.state.status, "exited");
+  EXPECT_EQ(d.state.exit_code, 3);
+  EXPECT_GT(d.state.finished_ns, 0);
+  EXPECT_EQ(logs("t1", true, false), "hello\n");
+  EXPECT_EQ(logs("t1", false, true), "err\n");
+  ASSERT_TRUE(svc_->remove("t1", false, false).has_value());
+}
+
+TEST_F(RootContainersTest, StopRemoveForceAndExecErrors) {
+  std::string id = create("long", {"sleep", "100"});
+  ASSERT_TRUE(svc_->start("long", nullptr).has_value());
+  EXPECT_EQ(status("long"), "running");
+  EXPECT_EQ(svc_->list({}).value().size(), 1u);
+  auto rm = svc_->remove("long", false, false);
+  ASSERT_FALSE(rm.has_value());
+  EXPECT_EQ(rm.error().message,
+            "You cannot remove a running container " + id +
+                ". Stop the container before attempting removal or force remove");
+  ExecConfig ec;
+  ec.cmd = {"true"};
+  ec.attach_stdout = true;
+  auto ex = svc_->exec_create("long", ec);
+  ASSERT_TRUE(ex.has_value()) << ex.error().message;
+  ASSERT_TRUE(svc_->exec_start(*ex, true, false, Fd(), "").has_value());
+  for (int i = 0; i < 100 && svc_->exec_inspect(*ex).value().running; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(svc_->exec_inspect(*ex).value().exit_code, std::optional<int>(0));
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(svc_->stop("long", "", 1, nullptr).has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(8));
+  EXPECT_EQ(status("long"), "exited");
+  EXPECT_EQ(svc_->exec_create("long", ec).error().message, "Container " + id + " is not running");
+  create("f", {"sleep", "100"});
+  ASSERT_TRUE(svc_->start("f", nullptr).has_value());
+  ASSERT_TRUE(svc_->remove("f", true, false).has_value());
+  EXPECT_FALSE(svc_->inspect("f", false).has_value());
+}
+
+TEST_F(RootContainersTest, StartFailureIsDockers) {
+  create("bad", {"nope"});
+  auto r = svc_->start("bad", nullptr);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("executable file not found"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(r.error().code, Errc::InvalidArgument);
+  auto d = svc_->inspect("bad", false).value();
+  EXPECT_EQ(d.state.exit_code, 127);
+  EXPECT_NE(d.state.status, "running");
+}
+
+TEST_F(RootContainersTest, AttachBeforeStartGetsAllOutput) {
+  create("att", {"echo", "attached"});
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  AttachOptions ao;
+  ao.stdout = ao.stderr = true;
+  ASSERT_TRUE(svc_->attach("att", ao, Fd(sv[0]), "").has_value());
+  ASSERT_TRUE(svc_->start("att", nullptr).has_value());
+  std::string got;
+  char buf[256];
+  for (int i = 0; i < 50; ++i) {
+    ssize_t n = ::read(sv[1], buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, n);
+  }
+  ::close(sv[1]);
+  // One stdout frame: [1 0 0 0 0 0 0 9] "attached\n".
+  ASSERT_GE(got.size(), 8u);
+  EXPECT_EQ(got[0], 1);
+  EXPECT_EQ(got.substr(8), "attached\n");
+}
+
+TEST_F(RootContainersTest, RestartPolicyOnFailureAndAutoRemove) {
+  create("rp", {"sh", "-c", "exit 1"}, [](CreateRequest& r) {
+    r.host_config.restart_policy = {"on-failure", 2};
+  });
+  ASSERT_TRUE(svc_->start("rp", nullptr).has_value());
+  for (int i = 0; i < 100; ++i) {
+    auto d = svc_->inspect("rp", false).value();
+    if (d.state.restart_count == 2 && d.state.status == "exited") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto d = svc_->inspect("rp", false).value();
+  EXPECT_EQ(d.state.restart_count, 2);
+  EXPECT_EQ(d.state.status, "exited");
+  EXPECT_EQ(d.state.exit_code, 1);
+
+  create("rm", {"true"}, [](CreateRequest& r) { r.host_config.auto_remove = true; });
+  ASSERT_TRUE(svc_->start("rm", nullptr).has_value());
+  auto w = svc_->wait("rm", "removed", {});
+  ASSERT_TRUE(w.has_value());
+  EXPECT_FALSE(svc_->inspect("rm", false).has_value());
+}
+
+TEST_F(RootContainersTest, LiveRestore) {
+  create("live", {"sh", "-c", "while true; do echo tick; sleep 0.2; done"});
+  ASSERT_TRUE(svc_->start("live", nullptr).has_value());
+  create("dies", {"sleep", "100"});
+  ASSERT_TRUE(svc_->start("dies", nullptr).has_value());
+  int dies_pid = svc_->inspect("dies", false).value().state.pid;
+  svc_.reset();  // the daemon goes away; monitors stay
+  ASSERT_EQ(::kill(dies_pid, SIGKILL), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  open();
+  EXPECT_EQ(status("live"), "running");
+  for (int i = 0; i < 50 && status("dies") != "exited"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto d = svc_->inspect("dies", false).value();
+  EXPECT_EQ(d.state.status, "exited");
+  EXPECT_EQ(d.state.exit_code, 137);
+  ASSERT_TRUE(svc_->stop("live", "", 1, nullptr).has_value());
+  EXPECT_EQ(status("live"), "exited");
+  EXPECT_NE(logs("live", true, false).find("tick\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace berth::engine

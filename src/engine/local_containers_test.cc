@@ -1,0 +1,254 @@
+// LocalContainerService without a monitor: create (name rules, docker's
+// messages, generated names, files and row, nothing left on failure),
+// rename, remove, restore from rows with orphan cleanup, wait/logs of a
+// created container. The lifecycle with a real berth-monitor is in
+// local_containers_root_test.cc (root only).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/file.h"
+#include "engine/fake_image_service.h"
+#include "engine/local_containers.h"
+
+namespace berth::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalContainersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char t[] = "/tmp/berth-ctr-XXXXXX";
+    ASSERT_NE(::mkdtemp(t), nullptr);
+    dir_ = t;
+    fs::create_directories(dir_ + "/data");
+    fs::create_directories(dir_ + "/exec");
+    fs::create_directories(dir_ + "/rootfs/etc");
+    std::ofstream(dir_ + "/rootfs/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n"
+                                                  "nobody:x:65534:65534:n:/home:/bin/false\n";
+    std::ofstream(dir_ + "/rootfs/etc/group") << "root:x:0:\nnogroup:x:65534:\n";
+    testing::FakeImageService::Image img;
+    img.summary.id = sha256_of("image-config");
+    img.summary.repo_tags = {"busybox:latest"};
+    img.config = Json::parse(
+        R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},
+            "config":{"Cmd":["sh"],"Env":["PATH=/bin","A=image"],"Labels":{"from":"image"}}})");
+    images_.images.push_back(img);
+    images_.rootfs_dir = dir_ + "/rootfs";
+    open();
+  }
+  void TearDown() override {
+    svc_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void open() {
+    svc_.reset();
+    auto store = metadata::MetadataStore::open(dir_ + "/data/metadata.db");
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    ContainerServiceOptions o;
+    o.data_root = dir_ + "/data";
+    o.exec_root = dir_ + "/exec";
+    o.monitor_binary = "/nonexistent/berth-monitor";
+    auto s = open_container_service(o, images_, std::move(*store), bus_);
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    svc_ = std::move(*s);
+  }
+  CreateRequest req(const std::string& name, const std::string& image = "busybox:latest") {
+    CreateRequest r;
+    r.name = name;
+    r.config.image = image;
+    return r;
+  }
+  size_t container_dirs() {
+    size_t n = 0;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(dir_ + "/data/containers", ec);
+         !ec && it != fs::directory_iterator(); ++it) {
+      ++n;
+    }
+    return n;
+  }
+  std::vector<std::string> actions() {
+    std::vector<std::string> out;
+    auto sub = bus_.subscribe({}, int64_t{0}, std::nullopt);
+    while (true) {
+      auto n = sub->next(std::chrono::milliseconds(0));
+      if (n.status != EventBus::Subscription::Status::Event) break;
+      if (n.event.type == "container") out.push_back(n.event.action);
+    }
+    return out;
+  }
+
+  std::string dir_;
+  testing::FakeImageService images_;
+  EventBus bus_;
+  std::unique_ptr<ContainerService> svc_;
+};
+
+TEST_F(LocalContainersTest, CreateMergesImageAndWritesBundle) {
+  auto r = req("web");
+  r.config.env = {"A=mine", "B=2"};
+  r.config.labels = {{"mine", "1"}};
+  auto c = svc_->create(r);
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  ASSERT_EQ(c->id.size(), 64u);
+  auto d = svc_->inspect("web", false).value();
+  EXPECT_EQ(d.id, c->id);
+  EXPECT_EQ(d.name, "/web");
+  EXPECT_EQ(d.path, "sh");
+  EXPECT_EQ(d.state.status, "created");
+  EXPECT_EQ(d.config.hostname, c->id.substr(0, 12));
+  EXPECT_EQ(d.config.labels.at("from"), "image");
+  EXPECT_EQ(d.config.labels.at("mine"), "1");
+  EXPECT_NE(std::find(d.config.env.begin(), d.config.env.end(), "A=mine"), d.config.env.end());
+  EXPECT_EQ(std::find(d.config.env.begin(), d.config.env.end(), "A=image"), d.config.env.end());
+  std::string cdir = dir_ + "/data/containers/" + c->id;
+  EXPECT_TRUE(fs::exists(cdir + "/bundle/config.json"));
+  EXPECT_EQ(read_file(cdir + "/hostname").value(), c->id.substr(0, 12) + "\n");
+  EXPECT_TRUE(fs::exists(cdir + "/hosts"));
+  EXPECT_TRUE(fs::exists(cdir + "/resolv.conf"));
+  auto spec = parse_json(read_file(cdir + "/bundle/config.json").value(), "spec").value();
+  EXPECT_EQ(spec["process"]["args"], Json::array({"sh"}));
+  // Prefix and name lookups, and ps -a.
+  EXPECT_EQ(svc_->inspect(c->id.substr(0, 6), false).value().id, c->id);
+  EXPECT_EQ(svc_->inspect("/web", false).value().id, c->id);
+  EXPECT_TRUE(svc_->list({}).value().empty());  // not running
+  ListOptions all;
+  all.all = true;
+  ASSERT_EQ(svc_->list(all).value().size(), 1u);
+  EXPECT_EQ(svc_->counts().total, 1);
+  EXPECT_EQ(svc_->counts().stopped, 1);
+  EXPECT_EQ(actions(), std::vector<std::string>{"create"});
+}
+
+TEST_F(LocalContainersTest, DockerErrorsAndNothingLeftBehind) {
+  auto bad = svc_->create(req("-bad"));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, Errc::InvalidArgument);
+  EXPECT_EQ(bad.error().message,
+            "Invalid container name (-bad), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  auto noimg = svc_->create(req("x1", "nope:1"));
+  ASSERT_FALSE(noimg.has_value());
+  EXPECT_EQ(noimg.error().code, Errc::NotFound);
+  EXPECT_EQ(noimg.error().message, "No such image: nope:1");
+  auto first = svc_->create(req("web")).value();
+  auto dup = svc_->create(req("/web"));
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code, Errc::Conflict);
+  EXPECT_EQ(dup.error().message,
+            "Conflict. The container name \"/web\" is already in use by container \"" + first.id +
+                "\". You have to remove (or rename) that container to be able to reuse that name.");
+  // A failure after the rootfs was prepared (bad capability) leaves nothing.
+  auto r = req("capfail");
+  r.host_config.cap_add = {"NOT_A_CAP"};
+  auto e = svc_->create(r);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code, Errc::InvalidArgument);
+  EXPECT_EQ(container_dirs(), 1u);
+  EXPECT_EQ(images_.container_rootfs.size(), 1u);
+  ListOptions all;
+  all.all = true;
+  EXPECT_EQ(svc_->list(all).value().size(), 1u);
+  // The failed name is free again.
+  EXPECT_TRUE(svc_->create(req("capfail")).has_value());
+  EXPECT_EQ(svc_->inspect("nope", false).error().message, "No such container: nope");
+}
+
+TEST_F(LocalContainersTest, GeneratedNamesAndNoCommand) {
+  auto a = svc_->create(req("")).value();
+  auto d = svc_->inspect(a.id, false).value();
+  EXPECT_NE(d.name.find('_'), std::string::npos) << d.name;
+  auto r = req("x");
+  r.config.entrypoint = std::vector<std::string>{};
+  r.config.cmd = std::vector<std::string>{};
+  auto e = svc_->create(r);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().message, "no command specified");
+}
+
+TEST_F(LocalContainersTest, RenameRemoveAndEvents) {
+  auto a = svc_->create(req("a")).value();
+  svc_->create(req("b")).value();
+  EXPECT_EQ(svc_->rename("a", "b").error().code, Errc::Conflict);
+  EXPECT_EQ(svc_->rename("a", "bad name").error().code, Errc::InvalidArgument);
+  ASSERT_TRUE(svc_->rename("a", "c").has_value());
+  EXPECT_EQ(svc_->inspect("c", false).value().id, a.id);
+  EXPECT_FALSE(svc_->inspect("a", false).has_value());
+  ASSERT_TRUE(svc_->remove("c", false, false).has_value());
+  EXPECT_FALSE(fs::exists(dir_ + "/data/containers/" + a.id));
+  EXPECT_FALSE(images_.container_rootfs.contains(a.id));
+  EXPECT_EQ(svc_->remove("c", false, false).error().message, "No such container: c");
+  EXPECT_EQ(actions(), (std::vector<std::string>{"create", "create", "rename", "destroy"}));
+  // The name is reusable.
+  EXPECT_TRUE(svc_->create(req("c")).has_value());
+}
+
+TEST_F(LocalContainersTest, RestoreFromRowsAndRemoveOrphans) {
+  auto a = svc_->create(req("keep")).value();
+  ASSERT_TRUE(svc_->rename("keep", "kept").has_value());
+  svc_.reset();
+  // An orphan directory and an orphan rootfs (no row).
+  std::string orphan(64, 'e');
+  fs::create_directories(dir_ + "/data/containers/" + orphan + "/bundle/rootfs");
+  fs::create_directories(dir_ + "/exec/containers/" + orphan);
+  images_.container_rootfs.insert(orphan);
+  open();
+  auto d = svc_->inspect("kept", false);
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  EXPECT_EQ(d->id, a.id);
+  EXPECT_EQ(d->state.status, "created");
+  EXPECT_FALSE(fs::exists(dir_ + "/data/containers/" + orphan));
+  EXPECT_FALSE(fs::exists(dir_ + "/exec/containers/" + orphan));
+  EXPECT_FALSE(images_.container_rootfs.contains(orphan));
+  EXPECT_TRUE(images_.container_rootfs.contains(a.id));
+  EXPECT_EQ(svc_->create(req("kept")).error().code, Errc::Conflict);
+}
+
+TEST_F(LocalContainersTest, WaitAndLogsOfCreatedContainer) {
+  auto a = svc_->create(req("w")).value();
+  auto w = svc_->wait("w", "", {});
+  ASSERT_TRUE(w.has_value()) << w.error().message;
+  EXPECT_EQ(w->status_code, 0);
+  EXPECT_EQ(svc_->wait("w", "bogus", {}).error().code, Errc::InvalidArgument);
+  // next-exit only ends when the client leaves.
+  int polls = 0;
+  auto n = svc_->wait("w", "next-exit", [&] { return ++polls > 2; });
+  EXPECT_EQ(n.error().code, Errc::Cancelled);
+  LogsOptions lo;
+  lo.stdout = lo.stderr = true;
+  int lines = 0;
+  ASSERT_TRUE(svc_->logs("w", lo,
+                         [&](int, std::string_view) -> Result<void> {
+                           ++lines;
+                           return {};
+                         },
+                         {})
+                  .has_value());
+  EXPECT_EQ(lines, 0);
+  EXPECT_EQ(svc_->kill("w", "").error().message, "Container " + a.id + " is not running");
+  ExecConfig ec;
+  ec.cmd = {"ls"};
+  EXPECT_EQ(svc_->exec_create("w", ec).error().message, "Container " + a.id + " is not running");
+  bool already = false;
+  ASSERT_TRUE(svc_->stop("w", "", std::nullopt, &already).has_value());
+  EXPECT_TRUE(already);
+}
+
+TEST_F(LocalContainersTest, StartWithoutMonitorFailsAndRecordsIt) {
+  auto a = svc_->create(req("s")).value();
+  auto r = svc_->start("s", nullptr);
+  ASSERT_FALSE(r.has_value());
+  auto d = svc_->inspect("s", false).value();
+  EXPECT_EQ(d.state.status, "created");
+  EXPECT_NE(d.state.exit_code, 0);
+  EXPECT_FALSE(d.state.error.empty());
+  ASSERT_TRUE(svc_->remove("s", false, false).has_value());
+  (void)a;
+}
+
+}  // namespace
+}  // namespace berth::engine

@@ -1,0 +1,389 @@
+// engine/local_containers_watch.cc — monitor events (the watcher thread),
+// restart policies and --rm (the worker thread), live restore at startup.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "base/log.h"
+#include "engine/container_messages.h"
+#include "engine/local_containers.h"
+
+namespace berth::engine {
+
+namespace {
+constexpr int64_t kRestartBaseMs = 100;
+constexpr int64_t kRestartMaxMs = 60'000;
+constexpr int64_t kRestartResetNs = 10'000'000'000;
+}  // namespace
+
+// ---- monitor events -----------------------------------------------------------
+
+void LocalContainerService::apply_exit_locked(Ctr& c, const monitor::ExitRecord& e) {
+  if (c.starting) {
+    c.deferred_exit = e;
+    return;
+  }
+  c.state.status = "exited";
+  c.state.exit_code = e.exit_code < 0 ? 128 : e.exit_code;
+  c.state.finished_ns = e.finished_ns ? e.finished_ns : unix_now_ns();
+  if (e.started_ns) c.state.started_ns = e.started_ns;
+  c.state.oom_killed = e.oom_killed;
+  c.state.pid = 0;
+  if (!e.error.empty()) c.state.error = e.error;
+  if (!c.state.health_status.empty()) c.state.health_status = "unhealthy";
+  c.health_restart = e.health_restart;
+  ++c.exit_gen;
+  (void)persist_state_locked(c);
+  if (e.oom_killed) publish_locked(c, "oom");
+  publish_locked(c, "die", {{"exitCode", std::to_string(c.state.exit_code)}});
+  cv_.notify_all();
+}
+
+bool LocalContainerService::should_restart_locked(const Ctr& c) const {
+  if (c.removing || c.removed || c.start_failed) return false;
+  if (c.health_restart) return true;
+  if (c.state.stopped_by_user) return false;
+  const auto& p = c.cfg.host_config.restart_policy;
+  if (p.name == "always" || p.name == "unless-stopped") return true;
+  if (p.name == "on-failure") {
+    return c.state.exit_code != 0 &&
+           (p.maximum_retry_count <= 0 || c.state.restart_count < p.maximum_retry_count);
+  }
+  return false;
+}
+
+void LocalContainerService::monitor_gone_locked(const CtrPtr& c) {
+  if (c->starting) {
+    c->deferred_gone = true;
+    return;
+  }
+  c->monitor_live = false;
+  c->state.monitor_pid = 0;
+  if (c->state.status == "running" || c->state.status == "paused") {
+    // The monitor ended without telling us about the exit (killed, or we
+    // missed it): its exit file has the truth, if it got to write one.
+    auto rec = monitor::read_exit_file(exit_file(c->id));
+    if (rec) {
+      apply_exit_locked(*c, *rec);
+    } else {
+      monitor::ExitRecord e;
+      e.exit_code = 255;
+      e.finished_ns = unix_now_ns();
+      e.error = "container monitor exited unexpectedly";
+      apply_exit_locked(*c, e);
+    }
+  }
+  for (auto& id : c->exec_ids) {
+    auto it = execs_.find(id);
+    if (it != execs_.end() && it->second.running) {
+      it->second.running = false;
+      if (!it->second.exit_code) it->second.exit_code = 137;
+    }
+  }
+  if (should_restart_locked(*c)) {
+    int64_t ran = c->state.finished_ns - c->state.started_ns;
+    int64_t delay = (ran >= kRestartResetNs || c->restart_delay_ms == 0)
+                        ? kRestartBaseMs
+                        : std::min(c->restart_delay_ms * 2, kRestartMaxMs);
+    c->restart_delay_ms = delay;
+    c->state.status = "restarting";
+    (void)persist_state_locked(*c);
+    schedule(c->id, Work::Restart, delay);
+  } else if (c->cfg.host_config.auto_remove && !c->removing && !c->removed) {
+    schedule(c->id, Work::Remove, 0);
+  }
+  cv_.notify_all();
+}
+
+void LocalContainerService::on_event_locked(const CtrPtr& c, const monitor::Event& e) {
+  if (e.event == "exit" && e.exit) {
+    if (c->state.status == "running" || c->state.status == "paused" || c->starting) {
+      apply_exit_locked(*c, *e.exit);
+    }
+  } else if (e.event == "exec_exit") {
+    auto it = execs_.find(e.exec_id);
+    if (it != execs_.end()) {
+      it->second.running = false;
+      it->second.exit_code = e.exit_code;
+      publish_locked(*c, "exec_die",
+                     {{"execID", e.exec_id}, {"exitCode", std::to_string(e.exit_code)}});
+    }
+    cv_.notify_all();
+  } else if (e.event == "health_status") {
+    c->state.health_status = e.health_status;
+    if (auto h = monitor::read_health_file(ctr_dir(c->id) + "/health.json")) {
+      c->state.health_failing_streak = h->failing_streak;
+      c->state.health_log.clear();
+      for (const auto& l : h->log) {
+        c->state.health_log.push_back({l.start_ns, l.end_ns, l.exit_code, l.output});
+      }
+    }
+    (void)persist_state_locked(*c);
+    publish_locked(*c, "health_status: " + e.health_status);
+  } else if (e.event == "oom") {
+    publish_locked(*c, "oom");
+  }
+}
+
+void LocalContainerService::watch(const CtrPtr& c, std::unique_ptr<monitor::Subscription> sub) {
+  std::lock_guard lk(watch_mu_);
+  int fd = sub->fd();
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    log_warn("container {}: epoll_ctl: {}", c->id.substr(0, 12), strerror(errno));
+  }
+  watched_[fd] = {c, std::move(sub)};
+}
+
+void LocalContainerService::watcher_loop() {
+  epoll_event evs[32];
+  while (!quit_) {
+    int n = ::epoll_wait(epfd_, evs, 32, 1000);
+    if (quit_) break;
+    for (int i = 0; i < n; ++i) {
+      int fd = evs[i].data.fd;
+      if (fd == wake_fd_) continue;
+      CtrPtr c;
+      monitor::Subscription* sub = nullptr;
+      {
+        std::lock_guard lk(watch_mu_);
+        auto it = watched_.find(fd);
+        if (it == watched_.end()) continue;
+        c = it->second.first;
+        sub = it->second.second.get();
+      }
+      bool gone = false;
+      for (int k = 0; k < 64; ++k) {
+        auto ev = sub->next(std::chrono::milliseconds(0));
+        if (!ev) {
+          gone = true;
+          break;
+        }
+        if (!*ev) break;
+        std::lock_guard lk(mu_);
+        on_event_locked(c, **ev);
+      }
+      if (gone) {
+        {
+          std::lock_guard lk(watch_mu_);
+          ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+          watched_.erase(fd);  // closes the subscription
+        }
+        std::lock_guard lk(mu_);
+        monitor_gone_locked(c);
+      }
+    }
+  }
+}
+
+// ---- delayed work ----------------------------------------------------------------
+
+void LocalContainerService::schedule(const std::string& id, Work w, int64_t delay_ms) {
+  {
+    std::lock_guard lk(work_mu_);
+    work_.emplace(std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms),
+                  std::make_pair(id, w));
+  }
+  work_cv_.notify_all();
+}
+
+void LocalContainerService::worker_loop() {
+  std::unique_lock lk(work_mu_);
+  while (!quit_) {
+    if (work_.empty()) {
+      work_cv_.wait_for(lk, std::chrono::seconds(1));
+      continue;
+    }
+    auto due = work_.begin()->first;
+    if (std::chrono::steady_clock::now() < due) {
+      work_cv_.wait_until(lk, due);
+      continue;
+    }
+    auto [id, w] = work_.begin()->second;
+    work_.erase(work_.begin());
+    lk.unlock();
+    CtrPtr c;
+    {
+      std::lock_guard g(mu_);
+      auto it = containers_.find(id);
+      if (it != containers_.end()) c = it->second;
+    }
+    if (c) {
+      std::lock_guard op(c->op);
+      if (w == Work::Restart) {
+        bool go = false;
+        {
+          std::lock_guard g(mu_);
+          go = c->state.status == "restarting" && !c->removing && !c->removed;
+          if (go) ++c->state.restart_count;
+        }
+        if (go) {
+          if (auto r = do_start(c, true); !r) {
+            log_warn("container {}: restart: {}", id.substr(0, 12), r.error().message);
+          }
+        }
+      } else {
+        bool go = false;
+        {
+          std::lock_guard g(mu_);
+          go = !c->removed && !c->removing && c->state.status != "running" &&
+               c->state.status != "restarting" && c->state.status != "paused";
+        }
+        if (go) {
+          if (auto r = do_remove(c, false); !r) {
+            log_warn("container {}: auto-remove: {}", id.substr(0, 12), r.error().message);
+          }
+        }
+      }
+    }
+    lk.lock();
+  }
+}
+
+// ---- live restore -----------------------------------------------------------------
+
+Result<void> LocalContainerService::restore() {
+  auto rows = BERTH_TRY(store_->list_containers());
+  std::vector<CtrPtr> all;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& row : rows) {
+      auto cfg = decode_stored_config(row.config);
+      auto st = decode_state(row.state);
+      if (!cfg || !st) {
+        log_warn("container {}: unreadable row, skipped: {}", row.id.substr(0, 12),
+                 (!cfg ? cfg.error() : st.error()).message);
+        continue;
+      }
+      auto c = std::make_shared<Ctr>();
+      c->id = row.id;
+      c->name = row.name;
+      c->image_id = row.image;
+      c->created_ns = row.created_ns;
+      c->cfg = std::move(*cfg);
+      c->state = std::move(*st);
+      containers_[c->id] = c;
+      names_[c->name] = c->id;
+      all.push_back(c);
+    }
+  }
+  for (auto& c : all) {
+    std::string status;
+    {
+      std::lock_guard lk(mu_);
+      status = c->state.status;
+    }
+    std::string sock = socket_path(c->id);
+    if (status == "running" || status == "paused" || status == "restarting") {
+      auto sub = monitor::Subscription::open(sock);
+      if (sub) {
+        std::optional<monitor::StateReply> st;
+        if (auto mc = monitor::MonitorClient::connect(sock)) {
+          if (auto s = (*mc)->state()) st = *s;
+        }
+        {
+          std::lock_guard lk(mu_);
+          c->monitor_live = true;
+          if (st && (st->status == "running" || st->status == "paused")) {
+            c->state.status = st->status;
+            c->state.pid = st->pid;
+          }
+        }
+        watch(c, std::move(*sub));  // a monitor that exited meanwhile sends "exit" at once
+        continue;
+      }
+      std::lock_guard lk(mu_);
+      if (c->state.status == "restarting") {
+        // Its restart was pending when the daemon stopped: do it now.
+        schedule(c->id, Work::Restart, 0);
+        continue;
+      }
+      auto rec = monitor::read_exit_file(exit_file(c->id));
+      if (rec) {
+        apply_exit_locked(*c, *rec);
+      } else {
+        monitor::ExitRecord e;
+        e.exit_code = 255;
+        e.finished_ns = unix_now_ns();
+        e.error = "container died while the daemon was down";
+        apply_exit_locked(*c, e);
+      }
+      c->monitor_live = true;  // so monitor_gone_locked applies the policy once
+      monitor_gone_locked(c);
+      continue;
+    }
+    // Not running: a monitor still there was spawned but never started
+    // (the daemon died between spawn and start).
+    if (auto mc = monitor::MonitorClient::connect(sock)) {
+      auto st = (*mc)->state();
+      if (st && st->status == "created") (void)(*mc)->shutdown();
+    }
+    std::lock_guard lk(mu_);
+    const auto& p = c->cfg.host_config.restart_policy;
+    if (status == "exited" && !c->state.stopped_by_user &&
+        (p.name == "always" || p.name == "unless-stopped")) {
+      c->state.status = "restarting";
+      schedule(c->id, Work::Restart, 0);
+    } else if (status == "exited" && c->cfg.host_config.auto_remove) {
+      schedule(c->id, Work::Remove, 0);
+    }
+  }
+  remove_orphans();
+  return {};
+}
+
+void LocalContainerService::remove_orphans() {
+  std::set<std::string> known;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [id, c] : containers_) known.insert(id);
+  }
+  auto list_dir = [](const std::string& d) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(d, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      out.push_back(it->path().filename().string());
+    }
+    return out;
+  };
+  // Monitors of containers without rows first (they hold mounts).
+  for (const auto& id : list_dir(opts_.exec_root + "/containers")) {
+    if (known.contains(id)) continue;
+    std::string sock = socket_path(id);
+    if (auto mc = monitor::MonitorClient::connect(sock)) {
+      auto st = (*mc)->state();
+      if (st && st->status == "created") {
+        (void)(*mc)->shutdown();
+      } else {
+        (void)(*mc)->kill(SIGKILL, true);
+      }
+      for (int i = 0; i < 100; ++i) {
+        if (!monitor::MonitorClient::connect(sock)) break;
+        ::usleep(50'000);
+      }
+    }
+    log_info("removing orphaned container state {}", id.substr(0, 12));
+    remove_files(id);
+  }
+  for (const auto& id : list_dir(opts_.data_root + "/containers")) {
+    if (known.contains(id)) continue;
+    log_info("removing orphaned container directory {}", id.substr(0, 12));
+    remove_files(id);
+  }
+  if (auto ids = images_.list_container_rootfs()) {
+    for (const auto& id : *ids) {
+      if (known.contains(id)) continue;
+      log_info("removing orphaned container rootfs {}", id.substr(0, 12));
+      (void)images_.remove_container_rootfs(id);
+    }
+  }
+}
+
+}  // namespace berth::engine
