@@ -146,15 +146,11 @@ Result<int> run_rm(Context& ctx, const FlagSet& f, const std::vector<std::string
   if (f.get_bool("force")) q.emplace_back("force", "1");
   if (f.get_bool("volumes")) q.emplace_back("v", "1");
   if (f.get_bool("link")) q.emplace_back("link", "1");
-  bool force = f.get_bool("force");
   return for_each_name(
       ctx, args, [&](EngineClient& c, const std::string& n) -> Result<std::string> {
         if (n.empty() || n == "/")
           return make_error(Errc::InvalidArgument, "Container name cannot be empty");
-        auto r = c.call("DELETE", path_of(n), q);
-        // docker rm -f of a missing container is not an error.
-        if (!r && force && r.error().code == Errc::NotFound) return n;
-        if (!r) return r.error();
+        BERTH_TRY(c.call("DELETE", path_of(n), q));
         return n;
       });
 }
@@ -183,7 +179,12 @@ Result<int> run_rename(Context& ctx, const FlagSet&, const std::vector<std::stri
   if (old_name.empty() || new_name.empty())
     return make_error(Errc::InvalidArgument, "Error: Neither old nor new names may be empty");
   EngineClient* c = BERTH_TRY(ctx.client());
-  BERTH_TRY(c->call("POST", path_of(old_name) + "/rename", {{"name", new_name}}));
+  auto r = c->call("POST", path_of(old_name) + "/rename", {{"name", new_name}});
+  if (!r) {
+    if (r.error().code == Errc::Unavailable) return r.error();
+    ctx.err(r.error().message + "\n");
+    return make_error(Errc::Internal, "Error: failed to rename container named {}", old_name);
+  }
   return 0;
 }
 

@@ -327,13 +327,17 @@ Result<int> copy_to(Context& ctx, const FlagSet& f, const std::string& src, cons
   }
   struct stat ss {};
   int sr = f.get_bool("follow-link") ? ::stat(src.c_str(), &ss) : ::lstat(src.c_str(), &ss);
-  if (sr != 0) return make_error(Errc::NotFound, "lstat {}: no such file or directory", src);
+  if (sr != 0) {
+    std::string shown = src;
+    char cwd[PATH_MAX];
+    if (src[0] != '/' && ::getcwd(cwd, sizeof cwd)) shown = std::string(cwd) + "/" + src;
+    return make_error(Errc::NotFound, "lstat {}: no such file or directory", shown);
+  }
   bool src_dir = S_ISDIR(ss.st_mode);
   auto st = BERTH_TRY(stat_container_path(*c, dst.container, dst.path));
   std::string upload_dir, name;
   if (src_dir && ends_with_dot(src)) {
-    if (st && !st->is_dir())
-      return make_error(Errc::InvalidArgument, "cannot copy a directory to a file");
+    if (st && !st->is_dir()) return make_error(Errc::InvalidArgument, "cannot copy directory");
     if (st) {
       upload_dir = dst.path;
       name = "";
@@ -345,8 +349,7 @@ Result<int> copy_to(Context& ctx, const FlagSet& f, const std::string& src, cons
     upload_dir = dst.path;
     name = base_name(src);
   } else {
-    if (st && src_dir)
-      return make_error(Errc::InvalidArgument, "cannot copy a directory to a file");
+    if (st && src_dir) return make_error(Errc::InvalidArgument, "cannot copy directory");
     if (!st && ends_with(dst.path, "/") && !src_dir)
       return make_error(Errc::NotFound, "destination directory \"{}:{}\" does not exist",
                         dst.container, dst.path);

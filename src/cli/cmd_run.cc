@@ -297,7 +297,8 @@ Result<int> run_attach(Context& ctx, const FlagSet& f, const std::vector<std::st
   AttachSession sess = make_session(c, id, tty, in, f.get_string("detach-keys"),
                                     f.get_bool("sig-proxy") && !tty, tty && ctx.out_is_terminal());
   auto end = BERTH_TRY(run_attach_session(up.fd.get(), std::move(up.buffered), sess));
-  if (end == StreamEnd::Detached) return 0;
+  // docker attach ends a detach with its EscapeError (status 1).
+  if (end == StreamEnd::Detached) return make_error(Errc::Internal, "read escape sequence");
   if (!wait) return 0;
   auto st = wait->result();
   if (!st) return 0;

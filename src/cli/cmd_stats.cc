@@ -103,11 +103,13 @@ Result<int> run_stats(Context& ctx, const FlagSet& f, const std::vector<std::str
         stats_from_json(j, shared->entries[i]);
         return ok();
       };
-      auto r = cl->cli_request("GET", "/containers/" + id + "/stats", {{"stream", "1"}}, {}, {},
-                               [&](std::string_view d) -> Result<void> {
-                                 if (shared->stop) return make_error(Errc::Cancelled, "stopped");
-                                 return dec.feed(d, on_json);
-                               });
+      auto r = cl->cli_request(
+          "GET", "/containers/" + id + "/stats", {{"stream", "1"}}, {}, {},
+          [&](std::string_view d) -> Result<void> {
+            if (shared->stop) return make_error(Errc::Cancelled, "stopped");
+            return dec.feed(d, on_json);
+          },
+          {}, false);
       if (!r) {
         std::lock_guard<std::mutex> lk(shared->mu);
         shared->entries[i].error = true;
