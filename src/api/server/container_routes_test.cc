@@ -43,8 +43,8 @@ class ContainerRoutesTest : public ::testing::Test {
   TestResponse call(const std::string& method, const std::string& target, std::string body = "",
                     http::Headers h = {}) {
     TestRequest req(method, target, std::move(body));
-    req.headers = std::move(h);
-    if (!req.headers.count("Content-Type")) req.headers.emplace("Content-Type", "application/json");
+    req.hdrs = std::move(h);
+    if (!req.hdrs.count("Content-Type")) req.hdrs.emplace("Content-Type", "application/json");
     TestResponse res;
     router_->handle(req, res);
     EXPECT_TRUE(res.done) << target;
@@ -303,8 +303,8 @@ TEST_F(ContainerRoutesTest, LogsAreMultiplexedWithoutATty) {
 TEST_F(ContainerRoutesTest, AttachHijacksWithDockersHeader) {
   fake_->attach_output = "hello";
   TestRequest req("POST", "/v1.47/containers/web/attach?stream=1&stdout=1&stdin=1");
-  req.headers.emplace("Upgrade", "tcp");
-  req.headers.emplace("Connection", "Upgrade");
+  req.hdrs.emplace("Upgrade", "tcp");
+  req.hdrs.emplace("Connection", "Upgrade");
   TestResponse res;
   router_->handle(req, res);
   ASSERT_TRUE(res.hijacked);
@@ -323,7 +323,7 @@ TEST_F(ContainerRoutesTest, AttachHijacksWithDockersHeader) {
 
   // API < 1.42 says raw-stream; without Upgrade docker answers 200 OK.
   TestRequest old("POST", "/v1.41/containers/web/attach?stream=1&stdout=1");
-  old.headers.emplace("Upgrade", "tcp");
+  old.hdrs.emplace("Upgrade", "tcp");
   TestResponse res2;
   router_->handle(old, res2);
   EXPECT_NE(res2.read_peer().find("Content-Type: application/vnd.docker.raw-stream\r\n"),
@@ -339,7 +339,7 @@ TEST_F(ContainerRoutesTest, AttachHijacksWithDockersHeader) {
   // An engine failure after the header reaches the client in the stream.
   fake_->attach_error = make_error(Errc::Conflict, "boom");
   TestRequest failing("POST", "/containers/web/attach?stream=1&stdout=1");
-  failing.headers.emplace("Upgrade", "tcp");
+  failing.hdrs.emplace("Upgrade", "tcp");
   TestResponse res4;
   router_->handle(failing, res4);
   EXPECT_NE(res4.read_peer().find(frame_stream(1, "boom\r\n")), std::string::npos);
@@ -368,7 +368,7 @@ TEST_F(ContainerRoutesTest, ExecCreateStartInspectResize) {
 
   fake_->attach_output = "hi";
   TestRequest start("POST", "/exec/" + id + "/start", R"({"Detach":false,"Tty":true})");
-  start.headers.emplace("Upgrade", "tcp");
+  start.hdrs.emplace("Upgrade", "tcp");
   TestResponse res;
   router_->handle(start, res);
   ASSERT_TRUE(res.hijacked);

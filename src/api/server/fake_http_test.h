@@ -37,7 +37,7 @@ class TestRequest : public http::Request {
   const std::string& target() const override { return target_; }
   const std::string& path() const override { return path_; }
   const std::vector<std::pair<std::string, std::string>>& query() const override { return query_; }
-  const http::Headers& headers() const override { return headers; }
+  const http::Headers& headers() const override { return hdrs; }
   Result<std::string> read_body() override {
     std::string out = body_.substr(0, 5);
     body_.erase(0, 5);
@@ -45,7 +45,7 @@ class TestRequest : public http::Request {
   }
   Result<std::string> read_all_body(size_t) override { return std::exchange(body_, ""); }
   int peer_uid() const override { return 0; }
-  http::Headers headers;
+  http::Headers hdrs;
 
  private:
   std::string method_, target_, path_, body_;
