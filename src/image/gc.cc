@@ -19,6 +19,7 @@ Result<int64_t> LocalImageService::gc() {
 
 Result<int64_t> LocalImageService::gc_locked() {
   int64_t freed = 0;
+  BERTH_TRY(drop_orphan_container_leases());
   auto roots = BERTH_TRY(meta_->gc_roots(now_unix()));
   for (const auto& b : BERTH_TRY(content_->list())) {
     if (roots.blobs.count(b.digest)) continue;
@@ -40,8 +41,10 @@ Result<int64_t> LocalImageService::gc_locked() {
     freed += l.size;
   }
   // Snapshot dirs without a layer row: an apply that finished but whose
-  // row was never written (crash between the two).
+  // row was never written (crash between the two). Containers' writable
+  // snapshots have no layer row and are never swept here.
   for (const auto& k : BERTH_TRY(snap_->list())) {
+    if (is_container_snapshot_key(k)) continue;
     if (!live_keys.count(k)) BERTH_TRY(snap_->remove(k));
   }
   BERTH_TRY(content_->prune_ingests(std::chrono::system_clock::now() - kStaleIngest));

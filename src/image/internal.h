@@ -97,6 +97,10 @@ Result<void> apply_changes(const std::vector<std::string>& changes, oci::Contain
 // fnmatch-style glob of docker's reference filter on a familiar reference.
 bool reference_filter_matches(const std::string& pattern, const oci::Reference& ref);
 
+// Whether a snapshot key is a container's writable layer ("rw-<id>"): GC
+// never removes those.
+bool is_container_snapshot_key(const std::string& key);
+
 int64_t now_unix();
 int64_t now_ns();
 
@@ -134,12 +138,21 @@ class LocalImageService final : public ImageService {
   void set_registry_options(const registry::Options& o, int max_downloads,
                             int max_uploads) override;
   std::string storage_driver() const override;
+  Result<std::vector<RootfsMount>> prepare_container_rootfs(const std::string& container_id,
+                                                            const Digest& image) override;
+  Result<void> remove_container_rootfs(const std::string& container_id) override;
+  Result<std::vector<std::string>> list_container_rootfs() override;
+  Result<std::string> container_changes_dir(const std::string& container_id) override;
+  Result<Digest> commit_container(const CommitRequest& req) override;
 
   // --- shared by the implementation files ---
   void emit(const std::string& action, const std::string& id, const std::string& name);
   // NotFound "No such image: <name>" when it names nothing.
   Result<ResolvedName> resolve(const std::string& name) const;
   Result<ImageSummary> summary_of(const metadata::ImageRecord& rec) const;
+  static ImageSummary summary_from(const metadata::ImageRecord& rec,
+                                   const std::vector<std::string>& tags,
+                                   const std::vector<metadata::RepoDigest>& digests);
   // Whether every chain id of `chain` has a layer row whose snapshot exists.
   Result<bool> layer_present(const Digest& chain_id);
   // Unpacks the blob (already committed) on top of parent chain; verifies the
@@ -154,6 +167,10 @@ class LocalImageService final : public ImageService {
                                             const Digest& config_digest,
                                             const oci::ImageConfig& cfg);
   Result<int64_t> gc_locked();
+  // Releases container leases whose rw snapshot is gone (a crash between
+  // remove_container_rootfs's two steps, or a failed prepare). gc_mu_ held
+  // exclusively.
+  Result<void> drop_orphan_container_leases();
   // Pull pieces (pull.cc, pull_layers.cc).
   Result<PullResult> pull_one(const oci::Reference& ref, const PullRequest& req,
                               const ProgressFn& progress);

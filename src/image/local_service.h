@@ -13,6 +13,11 @@
 // lease in one metadata transaction. Nothing is listed until that commit.
 // Startup: open() removes tmp/ leftovers of snapshots; gc() removes blobs,
 // layers and ingests no image or live lease holds.
+// Containers: a container's writable snapshot is "rw-<container id>" and a
+// never-expiring lease "container:<id>" holds its image's top layer (so `rmi
+// -f` + gc never sweep the chain under it); gc() never removes rw-*
+// snapshots and drops container leases whose snapshot is gone. Commit stores
+// the changes as a plain tar blob (digest = diff id), like import.
 // Depends on: base, oci, store/*, snapshot, registry.
 #pragma once
 

@@ -20,6 +20,7 @@ class OverlaySnapshotter final : public SnapshotStore {
       const std::vector<std::string>& keys_bottom_first) const override;
   Result<std::vector<Mount>> prepare_rw(const std::string& rw_key,
                                         const std::vector<std::string>& keys_bottom_first) override;
+  Result<std::string> changes_dir(const std::string& rw_key) const override;
   // Mounts a 1-layer overlay under root/tmp whose whiteout must hide a
   // lower file, then unmounts it: proves overlay works on this filesystem
   // with the privileges we have.

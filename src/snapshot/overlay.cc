@@ -64,6 +64,11 @@ Result<std::vector<Mount>> OverlaySnapshotter::prepare_rw(
             {lowerdir, "upperdir=" + upper, "workdir=" + root_ + "/" + rw_key + "/work"}}};
 }
 
+Result<std::string> OverlaySnapshotter::changes_dir(const std::string& rw_key) const {
+  BERTH_TRY(check_key(rw_key));
+  return fs_dir(rw_key);
+}
+
 Result<void> OverlaySnapshotter::probe() {
   // overlay's option parser splits on ',' and lowerdir on ':'.
   if (root_.find_first_of(",:") != std::string::npos)

@@ -111,6 +111,15 @@ class Snapshotter {
   // Keys: [A-Za-z0-9_.-], not starting with '.', not "tmp".
   virtual Result<std::vector<Mount>> prepare_rw(
       const std::string& rw_key, const std::vector<std::string>& keys_bottom_first) = 0;
+  // The directory holding only what a prepare_rw snapshot changed (overlay:
+  // its upperdir, whiteouts in overlay form). NotFound when rw_key is
+  // missing; NotImplemented on the copy snapshotter (its rw snapshot is a
+  // full tree, not a diff).
+  virtual Result<std::string> changes_dir(const std::string& rw_key) const {
+    (void)rw_key;
+    return Error{Errc::NotImplemented, 0,
+                 "the copy storage driver keeps no separate changes directory"};
+  }
 };
 
 struct SnapshotterOptions {
@@ -132,5 +141,19 @@ Result<std::unique_ptr<Snapshotter>> open_snapshotter(const std::string& root,
 // docker save writes layers uncompressed; image/ keeps the pulled blobs.
 Result<Digest> decompress_layer(ByteSource src,
                                 const std::function<Result<void>(std::string_view)>& sink);
+
+// Writes the changes of an overlay upper dir as an uncompressed OCI layer tar
+// to `sink` (docker commit): entries in lexical order per directory, a
+// directory before its children, uid/gid/mode/mtime/xattrs kept (overlay's
+// own trusted.overlay.* / user.overlay.* xattrs dropped), hardlinks within
+// the dir as tar hardlinks, sockets skipped. An overlay whiteout (0:0
+// character device) becomes an empty ".wh.NAME" file, an opaque directory
+// (xattr trusted.overlay.opaque=y) is followed by ".wh..wh..opq". Refuses
+// (FailedPrecondition) entries made by overlay's redirect_dir or metacopy
+// features, which a layer cannot express. The stream ends with tar's two
+// zero blocks and no padding (an empty dir gives docker's empty layer,
+// sha256:5f70bf18...). Symlinks in the tree are never followed.
+Result<void> write_overlay_changes(const std::string& upper_dir,
+                                   const std::function<Result<void>(std::string_view)>& sink);
 
 }  // namespace berth::snapshot

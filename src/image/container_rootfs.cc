@@ -1,0 +1,116 @@
+// Container support: each container's writable snapshot ("rw-<id>") on top
+// of its image's layer chain, and the lease ("container:<id>", never
+// expiring) that keeps that chain alive through GC even after `rmi -f` of
+// the image. Only remove_container_rootfs deletes either.
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <set>
+
+#include "base/strings.h"
+#include "image/internal.h"
+
+namespace berth::image {
+
+namespace {
+
+constexpr std::string_view kRwPrefix = "rw-";
+constexpr std::string_view kLeasePrefix = "container:";
+
+std::string rw_key(const std::string& id) { return std::string(kRwPrefix) + id; }
+std::string lease_id(const std::string& id) { return std::string(kLeasePrefix) + id; }
+
+Result<void> check_container_id(const std::string& id) {
+  // The snapshot key must stay a valid key: [A-Za-z0-9_.-], not starting with '.'.
+  bool okc = !id.empty() && id.size() <= 100 && id[0] != '.';
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'))
+      okc = false;
+  if (!okc) return make_error(Errc::InvalidArgument, "invalid container id \"{}\"", id);
+  return ok();
+}
+
+}  // namespace
+
+Result<std::vector<RootfsMount>> LocalImageService::prepare_container_rootfs(
+    const std::string& container_id, const Digest& image) {
+  BERTH_TRY(check_container_id(container_id));
+  // Shared: gc() must not see the lease without the snapshot (it would
+  // drop it as an orphan) nor sweep the chain meanwhile.
+  std::shared_lock gc_guard(gc_mu_);
+  auto rec = meta_->get_image(image);
+  if (!rec) {
+    if (rec.error().code == Errc::NotFound)
+      return make_error(Errc::NotFound, "No such image: {}", image.str());
+    return std::move(rec).error();
+  }
+  std::vector<std::string> keys;
+  for (const auto& c : rec->chain_ids) {
+    auto l = BERTH_TRY(meta_->get_layer(c));
+    if (!l)
+      return make_error(Errc::Internal, "layer {} of image {} is missing", c.str(), image.str());
+    keys.push_back(l->snapshot_key);
+  }
+  const std::string key = rw_key(container_id);
+  auto existing = BERTH_TRY(snap_->list());
+  if (std::find(existing.begin(), existing.end(), key) != existing.end())
+    return make_error(Errc::AlreadyExists, "container {} already has a rootfs", container_id);
+  BERTH_TRY(meta_->create_lease(lease_id(container_id), std::numeric_limits<int64_t>::max()));
+  auto mounts = [&]() -> Result<std::vector<snapshot::Mount>> {
+    if (!rec->chain_ids.empty())
+      BERTH_TRY(meta_->add_lease_resource(lease_id(container_id), metadata::LeaseKind::Layer,
+                                          rec->chain_ids.back().str()));
+    return snap_->prepare_rw(key, keys);
+  }();
+  if (!mounts) {
+    // AlreadyExists: a concurrent prepare won the key; the lease is its.
+    if (mounts.error().code != Errc::AlreadyExists)
+      (void)meta_->release_lease(lease_id(container_id));
+    return std::move(mounts).error().context("prepare rootfs of container " + container_id);
+  }
+  std::vector<RootfsMount> out;
+  for (auto& m : *mounts)
+    out.push_back(RootfsMount{std::move(m.type), std::move(m.source), std::move(m.options)});
+  return out;
+}
+
+Result<void> LocalImageService::remove_container_rootfs(const std::string& container_id) {
+  BERTH_TRY(check_container_id(container_id));
+  // Snapshot first: a crash before the lease goes leaves an orphan lease,
+  // which gc() drops (the reverse order could let gc sweep the chain under
+  // a still-present rw snapshot).
+  BERTH_TRY_CTX(snap_->remove(rw_key(container_id)), "remove rootfs of container " + container_id);
+  BERTH_TRY(meta_->release_lease(lease_id(container_id)));
+  return ok();
+}
+
+Result<std::vector<std::string>> LocalImageService::list_container_rootfs() {
+  std::vector<std::string> out;
+  for (const auto& k : BERTH_TRY(snap_->list()))
+    if (starts_with(k, kRwPrefix)) out.push_back(k.substr(kRwPrefix.size()));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::string> LocalImageService::container_changes_dir(const std::string& container_id) {
+  BERTH_TRY(check_container_id(container_id));
+  auto dir = snap_->changes_dir(rw_key(container_id));
+  if (!dir && dir.error().code == Errc::NotFound)
+    return make_error(Errc::NotFound, "container {} has no rootfs", container_id);
+  return dir;
+}
+
+Result<void> LocalImageService::drop_orphan_container_leases() {
+  std::set<std::string> have;
+  for (const auto& k : BERTH_TRY(snap_->list()))
+    if (starts_with(k, kRwPrefix)) have.insert(k.substr(kRwPrefix.size()));
+  for (const auto& l : BERTH_TRY(meta_->list_leases())) {
+    if (!starts_with(l.id, kLeasePrefix)) continue;
+    if (!have.count(l.id.substr(kLeasePrefix.size()))) BERTH_TRY(meta_->release_lease(l.id));
+  }
+  return ok();
+}
+
+bool is_container_snapshot_key(const std::string& key) { return starts_with(key, kRwPrefix); }
+
+}  // namespace berth::image
