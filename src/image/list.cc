@@ -34,10 +34,17 @@ bool labels_match(const std::map<std::string, std::string>& labels,
 }  // namespace
 
 Result<ImageSummary> LocalImageService::summary_of(const metadata::ImageRecord& rec) const {
+  return summary_from(rec, BERTH_TRY(meta_->tags_of(rec.id)),
+                      BERTH_TRY(meta_->repo_digests_of(rec.id)));
+}
+
+ImageSummary LocalImageService::summary_from(const metadata::ImageRecord& rec,
+                                             const std::vector<std::string>& tags,
+                                             const std::vector<metadata::RepoDigest>& digests) {
   ImageSummary s;
   s.id = rec.id;
-  for (const auto& t : BERTH_TRY(meta_->tags_of(rec.id))) s.repo_tags.push_back(familiar_of(t));
-  for (const auto& rd : BERTH_TRY(meta_->repo_digests_of(rec.id))) {
+  for (const auto& t : tags) s.repo_tags.push_back(familiar_of(t));
+  for (const auto& rd : digests) {
     auto r = oci::Reference::parse(rd.repository, false);
     std::string name = r ? r->familiar_name() : rd.repository;
     s.repo_digests.push_back(name + "@" + rd.manifest.str());
@@ -51,6 +58,15 @@ Result<ImageSummary> LocalImageService::summary_of(const metadata::ImageRecord& 
 
 Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) {
   auto images = BERTH_TRY(meta_->list_images());
+  // Tags and repo digests of all images in one query each (not two per image).
+  const auto all_tags = BERTH_TRY(meta_->all_tags());
+  const auto all_digests = BERTH_TRY(meta_->all_repo_digests());
+  const std::vector<std::string> no_tags;
+  const std::vector<metadata::RepoDigest> no_digests;
+  auto tags_of = [&](const Digest& id) -> const std::vector<std::string>& {
+    auto it = all_tags.find(id);
+    return it == all_tags.end() ? no_tags : it->second;
+  };
   std::optional<metadata::ImageRecord> before, since;
   if (f.before) before = BERTH_TRY(meta_->get_image(BERTH_TRY(resolve(*f.before)).id));
   if (f.since) since = BERTH_TRY(meta_->get_image(BERTH_TRY(resolve(*f.since)).id));
@@ -60,12 +76,14 @@ Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) 
     if (before && !(key(rec) < key(*before))) continue;
     if (since && !(key(*since) < key(rec))) continue;
     if (!labels_match(rec.labels, f.labels)) continue;
-    auto s = BERTH_TRY(summary_of(rec));
+    auto dit = all_digests.find(rec.id);
+    auto s =
+        summary_from(rec, tags_of(rec.id), dit == all_digests.end() ? no_digests : dit->second);
     bool dangling = s.repo_tags.empty();
     if (f.dangling && *f.dangling != dangling) continue;
     if (!f.references.empty()) {
       std::vector<std::string> kept;
-      for (const auto& full : BERTH_TRY(meta_->tags_of(rec.id))) {
+      for (const auto& full : tags_of(rec.id)) {
         auto r = oci::Reference::parse(full);
         if (!r) continue;
         for (const auto& pat : f.references) {

@@ -201,6 +201,25 @@ Result<std::vector<RepoDigest>> SqliteMetadataStore::repo_digests_of(const Diges
   return out;
 }
 
+Result<std::map<Digest, std::vector<std::string>>> SqliteMetadataStore::all_tags() const {
+  std::lock_guard lock(mu_);
+  auto s = BERTH_TRY(db_.prepare("SELECT image_id, name FROM tags ORDER BY image_id, name"));
+  std::map<Digest, std::vector<std::string>> out;
+  while (BERTH_TRY(s.step())) out[BERTH_TRY(s.digest(0))].push_back(s.text(1));
+  return out;
+}
+
+Result<std::map<Digest, std::vector<RepoDigest>>> SqliteMetadataStore::all_repo_digests() const {
+  std::lock_guard lock(mu_);
+  auto s =
+      BERTH_TRY(db_.prepare("SELECT image_id, repository, manifest FROM repo_digests "
+                            "ORDER BY image_id, repository, manifest"));
+  std::map<Digest, std::vector<RepoDigest>> out;
+  while (BERTH_TRY(s.step()))
+    out[BERTH_TRY(s.digest(0))].push_back(RepoDigest{s.text(1), BERTH_TRY(s.digest(2))});
+  return out;
+}
+
 Result<std::vector<Digest>> SqliteMetadataStore::blobs_of(const Digest& id) const {
   std::lock_guard lock(mu_);
   auto s =

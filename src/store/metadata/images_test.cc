@@ -187,6 +187,41 @@ TEST_F(MetaTest, ListImagesNewestFirstWithChains) {
   EXPECT_EQ((*all)[1].labels.at("k"), "v");
 }
 
+TEST_F(MetaTest, AllTagsAndRepoDigestsMatchThePerImageQueries) {
+  ImageCommit a = image(d("a"), {d("c1")}, {"docker.io/library/a:2", "docker.io/library/a:1"});
+  a.repo_digest = RepoDigest{"docker.io/library/a", a.image.manifest};
+  ImageCommit b = image(d("b"), {d("c2")}, {"docker.io/library/b:1"});
+  ImageCommit none = image(d("none"), {d("c3")}, {});
+  for (const auto& c : {a, b, none}) ASSERT_TRUE(store_->commit_image(c).has_value());
+  ASSERT_TRUE(store_
+                  ->commit_image([&] {
+                    ImageCommit again = b;
+                    again.tags.clear();
+                    again.repo_digest = RepoDigest{"localhost:5000/b", d("m2")};
+                    return again;
+                  }())
+                  .has_value());
+  auto tags = store_->all_tags();
+  ASSERT_TRUE(tags.has_value()) << tags.error().message;
+  auto digests = store_->all_repo_digests();
+  ASSERT_TRUE(digests.has_value()) << digests.error().message;
+  EXPECT_EQ(tags->size(), 2u);
+  EXPECT_FALSE(tags->count(d("none")));
+  EXPECT_FALSE(digests->count(d("none")));
+  for (const auto& id : {d("a"), d("b")}) {
+    EXPECT_EQ((*tags)[id], store_->tags_of(id).value());
+    auto one = store_->repo_digests_of(id).value();
+    auto& all = (*digests)[id];
+    ASSERT_EQ(all.size(), one.size());
+    for (size_t i = 0; i < one.size(); ++i) {
+      EXPECT_EQ(all[i].repository, one[i].repository);
+      EXPECT_EQ(all[i].manifest, one[i].manifest);
+    }
+  }
+  EXPECT_EQ((*tags)[d("a")],
+            (std::vector<std::string>{"docker.io/library/a:1", "docker.io/library/a:2"}));
+}
+
 TEST_F(MetaTest, DeleteImageTakesItsRowsAlong) {
   ImageCommit c = image(d("A"), {d("a1")}, {"x:1", "x:2"});
   c.repo_digest = RepoDigest{"docker.io/library/x", c.image.manifest};

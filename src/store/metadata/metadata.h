@@ -132,6 +132,11 @@ class MetadataStore {
   virtual Result<std::vector<std::string>> tags_of(const Digest& id) const = 0;
   virtual Result<std::vector<RepoDigest>> repo_digests_of(const Digest& id) const = 0;
   virtual Result<std::vector<Digest>> blobs_of(const Digest& id) const = 0;
+  // Every image's tags (sorted) and repo digests (by repository, manifest),
+  // one query each: the image list needs them for all images at once.
+  // Images without any are absent from the map.
+  virtual Result<std::map<Digest, std::vector<std::string>>> all_tags() const = 0;
+  virtual Result<std::map<Digest, std::vector<RepoDigest>>> all_repo_digests() const = 0;
   // Deletes the image row with its tags, repo digests and blob references.
   // NotFound when absent.
   virtual Result<void> delete_image(const Digest& id) = 0;

@@ -26,6 +26,8 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<std::vector<std::string>> tags_of(const Digest& id) const override;
   Result<std::vector<RepoDigest>> repo_digests_of(const Digest& id) const override;
   Result<std::vector<Digest>> blobs_of(const Digest& id) const override;
+  Result<std::map<Digest, std::vector<std::string>>> all_tags() const override;
+  Result<std::map<Digest, std::vector<RepoDigest>>> all_repo_digests() const override;
   Result<void> delete_image(const Digest& id) override;
 
   Result<std::optional<Digest>> lookup_tag(const std::string& tag) const override;
