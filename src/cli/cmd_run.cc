@@ -208,17 +208,10 @@ Result<int> run_create(Context& ctx, const FlagSet& f, const std::vector<std::st
   if (f.get_bool("tty") && ctx.out_is_terminal()) cs = window_size(STDOUT_FILENO);
   auto req = build_create_request(f, args, {}, cs);
   if (!req) return report_option_error(ctx, "create", req.error());
-  auto cr = ctx.client();
-  if (!cr) {
-    print_run_error(ctx, "create", cr.error().message);
-    return 125;
-  }
-  auto id = create_container(ctx, **cr, *req, f.get_bool("quiet"));
-  if (!id) {
-    print_run_error(ctx, "create", id.error().message);
-    return 125;
-  }
-  ctx.out(*id + "\n");
+  // docker create returns daemon errors plainly (status 1), unlike run.
+  EngineClient* c = BERTH_TRY(ctx.client());
+  std::string id = BERTH_TRY(create_container(ctx, *c, *req, f.get_bool("quiet")));
+  ctx.out(id + "\n");
   return 0;
 }
 
