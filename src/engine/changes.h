@@ -9,7 +9,8 @@
 //  - anything else -> Added (kind 1);
 //  - an opaque directory (trusted.overlay.opaque=y) that existed below ->
 //    Modified, and every lower entry under it that the upper does not have
-//    -> Deleted.
+//    -> Deleted; entries below an opaque directory are Added (the lower
+//    layers do not show there).
 // The parent of an added or deleted entry appears as Modified (once, before
 // it) unless it is "/" or already reported. Paths are absolute ("/etc/x").
 // Depends on: base, engine/containers.h.

@@ -1,10 +1,9 @@
 // engine/container_filters.h — docker's /containers/json filters.
 //
-// Keys: id (prefix), name (substring/regexp as docker: unanchored regex on
-// the name without "/"), label (key or key=value), status (created,
-// restarting, running, removing, paused, exited, dead), ancestor (image as
-// given, its id or id prefix, or a reference resolving to the same id),
-// exited (exit code; only exited containers), health (starting, healthy,
+// Keys: id (unanchored regex, so a prefix works), name (substring/regexp as docker: unanchored
+// regex on the name without "/"), label (key or key=value), status (created, restarting, running,
+// removing, paused, exited, dead), ancestor (image as given, its id or id prefix, or a reference
+// resolving to the same id), exited (exit code; only exited containers), health (starting, healthy,
 // unhealthy, none), before/since (a container name or id; by creation
 // order), plus docker's network (network mode), is-task (always false),
 // volume/publish/expose (accepted; match nothing / port keys until issue 5).
@@ -48,10 +47,12 @@ class ContainerFilter {
 
   bool matches(const ContainerSummary& c) const;
   bool empty() const { return args_.empty(); }
+  // status and exited filters list stopped containers without -a, as docker.
+  bool implies_all() const;
 
  private:
   FilterArgs args_;
-  std::vector<std::regex> name_res_;
+  std::vector<std::regex> name_res_, id_res_;
   std::vector<std::string> ancestor_ids_;  // resolved image ids, parallel to args_["ancestor"]
   std::function<int64_t(const ContainerSummary&)> order_key_;
   std::optional<int64_t> before_key_, since_key_;

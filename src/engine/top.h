@@ -1,12 +1,14 @@
 // engine/top.h — docker top: runs the host's `ps` and keeps the rows of the
 // container's processes.
 //
-// ps_args "" = "-ef"; split on spaces and passed to /bin/ps (no shell).
-// Docker's checks and messages: args of the form "x=PID" other than
-// "pid=PID" are refused (InvalidArgument `specifying "x=PID" is not
-// allowed`); ps failing is InvalidArgument "Error running ps: exit status N"
-// with ps's stderr appended; output without a PID column is
-// InvalidArgument "Couldn't find PID field in ps output".
+// ps_args "" = "-ef"; split on spaces and passed to ps (no shell). As
+// docker does, ps first runs with "-q <pids>" appended and, when the given
+// options do not combine with -q, once more without it. Docker's checks and
+// messages: args of the form "x=PID" other than "pid=PID" are refused
+// (InvalidArgument `specifying "x=PID" is not allowed`); ps failing is
+// Errc::Internal "ps: <first line of ps's stderr>" (docker answers 500);
+// output without a PID column is Internal "Couldn't find PID field in ps
+// output".
 // Depends on: base, engine/containers.h.
 #pragma once
 
