@@ -24,11 +24,28 @@ int fail(const std::string& msg) {
   return 1;
 }
 
+// glibc's per-thread cache and fast bins keep freed small chunks out of
+// reach of malloc_trim: with them off, the heap garbage of runtime calls
+// can be handed back (about 30 kB less per monitor). Tunables are read at
+// startup only, so the spawner sets them (monitor::spawn does) or the
+// monitor re-executes itself once.
+constexpr const char* kTunables = "glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
+
+void ensure_malloc_tunables(char** argv) {
+  const char* cur = ::getenv("GLIBC_TUNABLES");
+  if (cur && std::strstr(cur, "tcache_count=0")) return;
+  std::string v = cur && *cur ? std::string(cur) + ":" + kTunables : std::string(kTunables);
+  if (::setenv("GLIBC_TUNABLES", v.c_str(), 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  // Not fatal: the monitor only uses more memory.
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace berth;
   if (argc != 2 || argv[1][0] == '-') return fail("usage: berth-monitor CONFIG_PATH");
+  ensure_malloc_tunables(argv);
   auto text = read_file(argv[1]);
   if (!text) return fail(text.error().message);
   auto j = parse_json(*text, argv[1]);

@@ -139,8 +139,23 @@ Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::string a0 = monitor_binary, a1 = config_path;
   char* argv[] = {a0.data(), a1.data(), nullptr};
+  // The monitor's malloc settings (see cmd/berth-monitor): given here so it
+  // need not re-execute itself to get them.
+  std::vector<std::string> env_store;
+  std::string tunables = "GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
+  for (char** e = environ; e && *e; ++e) {
+    if (starts_with(*e, "GLIBC_TUNABLES=")) {
+      tunables = std::string(*e) + ":glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
+      continue;
+    }
+    env_store.emplace_back(*e);
+  }
+  env_store.push_back(tunables);
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, monitor_binary.c_str(), &fa, &attr, argv, environ);
+  int rc = ::posix_spawn(&pid, monitor_binary.c_str(), &fa, &attr, argv, envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return sys_error(fmt::format("spawn {}", monitor_binary), rc);

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
@@ -37,16 +37,60 @@ void on_sigchld_signal(int) {
 }
 
 // The lowest address of the main thread's stack mapping.
+// Calls fn(line) for each line of a /proc file without touching the heap
+// (the point is to leave the heap unfragmented before trimming it).
+template <typename F>
+void for_each_line(const char* path, F fn) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[2048];
+  size_t have = 0;
+  while (true) {
+    ssize_t n = ::read(fd, buf + have, sizeof buf - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (have) fn(std::string_view(buf, have));
+      break;
+    }
+    have += static_cast<size_t>(n);
+    size_t from = 0;
+    for (size_t i = 0; i < have; ++i) {
+      if (buf[i] != '\n') continue;
+      fn(std::string_view(buf + from, i - from));
+      from = i + 1;
+    }
+    if (from == 0 && have == sizeof buf) from = have;  // an overlong line: dropped
+    std::memmove(buf, buf + from, have - from);
+    have -= from;
+  }
+  ::close(fd);
+}
+
+// The n-th space-separated field of a line ("" when absent).
+std::string_view field(std::string_view line, int n) {
+  size_t i = 0;
+  for (int k = 0;; ++k) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ') ++j;
+    if (k == n || i == line.size()) return line.substr(i, j - i);
+    i = j;
+  }
+}
+
+uintptr_t parse_hex(std::string_view s) {
+  uintptr_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  return v;
+}
+
+// The lowest address of the main thread's stack mapping.
 uintptr_t stack_low() {
   static uintptr_t low = 0;
   if (low) return low;
-  auto maps = read_file("/proc/self/maps");
-  if (!maps) return 0;
-  for (const auto& line : split(*maps, '\n', true)) {
-    if (!ends_with(line, "[stack]")) continue;
-    low = std::strtoull(line.c_str(), nullptr, 16);
-    break;
-  }
+  for_each_line("/proc/self/maps", [](std::string_view line) {
+    if (ends_with(line, "[stack]")) low = parse_hex(line.substr(0, line.find('-')));
+  });
   return low;
 }
 
@@ -59,8 +103,6 @@ uintptr_t stack_low() {
 // minor fault) and leaves only the loop's hot pages counted against it.
 // Mappings with dirty pages (relocated RELRO, data) are never touched.
 void release_clean_file_pages() {
-  auto smaps = read_file("/proc/self/smaps");
-  if (!smaps) return;
   uintptr_t start = 0, end = 0;
   bool candidate = false;
   auto flush = [&] {
@@ -68,24 +110,23 @@ void release_clean_file_pages() {
       ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
     candidate = false;
   };
-  for (const auto& line : split(*smaps, '\n', true)) {
-    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
-        line.find('-') != std::string::npos && line.find(':') > line.find(' ')) {
+  for_each_line("/proc/self/smaps", [&](std::string_view line) {
+    std::string_view first = field(line, 0);
+    if (!first.empty() && first.back() != ':') {
+      // A mapping: "start-end perms offset dev inode path"
       flush();
-      // "start-end perms offset dev inode path"
-      auto f = split(line, ' ', true);
-      if (f.size() < 6 || f[1].find('w') != std::string::npos || f[5].empty() || f[5][0] == '[')
-        continue;
-      char* dash = nullptr;
-      start = std::strtoull(f[0].c_str(), &dash, 16);
-      end = std::strtoull(dash + 1, nullptr, 16);
+      std::string_view path = field(line, 5);
+      if (field(line, 1).find('w') != std::string_view::npos || path.empty() || path[0] == '[')
+        return;
+      auto dash = first.find('-');
+      if (dash == std::string_view::npos) return;
+      start = parse_hex(first.substr(0, dash));
+      end = parse_hex(first.substr(dash + 1));
       candidate = true;
-    } else if (candidate &&
-               (starts_with(line, "Private_Dirty:") || starts_with(line, "Anonymous:"))) {
-      auto f = split(line, ' ', true);
-      if (f.size() >= 2 && f[1] != "0") candidate = false;
+    } else if (candidate && (first == "Private_Dirty:" || first == "Anonymous:")) {
+      if (field(line, 1) != "0") candidate = false;
     }
-  }
+  });
   flush();
 }
 
