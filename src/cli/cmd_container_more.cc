@@ -61,11 +61,7 @@ Result<int> run_inspect(Context& ctx, const FlagSet& f, const std::vector<std::s
     auto raw = inspect_raw(*c, name, type, f.get_bool("size"));
     if (!raw) {
       if (raw.error().code == Errc::Unavailable) return raw.error();
-      std::string msg = raw.error().message;
-      // docker: "Error: No such container: x" / "Error: No such image: x".
-      if (starts_with(msg, "Error response from daemon: No such "))
-        msg = "Error: " + msg.substr(28);
-      errors.push_back(msg);
+      errors.push_back(raw.error().message);
       continue;
     }
     Ordered j = Ordered::parse(*raw, nullptr, false);
