@@ -633,3 +633,16 @@ def test_external_runtime_runc_exec_tty_kill(monitors, runc_bin):
     m.call({"op": "kill", "signal": 9, "all": False})
     assert wait_event(sub, "exit")["exit"]["exit_code"] == 137
     assert m.wait_gone()
+
+
+def test_no_fds_leak_into_the_container(monitors):
+    m = monitors(["sleep", "1000"], open_stdin=True)
+    m.spawn()
+    conn = m.attach(stdin=True)  # a client fd the monitor holds at start time
+    m.call({"op": "start"})
+    econn, _ = m.exec("fds", exec_process(m, sh("ls /proc/1/fd; echo --; ls /proc/self/fd")))
+    out = read_frames(read_until_eof(econn))[1].decode().split("--\n")
+    assert out[0].split() == ["0", "1", "2"], out
+    # ls itself holds the directory it lists (3) and nothing else.
+    assert out[1].split() == ["0", "1", "2", "3"], out
+    conn.close()
