@@ -49,6 +49,11 @@ void Monitor::health_probe() {
   next_probe_ms_ = 0;
   for (auto& [k, p] : procs_)
     if (p.probe && p.running) return;  // the previous probe still runs
+  if (paused_) {
+    // As docker: no probes while paused (they could not run anyway).
+    health_schedule(false);
+    return;
+  }
   std::string key = fmt::format("{}{}", kProbePrefix, ++probe_seq_);
   Proc& p = procs_[key];
   p.key = key;
