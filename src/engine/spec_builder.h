@@ -44,6 +44,7 @@
 #include "base/result.h"
 #include "cgroups/manager.h"
 #include "engine/container_types.h"
+#include "engine/containers.h"
 #include "engine/user_lookup.h"
 #include "oci/image_spec.h"
 #include "oci/spec.h"
@@ -101,6 +102,16 @@ Result<oci::Spec> build_spec(const SpecInput& in);
 // Returns InvalidArgument "no command specified" when the result has neither.
 Result<void> merge_image_config(ContainerConfig& c, const oci::ContainerConfig& image,
                                 const Json* raw_config = nullptr);
+
+// The process of `docker exec`, derived from the container's spec process:
+// user = exec's -u resolved through `read` (the running container's root),
+// else the container's; env = the container's process env with the exec's
+// "K=V" entries overriding by key; cwd = exec's -w, else the container's;
+// --privileged = every capability; rlimits, no_new_privileges, apparmor and
+// oom_score_adj as the container. InvalidArgument "No exec command
+// specified" for an empty cmd (docker's message).
+Result<oci::Process> build_exec_process(const oci::Process& container, const ExecConfig& exec,
+                                        const RootfsFileReader& read, int cap_last_cap = -1);
 
 // The capability list ("CAP_CHOWN" form) docker computes for the flags; the
 // engine also uses it for exec --privileged (privileged = true).

@@ -558,3 +558,46 @@ TEST(ProcessEnv, Order) {
 
 }  // namespace
 }  // namespace berth::engine
+
+namespace berth::engine {
+namespace {
+
+TEST(ExecProcess, FromContainerProcess) {
+  auto spec = build_spec(base_input());
+  ASSERT_TRUE(spec);
+  ExecConfig e;
+  e.cmd = {"id"};
+  e.user = "app";
+  e.env = {"FOO=1", "HOSTNAME=over"};
+  e.working_dir = "/tmp";
+  e.tty = true;
+  e.privileged = true;
+  auto p = build_exec_process(*spec->process, e, base_input().rootfs_reader, 40);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->args, (std::vector<std::string>{"id"}));
+  EXPECT_EQ(p->user.uid, 100u);
+  EXPECT_EQ(p->user.gid, 101u);
+  EXPECT_TRUE(has(p->env, "FOO=1"));
+  EXPECT_TRUE(has(p->env, "HOSTNAME=over"));
+  EXPECT_TRUE(has(p->env, "HOME=/home/app"));
+  EXPECT_TRUE(has(p->env, "TERM=xterm"));
+  EXPECT_EQ(p->cwd, "/tmp");
+  EXPECT_TRUE(p->terminal);
+  EXPECT_EQ(p->capabilities->bounding.size(), 41u);
+  EXPECT_EQ(p->rlimits.size(), spec->process->rlimits.size());
+  ExecConfig plain;
+  plain.cmd = {"sh"};
+  auto q = build_exec_process(*spec->process, plain, base_input().rootfs_reader, 40);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->user.uid, 0u);
+  EXPECT_EQ(q->capabilities->bounding, spec_internal::docker_default_capabilities());
+  ExecConfig none;
+  auto bad = build_exec_process(*spec->process, none, base_input().rootfs_reader, 40);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "No exec command specified");
+  plain.user = "ghost";
+  EXPECT_FALSE(build_exec_process(*spec->process, plain, base_input().rootfs_reader, 40));
+}
+
+}  // namespace
+}  // namespace berth::engine

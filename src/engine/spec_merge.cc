@@ -153,3 +153,62 @@ std::string container_cgroups_path(const std::string& cgroup_parent, const std::
 }
 
 }  // namespace berth::engine
+
+namespace berth::engine {
+
+Result<oci::Process> build_exec_process(const oci::Process& container, const ExecConfig& exec,
+                                        const RootfsFileReader& read, int cap_last_cap) {
+  if (exec.cmd.empty()) return make_error(Errc::InvalidArgument, "No exec command specified");
+  oci::Process p = container;
+  p.args = exec.cmd;
+  p.terminal = exec.tty;
+  p.console_size.reset();
+  if (exec.console_size.size() == 2 && exec.console_size[0] > 0 && exec.console_size[1] > 0) {
+    p.console_size = oci::ConsoleSize{exec.console_size[0], exec.console_size[1]};
+  }
+  std::string home;
+  if (!exec.user.empty()) {
+    ResolvedUser u = BERTH_TRY(resolve_user(exec.user, {}, read));
+    p.user.uid = u.uid;
+    p.user.gid = u.gid;
+    p.user.additional_gids = u.additional_gids;
+    home = u.home;
+  }
+  for (const std::string& e : exec.env) {
+    if (e.empty() || e.front() == '=') {
+      return make_error(Errc::InvalidArgument, "invalid environment variable: \"{}\"", e);
+    }
+    auto it = std::find_if(p.env.begin(), p.env.end(),
+                           [&](const std::string& o) { return env_key(o) == env_key(e); });
+    if (it != p.env.end()) {
+      *it = e;
+    } else {
+      p.env.push_back(e);
+    }
+  }
+  // A different user gets its own HOME unless the exec sets one.
+  if (!home.empty() && !has_key(exec.env, "HOME")) {
+    for (auto& e : p.env)
+      if (env_key(e) == "HOME") e = "HOME=" + home;
+  }
+  if (!has_key(p.env, "TERM") && exec.tty) p.env.push_back("TERM=xterm");
+  if (!exec.working_dir.empty()) {
+    if (exec.working_dir.front() != '/') {
+      return make_error(Errc::InvalidArgument,
+                        "the working directory '{}' is invalid, it needs to be an absolute path",
+                        exec.working_dir);
+    }
+    p.cwd = exec.working_dir;
+  }
+  if (exec.privileged) {
+    auto caps = BERTH_TRY(container_capabilities({}, {}, true, cap_last_cap));
+    oci::Capabilities c;
+    c.bounding = caps;
+    c.effective = caps;
+    c.permitted = caps;
+    p.capabilities = std::move(c);
+  }
+  return p;
+}
+
+}  // namespace berth::engine
