@@ -272,15 +272,12 @@ class External final : public Ctl {
       argv.push_back(cs.arg);
     }
     argv.push_back(c_.id);
-    // The runtime's own stderr is captured for its error message; the
-    // container gets io.err through the runtime's stdio only for stdout/in,
-    // so pass stderr as the container's and read errors from it otherwise.
+    // A runc-compatible runtime hands its own stdio to the container's
+    // init, so without a TTY its stderr must be the container's (and its
+    // error message, if any, lands there: the error returned is generic).
+    // With a TTY the container's stdio is the pty and stderr is captured.
     Stdio rio = io;
-    rio.err = -1;
-    if (!tty) {
-      // runc hands its stdio to the container: stderr must be the container's.
-      rio.err = io.err;
-    }
+    if (tty) rio.err = -1;
     BERTH_TRY(run_tool(argv, rio));
     if (tty) *master = BERTH_TRY(cs.receive());
     std::string text = BERTH_TRY_CTX(read_file(pid_file), "runtime pid file");
