@@ -94,9 +94,12 @@ std::string group_usage(const std::string& group, const std::vector<Command>& cm
   for (const Group& gr : kGroups)
     if (group == gr.name) desc = gr.description;
   std::string out = fmt::format("\nUsage:  berth {} COMMAND\n\n{}\n\nCommands:\n", group, desc);
+  std::vector<std::pair<std::string, std::string>> sub;  // sorted, as docker lists them
   for (const auto& c : cmds)
     if (starts_with(c.path, group + " "))
-      out += fmt::format("  {:<11} {}\n", c.path.substr(group.size() + 1), c.description);
+      sub.emplace_back(c.path.substr(group.size() + 1), c.description);
+  std::sort(sub.begin(), sub.end());
+  for (auto& [n, d] : sub) out += fmt::format("  {:<11} {}\n", n, d);
   out += fmt::format("\nRun 'berth {} COMMAND --help' for more information on a command.\n", group);
   return out;
 }
