@@ -62,6 +62,11 @@ Result<std::string> create_container(Context& ctx, EngineClient& c, const Create
   if (!req.name.empty()) q.emplace_back("name", req.name);
   if (!req.platform.empty()) q.emplace_back("platform", req.platform);
   std::string body = dump_json(req.body);
+  if (!req.cidfile.empty() && ::access(req.cidfile.c_str(), F_OK) == 0)
+    return make_error(Errc::AlreadyExists,
+                      "container ID file found, make sure the other container isn't running or "
+                      "delete {}",
+                      req.cidfile);
   if (req.pull == "always") BERTH_TRY(pull_image(ctx, c, req, quiet));
   auto r = c.call("POST", "/containers/create", q, body);
   if (!r && r.error().code == Errc::NotFound && req.pull == "missing" &&
