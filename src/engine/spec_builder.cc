@@ -100,9 +100,8 @@ Result<oci::Spec> build_spec(const SpecInput& in) {
       hc.resources.cgroup_parent.empty() ? in.cgroup_parent : hc.resources.cgroup_parent;
   l.cgroups_path = container_cgroups_path(parent, in.id);
 
-  int last_cap = in.cap_last_cap >= 0 ? in.cap_last_cap : si::host_cap_last_cap();
   std::vector<std::string> caps =
-      BERTH_TRY(container_capabilities(hc.cap_add, hc.cap_drop, hc.privileged, last_cap));
+      BERTH_TRY(container_capabilities(hc.cap_add, hc.cap_drop, hc.privileged, in.cap_last_cap));
   if (!hc.privileged && !sec.seccomp_unconfined) {
     std::string profile =
         !sec.seccomp_profile.empty() ? sec.seccomp_profile : in.default_seccomp_profile;

@@ -80,7 +80,8 @@ struct SpecInput {
   std::string default_seccomp_profile;
   std::string arch;  // Go arch ("amd64", "arm64"); "" = the host's
   // Highest capability number of the kernel; -1 = read
-  // /proc/sys/kernel/cap_last_cap (privileged gets caps 0..last).
+  // /proc/sys/kernel/cap_last_cap and grant only what this daemon's own
+  // bounding set holds (privileged / ALL get those).
   int cap_last_cap = -1;
   // Namespace type ("pid", "ipc", "network", "uts", "cgroup") -> path to join
   // (e.g. /proc/<pid>/ns/ipc) for "container:x" modes, resolved by the engine.

@@ -18,6 +18,8 @@ namespace berth::engine::spec_internal {
 const std::vector<std::string>& all_capability_names();
 const std::vector<std::string>& docker_default_capabilities();
 int host_cap_last_cap();
+// CapBnd of this process (all ones when unreadable).
+uint64_t own_bounding_set();
 
 // Parsed --security-opt list.
 struct SecurityOpts {

@@ -72,6 +72,23 @@ int host_cap_last_cap() {
   return static_cast<int>(all_capability_names().size()) - 1;
 }
 
+uint64_t own_bounding_set() {
+  auto text = read_file("/proc/self/status");
+  if (!text) return ~0ull;
+  for (auto& line : split(*text, '\n', true)) {
+    if (!starts_with(line, "CapBnd:")) continue;
+    std::string hex(trim(std::string_view(line).substr(7)));
+    uint64_t v = 0;
+    for (char c : hex) {
+      int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+      if (d < 0) return ~0ull;
+      v = (v << 4) | static_cast<uint64_t>(d);
+    }
+    return v;
+  }
+  return ~0ull;
+}
+
 Result<SecurityOpts> parse_security_opts(const std::vector<std::string>& opts) {
   SecurityOpts s;
   for (const std::string& opt : opts) {
@@ -157,11 +174,18 @@ bool has(const std::vector<std::string>& v, const std::string& s) {
 Result<std::vector<std::string>> container_capabilities(const std::vector<std::string>& cap_add,
                                                         const std::vector<std::string>& cap_drop,
                                                         bool privileged, int cap_last_cap) {
-  if (cap_last_cap < 0) cap_last_cap = spec_internal::host_cap_last_cap();
+  // Auto mode: the kernel's capabilities that this daemon may grant (its
+  // own bounding set; a daemon inside a restricted sandbox lacks some, and
+  // asking for them would fail the container's start).
+  uint64_t grantable = ~0ull;
+  if (cap_last_cap < 0) {
+    cap_last_cap = spec_internal::host_cap_last_cap();
+    grantable = spec_internal::own_bounding_set();
+  }
   const auto& known = spec_internal::all_capability_names();
   std::vector<std::string> all;
   for (int i = 0; i <= cap_last_cap && i < static_cast<int>(known.size()); ++i) {
-    all.push_back(known[i]);
+    if (grantable & (1ull << i)) all.push_back(known[i]);
   }
   // Validate even when privileged, so a typo is reported either way.
   auto add = BERTH_TRY(normalize_caps(cap_add));
