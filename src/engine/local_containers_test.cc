@@ -158,33 +158,34 @@ TEST_F(LocalContainersTest, DockerErrorsAndNothingLeftBehind) {
   EXPECT_EQ(svc_->inspect("nope", false).error().message, "No such container: nope");
 }
 
-TEST_F(LocalContainersTest, GeneratedNamesAndNoCommand) {
+TEST_F(LocalContainersTest, GeneratedNamesAndImageCmdFallback) {
   auto a = svc_->create(req("")).value();
   auto d = svc_->inspect(a.id, false).value();
   EXPECT_NE(d.name.find('_'), std::string::npos) << d.name;
-  auto r = req("x");
+  auto r = req("xx");
   r.config.entrypoint = std::vector<std::string>{};
   r.config.cmd = std::vector<std::string>{};
+  // docker's merge: an empty Entrypoint and an empty Cmd take the image's Cmd.
   auto e = svc_->create(r);
-  ASSERT_FALSE(e.has_value());
-  EXPECT_EQ(e.error().message, "no command specified");
+  ASSERT_TRUE(e.has_value()) << e.error().message;
+  EXPECT_FALSE(svc_->inspect(e->id, false).value().path.empty());
 }
 
 TEST_F(LocalContainersTest, RenameRemoveAndEvents) {
-  auto a = svc_->create(req("a")).value();
-  svc_->create(req("b")).value();
-  EXPECT_EQ(svc_->rename("a", "b").error().code, Errc::Conflict);
-  EXPECT_EQ(svc_->rename("a", "bad name").error().code, Errc::InvalidArgument);
-  ASSERT_TRUE(svc_->rename("a", "c").has_value());
-  EXPECT_EQ(svc_->inspect("c", false).value().id, a.id);
-  EXPECT_FALSE(svc_->inspect("a", false).has_value());
-  ASSERT_TRUE(svc_->remove("c", false, false).has_value());
+  auto a = svc_->create(req("aa")).value();
+  svc_->create(req("bb")).value();
+  EXPECT_EQ(svc_->rename("aa", "bb").error().code, Errc::Conflict);
+  EXPECT_EQ(svc_->rename("aa", "bad name").error().code, Errc::InvalidArgument);
+  ASSERT_TRUE(svc_->rename("aa", "cc").has_value());
+  EXPECT_EQ(svc_->inspect("cc", false).value().id, a.id);
+  EXPECT_FALSE(svc_->inspect("aa", false).has_value());
+  ASSERT_TRUE(svc_->remove("cc", false, false).has_value());
   EXPECT_FALSE(fs::exists(dir_ + "/data/containers/" + a.id));
   EXPECT_FALSE(images_.container_rootfs.contains(a.id));
-  EXPECT_EQ(svc_->remove("c", false, false).error().message, "No such container: c");
+  EXPECT_EQ(svc_->remove("cc", false, false).error().message, "No such container: cc");
   EXPECT_EQ(actions(), (std::vector<std::string>{"create", "create", "rename", "destroy"}));
   // The name is reusable.
-  EXPECT_TRUE(svc_->create(req("c")).has_value());
+  EXPECT_TRUE(svc_->create(req("cc")).has_value());
 }
 
 TEST_F(LocalContainersTest, RestoreFromRowsAndRemoveOrphans) {
@@ -209,19 +210,19 @@ TEST_F(LocalContainersTest, RestoreFromRowsAndRemoveOrphans) {
 }
 
 TEST_F(LocalContainersTest, WaitAndLogsOfCreatedContainer) {
-  auto a = svc_->create(req("w")).value();
-  auto w = svc_->wait("w", "", {});
+  auto a = svc_->create(req("ww")).value();
+  auto w = svc_->wait("ww", "", {});
   ASSERT_TRUE(w.has_value()) << w.error().message;
   EXPECT_EQ(w->status_code, 0);
-  EXPECT_EQ(svc_->wait("w", "bogus", {}).error().code, Errc::InvalidArgument);
+  EXPECT_EQ(svc_->wait("ww", "bogus", {}).error().code, Errc::InvalidArgument);
   // next-exit only ends when the client leaves.
   int polls = 0;
-  auto n = svc_->wait("w", "next-exit", [&] { return ++polls > 2; });
+  auto n = svc_->wait("ww", "next-exit", [&] { return ++polls > 2; });
   EXPECT_EQ(n.error().code, Errc::Cancelled);
   LogsOptions lo;
   lo.stdout = lo.stderr = true;
   int lines = 0;
-  ASSERT_TRUE(svc_->logs("w", lo,
+  ASSERT_TRUE(svc_->logs("ww", lo,
                          [&](int, std::string_view) -> Result<void> {
                            ++lines;
                            return {};
@@ -229,24 +230,24 @@ TEST_F(LocalContainersTest, WaitAndLogsOfCreatedContainer) {
                          {})
                   .has_value());
   EXPECT_EQ(lines, 0);
-  EXPECT_EQ(svc_->kill("w", "").error().message, "Container " + a.id + " is not running");
+  EXPECT_EQ(svc_->kill("ww", "").error().message, "Container " + a.id + " is not running");
   ExecConfig ec;
   ec.cmd = {"ls"};
-  EXPECT_EQ(svc_->exec_create("w", ec).error().message, "Container " + a.id + " is not running");
+  EXPECT_EQ(svc_->exec_create("ww", ec).error().message, "Container " + a.id + " is not running");
   bool already = false;
-  ASSERT_TRUE(svc_->stop("w", "", std::nullopt, &already).has_value());
+  ASSERT_TRUE(svc_->stop("ww", "", std::nullopt, &already).has_value());
   EXPECT_TRUE(already);
 }
 
 TEST_F(LocalContainersTest, StartWithoutMonitorFailsAndRecordsIt) {
-  auto a = svc_->create(req("s")).value();
-  auto r = svc_->start("s", nullptr);
+  auto a = svc_->create(req("ss")).value();
+  auto r = svc_->start("ss", nullptr);
   ASSERT_FALSE(r.has_value());
-  auto d = svc_->inspect("s", false).value();
+  auto d = svc_->inspect("ss", false).value();
   EXPECT_EQ(d.state.status, "created");
   EXPECT_NE(d.state.exit_code, 0);
   EXPECT_FALSE(d.state.error.empty());
-  ASSERT_TRUE(svc_->remove("s", false, false).has_value());
+  ASSERT_TRUE(svc_->remove("ss", false, false).has_value());
   (void)a;
 }
 
