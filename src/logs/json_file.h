@@ -87,9 +87,11 @@ struct ReadOptions {
 // Called per entry; an error (client gone: Errc::Cancelled) stops reading and
 // is returned by read().
 using EntryFn = std::function<Result<void>(const Entry&)>;
-// Polled while following (at least every 250 ms): returns true when the
-// follow should end — the container stopped and the writer is gone — after
-// which the reader drains to EOF and returns.
+// Polled while following, each time the reader has delivered everything
+// written so far and is about to wait for more (so at least every 250 ms
+// while idle; callers that batch EntryFn output flush it here): returns true
+// when the follow should end — the container stopped and the writer is
+// gone — after which the reader drains to EOF and returns.
 using StopFn = std::function<bool()>;
 
 // Reads every file of the set oldest first (path.(max-1) .. path.1, path).

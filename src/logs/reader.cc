@@ -39,12 +39,6 @@ std::string rotated_name(const std::string& path, int k) {
   return k == 0 ? path : path + "." + std::to_string(k);
 }
 
-int64_t mono_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
 int64_t wall_ns() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -321,7 +315,6 @@ class Reader {
 
   Result<void> follow(Fd& inotify) {
     bool stopping = false;
-    int64_t last_stop_check = mono_ms();
     for (;;) {
       if (!have_cur_) {
         // No live file yet (created later, or removed): wait for one.
@@ -350,23 +343,21 @@ class Reader {
         stopping = true;  // one more drain, then done
         continue;
       }
-      bool timed_out = true;
+      // Caught up: asked before every wait (at most 250 ms apart), so a
+      // caller that batches its output can send it now.
+      if (stop_ && stop_()) {
+        stopping = true;
+        continue;
+      }
       if (inotify) {
         pollfd p{inotify.get(), POLLIN, 0};
-        int r = ::poll(&p, 1, 250);
-        if (r > 0) {
-          timed_out = false;
+        if (::poll(&p, 1, 250) > 0) {
           char evbuf[4096];
           while (::read(inotify.get(), evbuf, sizeof evbuf) > 0) {
           }
         }
       } else {
         usleep(100 * 1000);
-      }
-      int64_t now = mono_ms();
-      if (stop_ && (timed_out || now - last_stop_check >= 100)) {
-        last_stop_check = now;
-        if (stop_()) stopping = true;
       }
     }
   }

@@ -174,6 +174,43 @@ TEST(Follow, StopFnEndsAfterDraining) {
   EXPECT_EQ(numbers(got), range(0, 3));
 }
 
+// StopFn is asked as soon as everything written has been delivered, before
+// the reader waits (api/server flushes its batched output there): not only
+// after a 250 ms poll timeout.
+TEST(Follow, StopFnRunsEachTimeTheReaderCatchesUp) {
+  TempDir d;
+  std::string p = d.path() + "/c-json.log";
+  write_lines(p, 3, {});
+  std::vector<size_t> seen;  // entries delivered at each StopFn call
+  std::atomic<bool> caught_up{false};
+  size_t got = 0;
+  std::thread writer([&] {
+    for (int i = 0; i < 500 && !caught_up; i++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    write_lines(p, 1, {}, 3);
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration first_call{};
+  auto r = read(
+      p, {.follow = true},
+      [&](const Entry&) -> Result<void> {
+        got++;
+        return ok();
+      },
+      [&] {
+        if (seen.empty()) first_call = std::chrono::steady_clock::now() - t0;
+        seen.push_back(got);
+        caught_up = true;
+        return got == 4 || std::chrono::steady_clock::now() - t0 > std::chrono::seconds(10);
+      });
+  writer.join();
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front(), 3u);
+  EXPECT_EQ(seen.back(), 4u);
+  EXPECT_LT(first_call, std::chrono::milliseconds(200));
+}
+
 TEST(Follow, UntilInThePastEnds) {
   TempDir d;
   std::string p = d.path() + "/c-json.log";

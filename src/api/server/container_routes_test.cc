@@ -300,6 +300,33 @@ TEST_F(ContainerRoutesTest, LogsAreMultiplexedWithoutATty) {
   EXPECT_EQ(call("GET", "/containers/web/logs?stdout=1&since=yesterday").status, 400);
 }
 
+// Entries are batched into large chunks (not one chunk per line), and a
+// follow sends what it has each time the reader catches up (polls `gone`).
+TEST_F(ContainerRoutesTest, LogsAreBatchedAndFlushedWhenCaughtUp) {
+  auto& log = fake_->containers[0].log;
+  log.clear();
+  std::string want;
+  for (int i = 0; i < 20000; ++i) {
+    std::string line = "line " + std::to_string(i) + "\n";
+    log.emplace_back(i % 3 == 0 ? 2 : 1, line);
+    want += frame_stream(i % 3 == 0 ? 2 : 1, line);
+  }
+  auto r = call("GET", "/containers/web/logs?stdout=1&stderr=1");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, want);
+  EXPECT_GT(r.chunks.size(), 1u);  // ~400 KiB: more than one batch
+  EXPECT_LT(r.chunks.size(), 20u);
+  log.resize(3);
+  fake_->logs_idle_after_each = true;
+  auto f = call("GET", "/containers/web/logs?stdout=1&stderr=1&follow=1");
+  ASSERT_EQ(f.chunks.size(), 3u);
+  EXPECT_EQ(f.chunks[0], frame_stream(2, "line 0\n"));
+  EXPECT_EQ(f.chunks[2], frame_stream(1, "line 2\n"));
+  fake_->containers[0].detail.config.tty = true;
+  auto t = call("GET", "/containers/web/logs?stdout=1&stderr=1&follow=1");
+  EXPECT_EQ(t.chunks, (std::vector<std::string>{"line 0\n", "line 1\n", "line 2\n"}));
+}
+
 TEST_F(ContainerRoutesTest, AttachHijacksWithDockersHeader) {
   fake_->attach_output = "hello";
   TestRequest req("POST", "/v1.47/containers/web/attach?stream=1&stdout=1&stdin=1");

@@ -23,6 +23,7 @@ class FakeContainerService : public engine::ContainerService {
   std::optional<engine::CreateRequest> last_create;
   std::optional<engine::ListOptions> last_list;
   std::optional<engine::LogsOptions> last_logs;
+  bool logs_idle_after_each = false;  // follow: poll `gone` after every entry
   std::optional<engine::AttachOptions> last_attach;
   std::optional<engine::UpdateRequest> last_update;
   std::optional<engine::CommitOptions> last_commit;
@@ -192,13 +193,16 @@ class FakeContainerService : public engine::ContainerService {
     return r;
   }
   Result<void> logs(const std::string& name, const engine::LogsOptions& o,
-                    const engine::LogSink& sink, const engine::GoneFn&) override {
+                    const engine::LogSink& sink, const engine::GoneFn& gone) override {
     auto* e = find(name);
     if (!e) return no_such(name);
     last_logs = o;
     for (const auto& [stream, line] : e->log) {
       if ((stream == 1 && !o.stdout) || (stream == 2 && !o.stderr)) continue;
       BERTH_TRY(sink(stream, line));
+      // As the engine's follow does when the reader has caught up.
+      if (o.follow && logs_idle_after_each && gone && gone())
+        return make_error(Errc::Cancelled, "client gone");
     }
     return ok();
   }

@@ -69,6 +69,7 @@ class TestResponse : public http::Response {
   }
   Result<void> write(std::string_view c) override {
     body += c;
+    chunks.emplace_back(c);
     return ok();
   }
   Result<void> end() override {
@@ -106,6 +107,7 @@ class TestResponse : public http::Response {
   int status = 0;
   http::Headers headers;
   std::string body;
+  std::vector<std::string> chunks;  // each write() of a stream
   bool streamed = false, done = false, hijacked = false;
   Fd peer;
 };
