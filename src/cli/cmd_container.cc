@@ -55,37 +55,20 @@ Result<int> run_logs(Context& ctx, const FlagSet& f, const std::vector<std::stri
   bool tty = info.contains("Config") && info["Config"].value("Tty", false);
   std::string id = info.value("Id", args[0]);
   int64_t now_ns = api::now_unix_ns();
-  Query q{{"stdout", "1"}, {"stderr", "1"}};
-  if (f.changed("since"))
-    q.emplace_back("since", BERTH_TRY(docker_timestamp(f.get_string("since"), now_ns)));
-  if (f.changed("until"))
-    q.emplace_back("until", BERTH_TRY(docker_timestamp(f.get_string("until"), now_ns)));
-  if (f.get_bool("timestamps")) q.emplace_back("timestamps", "1");
-  if (f.get_bool("follow")) q.emplace_back("follow", "1");
-  q.emplace_back("tail", f.get_string("tail"));
-  if (f.get_bool("details")) q.emplace_back("details", "1");
+  api::client::LogsOptions o;
+  if (f.changed("since")) o.since = BERTH_TRY(docker_timestamp(f.get_string("since"), now_ns));
+  if (f.changed("until")) o.until = BERTH_TRY(docker_timestamp(f.get_string("until"), now_ns));
+  o.timestamps = f.get_bool("timestamps");
+  o.follow = f.get_bool("follow");
+  o.tail = f.get_string("tail");
+  o.details = f.get_bool("details");
   ctx.flush();
-  StreamIo io;
-  io.tty = tty;
-  // Reuse the stream demultiplexer over the HTTP body.
-  std::string pending;
-  std::optional<Error> werr;
-  auto sink = [&](std::string_view data) -> Result<void> {
-    if (tty) return write_all(STDOUT_FILENO, data);
-    pending.append(data);
-    size_t pos = 0;
-    while (pending.size() - pos >= 8) {
-      auto* h = reinterpret_cast<const unsigned char*>(pending.data() + pos);
-      size_t len = (size_t{h[4]} << 24) | (size_t{h[5]} << 16) | (size_t{h[6]} << 8) | h[7];
-      if (pending.size() - pos - 8 < len) break;
-      BERTH_TRY(write_all(h[0] == 2 ? STDERR_FILENO : STDOUT_FILENO,
-                          std::string_view(pending).substr(pos + 8, len)));
-      pos += 8 + len;
-    }
-    pending.erase(0, pos);
-    return ok();
-  };
-  BERTH_TRY(c->cli_request("GET", path_of(id) + "/logs", q, {}, {}, sink, {}, false));
+  // container_logs hands over runs of one stream (up to a received piece,
+  // 64 KiB): one write(2) each. It also tells a daemon's error answer
+  // (`--log-driver none`) from log bytes, so its message is printed.
+  BERTH_TRY(c->container_logs(id, o, tty, [](int stream, std::string_view data) {
+    return write_all(stream == 2 ? STDERR_FILENO : STDOUT_FILENO, data);
+  }));
   return 0;
 }
 

@@ -159,10 +159,22 @@ Result<void> EngineClient::container_logs(const std::string& name, const LogsOpt
   if (!o.until.empty()) q.emplace_back("until", o.until);
   q.emplace_back("tail", o.tail.empty() ? "all" : o.tail);
   if (o.timestamps) q.emplace_back("timestamps", "1");
+  if (o.details) q.emplace_back("details", "1");
   http::ClientRequest req;
   req.method = "GET";
   req.target = BERTH_TRY(target(cpath(name, "logs"), q));
   StreamDemuxer demux;
+  // Consecutive frames of one stream within a received piece go out as one
+  // call (a million-line log is a million frames: the caller writes once
+  // per piece, not once per line). Order across streams is kept.
+  std::string run;
+  int run_stream = 0;
+  auto flush_run = [&]() -> Result<void> {
+    if (run.empty()) return ok();
+    auto r = on_output(run_stream, run);
+    run.clear();
+    return r;
+  };
   // The status is unknown while chunks arrive: an error answer is a JSON
   // object; a multiplexed stream starts with a stream byte (0-2), a TTY
   // stream that starts with {"message": is held until the answer ends.
@@ -171,7 +183,14 @@ Result<void> EngineClient::container_logs(const std::string& name, const LogsOpt
   std::optional<Error> sink_error;
   auto deliver = [&](std::string_view data) -> Result<void> {
     if (*tty) return on_output(1, data);
-    return demux.feed(data, on_output);
+    auto fed = demux.feed(data, [&](int stream, std::string_view payload) -> Result<void> {
+      if (stream != run_stream) BERTH_TRY(flush_run());
+      run_stream = stream;
+      run.append(payload);
+      return ok();
+    });
+    BERTH_TRY(flush_run());  // frames before a bad header are still shown
+    return fed;
   };
   req.on_chunk = [&](std::string_view chunk) -> Result<void> {
     if (chunk.empty()) return ok();

@@ -194,6 +194,60 @@ TEST(ContainerClient, LogsDemultiplexAndErrors) {
   EXPECT_EQ(nf.error().message, "Error response from daemon: No such container: nope");
 }
 
+// `logs` of a container with `--log-driver none`: the daemon's message, not
+// "HTTP status 501", with or without a TTY.
+TEST(ContainerClient, LogsErrorAnswerKeepsTheDaemonsMessage) {
+  Fixture f;
+  for (bool tty : {false, true}) {
+    f.answer(501, R"({"message":"configured logging driver does not support reading"})"
+                  "\n");
+    std::string out;
+    auto r = f.client->container_logs("quiet", {}, tty, [&](int, std::string_view d) {
+      out += d;
+      return ok();
+    });
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::NotImplemented);
+    EXPECT_EQ(r.error().message,
+              "Error response from daemon: configured logging driver does not support reading");
+    EXPECT_EQ(out, "");
+  }
+}
+
+// Frames of one stream within a received piece come out as one call;
+// stream changes keep their order; a frame cut across pieces is joined.
+TEST(ContainerClient, LogsCoalesceFramesPerPiece) {
+  Fixture f;
+  Answer a;
+  a.headers.emplace("Content-Type", api::kMultiplexedStream);
+  std::string p1 = frame_stream(1, "a\n") + frame_stream(1, "b\n") + frame_stream(2, "c\n") +
+                   frame_stream(1, "d\n");
+  std::string p2 = frame_stream(1, "e\n") + frame_stream(1, "f\n");
+  a.chunks = {p1 + p2.substr(0, 4), p2.substr(4)};
+  f.http->answers.push_back(a);
+  std::vector<std::pair<int, std::string>> calls;
+  auto r = f.client->container_logs("web", {}, false, [&](int s, std::string_view d) {
+    calls.emplace_back(s, std::string(d));
+    return ok();
+  });
+  ASSERT_TRUE(r) << r.error().message;
+  std::vector<std::pair<int, std::string>> want = {
+      {1, "a\nb\n"}, {2, "c\n"}, {1, "d\n"}, {1, "e\nf\n"}};
+  EXPECT_EQ(calls, want);
+  // A bad stream byte ends the call with an error, after what came before.
+  Answer bad;
+  bad.chunks = {frame_stream(1, "ok\n") + std::string("\x07\0\0\0\0\0\0\1x", 9)};
+  f.http->answers.push_back(bad);
+  calls.clear();
+  auto b = f.client->container_logs("web", {}, false, [&](int s, std::string_view d) {
+    calls.emplace_back(s, std::string(d));
+    return ok();
+  });
+  EXPECT_FALSE(b);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].second, "ok\n");
+}
+
 TEST(ContainerClient, AttachAndExecHijack) {
   Fixture f;
   http::Headers h{{"Content-Type", api::kMultiplexedStream}};
