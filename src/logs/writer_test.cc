@@ -292,6 +292,23 @@ TEST(Decode, FastPathMatchesNlohmann) {
   EXPECT_EQ(lines, 500);
 }
 
+// Lines the writer would not produce (another writer, a damaged file): the
+// fast path and nlohmann still agree, on the value and on refusing.
+TEST(Decode, FastPathAgreesOnHandWrittenLines) {
+  const std::string t = R"(,"stream":"stdout","time":"2026-11-29T20:56:54Z"})";
+  for (std::string log : {R"("plain")", R"("a\"b\\\\")", R"("\\")", R"("\u00e9\/\b\f\r\t")",
+                          "\"caf\xc3\xa9\"", "\"bad \xff utf8\"", "\"raw\x01control\"",
+                          R"("\ud83d")", R"("\x")", R"("unterminated)", R"("a\")"}) {
+    std::string line = R"({"log":)" + log + t;
+    Entry a, b;
+    bool fa = decode_line(line, a), fb = decode_line_slow(line, b);
+    EXPECT_EQ(fa, fb) << line;
+    if (fa && fb) {
+      EXPECT_EQ(a.line, b.line) << line;
+    }
+  }
+}
+
 TEST(Decode, DockerVariantsAndCorruptLines) {
   Entry e;
   // Docker with --log-opt labels adds "attrs"; surrogate pairs; empty "log" omitted.
