@@ -5,8 +5,48 @@
 # docs/design/ARCHITECTURE.md; tools/check_layering.py checks the includes.
 include(GoogleTest)
 
+# Static twins: a target with the property BERTH_STATIC that links a module
+# listing one of these shared libraries in DEPS gets these archives instead
+# (and the shared twin otherwise), as the root CMakeLists does for
+# libseccomp, libcap and libcrypto. The berth CLI uses it: its start-up was
+# mostly the dynamic loader mapping and relocating libssl, libcrypto,
+# libarchive and its ten dependencies (libxml2, ICU...) on every command.
+# Each twin is the archives of pkg-config --static, in link order; libacl and
+# liblz4 have no archive on Debian, so their shared objects stay (a
+# BERTH_STATIC target that is not -static links with --as-needed). A library
+# whose archives are not all installed keeps its shared form.
+function(berth_static_twin imported)
+  set(files "")
+  foreach(name ${ARGN})
+    string(MAKE_C_IDENTIFIER "BERTH_TWIN_${name}" var)
+    find_library(${var} NAMES ${name})
+    if(NOT ${var})
+      return()
+    endif()
+    list(APPEND files ${${var}})
+  endforeach()
+  set_property(GLOBAL PROPERTY BERTH_TWIN_${imported} "${files}")
+endfunction()
+berth_static_twin(OpenSSL::SSL libssl.a libcrypto.a)
+berth_static_twin(LibArchive::LibArchive libarchive.a libnettle.a libacl.so.1 liblzma.a libzstd.a
+                  liblz4.so.1 libbz2.a libz.a libxml2.a libssl.a libcrypto.a)
+
 function(berth_module name)
   cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
+  set(static "$<BOOL:$<TARGET_PROPERTY:BERTH_STATIC>>")
+  set(deps "")
+  foreach(d ${M_DEPS})
+    get_property(twin GLOBAL PROPERTY BERTH_TWIN_${d})
+    if(twin)
+      list(APPEND deps "$<$<NOT:${static}>:${d}>")
+      foreach(f ${twin})
+        list(APPEND deps "$<${static}:${f}>")
+      endforeach()
+    else()
+      list(APPEND deps ${d})
+    endif()
+  endforeach()
+  set(M_DEPS ${deps})
   file(GLOB all_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   set(lib_sources "")
   set(test_sources "")
