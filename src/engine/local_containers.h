@@ -136,6 +136,8 @@ class LocalContainerService final : public ContainerService {
   Result<CtrPtr> find(const std::string& name) const;
   Result<void> persist_state_locked(const Ctr& c);
   ContainerSummary summary_locked(const Ctr& c) const;
+  // inspect() without the sizes; takes mu_ itself.
+  Result<ContainerDetail> detail_of(const std::string& name);
   void publish(const Ctr& c, const std::string& action,
                std::map<std::string, std::string> extra = {});
   void publish_locked(const Ctr& c, const std::string& action,
@@ -164,6 +166,11 @@ class LocalContainerService final : public ContainerService {
   // ---- live restore ---------------------------------------------------------
   Result<void> restore();
   void remove_orphans();
+  // Kills what a dead monitor left of c (processes in its cgroup, the
+  // cgroup, the runtime state); logs failures. Only without a live monitor.
+  void reap_leftovers(const Ctr& c);
+  // Waits (at most 5 s) until nothing listens on a monitor socket.
+  void wait_socket_gone(const std::string& sock);
 
   // Removes a container's files (rootfs unmounted first; the tree is only
   // removed recursively once bundle/rootfs is gone, so a stuck mount never

@@ -10,7 +10,9 @@
 
 #include "base/log.h"
 #include "engine/container_messages.h"
+#include "engine/leftovers.h"
 #include "engine/local_containers.h"
+#include "engine/spec_builder.h"
 
 namespace berth::engine {
 
@@ -298,6 +300,7 @@ Result<void> LocalContainerService::restore() {
         watch(c, std::move(*sub));  // a monitor that exited meanwhile sends "exit" at once
         continue;
       }
+      reap_leftovers(*c);
       std::lock_guard lk(mu_);
       if (c->state.status == "restarting") {
         // Its restart was pending when the daemon stopped: do it now.
@@ -318,12 +321,30 @@ Result<void> LocalContainerService::restore() {
       monitor_gone_locked(c);
       continue;
     }
-    // Not running: a monitor still there was spawned but never started
-    // (the daemon died between spawn and start).
+    // Not running by the row, but a monitor may still be there: spawned and
+    // never started (the daemon died between spawn and start: shut it down),
+    // or started just before the daemon could record it (adopt it).
     if (auto mc = monitor::MonitorClient::connect(sock)) {
       auto st = (*mc)->state();
-      if (st && st->status == "created") (void)(*mc)->shutdown();
+      if (st && st->status == "created") {
+        (void)(*mc)->shutdown();
+        wait_socket_gone(sock);
+      } else if (st && (st->status == "running" || st->status == "paused")) {
+        if (auto sub = monitor::Subscription::open(sock)) {
+          {
+            std::lock_guard lk(mu_);
+            c->monitor_live = true;
+            c->state.status = st->status;
+            c->state.pid = st->pid;
+            c->state.started_ns = c->state.started_ns ? c->state.started_ns : unix_now_ns();
+            (void)persist_state_locked(*c);
+          }
+          watch(c, std::move(*sub));
+          continue;
+        }
+      }
     }
+    reap_leftovers(*c);
     std::lock_guard lk(mu_);
     const auto& p = c->cfg.host_config.restart_policy;
     if (status == "exited" && !c->state.stopped_by_user &&
@@ -336,6 +357,25 @@ Result<void> LocalContainerService::restore() {
   }
   remove_orphans();
   return {};
+}
+
+void LocalContainerService::wait_socket_gone(const std::string& sock) {
+  for (int i = 0; i < 100; ++i) {
+    if (!monitor::MonitorClient::connect(sock)) return;
+    ::usleep(50'000);
+  }
+}
+
+void LocalContainerService::reap_leftovers(const Ctr& c) {
+  // A monitor still setting the container up for the previous daemon
+  // (not yet listening) would race the cleanup: end it first.
+  for (pid_t p : monitors_of(ctr_dir(c.id) + "/monitor.json")) ::kill(p, SIGKILL);
+  std::string parent = c.cfg.host_config.resources.cgroup_parent.empty()
+                           ? opts_.cgroup_parent
+                           : c.cfg.host_config.resources.cgroup_parent;
+  auto r = reap_container_leftovers(cgroup_layout_, container_cgroups_path(parent, c.id), c.id,
+                                    opts_.exec_root + "/runtime/" + c.id);
+  if (!r) log_warn("container {}: {}", c.id.substr(0, 12), r.error().message);
 }
 
 void LocalContainerService::remove_orphans() {
@@ -364,13 +404,23 @@ void LocalContainerService::remove_orphans() {
       } else {
         (void)(*mc)->kill(SIGKILL, true);
       }
-      for (int i = 0; i < 100; ++i) {
-        if (!monitor::MonitorClient::connect(sock)) break;
-        ::usleep(50'000);
-      }
+      wait_socket_gone(sock);
     }
     log_info("removing orphaned container state {}", id.substr(0, 12));
     remove_files(id);
+  }
+  // Runtime state of containers without rows: their monitors died with (or
+  // before) the rows. (Not every cgroup under the parent: another daemon
+  // with its own data root may share the parent.)
+  std::set<std::string> stray;
+  for (const auto& id : list_dir(opts_.exec_root + "/runtime")) {
+    if (!known.contains(id)) stray.insert(id);
+  }
+  for (const auto& id : stray) {
+    Ctr ghost;
+    ghost.id = id;
+    log_info("removing leftovers of container {}", id.substr(0, 12));
+    reap_leftovers(ghost);
   }
   for (const auto& id : list_dir(opts_.data_root + "/containers")) {
     if (known.contains(id)) continue;
