@@ -237,6 +237,28 @@ Result<void> LocalContainerService::exec_start(const std::string& exec_id, bool 
 }
 
 Result<ExecDetail> LocalContainerService::exec_inspect(const std::string& exec_id) {
+  // The record learns of an exit from the watcher thread, which can lag the
+  // end of the exec's stream; clients (docker exec) inspect right after the
+  // stream ends, so while the record says running ask the monitor itself.
+  std::string cid;
+  {
+    std::lock_guard lk(mu_);
+    auto it = execs_.find(exec_id);
+    if (it == execs_.end()) return msg::no_such_exec(exec_id);
+    if (it->second.started && !it->second.exit_code) cid = it->second.container_id;
+  }
+  if (!cid.empty()) {
+    if (auto mc = monitor::MonitorClient::connect(socket_path(cid))) {
+      if (auto st = (*mc)->exec_state(exec_id); st && !st->running && st->exit_code) {
+        std::lock_guard lk(mu_);
+        auto it = execs_.find(exec_id);
+        if (it != execs_.end() && !it->second.exit_code) {
+          it->second.running = false;
+          it->second.exit_code = st->exit_code;
+        }
+      }
+    }
+  }
   std::lock_guard lk(mu_);
   auto it = execs_.find(exec_id);
   if (it == execs_.end()) return msg::no_such_exec(exec_id);
