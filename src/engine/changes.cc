@@ -179,4 +179,38 @@ Result<std::vector<Change>> overlay_changes(const std::string& upper,
   return w.run();
 }
 
+namespace {
+
+void add_tree(const std::string& dir, dev_t dev, std::set<std::pair<dev_t, ino_t>>& seen,
+              int64_t& total, int depth) {
+  if (depth > 256) return;  // deeper than any real tree; bounds the recursion
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    std::string p = dir + "/" + e->d_name;
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0 || st.st_dev != dev) continue;
+    if (S_ISDIR(st.st_mode)) {
+      add_tree(p, dev, seen, total, depth + 1);
+      continue;
+    }
+    if (st.st_nlink > 1 && !seen.insert({st.st_dev, st.st_ino}).second) continue;
+    total += st.st_size;
+  }
+  ::closedir(d);
+}
+
+}  // namespace
+
+int64_t tree_size(const std::string& dir) {
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  int64_t total = 0;
+  add_tree(dir, st.st_dev, seen, total, 0);
+  return total;
+}
+
 }  // namespace berth::engine

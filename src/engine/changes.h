@@ -16,6 +16,7 @@
 // Depends on: base, engine/containers.h.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,10 @@ namespace berth::engine {
 
 Result<std::vector<Change>> overlay_changes(const std::string& upper,
                                             const std::vector<std::string>& lowers_top_first);
+
+// Bytes under `dir` as docker's SizeRw counts them: st_size of every
+// non-directory, a hard-linked inode once; 0 when `dir` does not exist.
+// Never follows symlinks or leaves the filesystem of `dir`.
+int64_t tree_size(const std::string& dir);
 
 }  // namespace berth::engine

@@ -118,5 +118,18 @@ TEST(Changes, EmptyAndMissing) {
   EXPECT_FALSE(overlay_changes(t.path() + "/missing", {}));
 }
 
+TEST(TreeSize, CountsFilesOnceAndNeverFollowsLinks) {
+  Tmp t;
+  std::string d = t.path() + "/upper";
+  put(d + "/a", std::string(1000, 'a'));
+  put(d + "/sub/deeper/b", std::string(24, 'b'));
+  ASSERT_EQ(::link((d + "/a").c_str(), (d + "/sub/a-again").c_str()), 0);
+  ASSERT_EQ(::symlink("/etc", (d + "/etc-link").c_str()), 0);  // 4 bytes, not /etc's
+  put(t.path() + "/outside", std::string(5000, 'o'));
+  EXPECT_EQ(tree_size(d), 1000 + 24 + 4);
+  EXPECT_EQ(tree_size(t.path() + "/missing"), 0);
+  EXPECT_EQ(tree_size(d + "/a"), 0);  // not a directory
+}
+
 }  // namespace
 }  // namespace berth::engine

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "engine/changes.h"
 #include "engine/container_filters.h"
 #include "engine/container_messages.h"
 
@@ -137,6 +138,24 @@ void LocalContainerService::publish(const Ctr& c, const std::string& action,
   publish_locked(c, action, std::move(extra));
 }
 
+namespace {
+
+// docker's SizeRw (bytes in the container's writable layer) and SizeRootFs
+// (that plus the image's size). image_sizes caches image sizes per call.
+void fill_sizes(ImageService& images, const std::string& id, const std::string& image_id,
+                std::map<std::string, int64_t>& image_sizes, int64_t& rw, int64_t& rootfs) {
+  auto dir = images.container_changes_dir(id);
+  rw = dir ? tree_size(*dir) : 0;
+  auto it = image_sizes.find(image_id);
+  if (it == image_sizes.end()) {
+    auto d = images.inspect(image_id);
+    it = image_sizes.emplace(image_id, d ? d->summary.size : 0).first;
+  }
+  rootfs = rw + it->second;
+}
+
+}  // namespace
+
 ContainerSummary LocalContainerService::summary_locked(const Ctr& c) const {
   ContainerSummary s;
   s.id = c.id;
@@ -202,11 +221,25 @@ Result<std::vector<ContainerSummary>> LocalContainerService::list(const ListOpti
     out.push_back(std::move(s));
     if (o.limit > 0 && static_cast<int>(out.size()) >= o.limit) break;
   }
+  lk.unlock();
+  if (o.size) {
+    std::map<std::string, int64_t> image_sizes;
+    for (auto& s : out)
+      fill_sizes(images_, s.id, s.image_id, image_sizes, s.size_rw, s.size_root_fs);
+  }
   return out;
 }
 
 Result<ContainerDetail> LocalContainerService::inspect(const std::string& name, bool size) {
-  (void)size;
+  auto d = BERTH_TRY(detail_of(name));
+  if (size) {
+    std::map<std::string, int64_t> image_sizes;
+    fill_sizes(images_, d.id, d.image_id, image_sizes, d.size_rw, d.size_root_fs);
+  }
+  return d;
+}
+
+Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name) {
   std::lock_guard lk(mu_);
   auto c = BERTH_TRY(find_locked(name));
   ContainerDetail d;
