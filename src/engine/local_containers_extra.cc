@@ -8,12 +8,15 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/log.h"
+#include "base/scope_exit.h"
 #include "base/strings.h"
 #include "engine/archive.h"
 #include "engine/changes.h"
 #include "engine/container_messages.h"
 #include "engine/export.h"
 #include "engine/local_containers.h"
+#include "engine/rootfs_mount.h"
 #include "engine/spec_builder.h"
 #include "engine/stats_reader.h"
 #include "engine/top.h"
@@ -134,15 +137,11 @@ Result<std::vector<Change>> LocalContainerService::changes(const std::string& na
 
 namespace {
 
-// The container's root for archive/export: the running init's root.
-Result<Fd> running_root(int pid, const std::string& id) {
-  if (pid <= 0) {
-    return make_error(Errc::Conflict,
-                      "container {} is not running (copying from stopped containers is not "
-                      "supported yet)",
-                      id);
-  }
-  return open_root(fmt::format("/proc/{}/root", pid));
+// The container's root for archive/export/cp: the running init's root, or
+// for a stopped container its rootfs as a detached mount (gone with the fd).
+Result<Fd> container_root(int pid, const Json& rootfs_mounts) {
+  if (pid > 0) return open_root(fmt::format("/proc/{}/root", pid));
+  return open_detached_rootfs(decode_rootfs_mounts(rootfs_mounts));
 }
 
 }  // namespace
@@ -150,11 +149,13 @@ Result<Fd> running_root(int pid, const std::string& id) {
 Result<void> LocalContainerService::export_rootfs(const std::string& name, const ByteSinkFn& sink) {
   auto c = BERTH_TRY(find(name));
   int pid = 0;
+  Json mounts;
   {
     std::lock_guard lk(mu_);
     pid = c->state.pid;
+    mounts = c->cfg.rootfs_mounts;
   }
-  Fd root = BERTH_TRY(running_root(pid, c->id));
+  Fd root = BERTH_TRY(container_root(pid, mounts));
   BERTH_TRY(export_root(root.get(), sink));
   publish(*c, "export");
   return {};
@@ -164,11 +165,13 @@ Result<PathStat> LocalContainerService::archive_stat(const std::string& name,
                                                      const std::string& path) {
   auto c = BERTH_TRY(find(name));
   int pid = 0;
+  Json mounts;
   {
     std::lock_guard lk(mu_);
     pid = c->state.pid;
+    mounts = c->cfg.rootfs_mounts;
   }
-  Fd root = BERTH_TRY(running_root(pid, c->id));
+  Fd root = BERTH_TRY(container_root(pid, mounts));
   auto r = engine::archive_stat(root.get(), path);
   if (!r && r.error().code == Errc::NotFound) {
     return make_error(Errc::NotFound, "Could not find the file {} in container {}", path, name);
@@ -181,11 +184,13 @@ Result<PathStat> LocalContainerService::archive_get(const std::string& name,
                                                     const ByteSinkFn& sink) {
   auto c = BERTH_TRY(find(name));
   int pid = 0;
+  Json mounts;
   {
     std::lock_guard lk(mu_);
     pid = c->state.pid;
+    mounts = c->cfg.rootfs_mounts;
   }
-  Fd root = BERTH_TRY(running_root(pid, c->id));
+  Fd root = BERTH_TRY(container_root(pid, mounts));
   auto r = engine::archive_get(root.get(), path, sink);
   if (!r && r.error().code == Errc::NotFound) {
     return make_error(Errc::NotFound, "Could not find the file {} in container {}", path, name);
@@ -199,11 +204,13 @@ Result<void> LocalContainerService::archive_put(const std::string& name, const s
   (void)copy_uid_gid;
   auto c = BERTH_TRY(find(name));
   int pid = 0;
+  Json mounts;
   {
     std::lock_guard lk(mu_);
     pid = c->state.pid;
+    mounts = c->cfg.rootfs_mounts;
   }
-  Fd root = BERTH_TRY(running_root(pid, c->id));
+  Fd root = BERTH_TRY(container_root(pid, mounts));
   PutOptions o;
   o.no_overwrite_dir_non_dir = no_overwrite_dir_non_dir;
   return engine::archive_put(root.get(), path, tar, o);
@@ -227,6 +234,28 @@ Result<std::string> LocalContainerService::commit(const CommitOptions& o) {
     req.parent = c->image_id;
     req.config = cfg;
   }
+  // docker pauses a running container while its layer is read, so the
+  // image is a consistent snapshot; it resumes whatever the outcome.
+  bool paused_here = false;
+  if (o.pause) {
+    bool running = false;
+    {
+      std::lock_guard lk(mu_);
+      running = c->state.status == "running";
+    }
+    if (running) {
+      BERTH_TRY(pause(c->id));
+      paused_here = true;
+    }
+  }
+  ScopeExit resume([&] {
+    if (paused_here) {
+      if (auto r = unpause(c->id); !r) {
+        log_warn("commit: resuming {}: {}", c->id.substr(0, 12), r.error().message);
+      }
+    }
+  });
+  req.changes = o.changes;
   req.comment = o.comment;
   req.author = o.author;
   req.repository = o.repository;

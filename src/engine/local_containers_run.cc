@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "engine/container_messages.h"
 #include "engine/local_containers.h"
+#include "engine/rootfs_mount.h"
 #include "sys/signals.h"
 
 namespace berth::engine {
@@ -18,23 +19,6 @@ namespace {
 
 bool is_live(const std::string& status) {
   return status == "running" || status == "paused" || status == "restarting";
-}
-
-std::vector<monitor::RootfsMount> decode_mounts(const Json& j) {
-  std::vector<monitor::RootfsMount> out;
-  if (!j.is_array()) return out;
-  for (const auto& m : j) {
-    monitor::RootfsMount r;
-    r.type = m.value("type", "");
-    r.source = m.value("source", "");
-    if (auto it = m.find("options"); it != m.end() && it->is_array()) {
-      for (const auto& o : *it) {
-        if (o.is_string()) r.options.push_back(o.get<std::string>());
-      }
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
 }
 
 monitor::HealthConfig health_config(const ContainerConfig& c) {
@@ -92,7 +76,7 @@ Result<monitor::MonitorConfig> LocalContainerService::monitor_config(const Ctr& 
   monitor::MonitorConfig m;
   m.id = c.id;
   m.bundle = ctr_dir(c.id) + "/bundle";
-  m.rootfs_mounts = decode_mounts(c.cfg.rootfs_mounts);
+  m.rootfs_mounts = decode_rootfs_mounts(c.cfg.rootfs_mounts);
   m.state_root = opts_.exec_root + "/runtime";
   std::string rt =
       c.cfg.host_config.runtime.empty() ? opts_.default_runtime : c.cfg.host_config.runtime;

@@ -44,6 +44,10 @@ Result<Digest> LocalImageService::commit_container(const CommitRequest& req) {
   }
   if (!req.config.is_null() && !req.config.is_object())
     return make_error(Errc::InvalidArgument, "commit: config must be a JSON object");
+  {
+    oci::ContainerConfig probe;  // a bad instruction fails before any work
+    BERTH_TRY(apply_changes(req.changes, probe));
+  }
   std::string changes = BERTH_TRY(container_changes_dir(req.container_id));
 
   std::shared_lock gc_guard(gc_mu_);
@@ -82,6 +86,7 @@ Result<Digest> LocalImageService::commit_container(const CommitRequest& req) {
     return make_error(Errc::Internal, "parent image config is not an object");
   if (!req.config.is_null()) raw_cfg["config"] = req.config;
   auto cfg = BERTH_TRY(oci::decode_image_config(dump_json(raw_cfg)));
+  BERTH_TRY(apply_changes(req.changes, cfg.config));
   cfg.created = oci::format_rfc3339(now_ns());
   cfg.author = req.author;
   if (!empty) cfg.diff_ids.push_back(diff);

@@ -296,6 +296,20 @@ TEST_F(ContainerRootfsTest, CommitWithoutChangesAddsNoLayer) {
   EXPECT_EQ(h->size(), 2u);
   EXPECT_TRUE(d->summary.repo_tags.empty());
 
+  // commit -c: Dockerfile instructions on top of the given config; a bad
+  // one fails before anything is stored.
+  req.config = Json{{"Env", {"A=1"}}, {"Cmd", {"sh"}}};
+  req.changes = {"ENV B=2", "CMD [\"echo\", \"hi\"]"};
+  auto changed = svc_->commit_container(req);
+  ASSERT_TRUE(changed) << changed.error().message;
+  auto cd = svc_->inspect(changed->str());
+  ASSERT_TRUE(cd);
+  EXPECT_EQ(cd->config["config"]["Env"], Json::array({"A=1", "B=2"}));
+  EXPECT_EQ(cd->config["config"]["Cmd"], Json::array({"echo", "hi"}));
+  req.changes = {"BOGUS x"};
+  EXPECT_EQ(svc_->commit_container(req).error().code, Errc::InvalidArgument);
+  req.changes.clear();
+
   req.container_id = kC2;  // no rootfs
   EXPECT_EQ(svc_->commit_container(req).error().code, Errc::NotFound);
   req.container_id = kC1;

@@ -164,8 +164,9 @@ struct RootfsMount {
 
 struct CommitRequest {
   std::string container_id;
-  Digest parent;  // the container's image
-  Json config;    // image config "config" object for the new image
+  Digest parent;                     // the container's image
+  Json config;                       // image config "config" object for the new image
+  std::vector<std::string> changes;  // Dockerfile instructions applied on top (commit -c)
   std::string comment;
   std::string author;
   std::string repository;  // "" = untagged
