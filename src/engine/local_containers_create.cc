@@ -21,6 +21,7 @@
 #include "logs/json_file.h"
 #include "oci/image_spec.h"
 #include "oci/spec_codec.h"
+#include "sys/signals.h"
 
 namespace berth::engine {
 
@@ -151,6 +152,22 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     if (detail.error().code == Errc::NotFound) return msg::no_such_image(req.config.image);
     return detail.error();
   }
+  if (!req.platform.empty()) {
+    // docker: the image must match the platform asked for; nothing is created.
+    auto want = image::Platform::parse(req.platform);
+    if (!want) return want.error();
+    bool ok =
+        want->os == detail->os && want->architecture == detail->architecture &&
+        (want->variant.empty() || detail->variant.empty() || want->variant == detail->variant);
+    if (!ok) {
+      std::string actual = detail->os + "/" + detail->architecture;
+      if (!detail->variant.empty()) actual += "/" + detail->variant;
+      return make_error(Errc::NotFound,
+                        "image with reference {} was found but does not match the specified "
+                        "platform: wanted {}, actual: {}",
+                        req.config.image, want->str(), actual);
+    }
+  }
   StoredConfig sc;
   sc.config = req.config;
   sc.host_config = req.host_config;
@@ -164,6 +181,9 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     BERTH_TRY(merge_image_config(sc.config, ic->config));
     auto cfg = detail->config.find("config");
     if (cfg != detail->config.end() && cfg->is_object()) merge_healthcheck(sc.config, *cfg);
+  }
+  if (!sc.config.stop_signal.empty() && !sys::parse_signal(sc.config.stop_signal)) {
+    return make_error(Errc::InvalidArgument, "Invalid signal: {}", sc.config.stop_signal);
   }
   std::vector<std::string> argv;
   if (sc.config.entrypoint) argv = *sc.config.entrypoint;
@@ -244,7 +264,13 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   si.cgroup_parent = opts_.cgroup_parent;
   si.default_seccomp_profile = opts_.default_seccomp_profile;
   auto spec = build_spec(si);
-  if (!spec) return fail(spec.error());
+  if (!spec) {
+    // A user or device the request names that does not exist is a bad
+    // request, not a missing API object (which 404 would mean).
+    Error e = spec.error();
+    if (e.code == Errc::NotFound) e.code = Errc::InvalidArgument;
+    return fail(e);
+  }
   auto w = write_file_atomic(dir + "/bundle/config.json", dump_json(oci::spec_to_json(*spec), 2));
   if (!w) return fail(w.error());
 
