@@ -309,9 +309,11 @@ void Monitor::on_client(uint64_t tok, uint32_t events) {
       c.in_eof = true;
       if (c.in) {
         // docker: the end of an attached stdin closes the container's stdin
-        // with StdinOnce; an exec's stdin always ends with its client's.
+        // with StdinOnce; an exec's stdin always ends with its client's. A
+        // terminal is never closed that way: a client that detaches (its
+        // own detach keys, or it just went away) leaves the shell running.
         Proc* p = find_proc(c.proc);
-        if (p && (!c.proc.empty() || c_.stdin_once)) proc_close_stdin(*p);
+        if (p && !p->tty && (!c.proc.empty() || c_.stdin_once)) proc_close_stdin(*p);
       }
       if (n < 0 || (events & EPOLLHUP)) {
         drop_client(tok);

@@ -618,6 +618,32 @@ def test_external_runtime_runc(monitors, runc_bin):
     assert ("stdout", "via-runc\n") in got and ("stderr", "err\n") in got
 
 
+def test_tty_survives_detach_and_client_eof(monitors):
+    """docker run -it + Ctrl-P Ctrl-Q, or a client that went away: with a TTY
+    the shell keeps running (no EOF is typed into the terminal)."""
+    m = monitors(["sh"], tty=True, open_stdin=True, stdin_once=True)
+    m.spawn()
+    conn = m.attach(stdin=True)
+    m.call({"op": "start"})
+    conn.sendall(b"echo one-$((1+1))\r")
+    read_until(conn, b"one-2")
+    conn.sendall(b"\x10\x11")  # the default detach keys
+    read_until_eof(conn, timeout=5)
+    conn2 = m.attach(stdin=True)
+    conn2.sendall(b"echo two-$((1+2))\r")
+    read_until(conn2, b"two-3")
+    conn2.shutdown(socket.SHUT_WR)  # a client's EOF without detach keys
+    time.sleep(0.5)
+    conn2.close()
+    time.sleep(0.3)
+    assert m.call({"op": "state"})["status"] == "running"
+    conn3 = m.attach(stdin=True)
+    conn3.sendall(b"exit 5\r")
+    read_until_eof(conn3, timeout=10)
+    assert m.wait_gone()
+    assert m.exit_record()["exit_code"] == 5
+
+
 def test_external_runtime_runc_exec_tty_kill(monitors, runc_bin):
     m = monitors(["sh"], tty=True, open_stdin=True, runtime=runc_bin)
     m.spawn()
