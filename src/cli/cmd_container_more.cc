@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "cli/cmd_container.h"
 #include "cli/format.h"
+#include "cli/inspect_print.h"
 #include "cli/run_flags.h"
 #include "cli/units.h"
 #include "oci/reference.h"
@@ -20,7 +21,6 @@ namespace {
 
 using api::client::EngineClient;
 using api::client::Query;
-using Ordered = nlohmann::ordered_json;
 
 std::string path_of(const std::string& name) { return "/containers/" + http::url_encode(name); }
 
@@ -44,52 +44,9 @@ Result<std::string> inspect_raw(EngineClient& c, const std::string& name, const 
 Result<int> run_inspect(Context& ctx, const FlagSet& f, const std::vector<std::string>& names,
                         std::string type) {
   EngineClient* c = BERTH_TRY(ctx.client());
-  std::optional<Template> tmpl;
-  std::string format = f.get_string("format");
-  if (!format.empty()) {
-    if (format == "json") format = "{{json .}}";
-    auto t = parse_user_template(format);
-    if (!t) {
-      ctx.err(t.error().message + "\n");
-      return 64;
-    }
-    tmpl = std::move(*t);
-  }
-  Ordered all = Ordered::array();
-  std::vector<std::string> errors;
-  std::string out;
-  for (const auto& name : names) {
-    auto raw = inspect_raw(*c, name, type, f.get_bool("size"));
-    if (!raw) {
-      if (raw.error().code == Errc::Unavailable) return raw.error();
-      errors.push_back(raw.error().message);
-      continue;
-    }
-    Ordered j = Ordered::parse(*raw, nullptr, false);
-    if (j.is_discarded()) {
-      errors.push_back(fmt::format("invalid JSON from the daemon for {}", name));
-      continue;
-    }
-    if (tmpl) {
-      Json data = Json::parse(*raw, nullptr, false);
-      auto r = tmpl->execute(data);
-      if (!r) {
-        errors.push_back(r.error().message);
-        continue;
-      }
-      out += *r + "\n";
-    } else {
-      all.push_back(std::move(j));
-    }
-  }
-  if (!tmpl)
-    out = all.empty() ? "[]\n" : all.dump(4, ' ', false, Ordered::error_handler_t::replace) + "\n";
-  ctx.out(out);
-  if (!errors.empty()) {
-    ctx.err(join(errors, "\n") + "\n");
-    return 1;
-  }
-  return 0;
+  return print_inspect(ctx, names, f.get_string("format"), [&](const std::string& name) {
+    return inspect_raw(*c, name, type, f.get_bool("size"));
+  });
 }
 
 Result<int> run_commit(Context& ctx, const FlagSet& f, const std::vector<std::string>& args) {

@@ -7,6 +7,7 @@
 #include "cli/context.h"
 #include "cli/format.h"
 #include "cli/image_rows.h"
+#include "cli/inspect_print.h"
 #include "cli/units.h"
 #include "oci/reference.h"
 
@@ -40,71 +41,20 @@ Result<int> run_images(Context& ctx, const FlagSet& f, const std::vector<std::st
   return 0;
 }
 
-// Raw inspect JSON is re-indented in the daemon's key order (ordered_json),
-// as docker's IndentedInspector does with the raw answer.
-using Ordered = nlohmann::ordered_json;
-
 Result<int> inspect_names(Context& ctx, const std::vector<std::string>& names,
                           const std::string& format, const std::string& type) {
   EngineClient* c = BERTH_TRY(ctx.client());
-  std::optional<Template> tmpl;
-  if (!format.empty()) {
-    std::string body = format;
-    if (body == "json") body = "{{json .}}";
-    auto t = parse_user_template(body);
-    if (!t) {
-      ctx.err(t.error().message + "\n");
-      return 64;  // docker's status for a bad inspect template
-    }
-    tmpl = std::move(*t);
-  }
-  Ordered all = Ordered::array();
-  std::vector<std::string> errors;
-  std::string out;
-  for (const auto& name : names) {
-    Result<std::string> raw = Error{};
-    if (type == "image") {
-      raw = c->inspect_image_raw(name);
-    } else if (type == "container") {
+  return print_inspect(ctx, names, format, [&](const std::string& name) -> Result<std::string> {
+    if (type == "image") return c->inspect_image_raw(name);
+    if (type == "container") return c->inspect_container_raw(name);
+    auto raw = c->inspect_image_raw(name);
+    if (!raw && raw.error().code == Errc::NotFound) {
       raw = c->inspect_container_raw(name);
-    } else {
-      raw = c->inspect_image_raw(name);
-      if (!raw && raw.error().code == Errc::NotFound) {
-        raw = c->inspect_container_raw(name);
-        if (!raw && raw.error().code == Errc::NotFound)
-          raw = Error{Errc::NotFound, 0, "Error: No such object: " + name};
-      }
+      if (!raw && raw.error().code == Errc::NotFound)
+        raw = Error{Errc::NotFound, 0, "Error: No such object: " + name};
     }
-    if (!raw) {
-      if (raw.error().code == Errc::Unavailable) return raw.error();
-      errors.push_back(raw.error().message);
-      continue;
-    }
-    Ordered j = Ordered::parse(*raw, nullptr, false);
-    if (j.is_discarded()) {
-      errors.push_back(fmt::format("invalid JSON from the daemon for {}", name));
-      continue;
-    }
-    if (tmpl) {
-      Json data = Json::parse(*raw, nullptr, false);
-      auto r = tmpl->execute(data);
-      if (!r) {
-        errors.push_back(r.error().message);
-        continue;
-      }
-      out += *r + "\n";
-    } else {
-      all.push_back(std::move(j));
-    }
-  }
-  if (!tmpl)
-    out = all.empty() ? "[]\n" : all.dump(4, ' ', false, Ordered::error_handler_t::replace) + "\n";
-  ctx.out(out);
-  if (!errors.empty()) {
-    ctx.err(join(errors, "\n") + "\n");
-    return 1;
-  }
-  return 0;
+    return raw;
+  });
 }
 
 Result<int> run_history(Context& ctx, const FlagSet& f, const std::vector<std::string>& args) {
