@@ -325,16 +325,9 @@ void containers_stats(Ctx& c) {
 void containers_resize(Ctx& c) {
   auto* svc = containers_or_501(c);
   if (!svc) return;
-  auto h = int_param(c, "h");
-  if (!h) return send_error(c, h.error());
-  auto w = int_param(c, "w");
-  if (!w) return send_error(c, w.error());
-  auto in_range = [](const std::optional<long long>& v) { return v && *v >= 0 && *v <= 65535; };
-  if (!in_range(*h) || !in_range(*w))
-    return send_error(c, make_error(Errc::InvalidArgument,
-                                    "invalid resize parameters: h and w must be numbers from 0 "
-                                    "to 65535"));
-  auto r = svc->resize(c.name, static_cast<int>(**h), static_cast<int>(**w));
+  auto size = resize_params(c);
+  if (!size) return send_error(c, size.error());
+  auto r = svc->resize(c.name, size->height, size->width);
   if (!r) return send_error(c, r.error());
   send_status(c, 200);
 }

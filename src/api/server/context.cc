@@ -74,6 +74,17 @@ Result<std::optional<long long>> int_param(const Ctx& c, std::string_view key) {
   return std::optional<long long>(*n);
 }
 
+Result<ResizeParams> resize_params(const Ctx& c) {
+  auto h = BERTH_TRY(int_param(c, "h"));
+  auto w = BERTH_TRY(int_param(c, "w"));
+  auto in_range = [](const std::optional<long long>& v) { return v && *v >= 0 && *v <= 65535; };
+  if (!in_range(h) || !in_range(w)) {
+    return make_error(Errc::InvalidArgument,
+                      "invalid resize parameters: h and w must be numbers from 0 to 65535");
+  }
+  return ResizeParams{static_cast<int>(*h), static_cast<int>(*w)};
+}
+
 Result<Filters> filters_param(const Ctx& c) {
   auto v = c.req.param("filters");
   if (!v) return Filters{};

@@ -37,6 +37,11 @@ Result<std::optional<long long>> int_param(const Ctx& c, std::string_view key);
 Result<Filters> filters_param(const Ctx& c);
 std::string str_param(const Ctx& c, std::string_view key);
 std::vector<std::string> all_params(const Ctx& c, std::string_view key);
+// ?h=&w= of the container and exec resize routes: both required, 0..65535.
+struct ResizeParams {
+  int height = 0, width = 0;
+};
+Result<ResizeParams> resize_params(const Ctx& c);
 
 // Handlers (image_routes.cc, system_routes.cc).
 void ping(Ctx& c);
