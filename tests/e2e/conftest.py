@@ -43,25 +43,6 @@ def is_berthd():
     return KIND == "berthd"
 
 
-# The container suites (issue 4) were written and validated against dockerd
-# while berthd's container service was being built; against berthd they do
-# not all pass yet (NOTES.md lists the failures). Until they do, they run
-# against berthd only on request (BERTH_E2E_CONTAINERS=1), so CI stays a gate
-# for what works. Against dockerd they always run.
-CONTAINER_SUITES = ("test_containers_", "test_container_", "test_create_fuzz")
-
-
-def pytest_collection_modifyitems(config, items):
-    if not is_berthd() or os.environ.get("BERTH_E2E_CONTAINERS") == "1":
-        return
-    mark = pytest.mark.skip(
-        reason="container suite not yet passing on berthd (issue 4 open); "
-        "run with BERTH_E2E_CONTAINERS=1")
-    for item in items:
-        if os.path.basename(str(item.fspath)).startswith(CONTAINER_SUITES):
-            item.add_marker(mark)
-
-
 def berthd_only(reason="berthd-only check"):
     """Skip in dockerd mode: the check is about berth's own behaviour or layout."""
     if not is_berthd():
