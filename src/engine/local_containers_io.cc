@@ -73,7 +73,8 @@ Result<void> LocalContainerService::logs(const std::string& name, const LogsOpti
       path, ro,
       [&](const logs::Entry& e) -> Result<void> {
         if (o.timestamps) {
-          return sink(static_cast<int>(e.stream), logs::format_time(e.time_ns) + " " + e.line);
+          return sink(static_cast<int>(e.stream),
+                      logs::format_time_fixed(e.time_ns) + " " + e.line);
         }
         return sink(static_cast<int>(e.stream), e.line);
       },
