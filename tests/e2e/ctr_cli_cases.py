@@ -348,9 +348,12 @@ def test_update_resources(cli, img, clean):
 
 def test_top_and_stats(cli, img, clean):
     run_d(cli, img, "cli-top", "sh", "-c", "sleep 300 & sleep 301; true")
+    # `run -d` returns once the shell runs; it forks the two sleeps a moment later.
+    both = lambda out: any(l.endswith("sleep 300") for l in out) and any(l.endswith("sleep 301") for l in out)
+    wait_until(lambda: both(cli.ok("top", "cli-top").stdout.splitlines()), 10, what="both sleeps in top")
     out = cli.ok("top", "cli-top").stdout.splitlines()
     assert re.match(r"UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD", out[0]), out
-    assert any(l.endswith("sleep 300") for l in out) and any(l.endswith("sleep 301") for l in out), out
+    assert both(out), out
     out = cli.ok("top", "cli-top", "-o", "pid,comm").stdout.splitlines()
     assert out[0].split() == ["PID", "COMMAND"] and sum("sleep" in l for l in out) == 2, out
     p = cli.run("stats", "--no-stream", "cli-top", timeout=60)
