@@ -224,6 +224,34 @@ TEST_F(RootContainersTest, RestartPolicyOnFailureAndAutoRemove) {
   EXPECT_FALSE(svc_->inspect("rm", false).has_value());
 }
 
+TEST_F(RootContainersTest, KilledMonitorsContainerIsReapedAndRestarted) {
+  // A monitor killed while the daemon runs leaves its container's process,
+  // cgroup and runtime state; the restart must clear them, not fail on them.
+  create("mk", {"sleep", "100"}, [](CreateRequest& r) {
+    r.host_config.restart_policy = {"always", 0};
+  });
+  ASSERT_TRUE(svc_->start("mk", nullptr).has_value());
+  auto before = svc_->inspect("mk", false).value().state;
+  ASSERT_GT(before.monitor_pid, 0);
+  ASSERT_EQ(::kill(before.monitor_pid, SIGKILL), 0);
+  ContainerState now;
+  for (int i = 0; i < 100; ++i) {
+    now = svc_->inspect("mk", false).value().state;
+    if (now.status == "running" && now.pid != before.pid && now.restart_count >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(now.status, "running");
+  EXPECT_GE(now.restart_count, 1);
+  EXPECT_NE(now.pid, before.pid);
+  bool old_gone = false;
+  for (int i = 0; i < 50 && !old_gone; ++i) {
+    old_gone = ::kill(before.pid, 0) != 0;
+    if (!old_gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(old_gone) << "the killed monitor's container process still runs";
+  ASSERT_TRUE(svc_->stop("mk", "", 1, nullptr).has_value());
+}
+
 TEST_F(RootContainersTest, LiveRestore) {
   create("live", {"sh", "-c", "while true; do echo tick; sleep 0.2; done"});
   ASSERT_TRUE(svc_->start("live", nullptr).has_value());

@@ -126,6 +126,10 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     mc = BERTH_TRY(monitor_config(*c));
   }
   std::error_code ec;
+  // A previous monitor that died without cleaning up (killed while the
+  // daemon ran) left the built-in runtime's state and the cgroup: the new
+  // create would find them. Its monitor is gone (waited for above).
+  if (std::filesystem::exists(opts_.exec_root + "/runtime/" + c->id, ec)) reap_leftovers(*c);
   std::filesystem::remove(mc.exit_file, ec);
   std::filesystem::remove(mc.health_file, ec);
   std::filesystem::create_directories(exec_dir(c->id), ec);
