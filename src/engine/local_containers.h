@@ -136,6 +136,8 @@ class LocalContainerService final : public ContainerService {
   Result<CtrPtr> find(const std::string& name) const;
   Result<void> persist_state_locked(const Ctr& c);
   ContainerSummary summary_locked(const Ctr& c) const;
+  // The root of c's files for archive/export/cp (takes mu_ itself).
+  Result<Fd> root_of(const Ctr& c);
   // inspect() without the sizes; takes mu_ itself.
   Result<ContainerDetail> detail_of(const std::string& name);
   void publish(const Ctr& c, const std::string& action,

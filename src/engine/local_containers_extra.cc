@@ -135,27 +135,36 @@ Result<std::vector<Change>> LocalContainerService::changes(const std::string& na
   return overlay_changes(upper, lowers);
 }
 
-namespace {
-
 // The container's root for archive/export/cp: the running init's root, or
 // for a stopped container its rootfs as a detached mount (gone with the fd).
-Result<Fd> container_root(int pid, const Json& rootfs_mounts) {
+Result<Fd> LocalContainerService::root_of(const Ctr& c) {
+  int pid = 0;
+  Json mounts;
+  {
+    std::lock_guard lk(mu_);
+    pid = c.state.pid;
+    mounts = c.cfg.rootfs_mounts;
+  }
   if (pid > 0) return open_root(fmt::format("/proc/{}/root", pid));
-  return open_detached_rootfs(decode_rootfs_mounts(rootfs_mounts));
+  return open_detached_rootfs(decode_rootfs_mounts(mounts));
+}
+
+namespace {
+
+// docker's wording for a path missing in the container; other errors pass.
+template <class T>
+Result<T> name_missing(Result<T> r, const std::string& path, const std::string& name) {
+  if (!r && r.error().code == Errc::NotFound) {
+    return make_error(Errc::NotFound, "Could not find the file {} in container {}", path, name);
+  }
+  return r;
 }
 
 }  // namespace
 
 Result<void> LocalContainerService::export_rootfs(const std::string& name, const ByteSinkFn& sink) {
   auto c = BERTH_TRY(find(name));
-  int pid = 0;
-  Json mounts;
-  {
-    std::lock_guard lk(mu_);
-    pid = c->state.pid;
-    mounts = c->cfg.rootfs_mounts;
-  }
-  Fd root = BERTH_TRY(container_root(pid, mounts));
+  Fd root = BERTH_TRY(root_of(*c));
   BERTH_TRY(export_root(root.get(), sink));
   publish(*c, "export");
   return {};
@@ -164,38 +173,16 @@ Result<void> LocalContainerService::export_rootfs(const std::string& name, const
 Result<PathStat> LocalContainerService::archive_stat(const std::string& name,
                                                      const std::string& path) {
   auto c = BERTH_TRY(find(name));
-  int pid = 0;
-  Json mounts;
-  {
-    std::lock_guard lk(mu_);
-    pid = c->state.pid;
-    mounts = c->cfg.rootfs_mounts;
-  }
-  Fd root = BERTH_TRY(container_root(pid, mounts));
-  auto r = engine::archive_stat(root.get(), path);
-  if (!r && r.error().code == Errc::NotFound) {
-    return make_error(Errc::NotFound, "Could not find the file {} in container {}", path, name);
-  }
-  return r;
+  Fd root = BERTH_TRY(root_of(*c));
+  return name_missing(engine::archive_stat(root.get(), path), path, name);
 }
 
 Result<PathStat> LocalContainerService::archive_get(const std::string& name,
                                                     const std::string& path,
                                                     const ByteSinkFn& sink) {
   auto c = BERTH_TRY(find(name));
-  int pid = 0;
-  Json mounts;
-  {
-    std::lock_guard lk(mu_);
-    pid = c->state.pid;
-    mounts = c->cfg.rootfs_mounts;
-  }
-  Fd root = BERTH_TRY(container_root(pid, mounts));
-  auto r = engine::archive_get(root.get(), path, sink);
-  if (!r && r.error().code == Errc::NotFound) {
-    return make_error(Errc::NotFound, "Could not find the file {} in container {}", path, name);
-  }
-  return r;
+  Fd root = BERTH_TRY(root_of(*c));
+  return name_missing(engine::archive_get(root.get(), path, sink), path, name);
 }
 
 Result<void> LocalContainerService::archive_put(const std::string& name, const std::string& path,
@@ -203,14 +190,7 @@ Result<void> LocalContainerService::archive_put(const std::string& name, const s
                                                 bool no_overwrite_dir_non_dir, bool copy_uid_gid) {
   (void)copy_uid_gid;
   auto c = BERTH_TRY(find(name));
-  int pid = 0;
-  Json mounts;
-  {
-    std::lock_guard lk(mu_);
-    pid = c->state.pid;
-    mounts = c->cfg.rootfs_mounts;
-  }
-  Fd root = BERTH_TRY(container_root(pid, mounts));
+  Fd root = BERTH_TRY(root_of(*c));
   PutOptions o;
   o.no_overwrite_dir_non_dir = no_overwrite_dir_non_dir;
   return engine::archive_put(root.get(), path, tar, o);
