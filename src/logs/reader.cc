@@ -77,11 +77,22 @@ Result<std::vector<File>> open_set(const std::string& path, bool& live_missing) 
     live_missing = true;
     break;
   }
+  // A hole with a file beyond it is the writer between two renames: the
+  // file for this number arrives in a moment, and the older ones must not
+  // be cut off.
+  int waits = 0;
   for (int k = 1; k < kMaxProbe; k++) {
     auto f = open_file(rotated_name(path, k));
     if (!f) {
-      if (f.error().sys_errno == ENOENT) break;
-      return std::move(f).error();
+      if (f.error().sys_errno != ENOENT) return std::move(f).error();
+      struct stat st;
+      if (waits < 50 && ::stat(rotated_name(path, k + 1).c_str(), &st) == 0) {
+        waits++;
+        usleep(1000);
+        k--;
+        continue;
+      }
+      break;
     }
     bool dup = false;
     for (const auto& g : files) dup = dup || (g.dev == f->dev && g.ino == f->ino);
@@ -282,17 +293,27 @@ class Reader {
 
   // After the current file was renamed away: the file that follows it is
   // one number lower than where it is now; if it was dropped already, every
-  // file left is newer, so start from the oldest.
+  // file left is newer, so start from the oldest. The writer renames from
+  // the highest number down while this probes upwards, so a probe that
+  // lands mid-rotation is answered with "retry" (false), never a guess.
   Result<bool> open_next() {
-    int found = -1, oldest = -1;
+    int found = -1, oldest = -1, gap = -1;
     for (int k = 1; k < kMaxProbe; k++) {
       struct stat st;
-      if (::stat(rotated_name(path_, k).c_str(), &st) != 0) break;
+      if (::stat(rotated_name(path_, k).c_str(), &st) != 0) {
+        gap = k;
+        break;
+      }
       oldest = k;
       if (st.st_dev == cur_.dev && st.st_ino == cur_.ino) {
         found = k;
         break;
       }
+    }
+    if (found < 0 && gap > 0) {
+      // A hole with files beyond it: the writer is between two renames.
+      struct stat st;
+      if (::stat(rotated_name(path_, gap + 1).c_str(), &st) == 0) return false;
     }
     int next = found > 0 ? found - 1 : (oldest > 0 ? oldest : 0);
     auto f = open_file(rotated_name(path_, next));
@@ -301,6 +322,14 @@ class Reader {
       return std::move(f).error();
     }
     if (f->dev == cur_.dev && f->ino == cur_.ino) return false;
+    if (found > 0) {
+      // Our file moves before its successor does: if it still sits where it
+      // was found, what was opened one number lower is its successor.
+      struct stat st;
+      if (::stat(rotated_name(path_, found).c_str(), &st) != 0 || st.st_dev != cur_.dev ||
+          st.st_ino != cur_.ino)
+        return false;
+    }
     cur_ = std::move(*f);
     pend_ = 0;
     return true;
