@@ -72,3 +72,11 @@ def test_markdown_without_berthd():
 def test_markdown_skips_missing_parts():
     md = ib.render_markdown({"date": "d", "host": "h"}, "cmd")
     assert "Cold pull" not in md and "VmRSS" not in md
+
+
+def test_markdown_names_the_filesystem_of_the_pull():
+    res = _res()
+    res["pull"]["fs"] = "fresh"
+    assert "data root of each run on a new ext4 filesystem" in ib.render_markdown(res, "x")
+    res["pull"]["fs"] = "shared"
+    assert "data root of each run on a new dir on /var/tmp" in ib.render_markdown(res, "x")
