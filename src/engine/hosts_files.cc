@@ -165,9 +165,10 @@ Result<HostsFilesPaths> write_hosts_files(const HostsFilesInput& in) {
                                               in.container_ip, in.host_gateway_ip));
   std::string resolv = BERTH_TRY(resolv_conf_content(in.host_resolv, in.dns));
   HostsFilesPaths p{in.dir + "/hostname", in.dir + "/hosts", in.dir + "/resolv.conf"};
-  BERTH_TRY(write_file_atomic(p.hostname, hostname_content(in.hostname), 0644));
-  BERTH_TRY(write_file_atomic(p.hosts, hosts, 0644));
-  BERTH_TRY(write_file_atomic(p.resolv_conf, resolv, 0644));
+  BERTH_TRY(write_file_atomic(p.hostname, hostname_content(in.hostname), 0644,
+                              Durability::ProcessCrashSafe));
+  BERTH_TRY(write_file_atomic(p.hosts, hosts, 0644, Durability::ProcessCrashSafe));
+  BERTH_TRY(write_file_atomic(p.resolv_conf, resolv, 0644, Durability::ProcessCrashSafe));
   return p;
 }
 

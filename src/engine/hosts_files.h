@@ -61,7 +61,8 @@ struct HostsFilesInput {
 struct HostsFilesPaths {
   std::string hostname, hosts, resolv_conf;
 };
-// Validates everything first, then writes the three files atomically.
+// Validates everything first, then writes the three files atomically (renamed
+// into place, not fsynced: the caller rewrites them if a power loss ate them).
 Result<HostsFilesPaths> write_hosts_files(const HostsFilesInput& in);
 
 }  // namespace berth::engine

@@ -147,6 +147,10 @@ class LocalContainerService final : public ContainerService {
 
   // ---- lifecycle (Ctr::op held) -------------------------------------------
   Result<void> do_start(const CtrPtr& c, bool restart);
+  // hostname/hosts/resolv.conf and bundle/config.json of a container (see
+  // the .cc); ensure_bundle rewrites them when missing or unreadable.
+  Result<void> write_bundle(const Ctr& c);
+  Result<void> ensure_bundle(const Ctr& c);
   Result<void> do_stop(const CtrPtr& c, int sig, int timeout_s, bool user);
   Result<void> do_remove(const CtrPtr& c, bool force);
   Result<void> wait_monitor_gone(const CtrPtr& c, std::chrono::milliseconds limit);

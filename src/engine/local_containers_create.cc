@@ -17,6 +17,7 @@
 #include "engine/hosts_files.h"
 #include "engine/local_containers.h"
 #include "engine/names_gen.h"
+#include "engine/rootfs_mount.h"
 #include "engine/spec_builder.h"
 #include "logs/json_file.h"
 #include "oci/image_spec.h"
@@ -232,16 +233,6 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   if (ec) return fail(make_error(Errc::Internal, "creating {}: {}", dir, ec.message()));
   ::chmod(dir.c_str(), 0710);
 
-  HostsFilesInput hf;
-  hf.dir = dir;
-  hf.hostname = sc.config.hostname;
-  hf.domainname = sc.config.domainname;
-  hf.extra_hosts = sc.host_config.extra_hosts;
-  hf.dns = {sc.host_config.dns, sc.host_config.dns_search, sc.host_config.dns_options};
-  hf.host_resolv = read_host_resolv_conf();
-  auto paths = write_hosts_files(hf);
-  if (!paths) return fail(paths.error());
-
   auto mounts = images_.prepare_container_rootfs(c->id, c->image_id);
   if (!mounts) return fail(mounts.error());
   rootfs_made = true;
@@ -250,29 +241,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     mj.push_back({{"type", m.type}, {"source", m.source}, {"options", m.options}});
   }
   c->cfg.rootfs_mounts = mj;
-
-  SpecInput si;
-  si.id = c->id;
-  si.config = c->cfg.config;
-  si.host_config = c->cfg.host_config;
-  si.rootfs_reader = layered_reader(layer_dirs(*mounts));
-  si.hostname_path = paths->hostname;
-  si.hosts_path = paths->hosts;
-  si.resolv_conf_path = paths->resolv_conf;
-  si.init_path = opts_.init_binary;
-  si.cgroup_version = cgroup_layout_.version;
-  si.cgroup_parent = opts_.cgroup_parent;
-  si.default_seccomp_profile = opts_.default_seccomp_profile;
-  auto spec = build_spec(si);
-  if (!spec) {
-    // A user or device the request names that does not exist is a bad
-    // request, not a missing API object (which 404 would mean).
-    Error e = spec.error();
-    if (e.code == Errc::NotFound) e.code = Errc::InvalidArgument;
-    return fail(e);
-  }
-  auto w = write_file_atomic(dir + "/bundle/config.json", dump_json(oci::spec_to_json(*spec), 2));
-  if (!w) return fail(w.error());
+  if (auto w = write_bundle(*c); !w) return fail(w.error());
 
   metadata::ContainerRow row;
   row.id = c->id;
@@ -292,6 +261,67 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   }
   out.id = c->id;
   return out;
+}
+
+// The files a start hands to the monitor: the sources of /etc/hostname,
+// /etc/hosts and /etc/resolv.conf, and bundle/config.json. They are renamed
+// into place but not fsynced (ProcessCrashSafe): the container row, written
+// durably after them, is the record; a power loss that lost or truncated
+// them is repaired by ensure_bundle() at the next start.
+Result<void> LocalContainerService::write_bundle(const Ctr& c) {
+  const std::string dir = ctr_dir(c.id);
+  const auto& sc = c.cfg;
+  HostsFilesInput hf;
+  hf.dir = dir;
+  hf.hostname = sc.config.hostname;
+  hf.domainname = sc.config.domainname;
+  hf.extra_hosts = sc.host_config.extra_hosts;
+  hf.dns = {sc.host_config.dns, sc.host_config.dns_search, sc.host_config.dns_options};
+  hf.host_resolv = read_host_resolv_conf();
+  auto paths = BERTH_TRY(write_hosts_files(hf));
+
+  std::vector<image::RootfsMount> mounts;
+  for (const auto& m : decode_rootfs_mounts(sc.rootfs_mounts))
+    mounts.push_back(image::RootfsMount{m.type, m.source, m.options});
+  SpecInput si;
+  si.id = c.id;
+  si.config = sc.config;
+  si.host_config = sc.host_config;
+  si.rootfs_reader = layered_reader(layer_dirs(mounts));
+  si.hostname_path = paths.hostname;
+  si.hosts_path = paths.hosts;
+  si.resolv_conf_path = paths.resolv_conf;
+  si.init_path = opts_.init_binary;
+  si.cgroup_version = cgroup_layout_.version;
+  si.cgroup_parent = opts_.cgroup_parent;
+  si.default_seccomp_profile = opts_.default_seccomp_profile;
+  auto spec = build_spec(si);
+  if (!spec) {
+    // A user or device the request names that does not exist is a bad
+    // request, not a missing API object (which 404 would mean).
+    Error e = spec.error();
+    if (e.code == Errc::NotFound) e.code = Errc::InvalidArgument;
+    return e;
+  }
+  return write_file_atomic(dir + "/bundle/config.json", dump_json(oci::spec_to_json(*spec), 2),
+                           0644, Durability::ProcessCrashSafe);
+}
+
+Result<void> LocalContainerService::ensure_bundle(const Ctr& c) {
+  const std::string dir = ctr_dir(c.id);
+  bool intact = true;
+  for (const char* f : {"/hostname", "/hosts", "/resolv.conf"}) {
+    struct stat st;
+    if (::stat((dir + f).c_str(), &st) != 0 || st.st_size == 0) intact = false;
+  }
+  if (intact) {
+    auto text = read_file(dir + "/bundle/config.json");
+    intact = text && Json::accept(*text);
+  }
+  if (intact) return {};
+  log_warn("container {}: bundle files lost (power loss before writeback?), writing them again",
+           c.id.substr(0, 12));
+  return write_bundle(c);
 }
 
 Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force) {

@@ -137,6 +137,26 @@ TEST_F(RootContainersTest, RunWaitLogsRemove) {
   ASSERT_TRUE(svc_->remove("t1", false, false).has_value());
 }
 
+TEST_F(RootContainersTest, StartRewritesBundleFilesLostToAPowerLoss) {
+  // The bundle files are not fsynced; after a power loss they may be empty
+  // or gone while the (durable) row says the container exists.
+  std::string id = create("pl", {"sh", "-c", "cat /etc/hostname; grep -c localhost /etc/hosts"},
+                          [](CreateRequest& r) { r.config.hostname = "plhost"; });
+  ASSERT_FALSE(id.empty());
+  std::string dir = dir_ + "/data/containers/" + id;
+  ASSERT_TRUE(write_file(dir + "/bundle/config.json", "", false).has_value());
+  ASSERT_EQ(::unlink((dir + "/hosts").c_str()), 0);
+  ASSERT_EQ(::truncate((dir + "/hostname").c_str(), 0), 0);
+  ASSERT_TRUE(svc_->start("pl", nullptr).has_value());
+  auto w = svc_->wait("pl", "not-running", {});
+  ASSERT_TRUE(w.has_value()) << w.error().message;
+  EXPECT_EQ(w->status_code, 0);
+  EXPECT_EQ(logs("pl", true, false), "plhost\n2\n");  // 127.0.0.1 and ::1
+  auto cfg = read_file(dir + "/bundle/config.json");
+  ASSERT_TRUE(cfg.has_value());
+  EXPECT_TRUE(Json::accept(*cfg));
+}
+
 TEST_F(RootContainersTest, StopRemoveForceAndExecErrors) {
   std::string id = create("long", {"sleep", "100"});
   ASSERT_TRUE(svc_->start("long", nullptr).has_value());

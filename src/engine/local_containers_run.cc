@@ -125,6 +125,10 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     std::lock_guard lk(mu_);
     mc = BERTH_TRY(monitor_config(*c));
   }
+  {
+    std::lock_guard lk(mu_);
+    BERTH_TRY(ensure_bundle(*c));
+  }
   std::error_code ec;
   // A previous monitor that died without cleaning up (killed while the
   // daemon ran) left the built-in runtime's state and the cgroup: the new

@@ -119,7 +119,8 @@ Result<Json> check_reply(Json reply) {
 
 Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config_path,
                     const MonitorConfig& config, std::chrono::milliseconds timeout) {
-  BERTH_TRY_CTX(write_file_atomic(config_path, dump_json(encode_config(config), 2), 0600),
+  BERTH_TRY_CTX(write_file_atomic(config_path, dump_json(encode_config(config), 2), 0600,
+                                  Durability::ProcessCrashSafe),
                 "write monitor config");
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
