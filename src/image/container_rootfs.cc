@@ -55,13 +55,14 @@ Result<std::vector<RootfsMount>> LocalImageService::prepare_container_rootfs(
   auto existing = BERTH_TRY(snap_->list());
   if (std::find(existing.begin(), existing.end(), key) != existing.end())
     return make_error(Errc::AlreadyExists, "container {} already has a rootfs", container_id);
-  BERTH_TRY(meta_->create_lease(lease_id(container_id), std::numeric_limits<int64_t>::max()));
-  auto mounts = [&]() -> Result<std::vector<snapshot::Mount>> {
-    if (!rec->chain_ids.empty())
-      BERTH_TRY(meta_->add_lease_resource(lease_id(container_id), metadata::LeaseKind::Layer,
-                                          rec->chain_ids.back().str()));
-    return snap_->prepare_rw(key, keys);
-  }();
+  constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+  if (rec->chain_ids.empty()) {
+    BERTH_TRY(meta_->create_lease(lease_id(container_id), kForever));
+  } else {
+    BERTH_TRY(meta_->create_lease_with(lease_id(container_id), kForever, metadata::LeaseKind::Layer,
+                                       rec->chain_ids.back().str()));
+  }
+  auto mounts = snap_->prepare_rw(key, keys);
   if (!mounts) {
     // AlreadyExists: a concurrent prepare won the key; the lease is its.
     if (mounts.error().code != Errc::AlreadyExists)

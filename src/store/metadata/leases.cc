@@ -25,6 +25,23 @@ Result<Lease> SqliteMetadataStore::create_lease(const std::string& id, int64_t e
   return l;
 }
 
+Result<Lease> SqliteMetadataStore::create_lease_with(const std::string& id, int64_t expires_unix,
+                                                     LeaseKind kind, const std::string& key) {
+  Lease l{id.empty() ? random_hex_id() : id, expires_unix};
+  std::lock_guard lock(mu_);
+  auto tx = BERTH_TRY(Tx::begin(db_, Tx::Mode::Write));
+  BERTH_TRY(
+      db_.run("INSERT INTO leases (id, expires_unix) VALUES (?1, ?2) "
+              "ON CONFLICT (id) DO UPDATE SET expires_unix = excluded.expires_unix",
+              l.id, l.expires_unix));
+  BERTH_TRY(
+      db_.run("INSERT OR IGNORE INTO lease_resources (lease_id, kind, key) "
+              "VALUES (?1, ?2, ?3)",
+              l.id, kind_name(kind), key));
+  BERTH_TRY(tx.commit());
+  return l;
+}
+
 Result<void> SqliteMetadataStore::add_lease_resource(const std::string& lease, LeaseKind kind,
                                                      const std::string& key) {
   std::lock_guard lock(mu_);

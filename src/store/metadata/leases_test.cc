@@ -47,6 +47,19 @@ TEST_F(MetaTest, DeleteLayerRefusesLayersOfImages) {
   EXPECT_TRUE(store_->delete_layer(d("L1")).has_value()) << "absent is a no-op";
 }
 
+TEST_F(MetaTest, CreateLeaseWithProtectsItsLayerAtOnce) {
+  ASSERT_TRUE(store_->put_layer(layer(d("L1"), std::nullopt, "1")).has_value());
+  ASSERT_TRUE(store_->put_layer(layer(d("L2"), d("L1"), "2")).has_value());
+  auto l = store_->create_lease_with("ctr", 1000, LeaseKind::Layer, d("L2").str());
+  ASSERT_TRUE(l.has_value()) << l.error().message;
+  EXPECT_EQ(l->id, "ctr");
+  auto roots = store_->gc_roots(999).value();
+  EXPECT_TRUE(roots.layers.contains(d("L2")));
+  EXPECT_TRUE(roots.layers.contains(d("L1"))) << "parents of a leased layer stay too";
+  ASSERT_TRUE(store_->release_lease("ctr").has_value());
+  EXPECT_FALSE(store_->gc_roots(999).value().layers.contains(d("L2")));
+}
+
 TEST_F(MetaTest, BlobLayers) {
   BlobLayer gz{d("blob.gz"), d("diff"), "application/vnd.oci.image.layer.v1.tar+gzip", 10};
   BlobLayer zst{d("blob.zst"), d("diff"), "application/vnd.oci.image.layer.v1.tar+zstd", 8};

@@ -171,6 +171,9 @@ class MetadataStore {
   virtual Result<Lease> create_lease(const std::string& id, int64_t expires_unix) = 0;
   virtual Result<void> add_lease_resource(const std::string& lease, LeaseKind kind,
                                           const std::string& key) = 0;
+  // create_lease + add_lease_resource in one transaction (one fsync).
+  virtual Result<Lease> create_lease_with(const std::string& id, int64_t expires_unix,
+                                          LeaseKind kind, const std::string& key) = 0;
   virtual Result<void> release_lease(const std::string& id) = 0;  // no-op when absent
   virtual Result<std::vector<Lease>> list_leases() const = 0;
 

@@ -45,6 +45,8 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<std::vector<BlobLayer>> blobs_for_diff(const Digest& diff_id) const override;
 
   Result<Lease> create_lease(const std::string& id, int64_t expires_unix) override;
+  Result<Lease> create_lease_with(const std::string& id, int64_t expires_unix, LeaseKind kind,
+                                  const std::string& key) override;
   Result<void> add_lease_resource(const std::string& lease, LeaseKind kind,
                                   const std::string& key) override;
   Result<void> release_lease(const std::string& id) override;
