@@ -159,7 +159,9 @@ TEST_F(ContainerRootfsTest, PrepareRemoveRoundTrip) {
   EXPECT_FALSE(snapshot_exists("rw-" + kC1));
   EXPECT_TRUE(svc_->list_container_rootfs()->empty());
   EXPECT_TRUE(svc_->remove_container_rootfs(kC1)) << "absent is a no-op";
-  for (const auto& l : *meta_->list_leases()) EXPECT_FALSE(starts_with(l.id, "container:"));
+  auto leases = meta_->list_leases();  // kept: a range-for over *temporary would dangle
+  ASSERT_TRUE(leases.has_value());
+  for (const auto& l : *leases) EXPECT_FALSE(starts_with(l.id, "container:"));
 }
 
 TEST_F(ContainerRootfsTest, TwoContainersOnOneImage) {
@@ -201,7 +203,9 @@ TEST_F(ContainerRootfsTest, GcDropsTheLeaseOfAVanishedRwSnapshot) {
   std::error_code ec;
   fs::remove_all(dir_ + "/snapshots/rw-" + kC1, ec);
   ASSERT_TRUE(svc_->gc());
-  for (const auto& l : *meta_->list_leases()) EXPECT_FALSE(starts_with(l.id, "container:"));
+  auto leases = meta_->list_leases();  // kept: a range-for over *temporary would dangle
+  ASSERT_TRUE(leases.has_value());
+  for (const auto& l : *leases) EXPECT_FALSE(starts_with(l.id, "container:"));
 }
 
 TEST_F(ContainerRootfsTest, CommitAddedDeletedAndOpaque) {
