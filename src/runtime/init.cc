@@ -99,7 +99,8 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
     if (auto r = run_hooks(s.hooks->start_container, state_json, "startContainer"); !r)
       fail_late(r.error(), 1);
   }
-  auto r = exec_process(proc, s.linux ? s.linux->seccomp : std::nullopt, *exe, a.preserve_fds);
+  auto r = exec_process(proc, s.linux ? s.linux->seccomp : std::nullopt, *exe, a.preserve_fds,
+                        a.seccomp);
   fail_late(r.error(), 127);
 }
 

@@ -8,6 +8,7 @@
 
 #include "oci/spec.h"
 #include "runtime/rootfs.h"
+#include "runtime/seccomp.h"
 #include "runtime/sync.h"
 
 namespace berth::runtime {
@@ -19,6 +20,8 @@ struct InitArgs {
   int console_fd = -1;  // socket receiving the pty master (terminal only)
   bool new_uts = false;
   int preserve_fds = 0;
+  // linux.seccomp compiled by the runtime before the clone (or null).
+  const CompiledSeccomp* seccomp = nullptr;
 };
 
 // Protocol on `chan` (see container.cc): -> "prestart", <- "prestart-done

@@ -38,8 +38,9 @@ Result<std::string> real_dir(const std::string& p) {
 }
 
 // Checks everything that can be checked before any state exists, so bad
-// input fails without side effects.
-Result<oci::Spec> load_bundle(const std::string& bundle) {
+// input fails without side effects. linux.seccomp is compiled here once;
+// the init installs that program (see runtime/seccomp.h).
+Result<oci::Spec> load_bundle(const std::string& bundle, std::optional<CompiledSeccomp>* seccomp) {
   std::string text = BERTH_TRY_CTX(read_file(bundle + "/config.json"), "load bundle");
   oci::Spec spec = BERTH_TRY(oci::parse_spec(text, "config.json"));
   BERTH_TRY_CTX(oci::validate_spec(spec), "config.json");
@@ -47,7 +48,8 @@ Result<oci::Spec> load_bundle(const std::string& bundle) {
   if (!spec.linux) return make_error(Errc::InvalidArgument, "config.json: linux is required");
   if (spec.process->capabilities)
     BERTH_TRY_CTX(check_capabilities(*spec.process->capabilities), "config.json");
-  if (spec.linux->seccomp) BERTH_TRY_CTX(check_seccomp(*spec.linux->seccomp), "config.json");
+  if (spec.linux->seccomp)
+    *seccomp = BERTH_TRY_CTX(compile_seccomp(*spec.linux->seccomp), "config.json");
   BERTH_TRY_CTX(check_sysctls(spec), "config.json");
   if (!spec.process->apparmor_profile.empty())
     log_warn("process.apparmorProfile {:?} ignored: AppArmor is not supported on this host",
@@ -94,7 +96,8 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
                                   Fd* terminal_end) {
   BERTH_TRY(validate_container_id(id));
   std::string bundle = BERTH_TRY(real_dir(opts.bundle.empty() ? "." : opts.bundle));
-  oci::Spec spec = BERTH_TRY(load_bundle(bundle));
+  std::optional<CompiledSeccomp> seccomp;
+  oci::Spec spec = BERTH_TRY(load_bundle(bundle, &seccomp));
   std::string rootfs_cfg = absolute(bundle, spec.root->path);
   struct stat st;
   if (::stat(rootfs_cfg.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -155,6 +158,7 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   ia.rootfs.no_pivot = opts.no_pivot;
   ia.rootfs.cgroup_paths = (*cg)->paths();
   ia.fifo_fd = fifo.get();
+  ia.seccomp = seccomp ? &*seccomp : nullptr;
   auto idmaps = BERTH_TRY(make_idmap_namespaces(spec));
   for (const auto& [index, fd] : idmaps) ia.rootfs.idmap_userns[index] = fd.get();
   ia.console_fd = console ? console.get() : opts.console_fd;

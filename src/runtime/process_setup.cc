@@ -49,7 +49,8 @@ std::string home_for(uint32_t uid) {
 
 // Loads the filter; a SCMP_ACT_NOTIFY listener fd goes to listenerPath with
 // the container-process-state JSON of the runtime-spec (seccomp.md).
-Result<void> load_and_hand_over(const oci::Seccomp& s) {
+Result<void> load_and_hand_over(const oci::Seccomp& s, const CompiledSeccomp* compiled) {
+  if (compiled && !compiled->uses_notify) return install_seccomp(*compiled);
   Fd listener = BERTH_TRY(load_seccomp(s));
   if (!listener) return ok();
   if (s.listener_path.empty())
@@ -186,7 +187,8 @@ Result<std::string> resolve_executable(const oci::Process& p) {
 }
 
 Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccomp>& seccomp,
-                          const std::string& exe, int preserve_fds) {
+                          const std::string& exe, int preserve_fds,
+                          const CompiledSeccomp* compiled) {
   // Nothing the runtime holds open may reach the container: fds inherited
   // from our caller without O_CLOEXEC included (CVE-2024-21626 class).
   BERTH_TRY(sys::cloexec_from(3 + preserve_fds));
@@ -208,7 +210,7 @@ Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccom
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
   // still privileged. With it, load as late as possible so the filter does
   // not have to allow the setup syscalls below.
-  if (seccomp && !p.no_new_privileges) BERTH_TRY(load_and_hand_over(*seccomp));
+  if (seccomp && !p.no_new_privileges) BERTH_TRY(load_and_hand_over(*seccomp, compiled));
   if (p.capabilities) BERTH_TRY(drop_bounding(*p.capabilities));
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return sys_error("keepcaps");
   if (::setresgid(p.user.gid, p.user.gid, p.user.gid) != 0)
@@ -228,7 +230,7 @@ Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccom
   argv.push_back(nullptr);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  if (seccomp && p.no_new_privileges) BERTH_TRY(load_and_hand_over(*seccomp));
+  if (seccomp && p.no_new_privileges) BERTH_TRY(load_and_hand_over(*seccomp, compiled));
   ::execve(exe.c_str(), argv.data(), envp.data());
   return sys_error(fmt::format("exec {:?}", exe));
 }

@@ -8,6 +8,7 @@
 
 #include "base/result.h"
 #include "oci/spec.h"
+#include "runtime/seccomp.h"
 
 namespace berth::runtime {
 
@@ -30,7 +31,10 @@ Result<std::string> resolve_executable(const oci::Process& p);
 // Returns only on failure.
 // `preserve_fds` descriptors from 3 on (the caller's --preserve-fds) stay
 // open in the container; every other fd >= 3 is closed on exec.
+// `compiled`, when given, is `seccomp` compiled already (compile_seccomp):
+// installed as is instead of being built again.
 Result<void> exec_process(const oci::Process& p, const std::optional<oci::Seccomp>& seccomp,
-                          const std::string& exe, int preserve_fds = 0);
+                          const std::string& exe, int preserve_fds = 0,
+                          const CompiledSeccomp* compiled = nullptr);
 
 }  // namespace berth::runtime

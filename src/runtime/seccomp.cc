@@ -2,6 +2,7 @@
 
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -314,6 +315,50 @@ Result<Fd> load_seccomp(const oci::Seccomp& s) {
   rc = seccomp_notify_fd(f.ctx.get());
   if (rc < 0) return scmp_error(fmt::format("{}: get the notify listener fd", kField), rc);
   return Fd(rc);
+}
+
+Result<CompiledSeccomp> compile_seccomp(const oci::Seccomp& s) {
+  Filter f = BERTH_TRY(build_filter(s));
+  CompiledSeccomp out;
+  out.uses_notify = f.uses_notify;
+  if (f.uses_notify) return out;
+  for (const auto& name : s.flags) {
+    if (const FlagInfo* fl = lookup_flag(name)) out.flags |= static_cast<unsigned>(fl->kernel_flag);
+  }
+  // libseccomp 2.5 exports only to an fd; a memfd keeps it in memory.
+  Fd mem(static_cast<int>(::syscall(SYS_memfd_create, "berth-seccomp", MFD_CLOEXEC)));
+  if (!mem) return sys_error("linux.seccomp: memfd_create");
+  int rc = seccomp_export_bpf(f.ctx.get(), mem.get());
+  if (rc < 0) return scmp_error(fmt::format("{}: export the filter", kField), rc);
+  off_t size = ::lseek(mem.get(), 0, SEEK_END);
+  if (size < 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0 || size == 0)
+    return make_error(Errc::Internal, "{}: libseccomp exported {} bytes of BPF", kField, size);
+  if (static_cast<size_t>(size) / sizeof(sock_filter) > 0xffff)
+    return make_error(Errc::InvalidArgument, "{}: the filter has {} instructions, too many", kField,
+                      static_cast<size_t>(size) / sizeof(sock_filter));
+  out.program.resize(static_cast<size_t>(size) / sizeof(sock_filter));
+  if (::pread(mem.get(), out.program.data(), static_cast<size_t>(size), 0) != size)
+    return sys_error("linux.seccomp: read the exported filter");
+  return out;
+}
+
+Result<void> install_seccomp(const CompiledSeccomp& c) {
+  if (c.uses_notify)
+    return make_error(Errc::Internal, "{}: a NOTIFY filter must be loaded by libseccomp", kField);
+  sock_fprog prog{static_cast<unsigned short>(c.program.size()),
+                  const_cast<sock_filter*>(c.program.data())};
+  long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c.flags, &prog);
+  if (rc > 0) {  // TSYNC: the thread that could not be synchronised
+    return make_error(Errc::Internal, "{}: load filter: thread {} could not be synchronised",
+                      kField, rc);
+  }
+  if (rc != 0) {
+    int e = errno;
+    std::string what = fmt::format("{}: load filter", kField);
+    if (e == EACCES) what += " (needs no_new_privs or CAP_SYS_ADMIN)";
+    return Error{errc_from_errno(e), e, fmt::format("{}: {}", what, std::strerror(e))};
+  }
+  return ok();
 }
 
 std::vector<std::string> seccomp_known_actions() { return names_of(kActions); }

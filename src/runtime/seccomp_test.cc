@@ -1,5 +1,6 @@
 #include "runtime/seccomp.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -471,6 +472,58 @@ TEST(SeccompLoad, DoesNotSetNoNewPrivs) {
   int st = 0;
   waitpid(pid, &st, 0);
   EXPECT_EQ(exit_code(st), 0);
+}
+
+// compile_seccomp + install_seccomp: the program the init installs behaves
+// as libseccomp's own load of the same profile.
+TEST(SeccompCompiled, InstalledProgramBehavesLikeTheProfile) {
+  oci::Seccomp s = allow_by_default(
+      {rule({"getppid"}, "SCMP_ACT_ERRNO", 42),
+       rule({"personality"}, "SCMP_ACT_ERRNO", 7, {arg(0, "SCMP_CMP_EQ", 0xffff)})});
+  s.flags = {"SECCOMP_FILTER_FLAG_LOG"};
+  auto c = compile_seccomp(s);
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_FALSE(c->uses_notify);
+  EXPECT_GT(c->program.size(), 3u);
+  EXPECT_EQ(c->flags, static_cast<unsigned>(SECCOMP_FILTER_FLAG_LOG));
+  int st = run_child([&] {
+    if (!install_seccomp(*c)) return 250;
+    errno = 0;
+    if (syscall(SYS_getppid) >= 0 || errno != 42) return 1;
+    if (syscall(SYS_personality, 0xffff) >= 0 || errno != 7) return 2;
+    if (syscall(SYS_personality, 0xffffffff) < 0) return 3;  // other argument: allowed
+    if (syscall(SYS_getpid) < 0) return 4;
+    return 0;
+  });
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+}
+
+TEST(SeccompCompiled, DockerLikeProfileCompilesAndBadOnesFailAsCheckDoes) {
+  auto c = compile_seccomp(docker_like_profile());
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  int st = run_child([&] {
+    if (!install_seccomp(*c)) return 250;
+    errno = 0;
+    if (syscall(SYS_clone3, nullptr, 0) >= 0 || errno != ENOSYS) return 1;
+    if (syscall(SYS_mkdirat, AT_FDCWD, "/nonexistent-berth/x", 0700) >= 0 || errno != EPERM)
+      return 2;
+    return 0;
+  });
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  oci::Seccomp bad = allow_by_default({rule({"getpid"}, "SCMP_ACT_FOO")});
+  auto b = compile_seccomp(bad);
+  ASSERT_FALSE(b.has_value());
+  EXPECT_EQ(b.error().message, check_seccomp(bad).error().message);
+}
+
+TEST(SeccompCompiled, NotifyProfilesAreLeftToLibseccomp) {
+  auto c = compile_seccomp(allow_by_default({rule({"getppid"}, "SCMP_ACT_NOTIFY")}));
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_TRUE(c->uses_notify);
+  EXPECT_TRUE(c->program.empty());
+  EXPECT_FALSE(install_seccomp(*c).has_value());
 }
 
 }  // namespace
