@@ -2,6 +2,7 @@
 #include "monitor/ctl.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -88,6 +89,9 @@ class Builtin final : public Ctl {
       StdioSwap swap(io);
       BERTH_TRY(rt_.create(id_, o));
     }
+    // Parsing the spec grew the heap; this process lives as long as the
+    // container, so the freed part goes back now.
+    ::malloc_trim(0);
     if (tty) {
       theirs.reset();
       auto m = sys::recv_fd(ours.get());

@@ -40,7 +40,8 @@ Result<std::string> real_dir(const std::string& p) {
 // Checks everything that can be checked before any state exists, so bad
 // input fails without side effects. linux.seccomp is compiled here once;
 // the init installs that program (see runtime/seccomp.h).
-Result<oci::Spec> load_bundle(const std::string& bundle, std::optional<CompiledSeccomp>* seccomp) {
+Result<oci::Spec> load_bundle(const std::string& bundle, const std::string& seccomp_cache,
+                              std::optional<CompiledSeccomp>* seccomp) {
   std::string text = BERTH_TRY_CTX(read_file(bundle + "/config.json"), "load bundle");
   oci::Spec spec = BERTH_TRY(oci::parse_spec(text, "config.json"));
   BERTH_TRY_CTX(oci::validate_spec(spec), "config.json");
@@ -49,7 +50,8 @@ Result<oci::Spec> load_bundle(const std::string& bundle, std::optional<CompiledS
   if (spec.process->capabilities)
     BERTH_TRY_CTX(check_capabilities(*spec.process->capabilities), "config.json");
   if (spec.linux->seccomp)
-    *seccomp = BERTH_TRY_CTX(compile_seccomp(*spec.linux->seccomp), "config.json");
+    *seccomp =
+        BERTH_TRY_CTX(compile_seccomp_cached(*spec.linux->seccomp, seccomp_cache), "config.json");
   BERTH_TRY_CTX(check_sysctls(spec), "config.json");
   if (!spec.process->apparmor_profile.empty())
     log_warn("process.apparmorProfile {:?} ignored: AppArmor is not supported on this host",
@@ -97,7 +99,8 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   BERTH_TRY(validate_container_id(id));
   std::string bundle = BERTH_TRY(real_dir(opts.bundle.empty() ? "." : opts.bundle));
   std::optional<CompiledSeccomp> seccomp;
-  oci::Spec spec = BERTH_TRY(load_bundle(bundle, &seccomp));
+  // The state root is root-only (0711, entries 0700), on tmpfs normally.
+  oci::Spec spec = BERTH_TRY(load_bundle(bundle, store_.root() + "/.seccomp-cache", &seccomp));
   std::string rootfs_cfg = absolute(bundle, spec.root->path);
   struct stat st;
   if (::stat(rootfs_cfg.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))

@@ -60,6 +60,12 @@ struct CompiledSeccomp {
 };
 // Checks like check_seccomp and returns the kernel program.
 Result<CompiledSeccomp> compile_seccomp(const oci::Seccomp& s);
+// compile_seccomp through a cache of programs in cache_dir (created 0700;
+// "" = no cache), keyed by everything the program depends on (the profile,
+// libseccomp's version, the kernel release and machine). A hit skips
+// libseccomp entirely; NOTIFY profiles are never cached. The directory must
+// be writable by root only: its programs are installed as they are.
+Result<CompiledSeccomp> compile_seccomp_cached(const oci::Seccomp& s, const std::string& cache_dir);
 // Installs a compiled filter into the calling process (uses_notify must be
 // false). Same privilege rule as load_seccomp.
 Result<void> install_seccomp(const CompiledSeccomp& c);

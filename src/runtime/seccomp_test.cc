@@ -13,7 +13,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <functional>
+
+#include "base/file.h"
 
 namespace berth::runtime {
 namespace {
@@ -524,6 +528,73 @@ TEST(SeccompCompiled, NotifyProfilesAreLeftToLibseccomp) {
   EXPECT_TRUE(c->uses_notify);
   EXPECT_TRUE(c->program.empty());
   EXPECT_FALSE(install_seccomp(*c).has_value());
+}
+
+TEST(SeccompCache, SecondCompileComesFromTheCacheAndBehavesTheSame) {
+  char tmpl[] = "/tmp/berth-seccomp-cache-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = std::string(tmpl) + "/cache";
+  oci::Seccomp s = allow_by_default({rule({"getppid"}, "SCMP_ACT_ERRNO", 42)});
+  s.flags = {"SECCOMP_FILTER_FLAG_LOG"};
+  auto first = compile_seccomp_cached(s, dir);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  struct stat st;
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto second = compile_seccomp_cached(s, dir);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->flags, first->flags);
+  ASSERT_EQ(second->program.size(), first->program.size());
+  EXPECT_EQ(std::memcmp(second->program.data(), first->program.data(),
+                        first->program.size() * sizeof(sock_filter)),
+            0);
+  int status = run_child([&] {
+    if (!install_seccomp(*second)) return 250;
+    errno = 0;
+    return syscall(SYS_getppid) < 0 && errno == 42 ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  // A different profile is another entry; a damaged entry is compiled again.
+  oci::Seccomp other = allow_by_default({rule({"getppid"}, "SCMP_ACT_ERRNO", 43)});
+  ASSERT_TRUE(compile_seccomp_cached(other, dir).has_value());
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  EXPECT_EQ(n, 2u);
+  // Another profile's entry under this profile's name (a hash collision, or
+  // one crafted) is a miss: the fingerprint inside must match in full.
+  std::string other_file;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path() != files[0]) other_file = e.path();
+  std::filesystem::copy_file(other_file, files[0],
+                             std::filesystem::copy_options::overwrite_existing);
+  auto swapped = compile_seccomp_cached(s, dir);
+  ASSERT_TRUE(swapped.has_value());
+  status = run_child([&] {
+    if (!install_seccomp(*swapped)) return 250;
+    errno = 0;
+    return syscall(SYS_getppid) < 0 && errno == 42 ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the other profile's program was used";
+  ASSERT_TRUE(write_file(files[0], "short", false).has_value());
+  auto again = compile_seccomp_cached(s, dir);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->program.size(), first->program.size());
+  // NOTIFY profiles are not cached; bad profiles fail as without a cache.
+  ASSERT_TRUE(compile_seccomp_cached(allow_by_default({rule({"getppid"}, "SCMP_ACT_NOTIFY")}), dir)
+                  .value()
+                  .uses_notify);
+  n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  EXPECT_EQ(n, 2u);
+  EXPECT_FALSE(compile_seccomp_cached(allow_by_default({rule({"getpid"}, "SCMP_ACT_FOO")}), dir)
+                   .has_value());
+  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace
