@@ -187,7 +187,9 @@ class MetadataStore {
   // Conflict "name in use" when another row holds the name, and the engine
   // turns that into docker's message. config and state are engine-owned
   // opaque text (its own JSON). put_container inserts or replaces by id.
-  // NotFound for unknown ids in update/rename/delete.
+  // NotFound for unknown ids in update/rename/delete. update_container_state
+  // is not fsynced (survives a crash of the daemon, not a power loss); every
+  // other change is.
   virtual Result<void> put_container(const ContainerRow& row) = 0;
   virtual Result<void> update_container_state(const std::string& id, const std::string& state) = 0;
   virtual Result<void> rename_container(const std::string& id, const std::string& new_name) = 0;
