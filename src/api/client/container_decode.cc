@@ -63,7 +63,7 @@ Result<std::vector<ContainerSummary>> decode_container_list(std::string_view bod
   Json j = BERTH_TRY(parse_as(body, "container list", Json::value_t::array));
   std::vector<ContainerSummary> out;
   if (j.is_null()) return out;
-  for (const auto& r : j) {
+  for (auto& r : j) {
     if (!r.is_object())
       return make_error(Errc::InvalidArgument, "container list: a row is not an object");
     ContainerSummary s;
@@ -88,7 +88,7 @@ Result<std::vector<ContainerSummary>> decode_container_list(std::string_view bod
     s.status = str(r, "Status");
     if (auto it = r.find("HostConfig"); it != r.end() && it->is_object())
       s.network_mode = str(*it, "NetworkMode");
-    s.raw = r;
+    s.raw = std::move(r);  // j is ours: no deep copy of each row
     out.push_back(std::move(s));
   }
   return out;

@@ -106,14 +106,30 @@ Result<std::string> EngineClient::target(const std::string& path, const Query& q
 Result<http::ClientResponse> EngineClient::call(const std::string& method, const std::string& path,
                                                 const Query& query, std::string body,
                                                 http::Headers headers) {
+  // The first call of a process skips GET /_ping: it goes out with the
+  // newest version this client speaks, and only a daemon that answers
+  // "client version ... is too new" (docker's 400 for that) costs the
+  // negotiation and one retry. Bodies are kept for the retry only when small.
+  const bool optimistic = version_.empty() && body.size() <= 64 * 1024;
+  if (optimistic) version_ = kMaxApiVersion;
+  if (!body.empty() && headers.find("Content-Type") == headers.end())
+    headers.emplace("Content-Type", "application/json");
   http::ClientRequest req;
   req.method = method;
   req.target = BERTH_TRY(target(path, query));
-  req.headers = std::move(headers);
-  if (!body.empty() && req.headers.find("Content-Type") == req.headers.end())
-    req.headers.emplace("Content-Type", "application/json");
-  req.body = std::move(body);
+  req.headers = optimistic ? headers : std::move(headers);
+  req.body = optimistic ? body : std::move(body);
   auto resp = BERTH_TRY(http_->request(std::move(req)));
+  if (optimistic && resp.status == 400 &&
+      decode_error_message(resp.body).find("is too new") != std::string::npos) {
+    version_.clear();
+    http::ClientRequest again;
+    again.method = method;
+    again.target = BERTH_TRY(target(path, query));
+    again.headers = std::move(headers);
+    again.body = std::move(body);
+    resp = BERTH_TRY(http_->request(std::move(again)));
+  }
   if (resp.status >= 400) return daemon_error(resp.status, resp.body);
   return resp;
 }

@@ -3,9 +3,11 @@
 //
 // Address: Options::host, else $DOCKER_HOST, else unix:///run/berth/berth.sock.
 // API version: $DOCKER_API_VERSION / Options::api_version when set (no
-// negotiation), else negotiated once on the first call: GET /_ping and use
-// min(server's API-Version, 1.47) (1.24 when the daemon sends none). Every
-// request path is then prefixed "/v<version>".
+// negotiation). Else the first plain call (call()) is sent as 1.47 and only
+// a daemon that refuses it as too new makes the client negotiate: GET /_ping
+// and use min(server's API-Version, 1.47) (1.24 when the daemon sends none),
+// then retry. Streams and hijacks negotiate first when no call came before.
+// Every request path is prefixed "/v<version>".
 // Errors: an answer with status >= 400 becomes an Error whose message is
 // "Error response from daemon: <message>" (docker's wording; the message from
 // the {"message": ...} body) and whose code follows the status (400
@@ -180,9 +182,8 @@ class EngineClient {
   Result<PathStat> archive_stat(const std::string& name, const std::string& path);
   Result<PathStat> archive_get(const std::string& name, const std::string& path,
                                const ByteSink& sink);
-  Result<void> archive_put(const std::string& name, const std::string& path,
-                           const ByteSource& tar, bool no_overwrite_dir_non_dir,
-                           bool copy_uid_gid);
+  Result<void> archive_put(const std::string& name, const std::string& path, const ByteSource& tar,
+                           bool no_overwrite_dir_non_dir, bool copy_uid_gid);
   Result<std::string> commit(const CommitOptions& o);  // the image id
 
   // Lower level: one request to "/v<ver><path><query>".

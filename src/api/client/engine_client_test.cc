@@ -84,25 +84,58 @@ struct Fixture {
   }
 };
 
-TEST(EngineClient, NegotiatesDownToServerVersion) {
-  Fixture f;
-  f.http->answers = {ping("1.45"), ok_body("[]")};
-  ASSERT_TRUE(f.client->list_images({}));
-  EXPECT_EQ(f.http->seen[0].target, "/_ping");
-  EXPECT_EQ(f.http->seen[1].target, "/v1.45/images/json");
-  EXPECT_TRUE(f.client->downgraded());
+Scripted too_new(const std::string& server_max) {
+  Scripted r;
+  r.status = 400;
+  r.body = R"({"message":"client version 1.47 is too new. Maximum supported API version is )" +
+           server_max + R"("})";
+  return r;
 }
 
-TEST(EngineClient, CapsAt147AndDefaultsTo124) {
+TEST(EngineClient, FirstCallGoesOutAs147WithoutPing) {
   Fixture f;
-  f.http->answers = {ping("1.50"), ok_body("[]")};
+  f.http->answers = {ok_body("[]"), ok_body("[]")};
   ASSERT_TRUE(f.client->list_images({}));
+  ASSERT_TRUE(f.client->list_images({}));
+  ASSERT_EQ(f.http->seen.size(), 2u);
+  EXPECT_EQ(f.http->seen[0].target, "/v1.47/images/json");
   EXPECT_EQ(f.http->seen[1].target, "/v1.47/images/json");
   EXPECT_FALSE(f.client->downgraded());
+}
+
+TEST(EngineClient, NegotiatesDownWhenTheDaemonRefuses147) {
+  Fixture f;
+  f.http->answers = {too_new("1.45"), ping("1.45"), ok_body("[]"), ok_body("[]")};
+  ASSERT_TRUE(f.client->list_images({}));
+  ASSERT_EQ(f.http->seen.size(), 3u);
+  EXPECT_EQ(f.http->seen[0].target, "/v1.47/images/json");
+  EXPECT_EQ(f.http->seen[1].target, "/_ping");
+  EXPECT_EQ(f.http->seen[2].target, "/v1.45/images/json");
+  EXPECT_TRUE(f.client->downgraded());
+  ASSERT_TRUE(f.client->list_images({}));
+  EXPECT_EQ(f.http->seen[3].target, "/v1.45/images/json") << "negotiated once";
+  // Any other 400 is the answer, not a reason to negotiate.
   Fixture g;
-  g.http->answers = {ping(""), ok_body("[]")};
+  Scripted bad;
+  bad.status = 400;
+  bad.body = R"({"message":"invalid filter"})";
+  g.http->answers = {bad};
+  auto r = g.client->list_images({});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "Error response from daemon: invalid filter");
+  EXPECT_EQ(g.http->seen.size(), 1u);
+}
+
+TEST(EngineClient, NegotiationCapsAt147AndDefaultsTo124) {
+  Fixture f;
+  f.http->answers = {too_new("1.50"), ping("1.50"), ok_body("[]")};
+  ASSERT_TRUE(f.client->list_images({}));
+  EXPECT_EQ(f.http->seen[2].target, "/v1.47/images/json");
+  EXPECT_FALSE(f.client->downgraded());
+  Fixture g;
+  g.http->answers = {too_new("1.24"), ping(""), ok_body("[]")};
   ASSERT_TRUE(g.client->list_images({}));
-  EXPECT_EQ(g.http->seen[1].target, "/v1.24/images/json");
+  EXPECT_EQ(g.http->seen[2].target, "/v1.24/images/json");
 }
 
 TEST(EngineClient, ExplicitVersionSkipsPing) {
