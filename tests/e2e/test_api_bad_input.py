@@ -261,8 +261,6 @@ def test_rmi_image_in_use_409(daemon, tmp_path):
     r = daemon.api.post("/containers/create", body={"Image": "e2e-inuse/img:x", "Cmd": ["true"],
                                                     "HostConfig": {"NetworkMode": "none"}})
     if r.status not in (200, 201):
-        if is_berthd():
-            pytest.xfail("containers arrive in the next issue")
         pytest.fail(f"container create failed: {r}")
     cid = r.json()["Id"]
     try:
