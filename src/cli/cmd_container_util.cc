@@ -16,6 +16,9 @@ Result<std::unique_ptr<api::client::EngineClient>> new_client(const Context& ctx
   const GlobalOptions& g = ctx.global();
   api::client::Options o;
   o.host = g.host;
+  // The first client's version (negotiated or accepted) holds for this
+  // daemon: no second /_ping.
+  o.api_version = ctx.known_api_version();
   if (g.tls || !g.tls_ca.empty() || !g.tls_cert.empty())
     o.tls = http::TlsConfig{g.tls_cert, g.tls_key, g.tls_ca};
   return api::client::EngineClient::connect(o);

@@ -42,6 +42,10 @@ class Context {
   void flush();
 
   const GlobalOptions& global() const { return g_; }
+  // The API version the client settled on ("" when none yet).
+  std::string known_api_version() const {
+    return client_ ? client_->known_api_version() : std::string();
+  }
   bool out_is_terminal() const { return out_tty_; }
   bool in_is_terminal() const { return in_tty_; }
   int terminal_width() const { return width_; }

@@ -93,6 +93,9 @@ class EngineClient {
   const std::string& host() const { return opts_.host; }
   // The version used for requests (negotiates on first use).
   Result<std::string> api_version();
+  // The version in use if one is known already ("" before the first call);
+  // never negotiates. A second client to the same daemon can start with it.
+  const std::string& known_api_version() const { return version_; }
   // True when the version came from negotiation and is lower than 1.47.
   bool downgraded() const { return downgraded_; }
 
