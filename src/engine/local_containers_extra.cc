@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "engine/archive.h"
 #include "engine/changes.h"
+#include "engine/commit_config.h"
 #include "engine/container_messages.h"
 #include "engine/export.h"
 #include "engine/local_containers.h"
@@ -201,18 +202,10 @@ Result<std::string> LocalContainerService::commit(const CommitOptions& o) {
   image::CommitRequest req;
   {
     std::lock_guard lk(mu_);
-    const ContainerConfig& cc = o.config ? *o.config : c->cfg.config;
-    Json cfg = Json::object();
-    cfg["Env"] = cc.env;
-    if (cc.cmd) cfg["Cmd"] = *cc.cmd;
-    if (cc.entrypoint) cfg["Entrypoint"] = *cc.entrypoint;
-    cfg["WorkingDir"] = cc.working_dir;
-    cfg["User"] = cc.user;
-    cfg["Labels"] = cc.labels;
-    if (!cc.stop_signal.empty()) cfg["StopSignal"] = cc.stop_signal;
+    req.config =
+        image_config_json(o.config ? merge_commit_config(*o.config, c->cfg.config) : c->cfg.config);
     req.container_id = c->id;
     req.parent = c->image_id;
-    req.config = cfg;
   }
   // docker pauses a running container while its layer is read, so the
   // image is a consistent snapshot; it resumes whatever the outcome.

@@ -201,6 +201,11 @@ def test_prune_and_lifecycle_calls(client, img, dclean):
     assert {"Path": "/tmp/changed", "Kind": 1} in changes
     image = ch.commit(repository="e2e-py/committed", tag="v1", conf={"Env": ["C=1"]})
     try:
+        # docker merges the body's config over the container's: the command and the
+        # image's PATH stay, the body's variable is added.
+        cfg = image.attrs["Config"]
+        assert cfg["Cmd"] == ["sh", "-c", "touch /tmp/changed; sleep 300"], cfg
+        assert "C=1" in cfg["Env"] and any(e.startswith("PATH=") for e in cfg["Env"]), cfg
         assert client.containers.run(image.id, ["sh", "-c", "test -f /tmp/changed && echo $C"], remove=True) == b"1\n"
     finally:
         client.images.remove(image.id, force=True)
