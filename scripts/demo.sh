@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job so far: install, build, run a busybox container with
-# berth-runtime, then the image workflow through berthd and the berth CLI
-# against a local registry (scripts/demo_images.py). Later issues replace
-# this with the full tutorial demo (containers, ports, volumes, dashboard).
+# berth-runtime, then the image workflow and a container's life through berthd
+# and the berth CLI against a local registry (scripts/demo_images.py). Later
+# issues replace this with the full tutorial demo (ports, volumes, dashboard).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -51,7 +51,7 @@ echo "== berth-runtime run demo =="
 "$rt" --root "$state" run demo
 echo "== exit code: $? =="
 
-echo "== images through berthd and the berth CLI =="
+echo "== images and a container through berthd and the berth CLI =="
 cd "$repo"
 /usr/bin/python3 scripts/demo_images.py "$repo/build/release/cmd/berthd/berthd" \
   "$repo/build/release/cmd/berth/berth"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""The image half of the demo: a local registry (Debian's docker-registry on
+"""The berthd half of the demo: a local registry (Debian's docker-registry on
 127.0.0.1) serving a busybox image built offline, a temp berthd, and the berth
 CLI doing what a tutorial reader does: search, pull, images, inspect, history,
-tag, push, rmi, save/load. Everything it starts is stopped by pid at the end.
-Usage: demo_images.py BERTHD BERTH"""
+tag, push, rmi, save/load; then a container: run -d with a name and an
+environment variable, ps, logs, exec, stop, rm, run --rm. Everything it starts
+is stopped by pid at the end (containers removed first: their monitors outlive
+berthd by design). Usage: demo_images.py BERTHD BERTH"""
 import os
 import shutil
 import subprocess
@@ -63,8 +65,21 @@ try:
     run("load", "-i", os.path.join(work, "busybox.tar"))
     run("images", "--digests")
     run("system", "df")
+    print("\n== a container through berthd ==", flush=True)
+    run("run", "-d", "--name", "demo", "-e", "GREETING=hello from berth", ref,
+        "sh", "-c", 'while true; do echo "$GREETING, $(date +%T)"; sleep 1; done')
+    run("ps")
+    time.sleep(2.5)
+    run("logs", "--tail", "2", "demo")
+    run("exec", "demo", "sh", "-c", 'echo "exec in $(hostname) as $(id -u), GREETING=$GREETING"')
+    run("stop", "-t", "1", "demo")
+    run("ps", "-a", "--format", "{{.Names}}: {{.Status}}")
+    run("rm", "demo")
+    run("run", "--rm", ref, "echo", "bye from a --rm container")
 finally:
     if daemon is not None and daemon.poll() is None:
+        subprocess.run([berth, "rm", "-f", "demo"], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
         daemon.terminate()
         try:
             daemon.wait(timeout=20)
