@@ -86,5 +86,5 @@ finally:
         except subprocess.TimeoutExpired:
             daemon.kill()
             daemon.wait()
-    reg.stop()
+    reg.cleanup()  # stops it and removes its storage dir
     shutil.rmtree(work, ignore_errors=True)
