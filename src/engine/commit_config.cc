@@ -37,20 +37,7 @@ ContainerConfig merge_commit_config(ContainerConfig u, const ContainerConfig& c)
     }
     if (!u.entrypoint) u.entrypoint = c.entrypoint;
   }
-  if (c.healthcheck) {
-    if (!u.healthcheck) {
-      u.healthcheck = c.healthcheck;
-    } else {
-      auto& h = *u.healthcheck;
-      const auto& ch = *c.healthcheck;
-      if (h.test.empty()) h.test = ch.test;
-      if (h.interval_ns == 0) h.interval_ns = ch.interval_ns;
-      if (h.timeout_ns == 0) h.timeout_ns = ch.timeout_ns;
-      if (h.start_period_ns == 0) h.start_period_ns = ch.start_period_ns;
-      if (h.start_interval_ns == 0) h.start_interval_ns = ch.start_interval_ns;
-      if (h.retries == 0) h.retries = ch.retries;
-    }
-  }
+  if (c.healthcheck) fill_healthcheck(u.healthcheck, *c.healthcheck);
   if (u.working_dir.empty()) u.working_dir = c.working_dir;
   add_missing(u.volumes, c.volumes);
   if (u.stop_signal.empty()) u.stop_signal = c.stop_signal;

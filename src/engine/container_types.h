@@ -31,6 +31,25 @@ struct HealthcheckConfig {
   std::string on_failure;
 };
 
+// Fields of `mine` left unset (empty test, zero durations and retries) take
+// `base`'s; an absent `mine` becomes `base`. Used where docker fills a
+// container's health check from its image's, and a commit body's from the
+// container's.
+inline void fill_healthcheck(std::optional<HealthcheckConfig>& mine,
+                             const HealthcheckConfig& base) {
+  if (!mine) {
+    mine = base;
+    return;
+  }
+  HealthcheckConfig& h = *mine;
+  if (h.test.empty()) h.test = base.test;
+  if (h.interval_ns == 0) h.interval_ns = base.interval_ns;
+  if (h.timeout_ns == 0) h.timeout_ns = base.timeout_ns;
+  if (h.start_period_ns == 0) h.start_period_ns = base.start_period_ns;
+  if (h.start_interval_ns == 0) h.start_interval_ns = base.start_interval_ns;
+  if (h.retries == 0) h.retries = base.retries;
+}
+
 struct ContainerConfig {
   std::string hostname;  // "" = the short id
   std::string domainname;

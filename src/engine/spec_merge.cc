@@ -96,18 +96,7 @@ Result<void> merge_image_config(ContainerConfig& c, const oci::ContainerConfig& 
     }
     auto hit = raw_config->find("Healthcheck");
     if (hit != raw_config->end() && hit->is_object()) {
-      HealthcheckConfig img = image_healthcheck(*hit);
-      if (!c.healthcheck) {
-        c.healthcheck = img;
-      } else {
-        HealthcheckConfig& h = *c.healthcheck;
-        if (h.test.empty()) h.test = img.test;
-        if (h.interval_ns == 0) h.interval_ns = img.interval_ns;
-        if (h.timeout_ns == 0) h.timeout_ns = img.timeout_ns;
-        if (h.start_period_ns == 0) h.start_period_ns = img.start_period_ns;
-        if (h.start_interval_ns == 0) h.start_interval_ns = img.start_interval_ns;
-        if (h.retries == 0) h.retries = img.retries;
-      }
+      fill_healthcheck(c.healthcheck, image_healthcheck(*hit));
     }
   }
   bool no_entrypoint = !c.entrypoint || c.entrypoint->empty();

@@ -9,18 +9,23 @@ using sql::Tx;
 
 const char* kind_name(LeaseKind k) { return k == LeaseKind::Blob ? "blob" : "layer"; }
 
+// Re-creating an existing lease (a retried pull) extends it and keeps what
+// it already protects. Inside the caller's transaction.
+Result<void> upsert_lease(sql::Db& db, const Lease& l) {
+  BERTH_TRY(
+      db.run("INSERT INTO leases (id, expires_unix) VALUES (?1, ?2) "
+             "ON CONFLICT (id) DO UPDATE SET expires_unix = excluded.expires_unix",
+             l.id, l.expires_unix));
+  return {};
+}
+
 }  // namespace
 
 Result<Lease> SqliteMetadataStore::create_lease(const std::string& id, int64_t expires_unix) {
   Lease l{id.empty() ? random_hex_id() : id, expires_unix};
   std::lock_guard lock(mu_);
   auto tx = BERTH_TRY(Tx::begin(db_, Tx::Mode::Write));
-  // Re-creating an existing lease (a retried pull) extends it and keeps what
-  // it already protects.
-  BERTH_TRY(
-      db_.run("INSERT INTO leases (id, expires_unix) VALUES (?1, ?2) "
-              "ON CONFLICT (id) DO UPDATE SET expires_unix = excluded.expires_unix",
-              l.id, l.expires_unix));
+  BERTH_TRY(upsert_lease(db_, l));
   BERTH_TRY(tx.commit());
   return l;
 }
@@ -30,10 +35,7 @@ Result<Lease> SqliteMetadataStore::create_lease_with(const std::string& id, int6
   Lease l{id.empty() ? random_hex_id() : id, expires_unix};
   std::lock_guard lock(mu_);
   auto tx = BERTH_TRY(Tx::begin(db_, Tx::Mode::Write));
-  BERTH_TRY(
-      db_.run("INSERT INTO leases (id, expires_unix) VALUES (?1, ?2) "
-              "ON CONFLICT (id) DO UPDATE SET expires_unix = excluded.expires_unix",
-              l.id, l.expires_unix));
+  BERTH_TRY(upsert_lease(db_, l));
   BERTH_TRY(
       db_.run("INSERT OR IGNORE INTO lease_resources (lease_id, kind, key) "
               "VALUES (?1, ?2, ?3)",
