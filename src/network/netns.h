@@ -1,0 +1,43 @@
+// network/netns.h — network namespaces that berthd makes and keeps as files.
+//
+// A container's network namespace is created by berthd before the container
+// starts (so the veth, addresses and routes exist before the app runs) and
+// pinned with a bind mount at a path under the exec root; the OCI spec joins
+// it by that path. The file outlives berthd (live restore) and is removed
+// when the container stops.
+// Thread-safety: every function may be called from any thread; the calls
+// that enter a namespace do it on a short-lived thread of their own, so the
+// caller's thread never changes namespace.
+// Depends on: base, sys.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace berth::network {
+
+// Creates a new network namespace (loopback up) and bind-mounts it at
+// `path` (the file is created; its directory must exist). AlreadyExists when
+// `path` is already a namespace mount; nothing is left behind on failure.
+Result<void> create_netns(const std::string& path);
+
+// Unmounts (lazily) and unlinks `path`. Ok when it does not exist.
+Result<void> remove_netns(const std::string& path);
+
+// True when `path` is a mounted network namespace (survives berthd restarts).
+bool netns_exists(const std::string& path);
+
+// Runs `fn` on a thread that has joined the namespace at `path`; returns
+// fn's result. Sockets (netlink too) made inside fn stay in that namespace
+// after the thread ends.
+Result<void> in_netns(const std::string& path, const std::function<Result<void>()>& fn);
+
+// A socket of `type` (SOCK_DGRAM / SOCK_STREAM, close-on-exec, non-blocking)
+// bound to ip:port inside the namespace at `path`; SOCK_STREAM ones listen.
+Result<Fd> bound_socket_in_netns(const std::string& path, int type, const std::string& ip,
+                                 uint16_t port);
+
+}  // namespace berth::network
