@@ -107,6 +107,23 @@ struct ContainerRow {
   std::string state;   // engine-owned JSON text (status, pid, exit code, times, ...)
 };
 
+// A network (migration v6). config is engine-owned JSON text.
+struct NetworkRow {
+  std::string id;  // 64 hex
+  std::string name;
+  int64_t created_ns = 0;
+  std::string config;
+};
+
+// An address of a container on a network. ip4/ip6 "" = none (NULL in SQL,
+// so several address-less endpoints may coexist).
+struct EndpointRow {
+  std::string network_id;
+  std::string container_id;
+  std::string ip4, ip6;  // bare addresses
+  std::string data;      // engine-owned JSON text (MAC, aliases, endpoint id, ...)
+};
+
 class MetadataStore {
  public:
   static Result<std::unique_ptr<MetadataStore>> open(const std::string& db_path);
@@ -196,6 +213,21 @@ class MetadataStore {
   virtual Result<void> delete_container(const std::string& id) = 0;
   // By created, id.
   virtual Result<std::vector<ContainerRow>> list_containers() const = 0;
+
+  // Networks and endpoints (migration v6), each change one fsynced
+  // transaction. put_network inserts: Conflict "network with name X already
+  // exists" when the name is taken, AlreadyExists for the id.
+  // delete_network removes its endpoints too (NotFound when unknown).
+  // put_endpoint inserts or replaces (network, container): Conflict
+  // "address X is already in use" when another container holds the
+  // address on that network. delete_endpoint: Ok when absent.
+  virtual Result<void> put_network(const NetworkRow& row) = 0;
+  virtual Result<void> delete_network(const std::string& id) = 0;
+  virtual Result<std::vector<NetworkRow>> list_networks() const = 0;  // by created, id
+  virtual Result<void> put_endpoint(const EndpointRow& row) = 0;
+  virtual Result<void> delete_endpoint(const std::string& network_id,
+                                       const std::string& container_id) = 0;
+  virtual Result<std::vector<EndpointRow>> list_endpoints() const = 0;
 };
 
 }  // namespace berth::metadata

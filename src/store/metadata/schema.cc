@@ -96,11 +96,36 @@ constexpr const char* kV4ContainerRows = R"sql(
 ALTER TABLE containers ADD COLUMN state TEXT NOT NULL DEFAULT '{}';
 )sql";
 
+// v6: networks and their endpoints (IPAM). An endpoint row is an address
+// handed out: UNIQUE (network_id, ip4) makes a second holder of one address
+// impossible even across a crash; endpoints go with their network. config
+// and data are engine-owned JSON text.
+constexpr const char* kV6Networks = R"sql(
+CREATE TABLE networks (
+  id TEXT PRIMARY KEY CHECK (length(id) = 64),
+  name TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+  created INTEGER NOT NULL DEFAULT 0,
+  config TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE endpoints (
+  network_id TEXT NOT NULL REFERENCES networks(id) ON DELETE CASCADE,
+  container_id TEXT NOT NULL CHECK (length(container_id) > 0),
+  ip4 TEXT,
+  ip6 TEXT,
+  data TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (network_id, container_id),
+  UNIQUE (network_id, ip4),
+  UNIQUE (network_id, ip6)
+);
+CREATE INDEX endpoints_container ON endpoints(container_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1Images},
     {2, kV2Leases},
     {3, kV3Containers},
     {4, kV4ContainerRows},
+    {6, kV6Networks},
 };
 
 Result<int> current_version(sql::Db& db) {

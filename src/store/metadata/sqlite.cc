@@ -70,6 +70,14 @@ void Stmt::bind(int i, std::string_view v) {
 }
 void Stmt::bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
 void Stmt::bind(int i, std::nullptr_t) { sqlite3_bind_null(s_, i); }
+void Stmt::bind(int i, const std::optional<std::string>& v) {
+  if (v) {
+    bind(i, *v);
+  } else {
+    bind(i, nullptr);
+  }
+}
+
 void Stmt::bind(int i, const std::optional<Digest>& d) {
   if (d && d->valid()) {
     bind(i, d->str());

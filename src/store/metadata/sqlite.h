@@ -46,6 +46,7 @@ class Stmt {
   // A Digest binds as its "sha256:<hex>" text, an empty one as ''.
   void bind(int i, const Digest& d) { bind(i, d.valid() ? d.str() : std::string()); }
   void bind(int i, const std::optional<Digest>& d);
+  void bind(int i, const std::optional<std::string>& v);  // nullopt binds NULL
 
   // Advances: true when a row is ready, false when done.
   Result<bool> step();

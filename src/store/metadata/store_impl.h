@@ -59,6 +59,13 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<void> rename_container(const std::string& id, const std::string& new_name) override;
   Result<void> delete_container(const std::string& id) override;
   Result<std::vector<ContainerRow>> list_containers() const override;
+  Result<void> put_network(const NetworkRow& row) override;
+  Result<void> delete_network(const std::string& id) override;
+  Result<std::vector<NetworkRow>> list_networks() const override;
+  Result<void> put_endpoint(const EndpointRow& row) override;
+  Result<void> delete_endpoint(const std::string& network_id,
+                               const std::string& container_id) override;
+  Result<std::vector<EndpointRow>> list_endpoints() const override;
 
  private:
   // Helpers that expect mu_ held (and, for writers, a transaction open).
