@@ -124,6 +124,17 @@ struct PortBinding {  // issue 5
   std::string host_port;
 };
 
+// A container's place on one network, as NetworkSettings.Networks shows it.
+struct NetworkEndpoint {
+  std::string network_name, network_id;
+  std::vector<std::string> aliases;  // as asked (EndpointSettings.Aliases)
+  std::string ipam_ipv4;             // IPAMConfig.IPv4Address as asked
+  // Live values (empty while the container does not run).
+  std::string endpoint_id, mac, ip4, gateway4, ip6, gateway6;
+  int prefix4 = 0, prefix6 = 0;
+  std::vector<std::string> dns_names;
+};
+
 struct MountPoint {  // HostConfig.Mounts entry (issue 5)
   std::string type;  // "bind" | "volume" | "tmpfs"
   std::string source;

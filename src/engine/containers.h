@@ -35,6 +35,8 @@
 
 namespace berth::engine {
 
+class NetworkManager;
+
 using GoneFn = std::function<bool()>;
 
 struct CreateRequest {
@@ -69,7 +71,9 @@ struct ContainerSummary {
   ContainerState state;  // api/server derives docker's State/Status strings from it
   int64_t size_rw = -1, size_root_fs = -1;  // -1 = not computed
   std::string network_mode;
-  std::map<std::string, std::vector<PortBinding>> port_bindings;  // issue 5
+  // The host ports it holds while it runs (empty otherwise).
+  std::map<std::string, std::vector<PortBinding>> port_bindings;
+  std::vector<NetworkEndpoint> networks;  // NetworkSettings.Networks
 };
 
 struct ContainerDetail {
@@ -88,6 +92,11 @@ struct ContainerDetail {
   HostConfig host_config;
   std::map<std::string, std::string> graph_driver_data;  // LowerDir/UpperDir/WorkDir/MergedDir
   int64_t size_rw = -1, size_root_fs = -1;
+  // NetworkSettings: the ports it holds while running (keys = exposed and
+  // published ports, empty lists when not bound), its networks, its netns.
+  std::map<std::string, std::vector<PortBinding>> ports;
+  std::vector<NetworkEndpoint> networks;
+  std::string sandbox_key;
 };
 
 struct AttachOptions {
@@ -259,6 +268,15 @@ class ContainerService {
                                    bool copy_uid_gid) = 0;
   virtual Result<std::string> commit(const CommitOptions& o) = 0;  // image id
 
+  // POST /networks/{id}/connect and /disconnect. `settings` = docker's
+  // EndpointSettings JSON (Aliases, IPAMConfig). A stopped container only
+  // records the network (it joins at its next start); a running one joins
+  // at once. NotFound for an unknown network or container.
+  virtual Result<void> network_connect(const std::string& network, const std::string& container,
+                                       const Json& settings) = 0;
+  virtual Result<void> network_disconnect(const std::string& network,
+                                          const std::string& container, bool force) = 0;
+
   // For /info and /system/df.
   struct Counts {
     int total = 0, running = 0, paused = 0, stopped = 0;
@@ -278,6 +296,9 @@ struct ContainerServiceOptions {
   std::string default_runtime;
   std::string cgroup_parent = "/berth";
   std::string default_seccomp_profile;  // "" = built-in docker-equivalent profile
+  // Networks (bridges, addresses, ports, DNS); null = every container gets a
+  // private loopback only (tests without root). Not owned.
+  NetworkManager* networks = nullptr;
 };
 
 }  // namespace berth::engine

@@ -1,6 +1,8 @@
 // hosts_files: /etc/hostname, /etc/hosts and /etc/resolv.conf contents.
 #include "engine/hosts_files.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 
 #include "base/file.h"
@@ -123,6 +125,8 @@ Result<std::string> resolv_conf_content(std::string_view host_resolv, const DnsO
   std::vector<std::string> ns;
   if (!o.dns.empty()) {
     ns = o.dns;
+  } else if (o.embedded) {
+    ns = {"127.0.0.11"};
   } else {
     // docker's rule for a container without IPv6: keep the host's IPv4
     // nameservers that are not loopback (they would point at the
@@ -139,6 +143,10 @@ Result<std::string> resolv_conf_content(std::string_view host_resolv, const DnsO
       if (s != ".") search.push_back(s);
   }
   std::vector<std::string> options = o.dns_options.empty() ? host.options : o.dns_options;
+  if (o.embedded && o.dns.empty() &&
+      std::none_of(options.begin(), options.end(),
+                   [](const std::string& x) { return x.starts_with("ndots:"); }))
+    options.push_back("ndots:0");
 
   std::string out;
   for (auto& line : host.other) out += line + "\n";

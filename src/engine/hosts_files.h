@@ -36,6 +36,9 @@ Result<std::string> hosts_content(const std::string& hostname, const std::string
 
 struct DnsOverrides {
   std::vector<std::string> dns, dns_search, dns_options;
+  // On a user network without --dns: the embedded server 127.0.0.11 is the
+  // only nameserver and "ndots:0" is added (docker's file for such networks).
+  bool embedded = false;
 };
 // `host_resolv` is the host's resolv.conf text. InvalidArgument for a --dns
 // value that is not an IP address.

@@ -171,7 +171,9 @@ ContainerSummary LocalContainerService::summary_locked(const Ctr& c) const {
   s.state = c.state;
   s.network_mode =
       c.cfg.host_config.network_mode.empty() ? "default" : c.cfg.host_config.network_mode;
-  s.port_bindings = c.cfg.host_config.port_bindings;
+  bool running = c.state.status == "running" || c.state.status == "paused";
+  if (opts_.networks && running) s.port_bindings = opts_.networks->ports_of(c.id);
+  s.networks = endpoint_views_locked(c);
   return s;
 }
 
@@ -260,6 +262,18 @@ Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name
   d.exec_ids = c->exec_ids;
   d.config = c->cfg.config;
   d.host_config = c->cfg.host_config;
+  // NetworkSettings.Ports: every exposed or published port, bound ones with
+  // the host side they got.
+  for (const auto& p : c->cfg.config.exposed_ports)
+    d.ports[p.find('/') == std::string::npos ? p + "/tcp" : p];
+  for (const auto& [p, b] : c->cfg.host_config.port_bindings) d.ports[p];
+  bool running = c->state.status == "running" || c->state.status == "paused";
+  if (opts_.networks && running) {
+    for (auto& [p, b] : opts_.networks->ports_of(c->id)) d.ports[p] = b;
+    std::string ns = spec_netns_path(*c);
+    if (!ns.empty()) d.sandbox_key = ns;
+  }
+  d.networks = endpoint_views_locked(*c);
   return d;
 }
 

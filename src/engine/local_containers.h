@@ -27,6 +27,7 @@
 #include "engine/containers.h"
 #include "engine/events.h"
 #include "engine/images.h"
+#include "engine/network_manager.h"
 #include "monitor/client.h"
 #include "store/metadata/metadata.h"
 
@@ -86,6 +87,10 @@ class LocalContainerService final : public ContainerService {
                            const ByteSourceFn& tar, bool no_overwrite_dir_non_dir,
                            bool copy_uid_gid) override;
   Result<std::string> commit(const CommitOptions& o) override;
+  Result<void> network_connect(const std::string& network, const std::string& container,
+                               const Json& settings) override;
+  Result<void> network_disconnect(const std::string& network, const std::string& container,
+                                  bool force) override;
   Counts counts() override;
 
  private:
@@ -156,6 +161,20 @@ class LocalContainerService final : public ContainerService {
   Result<void> wait_monitor_gone(const CtrPtr& c, std::chrono::milliseconds limit);
   Result<monitor::MonitorConfig> monitor_config(const Ctr& c) const;
 
+  // ---- networks (local_containers_net.cc) -----------------------------------
+  // What the container asks of the network manager (mu_ held).
+  ContainerNetRequest net_request_locked(const Ctr& c) const;
+  // Create-time check of the network flags (no mu_ needed: c is not shared yet).
+  Result<void> validate_network(const Ctr& c);
+  // Attaches the container's networks and rewrites its hosts/resolv.conf
+  // with its address (Ctr::op held, before the monitor starts).
+  Result<void> start_network(const CtrPtr& c);
+  void release_network(const std::string& id);
+  // NetworkSettings views (mu_ held).
+  std::vector<NetworkEndpoint> endpoint_views_locked(const Ctr& c) const;
+  // The OCI spec's network namespace path for c ("" = none made by berthd).
+  std::string spec_netns_path(const Ctr& c) const;
+
   // ---- monitor events (watcher thread, mu_ held) ---------------------------
   void apply_exit_locked(Ctr& c, const monitor::ExitRecord& e);
   void monitor_gone_locked(const CtrPtr& c);
@@ -165,7 +184,7 @@ class LocalContainerService final : public ContainerService {
   void watcher_loop();
 
   // ---- delayed work (worker thread) ----------------------------------------
-  enum class Work { Restart, Remove };
+  enum class Work { Restart, Remove, NetRelease };
   void schedule(const std::string& id, Work w, int64_t delay_ms);
   void worker_loop();
 

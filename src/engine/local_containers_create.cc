@@ -241,6 +241,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     mj.push_back({{"type", m.type}, {"source", m.source}, {"options", m.options}});
   }
   c->cfg.rootfs_mounts = mj;
+  if (auto v = validate_network(*c); !v) return fail(v.error());
   if (auto w = write_bundle(*c); !w) return fail(w.error());
 
   metadata::ContainerRow row;
@@ -295,6 +296,7 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c) {
   si.cgroup_version = cgroup_layout_.version;
   si.cgroup_parent = opts_.cgroup_parent;
   si.default_seccomp_profile = opts_.default_seccomp_profile;
+  si.netns_path = spec_netns_path(c);
   auto spec = build_spec(si);
   if (!spec) {
     // A user or device the request names that does not exist is a bad
@@ -370,6 +372,7 @@ Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force) {
     std::lock_guard lk(mu_);
     c->state.status = "removing";
   }
+  release_network(c->id);
   if (auto r = images_.remove_container_rootfs(c->id); !r) {
     log_warn("container {}: removing its rootfs: {}", c->id.substr(0, 12), r.error().message);
   }

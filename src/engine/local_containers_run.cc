@@ -152,11 +152,16 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     return out;
   };
 
+  if (auto n = start_network(c); !n) return record_failure(n.error(), 0);
   auto pid = monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
-  if (!pid) return record_failure(pid.error(), 0);
+  if (!pid) {
+    release_network(c->id);
+    return record_failure(pid.error(), 0);
+  }
   auto sub = monitor::Subscription::open(mc.socket_path);
   if (!sub) {
     if (auto cl = monitor::MonitorClient::connect(mc.socket_path)) (void)(*cl)->shutdown();
+    release_network(c->id);
     return record_failure(sub.error(), 0);
   }
   std::vector<PendingAttach> pending;
@@ -193,6 +198,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     std::string detail = started.error().message;
     if (c->deferred_exit && !c->deferred_exit->error.empty()) detail = c->deferred_exit->error;
     lk.unlock();
+    release_network(c->id);
     Error e = record_failure(Error{started.error().code, 0, detail}, code);
     lk.lock();
     c->deferred_exit.reset();

@@ -86,6 +86,8 @@ void LocalContainerService::monitor_gone_locked(const CtrPtr& c) {
       if (!it->second.exit_code) it->second.exit_code = 137;
     }
   }
+  // Its addresses, ports and namespace go back now; a restart takes new ones.
+  if (opts_.networks) schedule(c->id, Work::NetRelease, 0);
   if (should_restart_locked(*c)) {
     int64_t ran = c->state.finished_ns - c->state.started_ns;
     int64_t delay = (ran >= kRestartResetNs || c->restart_delay_ms == 0)
@@ -218,7 +220,14 @@ void LocalContainerService::worker_loop() {
     }
     if (c) {
       std::lock_guard op(c->op);
-      if (w == Work::Restart) {
+      if (w == Work::NetRelease) {
+        bool go = false;
+        {
+          std::lock_guard g(mu_);
+          go = !c->monitor_live && c->state.status != "running" && c->state.status != "paused";
+        }
+        if (go) release_network(id);
+      } else if (w == Work::Restart) {
         bool go = false;
         {
           std::lock_guard g(mu_);
@@ -356,6 +365,17 @@ Result<void> LocalContainerService::restore() {
     }
   }
   remove_orphans();
+  if (opts_.networks) {
+    std::map<std::string, ContainerNetRequest> live;
+    {
+      std::lock_guard lk(mu_);
+      for (auto& c : all)
+        if (c->monitor_live && (c->state.status == "running" || c->state.status == "paused"))
+          live[c->id] = net_request_locked(*c);
+    }
+    if (auto r = opts_.networks->restore(live); !r)
+      log_warn("restoring the networks: {}", r.error().message);
+  }
   return {};
 }
 

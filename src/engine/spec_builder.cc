@@ -66,9 +66,9 @@ Result<oci::Spec> build_spec(const SpecInput& in) {
     return make_error(Errc::InvalidArgument, "Conflicting options: hostname and the UTS mode");
   }
   std::string net_mode = hc.network_mode;
-  if (net_mode.empty() || net_mode == "default" || net_mode == "bridge" || net_mode == "none") {
-    net_mode = "";
-  }
+  // Bridge and user networks: berthd's namespace (netns_path) or a new one;
+  // "none": a new one with loopback only.
+  if (net_mode != "host" && !starts_with(net_mode, "container:")) net_mode = "";
 
   oci::Spec s;
   s.oci_version = oci::kSpecVersion;
@@ -87,7 +87,12 @@ Result<oci::Spec> build_spec(const SpecInput& in) {
   BERTH_TRY(
       add_namespace(l, in, "uts", "--uts", hc.uts_mode == "private" ? "" : hc.uts_mode, &ns.uts));
   l.namespaces.push_back(oci::Namespace{"mount", ""});
-  BERTH_TRY(add_namespace(l, in, "network", "--network", net_mode, &ns.net));
+  if (net_mode.empty() && !in.netns_path.empty() && hc.network_mode != "none") {
+    l.namespaces.push_back(oci::Namespace{"network", in.netns_path});
+    ns.net = true;
+  } else {
+    BERTH_TRY(add_namespace(l, in, "network", "--network", net_mode, &ns.net));
+  }
   std::string cgns = hc.cgroupns_mode;
   if (cgns.empty()) cgns = in.cgroup_version == cgroups::Version::V2 ? "private" : "host";
   if (cgns == "private") l.namespaces.push_back(oci::Namespace{"cgroup", ""});

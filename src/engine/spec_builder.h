@@ -86,6 +86,10 @@ struct SpecInput {
   // Namespace type ("pid", "ipc", "network", "uts", "cgroup") -> path to join
   // (e.g. /proc/<pid>/ns/ipc) for "container:x" modes, resolved by the engine.
   std::map<std::string, std::string> join_namespaces;
+  // The network namespace berthd made for the container (network_manager.h);
+  // joined instead of a new one for bridge and user network modes. "" = a
+  // new, empty namespace (loopback only).
+  std::string netns_path;
   std::string host_dev_dir = "/dev";  // device nodes for --device / --privileged
 };
 

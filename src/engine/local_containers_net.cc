@@ -1,0 +1,285 @@
+// engine/local_containers_net.cc — the container service's side of
+// networking: which networks a container asks for (HostConfig.NetworkMode,
+// NetworkingConfig.EndpointsConfig, published ports), attaching them at
+// start, releasing them at exit, connect/disconnect, and NetworkSettings.
+#include <filesystem>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "engine/container_messages.h"
+#include "engine/hosts_files.h"
+#include "engine/local_containers.h"
+
+namespace berth::engine {
+
+namespace {
+
+// "" and "default" mean the default bridge, as in docker.
+std::string effective_mode(const HostConfig& hc) {
+  if (hc.network_mode.empty() || hc.network_mode == "default") return "bridge";
+  return hc.network_mode;
+}
+
+bool own_namespace_mode(const std::string& mode) {
+  return mode != "host" && mode != "none" && !starts_with(mode, "container:");
+}
+
+const Json* endpoints_config(const Json& networking) {
+  if (!networking.is_object()) return nullptr;
+  auto it = networking.find("EndpointsConfig");
+  if (it == networking.end() || !it->is_object()) return nullptr;
+  return &*it;
+}
+
+}  // namespace
+
+ContainerNetRequest LocalContainerService::net_request_locked(const Ctr& c) const {
+  ContainerNetRequest r;
+  r.id = c.id;
+  r.name = c.name;
+  r.hostname = c.cfg.config.hostname;
+  const HostConfig& hc = c.cfg.host_config;
+  std::string mode = effective_mode(hc);
+  if (!own_namespace_mode(mode)) return r;
+  const Json* eps = endpoints_config(c.cfg.networking_config);
+  Json first = Json::object();
+  if (eps && eps->contains(mode)) first = (*eps)[mode];
+  r.networks.emplace_back(mode, first);
+  if (eps) {
+    for (auto it = eps->begin(); it != eps->end(); ++it) {
+      if (it.key() == mode) continue;
+      r.networks.emplace_back(it.key(), it.value());
+    }
+  }
+  r.ports = hc.port_bindings;
+  if (hc.publish_all_ports) {
+    for (const auto& p : c.cfg.config.exposed_ports) {
+      std::string key = p.find('/') == std::string::npos ? p + "/tcp" : p;
+      auto& list = r.ports[key];
+      if (list.empty()) list.push_back(PortBinding{});
+    }
+  }
+  // A published port without a binding list entry publishes on any port.
+  for (auto& [k, list] : r.ports)
+    if (list.empty()) list.push_back(PortBinding{});
+  return r;
+}
+
+Result<void> LocalContainerService::validate_network(const Ctr& c) {
+  std::string mode = effective_mode(c.cfg.host_config);
+  if (starts_with(mode, "container:")) {
+    std::string other = mode.substr(10);
+    if (other.empty()) return make_error(Errc::InvalidArgument, "--network: container: needs a name");
+    BERTH_TRY(find(other));
+    return {};
+  }
+  if (!opts_.networks) {
+    if (mode == "bridge" || mode == "host" || mode == "none") return {};
+    return make_error(Errc::NotFound, "network {} not found", mode);
+  }
+  ContainerNetRequest r;
+  {
+    std::lock_guard lk(mu_);
+    r = net_request_locked(c);
+  }
+  if (mode == "host" || mode == "none") {
+    BERTH_TRY(opts_.networks->resolve(mode));
+  }
+  return opts_.networks->validate(r, mode);
+}
+
+std::string LocalContainerService::spec_netns_path(const Ctr& c) const {
+  if (!opts_.networks) return "";
+  if (!own_namespace_mode(effective_mode(c.cfg.host_config))) return "";
+  std::string p = opts_.networks->netns_path(c.id);
+  return p.starts_with("/") ? p : "";
+}
+
+Result<void> LocalContainerService::start_network(const CtrPtr& c) {
+  if (!opts_.networks) return {};
+  ContainerNetRequest r;
+  HostsFilesInput hf;
+  {
+    std::lock_guard lk(mu_);
+    r = net_request_locked(*c);
+    const auto& sc = c->cfg;
+    hf.dir = ctr_dir(c->id);
+    hf.hostname = sc.config.hostname;
+    hf.domainname = sc.config.domainname;
+    hf.extra_hosts = sc.host_config.extra_hosts;
+    hf.dns = {sc.host_config.dns, sc.host_config.dns_search, sc.host_config.dns_options};
+  }
+  if (r.networks.empty() && effective_mode(c->cfg.host_config) != "host") return {};
+  NetAttachment att;
+  if (!r.networks.empty()) att = BERTH_TRY(opts_.networks->attach(r));
+  hf.host_resolv = read_host_resolv_conf();
+  hf.host_gateway_ip = att.host_gateway_ip.empty() ? opts_.networks->host_gateway_ip()
+                                                   : att.host_gateway_ip;
+  if (!att.endpoints.empty()) hf.container_ip = att.endpoints.front().ip4;
+  hf.dns.embedded = att.embedded_dns;
+  if (auto w = write_hosts_files(hf); !w) {
+    opts_.networks->release(c->id);
+    return w.error();
+  }
+  return {};
+}
+
+void LocalContainerService::release_network(const std::string& id) {
+  if (opts_.networks) opts_.networks->release(id);
+}
+
+std::vector<NetworkEndpoint> LocalContainerService::endpoint_views_locked(const Ctr& c) const {
+  std::vector<NetworkEndpoint> out;
+  ContainerNetRequest r = net_request_locked(c);
+  std::vector<EndpointInfo> live;
+  bool running = c.state.status == "running" || c.state.status == "paused";
+  if (opts_.networks && running) live = opts_.networks->endpoints_of(c.id);
+  std::string mode = effective_mode(c.cfg.host_config);
+  if (r.networks.empty() && (mode == "host" || mode == "none")) r.networks.emplace_back(mode, Json::object());
+  for (const auto& [name, settings] : r.networks) {
+    NetworkEndpoint v;
+    v.network_name = name;
+    if (opts_.networks) {
+      if (auto id = opts_.networks->resolve(name)) v.network_id = *id;
+      if (auto nm = opts_.networks->name_of(name)) v.network_name = *nm;
+    }
+    if (settings.is_object()) {
+      if (settings.contains("Aliases") && settings["Aliases"].is_array())
+        for (const auto& a : settings["Aliases"])
+          if (a.is_string()) v.aliases.push_back(a.get<std::string>());
+      if (settings.contains("IPAMConfig") && settings["IPAMConfig"].is_object())
+        v.ipam_ipv4 = settings["IPAMConfig"].value("IPv4Address", "");
+    }
+    for (const auto& e : live) {
+      if (e.network_id != v.network_id) continue;
+      v.endpoint_id = e.endpoint_id;
+      v.mac = e.mac;
+      v.ip4 = e.ip4;
+      v.prefix4 = e.prefix4;
+      v.gateway4 = e.gateway4;
+      v.ip6 = e.ip6;
+      v.prefix6 = e.prefix6;
+      v.gateway6 = e.gateway6;
+      v.dns_names = {c.name};
+      for (const auto& a : e.aliases) v.dns_names.push_back(a);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<void> LocalContainerService::network_connect(const std::string& network,
+                                                    const std::string& container,
+                                                    const Json& settings) {
+  if (!opts_.networks) return make_error(Errc::NotImplemented, "networking is disabled");
+  auto c = BERTH_TRY(find(container));
+  std::lock_guard op(c->op);
+  std::string net_name = BERTH_TRY(opts_.networks->name_of(network));
+  ContainerNetRequest r;
+  bool running = false;
+  StoredConfig updated;
+  {
+    std::lock_guard lk(mu_);
+    std::string mode = effective_mode(c->cfg.host_config);
+    if (!own_namespace_mode(mode)) {
+      return make_error(Errc::Forbidden,
+                        "container sharing network namespace with another container or host "
+                        "cannot be connected to any other network");
+    }
+    r = net_request_locked(*c);
+    for (const auto& [name, s] : r.networks) {
+      auto id = opts_.networks->resolve(name);
+      auto want = opts_.networks->resolve(net_name);
+      if (id && want && *id == *want) {
+        return make_error(Errc::Forbidden, "endpoint with name {} already exists in network {}",
+                          c->name, net_name);
+      }
+    }
+    running = c->state.status == "running" || c->state.status == "paused";
+    updated = c->cfg;
+  }
+  ContainerNetRequest one = r;
+  one.networks = {{net_name, settings.is_object() ? settings : Json::object()}};
+  BERTH_TRY(opts_.networks->validate(one, net_name));
+  if (running) BERTH_TRY(opts_.networks->connect(r, net_name, one.networks[0].second));
+  if (!updated.networking_config.is_object()) updated.networking_config = Json::object();
+  if (!updated.networking_config.contains("EndpointsConfig") ||
+      !updated.networking_config["EndpointsConfig"].is_object())
+    updated.networking_config["EndpointsConfig"] = Json::object();
+  updated.networking_config["EndpointsConfig"][net_name] = one.networks[0].second;
+  metadata::ContainerRow row;
+  {
+    std::lock_guard lk(mu_);
+    c->cfg = updated;
+    row = metadata::ContainerRow{c->id, c->name, c->image_id, c->created_ns,
+                                 encode_stored_config(c->cfg), encode_state(c->state)};
+  }
+  BERTH_TRY(store_->put_container(row));
+  events_.publish(Event{"network", "connect", BERTH_TRY(opts_.networks->resolve(net_name)),
+                        {{"container", c->id}, {"name", net_name}, {"type", "bridge"}}});
+  return {};
+}
+
+Result<void> LocalContainerService::network_disconnect(const std::string& network,
+                                                       const std::string& container, bool force) {
+  (void)force;
+  if (!opts_.networks) return make_error(Errc::NotImplemented, "networking is disabled");
+  auto c = BERTH_TRY(find(container));
+  std::lock_guard op(c->op);
+  std::string net_id = BERTH_TRY(opts_.networks->resolve(network));
+  std::string net_name = BERTH_TRY(opts_.networks->name_of(net_id));
+  StoredConfig updated;
+  bool found = false, running = false;
+  {
+    std::lock_guard lk(mu_);
+    std::string mode = effective_mode(c->cfg.host_config);
+    if (mode == "host" || net_name == "host") {
+      return make_error(Errc::Forbidden,
+                        "container cannot be disconnected from host network or connected to host "
+                        "network");
+    }
+    updated = c->cfg;
+    running = c->state.status == "running" || c->state.status == "paused";
+    ContainerNetRequest r = net_request_locked(*c);
+    for (const auto& [name, s] : r.networks) {
+      auto id = opts_.networks->resolve(name);
+      if (id && *id == net_id) found = true;
+    }
+    if (!found) {
+      return make_error(Errc::Forbidden, "container {} is not connected to network {}", c->id,
+                        net_name);
+    }
+    std::string primary;
+    if (updated.networking_config.is_object() &&
+        updated.networking_config.contains("EndpointsConfig")) {
+      auto& eps = updated.networking_config["EndpointsConfig"];
+      for (auto it = eps.begin(); it != eps.end();) {
+        auto id = opts_.networks->resolve(it.key());
+        if (id && *id == net_id) {
+          it = eps.erase(it);
+        } else {
+          if (primary.empty()) primary = it.key();
+          ++it;
+        }
+      }
+    }
+    // Leaving the network NetworkMode names: the next one becomes primary,
+    // or the container has no network left ("none").
+    auto nm = opts_.networks->resolve(effective_mode(updated.host_config));
+    if (nm && *nm == net_id) updated.host_config.network_mode = primary.empty() ? "none" : primary;
+  }
+  if (running) BERTH_TRY(opts_.networks->disconnect(c->id, net_id));
+  metadata::ContainerRow row;
+  {
+    std::lock_guard lk(mu_);
+    c->cfg = updated;
+    row = metadata::ContainerRow{c->id, c->name, c->image_id, c->created_ns,
+                                 encode_stored_config(c->cfg), encode_state(c->state)};
+  }
+  BERTH_TRY(store_->put_container(row));
+  events_.publish(Event{"network", "disconnect", net_id,
+                        {{"container", c->id}, {"name", net_name}, {"type", "bridge"}}});
+  return {};
+}
+
+}  // namespace berth::engine

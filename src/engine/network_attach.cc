@@ -1,0 +1,583 @@
+// engine/network_attach.cc — a container's side of networking: its
+// namespace, endpoints (address rows, veths), published ports (reserving
+// sockets + DNAT rules), embedded DNS, connect/disconnect, and live restore.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "base/digest.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/scope_exit.h"
+#include "base/strings.h"
+#include "engine/network_internal.h"
+#include "network/dns.h"
+#include "network/link.h"
+#include "network/netns.h"
+#include "network/nft.h"
+
+namespace berth::engine {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+struct PortKey {
+  uint16_t port = 0;
+  std::string proto = "tcp";
+};
+
+Result<uint16_t> port_number(const std::string& s, const char* what) {
+  if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), ::isdigit)) {
+    return make_error(Errc::InvalidArgument, "invalid {} port: \"{}\"", what, s);
+  }
+  int v = std::stoi(s);
+  if (v < 1 || v > 65535) {
+    return make_error(Errc::InvalidArgument, "invalid {} port: {} is not in 1-65535", what, s);
+  }
+  return static_cast<uint16_t>(v);
+}
+
+Result<PortKey> parse_port_key(const std::string& key) {
+  PortKey k;
+  auto slash = key.find('/');
+  if (slash != std::string::npos) k.proto = lower(key.substr(slash + 1));
+  if (k.proto != "tcp" && k.proto != "udp" && k.proto != "sctp") {
+    return make_error(Errc::InvalidArgument, "invalid proto: \"{}\" in port \"{}\"", k.proto, key);
+  }
+  k.port = BERTH_TRY(port_number(key.substr(0, slash), "container"));
+  return k;
+}
+
+// A host port spec: "" (any), "N", or "A-B" (the first free one).
+Result<std::pair<uint16_t, uint16_t>> host_port_range(const std::string& s) {
+  if (s.empty()) return std::pair<uint16_t, uint16_t>{0, 0};
+  auto dash = s.find('-');
+  if (dash == std::string::npos) {
+    uint16_t p = BERTH_TRY(port_number(s, "host"));
+    return std::pair{p, p};
+  }
+  uint16_t a = BERTH_TRY(port_number(s.substr(0, dash), "host"));
+  uint16_t b = BERTH_TRY(port_number(s.substr(dash + 1), "host"));
+  if (b < a) return make_error(Errc::InvalidArgument, "invalid host port range: \"{}\"", s);
+  return std::pair{a, b};
+}
+
+// Binds (without SO_REUSEADDR, so no one else can bind it either) the host
+// port; port 0 = an ephemeral one. Returns the socket and the port bound.
+Result<std::pair<Fd, uint16_t>> reserve_port(const std::string& proto, const std::string& ip,
+                                            uint16_t port) {
+  bool v6 = ip.find(':') != std::string::npos;
+  int type = proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+  int protocol = proto == "sctp" ? IPPROTO_SCTP : 0;
+  Fd fd(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, protocol));
+  if (!fd) return make_error(Errc::Io, "socket for {}/{}: {}", port, proto, std::strerror(errno));
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    if (::inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1)
+      return make_error(Errc::InvalidArgument, "invalid host IP \"{}\"", ip);
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    len = sizeof(sockaddr_in6);
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    if (::inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1)
+      return make_error(Errc::InvalidArgument, "invalid host IP \"{}\"", ip);
+    len = sizeof(sockaddr_in);
+  }
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    int e = errno;
+    return make_error(e == EADDRINUSE ? Errc::Conflict : Errc::Io,
+                      "failed to bind host port {}:{}/{}: {}", ip, port, proto, std::strerror(e));
+  }
+  if (port == 0) {
+    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+      return make_error(Errc::Io, "getsockname: {}", std::strerror(errno));
+    port = v6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+              : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  }
+  return std::pair{std::move(fd), port};
+}
+
+Json endpoint_data(const EndpointInfo& e, const std::string& ifname, const std::string& host_veth) {
+  return {{"endpoint_id", e.endpoint_id}, {"mac", e.mac},
+          {"prefix4", e.prefix4},         {"gateway4", e.gateway4},
+          {"aliases", e.aliases},         {"name", e.container_name},
+          {"ifname", ifname},             {"host_veth", host_veth}};
+}
+
+std::string random_veth_name() { return "veth" + random_hex_id().substr(0, 7); }
+
+}  // namespace
+
+std::string NetworkManager::netns_path(const std::string& container_id) const {
+  return opts_.exec_root + "/netns/" + container_id;
+}
+
+Result<void> NetworkManager::validate(const ContainerNetRequest& r,
+                                      const std::string& network_mode) {
+  std::lock_guard lk(mu_);
+  for (const auto& [key, list] : r.ports) {
+    BERTH_TRY(parse_port_key(key));
+    for (const auto& b : list) {
+      BERTH_TRY(host_port_range(b.host_port));
+      if (!b.host_ip.empty()) BERTH_TRY_CTX(network::parse_ip(b.host_ip), "host IP of a port");
+    }
+  }
+  if (network_mode == "none" && !r.ports.empty()) {
+    return make_error(Errc::InvalidArgument,
+                      "conflicting options: port publishing and the container type network mode");
+  }
+  for (const auto& [name, settings] : r.networks) {
+    const Net* n = BERTH_TRY(find_locked(name));
+    if (r.networks.size() > 1 && n->driver != "bridge") {
+      return make_error(Errc::InvalidArgument,
+                        "container cannot be connected to network {} and other networks",
+                        n->name);
+    }
+    std::string ip;
+    if (settings.is_object() && settings.contains("IPAMConfig") &&
+        settings["IPAMConfig"].is_object())
+      ip = settings["IPAMConfig"].value("IPv4Address", "");
+    if (!ip.empty()) {
+      if (n->builtin) {
+        return make_error(Errc::InvalidArgument,
+                          "user specified IP address is supported on user defined networks only");
+      }
+      BERTH_TRY_CTX(network::parse_ip(ip), "--ip");
+      if (!n->subnet4 || !n->subnet4->contains(ip) || ip == n->gateway4) {
+        return make_error(Errc::InvalidArgument,
+                          "no configured subnet or ip-range contain the IP address {}", ip);
+      }
+    }
+  }
+  return {};
+}
+
+Result<void> NetworkManager::put_row_locked(const Live& l, const std::string& network_id) {
+  const EndpointInfo& e = l.endpoints.at(network_id);
+  auto ifn = l.ifnames.find(network_id);
+  Json data = endpoint_data(e, ifn == l.ifnames.end() ? "" : ifn->second, "");
+  if (!l.ports.empty() && network_id == l.endpoints.begin()->first) {
+    Json ports = Json::array();
+    for (const auto& p : l.ports)
+      ports.push_back({{"port", p.container_port},
+                       {"host_ip", p.binding.host_ip},
+                       {"host_port", p.binding.host_port},
+                       {"rule_ip", p.rule.host_ip}});
+    data["ports"] = ports;
+  }
+  return store_->put_endpoint(
+      metadata::EndpointRow{network_id, l.container_id, e.ip4, e.ip6, dump_json(data)});
+}
+
+Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetRequest& r,
+                                                          const Net& n, const Json& settings,
+                                                          int index, bool default_route) {
+  Live& l = *live_.at(r.id);
+  EndpointInfo e;
+  e.network_id = n.id;
+  e.container_id = r.id;
+  e.container_name = r.name;
+  e.endpoint_id = random_hex_id();
+  if (settings.is_object() && settings.contains("Aliases") && settings["Aliases"].is_array())
+    for (const auto& a : settings["Aliases"])
+      if (a.is_string()) e.aliases.push_back(a.get<std::string>());
+  if (!n.builtin && std::find(e.aliases.begin(), e.aliases.end(), r.id.substr(0, 12)) == e.aliases.end())
+    e.aliases.push_back(r.id.substr(0, 12));
+  if (!n.subnet4) return make_error(Errc::Internal, "network {} has no IPv4 subnet", n.name);
+  e.prefix4 = n.subnet4->prefix;
+  e.gateway4 = n.gateway4;
+  std::string want_ip;
+  if (settings.is_object() && settings.contains("IPAMConfig") && settings["IPAMConfig"].is_object())
+    want_ip = settings["IPAMConfig"].value("IPv4Address", "");
+  std::string mac;
+  if (settings.is_object()) mac = settings.value("MacAddress", "");
+  if (mac.empty() && index == 0) mac = r.mac_address;
+
+  std::string ifname = "eth" + std::to_string(index);
+  l.ifnames[n.id] = ifname;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (want_ip.empty()) {
+      std::set<std::string> used{n.gateway4};
+      for (const auto& row : BERTH_TRY(store_->list_endpoints()))
+        if (row.network_id == n.id && !row.ip4.empty()) used.insert(row.ip4);
+      auto ip = network::next_free_ip(*n.subnet4, used, last_ip_[n.id]);
+      if (!ip) return std::move(ip).error().context(fmt::format("network {}", n.name));
+      e.ip4 = *ip;
+    } else {
+      e.ip4 = want_ip;
+    }
+    e.mac = mac.empty() ? network::mac_from_ip(e.ip4) : mac;
+    l.endpoints[n.id] = e;
+    auto put = put_row_locked(l, n.id);
+    if (put) break;
+    l.endpoints.erase(n.id);
+    if (put.error().code != Errc::Conflict || !want_ip.empty()) {
+      if (!want_ip.empty() && put.error().code == Errc::Conflict)
+        return make_error(Errc::Conflict, "Address already in use: {} on network {}", want_ip,
+                          n.name);
+      return std::move(put).error();
+    }
+    last_ip_[n.id] = e.ip4;  // raced by another holder: try the next one
+  }
+  if (!l.endpoints.count(n.id))
+    return make_error(Errc::Conflict, "could not allocate an address on network {}", n.name);
+  last_ip_[n.id] = e.ip4;
+  if (opts_.kernel) {
+    network::VethConfig vc;
+    vc.host_name = random_veth_name();
+    vc.bridge = n.bridge;
+    vc.netns_path = l.netns;
+    vc.container_name = ifname;
+    vc.mac = e.mac;
+    vc.ipv4_cidr = fmt::format("{}/{}", e.ip4, e.prefix4);
+    if (default_route && !n.internal) vc.gateway4 = n.gateway4;
+    vc.mtu = opts_.mtu;
+    if (auto a = network::attach_veth(vc); !a) {
+      (void)store_->delete_endpoint(n.id, r.id);
+      l.endpoints.erase(n.id);
+      return std::move(a).error().context(fmt::format("network {}", n.name));
+    }
+  }
+  return e;
+}
+
+Result<void> NetworkManager::take_ports_locked(Live& l, const ContainerNetRequest& r) {
+  if (r.ports.empty()) return {};
+  const EndpointInfo* target = nullptr;
+  std::string bridge;
+  for (const auto& [nid, e] : l.endpoints) {
+    auto it = nets_.find(nid);
+    if (it != nets_.end() && !e.ip4.empty()) {
+      target = &e;
+      bridge = it->second->bridge;
+      break;
+    }
+  }
+  if (!target) return {};
+  for (const auto& [key, list] : r.ports) {
+    PortKey k = BERTH_TRY(parse_port_key(key));
+    for (const auto& b : list) {
+      auto [lo, hi] = BERTH_TRY(host_port_range(b.host_port));
+      std::string ip = b.host_ip.empty() ? opts_.default_bind_ip : b.host_ip;
+      Result<std::pair<Fd, uint16_t>> got = make_error(Errc::Internal, "no port tried");
+      for (uint32_t p = lo; p <= hi; ++p) {
+        got = reserve_port(k.proto, ip, static_cast<uint16_t>(p));
+        if (got || got.error().code != Errc::Conflict) break;
+      }
+      if (!got) {
+        return make_error(got.error().code,
+                          "driver failed programming external connectivity on endpoint {}: {}",
+                          r.name, got.error().message);
+      }
+      PortHold h;
+      h.container_port = fmt::format("{}/{}", k.port, k.proto);
+      h.binding = PortBinding{ip, std::to_string(got->second)};
+      h.rule.proto = k.proto;
+      h.rule.host_ip = ip;
+      h.rule.host_port = got->second;
+      h.rule.container_ip = target->ip4;
+      h.rule.container_port = k.port;
+      h.rule.bridge = bridge;
+      h.sock = std::move(got->first);
+      l.ports.push_back(std::move(h));
+    }
+  }
+  return {};
+}
+
+void NetworkManager::open_dns_locked(const std::string& container_id) {
+  if (!dns_ || !opts_.kernel) return;
+  Live& l = *live_.at(container_id);
+  bool user = false;
+  for (const auto& [nid, e] : l.endpoints) {
+    auto it = nets_.find(nid);
+    if (it != nets_.end() && !it->second->builtin) user = true;
+  }
+  if (!user || l.dns) return;
+  auto udp = network::bound_socket_in_netns(l.netns, SOCK_DGRAM, "127.0.0.11", 53);
+  auto tcp = network::bound_socket_in_netns(l.netns, SOCK_STREAM, "127.0.0.11", 53);
+  if (!udp) log_warn("container {}: DNS socket: {}", container_id.substr(0, 12), udp.error().message);
+  if (!tcp) log_warn("container {}: DNS socket: {}", container_id.substr(0, 12), tcp.error().message);
+  dns_->add(container_id, udp ? std::move(*udp) : Fd(), tcp ? std::move(*tcp) : Fd());
+  l.dns = true;
+}
+
+Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
+  std::lock_guard lk(mu_);
+  release_locked(r.id);
+  NetAttachment out;
+  out.host_gateway_ip = [&] {
+    for (const auto& [id, n] : nets_)
+      if (n->builtin && n->driver == "bridge") return n->gateway4;
+    return std::string();
+  }();
+  if (r.networks.empty()) return out;
+  auto l = std::make_unique<Live>();
+  l->container_id = r.id;
+  l->request = r;
+  l->netns = netns_path(r.id);
+  Live& live = *l;
+  live_[r.id] = std::move(l);
+  bool done = false;
+  ScopeExit undo([&] {
+    if (!done) release_locked(r.id);
+  });
+  if (opts_.kernel) {
+    if (network::netns_exists(live.netns)) (void)network::remove_netns(live.netns);
+    BERTH_TRY(network::create_netns(live.netns));
+  }
+  int index = 0;
+  for (const auto& [name, settings] : r.networks) {
+    const Net* n = BERTH_TRY(find_locked(name));
+    if (n->driver != "bridge") {
+      return make_error(Errc::InvalidArgument, "network {} cannot be joined this way", n->name);
+    }
+    BERTH_TRY(add_endpoint_locked(r, *n, settings, index, index == 0));
+    if (!n->builtin) out.embedded_dns = true;
+    ++index;
+  }
+  live.next_if = index;
+  BERTH_TRY(take_ports_locked(live, r));
+  if (!live.ports.empty()) BERTH_TRY(put_row_locked(live, live.endpoints.begin()->first));
+  BERTH_TRY(apply_rules_locked());
+  open_dns_locked(r.id);
+  refresh_dns_locked();
+  done = true;
+  out.netns_path = opts_.kernel ? live.netns : "";
+  for (const auto& [nid, e] : live.endpoints) out.endpoints.push_back(e);
+  for (const auto& p : live.ports) out.ports[p.container_port].push_back(p.binding);
+  return out;
+}
+
+void NetworkManager::release_locked(const std::string& container_id) {
+  auto it = live_.find(container_id);
+  std::string ns = netns_path(container_id);
+  if (it != live_.end()) {
+    if (it->second->dns && dns_) dns_->remove(container_id);
+    for (const auto& [nid, e] : it->second->endpoints) {
+      if (auto d = store_->delete_endpoint(nid, container_id); !d)
+        log_warn("container {}: releasing its address: {}", container_id.substr(0, 12),
+                 d.error().message);
+    }
+    live_.erase(it);  // closes the port sockets
+  } else {
+    auto rows = store_->list_endpoints();
+    if (rows)
+      for (const auto& row : *rows)
+        if (row.container_id == container_id) (void)store_->delete_endpoint(row.network_id, container_id);
+  }
+  if (opts_.kernel) {
+    // Removing the pinned namespace ends it once its processes are gone, and
+    // the veths inside go with it (and so do their host ends).
+    if (auto r = network::remove_netns(ns); !r)
+      log_warn("container {}: {}", container_id.substr(0, 12), r.error().message);
+    if (auto a = apply_rules_locked(); !a) log_warn("nftables: {}", a.error().message);
+  }
+  refresh_dns_locked();
+}
+
+void NetworkManager::release(const std::string& container_id) {
+  std::lock_guard lk(mu_);
+  release_locked(container_id);
+}
+
+Result<EndpointInfo> NetworkManager::connect(const ContainerNetRequest& r,
+                                             const std::string& network, const Json& settings) {
+  std::lock_guard lk(mu_);
+  const Net* n = BERTH_TRY(find_locked(network));
+  auto it = live_.find(r.id);
+  if (it == live_.end() || it->second->netns.empty()) {
+    return make_error(Errc::Forbidden,
+                      "container sharing network namespace with another container or host cannot "
+                      "be connected to any other network");
+  }
+  if (n->driver != "bridge") {
+    return make_error(Errc::Forbidden,
+                      "container cannot be disconnected from host network or connected to host "
+                      "network");
+  }
+  if (it->second->endpoints.count(n->id)) {
+    return make_error(Errc::Forbidden, "endpoint with name {} already exists in network {}",
+                      r.name, n->name);
+  }
+  int index = it->second->next_if++;
+  EndpointInfo e = BERTH_TRY(add_endpoint_locked(r, *n, settings, index, false));
+  it->second->request.networks.emplace_back(n->name, settings);
+  if (auto a = apply_rules_locked(); !a) log_warn("nftables: {}", a.error().message);
+  open_dns_locked(r.id);
+  refresh_dns_locked();
+  return e;
+}
+
+Result<void> NetworkManager::disconnect(const std::string& container_id,
+                                        const std::string& network) {
+  std::lock_guard lk(mu_);
+  const Net* n = BERTH_TRY(find_locked(network));
+  auto it = live_.find(container_id);
+  if (it == live_.end() || !it->second->endpoints.count(n->id)) return {};
+  Live& l = *it->second;
+  if (opts_.kernel) {
+    if (auto d = network::detach_veth(l.netns, l.ifnames[n->id]); !d)
+      log_warn("container {}: {}", container_id.substr(0, 12), d.error().message);
+  }
+  BERTH_TRY(store_->delete_endpoint(n->id, container_id));
+  l.endpoints.erase(n->id);
+  l.ifnames.erase(n->id);
+  std::erase_if(l.ports, [&](const PortHold& p) { return p.rule.bridge == n->bridge; });
+  if (auto a = apply_rules_locked(); !a) log_warn("nftables: {}", a.error().message);
+  refresh_dns_locked();
+  return {};
+}
+
+Result<void> NetworkManager::restore(const std::map<std::string, ContainerNetRequest>& live) {
+  std::lock_guard lk(mu_);
+  auto rows = BERTH_TRY(store_->list_endpoints());
+  std::map<std::string, std::vector<metadata::EndpointRow>> by_ctr;
+  for (auto& row : rows) by_ctr[row.container_id].push_back(std::move(row));
+  for (auto& [cid, list] : by_ctr) {
+    auto want = live.find(cid);
+    std::string ns = netns_path(cid);
+    if (want == live.end() || (opts_.kernel && !network::netns_exists(ns))) {
+      for (const auto& row : list) (void)store_->delete_endpoint(row.network_id, cid);
+      if (opts_.kernel) (void)network::remove_netns(ns);
+      continue;
+    }
+    auto l = std::make_unique<Live>();
+    l->container_id = cid;
+    l->request = want->second;
+    l->netns = ns;
+    Json ports = Json::array();
+    for (const auto& row : list) {
+      auto data = parse_json(row.data, "endpoint data");
+      if (!data || !nets_.count(row.network_id)) continue;
+      EndpointInfo e;
+      e.network_id = row.network_id;
+      e.container_id = cid;
+      e.container_name = want->second.name;
+      e.ip4 = row.ip4;
+      e.ip6 = row.ip6;
+      e.endpoint_id = data->value("endpoint_id", "");
+      e.mac = data->value("mac", "");
+      e.prefix4 = data->value("prefix4", 0);
+      e.gateway4 = data->value("gateway4", "");
+      if (data->contains("aliases")) e.aliases = (*data)["aliases"].get<std::vector<std::string>>();
+      l->endpoints[row.network_id] = e;
+      l->ifnames[row.network_id] = data->value("ifname", "eth0");
+      if (data->contains("ports")) ports = (*data)["ports"];
+      l->next_if = std::max<int>(l->next_if, static_cast<int>(l->ifnames.size()));
+    }
+    // The same host ports as before the restart (their DNAT rules come back
+    // with apply_rules_locked below; the sockets keep others off them).
+    const EndpointInfo* target = l->endpoints.empty() ? nullptr : &l->endpoints.begin()->second;
+    for (const auto& p : ports) {
+      if (!target) break;
+      PortHold h;
+      h.container_port = p.value("port", "");
+      h.binding = PortBinding{p.value("host_ip", ""), p.value("host_port", "")};
+      auto k = parse_port_key(h.container_port);
+      auto hp = host_port_range(h.binding.host_port);
+      if (!k || !hp) continue;
+      h.rule.proto = k->proto;
+      h.rule.host_ip = p.value("rule_ip", h.binding.host_ip);
+      h.rule.host_port = hp->first;
+      h.rule.container_ip = target->ip4;
+      h.rule.container_port = k->port;
+      h.rule.bridge = nets_.at(target->network_id)->bridge;
+      auto got = reserve_port(k->proto, h.binding.host_ip, hp->first);
+      if (got) {
+        h.sock = std::move(got->first);
+      } else {
+        log_warn("container {}: port {} could not be taken again: {}", cid.substr(0, 12),
+                 h.binding.host_port, got.error().message);
+      }
+      l->ports.push_back(std::move(h));
+    }
+    live_[cid] = std::move(l);
+    open_dns_locked(cid);
+  }
+  if (opts_.kernel) {
+    // Namespaces of containers that are gone and never got a row.
+    std::error_code ec;
+    for (const auto& ent : std::filesystem::directory_iterator(opts_.exec_root + "/netns", ec)) {
+      std::string id = ent.path().filename();
+      if (!live_.count(id)) (void)network::remove_netns(ent.path());
+    }
+    BERTH_TRY(apply_rules_locked());
+  }
+  refresh_dns_locked();
+  return {};
+}
+
+std::vector<EndpointInfo> NetworkManager::endpoints_of(const std::string& container_id) {
+  std::lock_guard lk(mu_);
+  std::vector<EndpointInfo> out;
+  auto it = live_.find(container_id);
+  if (it != live_.end())
+    for (const auto& [nid, e] : it->second->endpoints) out.push_back(e);
+  return out;
+}
+
+std::map<std::string, std::vector<PortBinding>> NetworkManager::ports_of(
+    const std::string& container_id) {
+  std::lock_guard lk(mu_);
+  std::map<std::string, std::vector<PortBinding>> out;
+  auto it = live_.find(container_id);
+  if (it != live_.end())
+    for (const auto& p : it->second->ports) out[p.container_port].push_back(p.binding);
+  return out;
+}
+
+void NetworkManager::refresh_dns_locked() {
+  std::map<std::string, std::vector<std::string>> nets;
+  std::map<std::string, std::multimap<std::string, std::string>> names;
+  for (const auto& [cid, l] : live_) {
+    for (const auto& [nid, e] : l->endpoints) {
+      auto n = nets_.find(nid);
+      if (n == nets_.end() || n->second->builtin || e.ip4.empty()) continue;
+      nets[cid].push_back(nid);
+      auto& m = names[nid];
+      m.emplace(lower(e.container_name), e.ip4);
+      for (const auto& a : e.aliases) m.emplace(lower(a), e.ip4);
+    }
+  }
+  std::lock_guard lk(dns_mu_);
+  dns_nets_ = std::move(nets);
+  dns_names_ = std::move(names);
+}
+
+std::optional<std::vector<std::string>> NetworkManager::dns_lookup(const std::string& tag,
+                                                                   const std::string& name) {
+  std::lock_guard lk(dns_mu_);
+  auto it = dns_nets_.find(tag);
+  if (it == dns_nets_.end()) return std::nullopt;
+  std::vector<std::string> ips;
+  for (const auto& nid : it->second) {
+    auto m = dns_names_.find(nid);
+    if (m == dns_names_.end()) continue;
+    auto [a, b] = m->second.equal_range(name);
+    for (auto i = a; i != b; ++i)
+      if (std::find(ips.begin(), ips.end(), i->second) == ips.end()) ips.push_back(i->second);
+  }
+  if (ips.empty()) return std::nullopt;
+  return ips;
+}
+
+}  // namespace berth::engine

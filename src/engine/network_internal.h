@@ -1,0 +1,50 @@
+// engine/network_internal.h — NetworkManager's private records (shared by
+// network_manager.cc and network_attach.cc only).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "engine/network_manager.h"
+#include "network/ipam.h"
+#include "network/nft.h"
+
+namespace berth::engine {
+
+struct NetworkManager::Net {
+  std::string id, name;
+  int64_t created_ns = 0;
+  std::string driver = "bridge";  // bridge | host | null
+  bool internal = false, attachable = false, enable_ipv6 = false, builtin = false;
+  std::string bridge;
+  std::map<std::string, std::string> options, labels;
+  std::vector<IpamConfig> ipam;
+  // Derived from ipam by fill_net.
+  std::optional<network::Cidr> subnet4;
+  std::string gateway4;
+};
+
+// A published port a running container holds: its DNAT rule and the socket
+// that keeps the host port taken.
+struct PortHold {
+  std::string container_port;  // "80/tcp"
+  PortBinding binding;         // as resolved (actual host IP and port)
+  network::NftPort rule;
+  Fd sock;
+};
+
+struct NetworkManager::Live {
+  std::string container_id;
+  ContainerNetRequest request;
+  std::string netns;
+  std::map<std::string, EndpointInfo> endpoints;  // by network id
+  std::map<std::string, std::string> ifnames;     // network id -> "eth0"
+  std::vector<PortHold> ports;
+  bool dns = false;
+  int next_if = 0;
+};
+
+}  // namespace berth::engine

@@ -1,0 +1,169 @@
+// engine/network_manager.h — NetworkManager: the NetworkService, plus what
+// the container service needs to give a container its network (internal to
+// engine; api/server sees networks.h only).
+//
+// What a running container on a bridge network has:
+//  - a network namespace pinned at <exec-root>/netns/<container id>
+//    (network/netns.h), made before the monitor starts, joined by path in
+//    the OCI spec, removed when the container ends;
+//  - per network, a veth pair (eth0, eth1, ... inside; the host end on the
+//    network's bridge), an address from the network's subnet (an endpoint
+//    row in SQLite: one holder per address, even across crashes), docker's
+//    MAC (02:42 + the IPv4 bytes) unless one is asked for;
+//  - its published ports: one reserving socket per host port held by berthd
+//    (so a second container or a host program cannot take it and the error
+//    names the port), and a DNAT rule in berth's nftables table (no proxy
+//    process; the kernel forwards);
+//  - on user networks, the embedded DNS server on 127.0.0.11:53 inside its
+//    namespace (sockets made in the namespace, served by berthd's thread).
+// The nftables table is rewritten whole from the endpoints after every
+// change (network/nft.h), so it always matches the rows.
+// Live restore: restore() re-reads the rows, keeps the endpoints of the
+// containers that still run (their namespaces survived berthd), re-takes
+// their ports and DNS sockets and re-applies the rules; the rows of the
+// others are released.
+// Thread-safety: every method may be called from any thread (one mutex;
+// netlink and nftables calls are made with it held: they are short).
+// Depends on: base, network, store/metadata, engine/networks.h.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "engine/container_types.h"
+#include "engine/events.h"
+#include "engine/networks.h"
+#include "network/ipam.h"
+#include "store/metadata/metadata.h"
+
+namespace berth::network {
+class DnsServer;
+}
+
+namespace berth::engine {
+
+struct NetworkManagerOptions {
+  std::string exec_root;                // netns files under <exec_root>/netns
+  std::string bridge_name = "berth0";   // the default `bridge` network's device
+  std::string bip;                      // "172.17.0.1/16" = gateway/prefix; "" = from the pools
+  std::vector<network::Pool> pools;     // empty = network::default_pools()
+  std::string default_bind_ip = "0.0.0.0";  // published ports without an IP
+  int mtu = 1500;
+  std::vector<std::string> dns_upstreams;  // empty = the host's resolv.conf nameservers
+  std::string nft_table = "berth";
+  // false: no kernel objects at all (bridges, veths, nftables, netns) —
+  // unit tests without root. Containers then get a private loopback only.
+  bool kernel = true;
+};
+
+// The networks a container asks for, resolved at start.
+struct ContainerNetRequest {
+  std::string id, name;  // name without "/"
+  std::string hostname;
+  // Network name or id -> docker's EndpointSettings JSON (Aliases,
+  // IPAMConfig.IPv4Address, MacAddress), from HostConfig.NetworkMode and
+  // NetworkingConfig.EndpointsConfig.
+  std::vector<std::pair<std::string, Json>> networks;
+  std::string mac_address;  // Config.MacAddress (the first network)
+  // Container port ("80/tcp") -> bindings; PublishAllPorts already expanded.
+  std::map<std::string, std::vector<PortBinding>> ports;
+};
+
+struct NetAttachment {
+  std::string netns_path;  // "" = none made (host / none / container: modes)
+  std::vector<EndpointInfo> endpoints;
+  // Actual host ports (a "" or range request resolved), container port -> bindings.
+  std::map<std::string, std::vector<PortBinding>> ports;
+  bool embedded_dns = false;     // on a user network: resolv.conf -> 127.0.0.11
+  std::string host_gateway_ip;   // the default bridge's gateway (--add-host host-gateway)
+};
+
+class NetworkManager final : public NetworkService {
+ public:
+  static Result<std::unique_ptr<NetworkManager>> open(
+      NetworkManagerOptions o, std::unique_ptr<metadata::MetadataStore> store, EventBus& events);
+  ~NetworkManager() override;
+
+  // NetworkService
+  Result<std::string> create(const NetworkCreateRequest& r) override;
+  Result<std::vector<NetworkInfo>> list(
+      const std::map<std::string, std::vector<std::string>>& filters) override;
+  Result<NetworkInfo> inspect(const std::string& name) override;
+  Result<void> remove(const std::string& name) override;
+  Result<NetworkPruneReport> prune(
+      const std::map<std::string, std::vector<std::string>>& filters) override;
+
+  // ---- for the container service ------------------------------------------
+  // Create-time checks: the networks exist, static addresses are in their
+  // subnets, port specs are valid, the mode is compatible with the flags
+  // (docker's messages). NotFound "network X not found".
+  Result<void> validate(const ContainerNetRequest& r, const std::string& network_mode);
+  // Gives the container its namespace, endpoints, ports and DNS. Releases
+  // whatever the container still held first (a restart). On failure nothing
+  // of it is left (no netns, veth, row, rule or port).
+  Result<NetAttachment> attach(const ContainerNetRequest& r);
+  // Releases all of it. Idempotent; logs failures.
+  void release(const std::string& container_id);
+  // Adds one network to a running container (connect) / removes one.
+  Result<EndpointInfo> connect(const ContainerNetRequest& r, const std::string& network,
+                               const Json& settings);
+  Result<void> disconnect(const std::string& container_id, const std::string& network);
+  // The network's id for a name / id / prefix (NotFound as above).
+  Result<std::string> resolve(const std::string& name);
+  Result<std::string> name_of(const std::string& id);
+  bool is_user_network(const std::string& name);
+  // After berthd starts: `live` = ids of containers whose monitor runs,
+  // with their requests (for the DNS names and ports).
+  Result<void> restore(const std::map<std::string, ContainerNetRequest>& live);
+
+  // What inspect / ps show for a container (empty when it does not run).
+  std::vector<EndpointInfo> endpoints_of(const std::string& container_id);
+  std::map<std::string, std::vector<PortBinding>> ports_of(const std::string& container_id);
+  std::string netns_path(const std::string& container_id) const;
+  // The default bridge's gateway address ("" without kernel networking).
+  std::string host_gateway_ip();
+
+  struct Net;
+  struct Live;
+
+ private:
+  NetworkManager(NetworkManagerOptions o, std::unique_ptr<metadata::MetadataStore> store,
+                 EventBus& events);
+  Result<void> load();
+  Result<void> ensure_builtin();
+  Result<const Net*> find_locked(const std::string& name) const;
+  Result<void> apply_rules_locked();
+  Result<EndpointInfo> add_endpoint_locked(const ContainerNetRequest& r, const Net& n,
+                                           const Json& settings, int index, bool default_route);
+  void drop_endpoint_locked(const std::string& network_id, const std::string& container_id);
+  Result<void> take_ports_locked(Live& l, const ContainerNetRequest& r);
+  void open_dns_locked(const std::string& container_id);
+  NetworkInfo info_locked(const Net& n) const;
+  std::optional<std::vector<std::string>> dns_lookup(const std::string& tag,
+                                                     const std::string& name);
+  void release_locked(const std::string& container_id);
+  void refresh_dns_locked();
+  Result<void> put_row_locked(const Live& l, const std::string& network_id);
+
+  NetworkManagerOptions opts_;
+  std::unique_ptr<metadata::MetadataStore> store_;
+  EventBus& events_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Net>> nets_;      // by id
+  std::map<std::string, std::unique_ptr<Live>> live_;     // by container id
+  std::map<std::string, std::string> last_ip_;             // network id -> last handed out
+  std::unique_ptr<network::DnsServer> dns_;
+  // The names the DNS thread answers, rebuilt by refresh_dns_locked (under
+  // mu_, then dns_mu_). The DNS thread takes dns_mu_ only, never mu_, so a
+  // call into dns_ with mu_ held cannot deadlock against a lookup.
+  std::mutex dns_mu_;
+  std::map<std::string, std::vector<std::string>> dns_nets_;  // container -> user network ids
+  std::map<std::string, std::multimap<std::string, std::string>> dns_names_;  // net -> name -> ip
+};
+
+}  // namespace berth::engine
