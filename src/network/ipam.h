@@ -21,7 +21,7 @@ struct Cidr {
   bool v6 = false;
   std::vector<uint8_t> addr;  // the network address (host bits cleared by parse_cidr)
   int prefix = 0;
-  std::string str() const;      // "172.17.0.0/16"
+  std::string str() const;  // "172.17.0.0/16"
   bool contains(const std::string& ip) const;
 };
 
@@ -56,13 +56,16 @@ std::string first_host(const Cidr& subnet);
 // The next free host address of `subnet` after `last` (round robin, docker
 // style: addresses are not reused at once), skipping the network and
 // broadcast addresses and everything in `used` (which holds the gateway).
-// "" for `last` starts at the beginning. NotFound "no available IPv4
-// addresses on this network's address pools: NAME (SUBNET)" — the caller
-// adds the name — when full.
+// "" for `last` starts at the beginning. IPv4 /31 and /32 (and IPv6 /127,
+// /128) have no network/broadcast to skip. NotFound "no available IPv4
+// addresses on this network's address pools: (SUBNET)" when full (IPv6 for a
+// v6 subnet); the caller, which knows the network's name, rewrites it as
+// docker's "...: NAME (SUBNET)".
 Result<std::string> next_free_ip(const Cidr& subnet, const std::set<std::string>& used,
                                  const std::string& last);
 
-// docker's MAC for an IPv4 address: 02:42 followed by the 4 address bytes.
+// docker's MAC for an IPv4 address: 02:42 followed by the 4 address bytes
+// ("" when `ipv4` is not an IPv4 address).
 std::string mac_from_ip(const std::string& ipv4);
 
 }  // namespace berth::network

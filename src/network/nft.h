@@ -41,9 +41,9 @@ struct NftPort {
   std::string proto = "tcp";  // tcp | udp | sctp
   std::string host_ip;        // "" or "0.0.0.0" / "::" = every local address
   uint16_t host_port = 0;
-  std::string container_ip;   // IPv4 or IPv6 (decides the table)
+  std::string container_ip;  // IPv4 or IPv6 (decides the table)
   uint16_t container_port = 0;
-  std::string bridge;         // the container's bridge
+  std::string bridge;  // the container's bridge
 };
 
 struct NftRuleset {
