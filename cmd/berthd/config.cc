@@ -104,12 +104,38 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
       cfg.live_restore = v.get<bool>();
     } else if (key == "hosts") {
       cfg.hosts = BERTH_TRY(strings(v, path, "hosts"));
+    } else if (key == "bip" || key == "ip" || key == "bridge") {
+      BERTH_TRY(want(v.is_string(), "a string"));
+      (key == "bip" ? cfg.bip : key == "ip" ? cfg.default_bind_ip : cfg.bridge) =
+          v.get<std::string>();
+    } else if (key == "mtu") {
+      BERTH_TRY(want(v.is_number_integer() && v.get<long long>() >= 68 &&
+                         v.get<long long>() <= 65535,
+                     "an integer from 68 to 65535"));
+      cfg.mtu = v.get<int>();
+    } else if (key == "dns") {
+      cfg.dns = BERTH_TRY(strings(v, path, "dns"));
+    } else if (key == "default-address-pools") {
+      BERTH_TRY(want(v.is_array(), "an array of {\"base\": CIDR, \"size\": N}"));
+      cfg.address_pools.clear();
+      for (const auto& p : v) {
+        if (!p.is_object() || !p.contains("base") || !p["base"].is_string() ||
+            !p.contains("size") || !p["size"].is_number_integer() || p["size"].get<int>() < 1 ||
+            p["size"].get<int>() > 30) {
+          return make_error(Errc::InvalidArgument,
+                            "{}: default-address-pools: each entry needs \"base\" (a CIDR) and "
+                            "\"size\" (1-30)",
+                            path);
+        }
+        cfg.address_pools.push_back({p["base"].get<std::string>(), p["size"].get<int>()});
+      }
     } else {
       return make_error(Errc::InvalidArgument,
                         "{}: unknown configuration key \"{}\" (berthd knows registry-mirrors, "
                         "registry-mirrors-by-host, insecure-registries, max-concurrent-downloads, "
                         "max-concurrent-uploads, data-root, exec-root, debug, log-level, "
-                        "storage-driver, hosts, runtimes, default-runtime, live-restore)",
+                        "storage-driver, hosts, runtimes, default-runtime, live-restore, bip, ip, "
+                        "bridge, mtu, dns, default-address-pools)",
                         path, key);
     }
   }

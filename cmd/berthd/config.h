@@ -40,6 +40,20 @@ struct Config {
   std::string default_runtime;           // "" = the built-in runtime
   bool live_restore = true;              // accepted; berthd always restores
   std::vector<std::string> add_runtime;  // --add-runtime name=path
+  // Networking (docker's keys): the default bridge's gateway/prefix
+  // ("bip"), the pools user networks are carved from, the default address
+  // of published ports ("ip": 0.0.0.0 like docker, or 127.0.0.1), the MTU,
+  // the upstream resolvers of the embedded DNS, the bridge device name.
+  std::string bip;
+  struct Pool {
+    std::string base;
+    int size = 24;
+  };
+  std::vector<Pool> address_pools;
+  std::string default_bind_ip = "0.0.0.0";
+  int mtu = 1500;
+  std::vector<std::string> dns;
+  std::string bridge = "berth0";
 };
 
 // Applies daemon.json text onto cfg. `flags_set` holds the daemon.json key

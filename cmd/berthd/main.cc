@@ -22,6 +22,7 @@
 #include "base/strings.h"
 #include "config.h"
 #include "engine/engine.h"
+#include "engine/network_manager.h"
 #include "engine/local_containers.h"
 #include "http/server.h"
 #include "image/local_service.h"
@@ -181,6 +182,17 @@ int main(int argc, char** argv) {
                            "");
   by_key["live-restore"] =
       key(app.add_flag("--live-restore", cfg.live_restore, "accepted; always on"), "");
+  by_key["bip"] = key(app.add_option("--bip", cfg.bip, "default bridge gateway/prefix"), "");
+  by_key["ip"] = key(app.add_option("--ip", cfg.default_bind_ip,
+                                    "default address of published ports (0.0.0.0 or 127.0.0.1)"),
+                     "");
+  by_key["bridge"] =
+      key(app.add_option("-b,--bridge", cfg.bridge, "device of the default bridge network"), "");
+  by_key["mtu"] = key(app.add_option("--mtu", cfg.mtu, "MTU of container interfaces")
+                          ->check(CLI::Range(68, 65535)),
+                      "");
+  by_key["dns"] =
+      key(app.add_option("--dns", cfg.dns, "upstream resolvers of the embedded DNS"), "");
   CLI11_PARSE(app, argc, argv);
   for (const auto& a : cfg.add_runtime) {
     auto eq = a.find('=');
@@ -275,6 +287,22 @@ int main(int argc, char** argv) {
       return fail(make_error(Errc::InvalidArgument, "default-runtime \"{}\" is not a known runtime",
                              cfg.default_runtime));
     co.default_runtime = cfg.default_runtime;
+    auto nmeta = berth::metadata::MetadataStore::open(cfg.data_root + "/metadata.db");
+    if (!nmeta) return fail(nmeta.error().context("open metadata store"));
+    berth::engine::NetworkManagerOptions no;
+    no.exec_root = cfg.exec_root;
+    no.bridge_name = cfg.bridge;
+    no.bip = cfg.bip;
+    for (const auto& p : cfg.address_pools) no.pools.push_back({p.base, p.size});
+    no.default_bind_ip = cfg.default_bind_ip;
+    no.mtu = cfg.mtu;
+    no.dns_upstreams = cfg.dns;
+    if (const char* t = std::getenv("BERTH_NFT_TABLE")) no.nft_table = t;
+    auto networks =
+        berth::engine::NetworkManager::open(no, std::move(*nmeta), (*engine)->events());
+    if (!networks) return fail(networks.error().context("networks"));
+    co.networks = networks->get();
+    (*engine)->set_networks(std::move(*networks));
     auto containers = berth::engine::open_container_service(co, (*engine)->images(),
                                                             std::move(*cmeta), (*engine)->events());
     if (!containers) return fail(containers.error().context("restore containers"));

@@ -16,6 +16,7 @@
 #include "engine/containers.h"
 #include "engine/events.h"
 #include "engine/images.h"
+#include "engine/networks.h"
 #include "engine/system.h"
 
 namespace berth::engine {
@@ -74,6 +75,10 @@ class Engine {
   // the image routes run without one; routes answer 501).
   ContainerService* containers() { return containers_.get(); }
   void set_containers(std::unique_ptr<ContainerService> c) { containers_ = std::move(c); }
+  // The network domain; set by the daemon's wiring before set_containers
+  // (the container service uses it). Null in tests without networks.
+  NetworkService* networks() { return networks_.get(); }
+  void set_networks(std::unique_ptr<NetworkService> n) { networks_ = std::move(n); }
   EventBus& events() { return events_; }
 
   Result<SystemInfo> info();
@@ -89,7 +94,8 @@ class Engine {
   EngineOptions opts_;
   std::unique_ptr<ImageService> images_;
   EventBus events_;
-  // After events_ and images_: destroyed first, while both still exist.
+  std::unique_ptr<NetworkService> networks_;
+  // After events_, images_ and networks_: destroyed first, while they exist.
   std::unique_ptr<ContainerService> containers_;
   std::string id_;
   HostInfo host_;

@@ -182,7 +182,7 @@ Result<void> LocalContainerService::network_connect(const std::string& network,
     std::lock_guard lk(mu_);
     std::string mode = effective_mode(c->cfg.host_config);
     if (!own_namespace_mode(mode)) {
-      return make_error(Errc::Forbidden,
+      return make_error(Errc::PermissionDenied,
                         "container sharing network namespace with another container or host "
                         "cannot be connected to any other network");
     }
@@ -191,7 +191,7 @@ Result<void> LocalContainerService::network_connect(const std::string& network,
       auto id = opts_.networks->resolve(name);
       auto want = opts_.networks->resolve(net_name);
       if (id && want && *id == *want) {
-        return make_error(Errc::Forbidden, "endpoint with name {} already exists in network {}",
+        return make_error(Errc::PermissionDenied, "endpoint with name {} already exists in network {}",
                           c->name, net_name);
       }
     }
@@ -234,7 +234,7 @@ Result<void> LocalContainerService::network_disconnect(const std::string& networ
     std::lock_guard lk(mu_);
     std::string mode = effective_mode(c->cfg.host_config);
     if (mode == "host" || net_name == "host") {
-      return make_error(Errc::Forbidden,
+      return make_error(Errc::PermissionDenied,
                         "container cannot be disconnected from host network or connected to host "
                         "network");
     }
@@ -246,7 +246,7 @@ Result<void> LocalContainerService::network_disconnect(const std::string& networ
       if (id && *id == net_id) found = true;
     }
     if (!found) {
-      return make_error(Errc::Forbidden, "container {} is not connected to network {}", c->id,
+      return make_error(Errc::PermissionDenied, "container {} is not connected to network {}", c->id,
                         net_name);
     }
     std::string primary;

@@ -405,17 +405,17 @@ Result<EndpointInfo> NetworkManager::connect(const ContainerNetRequest& r,
   const Net* n = BERTH_TRY(find_locked(network));
   auto it = live_.find(r.id);
   if (it == live_.end() || it->second->netns.empty()) {
-    return make_error(Errc::Forbidden,
+    return make_error(Errc::PermissionDenied,
                       "container sharing network namespace with another container or host cannot "
                       "be connected to any other network");
   }
   if (n->driver != "bridge") {
-    return make_error(Errc::Forbidden,
+    return make_error(Errc::PermissionDenied,
                       "container cannot be disconnected from host network or connected to host "
                       "network");
   }
   if (it->second->endpoints.count(n->id)) {
-    return make_error(Errc::Forbidden, "endpoint with name {} already exists in network {}",
+    return make_error(Errc::PermissionDenied, "endpoint with name {} already exists in network {}",
                       r.name, n->name);
   }
   int index = it->second->next_if++;

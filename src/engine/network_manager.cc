@@ -53,7 +53,7 @@ Result<void> fill_net(NetworkManager::Net& n, const Json& j) {
         n.ipam.push_back(IpamConfig{c.value("Subnet", ""), c.value("Gateway", ""),
                                     c.value("IPRange", "")});
   } catch (const std::exception& e) {
-    return make_error(Errc::Corrupt, "network {}: unreadable config: {}", n.name, e.what());
+    return make_error(Errc::Internal, "network {}: unreadable config: {}", n.name, e.what());
   }
   n.subnet4.reset();
   for (const auto& c : n.ipam) {
@@ -270,7 +270,7 @@ Result<std::string> NetworkManager::create(const NetworkCreateRequest& r) {
   }
   if (r.driver != "bridge" && !r.driver.empty()) {
     if (r.driver == "host" || r.driver == "null") {
-      return make_error(Errc::Forbidden,
+      return make_error(Errc::PermissionDenied,
                         "only one instance of \"{}\" network is allowed", r.driver);
     }
     return make_error(Errc::NotFound, "plugin \"{}\" not found", r.driver);
@@ -316,7 +316,7 @@ Result<std::string> NetworkManager::create(const NetworkCreateRequest& r) {
     }
     for (const auto& [id, o] : nets_) {
       if (o->subnet4 && network::overlaps(*o->subnet4, cidr)) {
-        return make_error(Errc::Forbidden,
+        return make_error(Errc::PermissionDenied,
                           "invalid pool request: Pool overlaps with other one on this address "
                           "space ({} of network {})",
                           o->subnet4->str(), o->name);
@@ -430,7 +430,7 @@ Result<void> NetworkManager::remove(const std::string& name) {
   std::lock_guard lk(mu_);
   const Net* n = BERTH_TRY(find_locked(name));
   if (n->builtin) {
-    return make_error(Errc::Forbidden, "{} is a pre-defined network and cannot be removed",
+    return make_error(Errc::PermissionDenied, "{} is a pre-defined network and cannot be removed",
                       n->name);
   }
   for (const auto& [cid, l] : live_) {

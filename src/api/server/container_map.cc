@@ -195,6 +195,24 @@ api::ContainerState to_wire(const engine::ContainerState& s) {
   return d;
 }
 
+api::EndpointSettings to_wire(const engine::NetworkEndpoint& s) {
+  api::EndpointSettings d;
+  d.network_name = s.network_name;
+  d.network_id = s.network_id;
+  d.aliases = s.aliases;
+  d.ipam_ipv4 = s.ipam_ipv4;
+  d.endpoint_id = s.endpoint_id;
+  d.mac = s.mac;
+  d.ip4 = s.ip4;
+  d.gateway4 = s.gateway4;
+  d.ip6 = s.ip6;
+  d.gateway6 = s.gateway6;
+  d.prefix4 = s.prefix4;
+  d.prefix6 = s.prefix6;
+  d.dns_names = s.dns_names;
+  return d;
+}
+
 api::ContainerSummary to_wire(const engine::ContainerSummary& s) {
   api::ContainerSummary d;
   d.id = s.id;
@@ -209,6 +227,7 @@ api::ContainerSummary to_wire(const engine::ContainerSummary& s) {
   d.size_root_fs = s.size_root_fs;
   d.network_mode = s.network_mode;
   copy_ports(d.port_bindings, s.port_bindings);
+  for (const auto& n : s.networks) d.networks.push_back(to_wire(n));
   return d;
 }
 
@@ -233,6 +252,9 @@ api::ContainerInspect to_wire(const engine::ContainerDetail& s) {
   d.graph_driver_data = s.graph_driver_data;
   d.size_rw = s.size_rw;
   d.size_root_fs = s.size_root_fs;
+  copy_ports(d.ports, s.ports);
+  for (const auto& n : s.networks) d.networks.push_back(to_wire(n));
+  d.sandbox_key = s.sandbox_key;
   return d;
 }
 

@@ -72,6 +72,15 @@ int usable_cpus();
 
 // Container handlers (container_routes.cc, container_io_routes.cc,
 // exec_routes.cc, archive_routes.cc).
+// Network handlers (network_routes.cc).
+void networks_list(Ctx& c);
+void networks_inspect(Ctx& c);
+void networks_create(Ctx& c);
+void networks_delete(Ctx& c);
+void networks_prune(Ctx& c);
+void networks_connect(Ctx& c);
+void networks_disconnect(Ctx& c);
+
 void containers_create(Ctx& c);
 void containers_list(Ctx& c);
 void containers_inspect(Ctx& c);

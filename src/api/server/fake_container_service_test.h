@@ -324,6 +324,28 @@ class FakeContainerService : public engine::ContainerService {
     last_commit = o;
     return std::string("sha256:") + std::string(64, 'f');
   }
+  Result<void> network_connect(const std::string& network, const std::string& container,
+                               const Json& settings) override {
+    if (!find(container)) return no_such(container);
+    last_connect = {network, container, settings};
+    return {};
+  }
+  Result<void> network_disconnect(const std::string& network, const std::string& container,
+                                  bool force) override {
+    if (!find(container)) return no_such(container);
+    last_disconnect = {network, container, force};
+    return {};
+  }
+  struct ConnectCall {
+    std::string network, container;
+    Json settings;
+  };
+  struct DisconnectCall {
+    std::string network, container;
+    bool force = false;
+  };
+  std::optional<ConnectCall> last_connect;
+  std::optional<DisconnectCall> last_disconnect;
   Counts counts() override {
     Counts c;
     for (auto& e : containers) {

@@ -73,6 +73,9 @@ const Exact kExact[] = {
     {"GET", "/containers/json", containers_list},
     {"POST", "/containers/prune", containers_prune},
     {"POST", "/commit", commit},
+    {"GET", "/networks", networks_list},
+    {"POST", "/networks/create", networks_create},
+    {"POST", "/networks/prune", networks_prune},
 };
 
 struct Suffix {
@@ -112,6 +115,14 @@ const Suffix kContainerRoutes[] = {
     {"HEAD", "archive", containers_archive_head},
     {"GET", "archive", containers_archive_get},
     {"PUT", "archive", containers_archive_put},
+};
+
+// /networks/{id}[/<action>]
+const Suffix kNetworkRoutes[] = {
+    {"GET", "", networks_inspect},
+    {"DELETE", "", networks_delete},
+    {"POST", "connect", networks_connect},
+    {"POST", "disconnect", networks_disconnect},
 };
 
 // /exec/{id}/<action>
@@ -211,6 +222,10 @@ void Router::handle(http::Request& req, http::Response& raw_res) {
     if (starts_with(path, "/containers/") &&
         match_id_route(c, std::string_view(path).substr(12), method, std::begin(kContainerRoutes),
                        std::end(kContainerRoutes)))
+      return;
+    if (starts_with(path, "/networks/") &&
+        match_id_route(c, std::string_view(path).substr(10), method, std::begin(kNetworkRoutes),
+                       std::end(kNetworkRoutes)))
       return;
     if (starts_with(path, "/exec/") &&
         match_id_route(c, std::string_view(path).substr(6), method, std::begin(kExecRoutes),

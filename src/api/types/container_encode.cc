@@ -209,8 +209,30 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   return j;
 }
 
+Json encode_endpoint_settings(const EndpointSettings& e, ApiVersion v) {
+  Json j = Json::object();
+  if (!e.ipam_ipv4.empty()) {
+    j["IPAMConfig"] = {{"IPv4Address", e.ipam_ipv4}};
+  } else {
+    j["IPAMConfig"] = nullptr;
+  }
+  j["Links"] = nullptr;
+  j["Aliases"] = strings_or_null(e.aliases);
+  j["MacAddress"] = e.mac;
+  if (v >= ApiVersion{1, 44}) j["DriverOpts"] = nullptr;
+  j["NetworkID"] = e.network_id;
+  j["EndpointID"] = e.endpoint_id;
+  j["Gateway"] = e.gateway4;
+  j["IPAddress"] = e.ip4;
+  j["IPPrefixLen"] = e.prefix4;
+  j["IPv6Gateway"] = e.gateway6;
+  j["GlobalIPv6Address"] = e.ip6;
+  j["GlobalIPv6PrefixLen"] = e.prefix6;
+  if (v >= ApiVersion{1, 45}) j["DNSNames"] = strings_or_null(e.dns_names);
+  return j;
+}
+
 Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns) {
-  (void)v;
   Json j = Json::object();
   j["Id"] = s.id;
   j["Names"] = strings(s.names);
@@ -238,7 +260,9 @@ Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t n
   j["State"] = s.state.status;
   j["Status"] = state_status_text(s.state, now_ns);
   j["HostConfig"] = {{"NetworkMode", s.network_mode.empty() ? "default" : s.network_mode}};
-  j["NetworkSettings"] = {{"Networks", Json::object()}};
+  Json nets = Json::object();
+  for (const auto& e : s.networks) nets[e.network_name] = encode_endpoint_settings(e, v);
+  j["NetworkSettings"] = {{"Networks", nets}};
   j["Mounts"] = Json::array();
   return j;
 }
@@ -281,25 +305,31 @@ Json encode_container_inspect(const ContainerInspect& c, ApiVersion v) {
   j["Config"] = encode_container_config(c.config, v);
   Json ns = Json::object();
   ns["Bridge"] = "";
-  ns["SandboxID"] = "";
+  ns["SandboxID"] = c.sandbox_key.empty() ? "" : c.id;
   if (v < ApiVersion{1, 44}) {
     ns["HairpinMode"] = false;
     ns["LinkLocalIPv6Address"] = "";
     ns["LinkLocalIPv6PrefixLen"] = 0;
   }
-  ns["Ports"] = port_map(c.host_config.port_bindings);
-  ns["SandboxKey"] = "";
+  ns["Ports"] = port_map(c.ports);
+  ns["SandboxKey"] = c.sandbox_key;
   ns["SecondaryIPAddresses"] = nullptr;
   ns["SecondaryIPv6Addresses"] = nullptr;
-  ns["EndpointID"] = "";
-  ns["Gateway"] = "";
-  ns["GlobalIPv6Address"] = "";
-  ns["GlobalIPv6PrefixLen"] = 0;
-  ns["IPAddress"] = "";
-  ns["IPPrefixLen"] = 0;
-  ns["IPv6Gateway"] = "";
-  ns["MacAddress"] = "";
-  ns["Networks"] = Json::object();
+  // The top-level (deprecated) fields describe the default bridge, as docker's.
+  EndpointSettings def;
+  for (const auto& e : c.networks)
+    if (e.network_name == "bridge") def = e;
+  ns["EndpointID"] = def.endpoint_id;
+  ns["Gateway"] = def.gateway4;
+  ns["GlobalIPv6Address"] = def.ip6;
+  ns["GlobalIPv6PrefixLen"] = def.prefix6;
+  ns["IPAddress"] = def.ip4;
+  ns["IPPrefixLen"] = def.prefix4;
+  ns["IPv6Gateway"] = def.gateway6;
+  ns["MacAddress"] = def.mac;
+  Json nets = Json::object();
+  for (const auto& e : c.networks) nets[e.network_name] = encode_endpoint_settings(e, v);
+  ns["Networks"] = nets;
   j["NetworkSettings"] = ns;
   return j;
 }

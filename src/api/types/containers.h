@@ -46,6 +46,17 @@ std::string human_duration(int64_t ns);
 // "Removal In Progress").
 std::string state_status_text(const ContainerState& s, int64_t now_ns);
 
+// One entry of NetworkSettings.Networks (docker's EndpointSettings).
+struct EndpointSettings {
+  std::string network_name, network_id;
+  std::vector<std::string> aliases;
+  std::string ipam_ipv4;
+  std::string endpoint_id, mac, ip4, gateway4, ip6, gateway6;
+  int prefix4 = 0, prefix6 = 0;
+  std::vector<std::string> dns_names;
+};
+Json encode_endpoint_settings(const EndpointSettings& e, ApiVersion v);
+
 struct ContainerSummary {
   std::string id;
   std::vector<std::string> names;
@@ -58,6 +69,7 @@ struct ContainerSummary {
   int64_t size_rw = -1, size_root_fs = -1;  // -1: omitted
   std::string network_mode;
   std::map<std::string, std::vector<PortBinding>> port_bindings;
+  std::vector<EndpointSettings> networks;
 };
 Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns);
 
@@ -77,6 +89,9 @@ struct ContainerInspect {
   HostConfig host_config;
   std::map<std::string, std::string> graph_driver_data;
   int64_t size_rw = -1, size_root_fs = -1;  // -1: omitted (size=0)
+  std::map<std::string, std::vector<PortBinding>> ports;  // NetworkSettings.Ports
+  std::vector<EndpointSettings> networks;
+  std::string sandbox_key;
 };
 Json encode_container_inspect(const ContainerInspect& c, ApiVersion v);
 

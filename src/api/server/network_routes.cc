@@ -1,0 +1,215 @@
+// api/server/network_routes.cc — /networks/*: docker's network objects on
+// the wire (list, inspect, create, remove, connect, disconnect, prune).
+#include "api/types/time.h"
+#include "base/strings.h"
+#include "engine/networks.h"
+#include "api/server/context.h"
+
+namespace berth::api::server {
+
+namespace {
+
+engine::NetworkService* networks_or_501(Ctx& c) {
+  auto* s = c.engine.networks();
+  if (!s)
+    send_error(c, make_error(Errc::NotImplemented, "this berthd was started without networks"));
+  return s;
+}
+
+Json string_map_json(const std::map<std::string, std::string>& m) {
+  Json o = Json::object();
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+Json encode_network(const engine::NetworkInfo& n, bool with_containers) {
+  Json cfg = Json::array();
+  for (const auto& i : n.ipam) {
+    Json e = {{"Subnet", i.subnet}, {"Gateway", i.gateway}};
+    if (!i.ip_range.empty()) e["IPRange"] = i.ip_range;
+    cfg.push_back(std::move(e));
+  }
+  Json j = {{"Name", n.name},
+            {"Id", n.id},
+            {"Created", format_rfc3339_nano(n.created_ns)},
+            {"Scope", "local"},
+            {"Driver", n.driver},
+            {"EnableIPv6", n.enable_ipv6},
+            {"IPAM", {{"Driver", "default"}, {"Options", nullptr}, {"Config", cfg}}},
+            {"Internal", n.internal},
+            {"Attachable", n.attachable},
+            {"Ingress", false},
+            {"ConfigFrom", {{"Network", ""}}},
+            {"ConfigOnly", false},
+            {"Options", string_map_json(n.options)},
+            {"Labels", string_map_json(n.labels)}};
+  Json ctrs = Json::object();
+  if (with_containers) {
+    for (const auto& [id, e] : n.endpoints) {
+      ctrs[id] = {{"Name", e.container_name},
+                  {"EndpointID", e.endpoint_id},
+                  {"MacAddress", e.mac},
+                  {"IPv4Address", e.ip4.empty() ? "" : e.ip4 + "/" + std::to_string(e.prefix4)},
+                  {"IPv6Address", e.ip6.empty() ? "" : e.ip6 + "/" + std::to_string(e.prefix6)}};
+    }
+  }
+  j["Containers"] = ctrs;
+  return j;
+}
+
+// docker's body checks: every field typed as in its Go struct.
+Result<engine::NetworkCreateRequest> decode_create(const std::string& body) {
+  Json j = BERTH_TRY(parse_json(body, "network create body"));
+  if (!j.is_object()) return make_error(Errc::InvalidArgument, "invalid JSON: not an object");
+  engine::NetworkCreateRequest r;
+  auto str = [&](const Json& o, const char* k, std::string& out) -> Result<void> {
+    if (!o.contains(k) || o[k].is_null()) return {};
+    if (!o[k].is_string())
+      return make_error(Errc::InvalidArgument, "invalid JSON: {} must be a string", k);
+    out = o[k].get<std::string>();
+    return {};
+  };
+  auto boolean = [&](const Json& o, const char* k, bool& out) -> Result<void> {
+    if (!o.contains(k) || o[k].is_null()) return {};
+    if (!o[k].is_boolean())
+      return make_error(Errc::InvalidArgument, "invalid JSON: {} must be a boolean", k);
+    out = o[k].get<bool>();
+    return {};
+  };
+  auto smap = [&](const Json& o, const char* k,
+                  std::map<std::string, std::string>& out) -> Result<void> {
+    if (!o.contains(k) || o[k].is_null()) return {};
+    if (!o[k].is_object())
+      return make_error(Errc::InvalidArgument, "invalid JSON: {} must be an object", k);
+    for (auto it = o[k].begin(); it != o[k].end(); ++it) {
+      if (!it->is_string())
+        return make_error(Errc::InvalidArgument, "invalid JSON: {}.{} must be a string", k,
+                          it.key());
+      out[it.key()] = it->get<std::string>();
+    }
+    return {};
+  };
+  BERTH_TRY(str(j, "Name", r.name));
+  BERTH_TRY(str(j, "Driver", r.driver));
+  if (r.driver.empty()) r.driver = "bridge";
+  BERTH_TRY(boolean(j, "Internal", r.internal));
+  BERTH_TRY(boolean(j, "Attachable", r.attachable));
+  BERTH_TRY(boolean(j, "EnableIPv6", r.enable_ipv6));
+  BERTH_TRY(smap(j, "Options", r.options));
+  BERTH_TRY(smap(j, "Labels", r.labels));
+  if (j.contains("IPAM") && !j["IPAM"].is_null()) {
+    const Json& ipam = j["IPAM"];
+    if (!ipam.is_object()) return make_error(Errc::InvalidArgument, "invalid JSON: IPAM must be an object");
+    std::string driver;
+    BERTH_TRY(str(ipam, "Driver", driver));
+    if (!driver.empty() && driver != "default")
+      return make_error(Errc::NotFound, "plugin \"{}\" not found", driver);
+    if (ipam.contains("Config") && !ipam["Config"].is_null()) {
+      if (!ipam["Config"].is_array())
+        return make_error(Errc::InvalidArgument, "invalid JSON: IPAM.Config must be an array");
+      for (const auto& c : ipam["Config"]) {
+        if (!c.is_object())
+          return make_error(Errc::InvalidArgument, "invalid JSON: IPAM.Config entries must be objects");
+        engine::IpamConfig ic;
+        BERTH_TRY(str(c, "Subnet", ic.subnet));
+        BERTH_TRY(str(c, "Gateway", ic.gateway));
+        BERTH_TRY(str(c, "IPRange", ic.ip_range));
+        r.ipam.push_back(ic);
+      }
+    }
+  }
+  return r;
+}
+
+Result<std::map<std::string, std::vector<std::string>>> filters_map(
+    Ctx& c, const std::set<std::string>& keys) {
+  auto f = BERTH_TRY(filters_param(c));
+  BERTH_TRY(f.validate(keys));
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& k : keys)
+    if (f.has(k)) out[k] = f.get(k);
+  return out;
+}
+
+}  // namespace
+
+void networks_list(Ctx& c) {
+  auto* svc = networks_or_501(c);
+  if (!svc) return;
+  auto f = filters_map(c, {"driver", "id", "label", "name", "scope", "type", "dangling"});
+  if (!f) return send_error(c, f.error());
+  auto r = svc->list(*f);
+  if (!r) return send_error(c, r.error());
+  Json a = Json::array();
+  for (const auto& n : *r) a.push_back(encode_network(n, false));
+  send_json(c, 200, a);
+}
+
+void networks_inspect(Ctx& c) {
+  auto* svc = networks_or_501(c);
+  if (!svc) return;
+  auto r = svc->inspect(c.name);
+  if (!r) return send_error(c, r.error());
+  send_json(c, 200, encode_network(*r, true));
+}
+
+void networks_create(Ctx& c) {
+  auto* svc = networks_or_501(c);
+  if (!svc) return;
+  auto body = c.req.read_all_body(1 << 20);
+  if (!body) return send_error(c, body.error());
+  auto req = decode_create(*body);
+  if (!req) return send_error(c, req.error());
+  auto id = svc->create(*req);
+  if (!id) return send_error(c, id.error());
+  send_json(c, 201, Json{{"Id", *id}, {"Warning", ""}});
+}
+
+void networks_delete(Ctx& c) {
+  auto* svc = networks_or_501(c);
+  if (!svc) return;
+  if (auto r = svc->remove(c.name); !r) return send_error(c, r.error());
+  send_status(c, 204);
+}
+
+void networks_prune(Ctx& c) {
+  auto* svc = networks_or_501(c);
+  if (!svc) return;
+  auto f = filters_map(c, {"label", "until"});
+  if (!f) return send_error(c, f.error());
+  auto r = svc->prune(*f);
+  if (!r) return send_error(c, r.error());
+  send_json(c, 200, Json{{"NetworksDeleted", r->deleted}});
+}
+
+static void connect_or_disconnect(Ctx& c, bool connect) {
+  auto* ctrs = containers_or_501(c);
+  if (!ctrs) return;
+  auto body = c.req.read_all_body(1 << 20);
+  if (!body) return send_error(c, body.error());
+  auto j = parse_json(body->empty() ? "{}" : *body, "network connect body");
+  if (!j) return send_error(c, j.error());
+  if (!j->is_object() || !j->contains("Container") || !(*j)["Container"].is_string() ||
+      (*j)["Container"].get<std::string>().empty())
+    return send_error(c, make_error(Errc::InvalidArgument, "invalid JSON: Container is required"));
+  std::string ctr = (*j)["Container"].get<std::string>();
+  Result<void> r;
+  if (connect) {
+    Json settings = j->value("EndpointConfig", Json::object());
+    if (settings.is_null()) settings = Json::object();
+    if (!settings.is_object())
+      return send_error(c, make_error(Errc::InvalidArgument,
+                                      "invalid JSON: EndpointConfig must be an object"));
+    r = ctrs->network_connect(c.name, ctr, settings);
+  } else {
+    bool force = j->contains("Force") && (*j)["Force"].is_boolean() && (*j)["Force"].get<bool>();
+    r = ctrs->network_disconnect(c.name, ctr, force);
+  }
+  if (!r) return send_error(c, r.error());
+  send_status(c, 200);
+}
+
+void networks_connect(Ctx& c) { connect_or_disconnect(c, true); }
+void networks_disconnect(Ctx& c) { connect_or_disconnect(c, false); }
+
+}  // namespace berth::api::server
