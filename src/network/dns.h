@@ -31,9 +31,10 @@ namespace berth::network {
 // Addresses (IPv4 and IPv6 text) for `name` as seen from the container
 // `tag`, or nullopt when the name is not a container/alias on its networks
 // (then the query is forwarded). `name` is lower case without the final dot.
-using DnsLookup =
-    std::function<std::optional<std::vector<std::string>>(const std::string& tag,
-                                                          const std::string& name)>;
+// Called on the server thread with the server's lock held: it must be quick
+// and must not call back into the DnsServer (add/remove/set_upstreams).
+using DnsLookup = std::function<std::optional<std::vector<std::string>>(const std::string& tag,
+                                                                        const std::string& name)>;
 
 class DnsServer {
  public:
