@@ -30,6 +30,7 @@ std::vector<Command> all_commands() {
   add_exec_commands(cmds);
   add_cp_commands(cmds);
   add_stats_commands(cmds);
+  add_network_commands(cmds);
   // A later registration of the same path replaces an earlier one.
   std::vector<Command> out;
   for (size_t i = 0; i < cmds.size(); ++i) {
@@ -68,7 +69,10 @@ struct Group {
   const char* description;
 };
 constexpr Group kGroups[] = {
-    {"container", "Manage containers"}, {"image", "Manage images"}, {"system", "Manage berth"}};
+    {"container", "Manage containers"},
+    {"image", "Manage images"},
+    {"network", "Manage networks"},
+    {"system", "Manage berth"}};
 
 std::string main_usage(const std::vector<Command>& cmds, const FlagSet& g) {
   std::string out =

@@ -199,15 +199,6 @@ Result<int> run_update(Context& ctx, const FlagSet& f, const std::vector<std::st
   return 0;
 }
 
-bool confirm(Context& ctx, const std::string& message) {
-  ctx.out(message + " [y/N] ");
-  ctx.flush();
-  std::string answer;
-  if (!std::getline(std::cin, answer)) return false;
-  std::string_view a = trim(answer);
-  return a == "y" || a == "Y";
-}
-
 // POST /<what>/prune; "" + the reclaimed bytes, or the printed section.
 struct PruneOut {
   std::string text;

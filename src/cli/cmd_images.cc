@@ -112,16 +112,6 @@ Result<int> run_rmi(Context& ctx, const FlagSet& f, const std::vector<std::strin
   return 0;
 }
 
-// docker's command.PromptForConfirmation.
-bool confirm(Context& ctx, const std::string& message) {
-  ctx.out(message + " [y/N] ");
-  ctx.flush();
-  std::string answer;
-  if (!std::getline(std::cin, answer)) return false;
-  std::string_view a = trim(answer);
-  return a == "y" || a == "Y";
-}
-
 Result<int> run_image_prune(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
   bool all = f.get_bool("all");
   std::vector<std::pair<std::string, std::string>> extra;

@@ -1,5 +1,9 @@
 #include "cli/context.h"
 
+#include "base/strings.h"
+
+#include <iostream>
+
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -94,6 +98,15 @@ api::client::MessageFn progress_printer(Context& ctx, bool quiet) {
     printer->display(m, ctx.now_unix());
     return ok();
   };
+}
+
+bool confirm(Context& ctx, const std::string& message) {
+  ctx.out(message + " [y/N] ");
+  ctx.flush();
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  std::string_view a = trim(answer);
+  return a == "y" || a == "Y";
 }
 
 }  // namespace berth::cli

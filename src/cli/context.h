@@ -73,10 +73,15 @@ struct Command {
   std::function<Result<int>(Context&, const FlagSet&, const std::vector<std::string>&)> run;
 };
 
+// docker's command.PromptForConfirmation: prints `message` + " [y/N] " and
+// reads one line of stdin; true only for "y" / "Y".
+bool confirm(Context& ctx, const std::string& message);
+
 void add_image_commands(std::vector<Command>& cmds);     // cmd_images.cc
 void add_registry_commands(std::vector<Command>& cmds);  // cmd_registry.cc
 void add_archive_commands(std::vector<Command>& cmds);   // cmd_archive.cc
 void add_system_commands(std::vector<Command>& cmds);    // cmd_system.cc
+void add_network_commands(std::vector<Command>& cmds);   // cmd_network.cc
 
 // Parses `KEY=VALUE` filter flags into docker's filters JSON
 // ({"key":{"value":true}}); "" when there are none. InvalidArgument

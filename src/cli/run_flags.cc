@@ -1,5 +1,7 @@
 #include "cli/run_flags.h"
 
+#include "cli/port_spec.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -38,6 +40,7 @@ void add_create_flags(FlagSet& f, bool run) {
     f.add_string("detach-keys", 0, "", "Override the key sequence for detaching a container");
   }
   f.add_list("device", 0, "Add a host device to the container");
+  f.add_list("add-host", 0, "Add a custom host-to-IP mapping (host:ip)", "list");
   f.add_list("dns", 0, "Set custom DNS servers");
   f.add_list("dns-option", 0, "Set DNS options");
   f.add_list("dns-search", 0, "Set custom DNS search domains");
@@ -73,6 +76,12 @@ void add_create_flags(FlagSet& f, bool run) {
   f.add_int("memory-swappiness", 0, -1, "Tune container memory swappiness (0 to 100)");
   f.add_string("name", 0, "", "Assign a name to the container");
   f.add_string("network", 0, "", "Connect a container to a network", "network");
+  f.add_list("network-alias", 0, "Add network-scoped alias for the container");
+  f.add_string("ip", 0, "", "IPv4 address (e.g., 172.30.100.104)");
+  f.add_string("mac-address", 0, "", "Container MAC address (e.g., 92:d0:c6:0a:29:33)");
+  f.add_list("publish", 'p', "Publish a container's port(s) to the host");
+  f.add_bool("publish-all", 'P', "Publish all exposed ports to random ports");
+  f.add_list("expose", 0, "Expose a port or a range of ports");
   f.add_bool("no-healthcheck", 0, "Disable any container-specified HEALTHCHECK");
   f.add_bool("oom-kill-disable", 0, "Disable OOM Killer");
   f.add_int("oom-score-adj", 0, 0, "Tune host's OOM preferences (-1000 to 1000)");
@@ -602,6 +611,40 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
     }
   }
 
+  // Ports: -p gives PortBindings (and exposes), --expose only exposes.
+  Json port_bindings = Json::object();
+  Json exposed = Json::object();
+  for (const auto& spec : f.get_list("publish")) {
+    auto parsed = parse_publish(spec);
+    if (!parsed) return parsed.error();
+    for (const auto& p : *parsed) {
+      if (!port_bindings.contains(p.port)) port_bindings[p.port] = Json::array();
+      port_bindings[p.port].push_back({{"HostIp", p.host_ip}, {"HostPort", p.host_port}});
+      exposed[p.port] = Json::object();
+    }
+  }
+  for (const auto& spec : f.get_list("expose")) {
+    auto parsed = parse_expose(spec);
+    if (!parsed) return parsed.error();
+    for (const auto& p : *parsed) exposed[p] = Json::object();
+  }
+  for (const auto& h : f.get_list("add-host")) {
+    auto sep = h.find_first_of(":=");
+    if (sep == std::string::npos || sep == 0 || sep + 1 == h.size())
+      return make_error(Errc::InvalidArgument,
+                        "invalid argument \"{}\" for \"--add-host\" flag: bad format for "
+                        "add-host: \"{}\"",
+                        h, h);
+  }
+  std::string net = f.get_string("network");
+  Json endpoint = Json::object();
+  if (!f.get_string("ip").empty())
+    endpoint["IPAMConfig"] = {{"IPv4Address", f.get_string("ip")}};
+  if (!f.get_list("network-alias").empty()) endpoint["Aliases"] = f.get_list("network-alias");
+  if (!f.get_string("mac-address").empty()) endpoint["MacAddress"] = f.get_string("mac-address");
+  Json endpoints = Json::object();
+  if (!endpoint.empty()) endpoints[net.empty() ? "default" : net] = endpoint;
+
   // Config.
   Json cfg = Json::object();
   cfg["Hostname"] = hostname;
@@ -619,6 +662,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   else
     cfg["Cmd"] = nullptr;
   if (!health.is_null()) cfg["Healthcheck"] = health;
+  if (!exposed.empty()) cfg["ExposedPorts"] = exposed;
   cfg["Image"] = r.image;
   cfg["Volumes"] = nullptr;
   cfg["WorkingDir"] = f.get_string("workdir");
@@ -639,7 +683,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["ContainerIDFile"] = r.cidfile;
   hc["LogConfig"] = {{"Type", f.get_string("log-driver")}, {"Config", log_opts}};
   hc["NetworkMode"] = f.get_string("network");
-  hc["PortBindings"] = Json::object();
+  hc["PortBindings"] = port_bindings;
   hc["RestartPolicy"] = restart;
   hc["AutoRemove"] = r.auto_remove;
   hc["VolumeDriver"] = "";
@@ -654,7 +698,8 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["Dns"] = f.get_list("dns");
   hc["DnsOptions"] = f.get_list("dns-option");
   hc["DnsSearch"] = f.get_list("dns-search");
-  hc["ExtraHosts"] = nullptr;
+  hc["ExtraHosts"] =
+      f.get_list("add-host").empty() ? Json(nullptr) : Json(f.get_list("add-host"));
   hc["GroupAdd"] = f.get_list("group-add").empty() ? Json(nullptr) : Json(f.get_list("group-add"));
   hc["IpcMode"] = "";
   hc["Cgroup"] = "";
@@ -662,7 +707,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["OomScoreAdj"] = f.get_int("oom-score-adj");
   hc["PidMode"] = f.get_string("pid");
   hc["Privileged"] = f.get_bool("privileged");
-  hc["PublishAllPorts"] = false;
+  hc["PublishAllPorts"] = f.get_bool("publish-all");
   hc["ReadonlyRootfs"] = f.get_bool("read-only");
   hc["SecurityOpt"] = sec.empty() ? Json(nullptr) : Json(sec);
   if (!tmpfs.empty()) hc["Tmpfs"] = tmpfs;
@@ -689,7 +734,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
 
   r.body = cfg;
   r.body["HostConfig"] = hc;
-  r.body["NetworkingConfig"] = {{"EndpointsConfig", Json::object()}};
+  r.body["NetworkingConfig"] = {{"EndpointsConfig", endpoints}};
   return r;
 }
 

@@ -42,12 +42,19 @@ ContainerNetRequest LocalContainerService::net_request_locked(const Ctr& c) cons
   std::string mode = effective_mode(hc);
   if (!own_namespace_mode(mode)) return r;
   const Json* eps = endpoints_config(c.cfg.networking_config);
+  // The primary network's settings are keyed by the NetworkMode as sent
+  // ("default" when the client left it unset, as docker's CLI does).
+  auto primary_key = [&](const std::string& k) {
+    return k == mode || k == hc.network_mode || (mode == "bridge" && k == "default");
+  };
   Json first = Json::object();
-  if (eps && eps->contains(mode)) first = (*eps)[mode];
+  if (eps)
+    for (auto it = eps->begin(); it != eps->end(); ++it)
+      if (primary_key(it.key())) first = it.value();
   r.networks.emplace_back(mode, first);
   if (eps) {
     for (auto it = eps->begin(); it != eps->end(); ++it) {
-      if (it.key() == mode) continue;
+      if (primary_key(it.key())) continue;
       r.networks.emplace_back(it.key(), it.value());
     }
   }

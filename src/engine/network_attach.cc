@@ -151,6 +151,12 @@ Result<void> NetworkManager::validate(const ContainerNetRequest& r,
                         "container cannot be connected to network {} and other networks",
                         n->name);
     }
+    if (n->builtin && settings.is_object() && settings.contains("Aliases") &&
+        settings["Aliases"].is_array() && !settings["Aliases"].empty()) {
+      return make_error(Errc::InvalidArgument,
+                        "network-scoped alias is supported only for containers in user defined "
+                        "networks");
+    }
     std::string ip;
     if (settings.is_object() && settings.contains("IPAMConfig") &&
         settings["IPAMConfig"].is_object())

@@ -1,0 +1,315 @@
+// cli/cmd_network.cc — `berth network ls|create|inspect|rm|connect|
+// disconnect|prune` and `berth port`, as docker's.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "api/client/engine_client.h"
+#include "base/strings.h"
+#include "cli/cmd_container.h"
+#include "cli/context.h"
+#include "cli/format.h"
+#include "cli/inspect_print.h"
+
+namespace berth::cli {
+namespace {
+
+using api::client::EngineClient;
+using api::client::Query;
+
+std::string net_path(const std::string& name) { return "/networks/" + http::url_encode(name); }
+
+Json network_headers() {
+  return Json{{"ID", "NETWORK ID"},   {"Name", "NAME"},         {"Driver", "DRIVER"},
+              {"Scope", "SCOPE"},     {"IPv6", "IPV6"},         {"Internal", "INTERNAL"},
+              {"Labels", "LABELS"},   {"CreatedAt", "CREATED AT"}};
+}
+
+Result<int> run_network_ls(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
+  EngineClient* c = BERTH_TRY(ctx.client());
+  Query q;
+  std::string filters = BERTH_TRY(filters_json(f.get_list("filter")));
+  if (!filters.empty()) q.emplace_back("filters", filters);
+  auto r = BERTH_TRY(c->call("GET", "/networks", q));
+  Json list = BERTH_TRY(parse_json(r.body, "network list"));
+  if (!list.is_array()) return make_error(Errc::Internal, "network list: not an array");
+  std::string format = f.get_string("format");
+  std::string def = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
+  if (f.get_bool("quiet")) {
+    def = "{{.ID}}";
+    if (format == "table") format = "table {{.ID}}";
+  }
+  auto fmtr = BERTH_TRY(
+      ListFormatter::create(format, def, network_headers(), "*formatter.networkContext"));
+  bool trunc = !f.get_bool("no-trunc");
+  std::vector<Json> rows;
+  for (const auto& n : list) {
+    std::string id = n.value("Id", "");
+    std::vector<std::string> labels;
+    if (n.contains("Labels") && n["Labels"].is_object())
+      for (auto it = n["Labels"].begin(); it != n["Labels"].end(); ++it)
+        labels.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : ""));
+    rows.push_back({{"ID", trunc ? id.substr(0, 12) : id},
+                    {"Name", n.value("Name", "")},
+                    {"Driver", n.value("Driver", "")},
+                    {"Scope", n.value("Scope", "")},
+                    {"IPv6", n.value("EnableIPv6", false) ? "true" : "false"},
+                    {"Internal", n.value("Internal", false) ? "true" : "false"},
+                    {"Labels", join(labels, ",")},
+                    {"CreatedAt", n.value("Created", "")}});
+  }
+  // docker sorts by name.
+  std::sort(rows.begin(), rows.end(), [](const Json& a, const Json& b) {
+    return a["Name"].get<std::string>() < b["Name"].get<std::string>();
+  });
+  ctx.out(BERTH_TRY(fmtr.render(rows)));
+  return 0;
+}
+
+// key=value flags into a JSON object (--label, --opt).
+Result<Json> kv_object(const std::vector<std::string>& items, const char* flag) {
+  Json o = Json::object();
+  for (const auto& kv : items) {
+    auto eq = kv.find('=');
+    if (eq == 0) return make_error(Errc::InvalidArgument, "invalid {}: \"{}\"", flag, kv);
+    if (eq == std::string::npos)
+      o[kv] = "";
+    else
+      o[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return o;
+}
+
+Result<int> run_network_create(Context& ctx, const FlagSet& f,
+                               const std::vector<std::string>& args) {
+  Json body = {{"Name", args[0]},
+               {"Driver", f.get_string("driver")},
+               {"Internal", f.get_bool("internal")},
+               {"Attachable", f.get_bool("attachable")},
+               {"EnableIPv6", f.get_bool("ipv6")},
+               {"Options", BERTH_TRY(kv_object(f.get_list("opt"), "--opt"))},
+               {"Labels", BERTH_TRY(kv_object(f.get_list("label"), "--label"))}};
+  auto subnets = f.get_list("subnet");
+  auto gateways = f.get_list("gateway");
+  auto ranges = f.get_list("ip-range");
+  if (gateways.size() > subnets.size())
+    return make_error(Errc::InvalidArgument, "every gateway needs a corresponding subnet");
+  if (ranges.size() > subnets.size())
+    return make_error(Errc::InvalidArgument, "every ip-range needs a corresponding subnet");
+  Json cfg = Json::array();
+  for (size_t i = 0; i < subnets.size(); ++i) {
+    Json e = {{"Subnet", subnets[i]}};
+    if (i < gateways.size()) e["Gateway"] = gateways[i];
+    if (i < ranges.size()) e["IPRange"] = ranges[i];
+    cfg.push_back(e);
+  }
+  body["IPAM"] = {{"Driver", "default"}, {"Config", cfg}};
+  EngineClient* c = BERTH_TRY(ctx.client());
+  auto r = BERTH_TRY(c->call("POST", "/networks/create", {}, dump_json(body),
+                             {{"Content-Type", "application/json"}}));
+  Json j = BERTH_TRY(parse_json(r.body, "network create response"));
+  ctx.out(j.value("Id", "") + "\n");
+  return 0;
+}
+
+Result<int> run_network_rm(Context& ctx, const FlagSet& f, const std::vector<std::string>& args) {
+  EngineClient* c = BERTH_TRY(ctx.client());
+  int status = 0;
+  for (const auto& name : args) {
+    auto r = c->call("DELETE", net_path(name));
+    if (!r) {
+      if (f.get_bool("force") && r.error().code == Errc::NotFound) continue;
+      ctx.err("Error response from daemon: " + r.error().message + "\n");
+      status = 1;
+      continue;
+    }
+    ctx.out(name + "\n");
+  }
+  return status;
+}
+
+Result<int> run_network_inspect(Context& ctx, const FlagSet& f,
+                                const std::vector<std::string>& args) {
+  EngineClient* c = BERTH_TRY(ctx.client());
+  return print_inspect(ctx, args, f.get_string("format"),
+                       [&](const std::string& name) -> Result<std::string> {
+                         auto r = c->call("GET", net_path(name));
+                         if (!r) return r.error();
+                         return r->body;
+                       });
+}
+
+Result<int> run_network_connect(Context& ctx, const FlagSet& f,
+                                const std::vector<std::string>& args) {
+  Json ep = Json::object();
+  if (!f.get_string("ip").empty()) ep["IPAMConfig"] = {{"IPv4Address", f.get_string("ip")}};
+  if (!f.get_list("alias").empty()) ep["Aliases"] = f.get_list("alias");
+  Json body = {{"Container", args[1]}, {"EndpointConfig", ep}};
+  EngineClient* c = BERTH_TRY(ctx.client());
+  BERTH_TRY(c->call("POST", net_path(args[0]) + "/connect", {}, dump_json(body),
+                    {{"Content-Type", "application/json"}}));
+  return 0;
+}
+
+Result<int> run_network_disconnect(Context& ctx, const FlagSet& f,
+                                   const std::vector<std::string>& args) {
+  Json body = {{"Container", args[1]}, {"Force", f.get_bool("force")}};
+  EngineClient* c = BERTH_TRY(ctx.client());
+  BERTH_TRY(c->call("POST", net_path(args[0]) + "/disconnect", {}, dump_json(body),
+                    {{"Content-Type", "application/json"}}));
+  return 0;
+}
+
+Result<int> run_network_prune(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
+  std::string filters = BERTH_TRY(filters_json(f.get_list("filter")));
+  if (!f.get_bool("force") &&
+      !confirm(ctx,
+               "WARNING! This will remove all custom networks not used by at least one "
+               "container.\nAre you sure you want to continue?"))
+    return 0;
+  EngineClient* c = BERTH_TRY(ctx.client());
+  Query q;
+  if (!filters.empty()) q.emplace_back("filters", filters);
+  auto r = BERTH_TRY(c->call("POST", "/networks/prune", q));
+  Json j = BERTH_TRY(parse_json(r.body, "network prune response"));
+  if (j.contains("NetworksDeleted") && j["NetworksDeleted"].is_array() &&
+      !j["NetworksDeleted"].empty()) {
+    std::string out = "Deleted Networks:\n";
+    for (const auto& n : j["NetworksDeleted"])
+      if (n.is_string()) out += n.get<std::string>() + "\n";
+    ctx.out(out);
+  }
+  return 0;
+}
+
+// `berth port CONTAINER [PRIVATE_PORT[/PROTO]]`: docker's lines
+// "5230/tcp -> 0.0.0.0:5555" (or just "0.0.0.0:5555" for one port).
+Result<int> run_port(Context& ctx, const FlagSet&, const std::vector<std::string>& args) {
+  EngineClient* c = BERTH_TRY(ctx.client());
+  Json j = BERTH_TRY(inspect_container(*c, args[0]));
+  Json ports = Json::object();
+  if (j.contains("NetworkSettings") && j["NetworkSettings"].is_object() &&
+      j["NetworkSettings"].contains("Ports") && j["NetworkSettings"]["Ports"].is_object())
+    ports = j["NetworkSettings"]["Ports"];
+  auto addr = [](const Json& b) {
+    std::string ip = b.value("HostIp", "");
+    if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";
+    return ip + ":" + b.value("HostPort", "");
+  };
+  std::string out;
+  if (args.size() == 2) {
+    std::string want = args[1];
+    if (want.find('/') == std::string::npos) want += "/tcp";
+    auto it = ports.find(want);
+    if (it == ports.end() || !it->is_array() || it->empty()) {
+      return make_error(Errc::NotFound, "Error: No public port '{}' published for {}", want,
+                        args[0]);
+    }
+    for (const auto& b : *it) out += addr(b) + "\n";
+  } else {
+    for (auto it = ports.begin(); it != ports.end(); ++it) {
+      if (!it->is_array()) continue;
+      for (const auto& b : *it) out += it.key() + " -> " + addr(b) + "\n";
+    }
+  }
+  ctx.out(out);
+  return 0;
+}
+
+}  // namespace
+
+void add_network_commands(std::vector<Command>& cmds) {
+  cmds.push_back({"network ls",
+                  {"network list"},
+                  "[OPTIONS]",
+                  "List networks",
+                  0,
+                  0,
+                  [](FlagSet& f) {
+                    f.add_list("filter", 'f', "Provide filter values (e.g. \"driver=bridge\")");
+                    f.add_string("format", 0, "", "Format output using a custom template");
+                    f.add_bool("no-trunc", 0, "Do not truncate the output");
+                    f.add_bool("quiet", 'q', "Only display network IDs");
+                  },
+                  run_network_ls});
+  cmds.push_back({"network create",
+                  {},
+                  "[OPTIONS] NETWORK",
+                  "Create a network",
+                  1,
+                  1,
+                  [](FlagSet& f) {
+                    f.add_bool("attachable", 0, "Enable manual container attachment");
+                    f.add_string("driver", 'd', "bridge", "Driver to manage the Network");
+                    f.add_list("gateway", 0, "IPv4 or IPv6 Gateway for the master subnet");
+                    f.add_bool("internal", 0, "Restrict external access to the network");
+                    f.add_list("ip-range", 0, "Allocate container ip from a sub-range");
+                    f.add_bool("ipv6", 0, "Enable or disable IPv6 networking");
+                    f.add_list("label", 0, "Set metadata on a network");
+                    f.add_list("opt", 'o', "Set driver specific options");
+                    f.add_list("subnet", 0, "Subnet in CIDR format that represents a network segment");
+                  },
+                  run_network_create});
+  cmds.push_back({"network rm",
+                  {"network remove"},
+                  "NETWORK [NETWORK...]",
+                  "Remove one or more networks",
+                  1,
+                  -1,
+                  [](FlagSet& f) {
+                    f.add_bool("force", 'f', "Do not error if the network does not exist");
+                  },
+                  run_network_rm});
+  cmds.push_back({"network inspect",
+                  {},
+                  "[OPTIONS] NETWORK [NETWORK...]",
+                  "Display detailed information on one or more networks",
+                  1,
+                  -1,
+                  [](FlagSet& f) {
+                    f.add_string("format", 'f', "", "Format output using a custom template");
+                  },
+                  run_network_inspect});
+  cmds.push_back({"network connect",
+                  {},
+                  "[OPTIONS] NETWORK CONTAINER",
+                  "Connect a container to a network",
+                  2,
+                  2,
+                  [](FlagSet& f) {
+                    f.add_list("alias", 0, "Add network-scoped alias for the container");
+                    f.add_string("ip", 0, "", "IPv4 address (e.g., \"172.30.100.104\")");
+                  },
+                  run_network_connect});
+  cmds.push_back({"network disconnect",
+                  {},
+                  "[OPTIONS] NETWORK CONTAINER",
+                  "Disconnect a container from a network",
+                  2,
+                  2,
+                  [](FlagSet& f) {
+                    f.add_bool("force", 'f', "Force the container to disconnect from a network");
+                  },
+                  run_network_disconnect});
+  cmds.push_back({"network prune",
+                  {},
+                  "[OPTIONS]",
+                  "Remove all unused networks",
+                  0,
+                  0,
+                  [](FlagSet& f) {
+                    f.add_list("filter", 0, "Provide filter values (e.g. \"until=<timestamp>\")");
+                    f.add_bool("force", 'f', "Do not prompt for confirmation");
+                  },
+                  run_network_prune});
+  cmds.push_back({"container port",
+                  {"port"},
+                  "CONTAINER [PRIVATE_PORT[/PROTO]]",
+                  "List port mappings or a specific mapping for the container",
+                  1,
+                  2,
+                  [](FlagSet&) {},
+                  run_port});
+}
+
+}  // namespace berth::cli
