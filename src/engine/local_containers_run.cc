@@ -139,9 +139,17 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
   std::filesystem::create_directories(exec_dir(c->id), ec);
   if (ec) return make_error(Errc::Internal, "creating {}: {}", exec_dir(c->id), ec.message());
 
-  auto record_failure = [&](const Error& e, int code) -> Error {
+  // `runtime`: the error came from the runtime (docker's wording and exit
+  // code classes apply); otherwise (networking) it is passed on as it is.
+  auto record_failure = [&](const Error& e, int code, bool runtime = true) -> Error {
     int exit_code = code;
-    Error out = start_error(e.message, &exit_code);
+    Error out = e;
+    if (runtime) {
+      out = start_error(e.message, &exit_code);
+    } else {
+      out.message = "failed to set up container networking: " + e.message;
+      if (exit_code <= 0) exit_code = 128;
+    }
     std::lock_guard lk(mu_);
     c->start_failed = true;
     c->state.exit_code = exit_code;
@@ -152,7 +160,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     return out;
   };
 
-  if (auto n = start_network(c); !n) return record_failure(n.error(), 0);
+  if (auto n = start_network(c); !n) return record_failure(n.error(), 0, false);
   auto pid = monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
   if (!pid) {
     release_network(c->id);

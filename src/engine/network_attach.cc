@@ -103,8 +103,12 @@ Result<std::pair<Fd, uint16_t>> reserve_port(const std::string& proto, const std
   }
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     int e = errno;
-    return make_error(e == EADDRINUSE ? Errc::Conflict : Errc::Io,
-                      "failed to bind host port {}:{}/{}: {}", ip, port, proto, std::strerror(e));
+    if (e == EADDRINUSE) {
+      return make_error(Errc::Conflict, "failed to bind host port {}:{}/{}: address already in use",
+                        ip, port, proto);
+    }
+    return make_error(Errc::Io, "failed to bind host port {}:{}/{}: {}", ip, port, proto,
+                      std::strerror(e));
   }
   if (port == 0) {
     if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)

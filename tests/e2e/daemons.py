@@ -37,6 +37,12 @@ class Daemon:
         self.host = "unix://" + self.sock
         self.log_path = os.path.join(self.base, "daemon.log")
         self.extra_args = list(extra_args)
+        # Each test berthd gets its own default bridge and nftables table, so
+        # two daemons (or a host's berthd) never rewrite each other's rules;
+        # cleanup() removes both, and the bridges of the networks it made.
+        tag = os.urandom(4).hex()
+        self.bridge = "bt" + tag
+        self.nft_table = "berth_t" + tag
         self.proc = None
         self.api = Api(self.sock)
         self._log = None
@@ -49,7 +55,8 @@ class Daemon:
                     "--iptables=false", "--ip6tables=false", "--bridge=none",
                     "--config-file", self._empty_config()] + self.extra_args
         return [self.binary, "--data-root", self.data_root, "--exec-root", self.exec_root,
-                "-H", self.host, "--config-file", self._empty_config()] + self.extra_args
+                "-H", self.host, "--config-file", self._empty_config(),
+                "--bridge", self.bridge] + self.extra_args
 
     def _empty_config(self):
         # An explicit empty config so a host /etc/docker/daemon.json (or
@@ -95,8 +102,11 @@ class Daemon:
         if os.path.exists(self.sock):
             os.unlink(self.sock)
         self._log = open(self.log_path, "ab")
+        env = dict(os.environ)
+        if self.kind == "berthd":
+            env["BERTH_NFT_TABLE"] = self.nft_table
         self.proc = subprocess.Popen(self.argv(), stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True, env=env)
         self.starts += 1
 
         def ready():
@@ -203,10 +213,22 @@ class Daemon:
         time.sleep(0.2)
         ctrutil.remove_cgroups(ids)
 
+    def network_leftovers(self):
+        """What of this daemon's networking exists on the host: {"links": [...], "netns":
+        [...], "nft": bool}. Read from its metadata (bridge names) and the host."""
+        import netutil
+        return netutil.daemon_leftovers(self)
+
+    def cleanup_network(self):
+        import netutil
+        netutil.remove_daemon_network(self)
+
     def cleanup(self):
         self.remove_containers()
         self.stop()
         self.kill_leftover_containers()
+        if self.kind == "berthd":
+            self.cleanup_network()
         if self.own_base:
             remove_tree(self.base)
 
