@@ -23,6 +23,22 @@ bool has_namespace(const oci::Spec& s, const char* type, bool new_only) {
   return false;
 }
 
+// A namespace joined by path that is not this process's own (a namespace
+// the engine made for the container, say): its sysctls cannot reach the
+// host, so they are allowed as for a new one (runc's rule too).
+bool joins_foreign_namespace(const oci::Spec& s, const char* type) {
+  if (!s.linux) return false;
+  const char* proc = std::string_view(type) == "network" ? "net" : type;
+  for (const auto& n : s.linux->namespaces) {
+    if (n.type != type || n.path.empty()) continue;
+    struct stat joined, own;
+    if (::stat(n.path.c_str(), &joined) != 0) return false;
+    if (::stat(fmt::format("/proc/self/ns/{}", proc).c_str(), &own) != 0) return false;
+    return joined.st_ino != own.st_ino || joined.st_dev != own.st_dev;
+  }
+  return false;
+}
+
 std::string basename_of(const std::string& p) {
   auto pos = p.find_last_of('/');
   return pos == std::string::npos ? p : p.substr(pos + 1);
@@ -342,7 +358,7 @@ Result<void> check_sysctls(const oci::Spec& s) {
     if (!ns)
       return make_error(Errc::InvalidArgument,
                         "linux.sysctl: {:?} is not namespaced and would change the host", key);
-    if (!has_namespace(s, ns, true))
+    if (!has_namespace(s, ns, true) && !joins_foreign_namespace(s, ns))
       return make_error(Errc::InvalidArgument,
                         "linux.sysctl: {:?} needs a new {} namespace, or it would change the host",
                         key, ns);

@@ -1,0 +1,278 @@
+"""Networks, published ports and volumes through a docker-compatible CLI: the tutorial's
+`run -d --name memos -p 5555:5230 -v DIR:/var/opt/memos -e CODE=x IMAGE`, then the page on
+localhost:5555 and on the host's own address, the data in DIR surviving rm and rmi, the same
+with a named volume, containers finding each other by name on a user network, and the bad
+input of ports and networks. Shared by test_network_cli.py (berth CLI) and
+test_network_docker_cli.py (the real docker CLI); the importing module defines `cli`.
+
+Traffic goes only to 127.0.0.1, the host's own address, and containers in namespaces the
+daemon under test made."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+import imagebuild as ib
+import netutil
+from conftest import Pushed
+from ctrutil import cbox_entries, clean  # noqa: F401 - fixture
+from e2eutil import wait_until
+
+APP_PORT = 5230
+TUTORIAL_PORT = 5555
+PAGE = b"<h1>memos (berth e2e)</h1>\n"
+# The app: writes one line per start into its data dir, then serves /www.
+APP_CMD = ["sh", "-c", "mkdir -p /var/opt/memos && echo \"start code=$CODE\" >> /var/opt/memos/memos.log"
+           " && exec httpd -f -p 5230 -h /www"]
+
+_memos_image = None
+
+
+def memos_image():
+    global _memos_image
+    if _memos_image is None:
+        base = ib.Layer.from_entries(cbox_entries(), created_by="COPY busybox-static + applets")
+        E = ib.Entry
+        app = ib.Layer.from_entries([E("www", "dir"), E("www/index.html", "file", data=PAGE),
+                                     E("var", "dir"), E("var/opt", "dir"), E("var/opt/memos", "dir"),
+                                     E("var/opt/memos/README", "file", data=b"memos data\n")],
+                                    created_by="COPY www")
+        _memos_image = ib.Image([base, app], cmd=APP_CMD,
+                                extra_config={"config": {
+                                    "Cmd": APP_CMD, "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+                                    "ExposedPorts": {f"{APP_PORT}/tcp": {}},
+                                    "Volumes": None, "WorkingDir": "/", "Labels": {}}})
+    return _memos_image
+
+
+@pytest.fixture(scope="session")
+def memos(registry):
+    im = memos_image()
+    digest = registry.client().push_image("e2e/memos", "latest", im)
+    return Pushed(registry, "e2e/memos", "latest", im, digest)
+
+
+@pytest.fixture
+def memos_img(daemon, memos):
+    r, err = daemon.api.pull(memos.ref, timeout=300)
+    assert r.status == 200 and not err, (r, err)
+    return memos.ref
+
+
+def host_address():
+    """The host's own non-loopback IPv4 address (what another machine would connect to)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True,
+                         text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        addr = parts[parts.index("inet") + 1].split("/")[0]
+        dev = parts[1]
+        if not dev.startswith(("bt", "br-", "berth", "docker", "veth")):
+            return addr
+    pytest.fail(f"no global IPv4 address on this host:\n{out}")
+
+
+def http_get(host, port, path="/", timeout=5):
+    with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=timeout) as r:
+        return r.status, r.read()
+
+
+def get_page(host, port, timeout=15):
+    """The page, retrying while the app starts (httpd needs a moment after `run -d`)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            return http_get(host, port)
+        except OSError as e:
+            last = e
+            time.sleep(0.1)
+    raise AssertionError(f"http://{host}:{port}/ did not answer within {timeout}s: {last}")
+
+
+def leftovers(daemon):
+    return netutil.daemon_leftovers(daemon)
+
+
+def assert_no_leftovers(daemon):
+    try:
+        wait_until(lambda: not any(leftovers(daemon).values()), 10, interval=0.2,
+                   what="no veth, netns or DNAT rule left")
+    except TimeoutError:
+        pytest.fail(f"network leftovers: {leftovers(daemon)}")
+
+
+def rm_f(cli, *names):
+    cli.run("rm", "-f", *names)
+
+
+# --- the tutorial --------------------------------------------------------------------------
+
+def test_tutorial_bind_mount(cli, daemon, memos, memos_img, tmp_path, clean):
+    data = tmp_path / "memos"  # missing on purpose: -v creates it, as docker does
+    try:
+        p = cli.ok("run", "-d", "--name", "memos", "-p", f"{TUTORIAL_PORT}:{APP_PORT}",
+                   "-v", f"{data}:/var/opt/memos", "-e", "CODE=x", memos_img)
+        cid = p.stdout.strip().splitlines()[-1]
+        assert get_page("localhost", TUTORIAL_PORT) == (200, PAGE)
+        assert get_page("127.0.0.1", TUTORIAL_PORT) == (200, PAGE)
+        assert get_page(host_address(), TUTORIAL_PORT) == (200, PAGE)
+        log = wait_until(lambda: (data / "memos.log").exists() and (data / "memos.log").read_text(),
+                         10, what="the app's file in the bind-mounted dir")
+        assert log == "start code=x\n"
+        assert cli.ok("port", "memos").stdout.strip() == f"{APP_PORT}/tcp -> 0.0.0.0:{TUTORIAL_PORT}"
+        ps = cli.ok("ps", "--filter", "name=memos", "--format", "{{.Ports}}").stdout
+        assert f"0.0.0.0:{TUTORIAL_PORT}->{APP_PORT}/tcp" in ps, ps
+        ins = json.loads(cli.ok("inspect", cid).stdout)[0]
+        binding = ins["NetworkSettings"]["Ports"][f"{APP_PORT}/tcp"]
+        assert binding == [{"HostIp": "0.0.0.0", "HostPort": str(TUTORIAL_PORT)}], binding
+        assert ins["NetworkSettings"]["Networks"]["bridge"]["IPAddress"], ins["NetworkSettings"]
+        mounts = [m for m in ins["Mounts"] if m["Destination"] == "/var/opt/memos"]
+        assert mounts and mounts[0]["Type"] == "bind" and mounts[0]["Source"] == str(data), ins["Mounts"]
+
+        # The data survives the container and the image.
+        cli.ok("rm", "-f", "memos")
+        assert_no_leftovers(daemon)
+        cli.ok("rmi", memos_img)
+        assert (data / "memos.log").read_text() == "start code=x\n"
+        cli.ok("pull", memos_img)
+        cli.ok("run", "-d", "--name", "memos", "-p", f"{TUTORIAL_PORT}:{APP_PORT}",
+               "-v", f"{data}:/var/opt/memos", "-e", "CODE=y", memos_img)
+        assert get_page("localhost", TUTORIAL_PORT) == (200, PAGE)
+        wait_until(lambda: (data / "memos.log").read_text() == "start code=x\nstart code=y\n", 10,
+                   what="the second start appended to the same file")
+    finally:
+        rm_f(cli, "memos")
+
+
+def test_tutorial_named_volume(cli, daemon, memos_img, clean):
+    vol = "memos-e2e-data"
+    try:
+        cli.ok("run", "-d", "--name", "memos-v", "-p", f"{TUTORIAL_PORT}:{APP_PORT}",
+               "-v", f"{vol}:/var/opt/memos", "-e", "CODE=v1", memos_img)
+        assert get_page("127.0.0.1", TUTORIAL_PORT) == (200, PAGE)
+        cli.ok("rm", "-f", "memos-v")
+        cli.ok("run", "-d", "--name", "memos-v", "-p", f"{TUTORIAL_PORT}:{APP_PORT}",
+               "-v", f"{vol}:/var/opt/memos", "-e", "CODE=v2", memos_img)
+        assert get_page("127.0.0.1", TUTORIAL_PORT) == (200, PAGE)
+
+        def both():
+            p = cli.run("run", "--rm", "-v", f"{vol}:/d", memos_img, "cat", "/d/memos.log")
+            return p.returncode == 0 and p.stdout == "start code=v1\nstart code=v2\n" and p.stdout
+        wait_until(both, 10, what="both starts in the named volume")
+        # The image's content was copied into the new volume (docker semantics).
+        assert cli.ok("run", "--rm", "-v", f"{vol}:/d", memos_img, "cat", "/d/README").stdout == "memos data\n"
+    finally:
+        rm_f(cli, "memos-v")
+        cli.run("volume", "rm", "-f", vol)
+
+
+# --- user networks -------------------------------------------------------------------------
+
+def test_user_network_names_and_aliases(cli, daemon, memos_img, clean):
+    net = "e2e-appnet"
+    try:
+        cli.ok("network", "create", net)
+        cli.ok("run", "-d", "--name", "e2e-web", "--network", net, "--network-alias", "www", memos_img)
+        out = cli.ok("run", "--rm", "--network", net, memos_img, "sh", "-c",
+                     "cat /etc/resolv.conf; for n in e2e-web www; do "
+                     "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://$n:5230/ && break; sleep 0.2; done; done")
+        assert "nameserver 127.0.0.11" in out.stdout, out.stdout
+        assert out.stdout.count(PAGE.decode()) == 2, out.stdout
+        ins = json.loads(cli.ok("network", "inspect", net).stdout)[0]
+        assert ins["Name"] == net and ins["Driver"] == "bridge", ins
+        assert len(ins["Containers"]) == 1, ins["Containers"]
+        assert net in cli.ok("network", "ls", "--format", "{{.Name}}").stdout.split()
+        # In use: refused, nothing removed.
+        p = cli.run("network", "rm", net)
+        assert p.returncode != 0 and "active endpoints" in p.stderr, p.stderr
+        assert net in cli.ok("network", "ls", "--format", "{{.Name}}").stdout.split()
+        # The default bridge has no name resolution (as docker's).
+        p = cli.run("run", "--rm", memos_img, "sh", "-c", "wget -T 2 -qO- http://e2e-web:5230/")
+        assert p.returncode != 0
+    finally:
+        rm_f(cli, "e2e-web")
+        cli.run("network", "rm", net)
+    assert_no_leftovers(daemon)
+
+
+def test_network_connect_disconnect(cli, daemon, memos_img, clean):
+    net = "e2e-connet"
+    try:
+        cli.ok("network", "create", "--subnet", "10.231.0.0/24", net)
+        cli.ok("run", "-d", "--name", "e2e-conn", memos_img)
+        cli.ok("network", "connect", "--alias", "later", net, "e2e-conn")
+        ins = json.loads(cli.ok("inspect", "e2e-conn").stdout)[0]
+        nets = ins["NetworkSettings"]["Networks"]
+        assert set(nets) == {"bridge", net}, nets
+        assert nets[net]["IPAddress"].startswith("10.231.0."), nets[net]
+        out = cli.ok("run", "--rm", "--network", net, "--ip", "10.231.0.77", memos_img, "sh", "-c",
+                     "ip -4 addr show eth0; for i in 1 2 3 4 5 6 7 8 9 10; do "
+                     "wget -qO- http://later:5230/ && break; sleep 0.2; done").stdout
+        assert "10.231.0.77/24" in out and PAGE.decode() in out, out
+        cli.ok("network", "disconnect", net, "e2e-conn")
+        nets = json.loads(cli.ok("inspect", "e2e-conn").stdout)[0]["NetworkSettings"]["Networks"]
+        assert set(nets) == {"bridge"}, nets
+    finally:
+        rm_f(cli, "e2e-conn")
+        cli.run("network", "rm", net)
+    assert_no_leftovers(daemon)
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec,words", [
+    ("abc", "invalid containerPort: abc"),
+    ("70000:80", "invalid hostPort: 70000"),
+    ("1.2.3:80:80", "invalid IP address"),
+    ("80/icmp", "invalid proto: icmp"),
+])
+def test_bad_port_specs(cli, daemon, memos_img, spec, words, clean):
+    p = cli.run("run", "-d", "--name", "e2e-badport", "-p", spec, memos_img)
+    assert p.returncode != 0 and words.lower() in p.stderr.lower(), p.stderr
+    assert "e2e-badport" not in cli.ok("ps", "-a", "--format", "{{.Names}}").stdout.split()
+
+
+def test_host_port_in_use(cli, daemon, memos_img, clean):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    try:
+        p = cli.run("run", "-d", "--name", "e2e-busy", "-p", f"{port}:{APP_PORT}", memos_img)
+        assert p.returncode != 0, p.stdout
+        assert str(port) in p.stderr and "already" in p.stderr, p.stderr
+        st = cli.run("inspect", "--format", "{{.State.Status}}", "e2e-busy").stdout.strip()
+        assert st in ("", "created"), st
+        assert_no_leftovers(daemon)
+    finally:
+        s.close()
+        rm_f(cli, "e2e-busy")
+
+
+def test_network_bad_input(cli, daemon, memos_img, clean):
+    p = cli.run("network", "create", "a/b")
+    assert p.returncode != 0 and "invalid" in p.stderr.lower(), p.stderr
+    cli.ok("network", "create", "--subnet", "10.232.0.0/16", "e2e-ov1")
+    try:
+        p = cli.run("network", "create", "--subnet", "10.232.5.0/24", "e2e-ov2")
+        assert p.returncode != 0 and "overlaps" in p.stderr, p.stderr
+        p = cli.run("network", "create", "e2e-ov1")
+        assert p.returncode != 0 and "already exists" in p.stderr, p.stderr
+        p = cli.run("run", "-d", "--name", "e2e-nonet", "--network", "e2e-nosuch", memos_img)
+        assert p.returncode != 0 and "e2e-nosuch not found" in p.stderr, p.stderr
+        p = cli.run("run", "-d", "--name", "e2e-badip", "--network", "e2e-ov1", "--ip", "10.99.0.5", memos_img)
+        assert p.returncode != 0 and "10.99.0.5" in p.stderr, p.stderr
+        p = cli.run("network", "rm", "bridge")
+        assert p.returncode != 0 and "pre-defined" in p.stderr, p.stderr
+        names = cli.ok("network", "ls", "--format", "{{.Name}}").stdout.split()
+        assert "e2e-ov2" not in names and "bridge" in names, names
+    finally:
+        rm_f(cli, "e2e-nonet", "e2e-badip")
+        cli.run("network", "rm", "e2e-ov1")
+    assert_no_leftovers(daemon)
