@@ -320,7 +320,13 @@ class Bench:
             if run_opts:
                 cmd[1:1] = self.podman.run_opts
             return self.podman.glob + cmd, self.env_base
-        return [self.bin[cli]] + list(cmd), dict(self.env_base, DOCKER_HOST=self.daemons[engine].host)
+        cmd = list(cmd)
+        if run_opts:
+            # Same footing for every engine: dockerd runs with --bridge=none and podman with
+            # --network none, so berthd's containers get no network either here (what the
+            # network adds is measured by bench/network_bench.py).
+            cmd[1:1] = ["--network", "none"]
+        return [self.bin[cli]] + cmd, dict(self.env_base, DOCKER_HOST=self.daemons[engine].host)
 
     def time_cmd(self, argv, env, stdout=subprocess.DEVNULL) -> float:
         t0 = time.perf_counter()
