@@ -20,6 +20,9 @@ packages=(
   docker-registry apache2-utils python3-docker python3-cryptography docker.io podman
   # tools the tests use to inspect the host
   iproute2 procps util-linux
+  # network tests and benchmarks: nft (inspect berth's table), an upstream resolver for the
+  # embedded DNS, docker-compose (python, Debian's), wrk
+  nftables dnsmasq-base docker-compose wrk
 )
 
 if [ "$(id -u)" -ne 0 ]; then
