@@ -82,3 +82,87 @@ def remove_daemon_network(daemon):
             _run(["ip", "link", "del", b])
     for fam in ("ip", "ip6"):
         _run(["nft", "delete", "table", fam, daemon.nft_table])
+
+
+# --- an "external host": a test-made namespace on a veth pair (test_network_reliability) ---
+
+_NS_FETCH = r"""
+import socket, sys
+host, port, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+try:
+    s = socket.create_connection((host, port), timeout)
+    s.settimeout(timeout)
+    s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+except OSError as e:
+    print("ERR", type(e).__name__, e)
+    sys.exit(3)
+sys.stdout.buffer.write(data)
+"""
+
+
+def ns_http_get(ns, host, port, timeout=2.0):
+    """From inside netns `ns`: GET http://host:port/ (HTTP/1.0, raw socket). Returns the
+    raw response bytes, or None when the connection fails or times out."""
+    r = subprocess.run(["ip", "netns", "exec", ns, "python3", "-c", _NS_FETCH, host, str(port), str(timeout)],
+                       capture_output=True, timeout=timeout * 3 + 10)
+    return r.stdout if r.returncode == 0 else None
+
+
+class ExternalHost:
+    """Netns `e2eext<tag>` joined to the host by veth `ve<tag>` (host 10.253.N.1/30, ns
+    10.253.N.2/30, default route via .1). Only these names are ever touched; remove() is
+    idempotent and best effort (call it in finally)."""
+
+    def __init__(self):
+        tag = os.urandom(3).hex()
+        self.ns, self.host_if, self.ns_if = "e2eext" + tag, "ve" + tag, "vn" + tag
+        used = _run(["ip", "-4", "-o", "addr", "show"]).stdout + _run(["ip", "-4", "route", "show"]).stdout
+        free = [n for n in range(1, 255) if f"10.253.{n}." not in used]
+        n = free[int.from_bytes(os.urandom(2), "big") % len(free)]
+        self.host_ip, self.ns_ip = f"10.253.{n}.1", f"10.253.{n}.2"
+
+    def create(self):
+        steps = [
+            ["ip", "netns", "add", self.ns],
+            ["ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if],
+            ["ip", "link", "set", self.ns_if, "netns", self.ns],
+            ["ip", "addr", "add", f"{self.host_ip}/30", "dev", self.host_if],
+            ["ip", "link", "set", self.host_if, "up"],
+            ["ip", "netns", "exec", self.ns, "ip", "addr", "add", f"{self.ns_ip}/30", "dev", self.ns_if],
+            ["ip", "netns", "exec", self.ns, "ip", "link", "set", self.ns_if, "up"],
+            ["ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up"],
+            ["ip", "netns", "exec", self.ns, "ip", "route", "add", "default", "via", self.host_ip],
+        ]
+        for argv in steps:
+            r = _run(argv)
+            if r.returncode != 0:
+                raise RuntimeError(f"{' '.join(argv)} -> {r.returncode}: {r.stderr}")
+        return self
+
+    def remove(self):
+        if link_exists(self.host_if):
+            _run(["ip", "link", "del", self.host_if])
+        _run(["ip", "netns", "del", self.ns])
+
+    def exists(self):
+        return link_exists(self.host_if) or os.path.exists(f"/run/netns/{self.ns}")
+
+
+def nft_apply(text):
+    """nft -f - with the given ruleset text; raises on failure."""
+    r = subprocess.run(["nft", "-f", "-"], input=text, capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError(f"nft -f: {r.stderr}\n{text}")
+
+
+def nft_delete_table(family, table):
+    """Deletes exactly this table (no error when it is absent)."""
+    if _run(["nft", "list", "table", family, table]).returncode == 0:
+        _run(["nft", "delete", "table", family, table])
