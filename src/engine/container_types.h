@@ -119,9 +119,10 @@ struct Resources {
   std::vector<Ulimit> ulimits;
 };
 
-struct PortBinding {  // issue 5
+struct PortBinding {
   std::string host_ip;
   std::string host_port;
+  bool operator==(const PortBinding&) const = default;
 };
 
 // A container's place on one network, as NetworkSettings.Networks shows it.

@@ -3,6 +3,7 @@
 // NetworkingConfig.EndpointsConfig, published ports), attaching them at
 // start, releasing them at exit, connect/disconnect, and NetworkSettings.
 #include <filesystem>
+#include <fstream>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -24,6 +25,19 @@ bool own_namespace_mode(const std::string& mode) {
   return mode != "host" && mode != "none" && !starts_with(mode, "container:");
 }
 
+// Networks the container left with `network disconnect` while NetworkMode
+// still names one of them (docker keeps NetworkMode; compose disconnects and
+// reconnects the primary network to set its aliases). Internal bookkeeping
+// in the stored NetworkingConfig, never sent to clients.
+constexpr const char* kDetached = "BerthDetached";
+
+bool is_detached(const Json& networking, const std::string& name) {
+  if (!networking.is_object() || !networking.contains(kDetached)) return false;
+  for (const auto& n : networking[kDetached])
+    if (n.is_string() && n.get<std::string>() == name) return true;
+  return false;
+}
+
 const Json* endpoints_config(const Json& networking) {
   if (!networking.is_object()) return nullptr;
   auto it = networking.find("EndpointsConfig");
@@ -41,6 +55,7 @@ ContainerNetRequest LocalContainerService::net_request_locked(const Ctr& c) cons
   const HostConfig& hc = c.cfg.host_config;
   std::string mode = effective_mode(hc);
   if (!own_namespace_mode(mode)) return r;
+  r.own_netns = true;
   const Json* eps = endpoints_config(c.cfg.networking_config);
   // The primary network's settings are keyed by the NetworkMode as sent
   // ("default" when the client left it unset, as docker's CLI does).
@@ -51,7 +66,7 @@ ContainerNetRequest LocalContainerService::net_request_locked(const Ctr& c) cons
   if (eps)
     for (auto it = eps->begin(); it != eps->end(); ++it)
       if (primary_key(it.key())) first = it.value();
-  r.networks.emplace_back(mode, first);
+  if (!is_detached(c.cfg.networking_config, mode)) r.networks.emplace_back(mode, first);
   if (eps) {
     for (auto it = eps->begin(); it != eps->end(); ++it) {
       if (primary_key(it.key())) continue;
@@ -116,9 +131,9 @@ Result<void> LocalContainerService::start_network(const CtrPtr& c) {
     hf.extra_hosts = sc.host_config.extra_hosts;
     hf.dns = {sc.host_config.dns, sc.host_config.dns_search, sc.host_config.dns_options};
   }
-  if (r.networks.empty() && effective_mode(c->cfg.host_config) != "host") return {};
+  if (!r.own_netns && effective_mode(c->cfg.host_config) != "host") return {};
   NetAttachment att;
-  if (!r.networks.empty()) att = BERTH_TRY(opts_.networks->attach(r));
+  if (r.own_netns) att = BERTH_TRY(opts_.networks->attach(r));
   hf.host_resolv = read_host_resolv_conf();
   hf.host_gateway_ip = att.host_gateway_ip.empty() ? opts_.networks->host_gateway_ip()
                                                    : att.host_gateway_ip;
@@ -214,6 +229,31 @@ Result<void> LocalContainerService::network_connect(const std::string& network,
       !updated.networking_config["EndpointsConfig"].is_object())
     updated.networking_config["EndpointsConfig"] = Json::object();
   updated.networking_config["EndpointsConfig"][net_name] = one.networks[0].second;
+  if (updated.networking_config.contains(kDetached)) {
+    auto& d = updated.networking_config[kDetached];
+    for (auto it = d.begin(); it != d.end();) {
+      auto id = it->is_string() ? opts_.networks->resolve(it->get<std::string>())
+                                : Result<std::string>(make_error(Errc::NotFound, "?"));
+      auto want = opts_.networks->resolve(net_name);
+      if (id && want && *id == *want) {
+        it = d.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (running && opts_.networks->is_user_network(net_name)) {
+    // Now on a user network: names resolve through 127.0.0.11 (docker
+    // rewrites the file on connect too). Written in place: the container's
+    // /etc/resolv.conf is a bind mount of this very inode.
+    DnsOverrides o{updated.host_config.dns, updated.host_config.dns_search,
+                   updated.host_config.dns_options, true};
+    std::string text = BERTH_TRY(resolv_conf_content(read_host_resolv_conf(), o));
+    std::ofstream f(ctr_dir(c->id) + "/resolv.conf", std::ios::trunc);
+    f << text;
+    if (!f.flush())
+      log_warn("container {}: rewriting resolv.conf failed", c->id.substr(0, 12));
+  }
   metadata::ContainerRow row;
   {
     std::lock_guard lk(mu_);
@@ -270,10 +310,17 @@ Result<void> LocalContainerService::network_disconnect(const std::string& networ
         }
       }
     }
-    // Leaving the network NetworkMode names: the next one becomes primary,
-    // or the container has no network left ("none").
-    auto nm = opts_.networks->resolve(effective_mode(updated.host_config));
-    if (nm && *nm == net_id) updated.host_config.network_mode = primary.empty() ? "none" : primary;
+    // Leaving the network NetworkMode names: NetworkMode stays (as docker's),
+    // the network is marked left until a connect brings it back.
+    (void)primary;
+    std::string mode_name = effective_mode(updated.host_config);
+    auto nm = opts_.networks->resolve(mode_name);
+    if (nm && *nm == net_id) {
+      if (!updated.networking_config.is_object()) updated.networking_config = Json::object();
+      if (!updated.networking_config.contains(kDetached))
+        updated.networking_config[kDetached] = Json::array();
+      updated.networking_config[kDetached].push_back(mode_name);
+    }
   }
   if (running) BERTH_TRY(opts_.networks->disconnect(c->id, net_id));
   metadata::ContainerRow row;

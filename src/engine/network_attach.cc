@@ -339,7 +339,7 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
       if (n->builtin && n->driver == "bridge") return n->gateway4;
     return std::string();
   }();
-  if (r.networks.empty()) return out;
+  if (r.networks.empty() && !r.own_netns) return out;
   auto l = std::make_unique<Live>();
   l->container_id = r.id;
   l->request = r;

@@ -69,6 +69,9 @@ struct ContainerNetRequest {
   // IPAMConfig.IPv4Address, MacAddress), from HostConfig.NetworkMode and
   // NetworkingConfig.EndpointsConfig.
   std::vector<std::pair<std::string, Json>> networks;
+  // The container has a namespace of its own (bridge / user network modes):
+  // one is made even when it is on no network (all disconnected).
+  bool own_netns = false;
   std::string mac_address;  // Config.MacAddress (the first network)
   // Container port ("80/tcp") -> bindings; PublishAllPorts already expanded.
   std::map<std::string, std::vector<PortBinding>> ports;

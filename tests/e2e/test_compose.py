@@ -57,12 +57,6 @@ def project_containers(cli):
 # network_disconnect, src/engine/local_containers_net.cc), so the connect gets 403 "container
 # sharing network namespace with another container or host cannot be connected to any other
 # network". dockerd 20.10 keeps NetworkMode and accepts the connect (this test passes there).
-DISCONNECT_BUG = ("berthd: disconnecting a created container from its only network sets NetworkMode "
-                  "to none; the following POST /networks/{id}/connect answers 403 'container sharing "
-                  "network namespace ...' (compose's up -d fails)")
-
-
-@pytest.mark.xfail(is_berthd(), strict=True, reason=DISCONNECT_BUG)
 def test_compose_up_exec_ps_down(daemon, cli, memos, memos_img, home, tmp_path, clean):
     if not os.access(COMPOSE, os.X_OK):
         pytest.fail(f"{COMPOSE} is missing (Debian's docker-compose)")
@@ -128,7 +122,6 @@ def test_compose_up_exec_ps_down(daemon, cli, memos, memos_img, home, tmp_path, 
         cli.run("network", "rm", net)
 
 
-@pytest.mark.xfail(is_berthd(), strict=True, reason=DISCONNECT_BUG)
 def test_disconnect_then_connect_only_network_api(daemon, memos_img, clean):
     """compose's exact sequence through the raw API: create on a user network, disconnect,
     connect with more aliases, start; the container ends up on that network with the aliases

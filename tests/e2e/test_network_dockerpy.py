@@ -134,10 +134,6 @@ def test_create_run_connect_disconnect(client, memos_img, nclean):
         client.networks.get("py-net")
 
 
-@pytest.mark.xfail(is_berthd(), strict=True,
-                   reason="berthd: connecting a running container of the default bridge to a user network "
-                          "leaves its /etc/resolv.conf on the host's nameservers (dockerd 20.10 rewrites it to "
-                          "nameserver 127.0.0.11 on connect), so the network's names do not resolve")
 def test_connect_gives_embedded_dns(client, memos_img, nclean):
     net = client.networks.create("py-dnsnet")
     web = client.containers.run(memos_img, detach=True, name="py-dnsweb", network="py-dnsnet")

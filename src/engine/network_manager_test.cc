@@ -1,0 +1,210 @@
+// NetworkManager without kernel objects (kernel = false): the built-in
+// networks, create/list/inspect/remove/prune with docker's messages, address
+// rows (distinct, round robin, static), port reservation and the "port in
+// use" failure leaving nothing, validation, and restore keeping only live
+// containers. The kernel side is covered by network's root tests and e2e.
+#include "engine/network_manager.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <set>
+
+#include "base/fd.h"
+
+namespace berth::engine {
+namespace {
+
+class NetManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char t[] = "/tmp/berth-netmgr-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(t), nullptr);
+    dir_ = t;
+    open_manager();
+  }
+  void TearDown() override {
+    mgr_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void open_manager() {
+    mgr_.reset();
+    auto store = metadata::MetadataStore::open(dir_ + "/metadata.db");
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    NetworkManagerOptions o;
+    o.exec_root = dir_ + "/exec";
+    o.kernel = false;
+    o.default_bind_ip = "127.0.0.1";
+    auto m = NetworkManager::open(o, std::move(*store), bus_);
+    ASSERT_TRUE(m.has_value()) << m.error().message;
+    mgr_ = std::move(*m);
+  }
+  ContainerNetRequest req(const std::string& id, const std::string& net = "bridge",
+                          Json settings = Json::object()) {
+    ContainerNetRequest r;
+    r.id = id + std::string(64 - id.size(), '0');
+    r.name = id;
+    r.networks.emplace_back(net, settings);
+    return r;
+  }
+
+  std::string dir_;
+  EventBus bus_{64};
+  std::unique_ptr<NetworkManager> mgr_;
+};
+
+TEST_F(NetManagerTest, BuiltinNetworksExistAndCannotBeRemoved) {
+  auto all = mgr_->list({}).value();
+  std::set<std::string> names;
+  for (const auto& n : all) names.insert(n.name);
+  EXPECT_EQ(names, (std::set<std::string>{"bridge", "host", "none"}));
+  auto br = mgr_->inspect("bridge").value();
+  EXPECT_EQ(br.driver, "bridge");
+  ASSERT_EQ(br.ipam.size(), 1u);
+  EXPECT_FALSE(br.ipam[0].subnet.empty());
+  auto rm = mgr_->remove("bridge");
+  ASSERT_FALSE(rm.has_value());
+  EXPECT_EQ(rm.error().code, Errc::PermissionDenied);
+  EXPECT_EQ(rm.error().message, "bridge is a pre-defined network and cannot be removed");
+  // Stable across reopen (same ids, no duplicates).
+  std::string id = br.id;
+  open_manager();
+  EXPECT_EQ(mgr_->inspect("bridge").value().id, id);
+  EXPECT_EQ(mgr_->list({}).value().size(), 3u);
+}
+
+TEST_F(NetManagerTest, CreateValidatesLikeDocker) {
+  NetworkCreateRequest r;
+  r.name = "a/b";
+  EXPECT_EQ(mgr_->create(r).error().code, Errc::InvalidArgument);
+  r.name = "app";
+  r.ipam = {IpamConfig{"10.50.0.0/16", "", ""}};
+  auto id = mgr_->create(r);
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  auto dup = mgr_->create(r);
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code, Errc::Conflict);
+  EXPECT_EQ(dup.error().message, "network with name app already exists");
+  NetworkCreateRequest o;
+  o.name = "other";
+  o.ipam = {IpamConfig{"10.50.3.0/24", "", ""}};
+  auto ov = mgr_->create(o);
+  ASSERT_FALSE(ov.has_value());
+  EXPECT_NE(ov.error().message.find("Pool overlaps with other one"), std::string::npos);
+  o.ipam = {IpamConfig{"10.60.0.0/24", "10.61.0.1", ""}};
+  EXPECT_EQ(mgr_->create(o).error().code, Errc::InvalidArgument);
+  o.ipam.clear();
+  o.driver = "overlay";
+  EXPECT_EQ(mgr_->create(o).error().code, Errc::NotFound);
+  // Nothing of the failures is there.
+  EXPECT_EQ(mgr_->list({}).value().size(), 4u);
+  auto app = mgr_->inspect(id->substr(0, 8)).value();
+  EXPECT_EQ(app.name, "app");
+  EXPECT_EQ(app.ipam[0].gateway, "10.50.0.1");
+}
+
+TEST_F(NetManagerTest, AddressesAreDistinctAndStaticOnesChecked) {
+  NetworkCreateRequest r;
+  r.name = "app";
+  r.ipam = {IpamConfig{"10.70.0.0/24", "", ""}};
+  ASSERT_TRUE(mgr_->create(r).has_value());
+  std::set<std::string> ips;
+  for (int i = 0; i < 5; ++i) {
+    auto a = mgr_->attach(req("c" + std::to_string(i), "app"));
+    ASSERT_TRUE(a.has_value()) << a.error().message;
+    ASSERT_EQ(a->endpoints.size(), 1u);
+    EXPECT_TRUE(a->embedded_dns);
+    ips.insert(a->endpoints[0].ip4);
+    EXPECT_EQ(a->endpoints[0].gateway4, "10.70.0.1");
+  }
+  EXPECT_EQ(ips.size(), 5u);
+  EXPECT_FALSE(ips.count("10.70.0.1"));
+  // A released address is not handed out again at once (round robin).
+  mgr_->release(req("c0").id);
+  auto again = mgr_->attach(req("c9", "app")).value();
+  EXPECT_EQ(again.endpoints[0].ip4, "10.70.0.7");
+  // Static address: taken -> Conflict; outside the subnet -> validate refuses it.
+  Json taken = {{"IPAMConfig", {{"IPv4Address", "10.70.0.3"}}}};
+  auto t = mgr_->attach(req("s1", "app", taken));
+  ASSERT_FALSE(t.has_value());
+  EXPECT_EQ(t.error().code, Errc::Conflict);
+  EXPECT_TRUE(mgr_->endpoints_of(req("s1").id).empty());
+  Json outside = {{"IPAMConfig", {{"IPv4Address", "10.99.0.3"}}}};
+  auto v = mgr_->validate(req("s2", "app", outside), "app");
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().message, "no configured subnet or ip-range contain the IP address 10.99.0.3");
+  auto on_bridge = mgr_->validate(req("s3", "bridge", taken), "bridge");
+  ASSERT_FALSE(on_bridge.has_value());
+  EXPECT_EQ(on_bridge.error().message,
+            "user specified IP address is supported on user defined networks only");
+  EXPECT_EQ(mgr_->validate(req("s4", "nosuch"), "nosuch").error().message,
+            "network nosuch not found");
+  // In use: cannot be removed.
+  auto rm = mgr_->remove("app");
+  ASSERT_FALSE(rm.has_value());
+  EXPECT_EQ(rm.error().code, Errc::Conflict);
+}
+
+TEST_F(NetManagerTest, PortsAreReservedAndAConflictLeavesNothing) {
+  auto r = req("p1");
+  r.ports["80/tcp"] = {PortBinding{"127.0.0.1", ""}};
+  auto a = mgr_->attach(r);
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  ASSERT_EQ(a->ports["80/tcp"].size(), 1u);
+  std::string port = a->ports["80/tcp"][0].host_port;
+  EXPECT_GT(std::stoi(port), 0);
+  EXPECT_EQ(mgr_->ports_of(r.id), a->ports);
+  // The same host port for another container: refused, and that container has nothing.
+  auto r2 = req("p2");
+  r2.ports["81/tcp"] = {PortBinding{"127.0.0.1", port}};
+  auto b = mgr_->attach(r2);
+  ASSERT_FALSE(b.has_value());
+  EXPECT_NE(b.error().message.find("127.0.0.1:" + port + "/tcp"), std::string::npos)
+      << b.error().message;
+  EXPECT_TRUE(mgr_->endpoints_of(r2.id).empty());
+  EXPECT_TRUE(mgr_->ports_of(r2.id).empty());
+  // Released: the port is free for the host again.
+  mgr_->release(r.id);
+  Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(port)));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+}
+
+TEST_F(NetManagerTest, RestoreKeepsOnlyLiveContainers) {
+  auto live = req("live");
+  live.ports["80/tcp"] = {PortBinding{"127.0.0.1", ""}};
+  auto a = mgr_->attach(live).value();
+  auto gone = mgr_->attach(req("gone")).value();
+  open_manager();  // berthd restarted
+  ASSERT_TRUE(mgr_->restore({{live.id, live}}).has_value());
+  auto eps = mgr_->endpoints_of(live.id);
+  ASSERT_EQ(eps.size(), 1u);
+  EXPECT_EQ(eps[0].ip4, a.endpoints[0].ip4);
+  EXPECT_EQ(mgr_->ports_of(live.id), a.ports);
+  EXPECT_TRUE(mgr_->endpoints_of(req("gone").id).empty());
+  // The gone container's address is free again (its row was released).
+  auto next = mgr_->attach(req("new")).value();
+  EXPECT_NE(next.endpoints[0].ip4, a.endpoints[0].ip4);
+}
+
+TEST_F(NetManagerTest, PruneRemovesUnusedUserNetworksOnly) {
+  for (const char* n : {"p1", "p2"}) {
+    NetworkCreateRequest r;
+    r.name = n;
+    ASSERT_TRUE(mgr_->create(r).has_value());
+  }
+  ASSERT_TRUE(mgr_->attach(req("u", "p2")).has_value());
+  auto rep = mgr_->prune({}).value();
+  EXPECT_EQ(rep.deleted, (std::vector<std::string>{"p1"}));
+  EXPECT_TRUE(mgr_->inspect("p2").has_value());
+  EXPECT_TRUE(mgr_->inspect("bridge").has_value());
+}
+
+}  // namespace
+}  // namespace berth::engine
