@@ -60,6 +60,11 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<void> delete_container(const std::string& id) override;
   Result<std::vector<ContainerRow>> list_containers() const override;
 
+  Result<void> insert_volume(const VolumeRow& row) override;
+  Result<std::optional<VolumeRow>> get_volume(const std::string& name) const override;
+  Result<std::vector<VolumeRow>> list_volumes() const override;
+  Result<void> delete_volume(const std::string& name) override;
+
  private:
   // Helpers that expect mu_ held (and, for writers, a transaction open).
   Result<std::optional<Digest>> tag_target(const std::string& tag) const;
