@@ -30,6 +30,7 @@ std::vector<Command> all_commands() {
   add_exec_commands(cmds);
   add_cp_commands(cmds);
   add_stats_commands(cmds);
+  add_volume_commands(cmds);
   // A later registration of the same path replaces an earlier one.
   std::vector<Command> out;
   for (size_t i = 0; i < cmds.size(); ++i) {

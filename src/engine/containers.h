@@ -70,6 +70,7 @@ struct ContainerSummary {
   int64_t size_rw = -1, size_root_fs = -1;  // -1 = not computed
   std::string network_mode;
   std::map<std::string, std::vector<PortBinding>> port_bindings;  // issue 5
+  std::vector<ContainerMount> mounts;
 };
 
 struct ContainerDetail {
@@ -88,6 +89,7 @@ struct ContainerDetail {
   HostConfig host_config;
   std::map<std::string, std::string> graph_driver_data;  // LowerDir/UpperDir/WorkDir/MergedDir
   int64_t size_rw = -1, size_root_fs = -1;
+  std::vector<ContainerMount> mounts;  // inspect's Mounts
 };
 
 struct AttachOptions {
@@ -266,6 +268,8 @@ class ContainerService {
   virtual Counts counts() = 0;
 };
 
+class VolumeService;  // engine/volumes.h
+
 struct ContainerServiceOptions {
   std::string data_root;       // containers/<id>/ lives here
   std::string exec_root;       // monitors' sockets, runtime state
@@ -278,6 +282,9 @@ struct ContainerServiceOptions {
   std::string default_runtime;
   std::string cgroup_parent = "/berth";
   std::string default_seccomp_profile;  // "" = built-in docker-equivalent profile
+  // Volumes for -v/--mount/--volumes-from/VOLUME (not owned; outlives the
+  // service). Null: a container that asks for a volume is refused.
+  VolumeService* volumes = nullptr;
 };
 
 }  // namespace berth::engine

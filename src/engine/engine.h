@@ -4,7 +4,7 @@
 // plus the events it publishes) and the daemon-wide state: event bus,
 // identity, reloadable options, system info.
 // Thread-safety: every method may be called from any thread.
-// Depends on: base, cgroups, image (and later monitor, volume, network).
+// Depends on: base, cgroups, image, monitor, volume (and later network).
 #pragma once
 
 #include <memory>
@@ -17,6 +17,7 @@
 #include "engine/events.h"
 #include "engine/images.h"
 #include "engine/system.h"
+#include "engine/volumes.h"
 
 namespace berth::engine {
 
@@ -74,6 +75,10 @@ class Engine {
   // the image routes run without one; routes answer 501).
   ContainerService* containers() { return containers_.get(); }
   void set_containers(std::unique_ptr<ContainerService> c) { containers_ = std::move(c); }
+  // The volume domain; set by the daemon's wiring before the containers
+  // (they keep a pointer to it). Null until then (routes answer 501).
+  VolumeService* volumes() { return volumes_.get(); }
+  void set_volumes(std::unique_ptr<VolumeService> v) { volumes_ = std::move(v); }
   EventBus& events() { return events_; }
 
   Result<SystemInfo> info();
@@ -89,6 +94,8 @@ class Engine {
   EngineOptions opts_;
   std::unique_ptr<ImageService> images_;
   EventBus events_;
+  // After events_: destroyed after the containers, which point to it.
+  std::unique_ptr<VolumeService> volumes_;
   // After events_ and images_: destroyed first, while both still exist.
   std::unique_ptr<ContainerService> containers_;
   std::string id_;

@@ -172,6 +172,7 @@ ContainerSummary LocalContainerService::summary_locked(const Ctr& c) const {
   s.network_mode =
       c.cfg.host_config.network_mode.empty() ? "default" : c.cfg.host_config.network_mode;
   s.port_bindings = c.cfg.host_config.port_bindings;
+  s.mounts = c.cfg.mounts;
   return s;
 }
 
@@ -260,6 +261,7 @@ Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name
   d.exec_ids = c->exec_ids;
   d.config = c->cfg.config;
   d.host_config = c->cfg.host_config;
+  d.mounts = c->cfg.mounts;
   return d;
 }
 

@@ -143,6 +143,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     int exit_code = code;
     Error out = start_error(e.message, &exit_code);
     std::lock_guard lk(mu_);
+    unmount_volumes_locked(*c);  // idempotent; its monitor holds nothing now
     c->start_failed = true;
     c->state.exit_code = exit_code;
     c->state.error = out.message;
@@ -152,6 +153,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     return out;
   };
 
+  if (auto r = prepare_mounts(*c); !r) return record_failure(r.error(), 0);
   auto pid = monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
   if (!pid) return record_failure(pid.error(), 0);
   auto sub = monitor::Subscription::open(mc.socket_path);

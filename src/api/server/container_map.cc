@@ -209,6 +209,10 @@ api::ContainerSummary to_wire(const engine::ContainerSummary& s) {
   d.size_root_fs = s.size_root_fs;
   d.network_mode = s.network_mode;
   copy_ports(d.port_bindings, s.port_bindings);
+  for (const auto& m : s.mounts) {
+    d.mounts.push_back(api::MountPointWire{m.type, m.name, m.source, m.destination, m.driver,
+                                           m.mode, m.rw, m.propagation});
+  }
   return d;
 }
 
@@ -233,6 +237,10 @@ api::ContainerInspect to_wire(const engine::ContainerDetail& s) {
   d.graph_driver_data = s.graph_driver_data;
   d.size_rw = s.size_rw;
   d.size_root_fs = s.size_root_fs;
+  for (const auto& m : s.mounts) {
+    d.mounts.push_back(api::MountPointWire{m.type, m.name, m.source, m.destination, m.driver,
+                                           m.mode, m.rw, m.propagation});
+  }
   return d;
 }
 

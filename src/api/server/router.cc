@@ -73,6 +73,9 @@ const Exact kExact[] = {
     {"GET", "/containers/json", containers_list},
     {"POST", "/containers/prune", containers_prune},
     {"POST", "/commit", commit},
+    {"GET", "/volumes", volumes_list},
+    {"POST", "/volumes/create", volumes_create},
+    {"POST", "/volumes/prune", volumes_prune},
 };
 
 struct Suffix {
@@ -212,6 +215,12 @@ void Router::handle(http::Request& req, http::Response& raw_res) {
         match_id_route(c, std::string_view(path).substr(12), method, std::begin(kContainerRoutes),
                        std::end(kContainerRoutes)))
       return;
+    if (starts_with(path, "/volumes/") && path.size() > 9 &&
+        path.find('/', 9) == std::string::npos) {
+      c.name = path.substr(9);
+      if (method == "GET") return volumes_inspect(c);
+      if (method == "DELETE") return volumes_delete(c);
+    }
     if (starts_with(path, "/exec/") &&
         match_id_route(c, std::string_view(path).substr(6), method, std::begin(kExecRoutes),
                        std::end(kExecRoutes)))

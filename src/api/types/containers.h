@@ -46,6 +46,15 @@ std::string human_duration(int64_t ns);
 // "Removal In Progress").
 std::string state_status_text(const ContainerState& s, int64_t now_ns);
 
+// docker's MountPoint (inspect's and ps's Mounts); Name and Driver are
+// omitted when empty.
+struct MountPointWire {
+  std::string type, name, source, destination, driver, mode;
+  bool rw = true;
+  std::string propagation;
+};
+Json encode_mount_point(const MountPointWire& m);
+
 struct ContainerSummary {
   std::string id;
   std::vector<std::string> names;
@@ -58,6 +67,7 @@ struct ContainerSummary {
   int64_t size_rw = -1, size_root_fs = -1;  // -1: omitted
   std::string network_mode;
   std::map<std::string, std::vector<PortBinding>> port_bindings;
+  std::vector<MountPointWire> mounts;
 };
 Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns);
 
@@ -77,6 +87,7 @@ struct ContainerInspect {
   HostConfig host_config;
   std::map<std::string, std::string> graph_driver_data;
   int64_t size_rw = -1, size_root_fs = -1;  // -1: omitted (size=0)
+  std::vector<MountPointWire> mounts;
 };
 Json encode_container_inspect(const ContainerInspect& c, ApiVersion v);
 
