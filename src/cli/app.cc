@@ -68,8 +68,10 @@ struct Group {
   const char* name;
   const char* description;
 };
-constexpr Group kGroups[] = {
-    {"container", "Manage containers"}, {"image", "Manage images"}, {"system", "Manage berth"}};
+constexpr Group kGroups[] = {{"container", "Manage containers"},
+                             {"image", "Manage images"},
+                             {"system", "Manage berth"},
+                             {"volume", "Manage volumes"}};
 
 std::string main_usage(const std::vector<Command>& cmds, const FlagSet& g) {
   std::string out =

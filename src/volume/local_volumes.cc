@@ -158,7 +158,7 @@ std::string random_name() {
 Result<void> validate_options(const std::map<std::string, std::string>& opts) {
   for (const auto& [k, v] : opts) {
     if (k != "type" && k != "device" && k != "o" && k != "size") {
-      return make_error(Errc::InvalidArgument, "invalid option key: \"{}\"", k);
+      return make_error(Errc::InvalidArgument, "invalid option: \"{}\"", k);
     }
   }
   if (opts.contains("size")) {

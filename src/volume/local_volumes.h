@@ -60,7 +60,7 @@ Result<void> validate_name(const std::string& name);
 // 64 lowercase hex characters from the system's random source.
 std::string random_name();
 // Checks local driver options (keys type, device, o, size) as docker does:
-// InvalidArgument `invalid option key: "x"` and friends.
+// InvalidArgument `invalid option: "x"` and friends.
 Result<void> validate_options(const std::map<std::string, std::string>& opts);
 
 class LocalVolumes {

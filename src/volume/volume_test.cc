@@ -80,7 +80,7 @@ TEST(VolumeNames, DockerRule) {
 TEST(VolumeOptions, DockerValidation) {
   EXPECT_TRUE(validate_options({}).has_value());
   EXPECT_TRUE(validate_options({{"type", "tmpfs"}, {"device", "tmpfs"}, {"o", "size=1m"}}));
-  EXPECT_EQ(validate_options({{"foo", "1"}}).error().message, "invalid option key: \"foo\"");
+  EXPECT_EQ(validate_options({{"foo", "1"}}).error().message, "invalid option: \"foo\"");
   EXPECT_EQ(validate_options({{"type", "tmpfs"}}).error().message,
             "missing required option: \"device\"");
   EXPECT_EQ(validate_options({{"o", "bind"}, {"device", "/x"}}).error().message,
