@@ -261,6 +261,12 @@ int main(int argc, char** argv) {
   auto engine = berth::engine::Engine::create(eo, std::move(*images));
   if (!engine) return fail(engine.error());
   {
+    auto volumes =
+        berth::engine::VolumeService::open(cfg.data_root, shared_meta, (*engine)->events());
+    if (!volumes) return fail(volumes.error().context("open volumes"));
+    (*engine)->set_volumes(std::move(*volumes));
+  }
+  {
     // Containers get their own connection to the same database (WAL).
     auto cmeta = berth::metadata::MetadataStore::open(cfg.data_root + "/metadata.db");
     if (!cmeta) return fail(cmeta.error().context("open metadata store"));
@@ -303,6 +309,7 @@ int main(int argc, char** argv) {
     if (!networks) return fail(networks.error().context("networks"));
     co.networks = networks->get();
     (*engine)->set_networks(std::move(*networks));
+    co.volumes = (*engine)->volumes();
     auto containers = berth::engine::open_container_service(co, (*engine)->images(),
                                                             std::move(*cmeta), (*engine)->events());
     if (!containers) return fail(containers.error().context("restore containers"));

@@ -31,6 +31,7 @@ std::vector<Command> all_commands() {
   add_cp_commands(cmds);
   add_stats_commands(cmds);
   add_network_commands(cmds);
+  add_volume_commands(cmds);
   // A later registration of the same path replaces an earlier one.
   std::vector<Command> out;
   for (size_t i = 0; i < cmds.size(); ++i) {
@@ -68,11 +69,11 @@ struct Group {
   const char* name;
   const char* description;
 };
-constexpr Group kGroups[] = {
-    {"container", "Manage containers"},
-    {"image", "Manage images"},
-    {"network", "Manage networks"},
-    {"system", "Manage berth"}};
+constexpr Group kGroups[] = {{"container", "Manage containers"},
+                             {"image", "Manage images"},
+                             {"network", "Manage networks"},
+                             {"system", "Manage berth"},
+                             {"volume", "Manage volumes"}};
 
 std::string main_usage(const std::vector<Command>& cmds, const FlagSet& g) {
   std::string out =

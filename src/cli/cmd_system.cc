@@ -224,7 +224,14 @@ Result<int> run_df(Context& ctx, const FlagSet& f, const std::vector<std::string
     out += "\nContainers space usage:\n\n";
     out += tabwrite("CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES\n");
     out += "\nLocal Volumes space usage:\n\n";
-    out += tabwrite("VOLUME NAME\tLINKS\tSIZE\n");
+    std::string vrows = "VOLUME NAME\tLINKS\tSIZE\n";
+    for (const Json& v : du.volumes) {
+      Json u = v.value("UsageData", Json::object());
+      vrows += v.value("Name", "") + "\t" + std::to_string(u.value("RefCount", int64_t{0})) + "\t" +
+               human_size(static_cast<double>(std::max<int64_t>(0, u.value("Size", int64_t{0})))) +
+               "\n";
+    }
+    out += tabwrite(vrows);
     out += "\nBuild cache usage: 0B\n\n";
     out += tabwrite("CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n");
     ctx.out(out);
@@ -264,15 +271,26 @@ Result<int> run_df(Context& ctx, const FlagSet& f, const std::vector<std::string
                       {"Active", std::to_string(cactive)},
                       {"Size", human_size(static_cast<double>(csize))},
                       {"Reclaimable", creclaim}});
-  int64_t vsize = 0;
-  for (const Json& v : du.volumes)
-    if (v.contains("UsageData") && v["UsageData"].is_object())
-      vsize += std::max<int64_t>(0, v["UsageData"].value("Size", int64_t{0}));
+  // docker's diskUsageVolumesContext: active = used by a container;
+  // reclaimable = the size of the others.
+  int64_t vsize = 0, vfree = 0, vactive = 0;
+  for (const Json& v : du.volumes) {
+    if (!v.contains("UsageData") || !v["UsageData"].is_object()) continue;
+    int64_t sz = std::max<int64_t>(0, v["UsageData"].value("Size", int64_t{0}));
+    vsize += sz;
+    if (v["UsageData"].value("RefCount", int64_t{0}) > 0) {
+      ++vactive;
+    } else {
+      vfree += sz;
+    }
+  }
+  std::string vreclaim = human_size(static_cast<double>(vfree));
+  if (vsize > 0) vreclaim += fmt::format(" ({}%)", vfree * 100 / vsize);
   rows.push_back(Json{{"Type", "Local Volumes"},
                       {"TotalCount", std::to_string(du.volumes.size())},
-                      {"Active", "0"},
+                      {"Active", std::to_string(vactive)},
                       {"Size", human_size(static_cast<double>(vsize))},
-                      {"Reclaimable", human_size(static_cast<double>(vsize))}});
+                      {"Reclaimable", vreclaim}});
   rows.push_back(Json{{"Type", "Build Cache"},
                       {"TotalCount", std::to_string(du.build_cache.size())},
                       {"Active", "0"},

@@ -13,6 +13,7 @@
 
 #include "api/types/time.h"
 #include "base/strings.h"
+#include "cli/volume_flags.h"
 
 namespace berth::cli {
 
@@ -108,6 +109,9 @@ void add_create_flags(FlagSet& f, bool run) {
   f.add_bool("tty", 't', "Allocate a pseudo-TTY");
   f.add_list("ulimit", 0, "Ulimit options", "ulimit");
   f.add_string("user", 'u', "", "Username or UID (format: <name|uid>[:<group|gid>])");
+  f.add_list("volume", 'v', "Bind mount a volume");
+  f.add_list("mount", 0, "Attach a filesystem mount to the container", "mount");
+  f.add_list("volumes-from", 0, "Mount volumes from the specified container(s)");
   f.add_string("workdir", 'w', "", "Working directory inside the container");
 }
 
@@ -576,6 +580,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
     auto colon = t.find(':');
     tmpfs[t.substr(0, colon)] = colon == std::string::npos ? "" : t.substr(colon + 1);
   }
+  VolumeFlags vols = BERTH_TRY(parse_volume_flags(f.get_list("volume"), f.get_list("mount")));
   Json log_opts = Json::object();
   for (const auto& o : f.get_list("log-opt")) {
     auto eq = o.find('=');
@@ -664,7 +669,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   if (!health.is_null()) cfg["Healthcheck"] = health;
   if (!exposed.empty()) cfg["ExposedPorts"] = exposed;
   cfg["Image"] = r.image;
-  cfg["Volumes"] = nullptr;
+  cfg["Volumes"] = vols.volumes;
   cfg["WorkingDir"] = f.get_string("workdir");
   if (!f.get_string("entrypoint").empty())
     cfg["Entrypoint"] = Json::array({f.get_string("entrypoint")});
@@ -679,7 +684,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
 
   // HostConfig.
   Json hc = Json::object();
-  hc["Binds"] = nullptr;
+  hc["Binds"] = vols.binds;
   hc["ContainerIDFile"] = r.cidfile;
   hc["LogConfig"] = {{"Type", f.get_string("log-driver")}, {"Config", log_opts}};
   hc["NetworkMode"] = f.get_string("network");
@@ -687,7 +692,9 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["RestartPolicy"] = restart;
   hc["AutoRemove"] = r.auto_remove;
   hc["VolumeDriver"] = "";
-  hc["VolumesFrom"] = nullptr;
+  hc["VolumesFrom"] =
+      f.get_list("volumes-from").empty() ? Json(nullptr) : Json(f.get_list("volumes-from"));
+  if (!vols.mounts.is_null()) hc["Mounts"] = vols.mounts;
   if (console_size && r.tty)
     hc["ConsoleSize"] = Json::array({console_size->first, console_size->second});
   else

@@ -64,9 +64,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerState, status, oom_kill
                                                 error, started_ns, finished_ns, restart_count,
                                                 stopped_by_user, health_status,
                                                 health_failing_streak, health_log, monitor_pid)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerMount, type, name, source, destination,
+                                                driver, mode, rw, propagation, copy_data, anonymous,
+                                                non_recursive, tmpfs_options)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StoredConfig, path, args, image_ref, platform,
                                                 driver, config, host_config, networking_config,
-                                                rootfs_mounts)
+                                                rootfs_mounts, mounts)
 
 namespace {
 

@@ -29,6 +29,8 @@ struct StoredConfig {
   // The rootfs mounts prepare_container_rootfs returned ([{type, source,
   // options}]), handed to the monitor at every start.
   Json rootfs_mounts = Json::array();
+  // Volumes, binds and --mount tmpfs as resolved at create (mount_plan.h).
+  std::vector<ContainerMount> mounts;
 };
 
 std::string encode_stored_config(const StoredConfig& c);

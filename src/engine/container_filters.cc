@@ -175,7 +175,16 @@ bool ContainerFilter::matches(const ContainerSummary& c) const {
     // berth has no swarm tasks.
     if (std::find(it->second.begin(), it->second.end(), "false") == it->second.end()) return false;
   }
-  if (args_.count("volume")) return false;  // no volumes until issue 5
+  if (auto it = args_.find("volume"); it != args_.end()) {
+    // docker: a volume name or a mount's source or destination.
+    bool any = false;
+    for (const std::string& v : it->second) {
+      for (const auto& m : c.mounts) {
+        if (m.name == v || m.source == v || m.destination == v) any = true;
+      }
+    }
+    if (!any) return false;
+  }
   for (const char* key : {"publish", "expose"}) {
     auto it = args_.find(key);
     if (it == args_.end()) continue;

@@ -181,6 +181,24 @@ struct HostConfig {
   Resources resources;
 };
 
+// One mount of a container as resolved at create (engine/mount_plan.h):
+// stored with the container, turned into OCI mounts at start, and shown as
+// inspect's Mounts (docker's MountPoint).
+struct ContainerMount {
+  std::string type;    // "bind" | "volume" | "tmpfs"
+  std::string name;    // volume name ("" for bind/tmpfs)
+  std::string source;  // host path: the bind source or the volume's _data
+  std::string destination;
+  std::string driver;  // "local" for volumes
+  std::string mode;    // docker's Mode text ("ro", "z", "")
+  bool rw = true;
+  std::string propagation;     // binds: "rprivate" unless given
+  bool copy_data = false;      // volume: copy the image's files in while empty
+  bool anonymous = false;      // volume created for this container only
+  bool non_recursive = false;  // bind-nonrecursive: "bind" instead of "rbind"
+  std::string tmpfs_options;   // tmpfs: "size=...,mode=..." (mount data)
+};
+
 // Docker's State, with berth's monitor bookkeeping.
 struct ContainerState {
   // "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead"

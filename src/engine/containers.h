@@ -74,6 +74,7 @@ struct ContainerSummary {
   // The host ports it holds while it runs (empty otherwise).
   std::map<std::string, std::vector<PortBinding>> port_bindings;
   std::vector<NetworkEndpoint> networks;  // NetworkSettings.Networks
+  std::vector<ContainerMount> mounts;
 };
 
 struct ContainerDetail {
@@ -97,6 +98,7 @@ struct ContainerDetail {
   std::map<std::string, std::vector<PortBinding>> ports;
   std::vector<NetworkEndpoint> networks;
   std::string sandbox_key;
+  std::vector<ContainerMount> mounts;  // inspect's Mounts
 };
 
 struct AttachOptions {
@@ -284,6 +286,8 @@ class ContainerService {
   virtual Counts counts() = 0;
 };
 
+class VolumeService;  // engine/volumes.h
+
 struct ContainerServiceOptions {
   std::string data_root;       // containers/<id>/ lives here
   std::string exec_root;       // monitors' sockets, runtime state
@@ -299,6 +303,9 @@ struct ContainerServiceOptions {
   // Networks (bridges, addresses, ports, DNS); null = every container gets a
   // private loopback only (tests without root). Not owned.
   NetworkManager* networks = nullptr;
+  // Volumes for -v/--mount/--volumes-from/VOLUME (not owned; outlives the
+  // service). Null: a container that asks for a volume is refused.
+  VolumeService* volumes = nullptr;
 };
 
 }  // namespace berth::engine

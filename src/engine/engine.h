@@ -4,7 +4,7 @@
 // plus the events it publishes) and the daemon-wide state: event bus,
 // identity, reloadable options, system info.
 // Thread-safety: every method may be called from any thread.
-// Depends on: base, cgroups, image (and later monitor, volume, network).
+// Depends on: base, cgroups, image, monitor, volume (and later network).
 #pragma once
 
 #include <memory>
@@ -18,6 +18,7 @@
 #include "engine/images.h"
 #include "engine/networks.h"
 #include "engine/system.h"
+#include "engine/volumes.h"
 
 namespace berth::engine {
 
@@ -79,6 +80,10 @@ class Engine {
   // (the container service uses it). Null in tests without networks.
   NetworkService* networks() { return networks_.get(); }
   void set_networks(std::unique_ptr<NetworkService> n) { networks_ = std::move(n); }
+  // The volume domain; set by the daemon's wiring before the containers
+  // (they keep a pointer to it). Null until then (routes answer 501).
+  VolumeService* volumes() { return volumes_.get(); }
+  void set_volumes(std::unique_ptr<VolumeService> v) { volumes_ = std::move(v); }
   EventBus& events() { return events_; }
 
   Result<SystemInfo> info();
@@ -95,7 +100,9 @@ class Engine {
   std::unique_ptr<ImageService> images_;
   EventBus events_;
   std::unique_ptr<NetworkService> networks_;
-  // After events_, images_ and networks_: destroyed first, while they exist.
+  std::unique_ptr<VolumeService> volumes_;
+  // After events_, images_, networks_ and volumes_: destroyed first, while
+  // they still exist (the container service points to them).
   std::unique_ptr<ContainerService> containers_;
   std::string id_;
   HostInfo host_;

@@ -174,6 +174,7 @@ ContainerSummary LocalContainerService::summary_locked(const Ctr& c) const {
   bool running = c.state.status == "running" || c.state.status == "paused";
   if (opts_.networks && running) s.port_bindings = opts_.networks->ports_of(c.id);
   s.networks = endpoint_views_locked(c);
+  s.mounts = c.cfg.mounts;
   return s;
 }
 
@@ -274,6 +275,7 @@ Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name
     if (!ns.empty()) d.sandbox_key = ns;
   }
   d.networks = endpoint_views_locked(*c);
+  d.mounts = c->cfg.mounts;
   return d;
 }
 

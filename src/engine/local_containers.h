@@ -28,6 +28,7 @@
 #include "engine/events.h"
 #include "engine/images.h"
 #include "engine/network_manager.h"
+#include "engine/mount_plan.h"
 #include "monitor/client.h"
 #include "store/metadata/metadata.h"
 
@@ -157,7 +158,8 @@ class LocalContainerService final : public ContainerService {
   Result<void> write_bundle(const Ctr& c);
   Result<void> ensure_bundle(const Ctr& c);
   Result<void> do_stop(const CtrPtr& c, int sig, int timeout_s, bool user);
-  Result<void> do_remove(const CtrPtr& c, bool force);
+  // remove_volumes: also its anonymous volumes (rm -v, --rm).
+  Result<void> do_remove(const CtrPtr& c, bool force, bool remove_volumes = false);
   Result<void> wait_monitor_gone(const CtrPtr& c, std::chrono::milliseconds limit);
   Result<monitor::MonitorConfig> monitor_config(const Ctr& c) const;
 
@@ -196,6 +198,26 @@ class LocalContainerService final : public ContainerService {
   void reap_leftovers(const Ctr& c);
   // Waits (at most 5 s) until nothing listens on a monitor socket.
   void wait_socket_gone(const std::string& sock);
+
+  // ---- volumes and binds (local_containers_volumes.cc) ----------------------
+  // What a failed create must take back: volumes it made, host dirs it made
+  // (each -v source's new directories, deepest first).
+  struct MountUndo {
+    std::vector<std::string> volumes, dirs;
+  };
+  // The plan for a create (validation only; takes mu_ for --volumes-from).
+  Result<std::vector<PlannedMount>> plan_container_mounts(const StoredConfig& sc);
+  // Creates/references the volumes and -v host dirs of the plan for `id`.
+  Result<std::vector<ContainerMount>> resolve_mounts(const std::vector<PlannedMount>& plan,
+                                                     const std::string& id, MountUndo& undo);
+  void undo_mounts(const std::string& id, const MountUndo& undo);
+  // Before a start (Ctr::op held, not mu_): device mounts and copy-up.
+  Result<void> prepare_mounts(const Ctr& c);
+  // The monitor ended (mu_ held): let go of device volume mounts.
+  void unmount_volumes_locked(const Ctr& c);
+  // Startup, after restore(): references of every container, mounts of
+  // the live ones, then unmounts nobody holds.
+  void restore_volume_refs();
 
   // Removes a container's files (rootfs unmounted first; the tree is only
   // removed recursively once bundle/rootfs is gone, so a stuck mount never

@@ -19,6 +19,7 @@
 #include "engine/names_gen.h"
 #include "engine/rootfs_mount.h"
 #include "engine/spec_builder.h"
+#include "engine/volumes.h"
 #include "logs/json_file.h"
 #include "oci/image_spec.h"
 #include "oci/spec_codec.h"
@@ -186,6 +187,9 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   if (!sc.config.stop_signal.empty() && !sys::parse_signal(sc.config.stop_signal)) {
     return make_error(Errc::InvalidArgument, "Invalid signal: {}", sc.config.stop_signal);
   }
+  // Volumes and binds are checked before anything exists.
+  auto mount_plan = plan_container_mounts(sc);
+  if (!mount_plan) return mount_plan.error();
   std::vector<std::string> argv;
   if (sc.config.entrypoint) argv = *sc.config.entrypoint;
   if (sc.config.cmd) argv.insert(argv.end(), sc.config.cmd->begin(), sc.config.cmd->end());
@@ -219,9 +223,11 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   c->cfg = sc;
 
   bool rootfs_made = false;
+  MountUndo mount_undo;
   auto fail = [&](Error e) -> Error {
     if (rootfs_made) (void)images_.remove_container_rootfs(c->id);
     remove_files(c->id);
+    undo_mounts(c->id, mount_undo);
     std::lock_guard lk(mu_);
     names_.erase(c->name);
     return e;
@@ -233,6 +239,11 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   if (ec) return fail(make_error(Errc::Internal, "creating {}: {}", dir, ec.message()));
   ::chmod(dir.c_str(), 0710);
 
+  if (auto m = resolve_mounts(*mount_plan, c->id, mount_undo); m) {
+    c->cfg.mounts = std::move(*m);
+  } else {
+    return fail(m.error());
+  }
   auto mounts = images_.prepare_container_rootfs(c->id, c->image_id);
   if (!mounts) return fail(mounts.error());
   rootfs_made = true;
@@ -297,6 +308,7 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c) {
   si.cgroup_parent = opts_.cgroup_parent;
   si.default_seccomp_profile = opts_.default_seccomp_profile;
   si.netns_path = spec_netns_path(c);
+  si.volume_mounts = BERTH_TRY(oci_mounts(sc.mounts));
   auto spec = build_spec(si);
   if (!spec) {
     // A user or device the request names that does not exist is a bad
@@ -326,7 +338,7 @@ Result<void> LocalContainerService::ensure_bundle(const Ctr& c) {
   return write_bundle(c);
 }
 
-Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force) {
+Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force, bool remove_volumes) {
   std::string status;
   {
     std::lock_guard lk(mu_);
@@ -384,6 +396,8 @@ Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force) {
     c->state.status = "dead";
     return del.error();
   }
+  // Volumes and bind data stay; with -v (or --rm) its anonymous volumes go.
+  if (opts_.volumes) opts_.volumes->release(c->id, remove_volumes);
   std::vector<PendingAttach> pending;
   {
     std::lock_guard lk(mu_);
@@ -401,10 +415,9 @@ Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force) {
 }
 
 Result<void> LocalContainerService::remove(const std::string& name, bool force, bool volumes) {
-  (void)volumes;  // anonymous volumes arrive with issue 5
   auto c = BERTH_TRY(find(name));
   std::lock_guard op(c->op);
-  return do_remove(c, force);
+  return do_remove(c, force, volumes);
 }
 
 Result<void> LocalContainerService::rename(const std::string& name, const std::string& new_name) {

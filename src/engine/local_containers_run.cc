@@ -151,6 +151,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
       if (exit_code <= 0) exit_code = 128;
     }
     std::lock_guard lk(mu_);
+    unmount_volumes_locked(*c);  // idempotent; its monitor holds nothing now
     c->start_failed = true;
     c->state.exit_code = exit_code;
     c->state.error = out.message;
@@ -160,6 +161,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     return out;
   };
 
+  if (auto r = prepare_mounts(*c); !r) return record_failure(r.error(), 0);
   if (auto n = start_network(c); !n) return record_failure(n.error(), 0, false);
   auto pid = monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
   if (!pid) {

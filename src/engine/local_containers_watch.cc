@@ -65,6 +65,7 @@ void LocalContainerService::monitor_gone_locked(const CtrPtr& c) {
   }
   c->monitor_live = false;
   c->state.monitor_pid = 0;
+  unmount_volumes_locked(*c);
   if (c->state.status == "running" || c->state.status == "paused") {
     // The monitor ended without telling us about the exit (killed, or we
     // missed it): its exit file has the truth, if it got to write one.
@@ -247,7 +248,7 @@ void LocalContainerService::worker_loop() {
                c->state.status != "restarting" && c->state.status != "paused";
         }
         if (go) {
-          if (auto r = do_remove(c, false); !r) {
+          if (auto r = do_remove(c, false, true); !r) {
             log_warn("container {}: auto-remove: {}", id.substr(0, 12), r.error().message);
           }
         }
@@ -376,6 +377,7 @@ Result<void> LocalContainerService::restore() {
     if (auto r = opts_.networks->restore(live); !r)
       log_warn("restoring the networks: {}", r.error().message);
   }
+  restore_volume_refs();
   return {};
 }
 

@@ -141,6 +141,7 @@ Result<oci::Spec> build_spec(const SpecInput& in) {
     mc.init_path = in.init_path;
   }
   mc.tmpfs = hc.tmpfs;
+  mc.volumes = in.volume_mounts;
   s.mounts = BERTH_TRY(si::build_mounts(mc));
 
   oci::Process p;

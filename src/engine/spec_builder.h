@@ -16,7 +16,8 @@
 //    engine put in SpecInput::join_namespaces.
 //  - mounts: proc, /dev tmpfs, devpts, /dev/shm (64 MiB or --shm-size),
 //    mqueue, sysfs (ro unless privileged), cgroup (ro unless privileged), the
-//    hostname/hosts/resolv.conf binds, --tmpfs, berth-init for --init.
+//    hostname/hosts/resolv.conf binds, --tmpfs, volumes and binds
+//    (SpecInput::volume_mounts), berth-init for --init.
 //  - masked/read-only paths: docker's defaults (none with --privileged or
 //    "systempaths=unconfined"; HostConfig overrides when set).
 //  - rlimits: --ulimit; default RLIMIT_NOFILE 1024:524288 with both values
@@ -91,6 +92,9 @@ struct SpecInput {
   // new, empty namespace (loopback only).
   std::string netns_path;
   std::string host_dev_dir = "/dev";  // device nodes for --device / --privileged
+  // The container's volumes and binds (mount_plan.h oci_mounts); like
+  // --tmpfs they replace a default or hosts-file mount at their destination.
+  std::vector<oci::Mount> volume_mounts;
 };
 
 // Builds the spec. Errors: InvalidArgument naming the flag/field; NotFound

@@ -56,6 +56,8 @@ struct MountContext {
   std::string hostname_path, hosts_path, resolv_conf_path;
   std::string init_path;  // "" = no --init
   std::map<std::string, std::string> tmpfs;
+  // Volumes, binds and --mount tmpfs (mount_plan.h's oci_mounts).
+  std::vector<oci::Mount> volumes;
 };
 Result<std::vector<oci::Mount>> build_mounts(const MountContext& c);
 // docker's tmpfs option merge: defaults noexec,nosuid,nodev; user options

@@ -1,5 +1,5 @@
-// spec_mounts: docker's default mounts, the hosts-file binds, --tmpfs and
-// --init; docker's masked and read-only paths.
+// spec_mounts: docker's default mounts, the hosts-file binds, --tmpfs,
+// volumes/binds and --init; docker's masked and read-only paths.
 #include <algorithm>
 
 #include "base/strings.h"
@@ -133,6 +133,15 @@ Result<std::vector<oci::Mount>> build_mounts(const MountContext& c) {
       return make_error(Errc::InvalidArgument, "Duplicate mount point: {}", path);
     }
     user.push_back(mount(path, "tmpfs", "tmpfs", BERTH_TRY(tmpfs_options(path, opts))));
+    user_dests.push_back(path);
+  }
+  for (const auto& v : c.volumes) {
+    std::string path = clean_path(v.destination);
+    if (std::find(user_dests.begin(), user_dests.end(), path) != user_dests.end()) {
+      return make_error(Errc::InvalidArgument, "Duplicate mount point: {}", path);
+    }
+    user.push_back(v);
+    user.back().destination = path;
     user_dests.push_back(path);
   }
   std::string ro_suffix = c.readonly_rootfs ? "ro" : "rw";

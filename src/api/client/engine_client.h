@@ -189,6 +189,13 @@ class EngineClient {
                            bool no_overwrite_dir_non_dir, bool copy_uid_gid);
   Result<std::string> commit(const CommitOptions& o);  // the image id
 
+  // --- volumes (volumes.cc); answers as docker's JSON ---------------------
+  Result<Json> create_volume(const Json& body);                // the volume
+  Result<Json> list_volumes(const std::string& filters_json);  // {"Volumes":[...],...}
+  Result<std::string> inspect_volume_raw(const std::string& name);
+  Result<void> remove_volume(const std::string& name, bool force);
+  Result<Json> prune_volumes(const std::string& filters_json);  // {"VolumesDeleted",...}
+
   // Lower level: one request to "/v<ver><path><query>".
   Result<http::ClientResponse> call(const std::string& method, const std::string& path,
                                     const Query& query = {}, std::string body = {},

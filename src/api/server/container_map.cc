@@ -228,6 +228,10 @@ api::ContainerSummary to_wire(const engine::ContainerSummary& s) {
   d.network_mode = s.network_mode;
   copy_ports(d.port_bindings, s.port_bindings);
   for (const auto& n : s.networks) d.networks.push_back(to_wire(n));
+  for (const auto& m : s.mounts) {
+    d.mounts.push_back(api::MountPointWire{m.type, m.name, m.source, m.destination, m.driver,
+                                           m.mode, m.rw, m.propagation});
+  }
   return d;
 }
 
@@ -255,6 +259,10 @@ api::ContainerInspect to_wire(const engine::ContainerDetail& s) {
   copy_ports(d.ports, s.ports);
   for (const auto& n : s.networks) d.networks.push_back(to_wire(n));
   d.sandbox_key = s.sandbox_key;
+  for (const auto& m : s.mounts) {
+    d.mounts.push_back(api::MountPointWire{m.type, m.name, m.source, m.destination, m.driver,
+                                           m.mode, m.rw, m.propagation});
+  }
   return d;
 }
 

@@ -112,4 +112,11 @@ void exec_start(Ctx& c);
 void exec_resize(Ctx& c);
 void exec_inspect(Ctx& c);
 
+// Volume handlers (volume_routes.cc).
+void volumes_list(Ctx& c);
+void volumes_create(Ctx& c);
+void volumes_inspect(Ctx& c);
+void volumes_delete(Ctx& c);
+void volumes_prune(Ctx& c);
+
 }  // namespace berth::api::server

@@ -76,6 +76,9 @@ const Exact kExact[] = {
     {"GET", "/networks", networks_list},
     {"POST", "/networks/create", networks_create},
     {"POST", "/networks/prune", networks_prune},
+    {"GET", "/volumes", volumes_list},
+    {"POST", "/volumes/create", volumes_create},
+    {"POST", "/volumes/prune", volumes_prune},
 };
 
 struct Suffix {
@@ -227,6 +230,12 @@ void Router::handle(http::Request& req, http::Response& raw_res) {
         match_id_route(c, std::string_view(path).substr(10), method, std::begin(kNetworkRoutes),
                        std::end(kNetworkRoutes)))
       return;
+    if (starts_with(path, "/volumes/") && path.size() > 9 &&
+        path.find('/', 9) == std::string::npos) {
+      c.name = path.substr(9);
+      if (method == "GET") return volumes_inspect(c);
+      if (method == "DELETE") return volumes_delete(c);
+    }
     if (starts_with(path, "/exec/") &&
         match_id_route(c, std::string_view(path).substr(6), method, std::begin(kExecRoutes),
                        std::end(kExecRoutes)))

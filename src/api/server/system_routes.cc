@@ -100,6 +100,14 @@ void system_df(Ctx& c) {
     if (!rows) return send_error(c, rows.error());
     for (const auto& r : *rows) w.containers.push_back(to_wire(r));
   }
+  if (auto* vols = c.engine.volumes()) {
+    auto usage = vols->usage();
+    if (!usage) return send_error(c, usage.error());
+    for (const auto& v : *usage) {
+      w.volumes.push_back(api::VolumeWire{v.name, v.driver, v.mountpoint, v.created_ns, v.labels,
+                                          v.options, v.scope, true, v.size, v.ref_count});
+    }
+  }
   send_json(c, 200, encode_disk_usage(w, c.version));
 }
 

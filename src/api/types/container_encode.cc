@@ -263,7 +263,22 @@ Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t n
   Json nets = Json::object();
   for (const auto& e : s.networks) nets[e.network_name] = encode_endpoint_settings(e, v);
   j["NetworkSettings"] = {{"Networks", nets}};
-  j["Mounts"] = Json::array();
+  Json mounts = Json::array();
+  for (const auto& m : s.mounts) mounts.push_back(encode_mount_point(m));
+  j["Mounts"] = mounts;
+  return j;
+}
+
+Json encode_mount_point(const MountPointWire& m) {
+  Json j = Json::object();
+  j["Type"] = m.type;
+  if (!m.name.empty()) j["Name"] = m.name;
+  j["Source"] = m.source;
+  j["Destination"] = m.destination;
+  if (!m.driver.empty()) j["Driver"] = m.driver;
+  j["Mode"] = m.mode;
+  j["RW"] = m.rw;
+  j["Propagation"] = m.propagation;
   return j;
 }
 
@@ -294,13 +309,7 @@ Json encode_container_inspect(const ContainerInspect& c, ApiVersion v) {
   if (c.size_rw >= 0) j["SizeRw"] = c.size_rw;
   if (c.size_root_fs >= 0) j["SizeRootFs"] = c.size_root_fs;
   Json mounts = Json::array();
-  for (const auto& m : c.host_config.mounts)
-    mounts.push_back({{"Type", m.type},
-                      {"Source", m.source},
-                      {"Destination", m.target},
-                      {"Mode", ""},
-                      {"RW", !m.read_only},
-                      {"Propagation", ""}});
+  for (const auto& m : c.mounts) mounts.push_back(encode_mount_point(m));
   j["Mounts"] = mounts;
   j["Config"] = encode_container_config(c.config, v);
   Json ns = Json::object();

@@ -56,6 +56,14 @@ struct EndpointSettings {
   std::vector<std::string> dns_names;
 };
 Json encode_endpoint_settings(const EndpointSettings& e, ApiVersion v);
+// docker's MountPoint (inspect's and ps's Mounts); Name and Driver are
+// omitted when empty.
+struct MountPointWire {
+  std::string type, name, source, destination, driver, mode;
+  bool rw = true;
+  std::string propagation;
+};
+Json encode_mount_point(const MountPointWire& m);
 
 struct ContainerSummary {
   std::string id;
@@ -70,6 +78,7 @@ struct ContainerSummary {
   std::string network_mode;
   std::map<std::string, std::vector<PortBinding>> port_bindings;
   std::vector<EndpointSettings> networks;
+  std::vector<MountPointWire> mounts;
 };
 Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns);
 
@@ -92,6 +101,7 @@ struct ContainerInspect {
   std::map<std::string, std::vector<PortBinding>> ports;  // NetworkSettings.Ports
   std::vector<EndpointSettings> networks;
   std::string sandbox_key;
+  std::vector<MountPointWire> mounts;
 };
 Json encode_container_inspect(const ContainerInspect& c, ApiVersion v);
 

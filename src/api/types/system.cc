@@ -139,7 +139,9 @@ Json encode_disk_usage(const DiskUsage& d, ApiVersion v) {
   int64_t now = now_unix_ns();
   for (const auto& c : d.containers) containers.push_back(encode_container_summary(c, v, now));
   j["Containers"] = containers;
-  j["Volumes"] = Json::array();
+  Json volumes = Json::array();
+  for (const auto& vol : d.volumes) volumes.push_back(encode_volume(vol));
+  j["Volumes"] = volumes;
   j["BuildCache"] = Json::array();
   return j;
 }

@@ -11,6 +11,7 @@
 #include "api/types/containers.h"
 #include "api/types/images.h"
 #include "api/types/version.h"
+#include "api/types/volumes.h"
 #include "base/json.h"
 
 namespace berth::api {
@@ -71,6 +72,7 @@ struct DiskUsage {
   int64_t layers_size = 0;
   std::vector<ImageSummary> images;
   std::vector<ContainerSummary> containers;  // with SizeRw / SizeRootFs
+  std::vector<VolumeWire> volumes;           // with UsageData
 };
 Json encode_disk_usage(const DiskUsage& d, ApiVersion v);
 

@@ -278,7 +278,8 @@ TEST_F(MetaTest, ConcurrentCommitsAndReadsFromManyThreads) {
 namespace berth::metadata {
 namespace {
 
-// A real full disk (a small tmpfs, room for the schema and a few rows; needs root): the failing commit
+// A real full disk (a small tmpfs; needs root to mount; 512 KiB leaves room
+// for the schema of every migration): the failing commit
 // is a clear Io error and every earlier commit is still there, whole.
 TEST_F(MetaTest, FullDiskFailsCleanlyAndKeepsEarlierCommits) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";

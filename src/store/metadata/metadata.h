@@ -1,5 +1,5 @@
 // store/metadata/metadata.h — berth's SQLite metadata (images, tags, layers,
-// leases; containers/volumes/networks are added by later migrations).
+// leases, containers (v4), volumes (v5); networks are added by a later migration).
 //
 // One database file (<data-root>/metadata.db), WAL mode, synchronous=FULL,
 // foreign keys on, busy timeout 5 s. The schema is created and upgraded by
@@ -124,6 +124,17 @@ struct EndpointRow {
   std::string data;      // engine-owned JSON text (MAC, aliases, endpoint id, ...)
 };
 
+// A named volume's record (migration v5). labels/options are JSON object
+// text owned by the caller (the volume module); the store only keeps them.
+struct VolumeRow {
+  std::string name;
+  std::string driver = "local";
+  std::string labels = "{}";
+  std::string options = "{}";
+  int64_t created_ns = 0;
+  bool anonymous = false;
+};
+
 class MetadataStore {
  public:
   static Result<std::unique_ptr<MetadataStore>> open(const std::string& db_path);
@@ -228,6 +239,13 @@ class MetadataStore {
   virtual Result<void> delete_endpoint(const std::string& network_id,
                                        const std::string& container_id) = 0;
   virtual Result<std::vector<EndpointRow>> list_endpoints() const = 0;
+  // Volumes (migration v5), one transaction each. insert_volume:
+  // AlreadyExists when the name is taken (the row is left as it was).
+  // delete_volume: NotFound when absent. list_volumes orders by name.
+  virtual Result<void> insert_volume(const VolumeRow& row) = 0;
+  virtual Result<std::optional<VolumeRow>> get_volume(const std::string& name) const = 0;
+  virtual Result<std::vector<VolumeRow>> list_volumes() const = 0;
+  virtual Result<void> delete_volume(const std::string& name) = 0;
 };
 
 }  // namespace berth::metadata

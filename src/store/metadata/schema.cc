@@ -96,6 +96,21 @@ constexpr const char* kV4ContainerRows = R"sql(
 ALTER TABLE containers ADD COLUMN state TEXT NOT NULL DEFAULT '{}';
 )sql";
 
+// v5: named volumes (the volume module owns the directories; this is the
+// record). labels and options are JSON objects read back whole; created is
+// unix ns; anonymous marks the 64-hex volumes made for one container (prune
+// and `rm -v` look at it). Version 6 is reserved for networks.
+constexpr const char* kV5Volumes = R"sql(
+CREATE TABLE volumes (
+  name TEXT PRIMARY KEY CHECK (length(name) > 0),
+  driver TEXT NOT NULL DEFAULT 'local',
+  labels TEXT NOT NULL DEFAULT '{}',
+  options TEXT NOT NULL DEFAULT '{}',
+  created INTEGER NOT NULL DEFAULT 0,
+  anonymous INTEGER NOT NULL DEFAULT 0 CHECK (anonymous IN (0, 1))
+);
+)sql";
+
 // v6: networks and their endpoints (IPAM). An endpoint row is an address
 // handed out: UNIQUE (network_id, ip4) makes a second holder of one address
 // impossible even across a crash; endpoints go with their network. config
@@ -121,11 +136,8 @@ CREATE INDEX endpoints_container ON endpoints(container_id);
 )sql";
 
 constexpr Migration kMigrations[] = {
-    {1, kV1Images},
-    {2, kV2Leases},
-    {3, kV3Containers},
-    {4, kV4ContainerRows},
-    {6, kV6Networks},
+    {1, kV1Images},        {2, kV2Leases},  {3, kV3Containers},
+    {4, kV4ContainerRows}, {5, kV5Volumes}, {6, kV6Networks},
 };
 
 Result<int> current_version(sql::Db& db) {

@@ -67,6 +67,11 @@ class SqliteMetadataStore final : public MetadataStore {
                                const std::string& container_id) override;
   Result<std::vector<EndpointRow>> list_endpoints() const override;
 
+  Result<void> insert_volume(const VolumeRow& row) override;
+  Result<std::optional<VolumeRow>> get_volume(const std::string& name) const override;
+  Result<std::vector<VolumeRow>> list_volumes() const override;
+  Result<void> delete_volume(const std::string& name) override;
+
  private:
   // Helpers that expect mu_ held (and, for writers, a transaction open).
   Result<std::optional<Digest>> tag_target(const std::string& tag) const;

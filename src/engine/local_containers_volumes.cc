@@ -1,0 +1,167 @@
+// engine/local_containers_volumes.cc — a container's volumes and binds:
+// resolved at create (mount_plan.h, then the volume service), prepared at
+// start (device mounts, copy-up), let go when its monitor ends, released
+// at remove. Volume references are re-declared at startup (restore).
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "base/log.h"
+#include "engine/container_messages.h"
+#include "engine/local_containers.h"
+#include "engine/mount_plan.h"
+#include "engine/rootfs_mount.h"
+#include "engine/volumes.h"
+#include "sys/syscalls.h"
+
+namespace berth::engine {
+
+namespace fs = std::filesystem;
+
+Result<std::vector<PlannedMount>> LocalContainerService::plan_container_mounts(
+    const StoredConfig& sc) {
+  MountPlanInput in;
+  in.binds = sc.host_config.binds;
+  in.mounts = sc.host_config.mounts;
+  in.config_volumes = sc.config.volumes;
+  for (const auto& [dest, opts] : sc.host_config.tmpfs) in.tmpfs.push_back(dest);
+  for (const auto& spec : sc.host_config.volumes_from) {
+    auto [name, mode] = BERTH_TRY(parse_volumes_from(spec));
+    std::lock_guard lk(mu_);
+    auto other = BERTH_TRY(find_locked(name));
+    in.volumes_from.push_back({mode, other->cfg.mounts});
+  }
+  auto plan = BERTH_TRY(plan_mounts(in));
+  bool wants_volume = std::any_of(plan.begin(), plan.end(),
+                                  [](const PlannedMount& p) { return p.mount.type == "volume"; });
+  if (wants_volume && !opts_.volumes) {
+    return make_error(Errc::FailedPrecondition, "this daemon has no volume service");
+  }
+  return plan;
+}
+
+Result<std::vector<ContainerMount>> LocalContainerService::resolve_mounts(
+    const std::vector<PlannedMount>& plan, const std::string& id, MountUndo& undo) {
+  std::vector<ContainerMount> out;
+  for (const auto& p : plan) {
+    ContainerMount m = p.mount;
+    if (m.type == "bind" && p.create_host_path) {
+      std::error_code ec;
+      if (!fs::exists(m.source, ec)) {
+        // docker creates a missing -v source as a directory; remember the
+        // topmost one made so a failed create takes it away again.
+        fs::path top = m.source;
+        while (top.has_parent_path() && top.parent_path() != top &&
+               !fs::exists(top.parent_path(), ec))
+          top = top.parent_path();
+        fs::create_directories(m.source, ec);
+        if (ec) {
+          return make_error(Errc::InvalidArgument,
+                            "error while creating mount source path '{}': {}", m.source,
+                            ec.message());
+        }
+        // Deepest first, so undo can walk up to `top`.
+        for (fs::path d = m.source;; d = d.parent_path()) {
+          undo.dirs.push_back(d.string());
+          if (d == top || !d.has_parent_path() || d.parent_path() == d) break;
+        }
+      }
+    } else if (m.type == "volume" && p.existing_volume) {
+      BERTH_TRY(opts_.volumes->add_reference(m.name, id));
+    } else if (m.type == "volume") {
+      VolumeCreateRequest r;
+      r.name = m.name;
+      r.driver = p.volume_driver;
+      r.driver_opts = p.volume_options;
+      r.labels = p.volume_labels;
+      bool created = false;
+      auto v = BERTH_TRY(opts_.volumes->acquire(r, m.anonymous, id, &created));
+      if (created) undo.volumes.push_back(v.name);
+      m.name = v.name;
+      m.source = v.mountpoint;
+      m.driver = v.driver;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void LocalContainerService::undo_mounts(const std::string& id, const MountUndo& undo) {
+  if (opts_.volumes) {
+    for (const auto& n : undo.volumes) opts_.volumes->discard(n, id);
+    opts_.volumes->release(id, false);
+  }
+  std::error_code ec;
+  for (const auto& d : undo.dirs) {
+    // Only directories this create made (deepest first), while still empty.
+    if (fs::is_empty(d, ec)) fs::remove(d, ec);
+  }
+}
+
+Result<void> LocalContainerService::prepare_mounts(const Ctr& c) {
+  std::vector<ContainerMount> mounts;
+  Json rootfs;
+  {
+    std::lock_guard lk(mu_);
+    mounts = c.cfg.mounts;
+    rootfs = c.cfg.rootfs_mounts;
+  }
+  if (mounts.empty() || !opts_.volumes) return {};
+  // The image's files for copy-up come from a detached mount of the
+  // container's rootfs (never attached anywhere), opened only when needed.
+  Fd root;
+  std::vector<std::string> held;
+  auto undo = [&] {
+    for (const auto& n : held) opts_.volumes->unmount(n, c.id);
+  };
+  for (const auto& m : mounts) {
+    if (m.type != "volume") continue;
+    Fd src;
+    if (m.copy_data) {
+      if (!root) {
+        auto r = open_detached_rootfs(decode_rootfs_mounts(rootfs));
+        if (!r) {
+          undo();
+          return std::move(r).error().context("opening the rootfs for copy-up");
+        }
+        root = std::move(*r);
+      }
+      if (auto s = sys::open_in_root(root.get(), m.destination, O_RDONLY | O_DIRECTORY)) {
+        src = std::move(*s);
+      }
+    }
+    auto p = opts_.volumes->prepare_mount(m.name, c.id, src ? src.get() : -1);
+    if (!p) {
+      undo();
+      return p.error();
+    }
+    held.push_back(m.name);
+  }
+  return {};
+}
+
+void LocalContainerService::unmount_volumes_locked(const Ctr& c) {
+  if (!opts_.volumes) return;
+  for (const auto& m : c.cfg.mounts) {
+    if (m.type == "volume") opts_.volumes->unmount(m.name, c.id);
+  }
+}
+
+void LocalContainerService::restore_volume_refs() {
+  if (!opts_.volumes) return;
+  std::lock_guard lk(mu_);
+  for (const auto& [id, c] : containers_) {
+    for (const auto& m : c->cfg.mounts) {
+      if (m.type != "volume") continue;
+      if (auto r = opts_.volumes->add_reference(m.name, id); !r) {
+        log_warn("container {}: volume {}: {}", id.substr(0, 12), m.name, r.error().message);
+        continue;
+      }
+      if (c->monitor_live) (void)opts_.volumes->hold(m.name, id);
+    }
+  }
+  opts_.volumes->unmount_unheld();
+}
+
+}  // namespace berth::engine
