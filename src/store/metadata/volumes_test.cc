@@ -20,7 +20,7 @@ VolumeRow vol(const std::string& name, bool anonymous = false) {
 }
 
 TEST_F(VolumesTest, InsertGetListDelete) {
-  EXPECT_EQ(store_->schema_version(), 5);
+  EXPECT_GE(store_->schema_version(), 5);  // v5 made the table; later ones keep it
   ASSERT_TRUE(store_->insert_volume(vol("b", true)).has_value());
   ASSERT_TRUE(store_->insert_volume(vol("a")).has_value());
   auto g = store_->get_volume("b").value();
