@@ -12,10 +12,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tests", "e2e"))
 import imagebuild as ib  # noqa: E402
+from memos_app import memos_image  # noqa: E402 - the tutorial's memo app, built offline
 from registry import Registry  # noqa: E402
 
 berthd, berth = sys.argv[1], sys.argv[2]
@@ -36,13 +38,15 @@ def run(*args):
 try:
     reg.start()
     reg.client().push_image("demo/busybox", "1.36", ib.busybox_image())
+    reg.client().push_image("demo/memos", "latest", memos_image())
     print(f"registry on {reg.host} serves demo/busybox:1.36 (built offline from busybox-static)")
     cfg = os.path.join(work, "daemon.json")
     with open(cfg, "w") as f:
         f.write("{}\n")
     daemon = subprocess.Popen([berthd, "--data-root", os.path.join(work, "root"),
                                "--exec-root", os.path.join(work, "exec"), "-H", f"unix://{sock}",
-                               "--config-file", cfg],
+                               "--config-file", cfg, "--bridge", "bdemo0"],
+                              env=dict(os.environ, BERTH_NFT_TABLE="berth_demo"),
                               stdout=open(os.path.join(work, "berthd.log"), "w"),
                               stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
@@ -76,9 +80,45 @@ try:
     run("ps", "-a", "--format", "{{.Names}}: {{.Status}}")
     run("rm", "demo")
     run("run", "--rm", ref, "echo", "bye from a --rm container")
+
+    print("\n== the tutorial: a web app with a published port and a bind mount ==", flush=True)
+    memos = f"{reg.host}/demo/memos:latest"
+    data = os.path.join(work, "memos")
+    run("pull", memos)
+    run("run", "-d", "--name", "memos", "-p", "5555:5230", "-v", f"{data}:/var/opt/memos",
+        "-e", "CODE=first", memos)
+    run("ps")
+    run("port", "memos")
+    page = None
+    for _ in range(100):
+        try:
+            page = urllib.request.urlopen("http://localhost:5555/", timeout=2).read().decode()
+            break
+        except OSError:
+            time.sleep(0.1)
+    print(f"\n$ curl http://localhost:5555/\n{page}", flush=True)
+    if page is None:
+        raise SystemExit("the app did not answer on localhost:5555")
+    run("rm", "-f", "memos")
+    run("rmi", memos)
+    run("pull", memos)
+    run("run", "-d", "--name", "memos", "-p", "5555:5230", "-v", f"{data}:/var/opt/memos",
+        "-e", "CODE=second", memos)
+    time.sleep(1)
+    with open(os.path.join(data, "memos.log")) as f:
+        print(f"\n$ cat {data}/memos.log  # written by the app, kept across rm and rmi\n{f.read()}",
+              flush=True)
+    run("network", "create", "demo-net")
+    run("run", "-d", "--name", "web", "--network", "demo-net", memos)
+    run("run", "--rm", "--network", "demo-net", memos, "sh", "-c",
+        "sleep 0.5; wget -qO- http://web:5230/ | head -1")
+    run("rm", "-f", "web", "memos")
+    run("network", "rm", "demo-net")
 finally:
     if daemon is not None and daemon.poll() is None:
-        subprocess.run([berth, "rm", "-f", "demo"], env=env, stdout=subprocess.DEVNULL,
+        subprocess.run([berth, "rm", "-f", "demo", "memos", "web"], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([berth, "network", "rm", "demo-net"], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         daemon.terminate()
         try:
@@ -86,5 +126,8 @@ finally:
         except subprocess.TimeoutExpired:
             daemon.kill()
             daemon.wait()
+    # The demo daemon's bridge and nftables table (its own names; nothing else is touched).
+    subprocess.run(["ip", "link", "del", "bdemo0"], stderr=subprocess.DEVNULL)
+    subprocess.run(["nft", "delete", "table", "ip", "berth_demo"], stderr=subprocess.DEVNULL)
     reg.cleanup()  # stops it and removes its storage dir
     shutil.rmtree(work, ignore_errors=True)
