@@ -20,9 +20,9 @@ using api::client::Query;
 std::string net_path(const std::string& name) { return "/networks/" + http::url_encode(name); }
 
 Json network_headers() {
-  return Json{{"ID", "NETWORK ID"},   {"Name", "NAME"},         {"Driver", "DRIVER"},
-              {"Scope", "SCOPE"},     {"IPv6", "IPV6"},         {"Internal", "INTERNAL"},
-              {"Labels", "LABELS"},   {"CreatedAt", "CREATED AT"}};
+  return Json{{"ID", "NETWORK ID"}, {"Name", "NAME"},           {"Driver", "DRIVER"},
+              {"Scope", "SCOPE"},   {"IPv6", "IPV6"},           {"Internal", "INTERNAL"},
+              {"Labels", "LABELS"}, {"CreatedAt", "CREATED AT"}};
 }
 
 Result<int> run_network_ls(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
@@ -39,8 +39,8 @@ Result<int> run_network_ls(Context& ctx, const FlagSet& f, const std::vector<std
     def = "{{.ID}}";
     if (format == "table") format = "table {{.ID}}";
   }
-  auto fmtr = BERTH_TRY(
-      ListFormatter::create(format, def, network_headers(), "*formatter.networkContext"));
+  auto fmtr =
+      BERTH_TRY(ListFormatter::create(format, def, network_headers(), "*formatter.networkContext"));
   bool trunc = !f.get_bool("no-trunc");
   std::vector<Json> rows;
   for (const auto& n : list) {
@@ -247,29 +247,28 @@ void add_network_commands(std::vector<Command>& cmds) {
                     f.add_bool("ipv6", 0, "Enable or disable IPv6 networking");
                     f.add_list("label", 0, "Set metadata on a network");
                     f.add_list("opt", 'o', "Set driver specific options");
-                    f.add_list("subnet", 0, "Subnet in CIDR format that represents a network segment");
+                    f.add_list("subnet", 0,
+                               "Subnet in CIDR format that represents a network segment");
                   },
                   run_network_create});
-  cmds.push_back({"network rm",
-                  {"network remove"},
-                  "NETWORK [NETWORK...]",
-                  "Remove one or more networks",
-                  1,
-                  -1,
-                  [](FlagSet& f) {
-                    f.add_bool("force", 'f', "Do not error if the network does not exist");
-                  },
-                  run_network_rm});
-  cmds.push_back({"network inspect",
-                  {},
-                  "[OPTIONS] NETWORK [NETWORK...]",
-                  "Display detailed information on one or more networks",
-                  1,
-                  -1,
-                  [](FlagSet& f) {
-                    f.add_string("format", 'f', "", "Format output using a custom template");
-                  },
-                  run_network_inspect});
+  cmds.push_back(
+      {"network rm",
+       {"network remove"},
+       "NETWORK [NETWORK...]",
+       "Remove one or more networks",
+       1,
+       -1,
+       [](FlagSet& f) { f.add_bool("force", 'f', "Do not error if the network does not exist"); },
+       run_network_rm});
+  cmds.push_back(
+      {"network inspect",
+       {},
+       "[OPTIONS] NETWORK [NETWORK...]",
+       "Display detailed information on one or more networks",
+       1,
+       -1,
+       [](FlagSet& f) { f.add_string("format", 'f', "", "Format output using a custom template"); },
+       run_network_inspect});
   cmds.push_back({"network connect",
                   {},
                   "[OPTIONS] NETWORK CONTAINER",

@@ -276,8 +276,8 @@ class ContainerService {
   // at once. NotFound for an unknown network or container.
   virtual Result<void> network_connect(const std::string& network, const std::string& container,
                                        const Json& settings) = 0;
-  virtual Result<void> network_disconnect(const std::string& network,
-                                          const std::string& container, bool force) = 0;
+  virtual Result<void> network_disconnect(const std::string& network, const std::string& container,
+                                          bool force) = 0;
 
   // For /info and /system/df.
   struct Counts {

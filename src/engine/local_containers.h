@@ -172,6 +172,8 @@ class LocalContainerService final : public ContainerService {
   // with its address (Ctr::op held, before the monitor starts).
   Result<void> start_network(const CtrPtr& c);
   void release_network(const std::string& id);
+  // Replaces c's stored config (memory and row); takes mu_ itself.
+  Result<void> save_config(Ctr& c, StoredConfig cfg);
   // NetworkSettings views (mu_ held).
   std::vector<NetworkEndpoint> endpoint_views_locked(const Ctr& c) const;
   // The OCI spec's network namespace path for c ("" = none made by berthd).

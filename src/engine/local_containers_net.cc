@@ -91,7 +91,8 @@ Result<void> LocalContainerService::validate_network(const Ctr& c) {
   std::string mode = effective_mode(c.cfg.host_config);
   if (starts_with(mode, "container:")) {
     std::string other = mode.substr(10);
-    if (other.empty()) return make_error(Errc::InvalidArgument, "--network: container: needs a name");
+    if (other.empty())
+      return make_error(Errc::InvalidArgument, "--network: container: needs a name");
     BERTH_TRY(find(other));
     return {};
   }
@@ -135,8 +136,8 @@ Result<void> LocalContainerService::start_network(const CtrPtr& c) {
   NetAttachment att;
   if (r.own_netns) att = BERTH_TRY(opts_.networks->attach(r));
   hf.host_resolv = read_host_resolv_conf();
-  hf.host_gateway_ip = att.host_gateway_ip.empty() ? opts_.networks->host_gateway_ip()
-                                                   : att.host_gateway_ip;
+  hf.host_gateway_ip =
+      att.host_gateway_ip.empty() ? opts_.networks->host_gateway_ip() : att.host_gateway_ip;
   if (!att.endpoints.empty()) hf.container_ip = att.endpoints.front().ip4;
   hf.dns.embedded = att.embedded_dns;
   if (auto w = write_hosts_files(hf); !w) {
@@ -157,7 +158,8 @@ std::vector<NetworkEndpoint> LocalContainerService::endpoint_views_locked(const 
   bool running = c.state.status == "running" || c.state.status == "paused";
   if (opts_.networks && running) live = opts_.networks->endpoints_of(c.id);
   std::string mode = effective_mode(c.cfg.host_config);
-  if (r.networks.empty() && (mode == "host" || mode == "none")) r.networks.emplace_back(mode, Json::object());
+  if (r.networks.empty() && (mode == "host" || mode == "none"))
+    r.networks.emplace_back(mode, Json::object());
   for (const auto& [name, settings] : r.networks) {
     NetworkEndpoint v;
     v.network_name = name;
@@ -190,6 +192,17 @@ std::vector<NetworkEndpoint> LocalContainerService::endpoint_views_locked(const 
   return out;
 }
 
+Result<void> LocalContainerService::save_config(Ctr& c, StoredConfig cfg) {
+  metadata::ContainerRow row;
+  {
+    std::lock_guard lk(mu_);
+    c.cfg = std::move(cfg);
+    row = metadata::ContainerRow{
+        c.id, c.name, c.image_id, c.created_ns, encode_stored_config(c.cfg), encode_state(c.state)};
+  }
+  return store_->put_container(row);
+}
+
 Result<void> LocalContainerService::network_connect(const std::string& network,
                                                     const std::string& container,
                                                     const Json& settings) {
@@ -213,8 +226,8 @@ Result<void> LocalContainerService::network_connect(const std::string& network,
       auto id = opts_.networks->resolve(name);
       auto want = opts_.networks->resolve(net_name);
       if (id && want && *id == *want) {
-        return make_error(Errc::PermissionDenied, "endpoint with name {} already exists in network {}",
-                          c->name, net_name);
+        return make_error(Errc::PermissionDenied,
+                          "endpoint with name {} already exists in network {}", c->name, net_name);
       }
     }
     running = c->state.status == "running" || c->state.status == "paused";
@@ -251,18 +264,12 @@ Result<void> LocalContainerService::network_connect(const std::string& network,
     std::string text = BERTH_TRY(resolv_conf_content(read_host_resolv_conf(), o));
     std::ofstream f(ctr_dir(c->id) + "/resolv.conf", std::ios::trunc);
     f << text;
-    if (!f.flush())
-      log_warn("container {}: rewriting resolv.conf failed", c->id.substr(0, 12));
+    if (!f.flush()) log_warn("container {}: rewriting resolv.conf failed", c->id.substr(0, 12));
   }
-  metadata::ContainerRow row;
-  {
-    std::lock_guard lk(mu_);
-    c->cfg = updated;
-    row = metadata::ContainerRow{c->id, c->name, c->image_id, c->created_ns,
-                                 encode_stored_config(c->cfg), encode_state(c->state)};
-  }
-  BERTH_TRY(store_->put_container(row));
-  events_.publish(Event{"network", "connect", BERTH_TRY(opts_.networks->resolve(net_name)),
+  BERTH_TRY(save_config(*c, std::move(updated)));
+  events_.publish(Event{"network",
+                        "connect",
+                        BERTH_TRY(opts_.networks->resolve(net_name)),
                         {{"container", c->id}, {"name", net_name}, {"type", "bridge"}}});
   return {};
 }
@@ -293,8 +300,8 @@ Result<void> LocalContainerService::network_disconnect(const std::string& networ
       if (id && *id == net_id) found = true;
     }
     if (!found) {
-      return make_error(Errc::PermissionDenied, "container {} is not connected to network {}", c->id,
-                        net_name);
+      return make_error(Errc::PermissionDenied, "container {} is not connected to network {}",
+                        c->id, net_name);
     }
     std::string primary;
     if (updated.networking_config.is_object() &&
@@ -323,15 +330,10 @@ Result<void> LocalContainerService::network_disconnect(const std::string& networ
     }
   }
   if (running) BERTH_TRY(opts_.networks->disconnect(c->id, net_id));
-  metadata::ContainerRow row;
-  {
-    std::lock_guard lk(mu_);
-    c->cfg = updated;
-    row = metadata::ContainerRow{c->id, c->name, c->image_id, c->created_ns,
-                                 encode_stored_config(c->cfg), encode_state(c->state)};
-  }
-  BERTH_TRY(store_->put_container(row));
-  events_.publish(Event{"network", "disconnect", net_id,
+  BERTH_TRY(save_config(*c, std::move(updated)));
+  events_.publish(Event{"network",
+                        "disconnect",
+                        net_id,
                         {{"container", c->id}, {"name", net_name}, {"type", "bridge"}}});
   return {};
 }

@@ -76,7 +76,7 @@ Result<std::pair<uint16_t, uint16_t>> host_port_range(const std::string& s) {
 // Binds (without SO_REUSEADDR, so no one else can bind it either) the host
 // port; port 0 = an ephemeral one. Returns the socket and the port bound.
 Result<std::pair<Fd, uint16_t>> reserve_port(const std::string& proto, const std::string& ip,
-                                            uint16_t port) {
+                                             uint16_t port) {
   bool v6 = ip.find(':') != std::string::npos;
   int type = proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
   int protocol = proto == "sctp" ? IPPROTO_SCTP : 0;
@@ -120,10 +120,14 @@ Result<std::pair<Fd, uint16_t>> reserve_port(const std::string& proto, const std
 }
 
 Json endpoint_data(const EndpointInfo& e, const std::string& ifname, const std::string& host_veth) {
-  return {{"endpoint_id", e.endpoint_id}, {"mac", e.mac},
-          {"prefix4", e.prefix4},         {"gateway4", e.gateway4},
-          {"aliases", e.aliases},         {"name", e.container_name},
-          {"ifname", ifname},             {"host_veth", host_veth}};
+  return {{"endpoint_id", e.endpoint_id},
+          {"mac", e.mac},
+          {"prefix4", e.prefix4},
+          {"gateway4", e.gateway4},
+          {"aliases", e.aliases},
+          {"name", e.container_name},
+          {"ifname", ifname},
+          {"host_veth", host_veth}};
 }
 
 std::string random_veth_name() { return "veth" + random_hex_id().substr(0, 7); }
@@ -152,8 +156,7 @@ Result<void> NetworkManager::validate(const ContainerNetRequest& r,
     const Net* n = BERTH_TRY(find_locked(name));
     if (r.networks.size() > 1 && n->driver != "bridge") {
       return make_error(Errc::InvalidArgument,
-                        "container cannot be connected to network {} and other networks",
-                        n->name);
+                        "container cannot be connected to network {} and other networks", n->name);
     }
     if (n->builtin && settings.is_object() && settings.contains("Aliases") &&
         settings["Aliases"].is_array() && !settings["Aliases"].empty()) {
@@ -197,9 +200,9 @@ Result<void> NetworkManager::put_row_locked(const Live& l, const std::string& ne
       metadata::EndpointRow{network_id, l.container_id, e.ip4, e.ip6, dump_json(data)});
 }
 
-Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetRequest& r,
-                                                          const Net& n, const Json& settings,
-                                                          int index, bool default_route) {
+Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetRequest& r, const Net& n,
+                                                         const Json& settings, int index,
+                                                         bool default_route) {
   Live& l = *live_.at(r.id);
   EndpointInfo e;
   e.network_id = n.id;
@@ -209,7 +212,8 @@ Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetReque
   if (settings.is_object() && settings.contains("Aliases") && settings["Aliases"].is_array())
     for (const auto& a : settings["Aliases"])
       if (a.is_string()) e.aliases.push_back(a.get<std::string>());
-  if (!n.builtin && std::find(e.aliases.begin(), e.aliases.end(), r.id.substr(0, 12)) == e.aliases.end())
+  if (!n.builtin &&
+      std::find(e.aliases.begin(), e.aliases.end(), r.id.substr(0, 12)) == e.aliases.end())
     e.aliases.push_back(r.id.substr(0, 12));
   if (!n.subnet4) return make_error(Errc::Internal, "network {} has no IPv4 subnet", n.name);
   e.prefix4 = n.subnet4->prefix;
@@ -324,8 +328,10 @@ void NetworkManager::open_dns_locked(const std::string& container_id) {
   if (!user || l.dns) return;
   auto udp = network::bound_socket_in_netns(l.netns, SOCK_DGRAM, "127.0.0.11", 53);
   auto tcp = network::bound_socket_in_netns(l.netns, SOCK_STREAM, "127.0.0.11", 53);
-  if (!udp) log_warn("container {}: DNS socket: {}", container_id.substr(0, 12), udp.error().message);
-  if (!tcp) log_warn("container {}: DNS socket: {}", container_id.substr(0, 12), tcp.error().message);
+  if (!udp)
+    log_warn("container {}: DNS socket: {}", container_id.substr(0, 12), udp.error().message);
+  if (!tcp)
+    log_warn("container {}: DNS socket: {}", container_id.substr(0, 12), tcp.error().message);
   dns_->add(container_id, udp ? std::move(*udp) : Fd(), tcp ? std::move(*tcp) : Fd());
   l.dns = true;
 }
@@ -392,7 +398,8 @@ void NetworkManager::release_locked(const std::string& container_id) {
     auto rows = store_->list_endpoints();
     if (rows)
       for (const auto& row : *rows)
-        if (row.container_id == container_id) (void)store_->delete_endpoint(row.network_id, container_id);
+        if (row.container_id == container_id)
+          (void)store_->delete_endpoint(row.network_id, container_id);
   }
   if (opts_.kernel) {
     // Removing the pinned namespace ends it once its processes are gone, and

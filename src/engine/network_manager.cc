@@ -30,11 +30,9 @@ Json net_config_json(const NetworkManager::Net& n) {
   Json ipam = Json::array();
   for (const auto& c : n.ipam)
     ipam.push_back({{"Subnet", c.subnet}, {"Gateway", c.gateway}, {"IPRange", c.ip_range}});
-  return {{"driver", n.driver},         {"internal", n.internal},
-          {"attachable", n.attachable}, {"enable_ipv6", n.enable_ipv6},
-          {"builtin", n.builtin},       {"ipam", ipam},
-          {"options", n.options},       {"labels", n.labels},
-          {"bridge", n.bridge}};
+  return {{"driver", n.driver},           {"internal", n.internal}, {"attachable", n.attachable},
+          {"enable_ipv6", n.enable_ipv6}, {"builtin", n.builtin},   {"ipam", ipam},
+          {"options", n.options},         {"labels", n.labels},     {"bridge", n.bridge}};
 }
 
 Result<void> fill_net(NetworkManager::Net& n, const Json& j) {
@@ -50,8 +48,8 @@ Result<void> fill_net(NetworkManager::Net& n, const Json& j) {
     n.ipam.clear();
     if (j.contains("ipam"))
       for (const auto& c : j["ipam"])
-        n.ipam.push_back(IpamConfig{c.value("Subnet", ""), c.value("Gateway", ""),
-                                    c.value("IPRange", "")});
+        n.ipam.push_back(
+            IpamConfig{c.value("Subnet", ""), c.value("Gateway", ""), c.value("IPRange", "")});
   } catch (const std::exception& e) {
     return make_error(Errc::Internal, "network {}: unreadable config: {}", n.name, e.what());
   }
@@ -66,14 +64,16 @@ Result<void> fill_net(NetworkManager::Net& n, const Json& j) {
   return {};
 }
 
-bool match_any(const std::vector<std::string>& want, const std::function<bool(const std::string&)>& f) {
+bool match_any(const std::vector<std::string>& want,
+               const std::function<bool(const std::string&)>& f) {
   if (want.empty()) return true;
   for (const auto& w : want)
     if (f(w)) return true;
   return false;
 }
 
-bool labels_match(const std::vector<std::string>& want, const std::map<std::string, std::string>& l) {
+bool labels_match(const std::vector<std::string>& want,
+                  const std::map<std::string, std::string>& l) {
   for (const auto& w : want) {
     auto eq = w.find('=');
     auto it = l.find(w.substr(0, eq));
@@ -109,8 +109,8 @@ Result<std::unique_ptr<NetworkManager>> NetworkManager::open(
     std::lock_guard lk(m->mu_);
     for (auto& [id, n] : m->nets_) {
       if (n->driver != "bridge" || !n->subnet4) continue;
-      network::BridgeConfig bc{n->bridge, fmt::format("{}/{}", n->gateway4, n->subnet4->prefix),
-                               "", m->opts_.mtu};
+      network::BridgeConfig bc{n->bridge, fmt::format("{}/{}", n->gateway4, n->subnet4->prefix), "",
+                               m->opts_.mtu};
       BERTH_TRY_CTX(network::ensure_bridge(bc), fmt::format("network {}", n->name));
     }
     std::vector<std::string> up = m->opts_.dns_upstreams;
@@ -175,7 +175,8 @@ Result<void> NetworkManager::ensure_builtin() {
     const char* name;
     const char* driver;
   };
-  for (Builtin b : {Builtin{"bridge", "bridge"}, Builtin{"host", "host"}, Builtin{"none", "null"}}) {
+  for (Builtin b :
+       {Builtin{"bridge", "bridge"}, Builtin{"host", "host"}, Builtin{"none", "null"}}) {
     {
       std::lock_guard lk(mu_);
       bool have = false;
@@ -203,7 +204,8 @@ Result<void> NetworkManager::ensure_builtin() {
         c.gateway = opts_.bip.substr(0, slash);
       } else {
         std::lock_guard lk(mu_);
-        auto cidr = BERTH_TRY(network::pick_subnet(opts_.pools, taken_subnets(nets_, opts_.kernel)));
+        auto cidr =
+            BERTH_TRY(network::pick_subnet(opts_.pools, taken_subnets(nets_, opts_.kernel)));
         c.subnet = cidr.str();
         c.gateway = network::first_host(cidr);
       }
@@ -270,8 +272,8 @@ Result<std::string> NetworkManager::create(const NetworkCreateRequest& r) {
   }
   if (r.driver != "bridge" && !r.driver.empty()) {
     if (r.driver == "host" || r.driver == "null") {
-      return make_error(Errc::PermissionDenied,
-                        "only one instance of \"{}\" network is allowed", r.driver);
+      return make_error(Errc::PermissionDenied, "only one instance of \"{}\" network is allowed",
+                        r.driver);
     }
     return make_error(Errc::NotFound, "plugin \"{}\" not found", r.driver);
   }
@@ -311,8 +313,7 @@ Result<std::string> NetworkManager::create(const NetworkCreateRequest& r) {
     auto cidr = BERTH_TRY(network::parse_cidr(r.ipam[0].subnet));
     if (cidr.v6) return make_error(Errc::NotImplemented, "IPv6 subnets are not supported yet");
     if (cidr.prefix > 30) {
-      return make_error(Errc::InvalidArgument, "subnet {} is too small for a network",
-                        cidr.str());
+      return make_error(Errc::InvalidArgument, "subnet {} is too small for a network", cidr.str());
     }
     for (const auto& [id, o] : nets_) {
       if (o->subnet4 && network::overlaps(*o->subnet4, cidr)) {
@@ -386,8 +387,8 @@ NetworkInfo NetworkManager::info_locked(const Net& n) const {
 Result<std::vector<NetworkInfo>> NetworkManager::list(
     const std::map<std::string, std::vector<std::string>>& filters) {
   for (const auto& [k, v] : filters) {
-    if (k != "driver" && k != "id" && k != "label" && k != "name" && k != "scope" &&
-        k != "type" && k != "dangling") {
+    if (k != "driver" && k != "id" && k != "label" && k != "name" && k != "scope" && k != "type" &&
+        k != "dangling") {
       return make_error(Errc::InvalidArgument, "invalid filter '{}'", k);
     }
   }
@@ -455,7 +456,8 @@ Result<void> NetworkManager::remove(const std::string& name) {
 Result<NetworkPruneReport> NetworkManager::prune(
     const std::map<std::string, std::vector<std::string>>& filters) {
   for (const auto& [k, v] : filters) {
-    if (k != "label" && k != "until") return make_error(Errc::InvalidArgument, "invalid filter '{}'", k);
+    if (k != "label" && k != "until")
+      return make_error(Errc::InvalidArgument, "invalid filter '{}'", k);
   }
   std::vector<std::string> names;
   {

@@ -48,10 +48,10 @@ class DnsServer;
 namespace berth::engine {
 
 struct NetworkManagerOptions {
-  std::string exec_root;                // netns files under <exec_root>/netns
-  std::string bridge_name = "berth0";   // the default `bridge` network's device
-  std::string bip;                      // "172.17.0.1/16" = gateway/prefix; "" = from the pools
-  std::vector<network::Pool> pools;     // empty = network::default_pools()
+  std::string exec_root;                    // netns files under <exec_root>/netns
+  std::string bridge_name = "berth0";       // the default `bridge` network's device
+  std::string bip;                          // "172.17.0.1/16" = gateway/prefix; "" = from the pools
+  std::vector<network::Pool> pools;         // empty = network::default_pools()
   std::string default_bind_ip = "0.0.0.0";  // published ports without an IP
   int mtu = 1500;
   std::vector<std::string> dns_upstreams;  // empty = the host's resolv.conf nameservers
@@ -82,8 +82,8 @@ struct NetAttachment {
   std::vector<EndpointInfo> endpoints;
   // Actual host ports (a "" or range request resolved), container port -> bindings.
   std::map<std::string, std::vector<PortBinding>> ports;
-  bool embedded_dns = false;     // on a user network: resolv.conf -> 127.0.0.11
-  std::string host_gateway_ip;   // the default bridge's gateway (--add-host host-gateway)
+  bool embedded_dns = false;    // on a user network: resolv.conf -> 127.0.0.11
+  std::string host_gateway_ip;  // the default bridge's gateway (--add-host host-gateway)
 };
 
 class NetworkManager final : public NetworkService {
@@ -157,9 +157,9 @@ class NetworkManager final : public NetworkService {
   std::unique_ptr<metadata::MetadataStore> store_;
   EventBus& events_;
   mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Net>> nets_;      // by id
-  std::map<std::string, std::unique_ptr<Live>> live_;     // by container id
-  std::map<std::string, std::string> last_ip_;             // network id -> last handed out
+  std::map<std::string, std::unique_ptr<Net>> nets_;   // by id
+  std::map<std::string, std::unique_ptr<Live>> live_;  // by container id
+  std::map<std::string, std::string> last_ip_;         // network id -> last handed out
   std::unique_ptr<network::DnsServer> dns_;
   // The names the DNS thread answers, rebuilt by refresh_dns_locked (under
   // mu_, then dns_mu_). The DNS thread takes dns_mu_ only, never mu_, so a

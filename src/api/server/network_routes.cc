@@ -1,9 +1,9 @@
 // api/server/network_routes.cc — /networks/*: docker's network objects on
 // the wire (list, inspect, create, remove, connect, disconnect, prune).
+#include "api/server/context.h"
 #include "api/types/time.h"
 #include "base/strings.h"
 #include "engine/networks.h"
-#include "api/server/context.h"
 
 namespace berth::api::server {
 
@@ -99,7 +99,8 @@ Result<engine::NetworkCreateRequest> decode_create(const std::string& body) {
   BERTH_TRY(smap(j, "Labels", r.labels));
   if (j.contains("IPAM") && !j["IPAM"].is_null()) {
     const Json& ipam = j["IPAM"];
-    if (!ipam.is_object()) return make_error(Errc::InvalidArgument, "invalid JSON: IPAM must be an object");
+    if (!ipam.is_object())
+      return make_error(Errc::InvalidArgument, "invalid JSON: IPAM must be an object");
     std::string driver;
     BERTH_TRY(str(ipam, "Driver", driver));
     if (!driver.empty() && driver != "default")
@@ -109,7 +110,8 @@ Result<engine::NetworkCreateRequest> decode_create(const std::string& body) {
         return make_error(Errc::InvalidArgument, "invalid JSON: IPAM.Config must be an array");
       for (const auto& c : ipam["Config"]) {
         if (!c.is_object())
-          return make_error(Errc::InvalidArgument, "invalid JSON: IPAM.Config entries must be objects");
+          return make_error(Errc::InvalidArgument,
+                            "invalid JSON: IPAM.Config entries must be objects");
         engine::IpamConfig ic;
         BERTH_TRY(str(c, "Subnet", ic.subnet));
         BERTH_TRY(str(c, "Gateway", ic.gateway));
@@ -198,8 +200,8 @@ static void connect_or_disconnect(Ctx& c, bool connect) {
     Json settings = j->value("EndpointConfig", Json::object());
     if (settings.is_null()) settings = Json::object();
     if (!settings.is_object())
-      return send_error(c, make_error(Errc::InvalidArgument,
-                                      "invalid JSON: EndpointConfig must be an object"));
+      return send_error(
+          c, make_error(Errc::InvalidArgument, "invalid JSON: EndpointConfig must be an object"));
     r = ctrs->network_connect(c.name, ctr, settings);
   } else {
     bool force = j->contains("Force") && (*j)["Force"].is_boolean() && (*j)["Force"].get<bool>();

@@ -31,8 +31,7 @@ Result<void> SqliteMetadataStore::put_network(const NetworkRow& row) {
   {
     auto s = BERTH_TRY(db_.query("SELECT id FROM networks WHERE name = ?1", row.name));
     if (BERTH_TRY(s.step())) {
-      return Error{Errc::Conflict, 0,
-                   fmt::format("network with name {} already exists", row.name)};
+      return Error{Errc::Conflict, 0, fmt::format("network with name {} already exists", row.name)};
     }
   }
   auto r = db_.run("INSERT INTO networks (id, name, created, config) VALUES (?1, ?2, ?3, ?4)",
@@ -59,7 +58,8 @@ Result<void> SqliteMetadataStore::delete_network(const std::string& id) {
 
 Result<std::vector<NetworkRow>> SqliteMetadataStore::list_networks() const {
   std::lock_guard lock(mu_);
-  auto s = BERTH_TRY(db_.query("SELECT id, name, created, config FROM networks ORDER BY created, id"));
+  auto s =
+      BERTH_TRY(db_.query("SELECT id, name, created, config FROM networks ORDER BY created, id"));
   std::vector<NetworkRow> out;
   while (BERTH_TRY(s.step())) {
     NetworkRow r;
@@ -86,9 +86,9 @@ Result<void> SqliteMetadataStore::put_endpoint(const EndpointRow& row) {
       row.network_id, row.container_id, null_if_empty(row.ip4), null_if_empty(row.ip6), row.data);
   if (!r) {
     if (is_unique_violation(r.error())) {
-      return Error{Errc::Conflict, 0,
-                   fmt::format("address {} is already in use",
-                               row.ip4.empty() ? row.ip6 : row.ip4)};
+      return Error{
+          Errc::Conflict, 0,
+          fmt::format("address {} is already in use", row.ip4.empty() ? row.ip6 : row.ip4)};
     }
     return std::move(r).error();
   }
@@ -99,8 +99,8 @@ Result<void> SqliteMetadataStore::put_endpoint(const EndpointRow& row) {
 Result<void> SqliteMetadataStore::delete_endpoint(const std::string& network_id,
                                                   const std::string& container_id) {
   std::lock_guard lock(mu_);
-  BERTH_TRY(db_.run("DELETE FROM endpoints WHERE network_id = ?1 AND container_id = ?2",
-                    network_id, container_id));
+  BERTH_TRY(db_.run("DELETE FROM endpoints WHERE network_id = ?1 AND container_id = ?2", network_id,
+                    container_id));
   return {};
 }
 
