@@ -290,6 +290,9 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c) {
   hf.extra_hosts = sc.host_config.extra_hosts;
   hf.dns = {sc.host_config.dns, sc.host_config.dns_search, sc.host_config.dns_options};
   hf.host_resolv = read_host_resolv_conf();
+  // --add-host NAME:host-gateway: the default bridge's gateway (rewritten
+  // with the container's own address at start, network_manager.h).
+  if (opts_.networks) hf.host_gateway_ip = opts_.networks->host_gateway_ip();
   auto paths = BERTH_TRY(write_hosts_files(hf));
 
   std::vector<image::RootfsMount> mounts;

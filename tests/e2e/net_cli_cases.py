@@ -9,6 +9,7 @@ Traffic goes only to 127.0.0.1, the host's own address, and containers in namesp
 daemon under test made."""
 
 import json
+import re
 import os
 import socket
 import subprocess
@@ -254,3 +255,17 @@ def test_network_bad_input(cli, daemon, memos_img, clean):
         rm_f(cli, "e2e-nonet", "e2e-badip")
         cli.run("network", "rm", "e2e-ov1")
     assert_no_leftovers(daemon)
+
+
+def test_hosts_dns_and_mac_flags(cli, daemon, memos_img, clean):
+    gw = json.loads(cli.ok("network", "inspect", "bridge").stdout)[0]["IPAM"]["Config"][0]["Gateway"]
+    out = cli.ok("run", "--rm", "--add-host", "db.e2e:10.1.2.3", "--add-host", "gw.e2e:host-gateway",
+                 "--dns", "192.0.2.53", "--dns-search", "e2e.test", "--dns-option", "ndots:3",
+                 "--mac-address", "02:42:0a:0b:0c:0d", memos_img, "sh", "-c",
+                 "cat /etc/hosts /etc/resolv.conf; ip link show eth0").stdout
+    assert re.search(r"^10\.1\.2\.3\s+db\.e2e$", out, re.M), out
+    assert re.search(rf"^{re.escape(gw)}\s+gw\.e2e$", out, re.M), out
+    assert "nameserver 192.0.2.53" in out and "search e2e.test" in out and "ndots:3" in out, out
+    assert "02:42:0a:0b:0c:0d" in out, out
+    p = cli.run("run", "--rm", "--add-host", "bad", memos_img, "true")
+    assert p.returncode != 0 and "add-host" in p.stderr, p.stderr

@@ -57,14 +57,32 @@ def netns_files(daemon):
     return sorted(os.listdir(d)) if os.path.isdir(d) else []
 
 
+def endpoint_rows(daemon):
+    """Addresses the daemon has handed out (its endpoints table), as "network:container:ip"."""
+    db = os.path.join(daemon.data_root, "metadata.db")
+    if not os.path.exists(db):
+        return []
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return [f"{n[:12]}:{c[:12]}:{ip}" for n, c, ip in
+                    con.execute("SELECT network_id, container_id, COALESCE(ip4, '') FROM endpoints")]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return []
+
+
 def daemon_leftovers(daemon):
-    """Container-scoped leftovers: veths on its bridges, netns files, DNAT rules."""
+    """Container-scoped leftovers: veths on its bridges, netns files, DNAT rules, address
+    leases (endpoint rows)."""
     veths = []
     for b in bridges_of(daemon):
         veths += veths_on(b)
     text = nft_table_text(daemon.nft_table)
     dnat = [l.strip() for l in text.splitlines() if " dnat to " in l]
-    return {"veths": veths, "netns": netns_files(daemon), "dnat": dnat}
+    return {"veths": veths, "netns": netns_files(daemon), "dnat": dnat,
+            "leases": endpoint_rows(daemon)}
 
 
 def remove_daemon_network(daemon):
