@@ -373,7 +373,7 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
   live.next_if = index;
   BERTH_TRY(take_ports_locked(live, r));
   if (!live.ports.empty()) BERTH_TRY(put_row_locked(live, live.endpoints.begin()->first));
-  BERTH_TRY(apply_rules_locked());
+  if (!live.ports.empty()) BERTH_TRY(apply_rules_locked());
   open_dns_locked(r.id);
   refresh_dns_locked();
   done = true;
@@ -386,7 +386,11 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
 void NetworkManager::release_locked(const std::string& container_id) {
   auto it = live_.find(container_id);
   std::string ns = netns_path(container_id);
+  // The table only changes when published ports go (or when rows of an
+  // unknown state are cleared): a start or exit without ports skips nft.
+  bool rules_changed = false;
   if (it != live_.end()) {
+    rules_changed = !it->second->ports.empty();
     if (it->second->dns && dns_) dns_->remove(container_id);
     for (const auto& [nid, e] : it->second->endpoints) {
       if (auto d = store_->delete_endpoint(nid, container_id); !d)
@@ -398,15 +402,18 @@ void NetworkManager::release_locked(const std::string& container_id) {
     auto rows = store_->list_endpoints();
     if (rows)
       for (const auto& row : *rows)
-        if (row.container_id == container_id)
+        if (row.container_id == container_id) {
           (void)store_->delete_endpoint(row.network_id, container_id);
+          rules_changed = true;
+        }
   }
   if (opts_.kernel) {
     // Removing the pinned namespace ends it once its processes are gone, and
     // the veths inside go with it (and so do their host ends).
     if (auto r = network::remove_netns(ns); !r)
       log_warn("container {}: {}", container_id.substr(0, 12), r.error().message);
-    if (auto a = apply_rules_locked(); !a) log_warn("nftables: {}", a.error().message);
+    if (rules_changed)
+      if (auto a = apply_rules_locked(); !a) log_warn("nftables: {}", a.error().message);
   }
   refresh_dns_locked();
 }
