@@ -231,7 +231,9 @@ class MetadataStore {
   // delete_network removes its endpoints too (NotFound when unknown).
   // put_endpoint inserts or replaces (network, container): Conflict
   // "address X is already in use" when another container holds the
-  // address on that network. delete_endpoint: Ok when absent.
+  // address on that network. delete_endpoint: Ok when absent. Endpoint
+  // writes are not fsynced (they survive a crash of the daemon, not a power
+  // loss, like update_container_state); network writes are.
   virtual Result<void> put_network(const NetworkRow& row) = 0;
   virtual Result<void> delete_network(const std::string& id) = 0;
   virtual Result<std::vector<NetworkRow>> list_networks() const = 0;  // by created, id
