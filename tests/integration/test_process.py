@@ -164,7 +164,8 @@ def test_exec_with_terminal(rt, bundle, workdir):
         r = rt.cmd("exec", "-t", "-d", "--console-socket", sock.path, cid, "/probe", "all")
         assert r.returncode == 0, r
         sock.wait_master()
-        results = _json_from_tty(sock.wait_output(b"sysctl"))
+        # The whole line (a tty ends it with CRLF): "sysctl" alone can arrive mid-line.
+        results = _json_from_tty(sock.wait_output(b"}\r\n"))
         assert results and results[0]["isatty"] == [True, True, True]
     finally:
         sock.close()
