@@ -106,13 +106,18 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
       cfg.hosts = BERTH_TRY(strings(v, path, "hosts"));
     } else if (key == "bip" || key == "ip" || key == "bridge") {
       BERTH_TRY(want(v.is_string(), "a string"));
-      (key == "bip" ? cfg.bip : key == "ip" ? cfg.default_bind_ip : cfg.bridge) =
-          v.get<std::string>();
+      (key == "bip"  ? cfg.bip
+       : key == "ip" ? cfg.default_bind_ip
+                     : cfg.bridge) = v.get<std::string>();
     } else if (key == "mtu") {
-      BERTH_TRY(want(v.is_number_integer() && v.get<long long>() >= 68 &&
-                         v.get<long long>() <= 65535,
-                     "an integer from 68 to 65535"));
+      BERTH_TRY(
+          want(v.is_number_integer() && v.get<long long>() >= 68 && v.get<long long>() <= 65535,
+               "an integer from 68 to 65535"));
       cfg.mtu = v.get<int>();
+    } else if (key == "netns-pool") {
+      BERTH_TRY(want(v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= 16,
+                     "an integer from 0 to 16"));
+      cfg.netns_pool = v.get<int>();
     } else if (key == "dns") {
       cfg.dns = BERTH_TRY(strings(v, path, "dns"));
     } else if (key == "default-address-pools") {
@@ -135,7 +140,7 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
                         "registry-mirrors-by-host, insecure-registries, max-concurrent-downloads, "
                         "max-concurrent-uploads, data-root, exec-root, debug, log-level, "
                         "storage-driver, hosts, runtimes, default-runtime, live-restore, bip, ip, "
-                        "bridge, mtu, dns, default-address-pools)",
+                        "bridge, mtu, netns-pool, dns, default-address-pools)",
                         path, key);
     }
   }

@@ -52,6 +52,7 @@ struct Config {
   std::vector<Pool> address_pools;
   std::string default_bind_ip = "0.0.0.0";
   int mtu = 1500;
+  int netns_pool = 2;  // ready namespaces per recently used bridge network
   std::vector<std::string> dns;
   std::string bridge = "berth0";
 };

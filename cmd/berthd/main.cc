@@ -22,8 +22,8 @@
 #include "base/strings.h"
 #include "config.h"
 #include "engine/engine.h"
-#include "engine/network_manager.h"
 #include "engine/local_containers.h"
+#include "engine/network_manager.h"
 #include "http/server.h"
 #include "image/local_service.h"
 #include "store/metadata/metadata.h"
@@ -188,9 +188,14 @@ int main(int argc, char** argv) {
                      "");
   by_key["bridge"] =
       key(app.add_option("-b,--bridge", cfg.bridge, "device of the default bridge network"), "");
-  by_key["mtu"] = key(app.add_option("--mtu", cfg.mtu, "MTU of container interfaces")
-                          ->check(CLI::Range(68, 65535)),
-                      "");
+  by_key["mtu"] = key(
+      app.add_option("--mtu", cfg.mtu, "MTU of container interfaces")->check(CLI::Range(68, 65535)),
+      "");
+  by_key["netns-pool"] =
+      key(app.add_option("--netns-pool", cfg.netns_pool,
+                         "network namespaces kept ready per bridge network (0: none)")
+              ->check(CLI::Range(0, 16)),
+          "");
   by_key["dns"] =
       key(app.add_option("--dns", cfg.dns, "upstream resolvers of the embedded DNS"), "");
   CLI11_PARSE(app, argc, argv);
@@ -302,10 +307,10 @@ int main(int argc, char** argv) {
     for (const auto& p : cfg.address_pools) no.pools.push_back({p.base, p.size});
     no.default_bind_ip = cfg.default_bind_ip;
     no.mtu = cfg.mtu;
+    no.netns_pool = static_cast<size_t>(cfg.netns_pool);
     no.dns_upstreams = cfg.dns;
     if (const char* t = std::getenv("BERTH_NFT_TABLE")) no.nft_table = t;
-    auto networks =
-        berth::engine::NetworkManager::open(no, std::move(*nmeta), (*engine)->events());
+    auto networks = berth::engine::NetworkManager::open(no, std::move(*nmeta), (*engine)->events());
     if (!networks) return fail(networks.error().context("networks"));
     co.networks = networks->get();
     (*engine)->set_networks(std::move(*networks));

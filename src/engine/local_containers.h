@@ -27,8 +27,8 @@
 #include "engine/containers.h"
 #include "engine/events.h"
 #include "engine/images.h"
-#include "engine/network_manager.h"
 #include "engine/mount_plan.h"
+#include "engine/network_manager.h"
 #include "monitor/client.h"
 #include "store/metadata/metadata.h"
 

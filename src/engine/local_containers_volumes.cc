@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "base/log.h"
 #include "engine/container_messages.h"
@@ -117,21 +118,21 @@ Result<void> LocalContainerService::prepare_mounts(const Ctr& c) {
   };
   for (const auto& m : mounts) {
     if (m.type != "volume") continue;
-    Fd src;
+    std::function<Result<Fd>()> source;
     if (m.copy_data) {
-      if (!root) {
-        auto r = open_detached_rootfs(decode_rootfs_mounts(rootfs));
-        if (!r) {
-          undo();
-          return std::move(r).error().context("opening the rootfs for copy-up");
+      source = [&]() -> Result<Fd> {
+        auto layers = decode_rootfs_mounts(rootfs);
+        // Most volumes are mounted where the image has nothing: then the
+        // (costly) detached mount of the whole rootfs is not needed.
+        if (rootfs_lacks_path(layers, m.destination)) return Fd();
+        if (!root) {
+          root = BERTH_TRY_CTX(open_detached_rootfs(layers), "opening the rootfs for copy-up");
         }
-        root = std::move(*r);
-      }
-      if (auto s = sys::open_in_root(root.get(), m.destination, O_RDONLY | O_DIRECTORY)) {
-        src = std::move(*s);
-      }
+        auto s = sys::open_in_root(root.get(), m.destination, O_RDONLY | O_DIRECTORY);
+        return s ? std::move(*s) : Fd();
+      };
     }
-    auto p = opts_.volumes->prepare_mount(m.name, c.id, src ? src.get() : -1);
+    auto p = opts_.volumes->prepare_mount(m.name, c.id, source);
     if (!p) {
       undo();
       return p.error();

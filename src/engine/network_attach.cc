@@ -200,9 +200,9 @@ Result<void> NetworkManager::put_row_locked(const Live& l, const std::string& ne
       metadata::EndpointRow{network_id, l.container_id, e.ip4, e.ip6, dump_json(data)});
 }
 
-Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetRequest& r, const Net& n,
-                                                         const Json& settings, int index,
-                                                         bool default_route) {
+Result<EndpointInfo> NetworkManager::add_endpoint_locked(
+    const ContainerNetRequest& r, const Net& n, const Json& settings, int index, bool default_route,
+    const std::optional<std::string>& spare_veth) {
   Live& l = *live_.at(r.id);
   EndpointInfo e;
   e.network_id = n.id;
@@ -229,9 +229,13 @@ Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetReque
   l.ifnames[n.id] = ifname;
   for (int attempt = 0; attempt < 8; ++attempt) {
     if (want_ip.empty()) {
+      // The live containers' addresses are the rows' (rows of others are
+      // cleared at restore and release); the UNIQUE index stays the referee.
       std::set<std::string> used{n.gateway4};
-      for (const auto& row : BERTH_TRY(store_->list_endpoints()))
-        if (row.network_id == n.id && !row.ip4.empty()) used.insert(row.ip4);
+      for (const auto& [cid, other] : live_) {
+        auto ep = other->endpoints.find(n.id);
+        if (ep != other->endpoints.end() && !ep->second.ip4.empty()) used.insert(ep->second.ip4);
+      }
       auto ip = network::next_free_ip(*n.subnet4, used, last_ip_[n.id]);
       if (!ip) return std::move(ip).error().context(fmt::format("network {}", n.name));
       e.ip4 = *ip;
@@ -264,7 +268,8 @@ Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetReque
     vc.ipv4_cidr = fmt::format("{}/{}", e.ip4, e.prefix4);
     if (default_route && !n.internal) vc.gateway4 = n.gateway4;
     vc.mtu = opts_.mtu;
-    if (auto a = network::attach_veth(vc); !a) {
+    if (spare_veth) vc.host_name = *spare_veth;
+    if (auto a = spare_veth ? network::configure_veth_peer(vc) : network::attach_veth(vc); !a) {
       (void)store_->delete_endpoint(n.id, r.id);
       l.endpoints.erase(n.id);
       return std::move(a).error().context(fmt::format("network {}", n.name));
@@ -356,9 +361,15 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
   ScopeExit undo([&] {
     if (!done) release_locked(r.id);
   });
+  std::optional<std::string> spare;  // the first network's veth, when from the pool
   if (opts_.kernel) {
     if (network::netns_exists(live.netns)) (void)network::remove_netns(live.netns);
-    BERTH_TRY(network::create_netns(live.netns));
+    if (pool_ && !r.networks.empty()) {
+      auto first = find_locked(r.networks.front().first);
+      if (first && (*first)->driver == "bridge")
+        spare = pool_->take(SpareSpec{(*first)->id, (*first)->bridge, opts_.mtu}, live.netns);
+    }
+    if (!spare) BERTH_TRY(network::create_netns(live.netns));
   }
   int index = 0;
   for (const auto& [name, settings] : r.networks) {
@@ -366,7 +377,8 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
     if (n->driver != "bridge") {
       return make_error(Errc::InvalidArgument, "network {} cannot be joined this way", n->name);
     }
-    BERTH_TRY(add_endpoint_locked(r, *n, settings, index, index == 0));
+    BERTH_TRY(
+        add_endpoint_locked(r, *n, settings, index, index == 0, index == 0 ? spare : std::nullopt));
     if (!n->builtin) out.embedded_dns = true;
     ++index;
   }
@@ -398,14 +410,8 @@ void NetworkManager::release_locked(const std::string& container_id) {
                  d.error().message);
     }
     live_.erase(it);  // closes the port sockets
-  } else {
-    auto rows = store_->list_endpoints();
-    if (rows)
-      for (const auto& row : *rows)
-        if (row.container_id == container_id) {
-          (void)store_->delete_endpoint(row.network_id, container_id);
-          rules_changed = true;
-        }
+  } else if (auto gone = store_->delete_endpoints_of(container_id); gone && *gone > 0) {
+    rules_changed = true;  // rows without a live entry: their rules may linger
   }
   if (opts_.kernel) {
     // Removing the pinned namespace ends it once its processes are gone, and

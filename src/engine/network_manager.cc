@@ -94,6 +94,7 @@ NetworkManager::NetworkManager(NetworkManagerOptions o,
 NetworkManager::~NetworkManager() {
   // The DNS thread calls back into dns_lookup; stop it before the tables go.
   dns_.reset();
+  pool_.reset();
 }
 
 Result<std::unique_ptr<NetworkManager>> NetworkManager::open(
@@ -121,6 +122,7 @@ Result<std::unique_ptr<NetworkManager>> NetworkManager::open(
           return self->dns_lookup(tag, name);
         },
         up));
+    m->pool_ = std::make_unique<NetnsPool>(m->opts_.exec_root + "/netns-pool", m->opts_.netns_pool);
   }
   return m;
 }
@@ -446,6 +448,7 @@ Result<void> NetworkManager::remove(const std::string& name) {
   nets_.erase(id);
   last_ip_.erase(id);
   if (opts_.kernel) {
+    if (pool_) pool_->drop_network(id);
     if (auto a = apply_rules_locked(); !a) log_warn("nftables: {}", a.error().message);
     if (auto d = network::delete_link(bridge); !d) log_warn("{}", d.error().message);
   }

@@ -37,6 +37,7 @@
 #include "base/fd.h"
 #include "engine/container_types.h"
 #include "engine/events.h"
+#include "engine/netns_pool.h"
 #include "engine/networks.h"
 #include "network/ipam.h"
 #include "store/metadata/metadata.h"
@@ -54,6 +55,9 @@ struct NetworkManagerOptions {
   std::vector<network::Pool> pools;         // empty = network::default_pools()
   std::string default_bind_ip = "0.0.0.0";  // published ports without an IP
   int mtu = 1500;
+  // Ready-made namespaces kept per recently used bridge network (netns_pool.h);
+  // 0 = every start makes its own.
+  size_t netns_pool = 2;
   std::vector<std::string> dns_upstreams;  // empty = the host's resolv.conf nameservers
   std::string nft_table = "berth";
   // false: no kernel objects at all (bridges, veths, nftables, netns) —
@@ -141,8 +145,10 @@ class NetworkManager final : public NetworkService {
   Result<void> ensure_builtin();
   Result<const Net*> find_locked(const std::string& name) const;
   Result<void> apply_rules_locked();
+  // `spare_veth`: the namespace came from the pool with this veth in it.
   Result<EndpointInfo> add_endpoint_locked(const ContainerNetRequest& r, const Net& n,
-                                           const Json& settings, int index, bool default_route);
+                                           const Json& settings, int index, bool default_route,
+                                           const std::optional<std::string>& spare_veth = {});
   void drop_endpoint_locked(const std::string& network_id, const std::string& container_id);
   Result<void> take_ports_locked(Live& l, const ContainerNetRequest& r);
   void open_dns_locked(const std::string& container_id);
@@ -161,6 +167,7 @@ class NetworkManager final : public NetworkService {
   std::map<std::string, std::unique_ptr<Live>> live_;  // by container id
   std::map<std::string, std::string> last_ip_;         // network id -> last handed out
   std::unique_ptr<network::DnsServer> dns_;
+  std::unique_ptr<NetnsPool> pool_;  // kernel mode only
   // The names the DNS thread answers, rebuilt by refresh_dns_locked (under
   // mu_, then dns_mu_). The DNS thread takes dns_mu_ only, never mu_, so a
   // call into dns_ with mu_ held cannot deadlock against a lookup.

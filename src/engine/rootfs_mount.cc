@@ -4,6 +4,13 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/strings.h"
 
 namespace berth::engine {
 
@@ -65,6 +72,62 @@ Result<Fd> open_detached_rootfs(const std::vector<monitor::RootfsMount>& mounts)
     return fd;
   }
   return make_error(Errc::InvalidArgument, "container rootfs mount type {:?} unsupported", m.type);
+}
+
+namespace {
+
+// The layer directories of the rootfs, topmost first; nullopt when unsure.
+std::optional<std::vector<std::string>> layer_dirs(const std::vector<monitor::RootfsMount>& ms) {
+  if (ms.size() != 1) return std::nullopt;
+  const auto& m = ms.front();
+  if (m.type == "bind") return std::vector<std::string>{m.source};
+  if (m.type != "overlay") return std::nullopt;
+  std::vector<std::string> upper, lower;
+  for (const auto& o : m.options) {
+    if (o.find('\\') != std::string::npos) return std::nullopt;  // escaped ':' or ','
+    if (starts_with(o, "upperdir=")) upper.push_back(o.substr(9));
+    if (starts_with(o, "lowerdir=")) {
+      for (auto& d : split(o.substr(9), ':'))
+        if (!d.empty()) lower.push_back(std::move(d));
+    }
+  }
+  if (lower.empty()) return std::nullopt;
+  upper.insert(upper.end(), lower.begin(), lower.end());
+  return upper;
+}
+
+}  // namespace
+
+bool rootfs_lacks_path(const std::vector<monitor::RootfsMount>& mounts, const std::string& path) {
+  auto dirs = layer_dirs(mounts);
+  if (!dirs) return false;
+  std::vector<std::string> parts;
+  for (auto& p : split(path, '/')) {
+    if (p.empty() || p == ".") continue;
+    if (p == "..") return false;
+    parts.push_back(std::move(p));
+  }
+  if (parts.empty()) return false;  // "/" always exists
+  for (const auto& dir : *dirs) {
+    Fd cur(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cur) return false;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      struct stat st {};
+      if (::fstatat(cur.get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) break;  // not in this layer
+        return false;
+      }
+      // A symlink may lead anywhere in the merged tree, a whiteout (char
+      // device) hides lower layers: the layers alone cannot tell.
+      if (S_ISLNK(st.st_mode) || S_ISCHR(st.st_mode)) return false;
+      if (i + 1 == parts.size()) return false;  // found
+      if (!S_ISDIR(st.st_mode)) break;
+      Fd next(::openat(cur.get(), parts[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!next) return false;
+      cur = std::move(next);
+    }
+  }
+  return true;
 }
 
 }  // namespace berth::engine

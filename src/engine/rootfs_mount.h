@@ -26,4 +26,12 @@ std::vector<monitor::RootfsMount> decode_rootfs_mounts(const Json& j);
 // mount). InvalidArgument for any other shape; the kernel's error otherwise.
 Result<Fd> open_detached_rootfs(const std::vector<monitor::RootfsMount>& mounts);
 
+// True only when `path` (absolute, inside the container) is certainly
+// absent from the tree `mounts` would show: no layer directory (overlay's
+// upper and lower dirs, or the bind source) has any file at that path. Any
+// doubt (a symlink or whiteout on the way, "..", escaped overlay options,
+// an unreadable layer) answers false, and the caller mounts the tree to
+// look. Cheap: a few fstatat calls per layer, no mount.
+bool rootfs_lacks_path(const std::vector<monitor::RootfsMount>& mounts, const std::string& path);
+
 }  // namespace berth::engine

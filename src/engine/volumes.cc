@@ -261,16 +261,22 @@ void VolumeService::discard(const std::string& name, const std::string& containe
 }
 
 Result<std::string> VolumeService::prepare_mount(const std::string& name,
-                                                 const std::string& container, int copy_from) {
+                                                 const std::string& container,
+                                                 const std::function<Result<Fd>()>& copy_source) {
   auto path = local_->mount(name, container);
   if (!path) {
     if (path.error().code == Errc::NotFound) return no_such_volume(name);
     return path.error();
   }
-  if (copy_from >= 0 && volume::dir_is_empty(*path)) {
-    if (auto r = volume::copy_up(copy_from, *path); !r) {
+  if (copy_source && volume::dir_is_empty(*path)) {
+    auto copied = [&]() -> Result<void> {
+      Fd src = BERTH_TRY(copy_source());
+      if (src) BERTH_TRY(volume::copy_up(src.get(), *path));
+      return {};
+    }();
+    if (!copied) {
       (void)local_->unmount(name, container);
-      return std::move(r).error().context(
+      return std::move(copied).error().context(
           fmt::format("copying image content into volume {}", name));
     }
   }

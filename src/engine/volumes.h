@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "base/fd.h"
 #include "base/result.h"
 #include "engine/events.h"
 #include "volume/local_volumes.h"
@@ -100,11 +102,13 @@ class VolumeService {
   // Removes a volume this container's failed create made (no event checks).
   void discard(const std::string& name, const std::string& container);
   // Makes a volume's data ready for a start of `container`: mounts a device
-  // volume for its first holder; when copy_from >= 0 (a directory fd of
-  // the image's content at the destination) and the volume is empty, the
-  // content is copied in first (copy-up). Returns the host path.
+  // volume for its first holder; when the volume is empty and copy_source
+  // is set, it is called for a directory fd of the image's content at the
+  // destination (an invalid Fd: nothing there) and that content is copied
+  // in (copy-up). copy_source is not called for a volume with data, so a
+  // start does not open the image's tree for nothing. Returns the host path.
   Result<std::string> prepare_mount(const std::string& name, const std::string& container,
-                                    int copy_from);
+                                    const std::function<Result<Fd>()>& copy_source);
   // Startup: `container` runs and already uses the volume's mount.
   Result<void> hold(const std::string& name, const std::string& container) {
     BERTH_TRY(local_->mount(name, container));

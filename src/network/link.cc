@@ -124,6 +124,22 @@ Result<void> configure_peer(const VethConfig& c) {
   nl::Sock s = BERTH_TRY(nl::route_socket());
   nl::Link l = BERTH_TRY(nl::get_link(s.get(), c.container_name));
   int ifindex = rtnl_link_get_ifindex(l.get());
+  if (!c.mac.empty()) {
+    // A spare's peer got the kernel's random MAC; the link is still down,
+    // which is when a veth accepts a new one without a carrier flap.
+    nl_addr* mac = nullptr;
+    int e = nl_addr_parse(c.mac.c_str(), AF_LLC, &mac);
+    if (e < 0) return nl::error(fmt::format("MAC \"{}\"", c.mac), e);
+    nl::Addr owned(mac);
+    nl_addr* cur = rtnl_link_get_addr(l.get());
+    if (!cur || nl_addr_cmp(cur, mac) != 0) {
+      nl::Link change(rtnl_link_alloc());
+      if (!change) return make_error(Errc::Internal, "netlink: out of memory");
+      rtnl_link_set_addr(change.get(), mac);
+      e = rtnl_link_change(s.get(), l.get(), change.get(), 0);
+      if (e < 0) return nl::error(fmt::format("set MAC {} on {}", c.mac, c.container_name), e);
+    }
+  }
   // Up before the addresses: the kernel adds the connected route of an
   // IPv4 address only for an interface that is up, and the default route
   // needs that route to reach its gateway.
@@ -198,9 +214,18 @@ Result<void> attach_veth(const VethConfig& c) {
     e = rtnl_link_change(s.get(), host.get(), change.get(), 0);
     if (e < 0) return nl::error(what + ": enslave", e);
   }
-  BERTH_TRY_CTX(in_netns(c.netns_path, [&] { return configure_peer(c); }),
-                what + ": in " + c.netns_path);
+  if (!c.peer_down) {
+    BERTH_TRY_CTX(in_netns(c.netns_path, [&] { return configure_peer(c); }),
+                  what + ": in " + c.netns_path);
+  }
   undo.dismiss();
+  return ok();
+}
+
+Result<void> configure_veth_peer(const VethConfig& c) {
+  BERTH_TRY(nl::check_ifname(c.container_name));
+  BERTH_TRY_CTX(in_netns(c.netns_path, [&] { return configure_peer(c); }),
+                fmt::format("configure {} in {}", c.container_name, c.netns_path));
   return ok();
 }
 

@@ -34,16 +34,19 @@ Result<void> delete_link(const std::string& name);
 bool link_exists(const std::string& name);
 
 struct VethConfig {
-  std::string host_name;              // "veth" + 7 hex chars, unique per endpoint
-  std::string bridge;                 // the host end is enslaved here
-  std::string netns_path;             // the container's namespace (netns.h)
+  std::string host_name;   // "veth" + 7 hex chars, unique per endpoint
+  std::string bridge;      // the host end is enslaved here
+  std::string netns_path;  // the container's namespace (netns.h)
   std::string container_name = "eth0";
-  std::string mac;         // "02:42:ac:11:00:02"; "" = kernel's random one
-  std::string ipv4_cidr;   // "172.17.0.2/16"
-  std::string gateway4;    // "172.17.0.1"; "" = no default route
-  std::string ipv6_cidr;   // "" = none
-  std::string gateway6;    // "" = no IPv6 default route
+  std::string mac;        // "02:42:ac:11:00:02"; "" = kernel's random one
+  std::string ipv4_cidr;  // "172.17.0.2/16"
+  std::string gateway4;   // "172.17.0.1"; "" = no default route
+  std::string ipv6_cidr;  // "" = none
+  std::string gateway6;   // "" = no IPv6 default route
   int mtu = 1500;
+  // A spare (see engine's netns pool): the peer is left down, without MAC,
+  // addresses or routes, until configure_veth_peer gives it the container's.
+  bool peer_down = false;
 };
 
 // Creates the veth pair, enslaves the host end to the bridge and brings it
@@ -51,6 +54,11 @@ struct VethConfig {
 // MTU and addresses, brings it and lo up, and adds the default route(s)
 // when gateways are given. On failure deletes what it made.
 Result<void> attach_veth(const VethConfig& c);
+
+// The container side of a veth made with peer_down: inside the namespace
+// sets the peer's MAC (when given and different), brings it and lo up, adds
+// the addresses and default route(s). One thread hop, a few netlink calls.
+Result<void> configure_veth_peer(const VethConfig& c);
 
 // Removes the interface `container_name` from the namespace (its host peer
 // goes with it). Ok when the namespace or the interface is gone.

@@ -118,6 +118,23 @@ Result<void> remove_netns(const std::string& path) {
   return ok();
 }
 
+Result<void> move_netns(const std::string& from, const std::string& to) {
+  const std::string what = fmt::format("move netns {} to {}", from, to);
+  if (!netns_exists(from)) return make_error(Errc::NotFound, "{}: not a network namespace", what);
+  Fd f(::open(to.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+  if (!f) return sys_error(what);
+  f.reset();
+  // A bind mount, not MS_MOVE: MS_MOVE refuses a mount whose parent is
+  // shared, which /run often is.
+  if (::mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    Error e = sys_error(what);
+    ::unlink(to.c_str());
+    return e;
+  }
+  BERTH_TRY_CTX(remove_netns(from), what);
+  return ok();
+}
+
 Result<void> in_netns(const std::string& path, const std::function<Result<void>()>& fn) {
   Fd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns) return sys_error("open netns " + path);

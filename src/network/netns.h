@@ -27,6 +27,11 @@ Result<void> create_netns(const std::string& path);
 // Unmounts (lazily) and unlinks `path`. Ok when it does not exist.
 Result<void> remove_netns(const std::string& path);
 
+// Moves the namespace pinned at `from` to `to` (a new file; its directory
+// must exist): bind mount, then `from` is unmounted and unlinked. The
+// namespace and everything inside it (links, addresses) stay as they are.
+Result<void> move_netns(const std::string& from, const std::string& to);
+
 // True when `path` is a mounted network namespace (survives berthd restarts).
 bool netns_exists(const std::string& path);
 

@@ -362,5 +362,55 @@ TEST_F(LinkRoot, AttachFailureDeletesThePair) {
   EXPECT_TRUE(link_exists(veth_));
 }
 
+// The netns pool's path: a spare made with peer_down, moved to the
+// container's path, then configured (MAC, address, route) there.
+TEST_F(LinkRoot, SpareMovedThenConfigured) {
+  ASSERT_TRUE(ensure_bridge({bridge_, net_ + ".1/24", "", 1500}).has_value());
+  VethConfig v = veth_config();
+  v.peer_down = true;
+  v.mac.clear();
+  auto r = attach_veth(v);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(if_flags(veth_) & IFF_UP);
+  int flags = -1;
+  ASSERT_TRUE(in_netns(ns_, [&]() -> Result<void> {
+                flags = if_flags("eth0");
+                return ok();
+              }).has_value());
+  ASSERT_GE(flags, 0);
+  EXPECT_FALSE(flags & IFF_UP) << "a spare's peer stays down";
+
+  std::string moved = dir_ + "/moved";
+  ino_t before = ns_inode(ns_);
+  auto m = move_netns(ns_, moved);
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  EXPECT_FALSE(netns_exists(ns_));
+  EXPECT_FALSE(fs::exists(ns_));
+  ASSERT_TRUE(netns_exists(moved));
+  EXPECT_EQ(ns_inode(moved), before);
+  EXPECT_EQ(move_netns(ns_, moved).error().code, Errc::NotFound);
+  ns_ = moved;  // TearDown removes it
+
+  v = veth_config();
+  v.netns_path = moved;
+  r = configure_veth_peer(v);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  std::string mac, route;
+  ASSERT_TRUE(in_netns(moved, [&]() -> Result<void> {
+                flags = if_flags("eth0");
+                mac = if_mac("eth0");
+                route = read_file("/proc/thread-self/net/route").value_or("");
+                return ok();
+              }).has_value());
+  EXPECT_TRUE(flags & IFF_UP);
+  EXPECT_EQ(mac, "02:42:0a:fe:00:02");
+  EXPECT_NE(route.find("eth0\t00000000"), std::string::npos) << route;
+  // A wrong name is an error that names it.
+  v.container_name = "eth9";
+  r = configure_veth_peer(v);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("eth9"), std::string::npos) << r.error().message;
+}
+
 }  // namespace
 }  // namespace berth::network

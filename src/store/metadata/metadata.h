@@ -241,6 +241,8 @@ class MetadataStore {
   virtual Result<void> delete_endpoint(const std::string& network_id,
                                        const std::string& container_id) = 0;
   virtual Result<std::vector<EndpointRow>> list_endpoints() const = 0;
+  // Every endpoint of a container, on any network; returns how many went.
+  virtual Result<int64_t> delete_endpoints_of(const std::string& container_id) = 0;
   // Volumes (migration v5), one transaction each. insert_volume:
   // AlreadyExists when the name is taken (the row is left as it was).
   // delete_volume: NotFound when absent. list_volumes orders by name.

@@ -127,6 +127,12 @@ Result<void> SqliteMetadataStore::delete_endpoint(const std::string& network_id,
   return {};
 }
 
+Result<int64_t> SqliteMetadataStore::delete_endpoints_of(const std::string& container_id) {
+  std::lock_guard lock(mu_);
+  RelaxedSync relaxed(db_);
+  return db_.run("DELETE FROM endpoints WHERE container_id = ?1", container_id);
+}
+
 Result<std::vector<EndpointRow>> SqliteMetadataStore::list_endpoints() const {
   std::lock_guard lock(mu_);
   auto s = BERTH_TRY(

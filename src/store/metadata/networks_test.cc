@@ -54,6 +54,21 @@ TEST_F(NetworksTest, AnAddressHasOneHolder) {
   EXPECT_EQ(l[2].ip4, "");
 }
 
+TEST_F(NetworksTest, DeleteEndpointsOfAContainer) {
+  ASSERT_TRUE(store_->put_network(net('a', "n", 1)).has_value());
+  ASSERT_TRUE(store_->put_network(net('b', "m", 2)).has_value());
+  ASSERT_TRUE(store_->put_endpoint(ep('a', "c1", "10.0.0.2")).has_value());
+  ASSERT_TRUE(store_->put_endpoint(ep('b', "c1", "10.0.1.2")).has_value());
+  ASSERT_TRUE(store_->put_endpoint(ep('a', "c2", "10.0.0.3")).has_value());
+  EXPECT_EQ(store_->delete_endpoints_of("c1").value(), 2);
+  EXPECT_EQ(store_->delete_endpoints_of("c1").value(), 0);
+  auto l = store_->list_endpoints().value();
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].container_id, "c2");
+  // Its address is free again.
+  EXPECT_TRUE(store_->put_endpoint(ep('a', "c3", "10.0.0.2")).has_value());
+}
+
 TEST_F(NetworksTest, EndpointNeedsItsNetwork) {
   auto r = store_->put_endpoint(ep('z', "c1", "10.0.0.2"));
   EXPECT_FALSE(r.has_value());

@@ -66,6 +66,7 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<void> delete_endpoint(const std::string& network_id,
                                const std::string& container_id) override;
   Result<std::vector<EndpointRow>> list_endpoints() const override;
+  Result<int64_t> delete_endpoints_of(const std::string& container_id) override;
 
   Result<void> insert_volume(const VolumeRow& row) override;
   Result<std::optional<VolumeRow>> get_volume(const std::string& name) const override;
