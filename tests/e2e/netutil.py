@@ -57,6 +57,12 @@ def netns_files(daemon):
     return sorted(os.listdir(d)) if os.path.isdir(d) else []
 
 
+def pool_spares(daemon):
+    """The daemon's ready-made namespaces, each named after its veth's host end."""
+    d = os.path.join(daemon.exec_root, "netns-pool")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
 def endpoint_rows(daemon):
     """Addresses the daemon has handed out (its endpoints table), as "network:container:ip"."""
     db = os.path.join(daemon.data_root, "metadata.db")
@@ -79,6 +85,10 @@ def daemon_leftovers(daemon):
     veths = []
     for b in bridges_of(daemon):
         veths += veths_on(b)
+    # Listed after the veths: a spare made in between is then not mistaken
+    # for a leftover (its file exists before its veth).
+    spares = set(pool_spares(daemon))
+    veths = [v for v in veths if v not in spares]
     text = nft_table_text(daemon.nft_table)
     dnat = [l.strip() for l in text.splitlines() if " dnat to " in l]
     return {"veths": veths, "netns": netns_files(daemon), "dnat": dnat,
@@ -86,10 +96,11 @@ def daemon_leftovers(daemon):
 
 
 def remove_daemon_network(daemon):
-    """After the daemon stopped: its namespaces, bridges and nftables table."""
+    """After the daemon stopped: its namespaces (spares too), bridges and nftables table."""
     d = os.path.join(daemon.exec_root, "netns")
-    for n in netns_files(daemon):
-        p = os.path.join(d, n)
+    pool = os.path.join(daemon.exec_root, "netns-pool")
+    for p in [os.path.join(d, n) for n in netns_files(daemon)] + \
+             [os.path.join(pool, n) for n in pool_spares(daemon)]:
         subprocess.run(["umount", "-l", p], capture_output=True, timeout=30)
         try:
             os.unlink(p)
