@@ -110,4 +110,6 @@ for (const [name, raw, gz] of rows) {
   console.log(`${mark} ${name.padEnd(40)} ${String(raw).padStart(8)} B  gz ${String(gz).padStart(7)} B`);
 }
 console.log(`first load (*) JS+CSS gzip: ${first} B (${(first / 1024).toFixed(1)} KiB) -> ${outdir}`);
-writeFileSync(join(outdir, 'build-info.json'), JSON.stringify({ firstLoad: [...staticImports], firstLoadJsCssGzipBytes: first }, null, 1) + '\n');
+const info = Buffer.from(JSON.stringify({ firstLoad: [...staticImports], firstLoadJsCssGzipBytes: first }, null, 1) + '\n');
+writeFileSync(join(outdir, 'build-info.json'), info);
+writeFileSync(join(outdir, 'build-info.json.gz'), gzipSync(info, { level: constants.Z_BEST_COMPRESSION }));

@@ -1,7 +1,7 @@
 // One container: header with its actions, then tabs for logs, terminal, stats, inspect and
 // changed files. The terminal code (xterm.js) is loaded only when its tab opens.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, shortId } from './api.js';
 import { onEvent } from './store.js';
 import { ErrorLine } from './ui.jsx';
@@ -89,9 +89,11 @@ export function ContainerDetail({ id, tab }) {
   const [data, setData] = useState(null);
   const [err, setErr] = useState('');
   const [gone, setGone] = useState(false);
+  const fullId = useRef('');
   const load = () =>
     api(`/containers/${encodeURIComponent(id)}/json`)
       .then((d) => {
+        fullId.current = d.Id;
         setData(d);
         setErr('');
       })
@@ -102,13 +104,14 @@ export function ContainerDetail({ id, tab }) {
   useEffect(() => {
     setData(null);
     setGone(false);
+    fullId.current = '';
     load();
     let t;
     const off = onEvent((ev) => {
       if (ev.Type !== 'container') return;
       const a = ev.Actor || {};
       const name = (a.Attributes && a.Attributes.name) || '';
-      if (a.ID === id || name === id || (data && a.ID === data.Id) || a.ID.startsWith(id)) {
+      if (a.ID === fullId.current || name === id || (a.ID || '').startsWith(id)) {
         clearTimeout(t);
         t = setTimeout(load, 100);
       }

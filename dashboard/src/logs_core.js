@@ -22,6 +22,26 @@ export class Demuxer {
       this.onData(STDOUT, chunk);
       return;
     }
+    // Payloads of consecutive frames of one stream are handed over joined: one log line is
+    // usually one frame, and one decode per chunk beats one per line.
+    let run = [];
+    let runLen = 0;
+    let runStream = this.stream;
+    const emit = () => {
+      if (!runLen) return;
+      let bytes = run[0];
+      if (run.length > 1) {
+        bytes = new Uint8Array(runLen);
+        let o = 0;
+        for (const r of run) {
+          bytes.set(r, o);
+          o += r.length;
+        }
+      }
+      run = [];
+      runLen = 0;
+      this.onData(runStream, bytes);
+    };
     let i = 0;
     while (i < chunk.length) {
       if (this.remaining === 0) {
@@ -29,7 +49,7 @@ export class Demuxer {
         this.header.set(chunk.subarray(i, i + take), this.headerLen);
         this.headerLen += take;
         i += take;
-        if (this.headerLen < 8) return;
+        if (this.headerLen < 8) break;
         const h = this.header;
         this.stream = h[0] === 2 ? STDERR : STDOUT;
         this.remaining = ((h[4] << 24) >>> 0) + (h[5] << 16) + (h[6] << 8) + h[7];
@@ -37,10 +57,16 @@ export class Demuxer {
         continue;
       }
       const take = Math.min(this.remaining, chunk.length - i);
-      this.onData(this.stream, chunk.subarray(i, i + take));
+      if (this.stream !== runStream) {
+        emit();
+        runStream = this.stream;
+      }
+      run.push(chunk.subarray(i, i + take));
+      runLen += take;
       this.remaining -= take;
       i += take;
     }
+    emit();
   }
 }
 

@@ -4,7 +4,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, request, setAuthHandler } from './api.js';
-import { startEvents, useStore, getState, set } from './store.js';
+import { startEvents, useStore, getState, set, refresh } from './store.js';
 import { Toasts, ConfirmHost } from './ui.jsx';
 import { ContainersPage } from './containers.jsx';
 import { ContainerDetail } from './container_detail.jsx';
@@ -130,6 +130,8 @@ function App() {
   };
   useEffect(() => {
     setAuthHandler((msg) => setPhase({ name: 'login', reason: msg }));
+    // The first list loads alongside the session check (a 401 switches to the login form).
+    if (!window.location.hash || /^#\/?(containers)?$/.test(window.location.hash)) refresh('containers');
     check();
   }, []);
   useEffect(() => {
