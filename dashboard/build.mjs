@@ -48,6 +48,27 @@ for (const [file, meta] of Object.entries(result.metafile.outputs)) {
 }
 if (!mainJs) throw new Error('build: no output for src/main.jsx');
 
+const firstLoad = ['index.html', mainJs.slice(1), mainCss && mainCss.slice(1)].filter(Boolean);
+// First load = index.html, the entry module, the chunks it imports statically, and its CSS.
+const staticImports = new Set(firstLoad);
+const queue = [mainJs.slice(1)];
+while (queue.length) {
+  const cur = queue.pop();
+  const meta = result.metafile.outputs[relative(here, join(outdir, cur))];
+  for (const imp of (meta && meta.imports) || []) {
+    if (imp.kind !== 'import-statement') continue;
+    const r = relative(outdir, resolve(here, imp.path));
+    if (!staticImports.has(r)) {
+      staticImports.add(r);
+      queue.push(r);
+    }
+  }
+}
+// Chunks the entry imports statically: preloaded so they load alongside it, not after it.
+const preloads = [...staticImports]
+  .filter((f) => f.endsWith('.js') && '/' + f !== mainJs)
+  .map((f) => `<link rel="modulepreload" href="/${f}">\n`)
+  .join('');
 const icon = readFileSync(join(here, 'src/favicon.svg'));
 const iconName = `favicon-${createHash('sha256').update(icon).digest('hex').slice(0, 8)}.svg`;
 writeFileSync(join(assets, iconName), icon);
@@ -61,7 +82,7 @@ writeFileSync(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>berth</title>
 <link rel="icon" href="/assets/${iconName}" type="image/svg+xml">
-${mainCss ? `<link rel="stylesheet" href="${mainCss}">\n` : ''}<script type="module" src="${mainJs}"></script>
+${mainCss ? `<link rel="stylesheet" href="${mainCss}">\n` : ''}${preloads}<script type="module" src="${mainJs}"></script>
 </head>
 <body>
 <div id="app"></div>
@@ -87,22 +108,6 @@ for (const f of walk(outdir)) {
   rows.push([relative(outdir, f), raw.length, gz.length]);
 }
 rows.sort((a, b) => a[0].localeCompare(b[0]));
-const firstLoad = ['index.html', mainJs.slice(1), mainCss && mainCss.slice(1)].filter(Boolean);
-// First load = index.html, the entry module, the chunks it imports statically, and its CSS.
-const staticImports = new Set(firstLoad);
-const queue = [mainJs.slice(1)];
-while (queue.length) {
-  const cur = queue.pop();
-  const meta = result.metafile.outputs[relative(here, join(outdir, cur))];
-  for (const imp of (meta && meta.imports) || []) {
-    if (imp.kind !== 'import-statement') continue;
-    const r = relative(outdir, resolve(here, imp.path));
-    if (!staticImports.has(r)) {
-      staticImports.add(r);
-      queue.push(r);
-    }
-  }
-}
 let first = 0;
 for (const [name, raw, gz] of rows) {
   const mark = staticImports.has(name) ? '*' : ' ';

@@ -10,7 +10,8 @@ import { Demuxer, LineSplitter, RingBuffer, STDERR, formatLine } from './logs_co
 
 const RING_LINES = 100000;
 const DOM_CAP = 2000;
-const PER_FRAME = 400;
+const PER_FRAME = 250;
+const PARSE_SLICE = 64 * 1024;
 const INITIAL_TAIL = 5000;
 
 class LogPane {
@@ -149,9 +150,14 @@ export function LogsView({ id, name, tty }) {
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          const t0 = performance.now();
-          demux.push(value);
-          pane.maxParseMs = Math.max(pane.maxParseMs || 0, performance.now() - t0);
+          // A big read (a burst) is parsed in slices with a yield between them, so frames
+          // keep being drawn while it is split into lines.
+          for (let off = 0; off < value.length; off += PARSE_SLICE) {
+            if (off) await new Promise((r) => setTimeout(r, 0));
+            const t0 = performance.now();
+            demux.push(value.subarray(off, off + PARSE_SLICE));
+            pane.maxParseMs = Math.max(pane.maxParseMs || 0, performance.now() - t0);
+          }
           pane.box.dataset.maxParseMs = pane.maxParseMs.toFixed(1);
         }
         split.flush();
