@@ -23,7 +23,15 @@ packages=(
   # network tests and benchmarks: nft (inspect berth's table), an upstream resolver for the
   # embedded DNS, docker-compose (python, Debian's), wrk
   nftables dnsmasq-base docker-compose wrk
+  # the dashboard's browser tests (driven by playwright-core from npm)
+  chromium
 )
+# The dashboard builds with npm. Debian 12's nodejs + npm packages are enough; a host that
+# already has npm on PATH (e.g. nodesource's nodejs, which bundles npm and conflicts with
+# Debian's npm package) keeps it.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: must run as root (apt-get)" >&2
