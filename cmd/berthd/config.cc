@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "base/file.h"
+#include "logs/json_file.h"
 
 namespace berthd {
 
@@ -106,12 +107,13 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
       cfg.hosts = BERTH_TRY(strings(v, path, "hosts"));
     } else if (key == "bip" || key == "ip" || key == "bridge") {
       BERTH_TRY(want(v.is_string(), "a string"));
-      (key == "bip" ? cfg.bip : key == "ip" ? cfg.default_bind_ip : cfg.bridge) =
-          v.get<std::string>();
+      (key == "bip"  ? cfg.bip
+       : key == "ip" ? cfg.default_bind_ip
+                     : cfg.bridge) = v.get<std::string>();
     } else if (key == "mtu") {
-      BERTH_TRY(want(v.is_number_integer() && v.get<long long>() >= 68 &&
-                         v.get<long long>() <= 65535,
-                     "an integer from 68 to 65535"));
+      BERTH_TRY(
+          want(v.is_number_integer() && v.get<long long>() >= 68 && v.get<long long>() <= 65535,
+               "an integer from 68 to 65535"));
       cfg.mtu = v.get<int>();
     } else if (key == "dns") {
       cfg.dns = BERTH_TRY(strings(v, path, "dns"));
@@ -129,13 +131,35 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
         }
         cfg.address_pools.push_back({p["base"].get<std::string>(), p["size"].get<int>()});
       }
+    } else if (key == "log-opts") {
+      BERTH_TRY(want(v.is_object(), "an object of option -> string"));
+      std::map<std::string, std::string> opts;
+      for (const auto& [k2, v2] : v.items()) {
+        if (!v2.is_string())
+          return make_error(Errc::InvalidArgument, "{}: log-opts: {} must be a string", path, k2);
+        opts[k2] = v2.get<std::string>();
+      }
+      // The same rules as a container's --log-opt (json-file).
+      if (auto r = berth::logs::parse_log_opts(opts); !r)
+        return make_error(Errc::InvalidArgument, "{}: log-opts: {}", path, r.error().message);
+      cfg.log_opts = std::move(opts);
+    } else if (key == "log-driver") {
+      BERTH_TRY(want(v.is_string() && v.get<std::string>() == "json-file",
+                     "\"json-file\" (the only log driver berthd has)"));
+    } else if (key == "dashboard" || key == "dashboard-dir" || key == "systemctl-root") {
+      BERTH_TRY(want(v.is_string(), "a string"));
+      (key == "dashboard"       ? cfg.dashboard
+       : key == "dashboard-dir" ? cfg.dashboard_dir
+                                : cfg.systemctl_root) = v.get<std::string>();
+      if (key == "dashboard") cfg.dashboard_explicit = true;
     } else {
       return make_error(Errc::InvalidArgument,
                         "{}: unknown configuration key \"{}\" (berthd knows registry-mirrors, "
                         "registry-mirrors-by-host, insecure-registries, max-concurrent-downloads, "
                         "max-concurrent-uploads, data-root, exec-root, debug, log-level, "
                         "storage-driver, hosts, runtimes, default-runtime, live-restore, bip, ip, "
-                        "bridge, mtu, dns, default-address-pools)",
+                        "bridge, mtu, dns, default-address-pools, log-driver, log-opts, "
+                        "dashboard, dashboard-dir, systemctl-root)",
                         path, key);
     }
   }

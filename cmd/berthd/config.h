@@ -54,6 +54,15 @@ struct Config {
   int mtu = 1500;
   std::vector<std::string> dns;
   std::string bridge = "berth0";
+  // Default json-file options of new containers (docker's "log-opts").
+  std::map<std::string, std::string> log_opts;
+  // The web dashboard's listener ("none" = off; docs/design/dashboard.md),
+  // the directory of its files ("" = searched), and the --root systemctl
+  // gets for the autostart setting ("" = the running system).
+  std::string dashboard = "tcp://127.0.0.1:9000";
+  bool dashboard_explicit = false;  // set by flag or file: a bind failure is fatal
+  std::string dashboard_dir;
+  std::string systemctl_root;
 };
 
 // Applies daemon.json text onto cfg. `flags_set` holds the daemon.json key
