@@ -26,6 +26,19 @@ Result<std::vector<std::string>> strings(const Json& v, const std::string& path,
 
 }  // namespace
 
+Result<void> check_log_opts(const std::map<std::string, std::string>& opts) {
+  // One key at a time first, so that the message names the option.
+  for (const auto& [k, v] : opts) {
+    if (auto r = berth::logs::parse_log_opts({{k, v}}); !r) {
+      const std::string& m = r.error().message;
+      if (m.find(k) != std::string::npos) return r.error();
+      return make_error(Errc::InvalidArgument, "{}: {}", k, m);
+    }
+  }
+  BERTH_TRY(berth::logs::parse_log_opts(opts));
+  return berth::ok();
+}
+
 Result<void> apply_config_file(Config& cfg, std::string_view text, const std::string& path,
                                const std::set<std::string>& flags_set) {
   auto j = BERTH_TRY(berth::parse_json(text, path));
@@ -139,8 +152,7 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
           return make_error(Errc::InvalidArgument, "{}: log-opts: {} must be a string", path, k2);
         opts[k2] = v2.get<std::string>();
       }
-      // The same rules as a container's --log-opt (json-file).
-      if (auto r = berth::logs::parse_log_opts(opts); !r)
+      if (auto r = check_log_opts(opts); !r)
         return make_error(Errc::InvalidArgument, "{}: log-opts: {}", path, r.error().message);
       cfg.log_opts = std::move(opts);
     } else if (key == "log-driver") {

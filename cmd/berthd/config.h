@@ -65,6 +65,10 @@ struct Config {
   std::string systemctl_root;
 };
 
+// The json-file rules of a container's --log-opt, for daemon.json's
+// "log-opts"; InvalidArgument names the option ("max-size: invalid size").
+berth::Result<void> check_log_opts(const std::map<std::string, std::string>& opts);
+
 // Applies daemon.json text onto cfg. `flags_set` holds the daemon.json key
 // names that were given as flags. InvalidArgument names the file and key.
 berth::Result<void> apply_config_file(Config& cfg, std::string_view text, const std::string& path,

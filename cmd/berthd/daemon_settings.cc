@@ -121,6 +121,10 @@ Result<dash::Settings> LiveConfig::apply(const dash::SettingsPatch& p) {
     auto st = autostart_.state();
     if (!st.supported) return make_error(Errc::FailedPrecondition, "autostart: {}", st.detail);
   }
+  if (p.log_opts) {
+    if (auto r = check_log_opts(*p.log_opts); !r)
+      return make_error(Errc::InvalidArgument, "log_opts.{}", r.error().message);
+  }
   std::string existing;
   if (auto text = berth::read_file(cfg_.config_file); text) {
     existing = std::move(*text);
@@ -130,9 +134,7 @@ Result<dash::Settings> LiveConfig::apply(const dash::SettingsPatch& p) {
   auto merged = BERTH_TRY(dash::merge_daemon_json(existing, p));
   Config probe = cfg_;
   if (auto r = apply_config_file(probe, merged, cfg_.config_file, flags_set_); !r) {
-    // Name the settings field, not only daemon.json's key.
-    std::string field = p.log_opts ? "log_opts" : "settings";
-    return make_error(Errc::InvalidArgument, "{}: {}", field, r.error().message);
+    return make_error(Errc::InvalidArgument, "settings: {}", r.error().message);
   }
   if (p.log_opts || p.registry_mirrors) {
     BERTH_TRY(dash::write_daemon_json(cfg_.config_file, p));

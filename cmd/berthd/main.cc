@@ -326,12 +326,14 @@ int main(int argc, char** argv) {
   }
   berth::api::server::Router router(**engine,
                                     {std::string("Berth/") + BERTH_VERSION + " (linux)", false});
-  auto server = berth::http::Server::start(*listeners, router.handler());
-  if (!server) return fail(server.error().context("listen"));
   berthd::LiveConfig live(cfg, flags_set, **engine);
   std::string exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  // The dashboard first: a configured address that cannot be bound stops
+  // berthd before its API socket answers.
   auto dashboard = berthd::start_dashboard(cfg, exe_dir, router.handler(), live.settings_hooks());
   if (!dashboard) return fail(dashboard.error());
+  auto server = berth::http::Server::start(*listeners, router.handler());
+  if (!server) return fail(server.error().context("listen"));
   berth::log_info("berthd {} listening on {} (data root {}, storage driver {})", BERTH_VERSION,
                   berth::join((*server)->addresses(), ", "), cfg.data_root,
                   (*engine)->images().storage_driver());

@@ -9,6 +9,8 @@ under test is the same."""
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
 
@@ -97,3 +99,40 @@ def test_installed_berthd_runs_containers_and_serves_the_dashboard(installed, cb
         remove_all_containers(d.api)
     finally:
         d.cleanup()
+
+
+def test_socket_activation_and_readiness(make_daemon, monkeypatch):
+    """What berthd.service relies on: `-H fd://` takes the sockets systemd passes
+    (systemd-socket-activate does the same: LISTEN_FDS/LISTEN_PID, fd 3), and Type=notify's
+    READY=1 (then RELOADING=1/READY=1 on SIGHUP) arrives on $NOTIFY_SOCKET."""
+    if not is_berthd():
+        pytest.skip("berthd only")
+    activate = shutil.which("systemd-socket-activate")
+    if not activate:
+        pytest.skip("systemd-socket-activate is not installed")
+    d = make_daemon()
+    notify_path = os.path.join(d.base, "notify.sock")
+    os.makedirs(d.base, exist_ok=True)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(30)
+    monkeypatch.setenv("NOTIFY_SOCKET", notify_path)
+    plain = d.argv
+
+    def activated():
+        argv = plain()
+        i = argv.index("-H")
+        argv[i + 1] = "fd://"
+        return [activate, "-l", d.sock, "-E", "BERTH_NFT_TABLE", "-E", "NOTIFY_SOCKET"] + argv
+
+    d.argv = activated
+    try:
+        d.start()
+        assert "listening on fd://3" in d.log_tail(40)
+        assert notify.recv(256) == b"READY=1"
+        os.kill(d.pid, signal.SIGHUP)
+        assert notify.recv(256) == b"RELOADING=1"
+        assert notify.recv(256) == b"READY=1"
+        assert d.api.ping().status == 200
+    finally:
+        notify.close()

@@ -18,7 +18,8 @@
 namespace berth::api::server {
 namespace {
 
-std::string read_some(int fd) {
+// Reads until EOF, a close frame, `until` appearing, or ~4 s of silence.
+std::string read_some(int fd, std::string_view until = {}) {
   std::string out;
   char buf[4096];
   for (int i = 0; i < 200; ++i) {
@@ -27,6 +28,7 @@ std::string read_some(int fd) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n == 0) break;
     if (n > 0) out.append(buf, static_cast<size_t>(n));
+    if (!until.empty() && out.find(until) != std::string::npos) break;
     if (n < 0 && out.find("\x88") != std::string::npos) break;  // close frame seen
   }
   return out;
@@ -121,7 +123,7 @@ TEST_F(WebsocketTest, AttachRelaysUnwrappedOutput) {
 
 TEST_F(WebsocketTest, AttachUnknownContainerIs404BeforeTheHandshake) {
   Fd c = connect_and_send(upgrade_request("/containers/nope/attach/ws"));
-  std::string got = read_some(c.get());
+  std::string got = read_some(c.get(), "\r\n\r\n");
   EXPECT_EQ(got.rfind("HTTP/1.1 404", 0), 0u) << got;
 }
 
@@ -130,7 +132,7 @@ TEST_F(WebsocketTest, ExecStartRelaysBothWays) {
   f_->attach_output = "$ ";  // a TTY's raw bytes: passed through as they are
   f_->keep_exec_conn = true;
   Fd c = connect_and_send(upgrade_request("/v1.47/exec/" + id + "/start/ws"));
-  std::string got = read_some(c.get());
+  std::string got = read_some(c.get(), "$ ");
   ASSERT_EQ(got.rfind("HTTP/1.1 101", 0), 0u) << got;
   EXPECT_EQ(parse_frames(got.substr(got.find("\r\n\r\n") + 4)).first, "$ ");
   EXPECT_TRUE(f_->execs[0].running);
@@ -140,7 +142,7 @@ TEST_F(WebsocketTest, ExecStartRelaysBothWays) {
   for (int i = 0; i < 3; ++i) frame.push_back(static_cast<char>(text[i] ^ frame[2 + i % 4]));
   ASSERT_EQ(::send(c.get(), frame.data(), frame.size(), MSG_NOSIGNAL), 9);
   ASSERT_TRUE(f_->exec_conn);
-  std::string in = read_some(f_->exec_conn.get());
+  std::string in = read_some(f_->exec_conn.get(), "ls\n");
   EXPECT_EQ(in, "ls\n");
   // The exec ends: the client gets a close frame.
   f_->exec_conn.reset();
@@ -160,12 +162,12 @@ TEST_F(WebsocketTest, ExecStartUnwrapsFramesWithoutTty) {
 
 TEST_F(WebsocketTest, ExecStartRefusesUnknownAndRunningExecs) {
   Fd c = connect_and_send(upgrade_request("/exec/nope/start/ws"));
-  std::string got = read_some(c.get());
+  std::string got = read_some(c.get(), "\r\n\r\n");
   EXPECT_EQ(got.rfind("HTTP/1.1 404", 0), 0u) << got;
   std::string id = create_exec(true);
   f_->execs[0].running = true;
   Fd c2 = connect_and_send(upgrade_request("/exec/" + id + "/start/ws"));
-  got = read_some(c2.get());
+  got = read_some(c2.get(), "already running");
   EXPECT_EQ(got.rfind("HTTP/1.1 409", 0), 0u) << got;
   EXPECT_NE(got.find("already running"), std::string::npos);
   EXPECT_EQ(f_->attached_fds, 0);
