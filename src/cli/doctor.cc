@@ -138,6 +138,11 @@ Check nftables_check(const std::string& root, const std::string& release) {
   bool tool = in_path(root, "nft");
   if (kernel) {
     c.detail = tool ? "nf_tables available (nft installed)" : "nf_tables available";
+  } else if (!exists(root + "/proc/modules") && !exists(root + "/lib/modules/" + release)) {
+    // A kernel without loadable modules lists its built-in parts nowhere
+    // readable: nf_tables may well be there (berthd fails at startup if not).
+    c.status = CheckStatus::Unknown;
+    c.detail = "kernel without loadable modules: nf_tables cannot be checked from here";
   } else {
     c.status = CheckStatus::Warn;
     c.detail = "the kernel's nf_tables is neither loaded nor installed as a module";
@@ -199,9 +204,10 @@ std::vector<Check> host_checks(const std::string& root) {
 }
 
 std::string format_check(const Check& c) {
-  const char* word = c.status == CheckStatus::Ok     ? "OK"
-                     : c.status == CheckStatus::Warn ? "WARNING"
-                                                     : "MISSING";
+  const char* word = c.status == CheckStatus::Ok        ? "OK"
+                     : c.status == CheckStatus::Warn    ? "WARNING"
+                     : c.status == CheckStatus::Unknown ? "UNKNOWN"
+                                                        : "MISSING";
   std::string out = fmt::format("  {:<8} {}: {}\n", word, c.name, c.detail);
   if (!c.fix.empty()) out += fmt::format("           -> {}\n", c.fix);
   return out;

@@ -10,7 +10,8 @@
 
 namespace berth::cli {
 
-enum class CheckStatus { Ok, Warn, Missing };
+// Unknown: the host gives no way to tell (printed, never a failure).
+enum class CheckStatus { Ok, Warn, Missing, Unknown };
 
 struct Check {
   std::string name;  // "kernel", "overlayfs", ...

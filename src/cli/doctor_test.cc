@@ -90,6 +90,7 @@ TEST(Doctor, MissingEssentialsFail) {
   FakeHost h;
   h.put("/proc/sys/kernel/osrelease", "4.19.0-6-amd64\n");
   h.put("/proc/filesystems", "\text4\n");
+  h.put("/proc/modules", "ext4 1 0 - Live 0x0\n");  // modules exist, nf_tables is not one
   h.put("/proc/self/mountinfo", "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n");
   h.put("/proc/self/status", "Name:\tx\n");
   auto cs = host_checks(h.root_);
@@ -103,9 +104,13 @@ TEST(Doctor, MissingEssentialsFail) {
   auto line = format_check(h.find(cs, "seccomp"));
   EXPECT_NE(line.find("MISSING"), std::string::npos);
   EXPECT_NE(line.find("->"), std::string::npos);
-  // An empty tree (no /proc at all) is reported, not crashed on.
+  // An empty tree (no /proc at all) is reported, not crashed on; nftables
+  // cannot be judged without any module information.
   FakeHost empty;
-  EXPECT_FALSE(all_essential_ok(host_checks(empty.root_)));
+  auto none = host_checks(empty.root_);
+  EXPECT_FALSE(all_essential_ok(none));
+  EXPECT_EQ(h.find(none, "nftables").status, CheckStatus::Unknown);
+  EXPECT_NE(format_check(h.find(none, "nftables")).find("UNKNOWN"), std::string::npos);
 }
 
 }  // namespace

@@ -1,23 +1,16 @@
 #include "dashboard/dashboard.h"
 
+#include "base/ascii.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "dashboard/forward.h"
 #include "dashboard/security.h"
+#include "http/status.h"
 
 namespace berth::dashboard {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 http::Headers security_headers(const std::string& host) {
   // connect-src names ws:/wss: explicitly: browsers before CSP level 3 do
@@ -46,26 +39,9 @@ void send_message(http::Response& res, const http::Headers& sec, int status,
   send_json(res, sec, status, Json{{"message", message}});
 }
 
-int status_of(Errc c) {
-  switch (c) {
-    case Errc::InvalidArgument:
-      return 400;
-    case Errc::PermissionDenied:
-      return 403;
-    case Errc::NotFound:
-      return 404;
-    case Errc::AlreadyExists:
-    case Errc::Conflict:
-    case Errc::FailedPrecondition:
-      return 409;
-    case Errc::NotImplemented:
-      return 501;
-    case Errc::Unavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
+// The Engine API's mapping, plus FailedPrecondition (a setting that cannot
+// change here: set by a flag, autostart without systemd) as a conflict.
+int status_of(Errc c) { return c == Errc::FailedPrecondition ? 409 : http::status_for_errc(c); }
 
 constexpr std::string_view kNotInstalledPage =
     "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>berth</title></head>\n"

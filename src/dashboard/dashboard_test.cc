@@ -12,6 +12,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "base/ascii.h"
 #include "base/strings.h"
 #include "http/test_util.h"
 
@@ -24,9 +25,7 @@ struct Reply {
   int status = 0;
   std::string head, body;
   std::string header(const std::string& name) const {
-    std::string lower_head = head, key = "\r\n" + name + ":";
-    for (auto& c : lower_head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string lower_head = ascii_lower(head), key = ascii_lower("\r\n" + name + ":");
     auto at = lower_head.find(key);
     if (at == std::string::npos) return "";
     auto start = at + key.size();

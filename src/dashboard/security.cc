@@ -4,6 +4,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "base/ascii.h"
 #include "base/file.h"
 #include "base/strings.h"
 
@@ -59,9 +60,7 @@ std::optional<std::string> cookie_value(std::string_view cookie_header, std::str
 std::optional<std::string> bearer_token(std::string_view authorization) {
   auto a = trim(authorization);
   if (a.size() < 7) return std::nullopt;
-  std::string scheme(a.substr(0, 7));
-  for (auto& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (scheme != "bearer ") return std::nullopt;
+  if (!iequals(a.substr(0, 7), "bearer ")) return std::nullopt;
   return std::string(trim(a.substr(7)));
 }
 

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "base/ascii.h"
 #include "base/strings.h"
 #include "sys/syscalls.h"
 
@@ -17,12 +18,6 @@ namespace {
 // The UI's files are a few hundred KiB; this only bounds a mistake (a huge
 // file dropped into the directory) to one allocation of known size.
 constexpr off_t kMaxFile = 64 << 20;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool has_index(const std::string& dir) {
   std::error_code ec;
@@ -54,7 +49,7 @@ std::string content_type_for(std::string_view name) {
       {".wasm", "application/wasm"},
       {".txt", "text/plain; charset=utf-8"},
   };
-  std::string n = lower(name);
+  std::string n = ascii_lower(name);
   for (const auto& [ext, type] : kTypes)
     if (ends_with(n, ext)) return type;
   return "application/octet-stream";
@@ -64,7 +59,7 @@ bool accepts_gzip(std::string_view accept_encoding) {
   for (const auto& item : split(accept_encoding, ',')) {
     auto parts = split(item, ';');
     if (parts.empty()) continue;
-    std::string coding = lower(trim(parts[0]));
+    std::string coding = ascii_lower(trim(parts[0]));
     if (coding != "gzip" && coding != "*") continue;
     bool zero = false;
     for (size_t i = 1; i < parts.size(); ++i) {

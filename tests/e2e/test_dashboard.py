@@ -11,12 +11,13 @@ import os
 import shutil
 import socket
 import stat
+import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import is_berthd, new_daemon
+from conftest import is_berthd, running_daemon
 from ctrutil import cbox, img, remove_all_containers  # noqa: F401 - fixtures
 from dashclient import WebSocket, free_port, request
 
@@ -65,14 +66,10 @@ def env():
 def daemon(env):
     """The module's berthd (the name ctrutil's img fixture uses) with a loopback dashboard."""
     port = free_port()
-    d = new_daemon(extra_args=["--dashboard", f"tcp://127.0.0.1:{port}", "--dashboard-dir",
-                               env["dist"], "--systemctl-root", env["sdroot"]])
-    d.dash_port = port
-    try:
-        d.start()
+    with running_daemon(extra_args=["--dashboard", f"tcp://127.0.0.1:{port}", "--dashboard-dir",
+                                    env["dist"], "--systemctl-root", env["sdroot"]]) as d:
+        d.dash_port = port
         yield d
-    finally:
-        d.cleanup()
 
 
 @pytest.fixture
@@ -297,3 +294,19 @@ def test_dashboard_none_and_busy_port(make_daemon):
             d2.start(timeout=5)
     finally:
         blocker.close()
+
+
+def test_berth_doctor_sees_the_daemon_and_the_dashboard(port, daemon):
+    berth = os.environ["BERTH"]
+    r = subprocess.run([berth, "-H", daemon.host, "doctor", "--dashboard",
+                        f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=60)
+    assert "  OK       berthd: answering at" in r.stdout, r.stdout
+    assert f"  OK       dashboard: answering at http://127.0.0.1:{port}" in r.stdout, r.stdout
+    # Exit status follows the essential host checks (kernel, cgroups, seccomp here).
+    missing = [line for line in r.stdout.splitlines() if line.startswith("  MISSING")]
+    assert r.returncode == (1 if missing else 0), r.stdout
+    # Nothing listening: berthd is reported missing and doctor fails.
+    r = subprocess.run([berth, "-H", "unix:///nonexistent/berth.sock", "doctor", "--dashboard",
+                        "http://127.0.0.1:1"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "  MISSING  berthd:" in r.stdout, r.stdout
+    assert "  WARNING  dashboard: no answer" in r.stdout
