@@ -32,7 +32,7 @@ ALLOWED = {
     "api/types": {"base", "oci"},
     "api/server": {"base", "http", "api/types", "engine"},
     "api/client": {"base", "http", "api/types"},
-    "dashboard": {"base", "http"},
+    "dashboard": {"base", "sys", "http"},
     "cli": {"base", "oci", "api/client", "api/types"},
 }
 # engine may reach the monitor only through its protocol and client.

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "base/file.h"
+#include "logs/json_file.h"
 
 namespace berthd {
 
@@ -24,6 +25,19 @@ Result<std::vector<std::string>> strings(const Json& v, const std::string& path,
 }
 
 }  // namespace
+
+Result<void> check_log_opts(const std::map<std::string, std::string>& opts) {
+  // One key at a time first, so that the message names the option.
+  for (const auto& [k, v] : opts) {
+    if (auto r = berth::logs::parse_log_opts({{k, v}}); !r) {
+      const std::string& m = r.error().message;
+      if (m.find(k) != std::string::npos) return r.error();
+      return make_error(Errc::InvalidArgument, "{}: {}", k, m);
+    }
+  }
+  BERTH_TRY(berth::logs::parse_log_opts(opts));
+  return berth::ok();
+}
 
 Result<void> apply_config_file(Config& cfg, std::string_view text, const std::string& path,
                                const std::set<std::string>& flags_set) {
@@ -134,13 +148,34 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
         }
         cfg.address_pools.push_back({p["base"].get<std::string>(), p["size"].get<int>()});
       }
+    } else if (key == "log-opts") {
+      BERTH_TRY(want(v.is_object(), "an object of option -> string"));
+      std::map<std::string, std::string> opts;
+      for (const auto& [k2, v2] : v.items()) {
+        if (!v2.is_string())
+          return make_error(Errc::InvalidArgument, "{}: log-opts: {} must be a string", path, k2);
+        opts[k2] = v2.get<std::string>();
+      }
+      if (auto r = check_log_opts(opts); !r)
+        return make_error(Errc::InvalidArgument, "{}: log-opts: {}", path, r.error().message);
+      cfg.log_opts = std::move(opts);
+    } else if (key == "log-driver") {
+      BERTH_TRY(want(v.is_string() && v.get<std::string>() == "json-file",
+                     "\"json-file\" (the only log driver berthd has)"));
+    } else if (key == "dashboard" || key == "dashboard-dir" || key == "systemctl-root") {
+      BERTH_TRY(want(v.is_string(), "a string"));
+      (key == "dashboard"       ? cfg.dashboard
+       : key == "dashboard-dir" ? cfg.dashboard_dir
+                                : cfg.systemctl_root) = v.get<std::string>();
+      if (key == "dashboard") cfg.dashboard_explicit = true;
     } else {
       return make_error(Errc::InvalidArgument,
                         "{}: unknown configuration key \"{}\" (berthd knows registry-mirrors, "
                         "registry-mirrors-by-host, insecure-registries, max-concurrent-downloads, "
                         "max-concurrent-uploads, data-root, exec-root, debug, log-level, "
                         "storage-driver, hosts, runtimes, default-runtime, live-restore, bip, ip, "
-                        "bridge, mtu, netns-pool, dns, default-address-pools)",
+                        "bridge, mtu, netns-pool, dns, default-address-pools, log-driver, "
+                        "log-opts, dashboard, dashboard-dir, systemctl-root)",
                         path, key);
     }
   }

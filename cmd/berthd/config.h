@@ -55,7 +55,20 @@ struct Config {
   int netns_pool = 2;  // ready namespaces per recently used bridge network
   std::vector<std::string> dns;
   std::string bridge = "berth0";
+  // Default json-file options of new containers (docker's "log-opts").
+  std::map<std::string, std::string> log_opts;
+  // The web dashboard's listener ("none" = off; docs/design/dashboard.md),
+  // the directory of its files ("" = searched), and the --root systemctl
+  // gets for the autostart setting ("" = the running system).
+  std::string dashboard = "tcp://127.0.0.1:9000";
+  bool dashboard_explicit = false;  // set by flag or file: a bind failure is fatal
+  std::string dashboard_dir;
+  std::string systemctl_root;
 };
+
+// The json-file rules of a container's --log-opt, for daemon.json's
+// "log-opts"; InvalidArgument names the option ("max-size: invalid size").
+berth::Result<void> check_log_opts(const std::map<std::string, std::string>& opts);
 
 // Applies daemon.json text onto cfg. `flags_set` holds the daemon.json key
 // names that were given as flags. InvalidArgument names the file and key.

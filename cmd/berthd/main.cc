@@ -21,12 +21,14 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "config.h"
+#include "daemon_settings.h"
 #include "engine/engine.h"
 #include "engine/local_containers.h"
 #include "engine/network_manager.h"
 #include "http/server.h"
 #include "image/local_service.h"
 #include "store/metadata/metadata.h"
+#include "sys/systemd.h"
 
 #ifndef BERTH_VERSION
 #define BERTH_VERSION "0.1.0"
@@ -37,24 +39,6 @@ using berth::make_error;
 using berth::Result;
 
 namespace {
-
-berth::LogLevel level_of(const berthd::Config& c) {
-  if (c.debug || c.log_level == "debug") return berth::LogLevel::Debug;
-  if (c.log_level == "warn") return berth::LogLevel::Warn;
-  if (c.log_level == "error") return berth::LogLevel::Error;
-  return berth::LogLevel::Info;
-}
-
-berth::engine::ReloadableOptions reloadable_of(const berthd::Config& c) {
-  berth::engine::ReloadableOptions r;
-  r.registry.mirrors = c.mirrors_by_host;
-  if (!c.registry_mirrors.empty()) r.registry.mirrors["docker.io"] = c.registry_mirrors;
-  r.registry.insecure_registries = c.insecure_registries;
-  r.max_concurrent_downloads = c.max_concurrent_downloads;
-  r.max_concurrent_uploads = c.max_concurrent_uploads;
-  r.debug = c.debug;
-  return r;
-}
 
 // flock on <data-root>/berthd.lock (held for the process lifetime) with our pid
 // inside, so a second daemon can name the holder.
@@ -92,7 +76,23 @@ Result<std::vector<berth::http::Listener>> listeners_of(const berthd::Config& c)
     }
     std::fclose(f);
   }
+  std::vector<std::string> hosts;
   for (const auto& h : c.hosts) {
+    if (h != "fd://") {
+      hosts.push_back(h);
+      continue;
+    }
+    // "fd://" alone: every socket systemd passed (socket activation), as
+    // dockerd does; "fd://N" names one.
+    auto fds = berth::sys::take_listen_fds();
+    if (!fds) return fds.error().context("-H fd://");
+    if (fds->empty())
+      return make_error(Errc::InvalidArgument,
+                        "-H fd://: no sockets were passed by systemd (LISTEN_FDS/LISTEN_PID unset "
+                        "or not for this process)");
+    for (int fd : *fds) hosts.push_back("fd://" + std::to_string(fd));
+  }
+  for (const auto& h : hosts) {
     berth::http::Listener l;
     l.address = h;
     if (berth::starts_with(h, "unix://")) {
@@ -198,7 +198,17 @@ int main(int argc, char** argv) {
           "");
   by_key["dns"] =
       key(app.add_option("--dns", cfg.dns, "upstream resolvers of the embedded DNS"), "");
+  by_key["dashboard"] = key(app.add_option("--dashboard", cfg.dashboard,
+                                           "web dashboard listener tcp://HOST:PORT, or none"),
+                            "");
+  by_key["dashboard-dir"] = key(
+      app.add_option("--dashboard-dir", cfg.dashboard_dir, "directory of the dashboard's files"),
+      "");
+  by_key["systemctl-root"] = key(app.add_option("--systemctl-root", cfg.systemctl_root,
+                                                "--root for systemctl (autostart setting)"),
+                                 "");
   CLI11_PARSE(app, argc, argv);
+  cfg.dashboard_explicit = by_key["dashboard"]->count() > 0;
   for (const auto& a : cfg.add_runtime) {
     auto eq = a.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
@@ -213,7 +223,7 @@ int main(int argc, char** argv) {
   if (auto r = berthd::load_config_file(cfg, flags_set); !r) return fail(r.error());
   if (cfg.hosts.empty()) cfg.hosts.push_back("unix://" + cfg.exec_root + "/berth.sock");
   berth::log_set_format(cfg.log_format == "json" ? berth::LogFormat::Json : berth::LogFormat::Text);
-  berth::log_set_level(level_of(cfg));
+  berth::log_set_level(berthd::log_level_of(cfg));
 
   // Signals are handled by sigwait in this thread: block them before any
   // thread starts so every thread inherits the mask.
@@ -244,7 +254,7 @@ int main(int argc, char** argv) {
   auto meta = berth::metadata::MetadataStore::open(cfg.data_root + "/metadata.db");
   if (!meta) return fail(meta.error().context("open metadata store"));
   std::shared_ptr<berth::metadata::MetadataStore> shared_meta = std::move(*meta);
-  auto reload = reloadable_of(cfg);
+  auto reload = berthd::reloadable_options(cfg);
   berth::image::LocalOptions lo;
   lo.data_root = cfg.data_root;
   lo.storage_driver = cfg.storage_driver;
@@ -322,50 +332,38 @@ int main(int argc, char** argv) {
   }
   berth::api::server::Router router(**engine,
                                     {std::string("Berth/") + BERTH_VERSION + " (linux)", false});
+  berthd::LiveConfig live(cfg, flags_set, **engine);
+  std::string exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  // The dashboard first: a configured address that cannot be bound stops
+  // berthd before its API socket answers.
+  auto dashboard = berthd::start_dashboard(cfg, exe_dir, router.handler(), live.settings_hooks());
+  if (!dashboard) return fail(dashboard.error());
   auto server = berth::http::Server::start(*listeners, router.handler());
   if (!server) return fail(server.error().context("listen"));
   berth::log_info("berthd {} listening on {} (data root {}, storage driver {})", BERTH_VERSION,
                   berth::join((*server)->addresses(), ", "), cfg.data_root,
                   (*engine)->images().storage_driver());
+  // Type=notify units wait for this (a no-op without $NOTIFY_SOCKET).
+  if (auto r = berth::sys::notify("READY=1"); !r)
+    berth::log_warn("sd_notify: {}", r.error().message);
 
   while (true) {
     int sig = 0;
     if (sigwait(&sigs, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      berthd::Config next = cfg;
-      next.registry_mirrors.clear();
-      next.mirrors_by_host.clear();
-      next.insecure_registries.clear();
-      // Keys given as flags keep their flag values; the file supplies the rest.
-      for (const auto& k : flags_set) {
-        if (k == "registry-mirrors") next.registry_mirrors = cfg.registry_mirrors;
-        if (k == "insecure-registries") next.insecure_registries = cfg.insecure_registries;
-      }
-      if (auto r = berthd::load_config_file(next, flags_set); !r) {
-        berth::log_error("reload: {} (keeping the current configuration)", r.error().message);
-        continue;
-      }
-      if (next.data_root != cfg.data_root || next.storage_driver != cfg.storage_driver)
-        berth::log_warn("reload: data-root and storage-driver need a restart; ignored");
-      auto changes = (*engine)->reload(reloadable_of(next));
-      if (next.log_level != cfg.log_level)
-        changes.push_back("log-level: " + cfg.log_level + " -> " + next.log_level);
-      berth::log_set_level(level_of(next));
-      cfg.registry_mirrors = next.registry_mirrors;
-      cfg.mirrors_by_host = next.mirrors_by_host;
-      cfg.insecure_registries = next.insecure_registries;
-      cfg.max_concurrent_downloads = next.max_concurrent_downloads;
-      cfg.max_concurrent_uploads = next.max_concurrent_uploads;
-      cfg.debug = next.debug;
-      cfg.log_level = next.log_level;
-      if (changes.empty()) berth::log_info("reload: nothing changed");
-      for (const auto& c : changes) berth::log_info("reload: {}", c);
+      [[maybe_unused]] auto n1 = berth::sys::notify("RELOADING=1");
+      live.reload();
+      [[maybe_unused]] auto n2 = berth::sys::notify("READY=1");
       continue;
     }
     berth::log_info("received signal {}, shutting down", sig);
     break;
   }
+  [[maybe_unused]] auto n3 = berth::sys::notify("STOPPING=1");
+  if (dashboard->server) dashboard->server->stop();
   (*server)->stop();
+  dashboard->server.reset();
+  dashboard->dashboard.reset();
   server->reset();
   engine->reset();
   shared_meta.reset();

@@ -24,6 +24,7 @@ std::vector<Command> all_commands() {
   add_registry_commands(cmds);
   add_archive_commands(cmds);
   add_system_commands(cmds);
+  add_doctor_commands(cmds);
   add_container_commands(cmds);
   add_container_more_commands(cmds);
   add_run_commands(cmds);

@@ -81,6 +81,7 @@ void add_image_commands(std::vector<Command>& cmds);     // cmd_images.cc
 void add_registry_commands(std::vector<Command>& cmds);  // cmd_registry.cc
 void add_archive_commands(std::vector<Command>& cmds);   // cmd_archive.cc
 void add_system_commands(std::vector<Command>& cmds);    // cmd_system.cc
+void add_doctor_commands(std::vector<Command>& cmds);    // cmd_doctor.cc
 void add_network_commands(std::vector<Command>& cmds);   // cmd_network.cc
 void add_volume_commands(std::vector<Command>& cmds);    // cmd_volume.cc
 

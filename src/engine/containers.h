@@ -284,6 +284,12 @@ class ContainerService {
     int total = 0, running = 0, paused = 0, stopped = 0;
   };
   virtual Counts counts() = 0;
+
+  // The daemon's "log-opts" (daemon.json): the json-file options a new
+  // container gets when it names no log driver (or json-file) and no
+  // options of its own, as dockerd fills HostConfig.LogConfig at create.
+  // Already validated by the caller; takes effect for the next create.
+  virtual void set_default_log_opts(std::map<std::string, std::string> opts) = 0;
 };
 
 class VolumeService;  // engine/volumes.h

@@ -279,6 +279,11 @@ Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name
   return d;
 }
 
+void LocalContainerService::set_default_log_opts(std::map<std::string, std::string> opts) {
+  std::lock_guard lk(mu_);
+  default_log_opts_ = std::move(opts);
+}
+
 ContainerService::Counts LocalContainerService::counts() {
   std::lock_guard lk(mu_);
   Counts n;

@@ -93,6 +93,7 @@ class LocalContainerService final : public ContainerService {
   Result<void> network_disconnect(const std::string& network, const std::string& container,
                                   bool force) override;
   Counts counts() override;
+  void set_default_log_opts(std::map<std::string, std::string> opts) override;
 
  private:
   struct PendingAttach {
@@ -234,9 +235,10 @@ class LocalContainerService final : public ContainerService {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, CtrPtr> containers_;  // by id
-  std::map<std::string, std::string> names_;  // name -> id
-  std::map<std::string, ExecRec> execs_;      // by exec id
+  std::map<std::string, CtrPtr> containers_;             // by id
+  std::map<std::string, std::string> names_;             // name -> id
+  std::map<std::string, ExecRec> execs_;                 // by exec id
+  std::map<std::string, std::string> default_log_opts_;  // guarded by mu_
   bool stopping_ = false;
   std::atomic<bool> quit_{false};
 

@@ -173,6 +173,17 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   StoredConfig sc;
   sc.config = req.config;
   sc.host_config = req.host_config;
+  {
+    // dockerd's mergeAndVerifyLogConfig: the daemon's log-opts apply to a
+    // container of the default driver that brings no options of its own.
+    auto& lc = sc.host_config.log_config;
+    std::lock_guard lk(mu_);
+    if ((lc.type.empty() || lc.type == "json-file") && lc.config.empty() &&
+        !default_log_opts_.empty()) {
+      lc.type = "json-file";
+      lc.config = default_log_opts_;
+    }
+  }
   sc.networking_config = req.networking_config;
   sc.image_ref = req.config.image;
   sc.platform = "linux";

@@ -6,9 +6,30 @@
 
 #include "http/client.h"
 #include "http/server.h"
+#include "http/status.h"
 #include "http/url.h"
 
 namespace berth::http {
+
+int status_for_errc(Errc c) {
+  switch (c) {
+    case Errc::InvalidArgument:
+      return 400;
+    case Errc::PermissionDenied:
+      return 403;
+    case Errc::NotFound:
+      return 404;
+    case Errc::AlreadyExists:
+    case Errc::Conflict:
+      return 409;
+    case Errc::NotImplemented:
+      return 501;
+    case Errc::Unavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
 
 bool CaseLess::operator()(const std::string& a, const std::string& b) const {
   const size_t n = std::min(a.size(), b.size());

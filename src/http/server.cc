@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/ascii.h"
 #include "http/listen.h"
 #include "http/server.h"
 #include "http/url.h"
@@ -44,15 +45,6 @@ std::string http_date() {
   char buf[64];
   size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return std::string(buf, n);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 template <class Stream>

@@ -13,6 +13,7 @@ Environment:
   BERTH_E2E_CACHE   cache of the big image (default /var/tmp/berth-e2e-cache).
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -78,14 +79,21 @@ def new_daemon(**kw):
     return Daemon(KIND, **kw)
 
 
-@pytest.fixture(scope="module")
-def daemon():
-    d = new_daemon()
+@contextlib.contextmanager
+def running_daemon(**kw):
+    """A started daemon (new_daemon's arguments), cleaned up on exit."""
+    d = new_daemon(**kw)
     try:
         d.start()
         yield d
     finally:
         d.cleanup()
+
+
+@pytest.fixture(scope="module")
+def daemon():
+    with running_daemon() as d:
+        yield d
 
 
 @pytest.fixture

@@ -54,9 +54,13 @@ class Daemon:
                     "-H", self.host, "--pidfile", os.path.join(self.base, "pid"),
                     "--iptables=false", "--ip6tables=false", "--bridge=none",
                     "--config-file", self._empty_config()] + self.extra_args
+        # No dashboard unless a test asks for one: concurrent test daemons would all
+        # try the default port 9000.
+        dash = [] if "--dashboard" in self.extra_args else [
+            "--dashboard", "none"]
         return [self.binary, "--data-root", self.data_root, "--exec-root", self.exec_root,
                 "-H", self.host, "--config-file", self._empty_config(),
-                "--bridge", self.bridge] + self.extra_args
+                "--bridge", self.bridge] + dash + self.extra_args
 
     def _empty_config(self):
         # An explicit empty config so a host /etc/docker/daemon.json (or

@@ -12,7 +12,6 @@
 #include "api/types/time.h"
 #include "base/log.h"
 #include "base/strings.h"
-#include "http/websocket.h"
 
 namespace berth::api::server {
 namespace {
@@ -156,10 +155,8 @@ void containers_attach(Ctx& c) {
   if (!r && spare) write_stream_error(spare.get(), tty, r.error());
 }
 
-// GET /containers/{id}/attach/ws: docker's websocket form. The engine gets
-// one end of a socketpair as the "connection"; berthd relays between it and
-// the websocket. Websocket clients get raw bytes (docker does not multiplex
-// them), so the frames of a non-TTY container are unwrapped here.
+// GET /containers/{id}/attach/ws: docker's websocket form (see
+// relay_websocket).
 void containers_attach_ws(Ctx& c) {
   auto* svc = containers_or_501(c);
   if (!svc) return;
@@ -179,37 +176,8 @@ void containers_attach_ws(Ctx& c) {
   if (d->state.status == "paused" || d->state.status == "restarting")
     return send_error(c, make_error(Errc::Conflict, "container {} is {}, cannot attach", c.name,
                                     d->state.status));
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    return send_error(c, sys_error("attach/ws: socketpair"));
-  Fd engine_end(sv[0]), relay_end(sv[1]);
-  auto h = c.res.hijack();
-  if (!h) return send_error(c, h.error());
-  auto r = svc->attach(d->id, o, std::move(engine_end), "");
-  if (!r) {
-    log_debug("api: attach/ws {}: {}", c.name, r.error().message);
-    return;  // closing the hijacked connection tells the client
-  }
-  http::RelayFilter filter;
-  std::string frames;  // an unfinished stdcopy frame
-  if (!d->config.tty)
-    filter = [&frames](std::string_view data) {
-      frames.append(data);
-      std::string out;
-      size_t off = 0;
-      while (frames.size() - off >= 8) {
-        auto byte = [&](size_t i) { return static_cast<unsigned char>(frames[off + i]); };
-        size_t n =
-            (size_t{byte(4)} << 24) | (size_t{byte(5)} << 16) | (size_t{byte(6)} << 8) | byte(7);
-        if (frames.size() - off - 8 < n) break;
-        out.append(frames, off + 8, n);
-        off += 8 + n;
-      }
-      frames.erase(0, off);
-      return out;
-    };
-  auto relay = http::serve_websocket_relay(c.req, std::move(*h), std::move(relay_end), filter);
-  if (!relay) log_debug("api: attach/ws {}: {}", c.name, relay.error().message);
+  relay_websocket(c, d->config.tty, "attach/ws",
+                  [&](Fd engine_end) { return svc->attach(d->id, o, std::move(engine_end), ""); });
 }
 
 void containers_export(Ctx& c) {

@@ -7,28 +7,11 @@
 #include "api/types/system.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "http/status.h"
 
 namespace berth::api::server {
 
-int status_for_errc(Errc c) {
-  switch (c) {
-    case Errc::InvalidArgument:
-      return 400;
-    case Errc::PermissionDenied:
-      return 403;
-    case Errc::NotFound:
-      return 404;
-    case Errc::AlreadyExists:
-    case Errc::Conflict:
-      return 409;
-    case Errc::NotImplemented:
-      return 501;
-    case Errc::Unavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
+int status_for_errc(Errc c) { return http::status_for_errc(c); }
 
 http::Headers json_headers(const Ctx& c) {
   auto h = c.base_headers;

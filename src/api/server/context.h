@@ -109,6 +109,7 @@ void containers_archive_put(Ctx& c);
 void commit(Ctx& c);
 void exec_create(Ctx& c);
 void exec_start(Ctx& c);
+void exec_start_ws(Ctx& c);
 void exec_resize(Ctx& c);
 void exec_inspect(Ctx& c);
 

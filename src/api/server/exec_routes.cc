@@ -1,5 +1,7 @@
 // Exec routes: POST /containers/{id}/exec, POST /exec/{id}/start (hijacked
-// unless detached), POST /exec/{id}/resize, GET /exec/{id}/json.
+// unless detached), GET /exec/{id}/start/ws (berth extension: the same
+// over a websocket, for the dashboard's terminal), POST /exec/{id}/resize,
+// GET /exec/{id}/json.
 #include <fcntl.h>
 
 #include "api/server/container_map.h"
@@ -70,6 +72,23 @@ void exec_start(Ctx& c) {
       (s->console_size[0] || s->console_size[1])) [[maybe_unused]]
     auto rs = svc->exec_resize(c.name, static_cast<int>(s->console_size[0]),
                                static_cast<int>(s->console_size[1]));
+}
+
+// GET /exec/{id}/start/ws: starts an exec created with AttachStdin/Stdout/
+// Stderr and relays its stream as binary websocket messages both ways
+// (browsers cannot hijack a connection, but they can open a websocket).
+// The terminal size follows POST /exec/{id}/resize.
+void exec_start_ws(Ctx& c) {
+  auto* svc = containers_or_501(c);
+  if (!svc) return;
+  auto d = svc->exec_inspect(c.name);
+  if (!d) return send_error(c, d.error());
+  if (d->running)
+    return send_error(
+        c, make_error(Errc::Conflict, "Error: Exec command {} is already running", c.name));
+  relay_websocket(c, d->config.tty, "exec start/ws", [&](Fd engine_end) {
+    return svc->exec_start(c.name, false, d->config.tty, std::move(engine_end), "");
+  });
 }
 
 void exec_resize(Ctx& c) {

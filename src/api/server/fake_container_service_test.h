@@ -34,6 +34,9 @@ class FakeContainerService : public engine::ContainerService {
   std::string attach_buffered;
   // Bytes the fake writes to an attached connection (then closes it).
   std::string attach_output;
+  // exec_start keeps the exec's connection here instead of closing it.
+  bool keep_exec_conn = false;
+  Fd exec_conn;
   std::optional<Error> attach_error;
 
   Entry* find(const std::string& name) {
@@ -249,6 +252,7 @@ class FakeContainerService : public engine::ContainerService {
           if (attach_error) return *attach_error;
           if (!attach_output.empty()) [[maybe_unused]]
             auto n = ::send(conn.get(), attach_output.data(), attach_output.size(), MSG_NOSIGNAL);
+          if (keep_exec_conn) exec_conn = std::move(conn);
         }
         return ok();
       }
@@ -346,6 +350,10 @@ class FakeContainerService : public engine::ContainerService {
   };
   std::optional<ConnectCall> last_connect;
   std::optional<DisconnectCall> last_disconnect;
+  void set_default_log_opts(std::map<std::string, std::string> opts) override {
+    default_log_opts = std::move(opts);
+  }
+  std::map<std::string, std::string> default_log_opts;
   Counts counts() override {
     Counts c;
     for (auto& e : containers) {

@@ -7,6 +7,7 @@
 // from API 1.42 on. Internal to api/server.
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include "api/server/context.h"
@@ -23,5 +24,15 @@ Result<void> write_all(int fd, std::string_view data);
 // After a failed engine call on a hijacked connection: docker writes the
 // message into the stream (framed on stdout without a TTY) and closes it.
 void write_stream_error(int fd, bool tty, const Error& e);
+
+// The websocket forms (attach/ws, exec start/ws): `start` gets one end of a
+// socketpair as the engine's "connection"; this thread hijacks c's
+// connection, completes the websocket handshake and relays between the
+// other end and the client until either side closes. Websocket clients get
+// raw bytes (docker does not multiplex them), so without a TTY the stdcopy
+// frames are unwrapped. A failed `start` closes the connection (logged as
+// `what`); errors before the hijack are answered normally.
+void relay_websocket(Ctx& c, bool tty, std::string_view what,
+                     const std::function<Result<void>(Fd engine_end)>& start);
 
 }  // namespace berth::api::server

@@ -131,6 +131,7 @@ const Suffix kNetworkRoutes[] = {
 // /exec/{id}/<action>
 const Suffix kExecRoutes[] = {
     {"POST", "start", exec_start},
+    {"GET", "start/ws", exec_start_ws},
     {"POST", "resize", exec_resize},
     {"GET", "json", exec_inspect},
 };

@@ -5,6 +5,7 @@
 
 #include "api/types/container_config.h"
 #include "api/types/containers.h"
+#include "base/ascii.h"
 #include "base/strings.h"
 
 namespace berth::api {
@@ -38,15 +39,6 @@ Result<void> check_depth(std::string_view text, std::string_view what) {
     }
   }
   return ok();
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 // Go matches an exact key first, then a case-insensitive one; null = absent.
