@@ -123,6 +123,9 @@ def test_dashboard_tutorial(dashboard, registry, busy_port, tmp_path):
     fl = summary["metrics"]["first_load"]
     assert fl["js_css_wire_bytes"] <= 300 * 1024, fl
     assert fl["tti_ms"] <= 1000, fl
+    # berthd's own words reached the UI for the failed actions.
+    assert "already in use" in summary["metrics"]["port_in_use_message"]
+    assert "127.0.0.1:9" in summary["metrics"]["registry_unreachable_message"]
     storm = summary["metrics"]["log_storm"]
     assert storm["max_gap_ms"] <= 200 and storm["total_lines"] >= 50001, storm
     # The bind mount reached the host: the app wrote its start line with the env value.

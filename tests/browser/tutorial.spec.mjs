@@ -302,6 +302,16 @@ async function errorCases() {
   const toast = page.getByTestId('toast').filter({ hasText: /conflict: unable to (delete|remove)/ });
   await toast.waitFor({ timeout: 10000 });
   await toast.getByRole('button', { name: 'Dismiss' }).click();
+  // The registry is unreachable (nothing listens on 127.0.0.1:9): the pull fails after
+  // berthd's retries and its message, naming the registry, is shown.
+  await page.getByRole('textbox', { name: 'Image to pull' }).fill('127.0.0.1:9/nothing/here:1');
+  await page.getByRole('button', { name: 'Pull', exact: true }).click();
+  const pullErr = page.getByTestId('toast').filter({ hasText: /127\.0\.0\.1:9\b/ });
+  await pullErr.waitFor({ timeout: 60000 });
+  const regMsg = await pullErr.textContent();
+  summary.metrics.registry_unreachable_message = regMsg;
+  check(/connect/i.test(regMsg), `registry-unreachable message: ${regMsg}`);
+  await pullErr.getByRole('button', { name: 'Dismiss' }).click();
 }
 
 async function logStorm() {

@@ -37,6 +37,10 @@ def memos_image():
 
 
 _memos_demo_image = None
+# The demo app says what it does on stdout (berth logs), the CGI on stderr per saved memo.
+DEMO_CMD = ["sh", "-c", "mkdir -p /var/opt/memos && echo \"start code=$CODE\" >> /var/opt/memos/memos.log"
+            " && echo \"memos: serving on :5230, data in /var/opt/memos (code=$CODE)\""
+            " && exec httpd -f -p 5230 -h /www"]
 DEMO_CGI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memos", "index.cgi")
 
 
@@ -51,9 +55,9 @@ def memos_demo_image():
                                      E("www/cgi-bin/index.cgi", "file", data=cgi, mode=0o755),
                                      E("var", "dir"), E("var/opt", "dir"), E("var/opt/memos", "dir")],
                                     created_by="COPY memos/index.cgi /www/cgi-bin/")
-        _memos_demo_image = ib.Image([base, app], cmd=APP_CMD,
+        _memos_demo_image = ib.Image([base, app], cmd=DEMO_CMD,
                                      extra_config={"config": {
-                                         "Cmd": APP_CMD, "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+                                         "Cmd": DEMO_CMD, "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
                                          "ExposedPorts": {f"{APP_PORT}/tcp": {}},
                                          "Volumes": None, "WorkingDir": "/",
                                          "Labels": {"org.opencontainers.image.title": "memos-demo"}}})

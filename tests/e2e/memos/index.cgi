@@ -13,6 +13,7 @@ if [ "$REQUEST_METHOD" = POST ]; then
   if [ -n "$text" ]; then
     mkdir -p "$DATA" && printf '%s\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S')" "$text" >> "$FILE"
     saved=1
+    echo "memos: saved a memo ($(wc -l < "$FILE") in $FILE)" >&2
   fi
 fi
 printf 'Content-Type: text/html; charset=utf-8\r\n\r\n'
