@@ -180,6 +180,10 @@ class Bench:
         out = {e: {v: [] for v in variants} for e in engines}
         for r in range(self.args.warmup + self.args.runs):
             for e in (engines if r % 2 == 0 else list(reversed(engines))):
+                # The kernel tears a finished container's namespaces and veths down in a
+                # worker, after `run --rm` returned: a pause between engines keeps one
+                # engine's teardown from being billed to the other's next run.
+                time.sleep(self.args.settle)
                 order = list(variants) if r % 2 == 0 else list(reversed(variants))
                 for v in order:
                     dt = self.timed(e, "run", "--rm", *variants[v], IMG, "true")
@@ -280,6 +284,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5, help="wrk rounds")
     ap.add_argument("--secs", type=int, default=5, help="seconds per wrk run")
     ap.add_argument("--runs", type=int, default=15, help="timed run --rm per variant")
+    ap.add_argument("--settle", type=float, default=0.5,
+                    help="seconds of pause before each engine's turn in a round")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--results", help="replace/append the block in this file")
     args = ap.parse_args(argv)
