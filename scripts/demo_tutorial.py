@@ -12,7 +12,8 @@ Usage: demo_tutorial.py --berth PATH [--host unix://SOCK] [--app-port 5555]
        [--dashboard-port 9000] [--home DIR] [--check] [--cleanup]
 --check: also check the dashboard's files and API and exit non-zero on any failure (CI).
 --cleanup: remove the container and the image at the end (CI); otherwise they keep running
-for the reader. The registry is stopped either way (the image is pulled by then).
+for the reader. The registry is stopped and its files removed either way (the image is
+pulled by then).
 """
 import argparse
 import http.client
@@ -111,7 +112,7 @@ class Demo:
             self.berth("search", f"{reg.host}/memos")
             self.berth("pull", remote)
         finally:
-            reg.stop()
+            reg.cleanup()
         self.berth("tag", remote, "memos-demo")
         self.berth("images", "memos-demo")
         # A previous demo's container (the data in the folder stays).
