@@ -168,15 +168,26 @@ std::string read_host_resolv_conf(const std::string& etc_resolv,
   return *etc;
 }
 
+namespace {
+
+// A file that already holds `content` is left alone: a start rewrites all
+// three, and on a filesystem without a journal every new inode (a temp file)
+// costs ext4 a scan for inodes not recently deleted.
+Result<void> write_if_changed(const std::string& path, const std::string& content) {
+  if (auto cur = read_file(path); cur && *cur == content) return {};
+  return write_file_atomic(path, content, 0644, Durability::ProcessCrashSafe);
+}
+
+}  // namespace
+
 Result<HostsFilesPaths> write_hosts_files(const HostsFilesInput& in) {
   std::string hosts = BERTH_TRY(hosts_content(in.hostname, in.domainname, in.extra_hosts,
                                               in.container_ip, in.host_gateway_ip));
   std::string resolv = BERTH_TRY(resolv_conf_content(in.host_resolv, in.dns));
   HostsFilesPaths p{in.dir + "/hostname", in.dir + "/hosts", in.dir + "/resolv.conf"};
-  BERTH_TRY(write_file_atomic(p.hostname, hostname_content(in.hostname), 0644,
-                              Durability::ProcessCrashSafe));
-  BERTH_TRY(write_file_atomic(p.hosts, hosts, 0644, Durability::ProcessCrashSafe));
-  BERTH_TRY(write_file_atomic(p.resolv_conf, resolv, 0644, Durability::ProcessCrashSafe));
+  BERTH_TRY(write_if_changed(p.hostname, hostname_content(in.hostname)));
+  BERTH_TRY(write_if_changed(p.hosts, hosts));
+  BERTH_TRY(write_if_changed(p.resolv_conf, resolv));
   return p;
 }
 

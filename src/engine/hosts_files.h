@@ -12,7 +12,8 @@
 // IPv6 nameservers removed (containers have no IPv6 yet, as on docker's
 // default bridge); none left -> 8.8.8.8 and 8.8.4.4; --dns,
 // --dns-search ("." = no search) and --dns-option each replace their part.
-// Files are written temp -> fsync -> rename.
+// Files are written temp -> fsync -> rename, and only when their content
+// changes.
 // Depends on: base.
 #pragma once
 

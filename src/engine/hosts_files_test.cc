@@ -116,6 +116,29 @@ TEST(HostsFiles, WriteAllThreeOrNothing) {
   struct stat st;
   ASSERT_EQ(stat(p->hosts.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
+
+  // A second write with the same input leaves the files (same inodes); a
+  // new address replaces only hosts.
+  auto inode = [](const std::string& path) {
+    struct stat s {};
+    return ::stat(path.c_str(), &s) == 0 ? s.st_ino : ino_t{0};
+  };
+  ino_t hosts_ino = inode(p->hosts), resolv_ino = inode(p->resolv_conf);
+  ino_t name_ino = inode(p->hostname);
+  ASSERT_TRUE(write_hosts_files(in));
+  EXPECT_EQ(inode(p->hosts), hosts_ino);
+  EXPECT_EQ(inode(p->resolv_conf), resolv_ino);
+  EXPECT_EQ(inode(p->hostname), name_ino);
+  in.container_ip = "172.17.0.9";
+  ASSERT_TRUE(write_hosts_files(in));
+  EXPECT_NE(read_file(p->hosts)->find("172.17.0.9\tabcdef123456"), std::string::npos)
+      << *read_file(p->hosts);
+  EXPECT_EQ(inode(p->resolv_conf), resolv_ino);
+  EXPECT_EQ(inode(p->hostname), name_ino);
+  // A damaged file (a power loss) is rewritten.
+  ASSERT_TRUE(write_file(p->resolv_conf, ""));
+  ASSERT_TRUE(write_hosts_files(in));
+  EXPECT_EQ(*read_file(p->resolv_conf), "nameserver 10.9.9.9\n");
   std::filesystem::remove_all(dir);
 }
 

@@ -170,8 +170,10 @@ class LocalContainerService final : public ContainerService {
   // Create-time check of the network flags (no mu_ needed: c is not shared yet).
   Result<void> validate_network(const Ctr& c);
   // Attaches the container's networks and rewrites its hosts/resolv.conf
-  // with its address (Ctr::op held, before the monitor starts).
-  Result<void> start_network(const CtrPtr& c);
+  // with its address (Ctr::op held, before the monitor starts). Returns the
+  // links still to configure (NetAttachment::links; may be empty), which
+  // do_start runs while the monitor sets the container up.
+  Result<std::function<Result<void>()>> start_network(const CtrPtr& c);
   void release_network(const std::string& id);
   // Replaces c's stored config (memory and row); takes mu_ itself.
   Result<void> save_config(Ctr& c, StoredConfig cfg);

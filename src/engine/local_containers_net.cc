@@ -118,8 +118,9 @@ std::string LocalContainerService::spec_netns_path(const Ctr& c) const {
   return p.starts_with("/") ? p : "";
 }
 
-Result<void> LocalContainerService::start_network(const CtrPtr& c) {
-  if (!opts_.networks) return {};
+Result<std::function<Result<void>()>> LocalContainerService::start_network(const CtrPtr& c) {
+  std::function<Result<void>()> none;
+  if (!opts_.networks) return none;
   ContainerNetRequest r;
   HostsFilesInput hf;
   {
@@ -132,9 +133,9 @@ Result<void> LocalContainerService::start_network(const CtrPtr& c) {
     hf.extra_hosts = sc.host_config.extra_hosts;
     hf.dns = {sc.host_config.dns, sc.host_config.dns_search, sc.host_config.dns_options};
   }
-  if (!r.own_netns && effective_mode(c->cfg.host_config) != "host") return {};
+  if (!r.own_netns && effective_mode(c->cfg.host_config) != "host") return none;
   NetAttachment att;
-  if (r.own_netns) att = BERTH_TRY(opts_.networks->attach(r));
+  if (r.own_netns) att = BERTH_TRY(opts_.networks->attach(r, true));
   hf.host_resolv = read_host_resolv_conf();
   hf.host_gateway_ip =
       att.host_gateway_ip.empty() ? opts_.networks->host_gateway_ip() : att.host_gateway_ip;
@@ -144,7 +145,7 @@ Result<void> LocalContainerService::start_network(const CtrPtr& c) {
     opts_.networks->release(c->id);
     return w.error();
   }
-  return {};
+  return std::move(att.links);
 }
 
 void LocalContainerService::release_network(const std::string& id) {

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <system_error>
+#include <thread>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -162,11 +164,30 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
   };
 
   if (auto r = prepare_mounts(*c); !r) return record_failure(r.error(), 0);
-  if (auto n = start_network(c); !n) return record_failure(n.error(), 0, false);
+  auto links = start_network(c);
+  if (!links) return record_failure(links.error(), 0, false);
+  // The veth inside the namespace is configured while the monitor spawns
+  // and creates the container (~15 ms): it only has to be ready before the
+  // start below lets the container's process run.
+  Result<void> linked;
+  std::thread link_thread;
+  if (*links) {
+    try {
+      link_thread = std::thread([&] { linked = (*links)(); });
+    } catch (const std::system_error&) {
+      linked = (*links)();
+    }
+  }
   auto pid = monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
+  if (link_thread.joinable()) link_thread.join();
   if (!pid) {
     release_network(c->id);
     return record_failure(pid.error(), 0);
+  }
+  if (!linked) {
+    if (auto cl = monitor::MonitorClient::connect(mc.socket_path)) (void)(*cl)->shutdown();
+    release_network(c->id);
+    return record_failure(linked.error(), 0, false);
   }
   auto sub = monitor::Subscription::open(mc.socket_path);
   if (!sub) {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
+#include <memory>
 #include <system_error>
 #include <vector>
 
@@ -21,7 +23,7 @@ NetnsPool::NetnsPool(std::string dir, size_t per_network)
   // Spares of a previous berthd (crashed, or killed): their namespaces and
   // veths go with their files.
   for (const auto& ent : std::filesystem::directory_iterator(dir_, ec))
-    remove_spare(Spare{ent.path().string(), ent.path().filename().string()});
+    remove_spare(Spare{ent.path().string(), ent.path().filename().string(), {}});
   try {
     thread_ = std::thread([this] { run(); });
   } catch (const std::system_error& e) {
@@ -45,7 +47,7 @@ void NetnsPool::remove_spare(const Spare& s) {
   if (auto r = network::remove_netns(s.path); !r) log_warn("netns pool: {}", r.error().message);
 }
 
-std::optional<std::string> NetnsPool::take(const SpareSpec& spec, const std::string& dest) {
+std::optional<TakenSpare> NetnsPool::take(const SpareSpec& spec, const std::string& dest) {
   if (per_network_ == 0 || !thread_.joinable()) return std::nullopt;
   std::vector<Spare> stale;
   std::optional<Spare> got;
@@ -54,7 +56,7 @@ std::optional<std::string> NetnsPool::take(const SpareSpec& spec, const std::str
     auto [it, fresh] = wants_.try_emplace(spec.network_id);
     Want& w = it->second;
     if (fresh || w.spec.bridge != spec.bridge || w.spec.mtu != spec.mtu) {
-      stale.assign(w.ready.begin(), w.ready.end());
+      std::move(w.ready.begin(), w.ready.end(), std::back_inserter(stale));
       w.ready.clear();
       w.spec = spec;
       w.gen = next_gen_++;
@@ -65,7 +67,7 @@ std::optional<std::string> NetnsPool::take(const SpareSpec& spec, const std::str
     while (recent_.size() > kMaxNetworks) {
       auto old = wants_.find(recent_.back());
       if (old != wants_.end()) {
-        stale.insert(stale.end(), old->second.ready.begin(), old->second.ready.end());
+        std::move(old->second.ready.begin(), old->second.ready.end(), std::back_inserter(stale));
         wants_.erase(old);
       }
       recent_.pop_back();
@@ -83,7 +85,7 @@ std::optional<std::string> NetnsPool::take(const SpareSpec& spec, const std::str
     remove_spare(*got);
     return std::nullopt;
   }
-  return got->host_veth;
+  return TakenSpare{got->host_veth, std::make_shared<network::RouteSocket>(std::move(got->inside))};
 }
 
 void NetnsPool::drop_network(const std::string& network_id) {
@@ -92,7 +94,7 @@ void NetnsPool::drop_network(const std::string& network_id) {
     std::lock_guard lk(mu_);
     auto it = wants_.find(network_id);
     if (it == wants_.end()) return;
-    stale.assign(it->second.ready.begin(), it->second.ready.end());
+    std::move(it->second.ready.begin(), it->second.ready.end(), std::back_inserter(stale));
     wants_.erase(it);
     std::erase(recent_, network_id);
   }
@@ -129,7 +131,7 @@ void NetnsPool::run() {
     Spare s;
     s.host_veth = "veth" + random_hex_id().substr(0, 7);
     s.path = dir_ + "/" + s.host_veth;
-    auto made = network::create_netns(s.path);
+    auto made = network::create_netns(s.path, &s.inside);
     if (made) {
       network::VethConfig vc;
       vc.host_name = s.host_veth;

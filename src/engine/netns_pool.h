@@ -8,7 +8,9 @@
 // started on, a few namespaces that already hold a veth whose host end is on
 // the bridge and up and whose peer ("eth0") is down and unaddressed. A start
 // takes one, moves it to the container's netns path and only configures the
-// peer (MAC, address, routes); the pool makes a replacement in the background.
+// peer (MAC, address, routes), through a route socket the pool opened inside
+// the spare when it made it (no thread has to enter the namespace); the pool
+// makes a replacement in the background.
 //
 // Spares are never reused: a namespace a container ran in is destroyed as
 // before, so nothing a container did to its network (sysctls, rules,
@@ -29,12 +31,21 @@
 #include <string>
 #include <thread>
 
+#include "network/netns.h"
+
 namespace berth::engine {
 
 struct SpareSpec {
   std::string network_id;
   std::string bridge;  // the host end is enslaved here
   int mtu = 1500;
+};
+
+struct TakenSpare {
+  std::string host_veth;
+  // A route socket inside the namespace (shared: it rides in copyable
+  // callbacks); may be empty, then configure from a thread inside.
+  std::shared_ptr<network::RouteSocket> inside;
 };
 
 class NetnsPool {
@@ -49,9 +60,10 @@ class NetnsPool {
   static constexpr size_t kMaxNetworks = 4;
 
   // Moves a spare of spec.network_id to `dest` (which must not exist) and
-  // returns its host veth name; nullopt when none is ready (the caller makes
-  // its own). Either way the network is remembered and its spares refilled.
-  std::optional<std::string> take(const SpareSpec& spec, const std::string& dest);
+  // returns its host veth name and socket; nullopt when none is ready (the
+  // caller makes its own). Either way the network is remembered and its
+  // spares refilled.
+  std::optional<TakenSpare> take(const SpareSpec& spec, const std::string& dest);
   // Forgets a network (removed, or its bridge changed) and removes its spares.
   void drop_network(const std::string& network_id);
   // Spares ready now, over all networks (tests, logs).
@@ -60,6 +72,7 @@ class NetnsPool {
  private:
   struct Spare {
     std::string path, host_veth;
+    network::RouteSocket inside;
   };
   struct Want {
     SpareSpec spec;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -59,6 +60,16 @@ class NetnsPoolRoot : public ::testing::Test {
     for ([[maybe_unused]] const auto& ent : fs::directory_iterator(d, ec)) ++n;
     return n;
   }
+  static std::string command_output(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[512];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+    return out;
+  }
   std::string dir_, bridge_;
 };
 
@@ -76,8 +87,24 @@ TEST_F(NetnsPoolRoot, SparesAreMadeTakenAndRemoved) {
 
     auto got = pool.take(spec, dir_ + "/c1");
     ASSERT_TRUE(got.has_value());
-    host_veth = *got;
+    host_veth = got->host_veth;
     EXPECT_TRUE(network::netns_exists(dir_ + "/c1"));
+    // The spare's own socket configures the peer without entering it.
+    ASSERT_TRUE(got->inside && *got->inside);
+    network::VethConfig vc;
+    vc.host_name = host_veth;
+    vc.bridge = bridge_;
+    vc.netns_path = dir_ + "/c1";
+    vc.mac = "02:42:0a:fc:00:07";
+    vc.ipv4_cidr = "10.252.0.7/24";
+    auto conf = network::configure_veth_peer(vc, got->inside->get());
+    ASSERT_TRUE(conf.has_value()) << conf.error().message;
+    std::string seen = command_output("nsenter --net=" + vc.netns_path + " ip -o link show eth0; " +
+                                      "nsenter --net=" + vc.netns_path + " ip -o -4 addr show");
+    EXPECT_NE(seen.find("02:42:0a:fc:00:07"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("state UP"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("10.252.0.7/24"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("127.0.0.1/8"), std::string::npos) << "lo is up: " << seen;
     EXPECT_FALSE(fs::exists(dir_ + "/pool/" + host_veth)) << "moved, not copied";
     ASSERT_TRUE(network::link_exists(host_veth));
     std::error_code ec;

@@ -134,6 +134,13 @@ std::string random_veth_name() { return "veth" + random_hex_id().substr(0, 7); }
 
 }  // namespace
 
+Result<void> NetworkManager::LinkOp::run() const {
+  auto r = spare ? network::configure_veth_peer(veth, inside ? inside->get() : nullptr)
+                 : network::attach_veth(veth);
+  if (!r) return std::move(r).error().context(fmt::format("network {}", network_name));
+  return {};
+}
+
 std::string NetworkManager::netns_path(const std::string& container_id) const {
   return opts_.exec_root + "/netns/" + container_id;
 }
@@ -200,9 +207,11 @@ Result<void> NetworkManager::put_row_locked(const Live& l, const std::string& ne
       metadata::EndpointRow{network_id, l.container_id, e.ip4, e.ip6, dump_json(data)});
 }
 
-Result<EndpointInfo> NetworkManager::add_endpoint_locked(
-    const ContainerNetRequest& r, const Net& n, const Json& settings, int index, bool default_route,
-    const std::optional<std::string>& spare_veth) {
+Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetRequest& r, const Net& n,
+                                                         const Json& settings, int index,
+                                                         bool default_route,
+                                                         const std::optional<TakenSpare>& spare,
+                                                         std::vector<LinkOp>* deferred) {
   Live& l = *live_.at(r.id);
   EndpointInfo e;
   e.network_id = n.id;
@@ -268,11 +277,14 @@ Result<EndpointInfo> NetworkManager::add_endpoint_locked(
     vc.ipv4_cidr = fmt::format("{}/{}", e.ip4, e.prefix4);
     if (default_route && !n.internal) vc.gateway4 = n.gateway4;
     vc.mtu = opts_.mtu;
-    if (spare_veth) vc.host_name = *spare_veth;
-    if (auto a = spare_veth ? network::configure_veth_peer(vc) : network::attach_veth(vc); !a) {
+    if (spare) vc.host_name = spare->host_veth;
+    LinkOp op{std::move(vc), spare.has_value(), spare ? spare->inside : nullptr, n.name};
+    if (deferred) {
+      deferred->push_back(std::move(op));
+    } else if (auto a = op.run(); !a) {
       (void)store_->delete_endpoint(n.id, r.id);
       l.endpoints.erase(n.id);
-      return std::move(a).error().context(fmt::format("network {}", n.name));
+      return std::move(a).error();
     }
   }
   return e;
@@ -341,7 +353,7 @@ void NetworkManager::open_dns_locked(const std::string& container_id) {
   l.dns = true;
 }
 
-Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
+Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r, bool defer_links) {
   std::lock_guard lk(mu_);
   release_locked(r.id);
   NetAttachment out;
@@ -361,7 +373,7 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
   ScopeExit undo([&] {
     if (!done) release_locked(r.id);
   });
-  std::optional<std::string> spare;  // the first network's veth, when from the pool
+  std::optional<TakenSpare> spare;  // the first network's veth, when from the pool
   if (opts_.kernel) {
     if (network::netns_exists(live.netns)) (void)network::remove_netns(live.netns);
     if (pool_ && !r.networks.empty()) {
@@ -372,13 +384,15 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
     if (!spare) BERTH_TRY(network::create_netns(live.netns));
   }
   int index = 0;
+  std::vector<LinkOp> links;
   for (const auto& [name, settings] : r.networks) {
     const Net* n = BERTH_TRY(find_locked(name));
     if (n->driver != "bridge") {
       return make_error(Errc::InvalidArgument, "network {} cannot be joined this way", n->name);
     }
-    BERTH_TRY(
-        add_endpoint_locked(r, *n, settings, index, index == 0, index == 0 ? spare : std::nullopt));
+    BERTH_TRY(add_endpoint_locked(r, *n, settings, index, index == 0,
+                                  index == 0 ? spare : std::nullopt,
+                                  defer_links ? &links : nullptr));
     if (!n->builtin) out.embedded_dns = true;
     ++index;
   }
@@ -392,6 +406,12 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r) {
   out.netns_path = opts_.kernel ? live.netns : "";
   for (const auto& [nid, e] : live.endpoints) out.endpoints.push_back(e);
   for (const auto& p : live.ports) out.ports[p.container_port].push_back(p.binding);
+  if (!links.empty()) {
+    out.links = [links = std::move(links)]() -> Result<void> {
+      for (const auto& op : links) BERTH_TRY(op.run());
+      return {};
+    };
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "base/fd.h"
 #include "engine/network_manager.h"
 #include "network/ipam.h"
+#include "network/link.h"
 #include "network/nft.h"
 
 namespace berth::engine {
@@ -34,6 +36,16 @@ struct PortHold {
   PortBinding binding;         // as resolved (actual host IP and port)
   network::NftPort rule;
   Fd sock;
+};
+
+// One endpoint's kernel link: a veth made and moved in (attach_veth), or
+// the pool's veth already inside configured (configure_veth_peer).
+struct NetworkManager::LinkOp {
+  network::VethConfig veth;
+  bool spare = false;
+  std::shared_ptr<network::RouteSocket> inside;  // the spare's, when it has one
+  std::string network_name;                      // for the error's context
+  Result<void> run() const;
 };
 
 struct NetworkManager::Live {

@@ -27,6 +27,7 @@
 // Depends on: base, network, store/metadata, engine/networks.h.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -88,6 +89,12 @@ struct NetAttachment {
   std::map<std::string, std::vector<PortBinding>> ports;
   bool embedded_dns = false;    // on a user network: resolv.conf -> 127.0.0.11
   std::string host_gateway_ip;  // the default bridge's gateway (--add-host host-gateway)
+  // attach(r, true) only: the endpoints' links (the veth inside the
+  // namespace: name, MAC, address, routes) still to be configured. The caller
+  // runs it once, on any thread, without any lock of the manager, before the
+  // container's process runs, and calls release() when it fails. Empty when
+  // nothing is left to do.
+  std::function<Result<void>()> links;
 };
 
 class NetworkManager final : public NetworkService {
@@ -112,8 +119,12 @@ class NetworkManager final : public NetworkService {
   Result<void> validate(const ContainerNetRequest& r, const std::string& network_mode);
   // Gives the container its namespace, endpoints, ports and DNS. Releases
   // whatever the container still held first (a restart). On failure nothing
-  // of it is left (no netns, veth, row, rule or port).
-  Result<NetAttachment> attach(const ContainerNetRequest& r);
+  // of it is left (no netns, veth, row, rule or port). `defer_links`: the
+  // namespace, addresses, rows, ports and rules are in place on return, but
+  // the kernel links are left to NetAttachment::links, so the caller can
+  // configure them while it starts the container's monitor (the netns path
+  // exists from the start, and nothing in the container runs before start).
+  Result<NetAttachment> attach(const ContainerNetRequest& r, bool defer_links = false);
   // Releases all of it. Idempotent; logs failures.
   void release(const std::string& container_id);
   // Adds one network to a running container (connect) / removes one.
@@ -137,6 +148,7 @@ class NetworkManager final : public NetworkService {
 
   struct Net;
   struct Live;
+  struct LinkOp;
 
  private:
   NetworkManager(NetworkManagerOptions o, std::unique_ptr<metadata::MetadataStore> store,
@@ -145,10 +157,12 @@ class NetworkManager final : public NetworkService {
   Result<void> ensure_builtin();
   Result<const Net*> find_locked(const std::string& name) const;
   Result<void> apply_rules_locked();
-  // `spare_veth`: the namespace came from the pool with this veth in it.
+  // `spare`: the namespace came from the pool with this veth in it.
+  // `deferred`: the link is not configured here but appended to it.
   Result<EndpointInfo> add_endpoint_locked(const ContainerNetRequest& r, const Net& n,
                                            const Json& settings, int index, bool default_route,
-                                           const std::optional<std::string>& spare_veth = {});
+                                           const std::optional<TakenSpare>& spare = {},
+                                           std::vector<LinkOp>* deferred = nullptr);
   void drop_endpoint_locked(const std::string& network_id, const std::string& container_id);
   Result<void> take_ports_locked(Live& l, const ContainerNetRequest& r);
   void open_dns_locked(const std::string& container_id);

@@ -119,43 +119,51 @@ bool link_exists(const std::string& name) {
 
 namespace {
 
-// The container side of attach_veth, run inside the namespace.
-Result<void> configure_peer(const VethConfig& c) {
-  nl::Sock s = BERTH_TRY(nl::route_socket());
-  nl::Link l = BERTH_TRY(nl::get_link(s.get(), c.container_name));
+// The container side of a veth, through a socket in its namespace.
+// `lo_up`: also bring the loopback up (a namespace not made by create_netns).
+Result<void> configure_peer(nl_sock* s, const VethConfig& c, bool lo_up) {
+  nl::Link l = BERTH_TRY(nl::get_link(s, c.container_name));
   int ifindex = rtnl_link_get_ifindex(l.get());
+  // MAC and up in one message: the kernel sets the address before it
+  // applies the flags, and a veth takes a new MAC without a carrier flap
+  // only while down (a spare's peer has the kernel's random one). Up before
+  // the addresses: the kernel adds the connected route of an IPv4 address
+  // only for an interface that is up, and the default route needs it.
+  nl::Link change(rtnl_link_alloc());
+  if (!change) return make_error(Errc::Internal, "netlink: out of memory");
+  bool need = false;
   if (!c.mac.empty()) {
-    // A spare's peer got the kernel's random MAC; the link is still down,
-    // which is when a veth accepts a new one without a carrier flap.
     nl_addr* mac = nullptr;
     int e = nl_addr_parse(c.mac.c_str(), AF_LLC, &mac);
     if (e < 0) return nl::error(fmt::format("MAC \"{}\"", c.mac), e);
     nl::Addr owned(mac);
     nl_addr* cur = rtnl_link_get_addr(l.get());
     if (!cur || nl_addr_cmp(cur, mac) != 0) {
-      nl::Link change(rtnl_link_alloc());
-      if (!change) return make_error(Errc::Internal, "netlink: out of memory");
-      rtnl_link_set_addr(change.get(), mac);
-      e = rtnl_link_change(s.get(), l.get(), change.get(), 0);
-      if (e < 0) return nl::error(fmt::format("set MAC {} on {}", c.mac, c.container_name), e);
+      rtnl_link_set_addr(change.get(), mac);  // takes its own reference
+      need = true;
     }
   }
-  // Up before the addresses: the kernel adds the connected route of an
-  // IPv4 address only for an interface that is up, and the default route
-  // needs that route to reach its gateway.
-  BERTH_TRY(nl::set_up(s.get(), c.container_name));
-  BERTH_TRY(nl::set_up(s.get(), "lo"));
+  if (!(rtnl_link_get_flags(l.get()) & IFF_UP)) {
+    rtnl_link_set_flags(change.get(), IFF_UP);
+    need = true;
+  }
+  if (need) {
+    int e = rtnl_link_change(s, l.get(), change.get(), 0);
+    if (e < 0)
+      return nl::error(fmt::format("configure {} (MAC {}, up)", c.container_name, c.mac), e);
+  }
+  if (lo_up) BERTH_TRY(nl::set_up(s, "lo"));
   if (!c.ipv4_cidr.empty()) {
-    BERTH_TRY(nl::add_address(s.get(), ifindex, c.container_name, c.ipv4_cidr));
+    BERTH_TRY(nl::add_address(s, ifindex, c.container_name, c.ipv4_cidr));
   }
   if (!c.ipv6_cidr.empty()) {
-    BERTH_TRY(nl::add_address(s.get(), ifindex, c.container_name, c.ipv6_cidr));
+    BERTH_TRY(nl::add_address(s, ifindex, c.container_name, c.ipv6_cidr));
   }
   if (!c.gateway4.empty()) {
-    BERTH_TRY(nl::add_default_route(s.get(), ifindex, c.container_name, c.gateway4));
+    BERTH_TRY(nl::add_default_route(s, ifindex, c.container_name, c.gateway4));
   }
   if (!c.gateway6.empty()) {
-    BERTH_TRY(nl::add_default_route(s.get(), ifindex, c.container_name, c.gateway6));
+    BERTH_TRY(nl::add_default_route(s, ifindex, c.container_name, c.gateway6));
   }
   return ok();
 }
@@ -215,17 +223,30 @@ Result<void> attach_veth(const VethConfig& c) {
     if (e < 0) return nl::error(what + ": enslave", e);
   }
   if (!c.peer_down) {
-    BERTH_TRY_CTX(in_netns(c.netns_path, [&] { return configure_peer(c); }),
+    BERTH_TRY_CTX(in_netns(c.netns_path,
+                           [&]() -> Result<void> {
+                             nl::Sock in = BERTH_TRY(nl::route_socket());
+                             return configure_peer(in.get(), c, true);
+                           }),
                   what + ": in " + c.netns_path);
   }
   undo.dismiss();
   return ok();
 }
 
-Result<void> configure_veth_peer(const VethConfig& c) {
+Result<void> configure_veth_peer(const VethConfig& c, nl_sock* inside) {
   BERTH_TRY(nl::check_ifname(c.container_name));
-  BERTH_TRY_CTX(in_netns(c.netns_path, [&] { return configure_peer(c); }),
-                fmt::format("configure {} in {}", c.container_name, c.netns_path));
+  const std::string what = fmt::format("configure {} in {}", c.container_name, c.netns_path);
+  if (inside) {
+    BERTH_TRY_CTX(configure_peer(inside, c, false), what);
+    return ok();
+  }
+  BERTH_TRY_CTX(in_netns(c.netns_path,
+                         [&]() -> Result<void> {
+                           nl::Sock in = BERTH_TRY(nl::route_socket());
+                           return configure_peer(in.get(), c, false);
+                         }),
+                what);
   return ok();
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "network/netns.h"
 
 namespace berth::network {
 
@@ -56,9 +57,11 @@ struct VethConfig {
 Result<void> attach_veth(const VethConfig& c);
 
 // The container side of a veth made with peer_down: inside the namespace
-// sets the peer's MAC (when given and different), brings it and lo up, adds
-// the addresses and default route(s). One thread hop, a few netlink calls.
-Result<void> configure_veth_peer(const VethConfig& c);
+// sets the peer's MAC (when given and different) and brings it up (one
+// message), adds the addresses and default route(s). Loopback is left as
+// create_netns made it (up). Through `inside` (a socket opened in that
+// namespace, see create_netns) when given, else from a thread that enters it.
+Result<void> configure_veth_peer(const VethConfig& c, nl_sock* inside = nullptr);
 
 // Removes the interface `container_name` from the namespace (its host peer
 // goes with it). Ok when the namespace or the interface is gone.

@@ -55,6 +55,12 @@ Error error(std::string_view what, int nl_err) {
   return Error{c, 0, fmt::format("{}: {}", what, nl_geterror(e))};
 }
 
+}  // namespace berth::network::nl
+
+void berth::network::RouteSocketFree::operator()(nl_sock* s) const { nl_socket_free(s); }
+
+namespace berth::network::nl {
+
 Result<Sock> route_socket() {
   Sock s(nl_socket_alloc());
   if (!s) return make_error(Errc::Internal, "netlink: out of memory");

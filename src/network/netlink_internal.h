@@ -14,12 +14,10 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "network/netns.h"
 
 namespace berth::network::nl {
 
-struct SockFree {
-  void operator()(nl_sock* s) const { nl_socket_free(s); }
-};
 struct LinkPut {
   void operator()(rtnl_link* l) const { rtnl_link_put(l); }
 };
@@ -29,7 +27,7 @@ struct AddrPut {
 struct CacheFree {
   void operator()(nl_cache* c) const { nl_cache_free(c); }
 };
-using Sock = std::unique_ptr<nl_sock, SockFree>;
+using Sock = RouteSocket;
 using Link = std::unique_ptr<rtnl_link, LinkPut>;
 using Addr = std::unique_ptr<nl_addr, AddrPut>;
 using Cache = std::unique_ptr<nl_cache, CacheFree>;

@@ -53,7 +53,7 @@ bool netns_exists(const std::string& path) {
   return ::ioctl(fd.get(), NS_GET_NSTYPE) == CLONE_NEWNET;
 }
 
-Result<void> create_netns(const std::string& path) {
+Result<void> create_netns(const std::string& path, RouteSocket* inside) {
   const std::string what = "create netns " + path;
   if (netns_exists(path)) {
     return make_error(Errc::AlreadyExists, "{}: already a network namespace", what);
@@ -93,6 +93,7 @@ Result<void> create_netns(const std::string& path) {
                     return;
                   }
                   res = nl::set_up(sock->get(), "lo");
+                  if (res && inside) *inside = std::move(*sock);
                 }),
                 what);
   if (!res) {

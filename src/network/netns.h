@@ -12,17 +12,29 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "base/fd.h"
 #include "base/result.h"
 
+struct nl_sock;  // libnl's
+
 namespace berth::network {
+
+// A route-netlink socket. It talks to the namespace it was opened in for
+// its whole life, whichever thread uses it, and keeps that namespace alive.
+struct RouteSocketFree {
+  void operator()(nl_sock* s) const;
+};
+using RouteSocket = std::unique_ptr<nl_sock, RouteSocketFree>;
 
 // Creates a new network namespace (loopback up) and bind-mounts it at
 // `path` (the file is created; its directory must exist). AlreadyExists when
 // `path` is already a namespace mount; nothing is left behind on failure.
-Result<void> create_netns(const std::string& path);
+// `inside`: receives the route socket opened in the new namespace (to
+// configure links there later without entering it).
+Result<void> create_netns(const std::string& path, RouteSocket* inside = nullptr);
 
 // Unmounts (lazily) and unlinks `path`. Ok when it does not exist.
 Result<void> remove_netns(const std::string& path);
