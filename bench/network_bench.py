@@ -8,6 +8,8 @@ Parts (interleaved rounds, medians; every engine on its own data root and socket
           docker uses for 127.0.0.1 when hairpin NAT is off).
   net     what networking adds to `run --rm IMG true`: the default bridge minus --network none.
   mounts  what a bind mount and a named volume add to `run --rm IMG true`.
+Parts run in the order given (default net, mounts, wrk: wrk's thousands of closed connections
+stay in the conntrack table for minutes and slow every namespace teardown after them).
 podman is not measured here: rootful podman's bridge needs netavark + iptables on the host.
 
 Prints a markdown block with the reproducing command; --results FILE replaces (or appends)
@@ -169,9 +171,11 @@ class Bench:
                     o[key].append(wrk_rps(url, self.args.secs))
             log(f"wrk round {r + 1}: " + ", ".join(
                 f"{e} {out[e]['via_port'][-1]:.0f}/{out[e]['direct'][-1]:.0f} rps" for e in engines))
-        for e in engines:
+        for i, e in enumerate(engines):
             o = out[e]
             o["ratio"] = median([a / b for a, b in zip(o["via_port"], o["direct"])])
+            # Not left running (with docker-proxy) into the parts after this one.
+            self.run(e, "rm", "-f", f"bench-http-{i}", check=False)
         return out
 
     def part_pairs(self, engines: List[str], variants: Dict[str, List[str]], base: str) -> Dict:
@@ -280,7 +284,9 @@ def main(argv=None):
     ap.add_argument("--berthd", default=os.environ.get("BERTHD", os.path.join(REPO, "build/release/cmd/berthd/berthd")))
     ap.add_argument("--berth", default=os.environ.get("BERTH", os.path.join(REPO, "build/release/cmd/berth/berth")))
     ap.add_argument("--only", default="berthd,dockerd")
-    ap.add_argument("--parts", default="wrk,net,mounts")
+    # wrk last: it leaves thousands of TIME_WAIT conntrack entries behind (busybox httpd
+    # closes every connection), which every namespace teardown then walks for a while.
+    ap.add_argument("--parts", default="net,mounts,wrk")
     ap.add_argument("--rounds", type=int, default=5, help="wrk rounds")
     ap.add_argument("--secs", type=int, default=5, help="seconds per wrk run")
     ap.add_argument("--runs", type=int, default=15, help="timed run --rm per variant")

@@ -5,7 +5,7 @@
 #
 #   bench/network_bench.sh [--no-build] [--no-results] [network_bench.py options...]
 #
-#   --only berthd,dockerd   --parts wrk,net,mounts   --rounds N --secs N --runs N --warmup N
+#   --only berthd,dockerd   --parts net,mounts,wrk   --rounds N --secs N --runs N --warmup N
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
