@@ -42,9 +42,12 @@ Result<PullResult> LocalImageService::pull_one(const oci::Reference& ref, const 
   auto cancelled = [&] { return req.cancel && req.cancel->load(); };
   std::shared_lock gc_guard(gc_mu_);
 
+  // The manifest first: a registry that cannot be reached or does not know
+  // the name fails the pull before any progress line, so the API answers
+  // with an HTTP error ("Error response from daemon: ..."), as docker does.
+  auto top = BERTH_TRY(reg_->get_manifest(ref, req.credentials));
   say(ref.digest() ? ref.digest()->str() : ref.tag().value_or("latest"),
       "Pulling from " + ref.path());
-  auto top = BERTH_TRY(reg_->get_manifest(ref, req.credentials));
   auto kind = oci::manifest_kind(top.media_type, top.body);
   if (!kind && kind.error().code == Errc::NotImplemented) {
     return make_error(Errc::NotImplemented, "{}: {}", kind.error().message, ref.familiar());

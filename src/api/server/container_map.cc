@@ -146,6 +146,11 @@ void copy_host_config(D& d, const S& s) {
   copy_resources(d.resources, s.resources);
 }
 
+// ps and inspect show a container's mounts alike.
+api::MountPointWire mount_wire(const engine::ContainerMount& m) {
+  return {m.type, m.name, m.source, m.destination, m.driver, m.mode, m.rw, m.propagation};
+}
+
 }  // namespace
 
 engine::ContainerConfig to_engine(const api::ContainerConfig& c) {
@@ -228,10 +233,7 @@ api::ContainerSummary to_wire(const engine::ContainerSummary& s) {
   d.network_mode = s.network_mode;
   copy_ports(d.port_bindings, s.port_bindings);
   for (const auto& n : s.networks) d.networks.push_back(to_wire(n));
-  for (const auto& m : s.mounts) {
-    d.mounts.push_back(api::MountPointWire{m.type, m.name, m.source, m.destination, m.driver,
-                                           m.mode, m.rw, m.propagation});
-  }
+  for (const auto& m : s.mounts) d.mounts.push_back(mount_wire(m));
   return d;
 }
 
@@ -259,10 +261,7 @@ api::ContainerInspect to_wire(const engine::ContainerDetail& s) {
   copy_ports(d.ports, s.ports);
   for (const auto& n : s.networks) d.networks.push_back(to_wire(n));
   d.sandbox_key = s.sandbox_key;
-  for (const auto& m : s.mounts) {
-    d.mounts.push_back(api::MountPointWire{m.type, m.name, m.source, m.destination, m.driver,
-                                           m.mode, m.rw, m.propagation});
-  }
+  for (const auto& m : s.mounts) d.mounts.push_back(mount_wire(m));
   return d;
 }
 

@@ -43,14 +43,6 @@ engine::GoneFn gone_fn(Ctx& c) {
 
 }  // namespace
 
-engine::ContainerService* containers_or_501(Ctx& c) {
-  auto* s = c.engine.containers();
-  if (!s)
-    send_error(
-        c, make_error(Errc::NotImplemented, "this berthd was started without container support"));
-  return s;
-}
-
 int usable_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/types/filters.h"
@@ -64,9 +65,17 @@ void images_get(Ctx& c);  // /images/get and /images/{name}/get
 void images_load(Ctx& c);
 void images_prune(Ctx& c);
 
-// The container service, or nullptr after answering 501 (a daemon wired
-// without containers, as the image-only tests are).
-engine::ContainerService* containers_or_501(Ctx& c);
+// `service`, or nullptr after answering 501 "this berthd was started without
+// <what>" (a daemon wired without it, as the image-only tests are).
+template <class Service>
+Service* service_or_501(Ctx& c, Service* service, std::string_view what) {
+  if (!service)
+    send_error(c, make_error(Errc::NotImplemented, "this berthd was started without {}", what));
+  return service;
+}
+inline engine::ContainerService* containers_or_501(Ctx& c) {
+  return service_or_501(c, c.engine.containers(), "container support");
+}
 // Number of CPUs usable by the daemon (bounds NanoCpus as docker's NumCPU).
 int usable_cpus();
 

@@ -10,10 +10,7 @@ namespace berth::api::server {
 namespace {
 
 engine::NetworkService* networks_or_501(Ctx& c) {
-  auto* s = c.engine.networks();
-  if (!s)
-    send_error(c, make_error(Errc::NotImplemented, "this berthd was started without networks"));
-  return s;
+  return service_or_501(c, c.engine.networks(), "networks");
 }
 
 Json string_map_json(const std::map<std::string, std::string>& m) {

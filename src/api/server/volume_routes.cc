@@ -10,12 +10,7 @@ namespace berth::api::server {
 namespace {
 
 engine::VolumeService* volumes_or_501(Ctx& c) {
-  auto* v = c.engine.volumes();
-  if (!v) {
-    send_error(c,
-               make_error(Errc::NotImplemented, "this berthd was started without volume support"));
-  }
-  return v;
+  return service_or_501(c, c.engine.volumes(), "volume support");
 }
 
 VolumeWire wire(const engine::VolumeInfo& v) {
