@@ -31,9 +31,9 @@ berth_static_twin(OpenSSL::SSL libssl.a libcrypto.a)
 berth_static_twin(LibArchive::LibArchive libarchive.a libnettle.a libacl.so.1 liblzma.a libzstd.a
                   liblz4.so.1 libbz2.a libxml2.a libssl.a libcrypto.a libz.a)
 # BERTH_STATIC=ARCHIVE (berthd): libarchive and its own dependencies static,
-# OpenSSL shared. berthd also loads libcurl, which uses the shared OpenSSL;
-# a second, static copy in the executable would interpose part of its
-# symbols and split OpenSSL's global state between two copies.
+# OpenSSL shared. berthd also loads libcurl (dlopen, on first registry use),
+# which uses the shared OpenSSL; one shared copy keeps OpenSSL's global state
+# in one place.
 get_property(berth_archive_twin GLOBAL PROPERTY BERTH_TWIN_LibArchive::LibArchive)
 if(berth_archive_twin)
   list(REMOVE_ITEM berth_archive_twin ${BERTH_TWIN_libssl_a} ${BERTH_TWIN_libcrypto_a})

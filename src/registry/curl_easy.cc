@@ -1,22 +1,21 @@
 // registry/curl_easy.cc — libcurl easy-handle RAII and the single-exchange helper.
 #include "registry/curl_easy.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <memory>
 #include <mutex>
 
 #include "base/strings.h"
+#include "registry/curl_api.h"
 
 namespace berth::registry::detail {
 namespace {
 
-// curl_global_init is not thread-safe: done once, before the first handle.
 // The share handle lives for the whole process (never cleaned up: requests
 // may run on detached threads until exit).
 struct Global {
+  const CurlApi* api = nullptr;
   CURLSH* share = nullptr;
   std::mutex locks[CURL_LOCK_DATA_LAST];
 };
@@ -28,33 +27,41 @@ void share_unlock(CURL*, curl_lock_data data, void* user) {
   static_cast<Global*>(user)->locks[data].unlock();
 }
 
-Global& global() {
-  static Global* g = [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+Result<Global*> global() {
+  static Global* g = []() -> Global* {
+    auto api = curl_api();
+    if (!api) return nullptr;
+    const CurlApi& a = **api;
     auto* gl = new Global;
-    gl->share = curl_share_init();
+    gl->api = *api;
+    gl->share = a.share_init();
     if (gl->share) {
-      curl_share_setopt(gl->share, CURLSHOPT_LOCKFUNC, share_lock);
-      curl_share_setopt(gl->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-      curl_share_setopt(gl->share, CURLSHOPT_USERDATA, gl);
-      curl_share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-      curl_share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-      curl_share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+      a.share_setopt(gl->share, CURLSHOPT_LOCKFUNC, share_lock);
+      a.share_setopt(gl->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+      a.share_setopt(gl->share, CURLSHOPT_USERDATA, gl);
+      a.share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+      a.share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+      a.share_setopt(gl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     }
     return gl;
   }();
-  return *g;
+  if (!g) return std::move(curl_api()).error();
+  return g;
 }
 
 struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  const CurlApi* a;
+  void operator()(CURL* c) const { a->easy_cleanup(c); }
 };
 struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  const CurlApi* a;
+  void operator()(curl_slist* l) const { a->slist_free_all(l); }
 };
 struct UrlDeleter {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+  const CurlApi* a;
+  void operator()(CURLU* u) const { a->url_cleanup(u); }
 };
+using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
 
 struct Transfer {
   const Request* req;
@@ -121,64 +128,63 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 }  // namespace
 
-void curl_init() { (void)global(); }
-
 std::string Response::header(std::string_view name) const {
   auto it = headers.find(std::string(name));
   return it == headers.end() ? std::string() : it->second;
 }
 
 Result<Response> perform(const Request& req) {
-  Global& g = global();
-  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+  Global& g = *BERTH_TRY(global());
+  const CurlApi& a = *g.api;
+  std::unique_ptr<CURL, EasyDeleter> easy(a.easy_init(), EasyDeleter{&a});
   if (!easy) return make_error(Errc::Internal, "curl_easy_init failed");
   CURL* c = easy.get();
   Response resp;
   Transfer t{&req, &resp, {}, false, false};
   char errbuf[CURL_ERROR_SIZE] = {0};
 
-  std::unique_ptr<curl_slist, SlistDeleter> hdrs;
+  std::unique_ptr<curl_slist, SlistDeleter> hdrs(nullptr, SlistDeleter{&a});
   curl_slist* list = nullptr;
-  for (const auto& h : req.headers) list = curl_slist_append(list, h.c_str());
+  for (const auto& h : req.headers) list = a.slist_append(list, h.c_str());
   // libcurl adds "Expect: 100-continue" to large bodies; registries answer
   // uploads directly, so the extra round trip only costs time.
-  if (req.has_body) list = curl_slist_append(list, "Expect:");
+  if (req.has_body) list = a.slist_append(list, "Expect:");
   hdrs.reset(list);
 
-  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  if (g.share) curl_easy_setopt(c, CURLOPT_SHARE, g.share);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs.get());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(req.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.low_speed_time.count()));
-  if (!req.user_agent.empty()) curl_easy_setopt(c, CURLOPT_USERAGENT, req.user_agent.c_str());
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+  a.easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  a.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (g.share) a.easy_setopt(c, CURLOPT_SHARE, g.share);
+  a.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  a.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  a.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs.get());
+  a.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  a.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(req.connect_timeout.count()));
+  a.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  a.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.low_speed_time.count()));
+  if (!req.user_agent.empty()) a.easy_setopt(c, CURLOPT_USERAGENT, req.user_agent.c_str());
+  a.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  a.easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  a.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  a.easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  a.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  a.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  a.easy_setopt(c, CURLOPT_XFERINFODATA, &t);
   if (req.head) {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    a.easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (req.method != "GET") {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    a.easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
   if (req.has_body) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    a.easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+    a.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
   }
 
-  CURLcode rc = curl_easy_perform(c);
+  CURLcode rc = a.easy_perform(c);
   if (t.sink_failed) return std::move(t.sink_error);
   if (rc == CURLE_ABORTED_BY_CALLBACK)
     return make_error(Errc::Cancelled, "{} {}: cancelled", req.method, req.url);
   if (rc != CURLE_OK) {
-    const char* msg = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    const char* msg = errbuf[0] ? errbuf : a.easy_strerror(rc);
     // TLS verification and malformed-URL failures do not heal with a retry.
     Errc code = Errc::Unavailable;
     switch (rc) {
@@ -198,39 +204,43 @@ Result<Response> perform(const Request& req) {
     return make_error(code, "{} \"{}\": {}", req.method, req.url, msg);
   }
   long code = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  a.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
   resp.status = code;
   return resp;
 }
 
 Result<std::string> resolve_url(const std::string& base, const std::string& ref) {
-  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  const CurlApi& a = *BERTH_TRY(curl_api());
+  UrlPtr u(a.url(), UrlDeleter{&a});
   if (!u) return make_error(Errc::Internal, "curl_url failed");
-  if (curl_url_set(u.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(u.get(), CURLUPART_URL, ref.c_str(), 0) != CURLUE_OK)
+  if (a.url_set(u.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK ||
+      a.url_set(u.get(), CURLUPART_URL, ref.c_str(), 0) != CURLUE_OK)
     return make_error(Errc::InvalidArgument, "bad URL {:?} relative to {:?}", ref, base);
   char* out = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK || !out)
+  if (a.url_get(u.get(), CURLUPART_URL, &out, 0) != CURLUE_OK || !out)
     return make_error(Errc::InvalidArgument, "bad URL {:?}", ref);
   std::string s(out);
-  curl_free(out);
+  a.free(out);
   return s;
 }
 
 std::string url_authority(const std::string& url) {
-  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
-  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
+  auto api = curl_api();
+  if (!api) return {};
+  const CurlApi& a = **api;
+  UrlPtr u(a.url(), UrlDeleter{&a});
+  if (!u || a.url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
   char* host = nullptr;
   char* port = nullptr;
   std::string out;
-  if (curl_url_get(u.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+  if (a.url_get(u.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
     out = host;
     for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   }
-  if (curl_url_get(u.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port)
+  if (a.url_get(u.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port)
     out += std::string(":") + port;
-  curl_free(host);
-  curl_free(port);
+  a.free(host);
+  a.free(port);
   return out;
 }
 

@@ -8,6 +8,9 @@
 // as Errc::Cancelled, a sink error as itself.
 // Connections, DNS and TLS sessions are shared between requests through one
 // process-wide curl share handle, so sequential requests reuse connections.
+// libcurl is loaded on the first call (registry/curl_api.h); when it cannot
+// be, perform() and resolve_url() fail with FailedPrecondition and
+// url_authority() returns "".
 // Internal to registry/.
 #pragma once
 
@@ -55,10 +58,6 @@ struct Response {
   // First value of a header (lowercase name), "" when absent.
   std::string header(std::string_view name) const;
 };
-
-// curl_global_init (once per process); Client::create calls it so it runs
-// on the creating thread, before any request thread exists.
-void curl_init();
 
 Result<Response> perform(const Request& req);
 
