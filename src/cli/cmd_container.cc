@@ -43,8 +43,10 @@ Result<int> run_ps(Context& ctx, const FlagSet& f, const std::vector<std::string
   auto r = BERTH_TRY(c->call("GET", "/containers/json", q));
   Json list = BERTH_TRY(parse_json(r.body, "container list"));
   std::vector<Json> rows;
+  const auto fields = fmtr.fields();
   if (list.is_array())
-    for (const Json& ct : list) rows.push_back(ps_row(ct, !f.get_bool("no-trunc"), ctx.now_unix()));
+    for (const Json& ct : list)
+      rows.push_back(ps_row(ct, !f.get_bool("no-trunc"), ctx.now_unix(), fields));
   ctx.out(BERTH_TRY(fmtr.render(rows)));
   return 0;
 }

@@ -36,7 +36,8 @@ Result<int> run_images(Context& ctx, const FlagSet& f, const std::vector<std::st
   auto fmtr =
       BERTH_TRY(ListFormatter::create(format, def, image_headers(), "*formatter.imageContext"));
   bool show_digests = f.get_bool("digests") || format.find("{{.Digest}}") != std::string::npos;
-  auto rows = image_rows(images, show_digests, !f.get_bool("no-trunc"), ctx.now_unix());
+  auto rows =
+      image_rows(images, show_digests, !f.get_bool("no-trunc"), ctx.now_unix(), fmtr.fields());
   ctx.out(BERTH_TRY(fmtr.render(rows)));
   return 0;
 }

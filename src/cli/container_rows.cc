@@ -150,40 +150,58 @@ std::string ps_ports(const Json& ports) {
   return join(result, ", ");
 }
 
-Json ps_row(const Json& c, bool trunc, int64_t now) {
-  std::string id = str(c, "Id");
-  std::vector<std::string> names;
-  if (c.contains("Names") && c["Names"].is_array())
-    for (const Json& n : c["Names"])
-      if (n.is_string()) {
-        std::string s = n.get<std::string>();
-        if (!s.empty() && s[0] == '/') s = s.substr(1);
-        names.push_back(s);
-      }
-  std::string names_col;
-  if (trunc) {
-    for (auto& n : names)
-      if (n.find('/') == std::string::npos) {
-        names_col = n;
-        break;
-      }
-  } else {
-    names_col = join(names, ",");
-  }
-  std::string command = str(c, "Command");
-  if (trunc) command = ellipsis(command, 20);
+Json ps_row(const Json& c, bool trunc, int64_t now, const FieldSet& fields) {
+  Json r = Json::object();
+  auto put = [&](const char* k, auto&& make) {
+    if (wants(fields, k)) r[k] = make();
+  };
+  put("ID", [&] {
+    std::string id = str(c, "Id");
+    return trunc ? truncate_id(id) : id;
+  });
+  put("Image", [&] { return image_column(c, trunc); });
+  put("Command", [&] {
+    std::string command = str(c, "Command");
+    return go_quote(trunc ? ellipsis(command, 20) : command);
+  });
   int64_t created = num(c, "Created");
-  std::string size = human_size(static_cast<double>(num(c, "SizeRw")), 3);
-  if (num(c, "SizeRootFs") > 0)
-    size = fmt::format("{} (virtual {})", size,
-                       human_size(static_cast<double>(num(c, "SizeRootFs")), 3));
-  std::vector<std::string> labels;
-  if (c.contains("Labels") && c["Labels"].is_object())
-    for (auto it = c["Labels"].begin(); it != c["Labels"].end(); ++it)
-      labels.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : ""));
+  put("CreatedAt", [&] { return go_time_string(created); });
+  put("RunningFor", [&] { return time_ago(created, now); });
+  put("Ports", [&] { return ps_ports(c.value("Ports", Json::array())); });
+  put("State", [&] { return str(c, "State"); });
+  put("Status", [&] { return str(c, "Status"); });
+  put("Size", [&] {
+    std::string size = human_size(static_cast<double>(num(c, "SizeRw")), 3);
+    if (num(c, "SizeRootFs") > 0)
+      size = fmt::format("{} (virtual {})", size,
+                         human_size(static_cast<double>(num(c, "SizeRootFs")), 3));
+    return size;
+  });
+  put("Names", [&] {
+    std::vector<std::string> names;
+    if (c.contains("Names") && c["Names"].is_array())
+      for (const Json& n : c["Names"])
+        if (n.is_string()) {
+          std::string s = n.get<std::string>();
+          if (!s.empty() && s[0] == '/') s = s.substr(1);
+          names.push_back(s);
+        }
+    if (!trunc) return join(names, ",");
+    for (auto& n : names)
+      if (n.find('/') == std::string::npos) return n;
+    return std::string();
+  });
+  put("Labels", [&] {
+    std::vector<std::string> labels;
+    if (c.contains("Labels") && c["Labels"].is_object())
+      for (auto it = c["Labels"].begin(); it != c["Labels"].end(); ++it)
+        labels.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : ""));
+    return join(labels, ",");
+  });
   std::vector<std::string> mounts;
   int local_volumes = 0;
-  if (c.contains("Mounts") && c["Mounts"].is_array())
+  if ((wants(fields, "Mounts") || wants(fields, "LocalVolumes")) && c.contains("Mounts") &&
+      c["Mounts"].is_array())
     for (const Json& m : c["Mounts"]) {
       std::string name = str(m, "Name");
       if (name.empty()) name = str(m, "Source");
@@ -191,28 +209,20 @@ Json ps_row(const Json& c, bool trunc, int64_t now) {
       mounts.push_back(name);
       if (str(m, "Driver") == "local") ++local_volumes;
     }
-  std::vector<std::string> networks;
-  if (c.contains("NetworkSettings") && c["NetworkSettings"].is_object() &&
-      c["NetworkSettings"].contains("Networks") && c["NetworkSettings"]["Networks"].is_object())
-    for (auto it = c["NetworkSettings"]["Networks"].begin();
-         it != c["NetworkSettings"]["Networks"].end(); ++it)
-      networks.push_back(it.key());
-  std::sort(networks.begin(), networks.end());
-  return Json{{"ID", trunc ? truncate_id(id) : id},
-              {"Image", image_column(c, trunc)},
-              {"Command", go_quote(command)},
-              {"CreatedAt", go_time_string(created)},
-              {"RunningFor", time_ago(created, now)},
-              {"Ports", ps_ports(c.value("Ports", Json::array()))},
-              {"State", str(c, "State")},
-              {"Status", str(c, "Status")},
-              {"Size", size},
-              {"Names", names_col},
-              {"Labels", join(labels, ",")},
-              {"Mounts", join(mounts, ",")},
-              {"LocalVolumes", std::to_string(local_volumes)},
-              {"Networks", join(networks, ",")},
-              {"Platform", nullptr}};
+  put("Mounts", [&] { return join(mounts, ","); });
+  put("LocalVolumes", [&] { return std::to_string(local_volumes); });
+  put("Networks", [&] {
+    std::vector<std::string> networks;
+    if (c.contains("NetworkSettings") && c["NetworkSettings"].is_object() &&
+        c["NetworkSettings"].contains("Networks") && c["NetworkSettings"]["Networks"].is_object())
+      for (auto it = c["NetworkSettings"]["Networks"].begin();
+           it != c["NetworkSettings"]["Networks"].end(); ++it)
+        networks.push_back(it.key());
+    std::sort(networks.begin(), networks.end());
+    return join(networks, ",");
+  });
+  put("Platform", [] { return nullptr; });
+  return r;
 }
 
 // --- stats -------------------------------------------------------------------

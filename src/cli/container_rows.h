@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/json.h"
+#include "cli/template.h"
 
 namespace berth::cli {
 
@@ -20,8 +21,9 @@ inline constexpr const char* kPsSizeTable =
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
     "\t{{.Size}}";
 Json ps_headers();
-// One row per element of GET /containers/json.
-Json ps_row(const Json& c, bool trunc, int64_t now_unix);
+// One row per element of GET /containers/json, with only the fields in
+// `fields` (all when nullopt).
+Json ps_row(const Json& c, bool trunc, int64_t now_unix, const FieldSet& fields = std::nullopt);
 // docker's Ports column: "0.0.0.0:8080->80/tcp, 443/tcp" (ranges merged).
 std::string ps_ports(const Json& ports);
 

@@ -27,6 +27,8 @@ class ListFormatter {
   // as docker 28 words them.
   Result<std::string> render(const std::vector<Json>& rows) const;
   bool is_table() const { return table_; }
+  // The row fields the format reads (Template::root_fields); nullopt: any.
+  std::optional<std::set<std::string>> fields() const { return tmpl_.root_fields(); }
 
  private:
   Template tmpl_;

@@ -50,23 +50,28 @@ Json image_headers() {
 }
 
 std::vector<Json> image_rows(const std::vector<api::client::ImageSummary>& images, bool digests,
-                             bool trunc, int64_t now) {
+                             bool trunc, int64_t now, const FieldSet& fields) {
   std::vector<Json> rows;
   for (const auto& img : images) {
     auto row = [&](const std::string& repo, const std::string& tag, const std::string& digest) {
       int64_t unique = (img.size < 0 || img.shared_size < 0) ? -1 : img.size - img.shared_size;
-      return Json{
-          {"Repository", repo},
-          {"Tag", tag},
-          {"Digest", digest},
-          {"ID", trunc ? truncate_id(img.id) : img.id},
-          {"CreatedSince", time_ago(img.created, now)},
-          {"CreatedAt", go_time_string(img.created)},
-          {"Size", human_size(static_cast<double>(img.size), 3)},
-          {"VirtualSize", human_size(static_cast<double>(img.size))},
-          {"SharedSize", size_or_na(img.shared_size)},
-          {"UniqueSize", size_or_na(unique)},
-          {"Containers", img.containers < 0 ? std::string("N/A") : std::to_string(img.containers)}};
+      Json r = Json::object();
+      auto put = [&](const char* k, auto&& make) {
+        if (wants(fields, k)) r[k] = make();
+      };
+      put("Repository", [&] { return repo; });
+      put("Tag", [&] { return tag; });
+      put("Digest", [&] { return digest; });
+      put("ID", [&] { return trunc ? truncate_id(img.id) : img.id; });
+      put("CreatedSince", [&] { return time_ago(img.created, now); });
+      put("CreatedAt", [&] { return go_time_string(img.created); });
+      put("Size", [&] { return human_size(static_cast<double>(img.size), 3); });
+      put("VirtualSize", [&] { return human_size(static_cast<double>(img.size)); });
+      put("SharedSize", [&] { return size_or_na(img.shared_size); });
+      put("UniqueSize", [&] { return size_or_na(unique); });
+      put("Containers",
+          [&] { return img.containers < 0 ? std::string("N/A") : std::to_string(img.containers); });
+      return r;
     };
     // Sorted maps: Go iterates its maps randomly; berth prints a stable order.
     std::map<std::string, std::vector<std::string>> repo_tags, repo_digests;

@@ -10,11 +10,13 @@
 
 #include "api/client/types.h"
 #include "base/json.h"
+#include "cli/template.h"
 
 namespace berth::cli {
 
+// Only the fields in `fields` are filled (all when nullopt).
 std::vector<Json> image_rows(const std::vector<api::client::ImageSummary>& images, bool digests,
-                             bool trunc, int64_t now_unix);
+                             bool trunc, int64_t now_unix, const FieldSet& fields = std::nullopt);
 Json image_headers();
 inline constexpr const char* kImagesTable =
     "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";

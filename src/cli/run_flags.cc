@@ -643,8 +643,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   }
   std::string net = f.get_string("network");
   Json endpoint = Json::object();
-  if (!f.get_string("ip").empty())
-    endpoint["IPAMConfig"] = {{"IPv4Address", f.get_string("ip")}};
+  if (!f.get_string("ip").empty()) endpoint["IPAMConfig"] = {{"IPv4Address", f.get_string("ip")}};
   if (!f.get_list("network-alias").empty()) endpoint["Aliases"] = f.get_list("network-alias");
   if (!f.get_string("mac-address").empty()) endpoint["MacAddress"] = f.get_string("mac-address");
   Json endpoints = Json::object();
@@ -705,8 +704,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["Dns"] = f.get_list("dns");
   hc["DnsOptions"] = f.get_list("dns-option");
   hc["DnsSearch"] = f.get_list("dns-search");
-  hc["ExtraHosts"] =
-      f.get_list("add-host").empty() ? Json(nullptr) : Json(f.get_list("add-host"));
+  hc["ExtraHosts"] = f.get_list("add-host").empty() ? Json(nullptr) : Json(f.get_list("add-host"));
   hc["GroupAdd"] = f.get_list("group-add").empty() ? Json(nullptr) : Json(f.get_list("group-add"));
   hc["IpcMode"] = "";
   hc["Cgroup"] = "";

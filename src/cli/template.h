@@ -18,6 +18,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -49,10 +51,19 @@ class Template {
   // InvalidArgument with Go's message ("template: :1: unclosed action").
   static Result<Template> parse(std::string_view text);
   Result<std::string> execute(const Json& data, const TemplateExecOptions& opts = {}) const;
+  // The top-level fields of the data that execute() may read (`.ID`,
+  // `(.A).B`, `if .X`), or nullopt when it may read any part of it (`.`,
+  // `$`, variables, `range .`): list commands then compute only those
+  // columns of each row.
+  std::optional<std::set<std::string>> root_fields() const;
 
  private:
   std::shared_ptr<const tmpl::List> root_;
 };
+
+// Row fields a format reads (Template::root_fields); nullopt: any of them.
+using FieldSet = std::optional<std::set<std::string>>;
+inline bool wants(const FieldSet& f, const char* field) { return !f || f->count(field) > 0; }
 
 // Go's %v of a JSON value ("[a b]", "map[k:v]", "<nil>").
 std::string go_print(const Json& v);

@@ -14,16 +14,30 @@ namespace tmpl {
 namespace {
 
 // A value during evaluation: JSON, or "missing" (a map key that is not
-// there: Go prints "<no value>").
+// there: Go prints "<no value>"). Parts of the data given to execute() are
+// borrowed, not copied (a list formats every row through here); `ref` only
+// ever points into that data, which outlives the evaluation.
 struct Value {
-  Json j;
+  Value() = default;
+  explicit Value(Json v, bool is_missing = false) : own(std::move(v)), missing(is_missing) {}
+  static Value borrow(const Json& data) {
+    Value v;
+    v.ref = &data;
+    return v;
+  }
+  const Json& j() const { return ref ? *ref : own; }
+  // `sub` lies inside j(): borrowed when this value is, else copied.
+  Value part(const Json& sub) const { return ref ? borrow(sub) : Value(sub); }
+
+  Json own;
+  const Json* ref = nullptr;
   bool missing = false;
   bool is_root = false;  // the data passed to execute (for json's escaping)
 };
 
 bool truth(const Value& v) {
   if (v.missing) return false;
-  const Json& j = v.j;
+  const Json& j = v.j();
   switch (j.type()) {
     case Json::value_t::null:
       return false;
@@ -64,12 +78,12 @@ std::string type_name(const Json& j) {
   }
 }
 
-std::string print_value(const Value& v) { return v.missing ? "<no value>" : go_print(v.j); }
+std::string print_value(const Value& v) { return v.missing ? "<no value>" : go_print(v.j()); }
 
 class Exec {
  public:
   Exec(const Json& root, const TemplateExecOptions& o) : o_(o) {
-    root_.j = root;
+    root_ = Value::borrow(root);
     root_.is_root = true;
     vars_.push_back({"$", root_});
   }
@@ -124,35 +138,37 @@ class Exec {
     std::vector<std::string> decl = std::move(p.decl);
     p.decl.clear();
     Value v = BERTH_TRY(eval_pipeline(p, dot));
-    auto iterate = [&](const Json& key, const Json& elem) -> Result<void> {
+    // elem is a part of v, or (integer ranges) a value of its own.
+    auto iterate = [&](const Json& key, const Value& elem) -> Result<void> {
       vars_.resize(mark);
-      if (decl.size() == 1) vars_.push_back({decl[0], Value{elem}});
+      if (decl.size() == 1) vars_.push_back({decl[0], elem});
       if (decl.size() == 2) {
-        vars_.push_back({decl[0], Value{key}});
-        vars_.push_back({decl[1], Value{elem}});
+        vars_.push_back({decl[0], Value(key)});
+        vars_.push_back({decl[1], elem});
       }
-      return run_list(n.body, Value{elem});
+      return run_list(n.body, elem);
     };
     size_t count = 0;
-    if (!v.missing && v.j.is_array()) {
-      for (size_t i = 0; i < v.j.size(); ++i, ++count) {
-        auto r = iterate(Json(static_cast<int64_t>(i)), v.j[i]);
+    if (!v.missing && v.j().is_array()) {
+      for (size_t i = 0; i < v.j().size(); ++i, ++count) {
+        auto r = iterate(Json(static_cast<int64_t>(i)), v.part(v.j()[i]));
         if (!r) return vars_.resize(mark), r;
       }
-    } else if (!v.missing && v.j.is_object()) {
-      for (auto it = v.j.begin(); it != v.j.end(); ++it, ++count) {
-        auto r = iterate(Json(it.key()), it.value());
+    } else if (!v.missing && v.j().is_object()) {
+      for (auto it = v.j().begin(); it != v.j().end(); ++it, ++count) {
+        auto r = iterate(Json(it.key()), v.part(it.value()));
         if (!r) return vars_.resize(mark), r;
       }
-    } else if (!v.missing && v.j.is_number_integer()) {
-      int64_t lim = v.j.get<int64_t>();
+    } else if (!v.missing && v.j().is_number_integer()) {
+      int64_t lim = v.j().get<int64_t>();
       for (int64_t i = 0; i < lim; ++i, ++count) {
-        auto r = iterate(Json(i), Json(i));
+        auto r = iterate(Json(i), Value(Json(i)));
         if (!r) return vars_.resize(mark), r;
       }
-    } else if (!v.missing && !v.j.is_null()) {
+    } else if (!v.missing && !v.j().is_null()) {
       vars_.resize(mark);
-      return exec_error(n.pipe, "range", fmt::format("range can't iterate over {}", go_print(v.j)));
+      return exec_error(n.pipe, "range",
+                        fmt::format("range can't iterate over {}", go_print(v.j())));
     }
     vars_.resize(mark);
     if (count == 0 && n.else_body) return run_list(*n.else_body, dot);
@@ -177,27 +193,31 @@ class Exec {
     return v;
   }
 
-  Result<Value> field_chain(const Pipeline& p, Value v, const std::vector<std::string>& chain,
-                            const std::string& text) {
+  Result<Value> field_chain(const Pipeline& p, const Value& start,
+                            const std::vector<std::string>& chain, const std::string& text) {
+    if (chain.empty() || start.missing) return start;
+    // Walks by pointer: only the value at the end is borrowed or copied.
+    const Json* j = &start.j();
+    bool root = start.is_root;
     for (const std::string& f : chain) {
-      if (v.missing) return v;
-      if (v.j.is_object()) {
-        auto it = v.j.find(f);
-        if (it == v.j.end()) {
-          if (v.is_root && !o_.strict_type.empty())
+      if (j->is_object()) {
+        auto it = j->find(f);
+        if (it == j->end()) {
+          if (root && !o_.strict_type.empty())
             return exec_error(p, text,
                               fmt::format("can't evaluate field {} in type {}", f, o_.strict_type));
-          return Value{Json(), true};
+          return Value(Json(), true);
         }
-        v = Value{*it};
+        j = &*it;
+        root = false;
         continue;
       }
-      if (v.j.is_null())
+      if (j->is_null())
         return exec_error(p, text, fmt::format("nil pointer evaluating interface {{}}.{}", f));
       return exec_error(p, text,
-                        fmt::format("can't evaluate field {} in type {}", f, type_name(v.j)));
+                        fmt::format("can't evaluate field {} in type {}", f, type_name(*j)));
     }
-    return v;
+    return start.part(*j);
   }
 
   Result<Value> eval_arg(const Pipeline& p, const Arg& a, const Value& dot) {
@@ -249,20 +269,20 @@ class Exec {
   }
 
   Result<std::string> want_string(const Pipeline& p, const std::string& fn, const Value& v) {
-    if (!v.missing && v.j.is_string()) return v.j.get<std::string>();
+    if (!v.missing && v.j().is_string()) return v.j().get<std::string>();
     return exec_error(
         p, fn, fmt::format("error calling {}: expected string; found {}", fn, print_value(v)));
   }
 
   Result<int64_t> want_int(const Pipeline& p, const std::string& fn, const Value& v) {
-    if (!v.missing && v.j.is_number_integer()) return v.j.get<int64_t>();
+    if (!v.missing && v.j().is_number_integer()) return v.j().get<int64_t>();
     return exec_error(
         p, fn, fmt::format("error calling {}: expected integer; found {}", fn, print_value(v)));
   }
 
   Result<int> compare(const Pipeline& p, const std::string& fn, const Value& a, const Value& b) {
-    const Json& x = a.j;
-    const Json& y = b.j;
+    const Json& x = a.j();
+    const Json& y = b.j();
     if (x.is_number() && y.is_number()) {
       double dx = x.get<double>(), dy = y.get<double>();
       if (x.is_number_integer() && y.is_number_integer()) {
@@ -292,14 +312,14 @@ class Exec {
       for (const char* name : kIdentity)
         if (fn == name) {
           if (n == 0) return arity(p, fn, 1, 0);
-          if (fn == "json" && !args[0].j.is_string()) return Value{Json("")};
+          if (fn == "json" && !args[0].j().is_string()) return Value{Json("")};
           return args[0];
         }
     }
     if (fn == "json") {
       if (n != 1) return arity(p, fn, 1, n);
       if (args[0].missing) return Value{Json("null")};
-      return Value{Json(go_json(args[0].j, args[0].is_root && o_.root_json_escapes_html))};
+      return Value{Json(go_json(args[0].j(), args[0].is_root && o_.root_json_escapes_html))};
     }
     if (fn == "lower" || fn == "upper" || fn == "title") {
       if (n != 1) return arity(p, fn, 1, n);
@@ -319,13 +339,13 @@ class Exec {
     if (fn == "join") {
       if (n != 2) return arity(p, fn, 2, n);
       std::string sep = BERTH_TRY(want_string(p, fn, args[1]));
-      if (args[0].missing || args[0].j.is_null()) return Value{Json("")};
-      if (!args[0].j.is_array())
+      if (args[0].missing || args[0].j().is_null()) return Value{Json("")};
+      if (!args[0].j().is_array())
         return exec_error(
             p, fn,
             fmt::format("error calling join: expected a list; found {}", print_value(args[0])));
       std::vector<std::string> parts;
-      for (const Json& e : args[0].j) parts.push_back(go_print(e));
+      for (const Json& e : args[0].j()) parts.push_back(go_print(e));
       return Value{Json(join(parts, sep))};
     }
     if (fn == "split") {
@@ -365,15 +385,15 @@ class Exec {
       if (n < 1) return arity(p, fn, 1, 0);
       std::string f = BERTH_TRY(want_string(p, fn, args[0]));
       std::vector<Json> rest;
-      for (size_t i = 1; i < n; ++i) rest.push_back(args[i].missing ? Json() : args[i].j);
+      for (size_t i = 1; i < n; ++i) rest.push_back(args[i].missing ? Json() : args[i].j());
       return Value{Json(go_sprintf(f, rest))};
     }
     if (fn == "print" || fn == "println") {
       // Go's Sprint: a space between operands when neither is a string.
       std::string s;
       for (size_t i = 0; i < n; ++i) {
-        bool str = !args[i].missing && args[i].j.is_string();
-        bool prev_str = i > 0 && !args[i - 1].missing && args[i - 1].j.is_string();
+        bool str = !args[i].missing && args[i].j().is_string();
+        bool prev_str = i > 0 && !args[i - 1].missing && args[i - 1].j().is_string();
         if (i > 0 && (fn == "println" || (!str && !prev_str))) s += ' ';
         s += print_value(args[i]);
       }
@@ -382,7 +402,7 @@ class Exec {
     }
     if (fn == "len") {
       if (n != 1) return arity(p, fn, 1, n);
-      const Json& j = args[0].j;
+      const Json& j = args[0].j();
       if (args[0].missing || !(j.is_string() || j.is_array() || j.is_object()))
         return exec_error(p, fn, fmt::format("error calling len: len of type {}", type_name(j)));
       size_t len = j.is_string() ? j.get_ref<const std::string&>().size() : j.size();
@@ -393,22 +413,22 @@ class Exec {
       Value v = args[0];
       for (size_t i = 1; i < n; ++i) {
         if (v.missing) return v;
-        const Json& k = args[i].j;
-        if (v.j.is_array() && k.is_number_integer()) {
+        const Json& k = args[i].j();
+        if (v.j().is_array() && k.is_number_integer()) {
           int64_t idx = k.get<int64_t>();
-          if (idx < 0 || static_cast<size_t>(idx) >= v.j.size())
+          if (idx < 0 || static_cast<size_t>(idx) >= v.j().size())
             return exec_error(p, fn,
                               fmt::format("error calling index: index out of range: {}", idx));
-          v = Value{v.j[static_cast<size_t>(idx)]};
-        } else if (v.j.is_object() && k.is_string()) {
-          auto it = v.j.find(k.get<std::string>());
-          v = it == v.j.end() ? Value{Json(), true} : Value{*it};
-        } else if (v.j.is_null()) {
+          v = v.part(v.j()[static_cast<size_t>(idx)]);
+        } else if (v.j().is_object() && k.is_string()) {
+          auto it = v.j().find(k.get<std::string>());
+          v = it == v.j().end() ? Value(Json(), true) : v.part(*it);
+        } else if (v.j().is_null()) {
           return Value{Json(), true};
         } else {
           return exec_error(p, fn,
                             fmt::format("error calling index: cannot index {} with {}",
-                                        type_name(v.j), go_print(k)));
+                                        type_name(v.j()), go_print(k)));
         }
       }
       return v;
@@ -447,13 +467,58 @@ class Exec {
   std::vector<std::pair<std::string, Value>> vars_;
 };
 
+// root_fields(): false when the data may be read as a whole.
+bool pipeline_reads(const Pipeline& p, bool at_root, std::set<std::string>& out);
+
+bool arg_reads(const Arg& a, bool at_root, std::set<std::string>& out) {
+  switch (a.kind) {
+    case Arg::Dot:
+      return !at_root;
+    case Arg::Field:
+      if (at_root && !a.chain.empty()) out.insert(a.chain[0]);
+      return true;
+    case Arg::Variable:  // $ is the data; any other variable may hold it
+      return false;
+    case Arg::Literal:
+    case Arg::Function:
+      return true;
+    case Arg::Sub:
+      return pipeline_reads(*a.sub, at_root, out);
+  }
+  return false;
+}
+
+bool pipeline_reads(const Pipeline& p, bool at_root, std::set<std::string>& out) {
+  for (const Command& c : p.cmds)
+    for (const Arg& a : c.args)
+      if (!arg_reads(a, at_root, out)) return false;
+  return true;
+}
+
+// Inside with/range bodies dot is the pipeline's value, not the data.
+bool list_reads(const List& l, bool at_root, std::set<std::string>& out) {
+  for (const auto& n : l.nodes) {
+    if (n->kind == Node::Text) continue;
+    if (!pipeline_reads(n->pipe, at_root, out)) return false;
+    if (n->kind == Node::Action) continue;
+    if (!list_reads(n->body, n->kind == Node::If && at_root, out)) return false;
+    if (n->else_body && !list_reads(*n->else_body, at_root, out)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 }  // namespace tmpl
 
+std::optional<std::set<std::string>> Template::root_fields() const {
+  std::set<std::string> out;
+  if (!root_ || !tmpl::list_reads(*root_, true, out)) return std::nullopt;
+  return out;
+}
+
 Result<std::string> Template::execute(const Json& data, const TemplateExecOptions& opts) const {
   tmpl::Exec e(data, opts);
-  tmpl::Value dot;
-  dot.j = data;
+  tmpl::Value dot = tmpl::Value::borrow(data);
   dot.is_root = true;
   BERTH_TRY(e.run_list(*root_, dot));
   return std::move(e.out);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/container_rows.h"
 #include "cli/format.h"
 
 namespace berth::cli {
@@ -185,6 +186,42 @@ TEST(Format, PreformatAndNamed) {
             "template parsing error: template: :1:2: executing \"\" at <.Nope>: can't evaluate "
             "field Nope in "
             "type *formatter.imageContext");
+}
+
+TEST(Template, RootFields) {
+  auto fields = [](const char* t) {
+    auto p = Template::parse(t);
+    EXPECT_TRUE(p) << t;
+    return p ? p->root_fields() : FieldSet(std::set<std::string>{"<parse error>"});
+  };
+  using S = std::set<std::string>;
+  EXPECT_EQ(fields("{{.ID}}\t{{.Names}} text"), FieldSet(S{"ID", "Names"}));
+  EXPECT_EQ(fields("plain"), FieldSet(S{}));
+  EXPECT_EQ(fields("{{range .Labels}}{{.}}{{.Inner}}{{end}}"), FieldSet(S{"Labels"}));
+  EXPECT_EQ(fields("{{if .A}}{{.B}}{{else}}{{.C}}{{end}}"), FieldSet(S{"A", "B", "C"}));
+  EXPECT_EQ(fields("{{with .A}}{{.B}}{{else}}{{.C}}{{end}}"), FieldSet(S{"A", "C"}));
+  EXPECT_EQ(fields("{{(.A).B}} {{printf \"%s\" .Y | upper}}"), FieldSet(S{"A", "Y"}));
+  EXPECT_EQ(fields("{{json .}}"), std::nullopt);
+  EXPECT_EQ(fields("{{$.X}}"), std::nullopt);
+  EXPECT_EQ(fields("{{$x := .A}}{{$x}}"), std::nullopt);
+  EXPECT_EQ(fields("{{range .}}{{end}}"), std::nullopt);
+  EXPECT_EQ(fields("{{with .}}{{.A}}{{end}}"), std::nullopt);
+}
+
+// Rows filled with only the fields a format reads print what full rows do.
+TEST(Template, RowsWithOnlyTheFieldsReadPrintTheSame) {
+  for (const char* fmt : {"", "table {{.ID}} {{.Names}}", "{{.Status}}|{{.Ports}}", "{{json .}}",
+                          "{{if .Labels}}{{.Labels}}{{end}}"}) {
+    auto f = ListFormatter::create(fmt, kPsTable, ps_headers(), "*formatter.ContainerContext");
+    ASSERT_TRUE(f) << fmt;
+    Json c = {{"Id", "0123456789abcdef0123"}, {"Names", {"/web"}},      {"Image", "busybox"},
+              {"Command", "sleep 100"},       {"Created", 1000},        {"State", "running"},
+              {"Status", "Up 2 minutes"},     {"Labels", {{"a", "b"}}}, {"Ports", Json::array()}};
+    auto full = f->render({ps_row(c, true, 1200)});
+    auto part = f->render({ps_row(c, true, 1200, f->fields())});
+    ASSERT_TRUE(full && part) << fmt;
+    EXPECT_EQ(*full, *part) << fmt;
+  }
 }
 
 }  // namespace

@@ -200,6 +200,20 @@ class LocalImageService final : public ImageService {
   SingleFlight<Digest, content::BlobInfo> blob_flight_;
   SingleFlight<Digest, metadata::LayerRecord> layer_flight_;
   std::mutex snap_order_mu_;
+
+  // Every image with its tags and summary, newest first, as of `stamp`
+  // (MetadataStore::change_stamp). Kept between lists, as dockerd keeps its
+  // image store in memory: a list only re-reads the database after a
+  // change, and then builds a new index (readers keep the old one).
+  struct ImageIndex {
+    std::pair<int64_t, int64_t> stamp;
+    std::vector<metadata::ImageRecord> images;
+    std::vector<ImageSummary> summaries;  // summaries[i] is images[i]'s
+    std::map<Digest, std::vector<std::string>> tags;
+  };
+  Result<std::shared_ptr<const ImageIndex>> image_index();
+  std::mutex index_mu_;
+  std::shared_ptr<const ImageIndex> index_;
 };
 
 }  // namespace berth::image

@@ -56,29 +56,57 @@ ImageSummary LocalImageService::summary_from(const metadata::ImageRecord& rec,
   return s;
 }
 
-Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) {
+Result<std::shared_ptr<const LocalImageService::ImageIndex>> LocalImageService::image_index() {
+  // The stamp is read before the queries: a change that lands between them
+  // leaves an index newer than its stamp, which the next call rebuilds.
+  auto stamp = BERTH_TRY(meta_->change_stamp());
+  {
+    std::lock_guard lk(index_mu_);
+    if (index_ && index_->stamp == stamp) return index_;
+  }
+  auto idx = std::make_shared<ImageIndex>();
+  idx->stamp = stamp;
   auto images = BERTH_TRY(meta_->list_images());
   // Tags and repo digests of all images in one query each (not two per image).
-  const auto all_tags = BERTH_TRY(meta_->all_tags());
+  idx->tags = BERTH_TRY(meta_->all_tags());
   const auto all_digests = BERTH_TRY(meta_->all_repo_digests());
   const std::vector<std::string> no_tags;
   const std::vector<metadata::RepoDigest> no_digests;
+  // Newest first, as docker lists.
+  auto key = [](const metadata::ImageRecord& r) { return std::make_pair(r.created, r.added_ns); };
+  std::stable_sort(images.begin(), images.end(),
+                   [&](const auto& a, const auto& b) { return key(b) < key(a); });
+  for (auto& rec : images) {
+    rec.chain_ids.clear();  // not needed by lists
+    auto tit = idx->tags.find(rec.id);
+    auto dit = all_digests.find(rec.id);
+    idx->summaries.push_back(summary_from(rec, tit == idx->tags.end() ? no_tags : tit->second,
+                                          dit == all_digests.end() ? no_digests : dit->second));
+  }
+  idx->images = std::move(images);
+  std::lock_guard lk(index_mu_);
+  index_ = idx;
+  return std::shared_ptr<const ImageIndex>(std::move(idx));
+}
+
+Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) {
+  auto idx = BERTH_TRY(image_index());
+  const std::vector<std::string> no_tags;
   auto tags_of = [&](const Digest& id) -> const std::vector<std::string>& {
-    auto it = all_tags.find(id);
-    return it == all_tags.end() ? no_tags : it->second;
+    auto it = idx->tags.find(id);
+    return it == idx->tags.end() ? no_tags : it->second;
   };
   std::optional<metadata::ImageRecord> before, since;
   if (f.before) before = BERTH_TRY(meta_->get_image(BERTH_TRY(resolve(*f.before)).id));
   if (f.since) since = BERTH_TRY(meta_->get_image(BERTH_TRY(resolve(*f.since)).id));
   auto key = [](const metadata::ImageRecord& r) { return std::make_pair(r.created, r.added_ns); };
-  std::vector<std::pair<metadata::ImageRecord, ImageSummary>> rows;
-  for (const auto& rec : images) {
+  std::vector<ImageSummary> out;
+  for (size_t i = 0; i < idx->images.size(); ++i) {
+    const auto& rec = idx->images[i];
     if (before && !(key(rec) < key(*before))) continue;
     if (since && !(key(*since) < key(rec))) continue;
     if (!labels_match(rec.labels, f.labels)) continue;
-    auto dit = all_digests.find(rec.id);
-    auto s =
-        summary_from(rec, tags_of(rec.id), dit == all_digests.end() ? no_digests : dit->second);
+    ImageSummary s = idx->summaries[i];
     bool dangling = s.repo_tags.empty();
     if (f.dangling && *f.dangling != dangling) continue;
     if (!f.references.empty()) {
@@ -111,13 +139,8 @@ Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) 
       s.repo_tags = kept;
       s.repo_digests = kept_digests;
     }
-    rows.emplace_back(rec, std::move(s));
+    out.push_back(std::move(s));
   }
-  // Newest first, as docker lists.
-  std::sort(rows.begin(), rows.end(),
-            [&](const auto& a, const auto& b) { return key(b.first) < key(a.first); });
-  std::vector<ImageSummary> out;
-  for (auto& r : rows) out.push_back(std::move(r.second));
   return out;
 }
 

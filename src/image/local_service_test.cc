@@ -381,6 +381,32 @@ TEST_F(ImageServiceTest, TagRemoveSemantics) {
   EXPECT_NE(std::find(evs.begin(), evs.end(), "delete"), evs.end());
 }
 
+// The list is served from an index kept between calls: every change must
+// show, whether it went through the service, straight to its store, or
+// through another connection to the database (berthd opens three).
+TEST_F(ImageServiceTest, ListFollowsEveryChange) {
+  auto p = publish(*reg_, "docker.io/library/busybox:latest", {make_tar({{"x", "1"}})});
+  ASSERT_TRUE(pull("busybox"));
+  auto tags = [&] {
+    auto l = svc_->list({});
+    EXPECT_TRUE(l) << l.error().message;
+    return l && l->size() == 1 ? (*l)[0].repo_tags : std::vector<std::string>{"<count>"};
+  };
+  EXPECT_EQ(tags(), (std::vector<std::string>{"busybox:latest"}));
+  ASSERT_TRUE(svc_->tag("busybox", "other", "1"));
+  EXPECT_EQ(tags(), (std::vector<std::string>{"busybox:latest", "other:1"}));
+  ASSERT_TRUE(meta_->set_tag("docker.io/library/third:2", p.id));
+  EXPECT_EQ(tags(), (std::vector<std::string>{"busybox:latest", "other:1", "third:2"}));
+  auto other = metadata::MetadataStore::open(dir_ + "/metadata.db");
+  ASSERT_TRUE(other) << other.error().message;
+  ASSERT_TRUE((*other)->delete_tag("docker.io/library/other:1"));
+  EXPECT_EQ(tags(), (std::vector<std::string>{"busybox:latest", "third:2"}));
+  ASSERT_TRUE((*other)->set_tag("docker.io/library/fourth:3", p.id));
+  EXPECT_EQ(tags(), (std::vector<std::string>{"busybox:latest", "fourth:3", "third:2"}));
+  ASSERT_TRUE(svc_->remove(p.id.str(), true, false));
+  EXPECT_TRUE(svc_->list({})->empty());
+}
+
 TEST_F(ImageServiceTest, RemoveInUseIsConflict) {
   auto p = publish(*reg_, "docker.io/library/busybox:latest", {make_tar({{"x", "1"}})});
   ASSERT_TRUE(pull("busybox"));

@@ -161,6 +161,15 @@ Result<Digest> SqliteMetadataStore::resolve_image_prefix(std::string_view hex_pr
   return first;
 }
 
+Result<std::pair<int64_t, int64_t>> SqliteMetadataStore::change_stamp() const {
+  std::lock_guard lock(mu_);
+  // PRAGMA data_version starts a read transaction, so it sees commits of
+  // other connections (SQLITE_FCNTL_DATA_VERSION alone may not yet).
+  auto s = BERTH_TRY(db_.prepare("PRAGMA data_version"));
+  if (!BERTH_TRY(s.step())) return make_error(Errc::Internal, "PRAGMA data_version: no row");
+  return std::make_pair(s.int64(0), db_.total_changes());
+}
+
 Result<std::vector<ImageRecord>> SqliteMetadataStore::list_images() const {
   std::lock_guard lock(mu_);
   auto tx = BERTH_TRY(Tx::begin(db_, Tx::Mode::Read));

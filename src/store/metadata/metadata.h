@@ -141,6 +141,12 @@ class MetadataStore {
   virtual ~MetadataStore() = default;
 
   virtual int schema_version() const = 0;
+  // A value that differs after any change committed to the database file,
+  // by this store or any other connection (SQLite's data_version plus this
+  // connection's change count): the key for caches of query results. Read
+  // it before the queries whose results it keys. It may also change when
+  // nothing a cache holds did.
+  virtual Result<std::pair<int64_t, int64_t>> change_stamp() const = 0;
 
   // Images. commit_image inserts or updates the image row, adds blob
   // references, moves each tag to it, records the repo digest and releases

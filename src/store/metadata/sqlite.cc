@@ -167,6 +167,7 @@ Result<Stmt> Db::prepare(std::string_view sql) {
 }
 
 int64_t Db::changes() const { return sqlite3_changes64(db_); }
+int64_t Db::total_changes() const { return sqlite3_total_changes64(db_); }
 
 Result<Tx> Tx::begin(Db& db, Mode m) {
   BERTH_TRY(db.exec(m == Mode::Write ? "BEGIN IMMEDIATE" : "BEGIN"));

@@ -99,6 +99,8 @@ class Db {
     return changes();
   }
   int64_t changes() const;
+  // Rows changed by this connection since it opened (sqlite3_total_changes64).
+  int64_t total_changes() const;
   sqlite3* get() const { return db_; }
 
  private:

@@ -18,6 +18,7 @@ class SqliteMetadataStore final : public MetadataStore {
   SqliteMetadataStore(sql::Db db, int version) : db_(std::move(db)), version_(version) {}
 
   int schema_version() const override { return version_; }
+  Result<std::pair<int64_t, int64_t>> change_stamp() const override;
 
   Result<std::vector<TagChange>> commit_image(const ImageCommit& c) override;
   Result<ImageRecord> get_image(const Digest& id) const override;
