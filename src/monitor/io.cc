@@ -253,7 +253,17 @@ void Monitor::client_update(uint64_t tok, Client& c) {
 void Monitor::drop_client(uint64_t tok) {
   auto it = clients_.find(tok);
   if (it == clients_.end()) return;
-  unwatch(tok, it->second.fd.get());
+  int fd = it->second.fd.get();
+  unwatch(tok, fd);
+  // Closing a socket with unread input makes the kernel report
+  // ECONNRESET to the peer instead of EOF once it has read our output (a
+  // client typing into a container whose stdin is not open, or that just
+  // exited). What has arrived is read and dropped first; bounded, so a
+  // client that keeps writing cannot hold the loop.
+  for (int i = 0; i < 16; ++i) {
+    ssize_t n = ::recv(fd, g_buf, sizeof g_buf, MSG_DONTWAIT);
+    if (n <= 0 && !(n < 0 && errno == EINTR)) break;
+  }
   clients_.erase(it);
 }
 
