@@ -152,9 +152,7 @@ std::string ps_ports(const Json& ports) {
 
 Json ps_row(const Json& c, bool trunc, int64_t now, const FieldSet& fields) {
   Json r = Json::object();
-  auto put = [&](const char* k, auto&& make) {
-    if (wants(fields, k)) r[k] = make();
-  };
+  auto put = [&](const char* k, auto&& make) { put_field(r, fields, k, make); };
   put("ID", [&] {
     std::string id = str(c, "Id");
     return trunc ? truncate_id(id) : id;

@@ -56,9 +56,7 @@ std::vector<Json> image_rows(const std::vector<api::client::ImageSummary>& image
     auto row = [&](const std::string& repo, const std::string& tag, const std::string& digest) {
       int64_t unique = (img.size < 0 || img.shared_size < 0) ? -1 : img.size - img.shared_size;
       Json r = Json::object();
-      auto put = [&](const char* k, auto&& make) {
-        if (wants(fields, k)) r[k] = make();
-      };
+      auto put = [&](const char* k, auto&& make) { put_field(r, fields, k, make); };
       put("Repository", [&] { return repo; });
       put("Tag", [&] { return tag; });
       put("Digest", [&] { return digest; });

@@ -64,6 +64,11 @@ class Template {
 // Row fields a format reads (Template::root_fields); nullopt: any of them.
 using FieldSet = std::optional<std::set<std::string>>;
 inline bool wants(const FieldSet& f, const char* field) { return !f || f->count(field) > 0; }
+// row[field] = make(), only when the format reads `field`.
+template <class Make>
+void put_field(Json& row, const FieldSet& f, const char* field, Make&& make) {
+  if (wants(f, field)) row[field] = make();
+}
 
 // Go's %v of a JSON value ("[a b]", "map[k:v]", "<nil>").
 std::string go_print(const Json& v);

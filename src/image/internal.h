@@ -206,10 +206,13 @@ class LocalImageService final : public ImageService {
   // image store in memory: a list only re-reads the database after a
   // change, and then builds a new index (readers keep the old one).
   struct ImageIndex {
+    struct Entry {
+      metadata::ImageRecord rec;
+      ImageSummary summary;
+    };
     std::pair<int64_t, int64_t> stamp;
-    std::vector<metadata::ImageRecord> images;
-    std::vector<ImageSummary> summaries;  // summaries[i] is images[i]'s
-    std::map<Digest, std::vector<std::string>> tags;
+    std::vector<Entry> entries;
+    std::map<Digest, std::vector<std::string>> tags;  // full names, for reference filters
   };
   Result<std::shared_ptr<const ImageIndex>> image_index();
   std::mutex index_mu_;

@@ -14,6 +14,11 @@ std::string familiar_of(const std::string& full) {
   return r ? r->familiar() : full;
 }
 
+// docker lists newest first: by created, then by when berth added the image.
+std::pair<int64_t, int64_t> age_key(const metadata::ImageRecord& r) {
+  return {r.created, r.added_ns};
+}
+
 bool labels_match(const std::map<std::string, std::string>& labels,
                   const std::vector<std::string>& filters) {
   for (const auto& f : filters) {
@@ -72,18 +77,16 @@ Result<std::shared_ptr<const LocalImageService::ImageIndex>> LocalImageService::
   const auto all_digests = BERTH_TRY(meta_->all_repo_digests());
   const std::vector<std::string> no_tags;
   const std::vector<metadata::RepoDigest> no_digests;
-  // Newest first, as docker lists.
-  auto key = [](const metadata::ImageRecord& r) { return std::make_pair(r.created, r.added_ns); };
   std::stable_sort(images.begin(), images.end(),
-                   [&](const auto& a, const auto& b) { return key(b) < key(a); });
+                   [](const auto& a, const auto& b) { return age_key(b) < age_key(a); });
   for (auto& rec : images) {
     rec.chain_ids.clear();  // not needed by lists
     auto tit = idx->tags.find(rec.id);
     auto dit = all_digests.find(rec.id);
-    idx->summaries.push_back(summary_from(rec, tit == idx->tags.end() ? no_tags : tit->second,
-                                          dit == all_digests.end() ? no_digests : dit->second));
+    auto summary = summary_from(rec, tit == idx->tags.end() ? no_tags : tit->second,
+                                dit == all_digests.end() ? no_digests : dit->second);
+    idx->entries.push_back({std::move(rec), std::move(summary)});
   }
-  idx->images = std::move(images);
   std::lock_guard lk(index_mu_);
   index_ = idx;
   return std::shared_ptr<const ImageIndex>(std::move(idx));
@@ -99,14 +102,12 @@ Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) 
   std::optional<metadata::ImageRecord> before, since;
   if (f.before) before = BERTH_TRY(meta_->get_image(BERTH_TRY(resolve(*f.before)).id));
   if (f.since) since = BERTH_TRY(meta_->get_image(BERTH_TRY(resolve(*f.since)).id));
-  auto key = [](const metadata::ImageRecord& r) { return std::make_pair(r.created, r.added_ns); };
   std::vector<ImageSummary> out;
-  for (size_t i = 0; i < idx->images.size(); ++i) {
-    const auto& rec = idx->images[i];
-    if (before && !(key(rec) < key(*before))) continue;
-    if (since && !(key(*since) < key(rec))) continue;
+  for (const auto& [rec, summary] : idx->entries) {
+    if (before && !(age_key(rec) < age_key(*before))) continue;
+    if (since && !(age_key(*since) < age_key(rec))) continue;
     if (!labels_match(rec.labels, f.labels)) continue;
-    ImageSummary s = idx->summaries[i];
+    ImageSummary s = summary;
     bool dangling = s.repo_tags.empty();
     if (f.dangling && *f.dangling != dangling) continue;
     if (!f.references.empty()) {
