@@ -22,6 +22,7 @@
 #include <set>
 #include <thread>
 
+#include "base/reaper.h"
 #include "cgroups/manager.h"
 #include "engine/container_codec.h"
 #include "engine/containers.h"
@@ -227,7 +228,12 @@ class LocalContainerService final : public ContainerService {
   // Removes a container's files (rootfs unmounted first; the tree is only
   // removed recursively once bundle/rootfs is gone, so a stuck mount never
   // lets us delete image content).
-  void remove_files(const std::string& id);
+  // Unmounts a leftover rootfs, then deletes the container's directories
+  // (kept, with a warning, when the rootfs cannot be unmounted). defer: the
+  // directories are renamed into <root>/trash at once and deleted by
+  // reaper_ (remove_orphans() empties the trash at the next start).
+  void remove_files(const std::string& id, bool defer = false);
+  void trash(const std::string& path, const std::string& root);
 
   ContainerServiceOptions opts_;
   cgroups::Layout cgroup_layout_;
@@ -255,6 +261,9 @@ class LocalContainerService final : public ContainerService {
   std::condition_variable work_cv_;
   std::multimap<std::chrono::steady_clock::time_point, std::pair<std::string, Work>> work_;
   std::thread worker_;
+
+  // Last: destroyed first, finishing the deletions it has queued.
+  Reaper reaper_;
 };
 
 }  // namespace berth::engine

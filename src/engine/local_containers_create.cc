@@ -127,18 +127,44 @@ std::vector<std::string> layer_dirs(const std::vector<image::RootfsMount>& mount
 
 }  // namespace
 
-void LocalContainerService::remove_files(const std::string& id) {
+void LocalContainerService::remove_files(const std::string& id, bool defer) {
   std::error_code ec;
   std::string dir = ctr_dir(id);
   std::string rootfs = dir + "/bundle/rootfs";
   for (int i = 0; i < 8 && ::umount2(rootfs.c_str(), MNT_DETACH) == 0; ++i) {
   }
+  // Only a tree without a mount in it may be deleted (or trashed).
   if (::rmdir(rootfs.c_str()) != 0 && errno != ENOENT) {
     log_warn("container {}: keeping {}: {}", id.substr(0, 12), dir, strerror(errno));
+  } else if (defer) {
+    trash(dir, opts_.data_root);
   } else {
     fs::remove_all(dir, ec);
   }
-  fs::remove_all(exec_dir(id), ec);
+  if (defer) {
+    trash(exec_dir(id), opts_.exec_root);
+  } else {
+    fs::remove_all(exec_dir(id), ec);
+  }
+}
+
+void LocalContainerService::trash(const std::string& path, const std::string& root) {
+  std::string bin = root + "/trash";
+  if (::mkdir(bin.c_str(), 0700) != 0 && errno != EEXIST) {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+    return;
+  }
+  std::string to = bin + "/" + random_id().substr(0, 16);
+  if (::rename(path.c_str(), to.c_str()) != 0) {
+    std::error_code ec;
+    if (errno != ENOENT) fs::remove_all(path, ec);
+    return;
+  }
+  reaper_.add([to] {
+    std::error_code ec;
+    fs::remove_all(to, ec);
+  });
 }
 
 Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
@@ -402,7 +428,9 @@ Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force, bool 
   if (auto r = images_.remove_container_rootfs(c->id); !r) {
     log_warn("container {}: removing its rootfs: {}", c->id.substr(0, 12), r.error().message);
   }
-  remove_files(c->id);
+  // Gone from every list once renamed; deleting the files (the log, the
+  // bundle) does not hold up the answer, nor a `run --rm`.
+  remove_files(c->id, true);
   auto del = store_->delete_container(c->id);
   if (!del && del.error().code != Errc::NotFound) {
     std::lock_guard lk(mu_);

@@ -180,7 +180,9 @@ TEST_F(LocalContainersTest, RenameRemoveAndEvents) {
   EXPECT_EQ(svc_->inspect("cc", false).value().id, a.id);
   EXPECT_FALSE(svc_->inspect("aa", false).has_value());
   ASSERT_TRUE(svc_->remove("cc", false, false).has_value());
+  // Gone from its place at once; the trash empties in the background.
   EXPECT_FALSE(fs::exists(dir_ + "/data/containers/" + a.id));
+  EXPECT_FALSE(fs::exists(dir_ + "/exec/containers/" + a.id));
   EXPECT_FALSE(images_.container_rootfs.contains(a.id));
   EXPECT_EQ(svc_->remove("cc", false, false).error().message, "No such container: cc");
   EXPECT_EQ(actions(), (std::vector<std::string>{"create", "create", "rename", "destroy"}));
@@ -197,7 +199,12 @@ TEST_F(LocalContainersTest, RestoreFromRowsAndRemoveOrphans) {
   fs::create_directories(dir_ + "/data/containers/" + orphan + "/bundle/rootfs");
   fs::create_directories(dir_ + "/exec/containers/" + orphan);
   images_.container_rootfs.insert(orphan);
+  // Deletions a daemon queued and did not finish before it died.
+  fs::create_directories(dir_ + "/data/trash/0123456789abcdef/bundle");
+  fs::create_directories(dir_ + "/exec/trash/0123456789abcdef");
   open();
+  EXPECT_FALSE(fs::exists(dir_ + "/data/trash"));
+  EXPECT_FALSE(fs::exists(dir_ + "/exec/trash"));
   auto d = svc_->inspect("kept", false);
   ASSERT_TRUE(d.has_value()) << d.error().message;
   EXPECT_EQ(d->id, a.id);

@@ -401,6 +401,12 @@ void LocalContainerService::reap_leftovers(const Ctr& c) {
 }
 
 void LocalContainerService::remove_orphans() {
+  // Deletions a previous daemon queued and did not finish (trash()).
+  for (const auto& root : {opts_.data_root, opts_.exec_root}) {
+    std::error_code ec;
+    std::filesystem::remove_all(root + "/trash", ec);
+    if (ec) log_warn("removing {}/trash: {}", root, ec.message());
+  }
   std::set<std::string> known;
   {
     std::lock_guard lk(mu_);

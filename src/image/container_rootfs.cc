@@ -52,9 +52,8 @@ Result<std::vector<RootfsMount>> LocalImageService::prepare_container_rootfs(
     keys.push_back(l->snapshot_key);
   }
   const std::string key = rw_key(container_id);
-  auto existing = BERTH_TRY(snap_->list());
-  if (std::find(existing.begin(), existing.end(), key) != existing.end())
-    return make_error(Errc::AlreadyExists, "container {} already has a rootfs", container_id);
+  // No listing of every snapshot first (a create would cost O(containers)):
+  // prepare_rw refuses an existing key, and the lease is kept for it below.
   constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
   if (rec->chain_ids.empty()) {
     BERTH_TRY(meta_->create_lease(lease_id(container_id), kForever));
@@ -65,8 +64,9 @@ Result<std::vector<RootfsMount>> LocalImageService::prepare_container_rootfs(
   auto mounts = snap_->prepare_rw(key, keys);
   if (!mounts) {
     // AlreadyExists: a concurrent prepare won the key; the lease is its.
-    if (mounts.error().code != Errc::AlreadyExists)
-      (void)meta_->release_lease(lease_id(container_id));
+    if (mounts.error().code == Errc::AlreadyExists)
+      return make_error(Errc::AlreadyExists, "container {} already has a rootfs", container_id);
+    (void)meta_->release_lease(lease_id(container_id));
     return std::move(mounts).error().context("prepare rootfs of container " + container_id);
   }
   std::vector<RootfsMount> out;
@@ -80,7 +80,8 @@ Result<void> LocalImageService::remove_container_rootfs(const std::string& conta
   // Snapshot first: a crash before the lease goes leaves an orphan lease,
   // which gc() drops (the reverse order could let gc sweep the chain under
   // a still-present rw snapshot).
-  BERTH_TRY_CTX(snap_->remove(rw_key(container_id)), "remove rootfs of container " + container_id);
+  BERTH_TRY_CTX(snap_->remove_deferred(rw_key(container_id)),
+                "remove rootfs of container " + container_id);
   BERTH_TRY(meta_->release_lease(lease_id(container_id)));
   return ok();
 }

@@ -90,6 +90,13 @@ class Snapshotter {
   // tmp/ first); a removal cut short is finished by clean_tmp(). Refuses
   // (Conflict) to descend into a mount point inside the snapshot.
   virtual Result<void> remove(const std::string& key) = 0;
+  // remove() whose deleting of files happens on a background thread: the
+  // snapshot is out of list() (renamed into tmp/) when it returns. For a
+  // container's writable layer, whose size the caller must not wait for.
+  // A failed deletion is logged and left to clean_tmp().
+  virtual Result<void> remove_deferred(const std::string& key) = 0;
+  // Returns once every deferred deletion queued before the call is done.
+  virtual void wait_deferred() = 0;
   // Keys present on disk (committed layers and prepare_rw snapshots), for GC
   // to compare with the metadata.
   virtual Result<std::vector<std::string>> list() const = 0;

@@ -68,6 +68,32 @@ TEST(OpenSnapshotter, DriverIsRecorded) {
   }
 }
 
+TEST(Snapshotter, DeferredRemovalLeavesTheListAtOnceAndTmpWhenDone) {
+  TempDir tmp;
+  std::string root = tmp.path() + "/s";
+  auto s = open_snapshotter(root, "copy");
+  ASSERT_TRUE(s);
+  std::vector<Ent> files;
+  for (int i = 0; i < 200; ++i) files.push_back(file("f" + std::to_string(i), "x"));
+  auto base = (*s)->apply_layer("", source_of(make_tar(files)));
+  ASSERT_TRUE(base) << base.error().message;
+  ASSERT_TRUE((*s)->prepare_rw("rw-a", {base->key}));
+  ASSERT_TRUE((*s)->prepare_rw("rw-b", {base->key}));
+  ASSERT_TRUE((*s)->remove_deferred("rw-a"));
+  ASSERT_TRUE((*s)->remove_deferred("rw-b"));
+  EXPECT_TRUE((*s)->remove_deferred("rw-a"));  // already gone: nothing to do
+  EXPECT_FALSE((*s)->remove_deferred("../etc"));
+  EXPECT_FALSE(exists(root + "/rw-a"));
+  auto l = (*s)->list();
+  ASSERT_TRUE(l);
+  EXPECT_EQ(*l, std::vector<std::string>{base->key});
+  // clean_tmp() meanwhile must not race the reaper for its graves.
+  ASSERT_TRUE((*s)->clean_tmp());
+  (*s)->wait_deferred();
+  EXPECT_EQ(count_entries(root + "/tmp"), 0);
+  EXPECT_TRUE(exists(root + "/" + base->key + "/fs/f199"));
+}
+
 TEST(Snapshotter, KeysSurviveRestartsAndRemoveIsIdempotent) {
   TempDir tmp;
   std::string root = tmp.path() + "/s";

@@ -160,24 +160,38 @@ Result<void> SnapshotStore::check_key(const std::string& key) const {
   return ok();
 }
 
-Result<void> SnapshotStore::remove(const std::string& key) {
+Result<std::string> SnapshotStore::bury(const std::string& key) {
   if (!valid_key(key)) return make_error(Errc::InvalidArgument, "invalid snapshot key \"{}\"", key);
   // Out of list() first, atomically; the deletion itself may be cut short
   // and is then finished by clean_tmp().
   std::string grave = "rm-" + key + "-" + random_hex_id().substr(0, 8);
-  TmpDir g(this, grave, root_ + "/tmp/" + grave);
+  set_active(grave, true);
   if (::renameat(root_fd_.get(), key.c_str(), tmp_fd_.get(), grave.c_str()) != 0) {
     int err = errno;
-    g.release();
-    if (err == ENOENT) return ok();
+    set_active(grave, false);
+    if (err == ENOENT) return std::string();
     return sys_error(fmt::format("remove snapshot {}", key), err);
   }
+  return grave;
+}
+
+Result<void> SnapshotStore::remove(const std::string& key) {
+  std::string grave = BERTH_TRY(bury(key));
+  if (grave.empty()) return ok();
   auto r = remove_at(tmp_fd_.get(), grave);
-  if (!r) {
-    g.release();  // left for clean_tmp(), like an interrupted removal
-    return std::move(r).error().context(fmt::format("remove snapshot {}", key));
-  }
-  g.release();
+  set_active(grave, false);  // on failure left for clean_tmp(), like an interrupted removal
+  if (!r) return std::move(r).error().context(fmt::format("remove snapshot {}", key));
+  return ok();
+}
+
+Result<void> SnapshotStore::remove_deferred(const std::string& key) {
+  std::string grave = BERTH_TRY(bury(key));
+  if (grave.empty()) return ok();
+  reaper_.add([this, grave, key] {
+    if (auto r = remove_at(tmp_fd_.get(), grave); !r)
+      log_warn("snapshot: removing {}: {} (left for the next start)", key, r.error().message);
+    set_active(grave, false);
+  });
   return ok();
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/fd.h"
+#include "base/reaper.h"
 #include "snapshot/snapshotter.h"
 
 namespace berth::snapshot {
@@ -44,6 +45,8 @@ class TmpDir {
 class SnapshotStore : public Snapshotter {
  public:
   Result<void> remove(const std::string& key) override;
+  Result<void> remove_deferred(const std::string& key) override;
+  void wait_deferred() override { reaper_.drain(); }
   Result<std::vector<std::string>> list() const override;
   Result<void> clean_tmp() override;
 
@@ -73,8 +76,12 @@ class SnapshotStore : public Snapshotter {
  private:
   friend class TmpDir;
   void set_active(const std::string& tmp_name, bool active);
+  // Renames key into a new tmp/ grave, registered active; "" when absent.
+  Result<std::string> bury(const std::string& key);
   mutable std::mutex mu_;
   std::unordered_set<std::string> active_;  // tmp/ names in use (guarded by mu_)
+  // Last: destroyed first, finishing its jobs while the fds above are open.
+  Reaper reaper_;
 };
 
 }  // namespace berth::snapshot
