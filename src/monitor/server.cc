@@ -816,7 +816,12 @@ void Monitor::finish_exit() {
   }
   exit_.oom_killed = cgroup_oom_killed(ctl_->cgroup_dirs());
   exit_.health_restart = health_restart_;
-  if (auto r = write_file_atomic(c_.exit_file, dump_json(encode_exit(exit_)), 0644); !r) {
+  // For a daemon that is down or restarting: it must survive the daemon's
+  // crash, not a power loss (which ends the container too, and the daemon
+  // then reports the monitor's death). No fsync on the exit path.
+  if (auto r = write_file_atomic(c_.exit_file, dump_json(encode_exit(exit_)), 0644,
+                                 Durability::ProcessCrashSafe);
+      !r) {
     // Nowhere to report; the engine falls back to "died while the daemon was down".
   }
   if (exit_.oom_killed) {

@@ -208,6 +208,7 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   rec.cgroups_path = cgroups_path_for(spec, id);
   rec.no_pivot = opts.no_pivot;
   rec.annotations = spec.annotations;
+  rec.poststart_hooks = spec.hooks && !spec.hooks->poststart.empty();
   BERTH_TRY(store_.save(rec, spec));
   if (!opts.pid_file.empty())
     BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", pid), 0644,
@@ -231,6 +232,8 @@ Result<void> Runtime::start(const std::string& id) {
   }
   if (::write(fifo.get(), "0", 1) != 1) return sys_error("signal container start");
   ::unlink(store_.fifo_path(id).c_str());
+  // Parsing the stored spec costs more than the rest of a start: only for hooks.
+  if (!ci.record.poststart_hooks) return ok();
   oci::Spec spec = BERTH_TRY(store_.load_spec(id));
   if (spec.hooks && !spec.hooks->poststart.empty()) {
     Json st = BERTH_TRY(state_json(id));

@@ -77,7 +77,8 @@ Result<void> StateStore::save(const ContainerRecord& r, const oci::Spec& spec) {
             {"owner", r.owner},
             {"cgroups_path", r.cgroups_path},
             {"no_pivot", r.no_pivot},
-            {"annotations", r.annotations}};
+            {"annotations", r.annotations},
+            {"poststart_hooks", r.poststart_hooks}};
   // The record describes live processes, which a reboot ends: atomic rename
   // is enough (no fsync), like the pid file. config.json first, so a
   // state.json never exists without its spec.
@@ -112,6 +113,8 @@ Result<ContainerRecord> StateStore::load(const std::string& id) const {
   if (auto it = j.find("start_time"); it != j.end() && it->is_number_unsigned())
     r.start_time = it->get<unsigned long long>();
   if (auto it = j.find("no_pivot"); it != j.end() && it->is_boolean()) r.no_pivot = it->get<bool>();
+  if (auto it = j.find("poststart_hooks"); it != j.end() && it->is_boolean())
+    r.poststart_hooks = it->get<bool>();
   if (auto it = j.find("annotations"); it != j.end() && it->is_object())
     for (auto& [k, v] : it->items())
       if (v.is_string()) r.annotations[k] = v.get<std::string>();
