@@ -104,6 +104,9 @@ bool CgroupFs::exists(const std::string& dir, std::string_view file) const {
 }
 
 Result<void> CgroupFs::mkdir_all(const std::string& dir) const {
+  // The parents exist for every container but the first: one mkdir then.
+  if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return ok();
+  if (errno != ENOENT) return sys_error(fmt::format("create cgroup directory {}", dir));
   std::string cur;
   for (auto& p : split(dir, '/', /*skip_empty=*/true)) {
     cur += "/" + p;

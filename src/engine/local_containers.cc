@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "engine/changes.h"
@@ -54,6 +55,10 @@ LocalContainerService::~LocalContainerService() {
 
 Result<void> LocalContainerService::init() {
   if (auto l = cgroups::detect_layout()) cgroup_layout_ = *l;
+  {
+    auto own = read_file("/proc/self/cgroup");
+    warmer_ = std::make_unique<CgroupWarmer>(own ? own_procs_file(cgroup_layout_, *own) : "");
+  }
   epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) return make_error(Errc::Internal, "epoll_create1: {}", strerror(errno));
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

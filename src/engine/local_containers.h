@@ -24,6 +24,7 @@
 
 #include "base/reaper.h"
 #include "cgroups/manager.h"
+#include "engine/cgroup_warmer.h"
 #include "engine/container_codec.h"
 #include "engine/containers.h"
 #include "engine/events.h"
@@ -262,6 +263,8 @@ class LocalContainerService final : public ContainerService {
   std::multimap<std::chrono::steady_clock::time_point, std::pair<std::string, Work>> work_;
   std::thread worker_;
 
+  // Poked by create, start and exec (engine/cgroup_warmer.h); set by init().
+  std::unique_ptr<CgroupWarmer> warmer_;
   // Last: destroyed first, finishing the deletions it has queued.
   Reaper reaper_;
 };

@@ -174,6 +174,8 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   if (!req.name.empty() && !valid_name(name)) return msg::invalid_name(req.name);
   if (req.config.image.empty()) return msg::no_such_image("");
   BERTH_TRY(validate_host_config(req.host_config, opts_));
+  // A start usually follows at once (docker run): see engine/cgroup_warmer.h.
+  if (warmer_) warmer_->poke();
 
   auto detail = images_.inspect(req.config.image);
   if (!detail) {

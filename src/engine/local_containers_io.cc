@@ -140,6 +140,7 @@ Result<std::string> LocalContainerService::exec_create(const std::string& name,
   std::lock_guard lk(mu_);
   if (c->state.status == "paused") return msg::is_paused(c->id);
   if (c->state.status != "running") return msg::not_running(c->id);
+  if (warmer_) warmer_->poke();  // the exec's start moves a process: cgroup_warmer.h
   ExecRec e;
   e.id = random_hex64();
   e.container_id = c->id;

@@ -108,6 +108,7 @@ Result<monitor::MonitorConfig> LocalContainerService::monitor_config(const Ctr& 
 }
 
 Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
+  if (warmer_) warmer_->poke();  // engine/cgroup_warmer.h
   monitor::MonitorConfig mc;
   {
     std::lock_guard lk(mu_);
