@@ -387,6 +387,10 @@ class Bench:
             if cli == "docker" and engine == "berthd":
                 continue  # one client per engine: the containers stay for `ps`
             try:
+                # Each engine's loop starts on a settled machine: the kernel and the engines
+                # finish the work the previous part left behind (namespaces of removed
+                # containers are torn down by kernel workers after the fact).
+                time.sleep(self.args.settle)
                 t0 = time.perf_counter()
                 for i in range(n):
                     argv, env = self.argv(c, "run", "-d", "--name", f"bench-{i}", IMG, "sleep", "1000000",
@@ -495,7 +499,8 @@ def main(argv=None):
     ap.add_argument("--ps-runs", type=int, default=10)
     ap.add_argument("--log-lines", type=int, default=1_000_000)
     ap.add_argument("--logs-runs", type=int, default=3)
-    ap.add_argument("--settle", type=float, default=2.0, help="seconds before reading PSS")
+    ap.add_argument("--settle", type=float, default=2.0,
+                    help="seconds of quiet before each engine's run -d loop and before reading PSS")
     ap.add_argument("--out", help="also write the markdown block here")
     ap.add_argument("--results", help="replace/append the block in this file (bench/RESULTS.md)")
     args = ap.parse_args(argv)
