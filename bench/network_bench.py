@@ -2,7 +2,8 @@
 
 Parts (interleaved rounds, medians; every engine on its own data root and socket):
   wrk     HTTP requests/s of a busybox httpd container through 127.0.0.1:HOSTPORT divided by
-          requests/s straight to the container's address, with wrk (-t2 -c32 -d<secs>).
+          requests/s straight to the container's address, with wrk (-t2 -c32 -d<secs>);
+          TIME_WAIT sockets are not kept while it runs (tcp_max_tw_buckets, see part_wrk).
           berthd publishes with an nftables DNAT (no process in the path); dockerd runs with
           --iptables=false, so its ports go through docker-proxy (its userland proxy, the path
           docker uses for 127.0.0.1 when hairpin NAT is off).
@@ -41,6 +42,8 @@ DOCKER_CLI = "/usr/local/bin/docker"
 WRK = "/usr/bin/wrk"
 IMG = "bench/nethttp:1"
 BEGIN, END = "<!-- BEGIN bench:network -->", "<!-- END bench:network -->"
+# TIME_WAIT sockets kept by the host and the wrk containers during the wrk part.
+TW_BUCKETS = 64
 DOCKER_BIP = "172.29.0.1/16"  # dockerd's docker0, away from berthd's pools' first picks
 
 
@@ -96,6 +99,21 @@ class Bench:
         from e2eutil import remove_tree
         remove_tree(self.workdir)
 
+    def set_sysctl(self, key: str, value: str) -> None:
+        path = "/proc/sys/" + key
+        with open(path) as f:
+            old = f.read().strip()
+        if old == value:
+            return
+
+        def restore(path=path, old=old):
+            with open(path, "w") as f:
+                f.write(old)
+
+        with open(path, "w") as f:
+            f.write(value)
+        self.cleanups.append(restore)
+
     def cli(self, engine: str) -> str:
         return self.args.berth if engine == "berthd" else DOCKER_CLI
 
@@ -143,12 +161,21 @@ class Bench:
     # --- parts -------------------------------------------------------------------------------
 
     def part_wrk(self, engines: List[str]) -> Dict:
+        # busybox httpd closes every connection, so each request leaves a TIME_WAIT socket
+        # for 60 s, on the host and in the container. At ~5,000 requests/s the ~28,000
+        # local ports are used up within a round or two, new connections collide with
+        # TIME_WAIT 4-tuples and wait for SYN retransmits, and whichever path runs later
+        # collapses (ratios of 0.2 to 4.0 came out that way). No TIME_WAIT here: the host's
+        # bucket limit is lowered while wrk runs (restored after) and the containers get
+        # the same limit with --sysctl, on both engines.
+        self.set_sysctl("net/ipv4/tcp_max_tw_buckets", str(TW_BUCKETS))
         out = {}
         for i, e in enumerate(engines):
             port = 18480 + i
             name = f"bench-http-{i}"
-            self.run(e, "run", "-d", "--name", name, "-p", f"{port}:80", IMG, "httpd", "-f", "-p", "80",
-                     "-h", "/data")
+            self.run(e, "run", "-d", "--name", name, "-p", f"{port}:80",
+                     "--sysctl", f"net.ipv4.tcp_max_tw_buckets={TW_BUCKETS}", IMG, "httpd", "-f", "-p",
+                     "80", "-h", "/data")
             ip = json.loads(self.run(e, "inspect", name).stdout)[0]["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
             # httpd serves /data/hello.txt (the image's file).
             deadline = time.monotonic() + 20
