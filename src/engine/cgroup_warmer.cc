@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <system_error>
 
 #include "base/file.h"
@@ -88,7 +89,13 @@ void CgroupWarmer::loop() {
     lk.unlock();
     // The whole thread group into the cgroup it is in: the kernel takes the
     // write lock (a pid of 0 would skip it) and moves nothing.
+    auto t0 = std::chrono::steady_clock::now();
     auto r = write_file(file_, pid, /*create=*/false);
+    auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    // A slow write is the grace period this thread took off a start's path.
+    if (r && us >= 1000) log_debug("cgroup warm-up write took {:.1f} ms", us / 1000.0);
     lk.lock();
     busy_ = false;
     ++writes_;
