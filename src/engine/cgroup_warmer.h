@@ -14,13 +14,12 @@
 // writer of the same period, waits only for what is left of it.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 
+#include "base/reaper.h"
 #include "cgroups/manager.h"
 
 namespace berth::engine {
@@ -34,33 +33,26 @@ std::string own_procs_file(const cgroups::Layout& layout, std::string_view proc_
 class CgroupWarmer {
  public:
   // procs_file: own_procs_file() for this process; "" makes poke() a no-op.
-  explicit CgroupWarmer(std::string procs_file);
-  CgroupWarmer(const CgroupWarmer&) = delete;
-  CgroupWarmer& operator=(const CgroupWarmer&) = delete;
-  ~CgroupWarmer();
+  explicit CgroupWarmer(std::string procs_file) : file_(std::move(procs_file)) {}
 
-  // Asks for one write; returns at once. Pokes while a write is queued or
-  // running fold into it. The first poke starts the helper thread.
+  // Asks for one write on the helper thread (base/reaper.h); returns at
+  // once. Pokes while a write is queued fold into it.
   void poke();
-  // Writes done so far, and whether the last one failed (tests, doctor).
-  uint64_t writes() const;
-  bool last_failed() const;
+  // Writes done so far, and whether the last one failed (tests).
+  uint64_t writes() const { return writes_; }
+  bool last_failed() const { return last_failed_; }
   // Returns once no write is queued or running (tests).
-  void wait_idle();
+  void wait_idle() { helper_.drain(); }
 
  private:
-  void loop();
+  void write_once();
 
   const std::string file_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable idle_cv_;
-  bool pending_ = false;
-  bool busy_ = false;
-  bool stop_ = false;
-  bool last_failed_ = false;
-  uint64_t writes_ = 0;
-  std::thread thread_;
+  std::atomic<bool> queued_{false};
+  std::atomic<bool> last_failed_{false};
+  std::atomic<uint64_t> writes_{0};
+  // Last: destroyed first, finishing a queued write while file_ exists.
+  Reaper helper_;
 };
 
 }  // namespace berth::engine

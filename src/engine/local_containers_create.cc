@@ -128,7 +128,14 @@ std::vector<std::string> layer_dirs(const std::vector<image::RootfsMount>& mount
 }  // namespace
 
 void LocalContainerService::remove_files(const std::string& id, bool defer) {
-  std::error_code ec;
+  auto dispose = [&](const std::string& path, const std::string& root) {
+    std::error_code ec;
+    if (defer) {
+      trash(path, root);
+    } else {
+      fs::remove_all(path, ec);
+    }
+  };
   std::string dir = ctr_dir(id);
   std::string rootfs = dir + "/bundle/rootfs";
   for (int i = 0; i < 8 && ::umount2(rootfs.c_str(), MNT_DETACH) == 0; ++i) {
@@ -136,16 +143,10 @@ void LocalContainerService::remove_files(const std::string& id, bool defer) {
   // Only a tree without a mount in it may be deleted (or trashed).
   if (::rmdir(rootfs.c_str()) != 0 && errno != ENOENT) {
     log_warn("container {}: keeping {}: {}", id.substr(0, 12), dir, strerror(errno));
-  } else if (defer) {
-    trash(dir, opts_.data_root);
   } else {
-    fs::remove_all(dir, ec);
+    dispose(dir, opts_.data_root);
   }
-  if (defer) {
-    trash(exec_dir(id), opts_.exec_root);
-  } else {
-    fs::remove_all(exec_dir(id), ec);
-  }
+  dispose(exec_dir(id), opts_.exec_root);
 }
 
 void LocalContainerService::trash(const std::string& path, const std::string& root) {
