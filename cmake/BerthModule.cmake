@@ -11,10 +11,9 @@ include(GoogleTest)
 # libseccomp, libcap and libcrypto. The berth CLI uses it: its start-up was
 # mostly the dynamic loader mapping and relocating libssl, libcrypto,
 # libarchive and its ten dependencies (libxml2, ICU...) on every command.
-# Each twin is the archives of pkg-config --static, in link order; libacl and
-# liblz4 have no archive on Debian, so their shared objects stay (a
-# BERTH_STATIC target that is not -static links with --as-needed). A library
-# whose archives are not all installed keeps its shared form.
+# Each twin is the archives of pkg-config --static, in link order (libacl.a
+# and liblz4.a come with libacl1-dev and liblz4-dev). A library whose
+# archives are not all installed keeps its shared form.
 function(berth_static_twin imported)
   set(files "")
   foreach(name ${ARGN})
@@ -28,8 +27,8 @@ function(berth_static_twin imported)
   set_property(GLOBAL PROPERTY BERTH_TWIN_${imported} "${files}")
 endfunction()
 berth_static_twin(OpenSSL::SSL libssl.a libcrypto.a)
-berth_static_twin(LibArchive::LibArchive libarchive.a libnettle.a libacl.so.1 liblzma.a libzstd.a
-                  liblz4.so.1 libbz2.a libxml2.a libssl.a libcrypto.a libz.a)
+berth_static_twin(LibArchive::LibArchive libarchive.a libnettle.a libacl.a libattr.a liblzma.a
+                  libzstd.a liblz4.a libbz2.a libxml2.a libssl.a libcrypto.a libz.a)
 # BERTH_STATIC=ARCHIVE (berthd): libarchive and its own dependencies static,
 # OpenSSL shared. berthd also loads libcurl (dlopen, on first registry use),
 # which uses the shared OpenSSL; one shared copy keeps OpenSSL's global state

@@ -11,6 +11,8 @@ packages=(
   libfmt-dev nlohmann-json3-dev libssl-dev libseccomp-dev libcap-dev libcli11-dev
   libboost-dev libcurl4-openssl-dev libarchive-dev libsqlite3-dev libzstd-dev
   libmnl-dev libnl-route-3-dev libnftables-dev libldns-dev
+  # static archives of libarchive's dependencies, for the fully static berth CLI
+  libacl1-dev liblz4-dev
   # tests
   libgtest-dev libgmock-dev googletest python3-pytest
   # test rootfs and peers for the runtime benchmark
