@@ -22,6 +22,15 @@ Json string_map(const std::map<std::string, std::string>& m) {
   for (const auto& [k, v] : m) o[k] = v;
   return o;
 }
+// The tree of what `write` writes (one definition per encoder: the writer).
+template <typename F>
+Json written(F&& write) {
+  std::string text;
+  JsonWriter w(text);
+  write(w);
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
 Json key_set(const std::vector<std::string>& keys) {
   Json o = Json::object();
   for (const auto& k : keys) o[k] = Json::object();
@@ -209,77 +218,98 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   return j;
 }
 
-Json encode_endpoint_settings(const EndpointSettings& e, ApiVersion v) {
-  Json j = Json::object();
+void write_endpoint_settings(JsonWriter& w, const EndpointSettings& e, ApiVersion v) {
+  w.begin_object();
+  w.key("IPAMConfig");
   if (!e.ipam_ipv4.empty()) {
-    j["IPAMConfig"] = {{"IPv4Address", e.ipam_ipv4}};
+    w.begin_object().field("IPv4Address", e.ipam_ipv4).end_object();
   } else {
-    j["IPAMConfig"] = nullptr;
+    w.null();
   }
-  j["Links"] = nullptr;
-  j["Aliases"] = strings_or_null(e.aliases);
-  j["MacAddress"] = e.mac;
-  if (v >= ApiVersion{1, 44}) j["DriverOpts"] = nullptr;
-  j["NetworkID"] = e.network_id;
-  j["EndpointID"] = e.endpoint_id;
-  j["Gateway"] = e.gateway4;
-  j["IPAddress"] = e.ip4;
-  j["IPPrefixLen"] = e.prefix4;
-  j["IPv6Gateway"] = e.gateway6;
-  j["GlobalIPv6Address"] = e.ip6;
-  j["GlobalIPv6PrefixLen"] = e.prefix6;
-  if (v >= ApiVersion{1, 45}) j["DNSNames"] = strings_or_null(e.dns_names);
-  return j;
+  w.key("Links").null();
+  w.key("Aliases").strings(e.aliases, /*null_if_empty=*/true);
+  w.field("MacAddress", e.mac);
+  if (v >= ApiVersion{1, 44}) w.key("DriverOpts").null();
+  w.field("NetworkID", e.network_id);
+  w.field("EndpointID", e.endpoint_id);
+  w.field("Gateway", e.gateway4);
+  w.field("IPAddress", e.ip4);
+  w.field("IPPrefixLen", e.prefix4);
+  w.field("IPv6Gateway", e.gateway6);
+  w.field("GlobalIPv6Address", e.ip6);
+  w.field("GlobalIPv6PrefixLen", e.prefix6);
+  if (v >= ApiVersion{1, 45}) w.key("DNSNames").strings(e.dns_names, /*null_if_empty=*/true);
+  w.end_object();
 }
 
-Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns) {
-  Json j = Json::object();
-  j["Id"] = s.id;
-  j["Names"] = strings(s.names);
-  j["Image"] = s.image;
-  j["ImageID"] = s.image_id;
-  j["Command"] = s.command;
-  j["Created"] = s.created;
-  Json ports = Json::array();
+void write_mount_point(JsonWriter& w, const MountPointWire& m) {
+  w.begin_object();
+  w.field("Type", m.type);
+  if (!m.name.empty()) w.field("Name", m.name);
+  w.field("Source", m.source);
+  w.field("Destination", m.destination);
+  if (!m.driver.empty()) w.field("Driver", m.driver);
+  w.field("Mode", m.mode);
+  w.field("RW", m.rw);
+  w.field("Propagation", m.propagation);
+  w.end_object();
+}
+
+void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersion v,
+                             int64_t now_ns) {
+  w.begin_object();
+  w.field("Id", s.id);
+  w.key("Names").strings(s.names);
+  w.field("Image", s.image);
+  w.field("ImageID", s.image_id);
+  w.field("Command", s.command);
+  w.field("Created", s.created);
+  w.key("Ports").begin_array();
   for (const auto& [port, list] : s.port_bindings) {
     auto slash = port.find('/');
     std::string num = port.substr(0, slash);
     std::string proto = slash == std::string::npos ? "tcp" : port.substr(slash + 1);
     auto private_port = std::atoi(num.c_str());
     for (const auto& b : list) {
-      Json p = {{"PrivatePort", private_port}, {"Type", proto}};
-      if (!b.host_ip.empty()) p["IP"] = b.host_ip;
-      if (!b.host_port.empty()) p["PublicPort"] = std::atoi(b.host_port.c_str());
-      ports.push_back(std::move(p));
+      w.begin_object();
+      if (!b.host_ip.empty()) w.field("IP", b.host_ip);
+      w.field("PrivatePort", private_port);
+      if (!b.host_port.empty()) w.field("PublicPort", std::atoi(b.host_port.c_str()));
+      w.field("Type", proto);
+      w.end_object();
     }
   }
-  j["Ports"] = ports;
-  if (s.size_rw >= 0) j["SizeRw"] = s.size_rw;
-  if (s.size_root_fs >= 0) j["SizeRootFs"] = s.size_root_fs;
-  j["Labels"] = string_map(s.labels);
-  j["State"] = s.state.status;
-  j["Status"] = state_status_text(s.state, now_ns);
-  j["HostConfig"] = {{"NetworkMode", s.network_mode.empty() ? "default" : s.network_mode}};
-  Json nets = Json::object();
-  for (const auto& e : s.networks) nets[e.network_name] = encode_endpoint_settings(e, v);
-  j["NetworkSettings"] = {{"Networks", nets}};
-  Json mounts = Json::array();
-  for (const auto& m : s.mounts) mounts.push_back(encode_mount_point(m));
-  j["Mounts"] = mounts;
-  return j;
+  w.end_array();
+  if (s.size_rw >= 0) w.field("SizeRw", s.size_rw);
+  if (s.size_root_fs >= 0) w.field("SizeRootFs", s.size_root_fs);
+  w.key("Labels").string_map(s.labels);
+  w.field("State", s.state.status);
+  w.field("Status", state_status_text(s.state, now_ns));
+  w.key("HostConfig").begin_object();
+  w.field("NetworkMode", s.network_mode.empty() ? "default" : s.network_mode);
+  w.end_object();
+  w.key("NetworkSettings").begin_object().key("Networks").begin_object();
+  for (const auto& e : s.networks) {
+    w.key(e.network_name);
+    write_endpoint_settings(w, e, v);
+  }
+  w.end_object().end_object();
+  w.key("Mounts").begin_array();
+  for (const auto& m : s.mounts) write_mount_point(w, m);
+  w.end_array();
+  w.end_object();
+}
+
+Json encode_endpoint_settings(const EndpointSettings& e, ApiVersion v) {
+  return written([&](JsonWriter& w) { write_endpoint_settings(w, e, v); });
 }
 
 Json encode_mount_point(const MountPointWire& m) {
-  Json j = Json::object();
-  j["Type"] = m.type;
-  if (!m.name.empty()) j["Name"] = m.name;
-  j["Source"] = m.source;
-  j["Destination"] = m.destination;
-  if (!m.driver.empty()) j["Driver"] = m.driver;
-  j["Mode"] = m.mode;
-  j["RW"] = m.rw;
-  j["Propagation"] = m.propagation;
-  return j;
+  return written([&](JsonWriter& w) { write_mount_point(w, m); });
+}
+
+Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns) {
+  return written([&](JsonWriter& w) { write_container_summary(w, s, v, now_ns); });
 }
 
 Json encode_container_inspect(const ContainerInspect& c, ApiVersion v) {

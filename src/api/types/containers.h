@@ -16,6 +16,7 @@
 #include "api/types/container_config.h"
 #include "api/types/version.h"
 #include "base/json.h"
+#include "base/json_writer.h"
 
 namespace berth::api {
 
@@ -56,6 +57,7 @@ struct EndpointSettings {
   std::vector<std::string> dns_names;
 };
 Json encode_endpoint_settings(const EndpointSettings& e, ApiVersion v);
+void write_endpoint_settings(JsonWriter& w, const EndpointSettings& e, ApiVersion v);
 // docker's MountPoint (inspect's and ps's Mounts); Name and Driver are
 // omitted when empty.
 struct MountPointWire {
@@ -64,6 +66,7 @@ struct MountPointWire {
   std::string propagation;
 };
 Json encode_mount_point(const MountPointWire& m);
+void write_mount_point(JsonWriter& w, const MountPointWire& m);
 
 struct ContainerSummary {
   std::string id;
@@ -80,7 +83,11 @@ struct ContainerSummary {
   std::vector<EndpointSettings> networks;
   std::vector<MountPointWire> mounts;
 };
+// One /containers/json row. The list endpoint writes its rows straight into
+// the answer (write_*); encode_* returns the same document as a tree.
 Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns);
+void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersion v,
+                             int64_t now_ns);
 
 struct ContainerInspect {
   std::string id;
@@ -97,7 +104,7 @@ struct ContainerInspect {
   ContainerConfig config;
   HostConfig host_config;
   std::map<std::string, std::string> graph_driver_data;
-  int64_t size_rw = -1, size_root_fs = -1;  // -1: omitted (size=0)
+  int64_t size_rw = -1, size_root_fs = -1;                // -1: omitted (size=0)
   std::map<std::string, std::vector<PortBinding>> ports;  // NetworkSettings.Ports
   std::vector<EndpointSettings> networks;
   std::string sandbox_key;

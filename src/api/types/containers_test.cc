@@ -50,6 +50,94 @@ TEST(ContainerStatus, DockersPsTexts) {
   EXPECT_EQ(state_status_text(s, now), "Removal In Progress");
 }
 
+TEST(ContainerWire, SummaryRowAsDockerWritesIt) {
+  const int64_t now = 1700000000 * kSec;
+  ContainerSummary s;
+  s.id = "abc";
+  s.names = {"/web"};
+  s.image = "img:1";
+  s.image_id = "sha256:def";
+  s.command = "sh -c \"echo hi\"";
+  s.created = 1700000000 - 60;
+  s.labels = {{"b", "2"}, {"a", "\xc3\xa9"}};
+  s.state.status = "running";
+  s.state.started_ns = now - 5 * kSec;
+  s.network_mode = "bridge";
+  s.port_bindings["80/tcp"] = {{"0.0.0.0", "8080"}, {"::", "8080"}};
+  s.port_bindings["53/udp"] = {{"", ""}};
+  EndpointSettings e;
+  e.network_name = "bridge";
+  e.network_id = "n1";
+  e.ip4 = "172.17.0.2";
+  e.prefix4 = 16;
+  e.gateway4 = "172.17.0.1";
+  e.aliases = {"web"};
+  s.networks.push_back(e);
+  MountPointWire m;
+  m.type = "volume";
+  m.name = "data";
+  m.source = "/var/lib/berth/volumes/data/_data";
+  m.destination = "/data";
+  m.driver = "local";
+  m.mode = "z";
+  s.mounts.push_back(m);
+  s.size_rw = 12;
+
+  Json want = {{"Id", "abc"},
+               {"Names", {"/web"}},
+               {"Image", "img:1"},
+               {"ImageID", "sha256:def"},
+               {"Command", "sh -c \"echo hi\""},
+               {"Created", 1700000000 - 60},
+               {"Ports",
+                {{{"PrivatePort", 53}, {"Type", "udp"}},
+                 {{"IP", "0.0.0.0"}, {"PrivatePort", 80}, {"PublicPort", 8080}, {"Type", "tcp"}},
+                 {{"IP", "::"}, {"PrivatePort", 80}, {"PublicPort", 8080}, {"Type", "tcp"}}}},
+               {"SizeRw", 12},
+               {"Labels", {{"a", "\xc3\xa9"}, {"b", "2"}}},
+               {"State", "running"},
+               {"Status", "Up 5 seconds"},
+               {"HostConfig", {{"NetworkMode", "bridge"}}},
+               {"NetworkSettings",
+                {{"Networks",
+                  {{"bridge",
+                    {{"IPAMConfig", nullptr},
+                     {"Links", nullptr},
+                     {"Aliases", {"web"}},
+                     {"MacAddress", ""},
+                     {"DriverOpts", nullptr},
+                     {"NetworkID", "n1"},
+                     {"EndpointID", ""},
+                     {"Gateway", "172.17.0.1"},
+                     {"IPAddress", "172.17.0.2"},
+                     {"IPPrefixLen", 16},
+                     {"IPv6Gateway", ""},
+                     {"GlobalIPv6Address", ""},
+                     {"GlobalIPv6PrefixLen", 0},
+                     {"DNSNames", nullptr}}}}}}},
+               {"Mounts",
+                {{{"Type", "volume"},
+                  {"Name", "data"},
+                  {"Source", "/var/lib/berth/volumes/data/_data"},
+                  {"Destination", "/data"},
+                  {"Driver", "local"},
+                  {"Mode", "z"},
+                  {"RW", true},
+                  {"Propagation", ""}}}}};
+  EXPECT_EQ(encode_container_summary(s, ApiVersion{1, 47}, now), want);
+  std::string text;
+  JsonWriter w(text);
+  write_container_summary(w, s, ApiVersion{1, 47}, now);
+  EXPECT_EQ(*parse_json(text, "row"), want);
+
+  // Older API versions leave out the newer endpoint fields.
+  Json old = encode_container_summary(s, ApiVersion{1, 43}, now);
+  const Json& ep = old["NetworkSettings"]["Networks"]["bridge"];
+  EXPECT_FALSE(ep.contains("DriverOpts"));
+  EXPECT_FALSE(ep.contains("DNSNames"));
+  EXPECT_EQ(ep["IPAddress"], "172.17.0.2");
+}
+
 TEST(ContainerWire, WaitExecFramesPathStat) {
   EXPECT_EQ(dump_json(encode_wait_response(0, "")), R"({"Error":null,"StatusCode":0})");
   EXPECT_EQ(dump_json(encode_wait_response(-1, "x")),
