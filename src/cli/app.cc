@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -20,6 +21,7 @@ namespace {
 
 std::vector<Command> all_commands() {
   std::vector<Command> cmds;
+  cmds.reserve(128);
   add_image_commands(cmds);
   add_registry_commands(cmds);
   add_archive_commands(cmds);
@@ -35,10 +37,11 @@ std::vector<Command> all_commands() {
   add_volume_commands(cmds);
   // A later registration of the same path replaces an earlier one.
   std::vector<Command> out;
+  out.reserve(cmds.size());
   for (size_t i = 0; i < cmds.size(); ++i) {
     bool replaced = false;
-    for (size_t k = i + 1; k < cmds.size(); ++k)
-      if (cmds[k].path == cmds[i].path) replaced = true;
+    for (size_t k = i + 1; k < cmds.size() && !replaced; ++k)
+      replaced = std::string_view(cmds[k].path) == cmds[i].path;
     if (!replaced) out.push_back(std::move(cmds[i]));
   }
   return out;
@@ -46,7 +49,7 @@ std::vector<Command> all_commands() {
 
 // docker's SetInterspersed(false): flags end at the first positional
 // argument (the image / container), the rest belongs to the command.
-bool stops_at_first_arg(const std::string& path) {
+bool stops_at_first_arg(std::string_view path) {
   return path == "container run" || path == "container create" || path == "container exec" ||
          path == "container top";
 }
@@ -84,9 +87,9 @@ std::string main_usage(const std::vector<Command>& cmds, const FlagSet& g) {
   out += "\nCommands:\n";
   std::vector<std::pair<std::string, std::string>> top;
   for (const auto& c : cmds) {
-    if (c.path.find(' ') == std::string::npos) top.emplace_back(c.path, c.description);
-    for (const auto& a : c.aliases)
-      if (a.find(' ') == std::string::npos) top.emplace_back(a, c.description);
+    if (!std::strchr(c.path, ' ')) top.emplace_back(c.path, c.description);
+    for (const char* a : c.aliases)
+      if (a && !std::strchr(a, ' ')) top.emplace_back(a, c.description);
   }
   std::sort(top.begin(), top.end());
   for (auto& [n, d] : top) out += fmt::format("  {:<11} {}\n", n, d);
@@ -103,7 +106,7 @@ std::string group_usage(const std::string& group, const std::vector<Command>& cm
   std::vector<std::pair<std::string, std::string>> sub;  // sorted, as docker lists them
   for (const auto& c : cmds)
     if (starts_with(c.path, group + " "))
-      sub.emplace_back(c.path.substr(group.size() + 1), c.description);
+      sub.emplace_back(c.path + group.size() + 1, c.description);
   std::sort(sub.begin(), sub.end());
   for (auto& [n, d] : sub) out += fmt::format("  {:<11} {}\n", n, d);
   out += fmt::format("\nRun 'berth {} COMMAND --help' for more information on a command.\n", group);
@@ -112,9 +115,10 @@ std::string group_usage(const std::string& group, const std::vector<Command>& cm
 
 std::string command_help(const std::string& invoked, const Command& c, const FlagSet& f) {
   std::string out = fmt::format("\nUsage:  berth {} {}\n\n{}\n", invoked, c.usage, c.description);
-  if (!c.aliases.empty()) {
-    std::vector<std::string> names{"berth " + c.path};
-    for (auto& a : c.aliases) names.push_back("berth " + a);
+  if (c.aliases[0]) {
+    std::vector<std::string> names{std::string("berth ") + c.path};
+    for (const char* a : c.aliases)
+      if (a) names.push_back(std::string("berth ") + a);
     out += "\nAliases:\n  " + join(names, ", ") + "\n";
   }
   std::string opts = f.usage();
@@ -198,9 +202,9 @@ int run_app(const std::vector<std::string>& args) {
   }
   const Command* cmd = nullptr;
   for (const auto& c : cmds) {
-    if (c.path == invoked) cmd = &c;
-    for (const auto& a : c.aliases)
-      if (a == invoked) cmd = &c;
+    if (invoked == c.path) cmd = &c;
+    for (const char* a : c.aliases)
+      if (a && invoked == a) cmd = &c;
   }
   if (!cmd) {
     std::string scope = is_group ? "berth " + words[0] : std::string("berth");

@@ -41,9 +41,12 @@ Result<int> run_ps(Context& ctx, const FlagSet& f, const std::vector<std::string
       BERTH_TRY(ListFormatter::create(format, def, ps_headers(), "*formatter.ContainerContext"));
   EngineClient* c = BERTH_TRY(ctx.client());
   auto r = BERTH_TRY(c->call("GET", "/containers/json", q));
-  Json list = BERTH_TRY(parse_json(r.body, "container list"));
-  std::vector<Json> rows;
+  // Only the members the columns read are built (ps_source_keys).
   const auto fields = fmtr.fields();
+  const auto keys = ps_source_keys(fields);
+  Json list = BERTH_TRY(keys ? parse_json_rows(r.body, "container list", *keys)
+                             : parse_json(r.body, "container list"));
+  std::vector<Json> rows;
   if (list.is_array())
     for (const Json& ct : list)
       rows.push_back(ps_row(ct, !f.get_bool("no-trunc"), ctx.now_unix(), fields));

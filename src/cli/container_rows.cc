@@ -150,6 +150,33 @@ std::string ps_ports(const Json& ports) {
   return join(result, ", ");
 }
 
+std::optional<std::set<std::string>> ps_source_keys(const FieldSet& fields) {
+  if (!fields) return std::nullopt;
+  static const std::map<std::string, std::vector<std::string>> kSources = {
+      {"ID", {"Id"}},
+      {"Image", {"Image", "ImageID"}},
+      {"Command", {"Command"}},
+      {"CreatedAt", {"Created"}},
+      {"RunningFor", {"Created"}},
+      {"Ports", {"Ports"}},
+      {"State", {"State"}},
+      {"Status", {"Status"}},
+      {"Size", {"SizeRw", "SizeRootFs"}},
+      {"Names", {"Names"}},
+      {"Labels", {"Labels"}},
+      {"Mounts", {"Mounts"}},
+      {"LocalVolumes", {"Mounts"}},
+      {"Networks", {"NetworkSettings"}},
+      {"Platform", {}}};
+  std::set<std::string> keys;
+  for (const auto& f : *fields) {
+    auto it = kSources.find(f);
+    if (it == kSources.end()) return std::nullopt;  // not a column: keep it all
+    keys.insert(it->second.begin(), it->second.end());
+  }
+  return keys;
+}
+
 Json ps_row(const Json& c, bool trunc, int64_t now, const FieldSet& fields) {
   Json r = Json::object();
   auto put = [&](const char* k, auto&& make) { put_field(r, fields, k, make); };

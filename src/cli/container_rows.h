@@ -24,6 +24,9 @@ Json ps_headers();
 // One row per element of GET /containers/json, with only the fields in
 // `fields` (all when nullopt).
 Json ps_row(const Json& c, bool trunc, int64_t now_unix, const FieldSet& fields = std::nullopt);
+// The members of each /containers/json element that ps_row reads for
+// `fields` (for parse_json_rows); nullopt when it may read any.
+std::optional<std::set<std::string>> ps_source_keys(const FieldSet& fields);
 // docker's Ports column: "0.0.0.0:8080->80/tcp, 443/tcp" (ranges merged).
 std::string ps_ports(const Json& ports);
 

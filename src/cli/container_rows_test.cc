@@ -126,5 +126,18 @@ TEST(DetachKeys, EscapeProxySemantics) {
   EXPECT_FALSE(none.detached());
 }
 
+TEST(PsRows, SourceKeysFollowTheColumns) {
+  using S = std::set<std::string>;
+  EXPECT_EQ(ps_source_keys(std::nullopt), std::nullopt);
+  EXPECT_EQ(ps_source_keys(S{"ID"}), S{"Id"});
+  EXPECT_EQ(ps_source_keys(S{"ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"}),
+            (S{"Id", "Image", "ImageID", "Command", "Created", "Status", "Ports", "Names"}));
+  EXPECT_EQ(ps_source_keys(S{"Networks", "LocalVolumes", "Size"}),
+            (S{"NetworkSettings", "Mounts", "SizeRw", "SizeRootFs"}));
+  // A name that is not a column (docker's error comes from the template):
+  // nothing is left out.
+  EXPECT_EQ(ps_source_keys(S{"ID", "Nope"}), std::nullopt);
+}
+
 }  // namespace
 }  // namespace berth::cli

@@ -3,6 +3,7 @@
 // Depends on: api/client, cli/config_file.
 #pragma once
 
+#include <array>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -62,11 +63,13 @@ class Context {
 };
 
 // A command's outcome besides errors: its exit status (docker's StatusError).
+// String literals only: every command is registered on every run of the CLI,
+// so a registration costs no allocation.
 struct Command {
-  std::string path;                  // "image ls"
-  std::vector<std::string> aliases;  // "images", "image list"
-  std::string usage;                 // "[OPTIONS] [REPOSITORY[:TAG]]"
-  std::string description;
+  const char* path;                    // "image ls"
+  std::array<const char*, 3> aliases;  // "images", "image list"; unused: nullptr
+  const char* usage;                   // "[OPTIONS] [REPOSITORY[:TAG]]"
+  const char* description;
   int min_args = 0;
   int max_args = -1;  // -1: no limit
   std::function<void(FlagSet&)> flags;
