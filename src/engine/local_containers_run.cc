@@ -79,6 +79,7 @@ Result<monitor::MonitorConfig> LocalContainerService::monitor_config(const Ctr& 
   m.id = c.id;
   m.bundle = ctr_dir(c.id) + "/bundle";
   m.rootfs_mounts = decode_rootfs_mounts(c.cfg.rootfs_mounts);
+  m.volatile_rootfs = c.cfg.host_config.auto_remove;
   m.state_root = opts_.exec_root + "/runtime";
   std::string rt =
       c.cfg.host_config.runtime.empty() ? opts_.default_runtime : c.cfg.host_config.runtime;

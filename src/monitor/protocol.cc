@@ -184,6 +184,7 @@ Json encode_config(const MonitorConfig& c) {
   return Json{{"id", c.id},
               {"bundle", c.bundle},
               {"rootfs_mounts", mounts},
+              {"volatile_rootfs", c.volatile_rootfs},
               {"state_root", c.state_root},
               {"runtime", c.runtime},
               {"runtime_args", c.runtime_args},
@@ -216,6 +217,7 @@ Result<MonitorConfig> decode_config(const Json& j) {
       c.rootfs_mounts.push_back(
           BERTH_TRY(decode_mount((*mounts)[i], f.path(fmt::format("rootfs_mounts[{}]", i)))));
   }
+  BERTH_TRY(f.boolean("volatile_rootfs", c.volatile_rootfs));
   BERTH_TRY(f.str("state_root", c.state_root));
   BERTH_TRY(f.str("runtime", c.runtime));
   BERTH_TRY(f.strings("runtime_args", c.runtime_args));

@@ -79,6 +79,11 @@ struct MonitorConfig {
   std::string id;      // container id (64 hex)
   std::string bundle;  // directory with config.json; rootfs at <bundle>/rootfs
   std::vector<RootfsMount> rootfs_mounts;
+  // The writable layer is discarded when the container ends (--rm): an
+  // overlay rootfs is mounted with overlay's "volatile" option (no syncs to
+  // the upper filesystem, so no syncfs at unmount either; kernels without
+  // it get a plain mount). See Monitor::mount_rootfs for the marker it leaves.
+  bool volatile_rootfs = false;
   std::string state_root;  // runtime state root (<exec-root>/runtime)
   // "" = the built-in runtime library; else a runc-compatible binary
   // (runc, crun, berth-runtime) run as `<runtime> <args> --root <state_root> ...`.

@@ -14,6 +14,7 @@ MonitorConfig sample_config() {
   c.rootfs_mounts.push_back(
       {"overlay", "overlay", {"lowerdir=/a:/b", "upperdir=/u", "workdir=/w"}});
   c.rootfs_mounts.push_back({"bind", "/src", {"ro"}});
+  c.volatile_rootfs = true;
   c.state_root = "/run/berth/runtime";
   c.runtime = "/usr/bin/runc";
   c.runtime_args = {"--systemd-cgroup"};
@@ -47,6 +48,7 @@ TEST(Protocol, ConfigRoundTrip) {
   EXPECT_EQ(d->health.on_failure, "restart");
   EXPECT_EQ(d->log_opts.at("max-file"), "2");
   EXPECT_TRUE(d->tty && d->open_stdin && d->stdin_once);
+  EXPECT_TRUE(d->volatile_rootfs);
 }
 
 TEST(Protocol, ConfigDefaultsWhenOmitted) {

@@ -177,39 +177,6 @@ Monitor::~Monitor() {
 
 // ---- setup / teardown ------------------------------------------------------
 
-Result<void> Monitor::mount_rootfs() {
-  std::string target = c_.bundle + "/rootfs";
-  if (!c_.rootfs_mounts.empty()) ::mkdir(target.c_str(), 0755);
-  for (const auto& m : c_.rootfs_mounts) {
-    if (m.type == "overlay") {
-      std::string data = join(m.options, ",");
-      if (::mount(m.source.c_str(), target.c_str(), "overlay", 0, data.c_str()) != 0)
-        return sys_error(fmt::format("mount the rootfs overlay on {}", target));
-    } else {
-      unsigned long flags = MS_BIND | MS_REC;
-      bool ro = false;
-      for (const auto& o : m.options)
-        if (o == "ro") ro = true;
-      if (::mount(m.source.c_str(), target.c_str(), nullptr, flags, nullptr) != 0)
-        return sys_error(fmt::format("bind {} on {}", m.source, target));
-      ++mounted_;
-      if (ro &&
-          ::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
-        return sys_error(fmt::format("remount {} read-only", target));
-      continue;
-    }
-    ++mounted_;
-  }
-  return ok();
-}
-
-void Monitor::unmount_rootfs() {
-  std::string target = c_.bundle + "/rootfs";
-  for (; mounted_ > 0; --mounted_) {
-    if (::umount2(target.c_str(), 0) != 0) ::umount2(target.c_str(), MNT_DETACH);
-  }
-}
-
 Result<void> Monitor::listen_socket() {
   const std::string& path = c_.socket_path;
   auto slash = path.rfind('/');

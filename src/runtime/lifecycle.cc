@@ -209,6 +209,7 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   rec.no_pivot = opts.no_pivot;
   rec.annotations = spec.annotations;
   rec.poststart_hooks = spec.hooks && !spec.hooks->poststart.empty();
+  rec.poststop_hooks = spec.hooks && !spec.hooks->poststop.empty();
   BERTH_TRY(store_.save(rec, spec));
   if (!opts.pid_file.empty())
     BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", pid), 0644,

@@ -132,7 +132,11 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
     return make_error(Errc::FailedPrecondition,
                       "cannot delete container {} that is not stopped: {}", id,
                       status_name(ci.status));
-  auto spec = store_.load_spec(id);
+  // Only a spec with poststop hooks is read (parsing it costs more than the
+  // rest of a delete).
+  std::optional<oci::Spec> spec;
+  if (ci.record.poststop_hooks)
+    if (auto s = store_.load_spec(id)) spec = std::move(*s);
   auto cg = make_cgroup_at(ci.record.cgroups_path, id);
   if (ci.status != Status::Stopped) {
     if (cg) {

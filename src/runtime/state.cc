@@ -78,7 +78,8 @@ Result<void> StateStore::save(const ContainerRecord& r, const oci::Spec& spec) {
             {"cgroups_path", r.cgroups_path},
             {"no_pivot", r.no_pivot},
             {"annotations", r.annotations},
-            {"poststart_hooks", r.poststart_hooks}};
+            {"poststart_hooks", r.poststart_hooks},
+            {"poststop_hooks", r.poststop_hooks}};
   // The record describes live processes, which a reboot ends: atomic rename
   // is enough (no fsync), like the pid file. config.json first, so a
   // state.json never exists without its spec.
@@ -115,6 +116,8 @@ Result<ContainerRecord> StateStore::load(const std::string& id) const {
   if (auto it = j.find("no_pivot"); it != j.end() && it->is_boolean()) r.no_pivot = it->get<bool>();
   if (auto it = j.find("poststart_hooks"); it != j.end() && it->is_boolean())
     r.poststart_hooks = it->get<bool>();
+  if (auto it = j.find("poststop_hooks"); it != j.end() && it->is_boolean())
+    r.poststop_hooks = it->get<bool>();
   if (auto it = j.find("annotations"); it != j.end() && it->is_object())
     for (auto& [k, v] : it->items())
       if (v.is_string()) r.annotations[k] = v.get<std::string>();

@@ -30,9 +30,11 @@ struct ContainerRecord {
   std::string cgroups_path;  // as resolved at create time
   bool no_pivot = false;
   std::map<std::string, std::string> annotations;
-  // Whether the spec has poststart hooks: `start` reads the stored spec
-  // only then. True when unknown (a record written before the field).
+  // Whether the spec has poststart / poststop hooks: `start` and `delete`
+  // read the stored spec only then. True when unknown (a record written
+  // before the field).
   bool poststart_hooks = true;
+  bool poststop_hooks = true;
 };
 
 enum class Status { Creating, Created, Running, Paused, Stopped };

@@ -220,6 +220,69 @@ def test_rootfs_overlay_mounted_and_unmounted(monitors, workdir, rootfs_template
     assert ("stdout", "from-overlay\n") in [(e["stream"], e["log"]) for e in m.log_entries()]
 
 
+def rootfs_mount_options(point):
+    """The super options of the mount at `point` ("" when not mounted)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[4] == point:
+                return fields[-1]
+    return ""
+
+
+def test_rootfs_volatile_overlay(monitors, workdir, rootfs_template):
+    """--rm containers: the overlay is mounted "volatile" (no syncs); a restart in the
+    same boot clears overlay's marker, one left by an earlier boot is refused."""
+    lower = os.path.join(workdir, "lower")
+    shutil.copytree(rootfs_template, lower, symlinks=True)
+    upper, work = os.path.join(workdir, "upper"), os.path.join(workdir, "work")
+    os.makedirs(upper)
+    os.makedirs(work)
+    marker = os.path.join(work, "work", "incompat", "volatile")
+    stamp = os.path.join(workdir, "volatile.boot")
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip()
+
+    def edit(b):
+        shutil.rmtree(b.rootfs)
+        os.makedirs(b.rootfs)
+        b.config["root"]["readonly"] = False
+
+    def make(script):
+        return monitors(sh(script), bundle_edit=edit, volatile_rootfs=True,
+                        rootfs_mounts=[{"type": "overlay", "source": "overlay",
+                                        "options": [f"lowerdir={lower}", f"upperdir={upper}",
+                                                    f"workdir={work}"]}])
+
+    m = make("echo one > /marker")
+    m.spawn()
+    rootfs = os.path.join(m.bundle.path, "rootfs")
+    # Shown as "volatile", or "fsync=volatile" by kernels with overlay's fsync= option.
+    opts = rootfs_mount_options(rootfs).split(",")
+    assert "volatile" in opts or "fsync=volatile" in opts, opts
+    assert run_to_exit(m)["exit"]["exit_code"] == 0
+    assert rootfs not in mountinfo_points()
+    assert os.path.isdir(marker), "overlay keeps its marker after a volatile mount"
+    with open(stamp) as f:
+        assert f.read().strip() == boot
+
+    # A restart in this boot: the marker goes, the layer is still there.
+    m2 = make("cat /marker")
+    m2.spawn()
+    assert run_to_exit(m2)["exit"]["exit_code"] == 0
+    assert ("stdout", "one\n") in [(e["stream"], e["log"]) for e in m2.log_entries()]
+
+    # A marker from another boot (a crash while it ran): not cleared, the mount fails.
+    with open(stamp, "w") as f:
+        f.write("00000000-0000-0000-0000-000000000000\n")
+    m3 = make("true")
+    r = m3.spawn(check=False)
+    assert r.returncode != 0
+    assert "mount the rootfs overlay" in r.stderr
+    assert os.path.isdir(marker)
+    assert os.path.join(m3.bundle.path, "rootfs") not in mountinfo_points()
+
+
 # ---- spawn errors -----------------------------------------------------------------------
 
 
