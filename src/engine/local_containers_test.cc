@@ -216,6 +216,25 @@ TEST_F(LocalContainersTest, RestoreFromRowsAndRemoveOrphans) {
   EXPECT_EQ(svc_->create(req("kept")).error().code, Errc::Conflict);
 }
 
+TEST_F(LocalContainersTest, RestoreFinishesARemovalAPowerLossUndid) {
+  // The row is deleted without fsync after the directory went to the trash:
+  // a row whose directory is gone is a removal to finish, not a container.
+  auto a = svc_->create(req("gone")).value();
+  auto b = svc_->create(req("stays")).value();
+  svc_.reset();
+  fs::rename(dir_ + "/data/containers/" + a.id, dir_ + "/data/trash-of-test");
+  open();
+  EXPECT_EQ(svc_->inspect("gone", false).error().code, Errc::NotFound);
+  EXPECT_FALSE(images_.container_rootfs.contains(a.id));
+  EXPECT_TRUE(svc_->inspect("stays", false).has_value());
+  EXPECT_TRUE(images_.container_rootfs.contains(b.id));
+  // The name is free again, and the row stays gone after another restart.
+  EXPECT_TRUE(svc_->create(req("gone")).has_value());
+  svc_.reset();
+  open();
+  EXPECT_TRUE(svc_->inspect("gone", false).has_value());
+}
+
 TEST_F(LocalContainersTest, WaitAndLogsOfCreatedContainer) {
   auto a = svc_->create(req("ww")).value();
   auto w = svc_->wait("ww", "", {});

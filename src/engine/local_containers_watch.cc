@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -263,6 +264,7 @@ void LocalContainerService::worker_loop() {
 Result<void> LocalContainerService::restore() {
   auto rows = BERTH_TRY(store_->list_containers());
   std::vector<CtrPtr> all;
+  std::vector<std::string> interrupted;
   {
     std::lock_guard lk(mu_);
     for (auto& row : rows) {
@@ -271,6 +273,13 @@ Result<void> LocalContainerService::restore() {
       if (!cfg || !st) {
         log_warn("container {}: unreadable row, skipped: {}", row.id.substr(0, 12),
                  (!cfg ? cfg.error() : st.error()).message);
+        continue;
+      }
+      // A removal moves the container's directory to the trash before it
+      // deletes the row (without fsync): a row without its directory is a
+      // removal that a power loss interrupted. Finish it.
+      if (struct stat sb; ::stat(ctr_dir(row.id).c_str(), &sb) != 0 && errno == ENOENT) {
+        interrupted.push_back(row.id);
         continue;
       }
       auto c = std::make_shared<Ctr>();
@@ -284,6 +293,11 @@ Result<void> LocalContainerService::restore() {
       names_[c->name] = c->id;
       all.push_back(c);
     }
+  }
+  for (const auto& id : interrupted) {
+    log_info("container {}: its removal was interrupted; finishing it", id.substr(0, 12));
+    (void)images_.remove_container_rootfs(id);
+    (void)store_->delete_container(id);
   }
   for (auto& c : all) {
     std::string status;

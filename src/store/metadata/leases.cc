@@ -59,6 +59,9 @@ Result<void> SqliteMetadataStore::add_lease_resource(const std::string& lease, L
 
 Result<void> SqliteMetadataStore::release_lease(const std::string& id) {
   std::lock_guard lock(mu_);
+  // Without fsync: a lease that a power loss brings back is an orphan, and
+  // gc() drops leases whose owner is gone.
+  sql::RelaxedSync relaxed(db_);
   auto tx = BERTH_TRY(Tx::begin(db_, Tx::Mode::Write));
   BERTH_TRY(db_.run("DELETE FROM leases WHERE id = ?1", id));  // resources cascade
   return tx.commit();

@@ -25,21 +25,6 @@ std::optional<std::string> null_if_empty(const std::string& s) {
 // daemon's crash; a power loss ends the containers anyway and restore
 // releases the rows of containers that are gone). UNIQUE still holds either
 // way. Saves two fsyncs per container run.
-class RelaxedSync {
- public:
-  explicit RelaxedSync(sql::Db& db) : db_(db) {
-    ok_ = db_.exec("PRAGMA synchronous=NORMAL").has_value();
-  }
-  ~RelaxedSync() {
-    if (ok_) (void)db_.exec("PRAGMA synchronous=FULL");
-  }
-  RelaxedSync(const RelaxedSync&) = delete;
-  RelaxedSync& operator=(const RelaxedSync&) = delete;
-
- private:
-  sql::Db& db_;
-  bool ok_ = false;
-};
 
 }  // namespace
 
@@ -98,7 +83,7 @@ Result<void> SqliteMetadataStore::put_endpoint(const EndpointRow& row) {
     return make_error(Errc::InvalidArgument, "endpoint row without a network or a container");
   }
   std::lock_guard lock(mu_);
-  RelaxedSync relaxed(db_);
+  sql::RelaxedSync relaxed(db_);
   auto tx = BERTH_TRY(sql::Tx::begin(db_, sql::Tx::Mode::Write));
   BERTH_TRY(db_.run("DELETE FROM endpoints WHERE network_id = ?1 AND container_id = ?2",
                     row.network_id, row.container_id));
@@ -121,7 +106,7 @@ Result<void> SqliteMetadataStore::put_endpoint(const EndpointRow& row) {
 Result<void> SqliteMetadataStore::delete_endpoint(const std::string& network_id,
                                                   const std::string& container_id) {
   std::lock_guard lock(mu_);
-  RelaxedSync relaxed(db_);
+  sql::RelaxedSync relaxed(db_);
   BERTH_TRY(db_.run("DELETE FROM endpoints WHERE network_id = ?1 AND container_id = ?2", network_id,
                     container_id));
   return {};
@@ -129,7 +114,7 @@ Result<void> SqliteMetadataStore::delete_endpoint(const std::string& network_id,
 
 Result<int64_t> SqliteMetadataStore::delete_endpoints_of(const std::string& container_id) {
   std::lock_guard lock(mu_);
-  RelaxedSync relaxed(db_);
+  sql::RelaxedSync relaxed(db_);
   return db_.run("DELETE FROM endpoints WHERE container_id = ?1", container_id);
 }
 

@@ -126,4 +126,24 @@ class Tx {
   Db* db_ = nullptr;
 };
 
+// synchronous=NORMAL for its lifetime (then FULL again): commits reach the
+// WAL file without an fsync, so they survive the daemon's crash but a power
+// loss may undo the last ones. Only for rows whose loss the daemon repairs
+// at start-up (each use says how). Hold the store's lock around it.
+class RelaxedSync {
+ public:
+  explicit RelaxedSync(Db& db) : db_(db) {
+    ok_ = db_.exec("PRAGMA synchronous=NORMAL").has_value();
+  }
+  ~RelaxedSync() {
+    if (ok_) (void)db_.exec("PRAGMA synchronous=FULL");
+  }
+  RelaxedSync(const RelaxedSync&) = delete;
+  RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+ private:
+  Db& db_;
+  bool ok_ = false;
+};
+
 }  // namespace berth::metadata::sql
