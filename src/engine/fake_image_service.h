@@ -190,10 +190,11 @@ class FakeImageService : public ImageService {
   // Container rootfs: a bind of `rootfs_dir` (a prepared root tree) per id.
   std::string rootfs_dir = "/nonexistent";
   std::set<std::string> container_rootfs;
-  Result<std::vector<image::RootfsMount>> prepare_container_rootfs(const std::string& id,
-                                                                   const Digest& image) override {
+  Result<std::vector<image::RootfsMount>> prepare_container_rootfs(
+      const std::string& id, const Digest& image, Durability d = Durability::Durable) override {
     std::lock_guard lk(mu_);
-    calls.push_back("prepare_container_rootfs " + id + " " + image.str());
+    calls.push_back("prepare_container_rootfs " + id + " " + image.str() +
+                    (d == Durability::Durable ? "" : " ephemeral"));
     if (auto e = take_failure()) return *e;
     if (!container_rootfs.insert(id).second) {
       return make_error(Errc::AlreadyExists, "container {} already has a rootfs", id);

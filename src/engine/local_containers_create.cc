@@ -284,7 +284,11 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   } else {
     return fail(m.error());
   }
-  auto mounts = images_.prepare_container_rootfs(c->id, c->image_id);
+  // A --rm container cannot outlive a reboot (restore removes it): its
+  // layer, lease and row are written without fsync.
+  const Durability durability =
+      c->cfg.host_config.auto_remove ? Durability::ProcessCrashSafe : Durability::Durable;
+  auto mounts = images_.prepare_container_rootfs(c->id, c->image_id, durability);
   if (!mounts) return fail(mounts.error());
   rootfs_made = true;
   Json mj = Json::array();
@@ -302,7 +306,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   row.created_ns = c->created_ns;
   row.config = encode_stored_config(c->cfg);
   row.state = encode_state(c->state);
-  if (auto r = store_->put_container(row); !r) {
+  if (auto r = store_->put_container(row, durability); !r) {
     if (r.error().code == Errc::Conflict) return fail(msg::name_in_use(c->name, "?"));
     return fail(r.error());
   }

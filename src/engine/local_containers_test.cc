@@ -235,6 +235,25 @@ TEST_F(LocalContainersTest, RestoreFinishesARemovalAPowerLossUndid) {
   EXPECT_TRUE(svc_->inspect("gone", false).has_value());
 }
 
+TEST_F(LocalContainersTest, RmContainersAreWrittenWithoutFsync) {
+  // --rm: the layer (and its lease) and the row are ProcessCrashSafe; the
+  // row is there all the same, and survives a daemon restart.
+  auto r = req("eph");
+  r.host_config.auto_remove = true;
+  auto a = svc_->create(r).value();
+  auto b = svc_->create(req("dur")).value();
+  auto has = [&](const std::string& call) {
+    return std::find(images_.calls.begin(), images_.calls.end(), call) != images_.calls.end();
+  };
+  EXPECT_TRUE(has("prepare_container_rootfs " + a.id + " " + sha256_of("image-config").str() +
+                  " ephemeral"));
+  EXPECT_TRUE(has("prepare_container_rootfs " + b.id + " " + sha256_of("image-config").str()));
+  svc_.reset();
+  open();
+  EXPECT_TRUE(svc_->inspect("eph", false).has_value());
+  EXPECT_TRUE(svc_->inspect("dur", false).has_value());
+}
+
 TEST_F(LocalContainersTest, WaitAndLogsOfCreatedContainer) {
   auto a = svc_->create(req("ww")).value();
   auto w = svc_->wait("ww", "", {});

@@ -33,7 +33,7 @@ Result<void> check_container_id(const std::string& id) {
 }  // namespace
 
 Result<std::vector<RootfsMount>> LocalImageService::prepare_container_rootfs(
-    const std::string& container_id, const Digest& image) {
+    const std::string& container_id, const Digest& image, Durability d) {
   BERTH_TRY(check_container_id(container_id));
   // Shared: gc() must not see the lease without the snapshot (it would
   // drop it as an orphan) nor sweep the chain meanwhile.
@@ -59,9 +59,9 @@ Result<std::vector<RootfsMount>> LocalImageService::prepare_container_rootfs(
     BERTH_TRY(meta_->create_lease(lease_id(container_id), kForever));
   } else {
     BERTH_TRY(meta_->create_lease_with(lease_id(container_id), kForever, metadata::LeaseKind::Layer,
-                                       rec->chain_ids.back().str()));
+                                       rec->chain_ids.back().str(), d));
   }
-  auto mounts = snap_->prepare_rw(key, keys);
+  auto mounts = snap_->prepare_rw(key, keys, d);
   if (!mounts) {
     // AlreadyExists: a concurrent prepare won the key; the lease is its.
     if (mounts.error().code == Errc::AlreadyExists)

@@ -138,8 +138,9 @@ class LocalImageService final : public ImageService {
   void set_registry_options(const registry::Options& o, int max_downloads,
                             int max_uploads) override;
   std::string storage_driver() const override;
-  Result<std::vector<RootfsMount>> prepare_container_rootfs(const std::string& container_id,
-                                                            const Digest& image) override;
+  Result<std::vector<RootfsMount>> prepare_container_rootfs(
+      const std::string& container_id, const Digest& image,
+      Durability d = Durability::Durable) override;
   Result<void> remove_container_rootfs(const std::string& container_id) override;
   Result<std::vector<std::string>> list_container_rootfs() override;
   Result<std::string> container_changes_dir(const std::string& container_id) override;

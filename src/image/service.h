@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "base/result.h"
 #include "registry/client.h"
@@ -243,9 +244,11 @@ class ImageService {
   // Creates the container's writable layer and returns the mounts that make
   // its rootfs (the monitor performs them on <bundle>/rootfs). AlreadyExists
   // when the container already has one; NotFound for an unknown image id.
-  virtual Result<std::vector<RootfsMount>> prepare_container_rootfs(const std::string& container_id,
-                                                                    const Digest& image) {
-    (void)container_id, (void)image;
+  // ProcessCrashSafe: nothing fsynced (a --rm container's layer, which
+  // cannot outlive a reboot).
+  virtual Result<std::vector<RootfsMount>> prepare_container_rootfs(
+      const std::string& container_id, const Digest& image, Durability d = Durability::Durable) {
+    (void)container_id, (void)image, (void)d;
     return Error{Errc::NotImplemented, 0, "container rootfs not supported"};
   }
   // Deletes the writable layer (must be unmounted). No-op when absent.

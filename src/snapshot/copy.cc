@@ -38,14 +38,14 @@ Result<std::vector<std::string>> CopySnapshotter::layer_dirs(
 }
 
 Result<std::vector<Mount>> CopySnapshotter::prepare_rw(
-    const std::string& rw_key, const std::vector<std::string>& keys_bottom_first) {
+    const std::string& rw_key, const std::vector<std::string>& keys_bottom_first, Durability d) {
   if (!valid_key(rw_key))
     return make_error(Errc::InvalidArgument, "invalid snapshot key \"{}\"", rw_key);
   for (const auto& k : keys_bottom_first) BERTH_TRY(check_key(k));
   TmpDir tmp = BERTH_TRY(make_tmp(keys_bottom_first.empty()));
   if (!keys_bottom_first.empty())
     BERTH_TRY(copy_tree(fs_dir(keys_bottom_first.back()), tmp.path() + "/fs"));
-  BERTH_TRY(commit_as(tmp, rw_key));
+  BERTH_TRY(commit_as(tmp, rw_key, d));
   return std::vector<Mount>{Mount{"bind", fs_dir(rw_key), {"rbind", "rw"}}};
 }
 

@@ -19,7 +19,8 @@ class OverlaySnapshotter final : public SnapshotStore {
   Result<std::vector<std::string>> layer_dirs(
       const std::vector<std::string>& keys_bottom_first) const override;
   Result<std::vector<Mount>> prepare_rw(const std::string& rw_key,
-                                        const std::vector<std::string>& keys_bottom_first) override;
+                                        const std::vector<std::string>& keys_bottom_first,
+                                        Durability d = Durability::Durable) override;
   Result<std::string> changes_dir(const std::string& rw_key) const override;
   // Mounts a 1-layer overlay under root/tmp whose whiteout must hide a
   // lower file, then unmounts it: proves overlay works on this filesystem
@@ -38,7 +39,8 @@ class CopySnapshotter final : public SnapshotStore {
   Result<std::vector<std::string>> layer_dirs(
       const std::vector<std::string>& keys_bottom_first) const override;
   Result<std::vector<Mount>> prepare_rw(const std::string& rw_key,
-                                        const std::vector<std::string>& keys_bottom_first) override;
+                                        const std::vector<std::string>& keys_bottom_first,
+                                        Durability d = Durability::Durable) override;
 };
 
 }  // namespace berth::snapshot

@@ -46,14 +46,14 @@ Result<std::vector<std::string>> OverlaySnapshotter::layer_dirs(
 }
 
 Result<std::vector<Mount>> OverlaySnapshotter::prepare_rw(
-    const std::string& rw_key, const std::vector<std::string>& keys_bottom_first) {
+    const std::string& rw_key, const std::vector<std::string>& keys_bottom_first, Durability d) {
   if (!valid_key(rw_key))
     return make_error(Errc::InvalidArgument, "invalid snapshot key \"{}\"", rw_key);
   auto lowers = BERTH_TRY(layer_dirs(keys_bottom_first));
   TmpDir tmp = BERTH_TRY(make_tmp());
   if (::mkdirat(tmp_fd(), (tmp.name() + "/work").c_str(), 0700) != 0)
     return sys_error(fmt::format("mkdir {}/work", tmp.path()));
-  BERTH_TRY(commit_as(tmp, rw_key));
+  BERTH_TRY(commit_as(tmp, rw_key, d));
   std::string upper = fs_dir(rw_key);
   if (lowers.empty()) return std::vector<Mount>{Mount{"bind", upper, {"rbind", "rw"}}};
   std::string lowerdir = "lowerdir=";

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/file.h"
 #include "base/result.h"
 
 namespace berth::snapshot {
@@ -115,9 +116,12 @@ class Snapshotter {
   // taken. Overlay: one "overlay" Mount with absolute lowerdir/upperdir/
   // workdir (a bind of the empty fs when the chain is empty). Copy: a copy
   // of the top snapshot, returned as {"bind", <rw_key>/fs, {"rbind","rw"}}.
-  // Keys: [A-Za-z0-9_.-], not starting with '.', not "tmp".
-  virtual Result<std::vector<Mount>> prepare_rw(
-      const std::string& rw_key, const std::vector<std::string>& keys_bottom_first) = 0;
+  // Keys: [A-Za-z0-9_.-], not starting with '.', not "tmp". ProcessCrashSafe:
+  // the new directory entry is not fsynced (a layer that cannot outlive a
+  // reboot: a --rm container's).
+  virtual Result<std::vector<Mount>> prepare_rw(const std::string& rw_key,
+                                                const std::vector<std::string>& keys_bottom_first,
+                                                Durability d = Durability::Durable) = 0;
   // The directory holding only what a prepare_rw snapshot changed (overlay:
   // its upperdir, whiteouts in overlay form). NotFound when rw_key is
   // missing; NotImplemented on the copy snapshotter (its rw snapshot is a

@@ -139,14 +139,14 @@ Result<std::string> SnapshotStore::commit(TmpDir& tmp) {
   return make_error(Errc::Internal, "no free snapshot key under {}", root_);
 }
 
-Result<void> SnapshotStore::commit_as(TmpDir& tmp, const std::string& key) {
+Result<void> SnapshotStore::commit_as(TmpDir& tmp, const std::string& key, Durability d) {
   if (::renameat2(tmp_fd_.get(), tmp.name().c_str(), root_fd_.get(), key.c_str(),
                   RENAME_NOREPLACE) != 0) {
     if (errno == EEXIST) return make_error(Errc::AlreadyExists, "snapshot {} already exists", key);
     return sys_error(fmt::format("rename {} to {}", tmp.path(), key));
   }
   tmp.release();
-  if (opts_.durable && ::fsync(root_fd_.get()) != 0)
+  if (opts_.durable && d == Durability::Durable && ::fsync(root_fd_.get()) != 0)
     return sys_error(fmt::format("fsync {}", root_));
   return ok();
 }

@@ -61,8 +61,9 @@ class SnapshotStore : public Snapshotter {
   Result<TmpDir> make_tmp(bool with_fs = true);
   // syncfs (when durable), renames tmp to a new numeric key, fsyncs root.
   Result<std::string> commit(TmpDir& tmp);
-  // Renames tmp to `key` exactly: AlreadyExists when it is taken.
-  Result<void> commit_as(TmpDir& tmp, const std::string& key);
+  // Renames tmp to `key` exactly: AlreadyExists when it is taken. Fsyncs
+  // root after it when durable and `d` is Durable.
+  Result<void> commit_as(TmpDir& tmp, const std::string& key, Durability d);
   // NotFound unless root/<key>/fs is a directory.
   Result<void> check_key(const std::string& key) const;
   std::string fs_dir(const std::string& key) const { return root_ + "/" + key + "/fs"; }

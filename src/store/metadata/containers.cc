@@ -2,6 +2,7 @@
 // Names are stored without the leading "/"; the UNIQUE index on name turns
 // a second holder into Conflict "name in use".
 #include <fmt/format.h>
+#include <optional>
 
 #include "store/metadata/store_impl.h"
 
@@ -19,9 +20,11 @@ Error name_conflict(const Error& e, const std::string& name) {
 
 }  // namespace
 
-Result<void> SqliteMetadataStore::put_container(const ContainerRow& row) {
+Result<void> SqliteMetadataStore::put_container(const ContainerRow& row, Durability d) {
   if (row.id.empty()) return make_error(Errc::InvalidArgument, "container row without an id");
   std::lock_guard lock(mu_);
+  std::optional<sql::RelaxedSync> relaxed;
+  if (d == Durability::ProcessCrashSafe) relaxed.emplace(db_);
   auto tx = BERTH_TRY(sql::Tx::begin(db_, sql::Tx::Mode::Write));
   // Another row holding the name is a conflict; the same id is replaced.
   {

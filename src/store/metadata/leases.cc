@@ -1,4 +1,6 @@
 // Leases, GC roots and container references of the SQLite MetadataStore.
+#include <optional>
+
 #include "store/metadata/store_impl.h"
 
 namespace berth::metadata {
@@ -31,9 +33,12 @@ Result<Lease> SqliteMetadataStore::create_lease(const std::string& id, int64_t e
 }
 
 Result<Lease> SqliteMetadataStore::create_lease_with(const std::string& id, int64_t expires_unix,
-                                                     LeaseKind kind, const std::string& key) {
+                                                     LeaseKind kind, const std::string& key,
+                                                     Durability d) {
   Lease l{id.empty() ? random_hex_id() : id, expires_unix};
   std::lock_guard lock(mu_);
+  std::optional<sql::RelaxedSync> relaxed;
+  if (d == Durability::ProcessCrashSafe) relaxed.emplace(db_);
   auto tx = BERTH_TRY(Tx::begin(db_, Tx::Mode::Write));
   BERTH_TRY(upsert_lease(db_, l));
   BERTH_TRY(

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/file.h"
 #include "base/result.h"
 
 namespace berth::metadata {
@@ -205,9 +206,11 @@ class MetadataStore {
   virtual Result<Lease> create_lease(const std::string& id, int64_t expires_unix) = 0;
   virtual Result<void> add_lease_resource(const std::string& lease, LeaseKind kind,
                                           const std::string& key) = 0;
-  // create_lease + add_lease_resource in one transaction (one fsync).
+  // create_lease + add_lease_resource in one transaction (one fsync;
+  // none with ProcessCrashSafe, for a lease that cannot outlive a reboot).
   virtual Result<Lease> create_lease_with(const std::string& id, int64_t expires_unix,
-                                          LeaseKind kind, const std::string& key) = 0;
+                                          LeaseKind kind, const std::string& key,
+                                          Durability d = Durability::Durable) = 0;
   virtual Result<void> release_lease(const std::string& id) = 0;  // no-op when absent
   virtual Result<std::vector<Lease>> list_leases() const = 0;
 
@@ -224,7 +227,11 @@ class MetadataStore {
   // NotFound for unknown ids in update/rename/delete. update_container_state
   // is not fsynced (survives a crash of the daemon, not a power loss); every
   // other change is.
-  virtual Result<void> put_container(const ContainerRow& row) = 0;
+  // ProcessCrashSafe: committed without fsync (a --rm container's row; a
+  // power loss that undoes it leaves directories that restore removes as
+  // orphans).
+  virtual Result<void> put_container(const ContainerRow& row,
+                                     Durability d = Durability::Durable) = 0;
   virtual Result<void> update_container_state(const std::string& id, const std::string& state) = 0;
   virtual Result<void> rename_container(const std::string& id, const std::string& new_name) = 0;
   virtual Result<void> delete_container(const std::string& id) = 0;

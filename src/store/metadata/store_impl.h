@@ -47,7 +47,8 @@ class SqliteMetadataStore final : public MetadataStore {
 
   Result<Lease> create_lease(const std::string& id, int64_t expires_unix) override;
   Result<Lease> create_lease_with(const std::string& id, int64_t expires_unix, LeaseKind kind,
-                                  const std::string& key) override;
+                                  const std::string& key,
+                                  Durability d = Durability::Durable) override;
   Result<void> add_lease_resource(const std::string& lease, LeaseKind kind,
                                   const std::string& key) override;
   Result<void> release_lease(const std::string& id) override;
@@ -55,7 +56,7 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<GcRoots> gc_roots(int64_t now_unix) override;
 
   Result<std::vector<std::string>> containers_using(const Digest& image) const override;
-  Result<void> put_container(const ContainerRow& row) override;
+  Result<void> put_container(const ContainerRow& row, Durability d = Durability::Durable) override;
   Result<void> update_container_state(const std::string& id, const std::string& state) override;
   Result<void> rename_container(const std::string& id, const std::string& new_name) override;
   Result<void> delete_container(const std::string& id) override;
