@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <memory>
+
 #include "base/strings.h"
 #include "http/client.h"
 #include "http/listen.h"
@@ -17,6 +19,9 @@ namespace berth::http {
 namespace {
 
 constexpr size_t kBodyChunk = 64 * 1024;
+// Larger declared bodies are read in chunks (memory grows with what arrives,
+// not with what a server announces).
+constexpr size_t kDirectBodyLimit = 64 * 1024 * 1024;
 constexpr size_t kResponseHeaderLimit = 1 << 20;
 
 std::string to_string(boost::beast::string_view s) { return std::string(s.data(), s.size()); }
@@ -311,10 +316,34 @@ class ClientImpl final : public Client {
   Result<void> read_body(Stream& s, bhttp::response_parser<bhttp::buffer_body>& p,
                          ClientResponse& out,
                          const std::function<Result<void>(std::string_view)>& on_chunk) {
-    std::string chunk(kBodyChunk, '\0');
+    // A body of known length is read straight into out.body (sized once: no
+    // regrowth, no copy); otherwise through a chunk buffer, left
+    // uninitialised (pages of it that a short body never reaches are never
+    // touched).
+    if (!on_chunk && p.content_length() && *p.content_length() <= kDirectBodyLimit) {
+      size_t len = static_cast<size_t>(*p.content_length());
+      out.body.resize(len);
+      size_t got = 0;
+      while (!p.is_done() && got < len) {
+        auto& body = p.get().body();
+        body.data = out.body.data() + got;
+        body.size = len - got;
+        BERTH_TRY(wait_readable());
+        beast_error ec;
+        bhttp::read_some(s, buf_, p, ec);
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) return fail("reading response body", ec);
+        got = len - body.size;
+        body.data = nullptr;
+      }
+      out.body.resize(got);
+      return ok();
+    }
+    std::unique_ptr<char[]> chunk_buf(new char[kBodyChunk]);
+    std::string_view chunk(chunk_buf.get(), kBodyChunk);
     while (!p.is_done()) {
       auto& body = p.get().body();
-      body.data = chunk.data();
+      body.data = chunk_buf.get();
       body.size = chunk.size();
       BERTH_TRY(wait_readable());
       beast_error ec;
@@ -325,13 +354,13 @@ class ClientImpl final : public Client {
       body.data = nullptr;
       if (n == 0) continue;
       if (on_chunk) {
-        auto r = on_chunk(std::string_view(chunk.data(), n));
+        auto r = on_chunk(std::string_view(chunk_buf.get(), n));
         if (!r) {
           disconnect();  // the rest of the body is unread
           return r;
         }
       } else {
-        out.body.append(chunk.data(), n);
+        out.body.append(chunk_buf.get(), n);
       }
     }
     return ok();

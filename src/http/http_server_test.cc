@@ -368,6 +368,38 @@ TEST(Client, ConnectErrorMessage) {
   EXPECT_FALSE(Client::create(testing::opts("ftp://x")));
 }
 
+TEST(Client, BodyShorterThanItsContentLengthIsAnError) {
+  // A server that announces 100 000 bytes, sends 5 and closes: the body is
+  // read into a buffer sized from Content-Length, and the short read must
+  // still be an error, not a short body.
+  testing::TempDir d;
+  std::string path = d.path() + "/raw.sock";
+  int l = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(l, 0);
+  struct sockaddr_un a {};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(l, 1), 0);
+  std::thread srv([l] {
+    int c = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return;
+    char buf[4096];
+    [[maybe_unused]] auto n = ::read(c, buf, sizeof buf);
+    const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nshort";
+    [[maybe_unused]] auto w = ::write(c, resp, sizeof resp - 1);
+    ::close(c);
+  });
+  auto c = Client::create(testing::opts("unix://" + path));
+  ASSERT_TRUE(c);
+  auto r = (*c)->request(testing::req("/x"));
+  srv.join();
+  ::close(l);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("reading response body"), std::string::npos)
+      << r.error().message;
+}
+
 TEST(Client, Timeout) {
   UnixServer s([](Request&, Response& res) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
