@@ -39,11 +39,14 @@ Result<int> run_ps(Context& ctx, const FlagSet& f, const std::vector<std::string
   if (!filters.empty()) q.emplace_back("filters", filters);
   auto fmtr =
       BERTH_TRY(ListFormatter::create(format, def, ps_headers(), "*formatter.ContainerContext"));
-  EngineClient* c = BERTH_TRY(ctx.client());
-  auto r = BERTH_TRY(c->call("GET", "/containers/json", q));
-  // Only the members the columns read are built (ps_source_keys).
+  // Only the members the columns read are asked for (berthd then writes no
+  // others; dockerd ignores the parameter) and built (ps_source_keys).
   const auto fields = fmtr.fields();
   const auto keys = ps_source_keys(fields);
+  if (keys)
+    q.emplace_back("berth-fields", join(std::vector<std::string>(keys->begin(), keys->end()), ","));
+  EngineClient* c = BERTH_TRY(ctx.client());
+  auto r = BERTH_TRY(c->call("GET", "/containers/json", q));
   Json list = BERTH_TRY(keys ? parse_json_rows(r.body, "container list", *keys)
                              : parse_json(r.body, "container list"));
   std::vector<Json> rows;

@@ -100,6 +100,14 @@ void containers_list(Ctx& c) {
   o.all = *all;
   o.size = *size;
   if (*limit && **limit > 0) o.limit = static_cast<int>(**limit);
+  // berth's CLI names the members its columns read (berth-fields=Id,Names,...):
+  // the others are not written. Other clients do not send it (dockerd
+  // ignores it) and get every member.
+  std::optional<std::set<std::string>> only;
+  if (auto p = c.req.param("berth-fields"); p && !p->empty()) {
+    only.emplace();
+    for (auto& k : split(*p, ',', true)) only->insert(std::string(k));
+  }
   auto rows = svc->list(o);
   if (!rows) return send_error(c, rows.error());
   int64_t now = now_unix_ns();
@@ -110,7 +118,8 @@ void containers_list(Ctx& c) {
   body.reserve(rows->size() * 1024 + 2);
   JsonWriter w(body);
   w.begin_array();
-  for (const auto& s : *rows) write_container_summary(w, to_wire(s), c.version, now);
+  for (const auto& s : *rows)
+    write_container_summary(w, to_wire(s), c.version, now, only ? &*only : nullptr);
   w.end_array();
   body += '\n';
   [[maybe_unused]] auto r = c.res.send(200, json_headers(c), body);

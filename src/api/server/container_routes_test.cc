@@ -178,6 +178,22 @@ TEST_F(ContainerRoutesTest, Answers501WithoutAContainerService) {
   EXPECT_EQ(call("GET", "/exec/x/json").status, 501);
 }
 
+TEST_F(ContainerRoutesTest, ListWritesOnlyTheMembersBerthsCliAsksFor) {
+  auto r = call("GET", "/containers/json?all=1&berth-fields=Id,Names,Status,Nope");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.json().size(), 1u);
+  auto row = r.json()[0];
+  EXPECT_EQ(row.size(), 3u) << row.dump();
+  EXPECT_EQ(row["Id"], kId);
+  EXPECT_EQ(row["Names"][0], "/web");
+  EXPECT_EQ(row["Status"].get<std::string>().rfind("Up ", 0), 0u);
+  // Empty: every member, as for any other client.
+  auto all = call("GET", "/containers/json?berth-fields=");
+  ASSERT_EQ(all.status, 200);
+  EXPECT_TRUE(all.json()[0].contains("NetworkSettings"));
+  EXPECT_TRUE(all.json()[0].contains("Mounts"));
+}
+
 TEST_F(ContainerRoutesTest, ListRowsCarryDockerStatusAndState) {
   fake_->add(std::string(64, 'b'), "old", "exited").detail.state.started_ns = 1;
   auto r = call("GET", "/containers/json");

@@ -255,48 +255,57 @@ void write_mount_point(JsonWriter& w, const MountPointWire& m) {
   w.end_object();
 }
 
-void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersion v,
-                             int64_t now_ns) {
+void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersion v, int64_t now_ns,
+                             const std::set<std::string>* only) {
+  auto want = [only](const char* k) { return !only || only->count(k) > 0; };
   w.begin_object();
-  w.field("Id", s.id);
-  w.key("Names").strings(s.names);
-  w.field("Image", s.image);
-  w.field("ImageID", s.image_id);
-  w.field("Command", s.command);
-  w.field("Created", s.created);
-  w.key("Ports").begin_array();
-  for (const auto& [port, list] : s.port_bindings) {
-    auto slash = port.find('/');
-    std::string num = port.substr(0, slash);
-    std::string proto = slash == std::string::npos ? "tcp" : port.substr(slash + 1);
-    auto private_port = std::atoi(num.c_str());
-    for (const auto& b : list) {
-      w.begin_object();
-      if (!b.host_ip.empty()) w.field("IP", b.host_ip);
-      w.field("PrivatePort", private_port);
-      if (!b.host_port.empty()) w.field("PublicPort", std::atoi(b.host_port.c_str()));
-      w.field("Type", proto);
-      w.end_object();
+  if (want("Id")) w.field("Id", s.id);
+  if (want("Names")) w.key("Names").strings(s.names);
+  if (want("Image")) w.field("Image", s.image);
+  if (want("ImageID")) w.field("ImageID", s.image_id);
+  if (want("Command")) w.field("Command", s.command);
+  if (want("Created")) w.field("Created", s.created);
+  if (want("Ports")) {
+    w.key("Ports").begin_array();
+    for (const auto& [port, list] : s.port_bindings) {
+      auto slash = port.find('/');
+      std::string num = port.substr(0, slash);
+      std::string proto = slash == std::string::npos ? "tcp" : port.substr(slash + 1);
+      auto private_port = std::atoi(num.c_str());
+      for (const auto& b : list) {
+        w.begin_object();
+        if (!b.host_ip.empty()) w.field("IP", b.host_ip);
+        w.field("PrivatePort", private_port);
+        if (!b.host_port.empty()) w.field("PublicPort", std::atoi(b.host_port.c_str()));
+        w.field("Type", proto);
+        w.end_object();
+      }
     }
+    w.end_array();
   }
-  w.end_array();
-  if (s.size_rw >= 0) w.field("SizeRw", s.size_rw);
-  if (s.size_root_fs >= 0) w.field("SizeRootFs", s.size_root_fs);
-  w.key("Labels").string_map(s.labels);
-  w.field("State", s.state.status);
-  w.field("Status", state_status_text(s.state, now_ns));
-  w.key("HostConfig").begin_object();
-  w.field("NetworkMode", s.network_mode.empty() ? "default" : s.network_mode);
-  w.end_object();
-  w.key("NetworkSettings").begin_object().key("Networks").begin_object();
-  for (const auto& e : s.networks) {
-    w.key(e.network_name);
-    write_endpoint_settings(w, e, v);
+  if (s.size_rw >= 0 && want("SizeRw")) w.field("SizeRw", s.size_rw);
+  if (s.size_root_fs >= 0 && want("SizeRootFs")) w.field("SizeRootFs", s.size_root_fs);
+  if (want("Labels")) w.key("Labels").string_map(s.labels);
+  if (want("State")) w.field("State", s.state.status);
+  if (want("Status")) w.field("Status", state_status_text(s.state, now_ns));
+  if (want("HostConfig")) {
+    w.key("HostConfig").begin_object();
+    w.field("NetworkMode", s.network_mode.empty() ? "default" : s.network_mode);
+    w.end_object();
   }
-  w.end_object().end_object();
-  w.key("Mounts").begin_array();
-  for (const auto& m : s.mounts) write_mount_point(w, m);
-  w.end_array();
+  if (want("NetworkSettings")) {
+    w.key("NetworkSettings").begin_object().key("Networks").begin_object();
+    for (const auto& e : s.networks) {
+      w.key(e.network_name);
+      write_endpoint_settings(w, e, v);
+    }
+    w.end_object().end_object();
+  }
+  if (want("Mounts")) {
+    w.key("Mounts").begin_array();
+    for (const auto& m : s.mounts) write_mount_point(w, m);
+    w.end_array();
+  }
   w.end_object();
 }
 

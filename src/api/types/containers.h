@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,8 +87,10 @@ struct ContainerSummary {
 // One /containers/json row. The list endpoint writes its rows straight into
 // the answer (write_*); encode_* returns the same document as a tree.
 Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns);
-void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersion v,
-                             int64_t now_ns);
+// `only`: when set, just these members ("Id", "Names", ...; berth's own
+// CLI names the ones its columns read, see containers_list).
+void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersion v, int64_t now_ns,
+                             const std::set<std::string>* only = nullptr);
 
 struct ContainerInspect {
   std::string id;
