@@ -54,11 +54,15 @@ int usable_cpus() {
 void containers_create(Ctx& c) {
   auto* svc = containers_or_501(c);
   if (!svc) return;
+  // The body is read before any answer: an early error would leave it
+  // unread, and past the server's drain limit the connection is closed
+  // while the client may still be sending (it sees a broken pipe, not the
+  // error).
+  auto body = c.req.read_all_body(4 << 20);
+  if (!body) return send_error(c, body.error());
   std::string name = str_param(c, "name");
   if (!name.empty())
     if (auto v = validate_container_name(name); !v) return send_error(c, v.error());
-  auto body = c.req.read_all_body(4 << 20);
-  if (!body) return send_error(c, body.error());
   if (auto ct = check_json_content_type(c, !body->empty()); !ct) return send_error(c, ct.error());
   auto decoded = decode_create_body(*body, c.version, usable_cpus());
   if (!decoded) return send_error(c, decoded.error());
