@@ -7,8 +7,9 @@ same offline-built busybox image loaded by `docker load`-equivalent (/images/loa
 daemons, `podman load` for podman). Parts (--parts):
 
 * run:  `run --rm IMG true`, timed as a whole CLI process: berth -> berthd, docker CLI ->
-        berthd, docker CLI -> dockerd, podman. Warm-up runs, then rounds interleaved with the
-        order rotating each round; medians.
+        berthd, docker CLI -> dockerd, podman, and the docker CLI against
+        bench/instant_engine.py (answers at once, runs nothing: the CLI's own floor). Warm-up
+        runs, then rounds interleaved with the order rotating each round; medians.
 * many: N x `run -d IMG sleep 1000000` one after another (ms per container), then the PSS of
         the per-container processes (sum of Pss in /proc/PID/smaps_rollup): berth-monitor,
         containerd-shim (dockerd), conmon (podman), divided by N.
@@ -22,6 +23,9 @@ podman runs with `--runtime runc` (crun 1.8 refuses this machine's hybrid cgroup
 `--network none` and explicit ulimits nofile=1024:<hard limit>, nproc=4096:4096 (podman's
 root defaults exceed the hard limits here and the harness has no CAP_SYS_RESOURCE; even
 nproc at exactly the hard limit is refused by runc's init); dockerd runs with --bridge=none.
+
+Every timed command is a whole process from spawn to reap (bench/proctime.py: a blocking
+wait, not subprocess.run's polling, which adds ~1 ms to each run).
 
 Prints a markdown block with the reproducing command; --results FILE replaces (or appends)
 the block between `<!-- BEGIN bench:containers -->` and `<!-- END bench:containers -->`.
@@ -45,6 +49,8 @@ from typing import Dict, List, Optional
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+sys.path.insert(0, HERE)
+from proctime import timed_run  # noqa: E402
 
 DOCKER_CLI = "/usr/local/bin/docker"
 PODMAN = "/usr/bin/podman"
@@ -53,12 +59,16 @@ IMG = "bench/busybox:latest"
 MARK_BEGIN = "<!-- BEGIN bench:containers -->"
 MARK_END = "<!-- END bench:containers -->"
 
+FLOOR = "docker → instant stub"
 # (label, engine whose daemon/storage it uses, client binary key)
 CLIENTS = [
     ("berth → berthd", "berthd", "berth"),
     ("docker → berthd", "berthd", "docker"),
     ("docker → dockerd", "dockerd", "docker"),
     ("podman", "podman", "podman"),
+    # Not an engine: bench/instant_engine.py answers every request at once, so this row is
+    # what the docker CLI spends by itself (the `run` part only).
+    (FLOOR, "instant", "docker"),
 ]
 BASELINE = "docker → dockerd"
 
@@ -118,6 +128,21 @@ def timing_table(samples: Dict[str, List[float]], title: str) -> List[str]:
     return out
 
 
+def docker_cli_floor_line(samples: Dict[str, List[float]]) -> Optional[str]:
+    """What the docker CLI costs by itself in `run --rm`, and what the 0.1× goal leaves berthd."""
+    floor = median(samples.get(FLOOR) or [])
+    base = median(samples.get(BASELINE) or [])
+    ours = median(samples.get("docker → berthd") or [])
+    if floor is None or base is None or not base:
+        return None
+    line = (f"- docker CLI floor (`{FLOOR}`: bench/instant_engine.py answers every request at once, "
+            f"no container): {floor * 1000:.1f} ms = {floor / base:.3f}× of docker → dockerd; the 0.1× "
+            f"goal leaves the engine {(0.1 * base - floor) * 1000:.1f} ms")
+    if ours is not None:
+        line += f", berthd takes {(ours - floor) * 1000:.1f} ms (docker → berthd minus the floor)"
+    return line
+
+
 def render_markdown(res: Dict, command: str) -> str:
     out = [MARK_BEGIN, f"## Container benchmarks ({res.get('date', '?')}, {res.get('host', '?')})", "",
            f"Reproduce (as root, from the repository root): `{command}`", "",
@@ -137,6 +162,9 @@ def render_markdown(res: Dict, command: str) -> str:
                                ratio(median(run["samples"].get("berth → berthd") or []), base), 0.08))
         goals.append(goal_line("docker CLI against berthd vs against dockerd",
                                ratio(median(run["samples"].get("docker → berthd") or []), base), 0.1))
+        floor_line = docker_cli_floor_line(run["samples"])
+        if floor_line:
+            goals.append(floor_line)
     many = res.get("many")
     if many:
         out += [f"{many['count']} × `run -d IMG sleep 1000000`, one after another, then the PSS of the "
@@ -347,13 +375,11 @@ class Bench:
         return [self.bin[cli]] + cmd, dict(self.env_base, DOCKER_HOST=self.daemons[engine].host)
 
     def time_cmd(self, argv, env, stdout=subprocess.DEVNULL) -> float:
-        t0 = time.perf_counter()
-        p = subprocess.run(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, timeout=600)
-        dt = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv[:1] + argv[-6:])} failed ({p.returncode}): "
-                               f"{p.stderr.decode(errors='replace')[-600:]}")
-        return dt
+        t = timed_run(argv, env=env, stdout=stdout, timeout=600)
+        if t.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[:1] + argv[-6:])} failed ({t.returncode}): "
+                               f"{t.stderr.decode(errors='replace')[-600:]}")
+        return t.seconds
 
     def interleaved(self, clients, make_argv, warmup: int, runs: int) -> Dict[str, List[float]]:
         samples: Dict[str, List[float]] = {}
@@ -382,6 +408,12 @@ class Bench:
     # parts
 
     def bench_run(self, clients):
+        if self.bin.get("docker"):
+            from instant_engine import InstantEngine
+            stub = InstantEngine(os.path.join(self.workdir, "instant.sock")).start()
+            self.cleanups.append(stub.stop)
+            self.daemons["instant"] = stub
+            clients = clients + [c for c in CLIENTS if c[1] == "instant"]
         s = self.interleaved(clients, lambda c: self.argv(c, "run", "--rm", IMG, "true", run_opts=True),
                              self.args.warmup, self.args.rounds)
         for k, v in s.items():

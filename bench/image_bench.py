@@ -44,6 +44,8 @@ from typing import Dict, List, Optional
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+sys.path.insert(0, HERE)
+from proctime import timed_run  # noqa: E402
 
 DOCKER_CLI = "/usr/local/bin/docker"
 PODMAN = "/usr/bin/podman"
@@ -258,12 +260,10 @@ class Bench:
             raise RuntimeError(f"load into {d.kind} failed: {r}")
 
     def _time_cli(self, argv, env):
-        t0 = time.perf_counter()
-        p = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
-        dt = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise RuntimeError(f"{argv} failed: {p.stderr.decode()[-1000:]}")
-        return dt
+        t = timed_run(argv, env=env, timeout=120)
+        if t.returncode != 0:
+            raise RuntimeError(f"{argv} failed: {t.stderr.decode(errors='replace')[-1000:]}")
+        return t.seconds
 
     def bench_images(self, workdir):
         import imagebuild as ib

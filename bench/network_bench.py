@@ -37,6 +37,8 @@ from typing import Dict, List, Optional
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+sys.path.insert(0, HERE)
+from proctime import timed_run  # noqa: E402
 
 DOCKER_CLI = "/usr/local/bin/docker"
 WRK = "/usr/bin/wrk"
@@ -126,9 +128,12 @@ class Bench:
         return p
 
     def timed(self, engine: str, *cmd: str) -> float:
-        t0 = time.perf_counter()
-        self.run(engine, *cmd)
-        return time.perf_counter() - t0
+        env = dict(self.env_base, DOCKER_HOST=self.daemons[engine].host)
+        t = timed_run([self.cli(engine), *cmd], env=env, timeout=120)
+        if t.returncode != 0:
+            raise RuntimeError(f"{engine}: {' '.join(cmd[:6])} -> {t.returncode}: "
+                               f"{t.stderr.decode(errors='replace')[-600:]}")
+        return t.seconds
 
     def start(self, engines: List[str]):
         import ctrutil

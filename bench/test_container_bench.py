@@ -50,3 +50,14 @@ def test_render_and_replace_block():
     twice = cb.replace_block(once + "\ntrailing\n", md.replace("320.0", "999.0"))
     assert twice.count(cb.MARK_BEGIN) == 1 and "999.0" in twice and "trailing" in twice
     assert "other section" in twice
+
+
+def test_floor_line_shows_what_the_goal_leaves_the_engine():
+    samples = {"docker → dockerd": [0.200], "docker → instant stub": [0.018], "docker → berthd": [0.030]}
+    line = cb.docker_cli_floor_line(samples)
+    assert "18.0 ms = 0.090× of docker → dockerd" in line
+    assert "leaves the engine 2.0 ms" in line
+    assert "berthd takes 12.0 ms" in line
+    assert cb.docker_cli_floor_line({"docker → dockerd": [0.2]}) is None
+    md = cb.render_markdown({"run": {"samples": samples, "rounds": 1, "warmup": 0}}, "cmd")
+    assert "| docker → instant stub | 18.0 |" in md and "0.090×" in md
