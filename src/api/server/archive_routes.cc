@@ -68,6 +68,11 @@ void containers_archive_put(Ctx& c) {
 void commit(Ctx& c) {
   auto* svc = containers_or_501(c);
   if (!svc) return;
+  // The body is read before any parameter is judged: answering early would
+  // leave a large body unread, and the server closes such a connection under
+  // a client still sending (it sees a broken pipe, not the error).
+  auto body = c.req.read_all_body(1 << 20);
+  if (!body) return send_error(c, body.error());
   engine::CommitOptions o;
   o.container = str_param(c, "container");
   if (o.container.empty())
@@ -83,8 +88,6 @@ void commit(Ctx& c) {
   if (!o.tag.empty() && o.repository.empty())
     return send_error(
         c, make_error(Errc::InvalidArgument, "invalid reference format: a tag needs a repository"));
-  auto body = c.req.read_all_body(1 << 20);
-  if (!body) return send_error(c, body.error());
   auto cfg = decode_commit_config(*body);
   if (!cfg) return send_error(c, cfg.error());
   if (*cfg) o.config = to_engine(**cfg);
