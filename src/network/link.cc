@@ -8,6 +8,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
+#include <sys/random.h>
 
 #include <set>
 
@@ -32,6 +33,28 @@ Result<void> write_proc_sys(const std::string& path, const std::string& value) {
 bool is_bridge(rtnl_link* l) {
   const char* t = rtnl_link_get_type(l);
   return t && std::string_view(t) == "bridge";
+}
+
+// A random locally administered unicast MAC for a new bridge.
+Result<nl::Addr> random_bridge_mac() {
+  unsigned char m[6];
+  if (::getrandom(m, sizeof m, 0) != static_cast<ssize_t>(sizeof m))
+    return sys_error("random bridge MAC");
+  m[0] = static_cast<unsigned char>((m[0] & 0xfe) | 0x02);
+  nl_addr* a = nl_addr_build(AF_LLC, m, sizeof m);
+  if (!a) return make_error(Errc::Internal, "netlink: out of memory");
+  return nl::Addr(a);
+}
+
+// True when the kernel was told the bridge's MAC (NET_ADDR_SET, 3). Until
+// then a bridge takes the lowest MAC among its ports and changes it when
+// that port goes: every container on it then holds a gateway ARP entry for
+// a MAC nothing answers to, and its replies to the host are lost until the
+// entry expires (tens of seconds). Ports come and go with every container
+// and every spare of the netns pool.
+bool mac_is_pinned(const std::string& bridge) {
+  auto t = read_file("/sys/class/net/" + bridge + "/addr_assign_type");
+  return t && trim(*t) == "3";
 }
 
 }  // namespace
@@ -60,6 +83,10 @@ Result<void> ensure_bridge(const BridgeConfig& c) {
     if (e < 0) return nl::error("create " + what, e);
     rtnl_link_set_name(b.get(), c.name.c_str());
     if (c.mtu > 0) rtnl_link_set_mtu(b.get(), static_cast<unsigned>(c.mtu));
+    // Given at creation, the MAC is the bridge's own for good (see
+    // mac_is_pinned), as docker does for its bridges.
+    nl::Addr mac = BERTH_TRY(random_bridge_mac());
+    rtnl_link_set_addr(b.get(), mac.get());  // takes its own reference
     e = rtnl_link_add(s.get(), b.get(), NLM_F_CREATE | NLM_F_EXCL);
     // EEXIST: another caller made it meanwhile; what it is is checked below.
     if (e < 0 && e != -NLE_EXIST) return nl::error("create " + what, e);
@@ -88,6 +115,12 @@ Result<void> ensure_bridge(const BridgeConfig& c) {
   }
   if (!(rtnl_link_get_flags(l.get()) & IFF_UP)) {
     rtnl_link_set_flags(change.get(), IFF_UP);
+    need = true;
+  }
+  // A bridge made by an older berthd (or by hand) still follows its ports:
+  // setting the MAC it has now pins it without changing it.
+  if (nl_addr* cur = rtnl_link_get_addr(l.get()); cur && !mac_is_pinned(c.name)) {
+    rtnl_link_set_addr(change.get(), cur);
     need = true;
   }
   if (need) {

@@ -337,6 +337,37 @@ TEST_F(LinkRoot, BridgeVethAndTraffic) {
   EXPECT_TRUE(delete_link(bridge_).has_value());
 }
 
+std::string assign_type(const std::string& link) {
+  return std::string(trim(read_file("/sys/class/net/" + link + "/addr_assign_type").value_or("?")));
+}
+
+// A bridge whose MAC the kernel picked follows its lowest port MAC; when
+// that port goes, containers' gateway ARP entries point at nothing.
+TEST_F(LinkRoot, BridgeMacIsPinnedAndDoesNotFollowItsPorts) {
+  ASSERT_TRUE(ensure_bridge({bridge_, net_ + ".1/24", "", 1500}).has_value());
+  EXPECT_EQ(assign_type(bridge_), "3");  // NET_ADDR_SET
+  std::string mac = if_mac(bridge_);
+  EXPECT_EQ(std::stoi(mac.substr(0, 2), nullptr, 16) & 0x03, 0x02) << mac;  // local, unicast
+  // A port with a lower MAC than any the bridge could have joins, then goes.
+  ASSERT_TRUE(attach_veth(veth_config()).has_value());
+  ASSERT_EQ(std::system(("ip link set dev " + veth_ + " address 00:00:00:00:00:01").c_str()), 0);
+  EXPECT_EQ(if_mac(bridge_), mac);
+  ASSERT_TRUE(detach_veth(ns_, "eth0").has_value());
+  EXPECT_EQ(if_mac(bridge_), mac);
+  ASSERT_TRUE(delete_link(bridge_).has_value());
+
+  // A bridge made without a MAC (older berthd, by hand) is pinned as it is.
+  ASSERT_EQ(std::system(("ip link add " + bridge_ + " type bridge").c_str()), 0);
+  ASSERT_EQ(assign_type(bridge_), "1");  // NET_ADDR_RANDOM: follows its ports
+  mac = if_mac(bridge_);
+  ASSERT_TRUE(ensure_bridge({bridge_, net_ + ".1/24", "", 1500}).has_value());
+  EXPECT_EQ(assign_type(bridge_), "3");
+  EXPECT_EQ(if_mac(bridge_), mac);
+  ASSERT_TRUE(attach_veth(veth_config()).has_value());
+  ASSERT_EQ(std::system(("ip link set dev " + veth_ + " address 00:00:00:00:00:01").c_str()), 0);
+  EXPECT_EQ(if_mac(bridge_), mac);
+}
+
 TEST_F(LinkRoot, AttachFailureDeletesThePair) {
   ASSERT_TRUE(ensure_bridge({bridge_, net_ + ".1/24", "", 1500}).has_value());
   VethConfig v = veth_config();
