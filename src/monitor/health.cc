@@ -68,7 +68,7 @@ void Monitor::health_probe() {
   }
   Stdio io{null_in.get(), theirs_out.get(), theirs_out.get()};
   auto process = parse_json(oci_process_, "health process");
-  trim_ = true;
+  schedule_trim();
   Result<pid_t> pid =
       process ? ctl_->exec(*process, io, nullptr) : Result<pid_t>(std::move(process).error());
   theirs_out.reset();

@@ -95,6 +95,7 @@ class Monitor {
   void unwatch(uint64_t tok, int fd);
   void dispatch(uint64_t tok, uint32_t events);
   int next_timeout_ms();
+  void schedule_trim();
   void on_timers();
 
   // control connections (server.cc)
@@ -176,7 +177,9 @@ class Monitor {
   int64_t next_probe_ms_ = 0;
   int probe_seq_ = 0;
   bool health_restart_ = false;
-  bool trim_ = false;                    // a runtime call ran: give memory back before waiting
+  // A runtime call ran: give its memory back once things are quiet (see
+  // schedule_trim); 0 = nothing to give back.
+  int64_t trim_at_ms_ = 0;
   std::optional<int> forced_exit_code_;  // start failed: docker's 126/127
 };
 
