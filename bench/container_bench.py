@@ -562,10 +562,10 @@ def main(argv=None):
     ap.add_argument("--berth", default=os.environ.get("BERTH", os.path.join(REPO, "build/release/cmd/berth/berth")))
     ap.add_argument("--only", default="berthd,dockerd,podman", help="engines: comma list of berthd,dockerd,podman")
     ap.add_argument("--parts", default="run,many,ps,logs", help="comma list of run,many,ps,logs")
-    ap.add_argument("--rounds", type=int, default=10, help="timed `run --rm` rounds")
+    ap.add_argument("--rounds", type=int, default=20, help="timed `run --rm` rounds")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--count", type=int, default=50, help="containers for `run -d` and `ps -a`")
-    ap.add_argument("--ps-runs", type=int, default=10)
+    ap.add_argument("--ps-runs", type=int, default=20)
     ap.add_argument("--log-lines", type=int, default=1_000_000)
     ap.add_argument("--logs-runs", type=int, default=3)
     ap.add_argument("--settle", type=float, default=2.0,
