@@ -43,8 +43,9 @@ class Ctl {
   virtual Result<pid_t> exec(const Json& oci_process, const Stdio& io, Fd* master) = 0;
   // Deletes the runtime state (and the cgroup); forced.
   virtual Result<void> remove() = 0;
-  // The container's cgroup directories (controller -> dir), for OOM checks.
-  virtual std::vector<std::string> cgroup_dirs() = 0;
+  // The container's memory cgroup directories (v1 memory hierarchy, or v2),
+  // for OOM checks.
+  virtual std::vector<std::string> memory_cgroup_dirs() = 0;
 };
 
 // docker's exit code for a process that could not be started: 127 when the

@@ -792,7 +792,7 @@ void Monitor::finish_exit() {
   if (log_) {
     [[maybe_unused]] auto r = log_->flush();
   }
-  exit_.oom_killed = cgroup_oom_killed(ctl_->cgroup_dirs());
+  exit_.oom_killed = cgroup_oom_killed(ctl_->memory_cgroup_dirs());
   exit_.health_restart = health_restart_;
   // For a daemon that is down or restarting: it must survive the daemon's
   // crash, not a power loss (which ends the container too, and the daemon
