@@ -136,6 +136,10 @@ Result<std::vector<pid_t>> CgroupFs::procs_recursive(const std::string& dir) con
   return out;
 }
 
+bool CgroupFs::try_rmdir(const std::string& dir) const {
+  return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+}
+
 Result<void> CgroupFs::remove_tree(const std::string& dir) const {
   std::vector<std::string> files;
   for (auto& sub : BERTH_TRY(subdirs(dir, &files))) BERTH_TRY(remove_tree(dir + "/" + sub));

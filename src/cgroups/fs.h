@@ -54,6 +54,10 @@ class CgroupFs {
   // Removes dir and its descendant cgroups, deepest first. Missing dirs are
   // fine. EBUSY (processes remain) becomes Conflict naming the directory.
   Result<void> remove_tree(const std::string& dir) const;
+  // One rmdir: true when dir is gone (or was missing). The kernel refuses
+  // while a process or a child cgroup is in it (a fixture directory, which
+  // holds plain files, is always refused); false then, with nothing changed.
+  bool try_rmdir(const std::string& dir) const;
 
  private:
   ManagerOptions opts_;

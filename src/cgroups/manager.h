@@ -67,7 +67,8 @@ class Manager {
   virtual Result<std::vector<pid_t>> pids() = 0;
   virtual Result<Stats> stats() = 0;
   // Removes the directories (children first); succeeds when already gone.
-  // Fails with Conflict when processes remain.
+  // Fails with Conflict when processes remain; the directories holding them
+  // stay as they were (on v1, empty ones in other hierarchies are gone).
   virtual Result<void> destroy() = 0;
   // Directory per controller ("" key for v2) — used to bind-mount the
   // container's own cgroup at /sys/fs/cgroup without a cgroup namespace.

@@ -353,15 +353,22 @@ Result<Stats> V1Manager::stats() {
 }
 
 Result<void> V1Manager::destroy() {
-  // Hierarchies can disagree (a process moved in one only), so check all
-  // before removing anything.
-  for (auto& d : unique_dirs()) {
+  // The usual case, an empty leaf in every hierarchy, takes one rmdir each
+  // and no reads (the exit path of every container runs this). A directory
+  // the kernel refuses (a process or a child cgroup in it) is left to the
+  // full check below. Hierarchies can disagree (a process moved in one
+  // only): then the empty ones are gone and the rest is reported, intact,
+  // as a Conflict for the caller to kill what remains and try again.
+  std::vector<std::string> rest;
+  for (auto& d : unique_dirs())
+    if (!fs_.try_rmdir(d)) rest.push_back(d);
+  for (auto& d : rest) {
     auto left = BERTH_TRY(fs_.procs_recursive(d));
     if (!left.empty())
       return make_error(Errc::Conflict, "cgroup {} still has {} process(es) (first: {})", d,
                         left.size(), left.front());
   }
-  for (auto& d : unique_dirs()) BERTH_TRY(fs_.remove_tree(d));
+  for (auto& d : rest) BERTH_TRY(fs_.remove_tree(d));
   return ok();
 }
 
