@@ -254,11 +254,22 @@ def test_exec(cli, img, clean):
 
 # --- lifecycle -----------------------------------------------------------------------------
 
-TRAP = 'trap "echo got-term; exit 7" TERM; trap "echo got-usr1; exit 9" USR1; while true; do sleep 0.1; done'
+# Each script says "ready" once its traps are set: `run -d` returns when the process has
+# started, not when the shell has run its first line, and a signal sent before the trap
+# takes the default action (exit 143 / 138 instead of the trap's code).
+TRAP = 'trap "echo got-term; exit 7" TERM; trap "echo got-usr1; exit 9" USR1; echo ready; while true; do sleep 0.1; done'
+STUBBORN = 'trap "" TERM; echo ready; while true; do sleep 0.1; done'
+
+
+def wait_ready(cli, name, runs=1):
+    """Until the log holds `runs` "ready" lines (the log spans the container's restarts)."""
+    wait_until(lambda: cli.ok("logs", name).stdout.split().count("ready") >= runs, 15, interval=0.05,
+               what=f"{name} set its traps ({runs} runs)")
 
 
 def test_stop_start_restart_kill_rm(cli, img, clean):
     run_d(cli, img, "cli-life", "sh", "-c", TRAP)
+    wait_ready(cli, "cli-life")
     pid1 = int(insp(cli, "cli-life", "{{.State.Pid}}"))
     t0 = time.monotonic()
     assert cli.ok("stop", "cli-life").stdout.strip() == "cli-life"
@@ -269,15 +280,17 @@ def test_stop_start_restart_kill_rm(cli, img, clean):
     started = insp(cli, "cli-life", "{{.State.StartedAt}}")
     cli.ok("start", "cli-life")
     assert state(cli, "cli-life") == "running"
-    time.sleep(0.3)
+    wait_ready(cli, "cli-life", runs=2)
     cli.ok("restart", "-t", "5", "cli-life")
     assert state(cli, "cli-life") == "running"
     assert insp(cli, "cli-life", "{{.State.StartedAt}}") != started
+    wait_ready(cli, "cli-life", runs=3)
     cli.ok("kill", "-s", "USR1", "cli-life")
     wait_state(cli, "cli-life", "exited")
     assert insp(cli, "cli-life", "{{.State.ExitCode}}") == "9"
     # A process that ignores SIGTERM is killed after -t.
-    run_d(cli, img, "cli-stubborn", "sh", "-c", 'trap "" TERM; while true; do sleep 0.1; done')
+    run_d(cli, img, "cli-stubborn", "sh", "-c", STUBBORN)
+    wait_ready(cli, "cli-stubborn")
     t0 = time.monotonic()
     cli.ok("stop", "-t", "1", "cli-stubborn")
     el = time.monotonic() - t0
@@ -288,6 +301,7 @@ def test_stop_start_restart_kill_rm(cli, img, clean):
     wait_state(cli, "cli-stubborn", "exited")
     assert insp(cli, "cli-stubborn", "{{.State.ExitCode}}") == "137"
     run_d(cli, img, "cli-stopsig", "sh", "-c", TRAP, opts=("--stop-signal", "USR1", "--stop-timeout", "3"))
+    wait_ready(cli, "cli-stopsig")
     cli.ok("stop", "cli-stopsig")
     assert insp(cli, "cli-stopsig", "{{.State.ExitCode}}") == "9"
     run_d(cli, img, "cli-rmf", "sleep", "300")
