@@ -7,6 +7,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <utility>
+#include <vector>
+
 #include "base/file.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -123,14 +126,30 @@ Result<void> mount_cgroup(const RootfsContext& ctx, int root_fd, const oci::Moun
   // v1: a tmpfs with one bind mount per controller of the container's cgroup.
   Fd tmp = BERTH_TRY(
       mount_at(root_fd, m.destination, "tmpfs", "tmpfs", common & ~MS_RDONLY, "mode=755", true));
+  std::vector<std::pair<Fd, std::string>> binds;
   for (const auto& [controller, hostdir] : ctx.cgroup_paths) {
     if (controller.empty()) continue;
     // Named hierarchies ("name=systemd") appear under their name, as on hosts.
     std::string dir = starts_with(controller, "name=") ? controller.substr(5) : controller;
     std::string dest = m.destination + "/" + dir;
     Fd t = BERTH_TRY(mount_at(root_fd, dest, hostdir.c_str(), "", MS_BIND | MS_REC, "", true));
-    BERTH_TRY(remount_bind(t.get(), dest, common | (ro ? MS_RDONLY : 0)));
+    binds.emplace_back(std::move(t), std::move(dest));
   }
+  // The binds' flags (and ro on the tmpfs) in one call over the whole tree
+  // rather than a remount per controller (~20 syscalls on every start).
+  // mount_setattr only sets flags, so locked ones stay as they are. Before
+  // Linux 5.12 (ENOSYS): one remount each.
+  struct mount_attr attr = {};
+  if (common & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if (common & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+  if (common & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  if (ro) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (::syscall(SYS_mount_setattr, tmp.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                sizeof attr) == 0)
+    return ok();
+  if (errno != ENOSYS) return sys_error(fmt::format("set the flags of {}", m.destination));
+  for (auto& [fd, dest] : binds)
+    BERTH_TRY(remount_bind(fd.get(), dest, common | (ro ? MS_RDONLY : 0)));
   if (ro) BERTH_TRY(remount_bind(tmp.get(), m.destination, common | MS_RDONLY));
   return ok();
 }

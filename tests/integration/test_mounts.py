@@ -95,6 +95,10 @@ def test_default_filesystems(rt, bundle):
         assert cg["fstype"] == "tmpfs"
         subs = [m for m in data["mounts"] if m["mount_point"].startswith("/sys/fs/cgroup/")]
         assert any(m["fstype"] == "cgroup" for m in subs), subs
+        # The default spec mounts cgroup "ro,nosuid,noexec,nodev": every controller's bind too.
+        for m in subs:
+            assert {"ro", "nosuid", "noexec", "nodev"} <= opts(m), m
+        assert {"ro", "nosuid", "noexec", "nodev"} <= opts(cg), cg
     assert "ro" in opts(mount_at(data, "/sys"))
     assert {"nosuid", "noexec", "nodev"} <= opts(mount_at(data, "/dev/shm"))
 
