@@ -137,8 +137,9 @@ Result<void> mount_cgroup(const RootfsContext& ctx, int root_fd, const oci::Moun
   }
   // The binds' flags (and ro on the tmpfs) in one call over the whole tree
   // rather than a remount per controller (~20 syscalls on every start).
-  // mount_setattr only sets flags, so locked ones stay as they are. Before
-  // Linux 5.12 (ENOSYS): one remount each.
+  // mount_setattr only sets flags, so locked ones stay as they are. When it
+  // fails (before Linux 5.12: ENOSYS), one remount each, whose error names
+  // the mount if that fails too.
   struct mount_attr attr = {};
   if (common & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
   if (common & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
@@ -147,7 +148,6 @@ Result<void> mount_cgroup(const RootfsContext& ctx, int root_fd, const oci::Moun
   if (::syscall(SYS_mount_setattr, tmp.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
                 sizeof attr) == 0)
     return ok();
-  if (errno != ENOSYS) return sys_error(fmt::format("set the flags of {}", m.destination));
   for (auto& [fd, dest] : binds)
     BERTH_TRY(remount_bind(fd.get(), dest, common | (ro ? MS_RDONLY : 0)));
   if (ro) BERTH_TRY(remount_bind(tmp.get(), m.destination, common | MS_RDONLY));
