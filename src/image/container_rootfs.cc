@@ -51,15 +51,24 @@ Result<std::vector<RootfsMount>> LocalImageService::prepare_container_rootfs(
       return make_error(Errc::Internal, "layer {} of image {} is missing", c.str(), image.str());
     keys.push_back(l->snapshot_key);
   }
+  // The mount points and bind targets the image lacks, shared by its
+  // containers (init_layer.cc); the lease then names that layer, whose
+  // parents are the image's.
+  std::optional<Digest> leased;
+  if (!rec->chain_ids.empty()) leased = rec->chain_ids.back();
+  if (auto init = BERTH_TRY(init_layer_of(*rec, keys))) {
+    keys.push_back(init->snapshot_key);
+    leased = init->chain_id;
+  }
   const std::string key = rw_key(container_id);
   // No listing of every snapshot first (a create would cost O(containers)):
   // prepare_rw refuses an existing key, and the lease is kept for it below.
   constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
-  if (rec->chain_ids.empty()) {
+  if (!leased) {
     BERTH_TRY(meta_->create_lease(lease_id(container_id), kForever));
   } else {
     BERTH_TRY(meta_->create_lease_with(lease_id(container_id), kForever, metadata::LeaseKind::Layer,
-                                       rec->chain_ids.back().str(), d));
+                                       leased->str(), d));
   }
   auto mounts = snap_->prepare_rw(key, keys, d);
   if (!mounts) {

@@ -196,6 +196,83 @@ TEST_F(ContainerRootfsTest, GcKeepsRwSnapshotsAndTheirChain) {
   EXPECT_FALSE(snapshot_exists(lower_key));
 }
 
+std::string lowerdir_of(const std::vector<RootfsMount>& ms) {
+  for (const auto& o : ms.at(0).options)
+    if (starts_with(o, "lowerdir=")) return o.substr(9);
+  return "";
+}
+
+TEST_F(ContainerRootfsTest, InitLayerHoldsWhatTheImageLacksAndIsShared) {
+  // No /proc, /dev, /sys, /etc/hosts, /etc/hostname, /etc/resolv.conf; /etc exists.
+  Digest img = import_image("bare", {{"etc/", ""}, {"etc/passwd", "root:x:0:0::/:/bin/sh\n"}});
+  auto ms = svc_->prepare_container_rootfs(kC1, img);
+  ASSERT_TRUE(ms) << ms.error().message;
+  auto lower = split(lowerdir_of(*ms), ':', true);
+  ASSERT_EQ(lower.size(), 2u) << lowerdir_of(*ms);  // init layer on top of the image's
+  const std::string init_dir = lower[0];
+  for (const char* d : {"proc", "dev", "sys"})
+    EXPECT_TRUE(fs::is_directory(init_dir + "/" + d)) << d;
+  for (const char* f : {"etc/hosts", "etc/hostname", "etc/resolv.conf"})
+    EXPECT_TRUE(fs::is_regular_file(init_dir + "/" + f)) << f;
+  EXPECT_FALSE(fs::exists(init_dir + "/etc/passwd")) << "the image's own files stay below";
+  mount_rootfs(*ms);
+  EXPECT_EQ(read(mnt_ + "/etc/passwd"), "root:x:0:0::/:/bin/sh\n");
+  EXPECT_TRUE(fs::is_directory(mnt_ + "/proc"));
+  ASSERT_EQ(::umount2(mnt_.c_str(), 0), 0);
+  mnt_.clear();
+  EXPECT_TRUE(fs::is_empty(*svc_->container_changes_dir(kC1))) << "nothing in the writable layer";
+
+  // A second container shares it; gc keeps it while a container uses it.
+  auto ms2 = svc_->prepare_container_rootfs(kC2, img);
+  ASSERT_TRUE(ms2);
+  EXPECT_EQ(lowerdir_of(*ms2), lowerdir_of(*ms));
+  ASSERT_TRUE(svc_->remove_container_rootfs(kC1));
+  ASSERT_TRUE(svc_->gc());
+  EXPECT_TRUE(fs::exists(init_dir));
+  ASSERT_TRUE(svc_->remove_container_rootfs(kC2));
+  ASSERT_TRUE(svc_->gc());
+  EXPECT_FALSE(fs::exists(init_dir)) << "unused init layers are swept";
+  auto rec = meta_->get_image(img);
+  ASSERT_TRUE(rec);
+  auto init_row = meta_->get_layer(init_chain_id(rec->chain_ids.back()));
+  ASSERT_TRUE(init_row);
+  EXPECT_FALSE(*init_row);
+  // The image is untouched, and a new container gets a new init layer.
+  auto ms3 = svc_->prepare_container_rootfs(kC1, img);
+  ASSERT_TRUE(ms3) << ms3.error().message;
+  EXPECT_EQ(split(lowerdir_of(*ms3), ':', true).size(), 2u);
+}
+
+TEST_F(ContainerRootfsTest, NoInitLayerForAnImageThatHasItAllAndNoneUnderASymlinkedEtc) {
+  Digest full = import_image("full", {{"proc/", ""},
+                                      {"dev/", ""},
+                                      {"sys/", ""},
+                                      {"etc/", ""},
+                                      {"etc/hosts", ""},
+                                      {"etc/hostname", ""},
+                                      {"etc/resolv.conf", ""}});
+  auto ms = svc_->prepare_container_rootfs(kC1, full);
+  ASSERT_TRUE(ms) << ms.error().message;
+  EXPECT_EQ(split(lowerdir_of(*ms), ':', true).size(), 1u) << lowerdir_of(*ms);
+
+  // etc is a symlink in the image: no etc directory may shadow it.
+  auto l = meta_->get_image(full);
+  ASSERT_TRUE(l);
+  std::string base = dir_ + "/symlinked";
+  fs::create_directories(base + "/usr/etc");
+  fs::create_symlink("usr/etc", base + "/etc");
+  auto dirs = missing_init_entries({base});
+  std::vector<std::string> paths;
+  for (const auto& e : dirs) paths.push_back(e.path + (e.dir ? "/" : ""));
+  EXPECT_EQ(paths, (std::vector<std::string>{"proc/", "dev/", "sys/"}));
+  // With no etc at all, it is made with its files.
+  fs::remove(base + "/etc");
+  paths.clear();
+  for (const auto& e : missing_init_entries({base})) paths.push_back(e.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"proc", "dev", "sys", "etc", "etc/hosts",
+                                             "etc/hostname", "etc/resolv.conf"}));
+}
+
 TEST_F(ContainerRootfsTest, GcDropsTheLeaseOfAVanishedRwSnapshot) {
   Digest img = import_image("base", {{"f", "x"}});
   ASSERT_TRUE(svc_->prepare_container_rootfs(kC1, img));

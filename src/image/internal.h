@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -104,6 +106,17 @@ bool is_container_snapshot_key(const std::string& key);
 int64_t now_unix();
 int64_t now_ns();
 
+// init_layer.cc: what an image's init layer holds (see there).
+struct InitEntry {
+  std::string path;  // relative, e.g. "etc/hosts"
+  bool dir = false;
+};
+// The init entries none of `layer_dirs` (top first) has; etc/* only when etc
+// is (or becomes) a directory.
+std::vector<InitEntry> missing_init_entries(const std::vector<std::string>& layer_dirs);
+// The chain id of the init layer on top of `top_chain`.
+Digest init_chain_id(const Digest& top_chain);
+
 class LocalImageService final : public ImageService {
  public:
   LocalImageService(LocalOptions opts, std::shared_ptr<metadata::MetadataStore> meta,
@@ -168,6 +181,11 @@ class LocalImageService final : public ImageService {
                                             const Digest& config_digest,
                                             const oci::ImageConfig& cfg);
   Result<int64_t> gc_locked();
+  // The init layer of the image's chain (made on first use), or nullopt when
+  // the image has every entry already or the snapshotter is not overlay.
+  // gc_mu_ held shared.
+  Result<std::optional<metadata::LayerRecord>> init_layer_of(
+      const metadata::ImageRecord& rec, const std::vector<std::string>& keys_bottom_first);
   // Releases container leases whose rw snapshot is gone (a crash between
   // remove_container_rootfs's two steps, or a failed prepare). gc_mu_ held
   // exclusively.
@@ -200,6 +218,8 @@ class LocalImageService final : public ImageService {
   std::shared_mutex gc_mu_;
   SingleFlight<Digest, content::BlobInfo> blob_flight_;
   SingleFlight<Digest, metadata::LayerRecord> layer_flight_;
+  std::mutex init_mu_;
+  std::set<Digest> no_init_needed_;  // top chain ids whose images need no init layer
   std::mutex snap_order_mu_;
 
   // Every image with its tags and summary, newest first, as of `stamp`
