@@ -2,6 +2,7 @@
 // writable layers, GC, commit.
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -218,6 +219,11 @@ TEST_F(ContainerRootfsTest, InitLayerHoldsWhatTheImageLacksAndIsShared) {
   mount_rootfs(*ms);
   EXPECT_EQ(read(mnt_ + "/etc/passwd"), "root:x:0:0::/:/bin/sh\n");
   EXPECT_TRUE(fs::is_directory(mnt_ + "/proc"));
+  struct stat image_etc, merged_etc;
+  ASSERT_EQ(::stat((lower[1] + "/etc").c_str(), &image_etc), 0);
+  ASSERT_EQ(::stat((mnt_ + "/etc").c_str(), &merged_etc), 0);
+  EXPECT_EQ(merged_etc.st_mode, image_etc.st_mode);
+  EXPECT_EQ(merged_etc.st_mtim.tv_sec, image_etc.st_mtim.tv_sec);
   ASSERT_EQ(::umount2(mnt_.c_str(), 0), 0);
   mnt_.clear();
   EXPECT_TRUE(fs::is_empty(*svc_->container_changes_dir(kC1))) << "nothing in the writable layer";
@@ -265,6 +271,21 @@ TEST_F(ContainerRootfsTest, NoInitLayerForAnImageThatHasItAllAndNoneUnderASymlin
   std::vector<std::string> paths;
   for (const auto& e : dirs) paths.push_back(e.path + (e.dir ? "/" : ""));
   EXPECT_EQ(paths, (std::vector<std::string>{"proc/", "dev/", "sys/"}));
+  // A real etc of the image: the init layer's etc (needed for the files)
+  // keeps the image's mode, owner and mtime, which the merged /etc shows.
+  fs::remove(base + "/etc");
+  ASSERT_EQ(::mkdir((base + "/etc").c_str(), 0750), 0);
+  ASSERT_EQ(::chown((base + "/etc").c_str(), 12, 34), 0);
+  struct timespec times[2] = {{12345, 0}, {12345, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (base + "/etc").c_str(), times, 0), 0);
+  auto with_etc = missing_init_entries({base});
+  ASSERT_EQ(with_etc.size(), 7u);
+  EXPECT_EQ(with_etc[3].path, "etc");
+  EXPECT_TRUE(with_etc[3].dir && with_etc[3].copy_of_image_dir);
+  EXPECT_EQ(with_etc[3].perm, 0750u);
+  EXPECT_EQ(with_etc[3].uid, 12);
+  EXPECT_EQ(with_etc[3].gid, 34);
+  EXPECT_EQ(with_etc[3].mtime, 12345);
   // With no etc at all, it is made with its files.
   fs::remove(base + "/etc");
   paths.clear();

@@ -40,19 +40,28 @@ std::vector<InitEntry> missing_init_entries(const std::vector<std::string>& laye
   for (const char* d : kInitDirs)
     if (!any_layer_has(layer_dirs, d)) out.push_back({d, true});
   bool etc_made_here = !any_layer_has(layer_dirs, "etc");
-  bool etc_is_dir = etc_made_here;
+  InitEntry etc_copy;
   if (!etc_made_here) {
     // The top-most layer that has "etc" decides what it is in the merged view.
     for (const auto& d : layer_dirs) {
       struct stat st;
       if (::lstat((d + "/etc").c_str(), &st) != 0) continue;
-      etc_is_dir = S_ISDIR(st.st_mode);
+      if (!S_ISDIR(st.st_mode)) return out;  // never a directory over a symlink or file
+      etc_copy = InitEntry{"etc",
+                           true,
+                           true,
+                           static_cast<unsigned>(st.st_mode & 07777),
+                           st.st_uid,
+                           st.st_gid,
+                           st.st_mtim.tv_sec};
       break;
     }
   }
-  if (!etc_is_dir) return out;  // never a directory over an image's symlink or file
+  std::vector<InitEntry> files;
   for (const char* f : kInitFiles)
-    if (!any_layer_has(layer_dirs, f)) out.push_back({f, false});
+    if (!any_layer_has(layer_dirs, f)) files.push_back({f, false});
+  if (!files.empty() && !etc_made_here) out.push_back(etc_copy);
+  out.insert(out.end(), files.begin(), files.end());
   return out;
 }
 
@@ -86,7 +95,8 @@ Result<std::optional<metadata::LayerRecord>> LocalImageService::init_layer_of(
     };
     auto w = BERTH_TRY(TarWriter::open(sink));
     for (const auto& e : missing)
-      BERTH_TRY(e.dir ? w->add_dir(e.path + "/") : w->add_bytes(e.path, ""));
+      BERTH_TRY(e.dir ? w->add_dir(e.path + "/", e.perm, e.uid, e.gid, e.mtime)
+                      : w->add_bytes(e.path, ""));
     BERTH_TRY(w->close());
     bool sent = false;
     snapshot::ByteSource src = [&]() -> Result<std::string> {

@@ -110,6 +110,12 @@ int64_t now_ns();
 struct InitEntry {
   std::string path;  // relative, e.g. "etc/hosts"
   bool dir = false;
+  // A directory the image has (etc, when only files are added in it): the
+  // init layer's copy must look like the image's, since in the merged view
+  // the top-most layer's directory gives /etc its mode, owner and mtime.
+  bool copy_of_image_dir = false;
+  unsigned perm = 0755;
+  int64_t uid = 0, gid = 0, mtime = 0;
 };
 // The init entries none of `layer_dirs` (top first) has; etc/* only when etc
 // is (or becomes) a directory.

@@ -53,12 +53,17 @@ Result<void> TarWriter::check(int rc, const std::string& what) {
                     archive_error_string(a_) ? archive_error_string(a_) : "?");
 }
 
-Result<void> TarWriter::add_dir(const std::string& name) {
+Result<void> TarWriter::add_dir(const std::string& name) { return add_dir(name, 0755, 0, 0, 0); }
+
+Result<void> TarWriter::add_dir(const std::string& name, unsigned perm, int64_t uid, int64_t gid,
+                                int64_t mtime) {
   archive_entry* e = archive_entry_new();
   archive_entry_set_pathname(e, name.c_str());
   archive_entry_set_filetype(e, AE_IFDIR);
-  archive_entry_set_perm(e, 0755);
-  archive_entry_set_mtime(e, 0, 0);
+  archive_entry_set_perm(e, perm);
+  archive_entry_set_uid(e, uid);
+  archive_entry_set_gid(e, gid);
+  archive_entry_set_mtime(e, mtime, 0);
   int rc = archive_write_header(a_, e);
   archive_entry_free(e);
   return check(rc, "tar " + name);

@@ -19,6 +19,9 @@ class TarWriter {
   static Result<std::unique_ptr<TarWriter>> open(const ByteSink& sink);
   ~TarWriter();
   Result<void> add_dir(const std::string& name);
+  // A directory with the given permission bits, owner and mtime (seconds).
+  Result<void> add_dir(const std::string& name, unsigned perm, int64_t uid, int64_t gid,
+                       int64_t mtime);
   Result<void> add_bytes(const std::string& name, std::string_view data);
   // Streams a file (its size is taken from fstat).
   Result<void> add_file(const std::string& name, int fd);
