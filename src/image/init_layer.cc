@@ -105,17 +105,7 @@ Result<std::optional<metadata::LayerRecord>> LocalImageService::init_layer_of(
       return std::move(tar);
     };
     auto res = BERTH_TRY_CTX(snap_->apply_layer(keys_bottom_first.back(), src), "init layer");
-    metadata::LayerRecord l;
-    l.chain_id = chain;
-    l.parent = top;
-    l.diff_id = res.diff_id;
-    l.snapshot_key = res.key;
-    l.size = res.size;
-    if (auto r = meta_->put_layer(l); !r) {
-      (void)snap_->remove(res.key);
-      return std::move(r).error();
-    }
-    return l;
+    return record_layer(chain, top, res);
   });
   if (!got) return std::move(got).error();
   if (got->snapshot_key.empty()) {

@@ -182,6 +182,11 @@ class LocalImageService final : public ImageService {
                                             const Digest& expected_diff,
                                             const std::optional<Digest>& parent_chain,
                                             const std::function<void(int64_t)>& on_bytes);
+  // Records a layer apply_layer just committed (row keyed by `chain`); on a
+  // failure removes its snapshot, so nothing is left half-recorded.
+  Result<metadata::LayerRecord> record_layer(const Digest& chain,
+                                             const std::optional<Digest>& parent,
+                                             const snapshot::ApplyResult& res);
   // Commits an image whose blobs and layers are all in place (load/import).
   Result<metadata::ImageRecord> make_record(const Digest& manifest, const std::string& manifest_mt,
                                             const Digest& config_digest,

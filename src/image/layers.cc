@@ -46,19 +46,26 @@ Result<metadata::LayerRecord> LocalImageService::unpack_blob(
                         "layer {}: diff id mismatch: the image config says {}, the content is {}",
                         blob.str(), expected_diff.str(), res.diff_id.str());
     }
-    metadata::LayerRecord rec;
-    rec.chain_id = chain;
-    rec.parent = parent_chain;
-    rec.diff_id = res.diff_id;
-    rec.snapshot_key = res.key;
-    rec.size = res.size;
-    if (auto r = meta_->put_layer(rec); !r) {
-      (void)snap_->remove(res.key);
-      return std::move(r).error();
-    }
+    auto rec = BERTH_TRY(record_layer(chain, parent_chain, res));
     BERTH_TRY(meta_->put_blob_layer(metadata::BlobLayer{blob, res.diff_id, media_type, info.size}));
     return rec;
   });
+}
+
+Result<metadata::LayerRecord> LocalImageService::record_layer(const Digest& chain,
+                                                              const std::optional<Digest>& parent,
+                                                              const snapshot::ApplyResult& res) {
+  metadata::LayerRecord rec;
+  rec.chain_id = chain;
+  rec.parent = parent;
+  rec.diff_id = res.diff_id;
+  rec.snapshot_key = res.key;
+  rec.size = res.size;
+  if (auto r = meta_->put_layer(rec); !r) {
+    (void)snap_->remove(res.key);
+    return std::move(r).error();
+  }
+  return rec;
 }
 
 Result<metadata::ImageRecord> LocalImageService::make_record(const Digest& manifest,
