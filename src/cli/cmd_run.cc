@@ -157,9 +157,16 @@ Result<int> run_run(Context& ctx, const FlagSet& f, const std::vector<std::strin
     return 125;
   }
   if (req->detach) {
+    // As docker's CLI does: an --rm container whose start fails is removed by
+    // the daemon, and run returns once it is gone.
+    std::optional<PendingWait> gone;
+    if (req->auto_remove) {
+      if (auto w = PendingWait::start(ctx, *id, "removed")) gone = std::move(*w);
+    }
     auto s = c->call("POST", "/containers/" + *id + "/start");
     if (!s) {
       print_run_error(ctx, "run", s.error().message);
+      if (gone) (void)gone->result();
       return start_error_status(s.error().message);
     }
     ctx.out(*id + "\n");
@@ -186,6 +193,7 @@ Result<int> run_run(Context& ctx, const FlagSet& f, const std::vector<std::strin
   auto s = c->call("POST", "/containers/" + *id + "/start");
   if (!s) {
     print_run_error(ctx, "run", s.error().message);
+    if (req->auto_remove) (void)wait->result();  // the daemon removes it
     return start_error_status(s.error().message);
   }
   ctx.flush();
@@ -243,7 +251,10 @@ Result<int> run_start(Context& ctx, const FlagSet& f, const std::vector<std::str
                        attach_query(in, true, true, f.get_string("detach-keys"), false), ""));
     auto wait = BERTH_TRY(PendingWait::start(ctx, id, auto_remove ? "removed" : "next-exit"));
     auto s = c->call("POST", "/containers/" + id + "/start");
-    if (!s) return s.error();
+    if (!s) {
+      if (auto_remove) (void)wait.result();  // the daemon removes it
+      return s.error();
+    }
     AttachSession sess = make_session(c, id, tty, in, f.get_string("detach-keys"), !tty,
                                       tty && ctx.out_is_terminal());
     auto end = BERTH_TRY(run_attach_session(up.fd.get(), std::move(up.buffered), sess));

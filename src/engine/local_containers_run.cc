@@ -161,6 +161,10 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     c->state.error = out.message;
     if (c->state.status == "restarting") c->state.status = "exited";
     (void)persist_state_locked(*c);
+    // docker removes an --rm container whose start failed; its clients wait
+    // for that (wait?condition=removed) before they exit.
+    if (c->cfg.host_config.auto_remove && !c->removing && !c->removed)
+      schedule(c->id, Work::Remove, 0);
     cv_.notify_all();
     return out;
   };

@@ -132,6 +132,23 @@ def test_run_rm_exit_code_and_stdin(cli, img, clean):
     assert ps_names(cli, "-a") == []
 
 
+def test_run_rm_that_cannot_start_is_removed(cli, img, clean):
+    # docker removes an --rm container whose start failed, and `run` (attached or -d)
+    # returns only once it is gone; a client waiting for the removal must not hang.
+    for opts in ((), ("-d",)):
+        p = cli.run("run", "--rm", *opts, "--name", "cli-rm-bad", img, "no-such-binary", timeout=30)
+        assert p.returncode == 127 and "no-such-binary" in p.stderr, (opts, p.returncode, p.stderr)
+        assert "cli-rm-bad" not in ps_names(cli, "-a"), opts
+    cli.ok("create", "--rm", "--name", "cli-rm-bad2", img, "/etc")
+    p = cli.run("start", "cli-rm-bad2", timeout=30)
+    assert p.returncode != 0 and "/etc" in p.stderr, (p.returncode, p.stderr)
+    wait_until(lambda: "cli-rm-bad2" not in ps_names(cli, "-a"), 10, what="removal after a failed start")
+    # Without --rm the container stays, with the error in its state.
+    p = cli.run("run", "--name", "cli-keep-bad", img, "no-such-binary", timeout=30)
+    assert p.returncode == 127, (p.returncode, p.stderr)
+    assert "no-such-binary" in insp(cli, "cli-keep-bad", "{{.State.Error}}")
+
+
 # --- logs ----------------------------------------------------------------------------------
 
 def test_logs_tail_timestamps_stderr(cli, img, clean):
