@@ -483,6 +483,13 @@ def test_container_prune(cli, img, clean):
     p = cli.ok("container", "prune", "-f")
     assert "Total reclaimed space" in p.stdout
     assert ps_names(cli, "-a") == ["cli-prune-keep"]
+    # system prune: containers, networks, dangling images and (docker's CLI) the build cache.
+    run_d(cli, img, "cli-prune-c", "true")
+    wait_state(cli, "cli-prune-c", "exited")
+    p = cli.ok("system", "prune", "-f")
+    assert "Total reclaimed space" in p.stdout, p.stdout
+    assert ps_names(cli, "-a") == ["cli-prune-keep"]
+    assert cli.run("image", "inspect", img).returncode == 0
 
 
 # --- events, restart policies, health --------------------------------------------------------

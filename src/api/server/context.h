@@ -52,6 +52,7 @@ void system_df(Ctx& c);
 void events(Ctx& c);
 void auth(Ctx& c);
 void build(Ctx& c);
+void build_prune(Ctx& c);
 
 void images_create(Ctx& c);
 void images_list(Ctx& c);

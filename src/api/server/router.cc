@@ -63,6 +63,7 @@ const Exact kExact[] = {
     {"GET", "/events", events},
     {"POST", "/auth", auth},
     {"POST", "/build", build},
+    {"POST", "/build/prune", build_prune},
     {"POST", "/images/create", images_create},
     {"GET", "/images/json", images_list},
     {"GET", "/images/search", images_search},

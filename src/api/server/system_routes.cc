@@ -1,4 +1,5 @@
-// System routes: /_ping, /version, /info, /system/df, /events, /auth, /build.
+// System routes: /_ping, /version, /info, /system/df, /events, /auth, /build,
+// /build/prune.
 #include <chrono>
 
 #include "api/server/container_map.h"
@@ -184,6 +185,20 @@ void build(Ctx& c) {
   send_error(c, make_error(Errc::NotImplemented,
                            "berthd does not build images yet (POST /build is not implemented); "
                            "build with another tool and `docker load` the result"));
+}
+
+// berthd has no builder, so it has no build cache: a prune (docker's `system
+// prune` and `builder prune` send one) frees nothing. Its filters are still
+// checked, as docker's are.
+void build_prune(Ctx& c) {
+  auto f = filters_param(c);
+  if (!f) return send_error(c, f.error());
+  // `system prune --filter label=...` passes its filters on to this prune too.
+  if (auto v = f->validate({"until", "unused-for", "id", "parent", "type", "description", "inuse",
+                            "shared", "private", "label", "label!"});
+      !v)
+    return send_error(c, v.error());
+  send_json(c, 200, Json{{"CachesDeleted", Json::array()}, {"SpaceReclaimed", 0}});
 }
 
 }  // namespace berth::api::server
