@@ -101,6 +101,8 @@ class Extractor {
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
+    // An empty body is an archive with no entries (docker's tar reader agrees).
+    archive_read_support_format_empty(a);
     SourceState src;
     src.source = &tar;
     if (archive_read_open(a, &src, nullptr, read_cb, nullptr) != ARCHIVE_OK) {

@@ -278,6 +278,9 @@ TEST_F(ArchiveTest, PutDestinationAndOverwriteRules) {
   r = archive_put(fd_.get(), "/tmp", source("this is not a tar file at all, not even close"), {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::InvalidArgument);
+  // An empty body extracts nothing, as docker's does; the destination must still be valid.
+  ASSERT_TRUE(archive_put(fd_.get(), "/tmp", source(""), {}));
+  EXPECT_EQ(archive_put(fd_.get(), "/missing", source(""), {}).error().code, Errc::NotFound);
 
   PutOptions strict;
   strict.no_overwrite_dir_non_dir = true;
