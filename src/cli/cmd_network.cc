@@ -119,7 +119,7 @@ Result<int> run_network_rm(Context& ctx, const FlagSet& f, const std::vector<std
     auto r = c->call("DELETE", net_path(name));
     if (!r) {
       if (f.get_bool("force") && r.error().code == Errc::NotFound) continue;
-      ctx.err("Error response from daemon: " + r.error().message + "\n");
+      ctx.err(r.error().message + "\n");  // the client's message has docker's prefix
       status = 1;
       continue;
     }

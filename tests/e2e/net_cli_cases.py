@@ -249,6 +249,9 @@ def test_network_bad_input(cli, daemon, memos_img, clean):
         assert p.returncode != 0 and "10.99.0.5" in p.stderr, p.stderr
         p = cli.run("network", "rm", "bridge")
         assert p.returncode != 0 and "pre-defined" in p.stderr, p.stderr
+        p = cli.run("network", "rm", "e2e-nosuch")
+        assert p.returncode == 1, p.returncode
+        assert p.stderr.startswith("Error response from daemon: network e2e-nosuch not found\n"), p.stderr
         names = cli.ok("network", "ls", "--format", "{{.Name}}").stdout.split()
         assert "e2e-ov2" not in names and "bridge" in names, names
     finally:
