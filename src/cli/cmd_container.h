@@ -40,7 +40,6 @@ class PendingWait {
 
  private:
   std::unique_ptr<api::client::EngineClient> client_;
-  http::Client::Upgraded conn_;
 };
 
 // Everything about streaming one attach/exec connection to this terminal.

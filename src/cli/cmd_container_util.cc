@@ -35,37 +35,12 @@ Result<PendingWait> PendingWait::start(const Context& ctx, const std::string& id
   w.client_ = BERTH_TRY(new_client(ctx));
   api::client::Query q;
   if (!condition.empty()) q.emplace_back("condition", condition);
-  w.conn_ = BERTH_TRY(w.client_->cli_open("POST", "/containers/" + id + "/wait", q));
+  BERTH_TRY(w.client_->cli_begin("POST", "/containers/" + id + "/wait", q));
   return w;
 }
 
 Result<int64_t> PendingWait::result() {
-  std::string body = std::move(conn_.buffered);
-  char buf[4096];
-  while (true) {
-    ssize_t n = ::read(conn_.fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    body.append(buf, static_cast<size_t>(n));
-  }
-  bool chunked = false;
-  for (auto it = conn_.response.headers.begin(); it != conn_.response.headers.end(); ++it)
-    if (strcasecmp(it->first.c_str(), "Transfer-Encoding") == 0 &&
-        it->second.find("chunked") != std::string::npos)
-      chunked = true;
-  if (chunked) {
-    std::string out;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t eol = body.find("\r\n", pos);
-      if (eol == std::string::npos) break;
-      size_t len = std::strtoul(body.substr(pos, eol - pos).c_str(), nullptr, 16);
-      if (len == 0) break;
-      out += body.substr(eol + 2, len);
-      pos = eol + 2 + len + 2;
-    }
-    body = out;
-  }
+  std::string body = BERTH_TRY(client_->cli_finish());
   Json j = BERTH_TRY(parse_json(trim(body), "container wait response"));
   if (j.is_object() && j.contains("Error") && j["Error"].is_object() &&
       j["Error"].contains("Message") && j["Error"]["Message"].is_string() &&

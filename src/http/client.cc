@@ -21,7 +21,7 @@ namespace {
 constexpr size_t kBodyChunk = 64 * 1024;
 // Larger declared bodies are read in chunks (memory grows with what arrives,
 // not with what a server announces).
-constexpr size_t kDirectBodyLimit = 64 * 1024 * 1024;
+constexpr size_t kDirectBodyLimit = 8 * 1024 * 1024;
 constexpr size_t kResponseHeaderLimit = 1 << 20;
 
 std::string to_string(boost::beast::string_view s) { return std::string(s.data(), s.size()); }
@@ -112,6 +112,7 @@ class ClientImpl final : public Client {
   }
 
   Result<ClientResponse> request(ClientRequest req) override {
+    abandon_pending();
     for (int attempt = 0;; ++attempt) {
       bool fresh = false;
       if (!connected() || peer_closed()) {
@@ -127,6 +128,7 @@ class ClientImpl final : public Client {
   }
 
   Result<Upgraded> upgrade(ClientRequest req) override {
+    abandon_pending();
     if (t_.tls) return make_error(Errc::NotImplemented, "upgrade over TLS is not supported");
     if (!has_header(req.headers, "Connection")) req.headers.emplace("Connection", "Upgrade");
     if (!has_header(req.headers, "Upgrade")) req.headers.emplace("Upgrade", "tcp");
@@ -161,7 +163,55 @@ class ClientImpl final : public Client {
     return up;
   }
 
+  Result<ClientResponse> begin(ClientRequest req) override {
+    abandon_pending();
+    if (!connected() || peer_closed()) BERTH_TRY(connect());
+    req.body_source = nullptr;
+    pending_ = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
+    pending_->body_limit(kNoBodyLimit);
+    pending_->header_limit(kResponseHeaderLimit);
+    auto r = tls_ ? begin_on(*tls_, req) : begin_on(*sock_, req);
+    if (!r) pending_.reset();
+    return r;
+  }
+
+  Result<ClientResponse> finish() override {
+    if (!pending_ || !connected())
+      return make_error(Errc::Internal, "http client: finish() without begin()");
+    auto p = std::move(pending_);
+    ClientResponse out = std::move(pending_head_);
+    pending_head_ = {};
+    auto r = tls_ ? read_body(*tls_, *p, out, nullptr) : read_body(*sock_, *p, out, nullptr);
+    if (!r) return std::move(r).error();
+    if (!p->keep_alive()) disconnect();
+    return out;
+  }
+
  private:
+  template <class Stream>
+  Result<ClientResponse> begin_on(Stream& s, const ClientRequest& req) {
+    beast_error wec;
+    BERTH_TRY(write_request(s, req, wec));
+    if (wec) return fail("sending request", wec);
+    BERTH_TRY(wait_readable());
+    beast_error ec;
+    reserve_read_buffer();
+    bhttp::read_header(s, buf_, *pending_, ec);
+    if (ec) return fail("reading response", ec);
+    fill_response(*pending_, pending_head_);
+    ClientResponse head = pending_head_;
+    return head;
+  }
+
+  // A begun exchange whose body was never read leaves the connection
+  // mid-response: it cannot carry another request.
+  void abandon_pending() {
+    if (!pending_) return;
+    pending_.reset();
+    pending_head_ = {};
+    disconnect();
+  }
+
   bool connected() const { return sock_ || tls_; }
   int native_fd() { return tls_ ? tls_->next_layer().native_handle() : sock_->native_handle(); }
 
@@ -340,17 +390,16 @@ class ClientImpl final : public Client {
       return ok();
     }
     std::unique_ptr<char[]> chunk_buf(new char[kBodyChunk]);
-    std::string_view chunk(chunk_buf.get(), kBodyChunk);
     while (!p.is_done()) {
       auto& body = p.get().body();
       body.data = chunk_buf.get();
-      body.size = chunk.size();
+      body.size = kBodyChunk;
       BERTH_TRY(wait_readable());
       beast_error ec;
       bhttp::read_some(s, buf_, p, ec);
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) return fail("reading response body", ec);
-      size_t n = chunk.size() - body.size;
+      size_t n = kBodyChunk - body.size;
       body.data = nullptr;
       if (n == 0) continue;
       if (on_chunk) {
@@ -405,6 +454,9 @@ class ClientImpl final : public Client {
   std::unique_ptr<GenericSocket> sock_;
   std::unique_ptr<TlsStream> tls_;
   boost::beast::flat_buffer buf_;
+  // The exchange begin() started and finish() has not read yet.
+  std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> pending_;
+  ClientResponse pending_head_;
 };
 
 }  // namespace

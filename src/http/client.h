@@ -66,6 +66,15 @@ class Client {
     std::string buffered;
   };
   virtual Result<Upgraded> upgrade(ClientRequest req) = 0;
+  // A long poll in two steps, for an answer whose headers come at once and
+  // whose body comes later (docker's wait, sent before the start it waits
+  // for): begin() sends the request and reads the status line and headers;
+  // finish() reads the body (Content-Length or chunked) into the response.
+  // Between the two the connection belongs to that exchange: request(),
+  // upgrade() or another begin() abandon it (the connection is closed).
+  // finish() without a begun exchange is an error.
+  virtual Result<ClientResponse> begin(ClientRequest req) = 0;
+  virtual Result<ClientResponse> finish() = 0;
 };
 
 // Percent-encodes a query value (RFC 3986 unreserved set kept).

@@ -171,6 +171,38 @@ TEST(Hijack, ErrorStatusIsNotAnUpgrade) {
   EXPECT_FALSE(up->fd.valid());
 }
 
+TEST(LongPoll, BeginReturnsAtTheHeadersAndFinishReadsTheChunkedBody) {
+  Signal headers_seen;
+  UnixServer s([&](Request&, Response& res) {
+    ASSERT_TRUE(res.begin_stream(200, testing::json_headers()));
+    // The body comes only once the client has the headers: a begin() that
+    // waited for the body would deadlock here until the bounded wait ends.
+    // (The second exchange is abandoned by the client: its writes may fail.)
+    headers_seen.wait();
+    (void)res.write("{\"StatusCode\":");
+    (void)res.write("7}\n");
+    (void)res.end();
+  });
+  auto c = s.client();
+  auto head = c->begin(testing::req("/containers/x/wait", "POST"));
+  ASSERT_TRUE(head) << head.error().message;
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+  headers_seen.notify();
+  auto full = c->finish();
+  ASSERT_TRUE(full) << full.error().message;
+  EXPECT_EQ(full->status, 200);
+  EXPECT_EQ(full->body, "{\"StatusCode\":7}\n");  // chunk framing removed
+  EXPECT_FALSE(c->finish());                      // nothing begun any more
+  // The connection is usable again, and a begun exchange that is never
+  // finished is abandoned by the next request.
+  ASSERT_TRUE(c->begin(testing::req("/again", "POST")));
+  headers_seen.notify();
+  auto next = c->request(testing::req("/after", "GET"));
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->status, 200);
+}
+
 TEST(Stop, ReturnsPromptlyWithBlockedConnections) {
   Signal in_handler;
   UnixServer s([&](Request& req, Response& res) {

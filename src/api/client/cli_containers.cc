@@ -69,18 +69,22 @@ Result<http::Client::Upgraded> EngineClient::cli_upgrade(const std::string& meth
   return up;
 }
 
-Result<http::Client::Upgraded> EngineClient::cli_open(const std::string& method,
-                                                      const std::string& path, const Query& query) {
+Result<void> EngineClient::cli_begin(const std::string& method, const std::string& path,
+                                     const Query& query) {
   http::ClientRequest req;
   req.method = method;
   req.target = BERTH_TRY(target(path, query));
-  // Not an upgrade: the server answers an ordinary response; we only take
-  // the connection after its headers.
-  req.headers.emplace("Connection", "close");
-  req.headers.emplace("Upgrade", "none");
-  auto up = BERTH_TRY(http_->upgrade(std::move(req)));
-  if (up.response.status >= 400) return daemon_error(up.response.status, up.response.body);
-  return up;
+  auto head = BERTH_TRY(http_->begin(std::move(req)));
+  if (head.status >= 400) {
+    auto full = BERTH_TRY(http_->finish());
+    return daemon_error(full.status, full.body);
+  }
+  return ok();
+}
+
+Result<std::string> EngineClient::cli_finish() {
+  auto r = BERTH_TRY(http_->finish());
+  return std::move(r.body);
 }
 
 }  // namespace berth::api::client

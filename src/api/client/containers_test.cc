@@ -64,6 +64,27 @@ class ScriptedHttp : public http::Client {
     u.buffered = a.body;
     return u;
   }
+  // begin() answers with the scripted status and headers; finish() with the body.
+  Result<http::ClientResponse> begin(http::ClientRequest req) override {
+    seen.push_back(req);
+    if (answers.empty()) return make_error(Errc::Unavailable, "no answer scripted");
+    begun = answers.front();
+    answers.pop_front();
+    http::ClientResponse r;
+    r.status = begun->status;
+    r.headers = begun->headers;
+    return r;
+  }
+  Result<http::ClientResponse> finish() override {
+    if (!begun) return make_error(Errc::Internal, "finish() without begin()");
+    http::ClientResponse r;
+    r.status = begun->status;
+    r.headers = begun->headers;
+    r.body = begun->body;
+    begun.reset();
+    return r;
+  }
+  std::optional<Answer> begun;
 };
 
 struct Fixture {
@@ -287,6 +308,22 @@ TEST(ContainerClient, AttachAndExecHijack) {
   ASSERT_TRUE(ei);
   EXPECT_EQ(ei->exit_code, 2);
   EXPECT_TRUE(ei->tty);
+}
+
+TEST(ContainerClient, LongPollWait) {
+  Fixture f;
+  f.answer(200, R"({"StatusCode":3})");
+  ASSERT_TRUE(f.client->cli_begin("POST", "/containers/web/wait", {{"condition", "removed"}}));
+  EXPECT_EQ(f.last().target, "/v1.47/containers/web/wait?condition=removed");
+  auto body = f.client->cli_finish();
+  ASSERT_TRUE(body) << body.error().message;
+  EXPECT_EQ(*body, R"({"StatusCode":3})");
+  // An error answer ends at cli_begin, with the daemon's message.
+  f.answer(404, R"({"message":"No such container: gone"})");
+  auto e = f.client->cli_begin("POST", "/containers/gone/wait", {});
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message, "Error response from daemon: No such container: gone");
+  EXPECT_FALSE(f.client->cli_finish());
 }
 
 TEST(ContainerClient, ArchiveStatsTopCommit) {

@@ -215,11 +215,12 @@ class EngineClient {
   // "Upgrade: tcp"; an answer >= 400 becomes daemon_error.
   Result<http::Client::Upgraded> cli_upgrade(const std::string& method, const std::string& path,
                                              const Query& query, std::string body);
-  // Sends a request and returns as soon as the response headers are read,
-  // with the connection for the caller to read the body from (POST /wait
-  // before start, as docker's client does). "Connection: close".
-  Result<http::Client::Upgraded> cli_open(const std::string& method, const std::string& path,
-                                          const Query& query);
+  // A long poll (POST /wait before start, as docker's client does):
+  // cli_begin returns once the answer's headers are read (the daemon then
+  // holds the wait); cli_finish reads the body. An answer >= 400 is
+  // daemon_error from cli_begin. Nothing else may use this client between them.
+  Result<void> cli_begin(const std::string& method, const std::string& path, const Query& query);
+  Result<std::string> cli_finish();
 
  private:
   Result<std::string> target(const std::string& path, const Query& query);

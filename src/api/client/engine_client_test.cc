@@ -55,6 +55,12 @@ class FakeHttp : public http::Client {
   Result<Upgraded> upgrade(http::ClientRequest) override {
     return make_error(Errc::NotImplemented, "no upgrade");
   }
+  Result<http::ClientResponse> begin(http::ClientRequest) override {
+    return make_error(Errc::NotImplemented, "no long poll");
+  }
+  Result<http::ClientResponse> finish() override {
+    return make_error(Errc::NotImplemented, "no long poll");
+  }
 };
 
 Scripted ping(const std::string& v) {
