@@ -125,6 +125,15 @@ std::vector<std::string> layer_dirs(const std::vector<image::RootfsMount>& mount
   return out;
 }
 
+// docker's CLI answers a 404 from create by pulling the image and creating
+// again: an error of create that is not about the image (an unknown network,
+// a --volumes-from container that does not exist) must not be a 404, or it
+// hides behind a pull, or behind the pull's failure when the image is local.
+Error not_an_image_404(Error e) {
+  if (e.code == Errc::NotFound) e.code = Errc::InvalidArgument;
+  return e;
+}
+
 }  // namespace
 
 void LocalContainerService::remove_files(const std::string& id, bool defer) {
@@ -229,7 +238,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   }
   // Volumes and binds are checked before anything exists.
   auto mount_plan = plan_container_mounts(sc);
-  if (!mount_plan) return mount_plan.error();
+  if (!mount_plan) return not_an_image_404(mount_plan.error());
   std::vector<std::string> argv;
   if (sc.config.entrypoint) argv = *sc.config.entrypoint;
   if (sc.config.cmd) argv.insert(argv.end(), sc.config.cmd->begin(), sc.config.cmd->end());
@@ -270,7 +279,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     undo_mounts(c->id, mount_undo);
     std::lock_guard lk(mu_);
     names_.erase(c->name);
-    return e;
+    return not_an_image_404(std::move(e));
   };
 
   std::string dir = ctr_dir(c->id);

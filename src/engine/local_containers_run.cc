@@ -428,7 +428,10 @@ Result<WaitResult> LocalContainerService::wait(const std::string& name,
   }
   WaitResult r;
   r.status_code = c->state.exit_code;
-  if (c->start_failed) r.error = c->state.error;
+  // dockerd's answer to a wait for the removal of an --rm container whose
+  // start failed has no error: its clients print the start's error already
+  // (with one here, docker's CLI adds "Error waiting for container: ...").
+  if (c->start_failed && cond != "removed") r.error = c->state.error;
   return r;
 }
 

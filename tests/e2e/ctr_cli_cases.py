@@ -138,11 +138,17 @@ def test_run_rm_that_cannot_start_is_removed(cli, img, clean):
     for opts in ((), ("-d",)):
         p = cli.run("run", "--rm", *opts, "--name", "cli-rm-bad", img, "no-such-binary", timeout=30)
         assert p.returncode == 127 and "no-such-binary" in p.stderr, (opts, p.returncode, p.stderr)
+        assert "Error waiting" not in p.stderr, p.stderr  # dockerd's answer has no error either
         assert "cli-rm-bad" not in ps_names(cli, "-a"), opts
     cli.ok("create", "--rm", "--name", "cli-rm-bad2", img, "/etc")
     p = cli.run("start", "cli-rm-bad2", timeout=30)
     assert p.returncode != 0 and "/etc" in p.stderr, (p.returncode, p.stderr)
     wait_until(lambda: "cli-rm-bad2" not in ps_names(cli, "-a"), 10, what="removal after a failed start")
+    # Create errors that are not about the image are not 404s (docker's CLI would pull).
+    for opts in (("--network", "container:e2e-nosuch"), ("--volumes-from", "e2e-nosuch")):
+        p = cli.run("run", "--rm", *opts, img, "true", timeout=30)
+        assert p.returncode == 125 and "No such container: e2e-nosuch" in p.stderr, (opts, p.stderr)
+        assert "Unable to find image" not in p.stderr, p.stderr
     # Without --rm the container stays, with the error in its state.
     p = cli.run("run", "--name", "cli-keep-bad", img, "no-such-binary", timeout=30)
     assert p.returncode == 127, (p.returncode, p.stderr)
