@@ -4,7 +4,6 @@ The instant engine is exercised with the real docker CLI (/usr/local/bin/docker,
 this project's test machine): a stand-in the CLI does not accept would measure nothing.
 """
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,20 +33,26 @@ def test_timed_run_kills_on_timeout():
     assert time.perf_counter() - t0 < 5
 
 
-def test_timed_run_has_no_polling_quantum():
-    # subprocess.run(timeout=...) usually sleeps >= 1 ms after the child's stderr closes (its
-    # exit is not reaped yet at that moment); a blocking wait does not. /bin/true runs in well
-    # under a millisecond, so the medians differ by most of that sleep.
-    def polled():
-        t0 = time.perf_counter()
-        subprocess.run(["/bin/true"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
-        return time.perf_counter() - t0
+def test_timed_run_has_no_polling_quantum(monkeypatch):
+    # subprocess.run(timeout=...) reaps the child by polling waitpid with time.sleep between
+    # tries; a child that closes its stderr and lives on a little makes it poll. timed_run
+    # must wait blocking instead: no sleep at all, whatever the machine's load (timing the
+    # two against each other was flaky on a busy machine).
+    real_sleep = time.sleep
+    sleeps = []
 
-    blocking, poll = [], []
-    for _ in range(15):
-        blocking.append(proctime.timed_run(["/bin/true"]).seconds)
-        poll.append(polled())
-    assert statistics.median(blocking) < statistics.median(poll)
+    def counting_sleep(s):
+        sleeps.append(s)
+        real_sleep(s)
+
+    monkeypatch.setattr(time, "sleep", counting_sleep)
+    child = ["/bin/sh", "-c", "exec 2>&-; /bin/sleep 0.1"]
+    subprocess.run(child, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    assert sleeps, "the polled wait did not poll: this test would prove nothing"
+    sleeps.clear()
+    t = proctime.timed_run(child)
+    assert t.returncode == 0 and t.seconds >= 0.1
+    assert sleeps == []
 
 
 @pytest.fixture

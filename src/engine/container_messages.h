@@ -53,6 +53,11 @@ inline Error is_paused(const std::string& id) {
       Errc::Conflict, 0,
       fmt::format("Container {} is paused, unpause the container before stop or kill", id)};
 }
+// docker names the container as the client did ("web", not its id).
+inline Error exec_paused(const std::string& name) {
+  return Error{Errc::Conflict, 0,
+               fmt::format("Container {} is paused, unpause the container before exec", name)};
+}
 inline Error not_paused(const std::string& id) {
   return Error{Errc::Conflict, 0, fmt::format("Container {} is not paused", id)};
 }

@@ -138,7 +138,7 @@ Result<std::string> LocalContainerService::exec_create(const std::string& name,
   auto c = BERTH_TRY(find(name));
   if (cfg.cmd.empty()) return make_error(Errc::InvalidArgument, "No exec command specified");
   std::lock_guard lk(mu_);
-  if (c->state.status == "paused") return msg::is_paused(c->id);
+  if (c->state.status == "paused") return msg::exec_paused(name);
   if (c->state.status != "running") return msg::not_running(c->id);
   if (warmer_) warmer_->poke();  // the exec's start moves a process: cgroup_warmer.h
   ExecRec e;
@@ -176,10 +176,13 @@ Result<void> LocalContainerService::exec_start(const std::string& exec_id, bool 
     init_pid = c->state.pid;
     it->second.started = true;
   }
+  // dockerd gives an exec that could not be started exit code 126 (its
+  // client exits with it; a user that does not exist is the usual cause).
   auto fail = [&](Error e) -> Error {
     std::lock_guard lk(mu_);
     auto it = execs_.find(exec_id);
-    if (it != execs_.end()) it->second.started = false;
+    if (it != execs_.end() && !it->second.exit_code) it->second.exit_code = 126;
+    cv_.notify_all();
     return e;
   };
   // The container's own process settings are the base (capabilities,

@@ -398,7 +398,7 @@ TEST(SpecBuilder, UserEnvCwdAndNamespacesModes) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->process->user.uid, 100u);
   EXPECT_EQ(r->process->user.gid, 101u);
-  EXPECT_EQ(r->process->user.additional_gids, (std::vector<uint32_t>{50, 77}));
+  EXPECT_EQ(r->process->user.additional_gids, (std::vector<uint32_t>{101, 50, 77}));
   EXPECT_TRUE(has(r->process->env, "PATH=/custom"));
   EXPECT_FALSE(has(r->process->env, kDefaultPath));
   EXPECT_TRUE(has(r->process->env, "TERM=xterm"));

@@ -308,8 +308,11 @@ Result<ResolvedUser> resolve_user(std::string_view user, const std::vector<std::
                         "Unable to find group {}: no matching entries in group file", ag);
     }
   }
+  // As dockerd does: the primary gid heads the supplementary groups (`id`
+  // in the container lists it), then membership and --group-add.
   extra.erase(out.gid);
-  out.additional_gids.assign(extra.begin(), extra.end());
+  out.additional_gids.assign(1, out.gid);
+  out.additional_gids.insert(out.additional_gids.end(), extra.begin(), extra.end());
   return out;
 }
 

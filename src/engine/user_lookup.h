@@ -42,9 +42,10 @@ RootfsFileReader root_fd_reader(int root_fd);
 struct ResolvedUser {
   uint32_t uid = 0;
   uint32_t gid = 0;
-  std::vector<uint32_t> additional_gids;  // sorted, unique, without gid
-  std::string name;                       // "" when not in passwd
-  std::string home = "/";                 // passwd's home, "/" when unknown
+  // gid first (docker's order), then the others sorted; no duplicates.
+  std::vector<uint32_t> additional_gids;
+  std::string name;        // "" when not in passwd
+  std::string home = "/";  // passwd's home, "/" when unknown
 };
 
 Result<ResolvedUser> resolve_user(std::string_view user, const std::vector<std::string>& group_add,

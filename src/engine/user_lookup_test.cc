@@ -71,7 +71,7 @@ TEST(UserLookup, NameGivesIdsHomeAndSupplementaryGroups) {
   EXPECT_EQ(u->uid, 1000u);
   EXPECT_EQ(u->gid, 1000u);
   EXPECT_EQ(u->home, "/home/app");
-  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{10, 29}));
+  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{1000, 10, 29}));
 }
 
 TEST(UserLookup, ExplicitGroupSkipsMembershipAndAcceptsNames) {
@@ -79,7 +79,7 @@ TEST(UserLookup, ExplicitGroupSkipsMembershipAndAcceptsNames) {
   auto u = resolve_user("app:staff", {}, r);
   ASSERT_TRUE(u) << u.error().message;
   EXPECT_EQ(u->gid, 50u);
-  EXPECT_TRUE(u->additional_gids.empty());
+  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{50}));  // the gid alone
   auto n = resolve_user("1000:7", {}, r);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->uid, 1000u);
@@ -119,8 +119,9 @@ TEST(UserLookup, GroupAdd) {
   auto u = resolve_user("app", {"staff", "1234", "app"},
                         fixed({{"/etc/passwd", kPasswd}, {"/etc/group", kGroup}}));
   ASSERT_TRUE(u);
-  // wheel, audio (membership), staff, 1234; the primary gid 1000 is left out.
-  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{10, 29, 50, 1234}));
+  // The primary gid first (dockerd's order), then wheel, audio (membership),
+  // staff, 1234; "app" is the primary group again and is not repeated.
+  EXPECT_EQ(u->additional_gids, (std::vector<uint32_t>{1000, 10, 29, 50, 1234}));
 }
 
 TEST(UserLookup, LayeredReaderHonoursWhiteoutsOpaqueAndSymlinks) {

@@ -362,8 +362,7 @@ std::unique_ptr<Ctl> Ctl::make(const MonitorConfig& c) {
 
 int exec_failure_code(const std::string& m, int fallback) {
   if (m.find("executable file not found") != std::string::npos ||
-      m.find("no such file or directory") != std::string::npos ||
-      m.find("no such file or not executable") != std::string::npos)
+      m.find("no such file or directory") != std::string::npos)
     return 127;
   if (m.find("permission denied") != std::string::npos ||
       m.find("is a directory") != std::string::npos)

@@ -9,6 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "base/file.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -173,8 +176,14 @@ Result<std::string> resolve_executable(const oci::Process& p) {
   if (p.args.empty()) return make_error(Errc::InvalidArgument, "process.args must not be empty");
   const std::string& name = p.args[0];
   if (name.find('/') != std::string::npos) {
+    // runc's wording and classes: a missing path is 127 to docker, one that
+    // exists but cannot be run (a directory, no x bit) is 126.
+    struct stat st;
+    if (::stat(name.c_str(), &st) != 0)
+      return make_error(Errc::NotFound, "exec: {:?}: stat {}: {}", name, name,
+                        errno == ENOENT ? "no such file or directory" : std::strerror(errno));
     if (!is_executable_file(name))
-      return make_error(Errc::NotFound, "exec: {:?}: no such file or not executable", name);
+      return make_error(Errc::PermissionDenied, "exec: {:?}: permission denied", name);
     return name;
   }
   std::string path = env_get(p.env, "PATH");

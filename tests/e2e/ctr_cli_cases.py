@@ -273,6 +273,20 @@ def test_exec(cli, img, clean):
                what="exec -d side effect")
     p = cli.run("exec", "cli-exec", "no-such-binary")
     assert p.returncode in (126, 127) and "no-such-binary" in p.stdout + p.stderr, (p.returncode, p.stderr)
+    # docker's exit codes: 127 for a path that does not exist, 126 for one that cannot be
+    # run (a directory) and for an exec that cannot start at all (an unknown user).
+    # (docker prints a runtime's exec error on stdout: docker/cli#2025.)
+    p = cli.run("exec", "cli-exec", "/no/such/path")
+    assert p.returncode == 127 and "no such file or directory" in p.stdout + p.stderr, (p.returncode, p.stderr)
+    p = cli.run("exec", "cli-exec", "/data")
+    assert p.returncode == 126 and "permission denied" in p.stdout + p.stderr, (p.returncode, p.stderr)
+    p = cli.run("exec", "-u", "e2e-nosuch", "cli-exec", "true")
+    assert p.returncode == 126 and "unable to find user e2e-nosuch" in p.stdout + p.stderr, p.returncode
+    # The primary group heads the supplementary groups, as with dockerd.
+    assert cli.ok("exec", "-u", "1000:65534", "cli-exec", "id").stdout == \
+        "uid=1000(e2e) gid=65534(nogroup) groups=65534(nogroup)\n"
+    p = cli.ok("run", "--rm", "-u", "e2e", "--group-add", "nogroup", img, "id")
+    assert p.stdout == "uid=1000(e2e) gid=1000(e2e) groups=1000(e2e),65534(nogroup)\n", p.stdout
 
 
 # --- lifecycle -----------------------------------------------------------------------------
@@ -353,7 +367,8 @@ def test_pause_unpause(cli, img, clean):
     assert cli.ok("ps", "--format", "{{.Status}}", "--filter", "name=cli-pause").stdout.strip().endswith("(Paused)")
     assert ps_names(cli, "--filter", "status=paused") == ["cli-pause"]
     p = cli.run("exec", "cli-pause", "true")
-    assert p.returncode != 0 and "paused" in p.stderr, p.stderr
+    assert p.returncode == 1, p.returncode
+    assert "Container cli-pause is paused, unpause the container before exec" in p.stderr, p.stderr
     cli.ok("unpause", "cli-pause")
     assert insp(cli, "cli-pause", "{{.State.Status}} {{.State.Paused}}") == "running false"
     n1 = int(cli.ok("exec", "cli-pause", "cat", "/tmp/n").stdout)
