@@ -152,7 +152,19 @@ Result<void> NetworkManager::validate(const ContainerNetRequest& r,
     BERTH_TRY(parse_port_key(key));
     for (const auto& b : list) {
       BERTH_TRY(host_port_range(b.host_port));
-      if (!b.host_ip.empty()) BERTH_TRY_CTX(network::parse_ip(b.host_ip), "host IP of a port");
+      if (b.host_ip.empty()) continue;
+      auto ip = BERTH_TRY_CTX(network::parse_ip(b.host_ip), "host IP of a port");
+      // Forwarding is nftables NAT, which cannot carry IPv6 traffic to a
+      // container's IPv4 address (docker uses a userland proxy for that):
+      // refused rather than published to an address that never answers.
+      // "::" means every address, as "0.0.0.0" does.
+      if (ip.size() == 16 && b.host_ip != "::") {
+        return make_error(Errc::InvalidArgument,
+                          "cannot publish port {} on the IPv6 address {}: berth forwards "
+                          "published ports with IPv4 NAT only; publish on an IPv4 address "
+                          "(127.0.0.1 for this host only) or on every address",
+                          key, b.host_ip);
+      }
     }
   }
   if (network_mode == "none" && !r.ports.empty()) {

@@ -142,6 +142,16 @@ TEST_F(NetManagerTest, AddressesAreDistinctAndStaticOnesChecked) {
             "user specified IP address is supported on user defined networks only");
   EXPECT_EQ(mgr_->validate(req("s4", "nosuch"), "nosuch").error().message,
             "network nosuch not found");
+  // An IPv6 host address cannot reach an IPv4 container through NAT: refused,
+  // not published to an address that never answers. "::" is every address.
+  auto v6 = req("s5");
+  v6.ports["80/tcp"] = {PortBinding{"::1", "8080"}};
+  auto r6 = mgr_->validate(v6, "bridge");
+  ASSERT_FALSE(r6.has_value());
+  EXPECT_EQ(r6.error().code, Errc::InvalidArgument);
+  EXPECT_NE(r6.error().message.find("IPv6 address ::1"), std::string::npos);
+  v6.ports["80/tcp"] = {PortBinding{"::", "8080"}};
+  EXPECT_TRUE(mgr_->validate(v6, "bridge").has_value());
   // In use: cannot be removed.
   auto rm = mgr_->remove("app");
   ASSERT_FALSE(rm.has_value());

@@ -251,6 +251,9 @@ def test_network_bad_input(cli, daemon, memos_img, clean):
         assert p.returncode != 0 and "10.99.0.5" in p.stderr, p.stderr
         p = cli.run("network", "rm", "bridge")
         assert p.returncode != 0 and "pre-defined" in p.stderr, p.stderr
+        p = cli.run("run", "-d", "--name", "e2e-v6port", "-p", "[::1]:18080:80", memos_img)
+        assert p.returncode != 0 and "IPv6 address ::1" in p.stderr, p.stderr
+        assert "e2e-v6port" not in cli.ok("ps", "-a", "--format", "{{.Names}}").stdout.split()
         p = cli.run("network", "rm", "e2e-nosuch")
         assert p.returncode == 1, p.returncode
         assert p.stderr.startswith("Error response from daemon: network e2e-nosuch not found\n"), p.stderr
