@@ -74,7 +74,7 @@ class RootContainersTest : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
-  void open() {
+  void open(std::map<std::string, std::string> runtimes = {}) {
     svc_.reset();
     auto store = metadata::MetadataStore::open(dir_ + "/metadata.db");
     ASSERT_TRUE(store.has_value()) << store.error().message;
@@ -83,6 +83,7 @@ class RootContainersTest : public ::testing::Test {
     o.exec_root = dir_ + "/exec";
     o.monitor_binary = monitor_binary();
     o.cgroup_parent = "/berth-test";
+    o.runtimes = std::move(runtimes);
     auto s = open_container_service(o, images_, std::move(*store), bus_);
     ASSERT_TRUE(s.has_value()) << s.error().message;
     svc_ = std::move(*s);
@@ -198,6 +199,36 @@ TEST_F(RootContainersTest, StartFailureIsDockers) {
   auto d = svc_->inspect("bad", false).value();
   EXPECT_EQ(d.state.exit_code, 127);
   EXPECT_NE(d.state.status, "running");
+}
+
+TEST_F(RootContainersTest, FailedStartOfAnAutoRemoveContainerRemovesIt) {
+  // docker removes an --rm container whose start failed; its clients wait for that.
+  // Bounded waits: a regression fails the test instead of hanging it.
+  auto within_10s = [] {
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    return [end] { return std::chrono::steady_clock::now() > end; };
+  };
+  create("badrm", {"nope"}, [](CreateRequest& r) { r.host_config.auto_remove = true; });
+  ASSERT_FALSE(svc_->start("badrm", nullptr).has_value());
+  auto w = svc_->wait("badrm", "removed", within_10s());
+  ASSERT_TRUE(w.has_value()) << w.error().message;
+  EXPECT_TRUE(w->error.empty()) << w->error;  // dockerd's answer has no Error either
+  EXPECT_FALSE(svc_->inspect("badrm", false).has_value());
+
+  // A failure before the runtime is reached (the daemon restarted without the
+  // runtime the container was created with) removes it too.
+  open({{"alt", "/bin/false"}});
+  create("altrm", {"true"}, [](CreateRequest& r) {
+    r.host_config.auto_remove = true;
+    r.host_config.runtime = "alt";
+  });
+  open();
+  auto s = svc_->start("altrm", nullptr);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.error().message.find("unknown or invalid runtime name: alt"), std::string::npos)
+      << s.error().message;
+  ASSERT_TRUE(svc_->wait("altrm", "removed", within_10s()).has_value());
+  EXPECT_FALSE(svc_->inspect("altrm", false).has_value());
 }
 
 TEST_F(RootContainersTest, AttachBeforeStartGetsAllOutput) {

@@ -124,15 +124,26 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
       // The previous run's monitor is still draining; it goes within ~2 s.
     }
   }
-  BERTH_TRY(wait_monitor_gone(c, std::chrono::seconds(5)));
-  {
+  // A setup step that fails before the runtime is reached: an --rm
+  // container still goes, as after any failed start (record_failure below).
+  auto setup_failed = [&](Error e) -> Error {
     std::lock_guard lk(mu_);
-    mc = BERTH_TRY(monitor_config(*c));
-  }
-  {
+    if (c->cfg.host_config.auto_remove && !c->removing && !c->removed)
+      schedule(c->id, Work::Remove, 0);
+    return e;
+  };
+  Result<void> prepared = wait_monitor_gone(c, std::chrono::seconds(5));
+  if (prepared) {
     std::lock_guard lk(mu_);
-    BERTH_TRY(ensure_bundle(*c));
+    auto m = monitor_config(*c);
+    if (m) {
+      mc = std::move(*m);
+      prepared = ensure_bundle(*c);
+    } else {
+      prepared = m.error();
+    }
   }
+  if (!prepared) return setup_failed(prepared.error());
   std::error_code ec;
   // A previous monitor that died without cleaning up (killed while the
   // daemon ran) left the built-in runtime's state and the cgroup: the new
@@ -141,7 +152,9 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
   std::filesystem::remove(mc.exit_file, ec);
   std::filesystem::remove(mc.health_file, ec);
   std::filesystem::create_directories(exec_dir(c->id), ec);
-  if (ec) return make_error(Errc::Internal, "creating {}: {}", exec_dir(c->id), ec.message());
+  if (ec)
+    return setup_failed(
+        make_error(Errc::Internal, "creating {}: {}", exec_dir(c->id), ec.message()));
 
   // `runtime`: the error came from the runtime (docker's wording and exit
   // code classes apply); otherwise (networking) it is passed on as it is.
