@@ -195,6 +195,9 @@ class LocalContainerService final : public ContainerService {
   // ---- delayed work (worker thread) ----------------------------------------
   enum class Work { Restart, Remove, NetRelease };
   void schedule(const std::string& id, Work w, int64_t delay_ms);
+  // Queues the removal of an --rm container not already going (after its
+  // run ended, or its start failed: docker removes it then too). mu_ held.
+  void schedule_auto_remove_locked(const Ctr& c);
   void worker_loop();
 
   // ---- live restore ---------------------------------------------------------

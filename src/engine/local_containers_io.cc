@@ -182,7 +182,6 @@ Result<void> LocalContainerService::exec_start(const std::string& exec_id, bool 
     std::lock_guard lk(mu_);
     auto it = execs_.find(exec_id);
     if (it != execs_.end() && !it->second.exit_code) it->second.exit_code = 126;
-    cv_.notify_all();
     return e;
   };
   // The container's own process settings are the base (capabilities,

@@ -128,8 +128,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
   // container still goes, as after any failed start (record_failure below).
   auto setup_failed = [&](Error e) -> Error {
     std::lock_guard lk(mu_);
-    if (c->cfg.host_config.auto_remove && !c->removing && !c->removed)
-      schedule(c->id, Work::Remove, 0);
+    schedule_auto_remove_locked(*c);
     return e;
   };
   Result<void> prepared = wait_monitor_gone(c, std::chrono::seconds(5));
@@ -174,10 +173,8 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     c->state.error = out.message;
     if (c->state.status == "restarting") c->state.status = "exited";
     (void)persist_state_locked(*c);
-    // docker removes an --rm container whose start failed; its clients wait
-    // for that (wait?condition=removed) before they exit.
-    if (c->cfg.host_config.auto_remove && !c->removing && !c->removed)
-      schedule(c->id, Work::Remove, 0);
+    // Its clients wait for that (wait?condition=removed) before they exit.
+    schedule_auto_remove_locked(*c);
     cv_.notify_all();
     return out;
   };

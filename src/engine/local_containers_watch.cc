@@ -99,8 +99,8 @@ void LocalContainerService::monitor_gone_locked(const CtrPtr& c) {
     c->state.status = "restarting";
     (void)persist_state_locked(*c);
     schedule(c->id, Work::Restart, delay);
-  } else if (c->cfg.host_config.auto_remove && !c->removing && !c->removed) {
-    schedule(c->id, Work::Remove, 0);
+  } else {
+    schedule_auto_remove_locked(*c);
   }
   cv_.notify_all();
 }
@@ -197,6 +197,10 @@ void LocalContainerService::schedule(const std::string& id, Work w, int64_t dela
                   std::make_pair(id, w));
   }
   work_cv_.notify_all();
+}
+
+void LocalContainerService::schedule_auto_remove_locked(const Ctr& c) {
+  if (c.cfg.host_config.auto_remove && !c.removing && !c.removed) schedule(c.id, Work::Remove, 0);
 }
 
 void LocalContainerService::worker_loop() {

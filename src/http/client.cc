@@ -199,8 +199,7 @@ class ClientImpl final : public Client {
     bhttp::read_header(s, buf_, *pending_, ec);
     if (ec) return fail("reading response", ec);
     fill_response(*pending_, pending_head_);
-    ClientResponse head = pending_head_;
-    return head;
+    return pending_head_;  // a copy: finish() completes the stored one
   }
 
   // A begun exchange whose body was never read leaves the connection

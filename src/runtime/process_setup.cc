@@ -182,7 +182,7 @@ Result<std::string> resolve_executable(const oci::Process& p) {
     if (::stat(name.c_str(), &st) != 0)
       return make_error(Errc::NotFound, "exec: {:?}: stat {}: {}", name, name,
                         errno == ENOENT ? "no such file or directory" : std::strerror(errno));
-    if (!is_executable_file(name))
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
       return make_error(Errc::PermissionDenied, "exec: {:?}: permission denied", name);
     return name;
   }
