@@ -1,11 +1,14 @@
 // create, start and run (runtime/container.h).
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include "base/clock.h"
 #include "base/file.h"
@@ -219,6 +222,24 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   return ok();
 }
 
+namespace {
+
+// Until the process behind `exe_link` runs another executable than `before`
+// (it exec'd), has gone, or `limit` passed. Polls: only starts with poststart
+// hooks come here.
+void wait_for_exec(const std::string& exe_link, const struct stat& before,
+                   std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    struct stat now = {};
+    if (::stat(exe_link.c_str(), &now) != 0) return;
+    if (now.st_dev != before.st_dev || now.st_ino != before.st_ino) return;
+    ::usleep(500);
+  }
+}
+
+}  // namespace
+
 Result<void> Runtime::start(const std::string& id) {
   ContainerInfo ci = BERTH_TRY(info(id));
   if (ci.status == Status::Stopped)
@@ -231,10 +252,17 @@ Result<void> Runtime::start(const std::string& id) {
       return make_error(Errc::FailedPrecondition, "cannot start a container that has stopped");
     return sys_error("open exec fifo");
   }
+  // Poststart hooks run after the user's program is executed (OCI runtime
+  // spec), so after the init's startContainer hooks: the init's executable
+  // is noted now, and the hooks wait below until it has changed.
+  struct stat before = {};
+  std::string exe_link = fmt::format("/proc/{}/exe", ci.record.pid);
+  bool watch_exec = ci.record.poststart_hooks && ::stat(exe_link.c_str(), &before) == 0;
   if (::write(fifo.get(), "0", 1) != 1) return sys_error("signal container start");
   ::unlink(store_.fifo_path(id).c_str());
   // Parsing the stored spec costs more than the rest of a start: only for hooks.
   if (!ci.record.poststart_hooks) return ok();
+  if (watch_exec) wait_for_exec(exe_link, before, std::chrono::seconds(30));
   oci::Spec spec = BERTH_TRY(store_.load_spec(id));
   if (spec.hooks && !spec.hooks->poststart.empty()) {
     Json st = BERTH_TRY(state_json(id));
