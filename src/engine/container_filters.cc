@@ -35,6 +35,33 @@ bool label_matches(const std::map<std::string, std::string>& labels, const std::
 
 int64_t default_order(const ContainerSummary& c) { return c.created * 1'000'000'000LL; }
 
+// "80", "80/udp", "8000-8010/tcp" -> {"80/tcp"} ... (docker's portOp).
+Result<std::vector<std::string>> expand_ports(const std::string& key, const std::string& v) {
+  if (v.find(':') != std::string::npos) {
+    return make_error(Errc::InvalidArgument, "filter for '{}' should not contain ':': {}", key, v);
+  }
+  auto slash = v.find('/');
+  std::string range = v.substr(0, slash);
+  std::string proto = slash == std::string::npos ? "tcp" : v.substr(slash + 1);
+  if (proto.empty()) proto = "tcp";
+  auto dash = range.find('-');
+  auto lo = parse_int(range.substr(0, dash));
+  auto hi = dash == std::string::npos ? lo : parse_int(range.substr(dash + 1));
+  if (!lo || !hi || *lo < 0 || *hi > 65535 || *lo > *hi) {
+    return make_error(Errc::InvalidArgument, "error while looking up for {} {}: invalid port", key,
+                      range);
+  }
+  std::vector<std::string> out;
+  for (int64_t p = *lo; p <= *hi; ++p) out.push_back(std::to_string(p) + "/" + proto);
+  return out;
+}
+
+bool any_of_ports(const std::vector<std::string>& want, const std::vector<std::string>& have) {
+  for (const std::string& h : have)
+    if (std::find(want.begin(), want.end(), h) != want.end()) return true;
+  return false;
+}
+
 }  // namespace
 
 Result<void> validate_container_filters(const FilterArgs& args) {
@@ -53,6 +80,7 @@ Result<void> validate_container_filters(const FilterArgs& args) {
       if (key == "is-task" && v != "true" && v != "false") {
         return make_error(Errc::InvalidArgument, "Invalid filter 'is-task={}'", v);
       }
+      if (key == "publish" || key == "expose") BERTH_TRY(expand_ports(key, v));
     }
   }
   return ok();
@@ -104,6 +132,14 @@ Result<ContainerFilter> ContainerFilter::parse(const FilterArgs& args, const Fil
     *out = f.order_key_(c);
     return ok();
   };
+  for (auto [key, out] : {std::pair{"publish", &f.publish_}, std::pair{"expose", &f.expose_}}) {
+    auto it = f.args_.find(key);
+    if (it == f.args_.end()) continue;
+    for (const std::string& v : it->second) {
+      auto keys = BERTH_TRY(expand_ports(key, v));
+      out->insert(out->end(), keys.begin(), keys.end());
+    }
+  }
   BERTH_TRY(resolve_edge("before", &f.before_key_));
   BERTH_TRY(resolve_edge("since", &f.since_key_));
   return f;
@@ -168,6 +204,11 @@ bool ContainerFilter::matches(const ContainerSummary& c) const {
     bool any = false;
     for (const std::string& v : it->second) {
       if (v == mode || (v == "bridge" && mode == "default")) any = true;
+      for (const NetworkEndpoint& e : c.networks) {
+        if (v == e.network_name || (!e.network_id.empty() && starts_with(e.network_id, v))) {
+          any = true;
+        }
+      }
     }
     if (!any) return false;
   }
@@ -185,16 +226,8 @@ bool ContainerFilter::matches(const ContainerSummary& c) const {
     }
     if (!any) return false;
   }
-  for (const char* key : {"publish", "expose"}) {
-    auto it = args_.find(key);
-    if (it == args_.end()) continue;
-    bool any = false;
-    for (const std::string& v : it->second) {
-      std::string want = v.find('/') == std::string::npos ? v + "/tcp" : v;
-      if (c.port_bindings.count(want)) any = true;
-    }
-    if (!any) return false;
-  }
+  if (args_.count("publish") && !any_of_ports(publish_, c.published_ports)) return false;
+  if (args_.count("expose") && !any_of_ports(expose_, c.exposed_ports)) return false;
   return true;
 }
 

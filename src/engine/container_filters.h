@@ -5,10 +5,14 @@
 // removing, paused, exited, dead), ancestor (image as given, its id or id prefix, or a reference
 // resolving to the same id), exited (exit code; only exited containers), health (starting, healthy,
 // unhealthy, none), before/since (a container name or id; by creation
-// order), plus docker's network (network mode), is-task (always false),
-// volume/publish/expose (accepted; match nothing / port keys until issue 5).
+// order), plus docker's network (a network the container is on, by name or
+// id prefix, or its network mode), is-task (always false), volume (name,
+// source or destination), publish and expose ("80", "80/udp", "8000-8100":
+// a configured container port in HostConfig.PortBindings / Config.ExposedPorts).
 // Errors, docker's wording: unknown key -> InvalidArgument "invalid filter
-// 'x'"; bad status -> "Invalid filter 'status=x'"; bad health ->
+// 'x'"; a port value with ':' -> "filter for 'publish' should not contain
+// ':': v", a bad port -> "error while looking up for publish v: ...";
+// bad status -> "Invalid filter 'status=x'"; bad health ->
 // "Unrecognised filter value for health: x"; bad exited -> "invalid filter
 // 'exited=x'"; unknown before/since container -> NotFound "No such
 // container: x" (from the resolver).
@@ -56,6 +60,7 @@ class ContainerFilter {
   std::vector<std::string> ancestor_ids_;  // resolved image ids, parallel to args_["ancestor"]
   std::function<int64_t(const ContainerSummary&)> order_key_;
   std::optional<int64_t> before_key_, since_key_;
+  std::vector<std::string> publish_, expose_;  // expanded "port/proto" keys
 };
 
 // Only the keys and values, without resolving (api/server may call it early).

@@ -118,6 +118,39 @@ TEST(ContainerFilters, DockerErrors) {
   EXPECT_EQ(run({{"name", {"web("}}}, all).size(), 0u);
 }
 
+TEST(ContainerFilters, PortsAndNetworks) {
+  auto all = fixture();
+  all[0].published_ports = {"80/tcp"};
+  all[0].exposed_ports = {"80/tcp", "9000/tcp"};
+  all[1].exposed_ports = {"53/udp"};
+  NetworkEndpoint n;
+  n.network_name = "backend";
+  n.network_id = "0123456789ab";
+  all[2].networks = {n};
+  all[2].network_mode = "frontend";
+  // The container's port, not the host's; tcp unless a protocol is given.
+  EXPECT_EQ(run({{"publish", {"80"}}}, all), (std::vector<std::string>{"/web"}));
+  EXPECT_EQ(run({{"publish", {"80/udp"}}}, all).size(), 0u);
+  EXPECT_EQ(run({{"expose", {"9000/tcp"}}}, all), (std::vector<std::string>{"/web"}));
+  EXPECT_EQ(run({{"expose", {"50-60/udp"}}}, all), (std::vector<std::string>{"/db"}));
+  EXPECT_EQ(run({{"expose", {"8999-9001", "53/udp"}}}, all),
+            (std::vector<std::string>{"/web", "/db"}));
+  // A network it is connected to, by name or id prefix, as well as its mode.
+  EXPECT_EQ(run({{"network", {"backend"}}}, all), (std::vector<std::string>{"/cache"}));
+  EXPECT_EQ(run({{"network", {"01234"}}}, all), (std::vector<std::string>{"/cache"}));
+  EXPECT_EQ(run({{"network", {"frontend"}}}, all), (std::vector<std::string>{"/cache"}));
+  auto r = resolvers(all);
+  auto bad = ContainerFilter::parse({{"publish", {"8080:80"}}}, r);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "filter for 'publish' should not contain ':': 8080:80");
+  for (const char* v : {"abc", "90-80", "70000", "", "-1"}) {
+    bad = ContainerFilter::parse({{"expose", {v}}}, r);
+    ASSERT_FALSE(bad) << v;
+    EXPECT_EQ(bad.error().code, Errc::InvalidArgument);
+    EXPECT_NE(bad.error().message.find("error while looking up for expose"), std::string::npos);
+  }
+}
+
 TEST(NamesGen, DockerStyle) {
   std::mt19937_64 rng(42);
   std::set<std::string> seen;

@@ -73,6 +73,9 @@ struct ContainerSummary {
   std::string network_mode;
   // The host ports it holds while it runs (empty otherwise).
   std::map<std::string, std::vector<PortBinding>> port_bindings;
+  // As configured, whether it runs or not ("80/tcp"): HostConfig.PortBindings'
+  // keys and Config.ExposedPorts, for the publish and expose filters.
+  std::vector<std::string> published_ports, exposed_ports;
   std::vector<NetworkEndpoint> networks;  // NetworkSettings.Networks
   std::vector<ContainerMount> mounts;
 };

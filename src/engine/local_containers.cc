@@ -15,6 +15,7 @@
 #include "engine/changes.h"
 #include "engine/container_filters.h"
 #include "engine/container_messages.h"
+#include "engine/rootfs_mount.h"
 
 namespace berth::engine {
 
@@ -178,6 +179,8 @@ ContainerSummary LocalContainerService::summary_locked(const Ctr& c) const {
       c.cfg.host_config.network_mode.empty() ? "default" : c.cfg.host_config.network_mode;
   bool running = c.state.status == "running" || c.state.status == "paused";
   if (opts_.networks && running) s.port_bindings = opts_.networks->ports_of(c.id);
+  for (const auto& [port, b] : c.cfg.host_config.port_bindings) s.published_ports.push_back(port);
+  s.exposed_ports = c.cfg.config.exposed_ports;
   s.networks = endpoint_views_locked(c);
   s.mounts = c.cfg.mounts;
   return s;
@@ -281,6 +284,20 @@ Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name
   }
   d.networks = endpoint_views_locked(*c);
   d.mounts = c->cfg.mounts;
+  // GraphDriver.Data as docker's overlay2 gives it (people browse MergedDir
+  // from the host; it is mounted there while the container runs).
+  for (const auto& m : decode_rootfs_mounts(c->cfg.rootfs_mounts)) {
+    if (m.type != "overlay") continue;
+    for (const std::string& o : m.options) {
+      auto eq = o.find('=');
+      if (eq == std::string::npos) continue;
+      std::string k = o.substr(0, eq), v = o.substr(eq + 1);
+      if (k == "lowerdir") d.graph_driver_data["LowerDir"] = v;
+      if (k == "upperdir") d.graph_driver_data["UpperDir"] = v;
+      if (k == "workdir") d.graph_driver_data["WorkDir"] = v;
+    }
+    d.graph_driver_data["MergedDir"] = dir + "/bundle/rootfs";
+  }
   return d;
 }
 

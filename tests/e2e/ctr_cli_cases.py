@@ -56,7 +56,8 @@ def ps_names(cli, *args):
 # --- run, ps, inspect --------------------------------------------------------------------
 
 def test_run_detached_ps_filters_format(cli, img, clean):
-    cid = run_d(cli, img, "cli-ps-a", "sleep", "300", opts=("-e", "K=V", "--label", "e2e.l=one"))
+    cid = run_d(cli, img, "cli-ps-a", "sleep", "300",
+                opts=("-e", "K=V", "--label", "e2e.l=one", "--expose", "9000"))
     run_d(cli, img, "cli-ps-b", "sh", "-c", "exit 3", opts=("--label", "e2e.l=two"))
     wait_state(cli, "cli-ps-b", "exited")
     out = cli.ok("ps").stdout.splitlines()
@@ -77,6 +78,14 @@ def test_run_detached_ps_filters_format(cli, img, clean):
     assert ps_names(cli, "-l") == ["cli-ps-b"]
     assert ps_names(cli, "-a", "--filter", "before=cli-ps-b") == ["cli-ps-a"]
     assert ps_names(cli, "-a", "--filter", "since=cli-ps-a") == ["cli-ps-b"]
+    # expose and publish match the container's configured ports (tcp unless given).
+    assert ps_names(cli, "-a", "--filter", "expose=9000") == ["cli-ps-a"]
+    assert ps_names(cli, "-a", "--filter", "expose=8990-9010/tcp") == ["cli-ps-a"]
+    assert ps_names(cli, "-a", "--filter", "expose=9000/udp") == []
+    assert ps_names(cli, "-a", "--filter", "publish=9000") == []
+    for bad in ("expose=abc", "publish=8080:80"):
+        p = cli.run("ps", "--filter", bad)
+        assert p.returncode != 0 and bad.split("=")[0] in p.stderr, (bad, p.stderr)
     rows = cli.ok("ps", "-a", "--format", "{{.Names}}|{{.Status}}|{{.Image}}|{{.Labels}}").stdout.splitlines()
     byname = {r.split("|")[0]: r.split("|") for r in rows}
     assert byname["cli-ps-a"][1].startswith("Up "), rows
@@ -111,6 +120,20 @@ def test_inspect_fields(cli, img, cbox, clean):
     with open(f"/proc/{st['Pid']}/cmdline", "rb") as f:
         assert f.read().split(b"\0")[0] == b"sleep"
     assert insp(cli, "cli-insp", "{{.State.Pid}}") == str(st["Pid"])
+    # GraphDriver.Data: the overlay's directories, browsable from the host.
+    gd = c["GraphDriver"]
+    if gd["Name"] in ("overlayfs", "overlay2"):
+        d = gd["Data"]
+        cli.ok("exec", "cli-insp", "sh", "-c", "echo hi > /data/gd-file")
+        with open(os.path.join(d["MergedDir"], "data/gd-file")) as f:
+            assert f.read() == "hi\n"
+        assert os.path.isfile(os.path.join(d["UpperDir"], "data/gd-file")), d
+        assert os.path.isdir(d["WorkDir"]), d
+        lowers = d["LowerDir"].split(":")
+        assert lowers and all(os.path.isdir(x) for x in lowers), d
+        assert any(os.path.exists(os.path.join(x, "bin/sh")) for x in lowers), d
+    else:
+        assert gd["Name"] == "copy" and is_berthd(), gd
     assert insp(cli, cid[:10], "{{.Name}}") == "/cli-insp"
     p = cli.run("inspect", "cli-no-such-container")
     assert p.returncode == 1 and "No such" in p.stderr, p.stderr
