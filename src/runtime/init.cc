@@ -54,6 +54,10 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
   const oci::Process& proc = *s.process;
   // Until execve nothing in the container may open /proc/1/exe (the runtime).
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Its own session and process group, as runc and crun give it: otherwise
+  // it shares the caller's (berth-monitor's), and a `kill 0` in the
+  // container signals the monitor outside it.
+  ::setsid();
   // Opened O_RDWR by the runtime before any user namespace (so it never
   // blocks and needs no access to the state dir); read until `start` writes.
   Fd fifo(a.fifo_fd);
@@ -107,6 +111,7 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
 void exec_init(SyncChannel& chan, const ExecArgs& a) {
   const oci::Process& proc = *a.process;
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ::setsid();  // as container_init: never in the caller's process group
   if (proc.terminal) {
     if (auto r = setup_console(a.console_fd, proc.console_size, false); !r) fail(chan, r.error());
     ::close(a.console_fd);

@@ -180,6 +180,23 @@ def test_run_rm_that_cannot_start_is_removed(cli, img, clean):
 
 # --- logs ----------------------------------------------------------------------------------
 
+def test_container_has_its_own_session(cli, img, clean):
+    # As runc gives them: the container's process (and an exec's) leads its own session and
+    # process group, so a `kill 0` inside signals nothing outside the container.
+    p = cli.run("run", "--rm", img, "sh", "-c", "cut -d' ' -f5,6 /proc/1/stat")
+    assert p.returncode == 0 and p.stdout == "1 1\n", (p.stdout, p.stderr)
+    p = cli.run("run", "--rm", img, "sh", "-c", "kill -USR1 0; kill -HUP 0; echo alive", timeout=30)
+    assert p.returncode == 0 and p.stdout == "alive\n", (p.returncode, p.stdout, p.stderr)
+    run_d(cli, img, "cli-sess", "sleep", "300")
+    out = cli.ok("exec", "cli-sess", "sh", "-c", "cut -d' ' -f1,5,6 /proc/self/stat").stdout.split()
+    assert len(out) == 3 and out[0] == out[1] == out[2], out
+    # The exec's shell is not the container's init: its own signal ends it, nothing else.
+    p = cli.run("exec", "cli-sess", "sh", "-c", "kill -USR1 0; true")
+    assert p.returncode == 128 + signal.SIGUSR1, (p.returncode, p.stderr)
+    assert state(cli, "cli-sess") == "running"
+    assert cli.ok("exec", "cli-sess", "echo", "ok").stdout == "ok\n"
+
+
 def test_logs_tail_timestamps_stderr(cli, img, clean):
     run_d(cli, img, "cli-logs", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done; sleep 0.3; echo oops >&2")
     wait_state(cli, "cli-logs", "exited")
