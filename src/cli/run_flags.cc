@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "api/types/time.h"
 #include "base/strings.h"
@@ -87,6 +88,14 @@ void add_create_flags(FlagSet& f, bool run) {
   f.add_bool("oom-kill-disable", 0, "Disable OOM Killer");
   f.add_int("oom-score-adj", 0, 0, "Tune host's OOM preferences (-1000 to 1000)");
   f.add_string("pid", 0, "", "PID namespace to use");
+  f.add_string("ipc", 0, "", "IPC mode to use");
+  f.add_string("uts", 0, "", "UTS namespace to use");
+  f.add_string("userns", 0, "", "User namespace to use");
+  f.add_string("cgroupns", 0, "",
+               "Cgroup namespace to use (host|private)\n'host':    Run the container in the Docker "
+               "host's cgroup namespace\n'private': Run the container in its own private cgroup "
+               "namespace\n'':        Use the cgroup namespace as configured by the\n           "
+               "default-cgroupns-mode option on the daemon (default)");
   f.add_int("pids-limit", 0, 0, "Tune container pids limit (set -1 for unlimited)");
   f.add_string("platform", 0, "", "Set platform if server is multi-platform capable");
   f.add_bool("privileged", 0, "Give extended privileges to this container");
@@ -533,6 +542,19 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   if (r.auto_remove && restart["Name"] != "no" && restart["Name"] != "")
     return make_error(Errc::InvalidArgument,
                       "conflicting options: cannot specify both --restart and --rm");
+  // docker's CLI checks the namespace modes before it sends anything.
+  auto joined = [](const std::string& m) { return m.starts_with("container:") && m.size() > 10; };
+  for (auto [flag, what, modes, can_join] :
+       {std::tuple{"pid", "PID", std::vector<std::string>{"", "host"}, true},
+        {"ipc", "IPC", {"", "private", "none", "shareable", "host"}, true},
+        {"uts", "UTS", {"", "host"}, false},
+        {"userns", "USER", {"", "host"}, false},
+        {"cgroupns", "CGROUP", {"", "private", "host"}, false}}) {
+    std::string m = f.get_string(flag);
+    if (std::find(modes.begin(), modes.end(), m) == modes.end() && !(can_join && joined(m))) {
+      return make_error(Errc::InvalidArgument, "--{}: invalid {} mode", flag, what);
+    }
+  }
 
   // Health check.
   Json health;
@@ -700,13 +722,13 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
     hc["ConsoleSize"] = Json::array({0, 0});
   hc["CapAdd"] = cap_add;
   hc["CapDrop"] = cap_drop;
-  hc["CgroupnsMode"] = "";
+  hc["CgroupnsMode"] = f.get_string("cgroupns");
   hc["Dns"] = f.get_list("dns");
   hc["DnsOptions"] = f.get_list("dns-option");
   hc["DnsSearch"] = f.get_list("dns-search");
   hc["ExtraHosts"] = f.get_list("add-host").empty() ? Json(nullptr) : Json(f.get_list("add-host"));
   hc["GroupAdd"] = f.get_list("group-add").empty() ? Json(nullptr) : Json(f.get_list("group-add"));
-  hc["IpcMode"] = "";
+  hc["IpcMode"] = f.get_string("ipc");
   hc["Cgroup"] = "";
   hc["Links"] = nullptr;
   hc["OomScoreAdj"] = f.get_int("oom-score-adj");
@@ -716,8 +738,8 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["ReadonlyRootfs"] = f.get_bool("read-only");
   hc["SecurityOpt"] = sec.empty() ? Json(nullptr) : Json(sec);
   if (!tmpfs.empty()) hc["Tmpfs"] = tmpfs;
-  hc["UTSMode"] = "";
-  hc["UsernsMode"] = "";
+  hc["UTSMode"] = f.get_string("uts");
+  hc["UsernsMode"] = f.get_string("userns");
   hc["ShmSize"] = shm.value_or(0);
   if (!sysctls.empty()) hc["Sysctls"] = sysctls;
   hc["Runtime"] = f.get_string("runtime");

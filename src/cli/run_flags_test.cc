@@ -288,6 +288,26 @@ TEST(RunFlags, DockerErrorMessages) {
                "--no-healthcheck conflicts with --health-* options", false);
   expect_error({"-d", "-a", "stdout", "busybox"},
                "conflicting options: cannot specify both --attach and --detach", false);
+  expect_error({"--pid", "container:", "busybox"}, "--pid: invalid PID mode", false);
+  expect_error({"--ipc", "bogus", "busybox"}, "--ipc: invalid IPC mode", false);
+  expect_error({"--uts", "container:x", "busybox"}, "--uts: invalid UTS mode", false);
+  expect_error({"--userns", "private", "busybox"}, "--userns: invalid USER mode", false);
+  expect_error({"--cgroupns", "x", "busybox"}, "--cgroupns: invalid CGROUP mode", false);
+}
+
+TEST(RunFlags, NamespaceModes) {
+  auto r = parse({"--pid", "container:db", "--ipc", "shareable", "--uts", "host", "--userns",
+                  "host", "--cgroupns", "private", "busybox"});
+  ASSERT_TRUE(r) << r.error().message;
+  const Json& hc = r->body["HostConfig"];
+  EXPECT_EQ(hc["PidMode"], "container:db");
+  EXPECT_EQ(hc["IpcMode"], "shareable");
+  EXPECT_EQ(hc["UTSMode"], "host");
+  EXPECT_EQ(hc["UsernsMode"], "host");
+  EXPECT_EQ(hc["CgroupnsMode"], "private");
+  r = parse({"--ipc", "container:db", "busybox"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body["HostConfig"]["IpcMode"], "container:db");
 }
 
 TEST(RunFlags, ValueParsers) {

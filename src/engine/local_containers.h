@@ -31,6 +31,7 @@
 #include "engine/images.h"
 #include "engine/mount_plan.h"
 #include "engine/network_manager.h"
+#include "engine/spec_builder.h"
 #include "monitor/client.h"
 #include "store/metadata/metadata.h"
 
@@ -39,6 +40,9 @@ namespace berth::engine {
 Result<std::unique_ptr<ContainerService>> open_container_service(
     ContainerServiceOptions opts, ImageService& images,
     std::unique_ptr<metadata::MetadataStore> store, EventBus& events);
+
+// Whether a --network, --pid or --ipc mode is "container:x".
+bool joins_namespaces(const HostConfig& hc);
 
 class LocalContainerService final : public ContainerService {
  public:
@@ -158,7 +162,9 @@ class LocalContainerService final : public ContainerService {
   Result<void> do_start(const CtrPtr& c, bool restart);
   // hostname/hosts/resolv.conf and bundle/config.json of a container (see
   // the .cc); ensure_bundle rewrites them when missing or unreadable.
-  Result<void> write_bundle(const Ctr& c);
+  // at_start: the namespaces of "container:" modes are looked up (mu_ held);
+  // at create they are only checked.
+  Result<void> write_bundle(const Ctr& c, bool at_start = false);
   Result<void> ensure_bundle(const Ctr& c);
   Result<void> do_stop(const CtrPtr& c, int sig, int timeout_s, bool user);
   // remove_volumes: also its anonymous volumes (rm -v, --rm).
@@ -183,6 +189,19 @@ class LocalContainerService final : public ContainerService {
   std::vector<NetworkEndpoint> endpoint_views_locked(const Ctr& c) const;
   // The OCI spec's network namespace path for c ("" = none made by berthd).
   std::string spec_netns_path(const Ctr& c) const;
+
+  // ---- "container:" namespace modes (local_containers_joins.cc) -----------
+  // Create: the containers named by --pid/--ipc container:x exist.
+  Result<void> validate_joins(const Ctr& c);
+  // Fills si.join_namespaces (and for the network the other container's
+  // hostname and hosts files, for IPC its /dev/shm). at_start: the other
+  // container must run (docker's errors); else placeholders for the check.
+  Result<void> resolve_joins_locked(const Ctr& c, SpecInput& si, bool at_start);
+  // The host tmpfs of a "shareable" IPC container's /dev/shm, mounted at
+  // start and unmounted when its run ends or it is removed.
+  std::string shm_dir(const std::string& id) const;
+  Result<void> mount_shm(const Ctr& c);
+  void unmount_shm(const std::string& id);
 
   // ---- monitor events (watcher thread, mu_ held) ---------------------------
   void apply_exit_locked(Ctr& c, const monitor::ExitRecord& e);

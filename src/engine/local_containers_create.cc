@@ -146,6 +146,7 @@ void LocalContainerService::remove_files(const std::string& id, bool defer) {
     }
   };
   std::string dir = ctr_dir(id);
+  unmount_shm(id);  // a tree with a mount in it must not be deleted
   std::string rootfs = dir + "/bundle/rootfs";
   for (int i = 0; i < 8 && ::umount2(rootfs.c_str(), MNT_DETACH) == 0; ++i) {
   }
@@ -184,6 +185,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   if (!req.name.empty() && !valid_name(name)) return msg::invalid_name(req.name);
   if (req.config.image.empty()) return msg::no_such_image("");
   BERTH_TRY(validate_host_config(req.host_config, opts_));
+  BERTH_TRY(check_namespace_conflicts(req.config, req.host_config));
   // A start usually follows at once (docker run): see engine/cgroup_warmer.h.
   if (warmer_) warmer_->poke();
 
@@ -268,7 +270,17 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   c->name = name;
   c->image_id = detail->summary.id;
   c->created_ns = unix_now_ns();
-  if (sc.config.hostname.empty()) sc.config.hostname = c->id.substr(0, 12);
+  if (sc.config.hostname.empty()) {
+    // docker: the host's name in the host's network or UTS namespace.
+    const HostConfig& h = sc.host_config;
+    char host[256] = {};
+    if ((h.network_mode == "host" || h.uts_mode == "host") &&
+        ::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') {
+      sc.config.hostname = host;
+    } else {
+      sc.config.hostname = c->id.substr(0, 12);
+    }
+  }
   c->cfg = sc;
 
   bool rootfs_made = false;
@@ -306,6 +318,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   }
   c->cfg.rootfs_mounts = mj;
   if (auto v = validate_network(*c); !v) return fail(v.error());
+  if (auto v = validate_joins(*c); !v) return fail(v.error());
   if (auto w = write_bundle(*c); !w) return fail(w.error());
 
   metadata::ContainerRow row;
@@ -333,7 +346,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
 // into place but not fsynced (ProcessCrashSafe): the container row, written
 // durably after them, is the record; a power loss that lost or truncated
 // them is repaired by ensure_bundle() at the next start.
-Result<void> LocalContainerService::write_bundle(const Ctr& c) {
+Result<void> LocalContainerService::write_bundle(const Ctr& c, bool at_start) {
   const std::string dir = ctr_dir(c.id);
   const auto& sc = c.cfg;
   HostsFilesInput hf;
@@ -365,6 +378,8 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c) {
   si.default_seccomp_profile = opts_.default_seccomp_profile;
   si.netns_path = spec_netns_path(c);
   si.volume_mounts = BERTH_TRY(oci_mounts(sc.mounts));
+  if (sc.host_config.ipc_mode == "shareable") si.shm_path = shm_dir(c.id);
+  BERTH_TRY(resolve_joins_locked(c, si, at_start));
   auto spec = build_spec(si);
   if (!spec) {
     // A user or device the request names that does not exist is a bad
@@ -378,6 +393,8 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c) {
 }
 
 Result<void> LocalContainerService::ensure_bundle(const Ctr& c) {
+  // The namespaces of another container's current run.
+  if (joins_namespaces(c.cfg.host_config)) return write_bundle(c, true);
   const std::string dir = ctr_dir(c.id);
   bool intact = true;
   for (const char* f : {"/hostname", "/hosts", "/resolv.conf"}) {

@@ -168,6 +168,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     }
     std::lock_guard lk(mu_);
     unmount_volumes_locked(*c);  // idempotent; its monitor holds nothing now
+    if (c->cfg.host_config.ipc_mode == "shareable") unmount_shm(c->id);
     c->start_failed = true;
     c->state.exit_code = exit_code;
     c->state.error = out.message;
@@ -180,6 +181,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
   };
 
   if (auto r = prepare_mounts(*c); !r) return record_failure(r.error(), 0);
+  if (auto r = mount_shm(*c); !r) return record_failure(r.error(), 0);
   auto links = start_network(c);
   if (!links) return record_failure(links.error(), 0, false);
   // The veth inside the namespace is configured while the monitor spawns

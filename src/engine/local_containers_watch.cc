@@ -67,6 +67,7 @@ void LocalContainerService::monitor_gone_locked(const CtrPtr& c) {
   c->monitor_live = false;
   c->state.monitor_pid = 0;
   unmount_volumes_locked(*c);
+  if (c->cfg.host_config.ipc_mode == "shareable") unmount_shm(c->id);
   if (c->state.status == "running" || c->state.status == "paused") {
     // The monitor ended without telling us about the exit (killed, or we
     // missed it): its exit file has the truth, if it got to write one.
@@ -396,6 +397,13 @@ Result<void> LocalContainerService::restore() {
       log_warn("restoring the networks: {}", r.error().message);
   }
   restore_volume_refs();
+  {
+    // A shareable /dev/shm whose container stopped while berthd was down.
+    std::lock_guard lk(mu_);
+    for (auto& c : all) {
+      if (c->cfg.host_config.ipc_mode == "shareable" && !c->monitor_live) unmount_shm(c->id);
+    }
+  }
   return {};
 }
 

@@ -45,6 +45,35 @@ Result<void> check_mode(const char* flag, const std::string& mode,
 
 }  // namespace
 
+Result<void> check_namespace_conflicts(const ContainerConfig& cfg, const HostConfig& hc) {
+  auto bad = [](const char* what) { return make_error(Errc::InvalidArgument, "{}", what); };
+  for (auto [flag, mode] : {std::pair{"--network", &hc.network_mode},
+                            {"--pid", &hc.pid_mode},
+                            {"--ipc", &hc.ipc_mode}}) {
+    if (*mode == "container:") {
+      return make_error(Errc::InvalidArgument,
+                        "{}: invalid mode \"container:\": the container's name or id is missing",
+                        flag);
+    }
+  }
+  if (hc.uts_mode == "host" && !cfg.hostname.empty()) {
+    return bad("conflicting options: hostname and the UTS mode");
+  }
+  if (!starts_with(hc.network_mode, "container:")) return ok();
+  if (!cfg.hostname.empty()) return bad("conflicting options: hostname and the network mode");
+  if (!hc.dns.empty()) return bad("conflicting options: dns and the network mode");
+  if (!hc.extra_hosts.empty()) {
+    return bad("conflicting options: custom host-to-IP mapping and the network mode");
+  }
+  if (!hc.port_bindings.empty() || hc.publish_all_ports) {
+    return bad("conflicting options: port publishing and the container type network mode");
+  }
+  if (!cfg.exposed_ports.empty()) {
+    return bad("conflicting options: port exposing and the container type network mode");
+  }
+  return ok();
+}
+
 Result<oci::Spec> build_spec(const SpecInput& in) {
   const ContainerConfig& cfg = in.config;
   const HostConfig& hc = in.host_config;
@@ -61,9 +90,6 @@ Result<oci::Spec> build_spec(const SpecInput& in) {
   if (!hc.userns_mode.empty() && hc.userns_mode != "host") {
     return make_error(Errc::NotImplemented, "--userns: mode \"{}\" is not supported (only host)",
                       hc.userns_mode);
-  }
-  if (hc.uts_mode == "host" && !cfg.hostname.empty()) {
-    return make_error(Errc::InvalidArgument, "Conflicting options: hostname and the UTS mode");
   }
   std::string net_mode = hc.network_mode;
   // Bridge and user networks: berthd's namespace (netns_path) or a new one;
@@ -130,6 +156,7 @@ Result<oci::Spec> build_spec(const SpecInput& in) {
   mc.readonly_rootfs = hc.readonly_rootfs;
   mc.ipc_mode = hc.ipc_mode;
   mc.shm_size = hc.shm_size;
+  mc.shm_path = in.shm_path;
   mc.hostname_path = in.hostname_path;
   mc.hosts_path = in.hosts_path;
   mc.resolv_conf_path = in.resolv_conf_path;

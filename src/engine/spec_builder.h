@@ -87,6 +87,10 @@ struct SpecInput {
   // Namespace type ("pid", "ipc", "network", "uts", "cgroup") -> path to join
   // (e.g. /proc/<pid>/ns/ipc) for "container:x" modes, resolved by the engine.
   std::map<std::string, std::string> join_namespaces;
+  // A host directory (a tmpfs the engine mounted) bound at /dev/shm instead
+  // of a tmpfs of the container's own: a "shareable" IPC container's, which
+  // the containers that join its IPC namespace bind too. "" = own tmpfs.
+  std::string shm_path;
   // The network namespace berthd made for the container (network_manager.h);
   // joined instead of a new one for bridge and user network modes. "" = a
   // new, empty namespace (loopback only).
@@ -100,6 +104,13 @@ struct SpecInput {
 // Builds the spec. Errors: InvalidArgument naming the flag/field; NotFound
 // for users/groups missing in the image (docker's messages).
 Result<oci::Spec> build_spec(const SpecInput& in);
+
+// Create-time checks of the namespace modes against the options they exclude,
+// on the config as requested (before the image's and berth's defaults), with
+// docker's messages: --uts host with a hostname; --network container:x with
+// a hostname, --dns, --add-host, published or exposed ports; a "container:"
+// mode without a name.
+Result<void> check_namespace_conflicts(const ContainerConfig& requested, const HostConfig& hc);
 
 // docker's create-time merge of the image config into the container config:
 // env (the container's entries, then the image's whose key it lacks), cmd and

@@ -53,6 +53,7 @@ struct MountContext {
   bool readonly_rootfs = false;
   std::string ipc_mode;  // "", "private", "shareable", "none", "host", "container:x"
   int64_t shm_size = 0;
+  std::string shm_path;  // bound at /dev/shm when set (SpecInput::shm_path)
   std::string hostname_path, hosts_path, resolv_conf_path;
   std::string init_path;  // "" = no --init
   std::map<std::string, std::string> tmpfs;

@@ -425,12 +425,25 @@ TEST(SpecBuilder, UserEnvCwdAndNamespacesModes) {
   for (auto t : {"pid", "ipc", "uts", "network", "cgroup"}) EXPECT_FALSE(has_ns(*r, t)) << t;
   EXPECT_TRUE(has_ns(*r, "mount"));
   EXPECT_EQ(find_mount(*r, "/dev/shm")->source, "/dev/shm");
+  // With the host's UTS namespace the spec sets no hostname (the engine's
+  // default one is not the user's, which check_namespace_conflicts refuses).
   in.config.hostname = "x";
-  bad = build_spec(in);
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message, "Conflicting options: hostname and the UTS mode");
+  r = build_spec(in);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->hostname, "");
   in.config.hostname = "";
   in.host_config = HostConfig{};
+  in.host_config.ipc_mode = "container:abc";
+  in.shm_path = "/run/ctr/shm";
+  r = build_spec(in);
+  ASSERT_FALSE(r);  // no namespace path resolved
+  in.join_namespaces["ipc"] = "/proc/42/ns/ipc";
+  r = build_spec(in);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(find_mount(*r, "/dev/shm")->source, "/run/ctr/shm");
+  EXPECT_EQ(find_mount(*r, "/dev/shm")->type, "bind");
+  in.shm_path = "";
+  in.join_namespaces.clear();
   in.host_config.ipc_mode = "container:abc";
   EXPECT_FALSE(build_spec(in));  // no namespace path resolved
   in.join_namespaces["ipc"] = "/proc/42/ns/ipc";
@@ -451,6 +464,47 @@ TEST(SpecBuilder, UserEnvCwdAndNamespacesModes) {
   r = build_spec(in);
   ASSERT_TRUE(r);
   EXPECT_TRUE(has_ns(*r, "cgroup"));
+}
+
+TEST(SpecBuilder, NamespaceConflicts) {
+  ContainerConfig c;
+  HostConfig h;
+  EXPECT_TRUE(check_namespace_conflicts(c, h));
+  auto msg = [&] {
+    auto r = check_namespace_conflicts(c, h);
+    EXPECT_FALSE(r);
+    if (r) return std::string();
+    EXPECT_EQ(r.error().code, Errc::InvalidArgument);
+    return r.error().message;
+  };
+  h.uts_mode = "host";
+  c.hostname = "x";
+  EXPECT_EQ(msg(), "conflicting options: hostname and the UTS mode");
+  h = HostConfig{};
+  h.network_mode = "container:db";
+  EXPECT_EQ(msg(), "conflicting options: hostname and the network mode");
+  c.hostname = "";
+  EXPECT_TRUE(check_namespace_conflicts(c, h));
+  h.dns = {"1.1.1.1"};
+  EXPECT_EQ(msg(), "conflicting options: dns and the network mode");
+  h.dns.clear();
+  h.extra_hosts = {"a:1.2.3.4"};
+  EXPECT_EQ(msg(), "conflicting options: custom host-to-IP mapping and the network mode");
+  h.extra_hosts.clear();
+  h.publish_all_ports = true;
+  EXPECT_EQ(msg(), "conflicting options: port publishing and the container type network mode");
+  h.publish_all_ports = false;
+  c.exposed_ports = {"80/tcp"};
+  EXPECT_EQ(msg(), "conflicting options: port exposing and the container type network mode");
+  c.exposed_ports.clear();
+  h.pid_mode = "container:";
+  EXPECT_NE(msg().find("--pid: invalid mode"), std::string::npos);
+  // Only a container network mode excludes these.
+  h = HostConfig{};
+  h.network_mode = "host";
+  h.dns = {"1.1.1.1"};
+  c.exposed_ports = {"80/tcp"};
+  EXPECT_TRUE(check_namespace_conflicts(c, h));
 }
 
 TEST(SpecBuilder, CgroupsPath) {

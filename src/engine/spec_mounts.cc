@@ -111,6 +111,9 @@ Result<std::vector<oci::Mount>> build_mounts(const MountContext& c) {
   if (c.ipc_mode == "host") {
     defaults.push_back(
         mount("/dev/shm", "bind", "/dev/shm", {"rbind", "nosuid", "noexec", "nodev"}));
+  } else if (!c.shm_path.empty()) {
+    defaults.push_back(
+        mount("/dev/shm", "bind", c.shm_path, {"bind", "nosuid", "noexec", "nodev"}));
   } else if (c.ipc_mode != "none") {
     int64_t shm = c.shm_size > 0 ? c.shm_size : kDefaultShmSize;
     defaults.push_back(

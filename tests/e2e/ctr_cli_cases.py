@@ -743,6 +743,50 @@ def _host_capbnd():
         return next(l.split()[1] for l in f if l.startswith("CapBnd:"))
 
 
+def test_container_namespace_modes(cli, img, clean):
+    # --network/--pid/--ipc container:NAME join another container's namespaces (its current
+    # run's); a shareable container's /dev/shm goes with its IPC namespace.
+    run_d(cli, img, "cli-donor", "sh", "-c",
+          "echo shm-data > /dev/shm/x; echo ready > /tmp/ready; httpd -p 127.0.0.1:80 -h /etc; sleep 300",
+          opts=("--ipc", "shareable"))
+    wait_until(lambda: cli.run("exec", "cli-donor", "cat", "/tmp/ready").returncode == 0, 30, what="donor")
+    donor_net = cli.ok("exec", "cli-donor", "readlink", "/proc/self/ns/net").stdout
+    donor_host = cli.ok("exec", "cli-donor", "hostname").stdout
+    p = cli.run("run", "--rm", "--network", "container:cli-donor", img, "sh", "-c",
+                "readlink /proc/self/ns/net; hostname; cat /etc/hostname; wget -qO- http://127.0.0.1/hostname")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == donor_net + donor_host * 3, (p.stdout, donor_net, donor_host)
+    p = cli.run("run", "--rm", "--pid", "container:cli-donor", img, "sh", "-c", "ps -o args | grep -c '^sleep 300'")
+    assert p.returncode == 0 and p.stdout.strip() == "1", (p.stdout, p.stderr)
+    p = cli.run("run", "--rm", "--ipc", "container:cli-donor", img, "sh", "-c",
+                "cat /dev/shm/x; readlink /proc/self/ns/ipc")
+    donor_ipc = cli.ok("exec", "cli-donor", "readlink", "/proc/self/ns/ipc").stdout
+    assert p.returncode == 0 and p.stdout == "shm-data\n" + donor_ipc, (p.stdout, p.stderr)
+    # Errors, before anything is made or run.
+    run_d(cli, img, "cli-private", "sleep", "300")
+    cli.ok("create", "--name", "cli-stopped", img, "true")
+    for opts, words in ((("--network", "container:cli-donor", "-h", "x"), "hostname and the network mode"),
+                        (("--network", "container:cli-donor", "-p", "80:80"), "port publishing"),
+                        (("--network", "container:cli-donor", "--dns", "1.1.1.1"), "dns and the network mode"),
+                        (("--pid", "container:cli-nosuch"), "No such container: cli-nosuch"),
+                        (("--ipc", "container:cli-private"), "non-shareable IPC"),
+                        (("--network", "container:cli-stopped"), "non running container"),
+                        (("--pid", "container:cli-stopped"), "non running container"),
+                        (("--uts", "host", "-h", "x"), "hostname and the UTS mode")):
+        p = cli.run("run", "--rm", *opts, img, "true", timeout=30)
+        assert p.returncode == 125 and words in p.stderr, (opts, p.returncode, p.stderr)
+    assert set(ps_names(cli, "-a")) == {"cli-donor", "cli-private", "cli-stopped"}
+    # The host's name in the host's UTS or network namespace.
+    for mode in (("--uts", "host"), ("--network", "host")):
+        assert cli.ok("run", "--rm", *mode, img, "hostname").stdout == os.uname().nodename + "\n"
+    if is_berthd():
+        shm = [l for l in open("/proc/mounts") if l.split()[1].endswith("/shm") and
+               cli.ok("inspect", "-f", "{{.Id}}", "cli-donor").stdout.strip() in l]
+        assert len(shm) == 1, shm
+        cli.ok("rm", "-f", "cli-donor")
+        assert not [l for l in open("/proc/mounts") if l.split()[1] == shm[0].split()[1]]
+
+
 def test_privileged(cli, img, clean):
     with open("/proc/sys/kernel/cap_last_cap") as f:
         full = format((1 << (int(f.read()) + 1)) - 1, "016x")
