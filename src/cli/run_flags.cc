@@ -79,6 +79,7 @@ void add_create_flags(FlagSet& f, bool run) {
   f.add_string("name", 0, "", "Assign a name to the container");
   f.add_string("network", 0, "", "Connect a container to a network", "network");
   f.add_list("network-alias", 0, "Add network-scoped alias for the container");
+  f.add_list("link", 0, "Add link to another container");
   f.add_string("ip", 0, "", "IPv4 address (e.g., 172.30.100.104)");
   f.add_string("mac-address", 0, "", "Container MAC address (e.g., 92:d0:c6:0a:29:33)");
   f.add_list("publish", 'p', "Publish a container's port(s) to the host");
@@ -730,7 +731,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["GroupAdd"] = f.get_list("group-add").empty() ? Json(nullptr) : Json(f.get_list("group-add"));
   hc["IpcMode"] = f.get_string("ipc");
   hc["Cgroup"] = "";
-  hc["Links"] = nullptr;
+  hc["Links"] = f.get_list("link").empty() ? Json(nullptr) : Json(f.get_list("link"));
   hc["OomScoreAdj"] = f.get_int("oom-score-adj");
   hc["PidMode"] = f.get_string("pid");
   hc["Privileged"] = f.get_bool("privileged");

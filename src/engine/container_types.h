@@ -159,6 +159,7 @@ struct HostConfig {
   std::string cgroupns_mode;  // "" = "private" on v2, "host" on v1 (docker's default)
   std::vector<std::string> dns, dns_options, dns_search;
   std::vector<std::string> extra_hosts;  // "name:ip" (also "host-gateway")
+  std::vector<std::string> links;        // --link "name[:alias]" as given (legacy links)
   std::vector<std::string> group_add;
   std::string ipc_mode;  // "" = "private" ("host", "none", "shareable", "container:x")
   std::string cgroup;

@@ -71,7 +71,8 @@ std::string hostname_content(const std::string& hostname) { return hostname + "\
 Result<std::string> hosts_content(const std::string& hostname, const std::string& domainname,
                                   const std::vector<std::string>& extra_hosts,
                                   const std::string& container_ip,
-                                  const std::string& host_gateway_ip) {
+                                  const std::string& host_gateway_ip,
+                                  const std::vector<std::pair<std::string, std::string>>& links) {
   std::string out =
       "127.0.0.1\tlocalhost\n"
       "::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -104,6 +105,7 @@ Result<std::string> hosts_content(const std::string& hostname, const std::string
     }
     out += ip + "\t" + name + "\n";
   }
+  for (const auto& [ip, names] : links) out += ip + "\t" + names + "\n";
   if (!container_ip.empty() && !hostname.empty()) {
     out += container_ip + "\t";
     if (!domainname.empty()) out += hostname + "." + domainname + " ";
@@ -182,7 +184,7 @@ Result<void> write_if_changed(const std::string& path, const std::string& conten
 
 Result<HostsFilesPaths> write_hosts_files(const HostsFilesInput& in) {
   std::string hosts = BERTH_TRY(hosts_content(in.hostname, in.domainname, in.extra_hosts,
-                                              in.container_ip, in.host_gateway_ip));
+                                              in.container_ip, in.host_gateway_ip, in.links));
   std::string resolv = BERTH_TRY(resolv_conf_content(in.host_resolv, in.dns));
   HostsFilesPaths p{in.dir + "/hostname", in.dir + "/hosts", in.dir + "/resolv.conf"};
   BERTH_TRY(write_if_changed(p.hostname, hostname_content(in.hostname)));

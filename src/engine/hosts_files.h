@@ -30,10 +30,12 @@ std::string hostname_content(const std::string& hostname);
 // InvalidArgument naming --add-host for a malformed entry or bad IP
 // ("invalid IP address in add-host: \"x\""); host-gateway without a
 // configured gateway IP is InvalidArgument too.
-Result<std::string> hosts_content(const std::string& hostname, const std::string& domainname,
-                                  const std::vector<std::string>& extra_hosts,
-                                  const std::string& container_ip = "127.0.0.1",
-                                  const std::string& host_gateway_ip = "");
+// `links`: (ip, "alias hostname name") lines of --link, after --add-host's.
+Result<std::string> hosts_content(
+    const std::string& hostname, const std::string& domainname,
+    const std::vector<std::string>& extra_hosts, const std::string& container_ip = "127.0.0.1",
+    const std::string& host_gateway_ip = "",
+    const std::vector<std::pair<std::string, std::string>>& links = {});
 
 struct DnsOverrides {
   std::vector<std::string> dns, dns_search, dns_options;
@@ -61,6 +63,7 @@ struct HostsFilesInput {
   std::string host_resolv;  // read_host_resolv_conf()
   std::string container_ip = "127.0.0.1";
   std::string host_gateway_ip;
+  std::vector<std::pair<std::string, std::string>> links;  // (ip, names) of --link
 };
 struct HostsFilesPaths {
   std::string hostname, hosts, resolv_conf;

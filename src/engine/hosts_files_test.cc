@@ -36,6 +36,13 @@ TEST(HostsFiles, HostsLocalhostBlockExtraHostsAndOwnLine) {
   auto v6 = hosts_content("h", "", {"six:fe80::1"});
   ASSERT_TRUE(v6);
   EXPECT_NE(v6->find("fe80::1\tsix\n"), std::string::npos);
+  // --link lines after --add-host's, before the container's own.
+  auto l = hosts_content("me", "", {"a:10.0.0.9"}, "172.17.0.3", "",
+                         {{"172.17.0.2", "mysql 0123456789ab db"}});
+  ASSERT_TRUE(l);
+  EXPECT_NE(l->find("10.0.0.9\ta\n172.17.0.2\tmysql 0123456789ab db\n172.17.0.3\tme\n"),
+            std::string::npos)
+      << *l;
 }
 
 TEST(HostsFiles, BadAddHost) {

@@ -271,6 +271,7 @@ Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name
   d.exec_ids = c->exec_ids;
   d.config = c->cfg.config;
   d.host_config = c->cfg.host_config;
+  d.host_config.links = link_display_locked(*c);
   // NetworkSettings.Ports: every exposed or published port, bound ones with
   // the host side they got.
   for (const auto& p : c->cfg.config.exposed_ports)

@@ -203,6 +203,20 @@ class LocalContainerService final : public ContainerService {
   Result<void> mount_shm(const Ctr& c);
   void unmount_shm(const std::string& id);
 
+  // ---- --link (local_containers_links.cc) ---------------------------------
+  // Create: every link parses and names an existing container.
+  Result<void> validate_links(const Ctr& c);
+  // HostConfig.Links as docker shows them: "/target:/self/alias".
+  std::vector<std::string> link_display_locked(const Ctr& c) const;
+  struct LinkInfo {
+    std::string ip, names;         // the /etc/hosts line
+    std::vector<std::string> env;  // engine/links.h link_env
+  };
+  // On the default bridge, at start: each linked container must run there
+  // (docker's "Cannot link to a non running container: ..."). Empty for
+  // other network modes (user networks resolve links through the DNS).
+  Result<std::vector<LinkInfo>> resolve_links_locked(const Ctr& c) const;
+
   // ---- monitor events (watcher thread, mu_ held) ---------------------------
   void apply_exit_locked(Ctr& c, const monitor::ExitRecord& e);
   void monitor_gone_locked(const CtrPtr& c);

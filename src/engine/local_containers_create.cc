@@ -319,6 +319,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   c->cfg.rootfs_mounts = mj;
   if (auto v = validate_network(*c); !v) return fail(v.error());
   if (auto v = validate_joins(*c); !v) return fail(v.error());
+  if (auto v = validate_links(*c); !v) return fail(v.error());
   if (auto w = write_bundle(*c); !w) return fail(w.error());
 
   metadata::ContainerRow row;
@@ -380,6 +381,19 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c, bool at_start) {
   si.volume_mounts = BERTH_TRY(oci_mounts(sc.mounts));
   if (sc.host_config.ipc_mode == "shareable") si.shm_path = shm_dir(c.id);
   BERTH_TRY(resolve_joins_locked(c, si, at_start));
+  if (at_start) {
+    // Link variables first: the container's own env wins (docker's order).
+    std::vector<std::string> env;
+    for (const auto& l : BERTH_TRY(resolve_links_locked(c))) {
+      for (const auto& e : l.env) {
+        std::string key = e.substr(0, e.find('='));
+        bool own = std::any_of(sc.config.env.begin(), sc.config.env.end(),
+                               [&](const std::string& x) { return x.starts_with(key + "="); });
+        if (!own) env.push_back(e);
+      }
+    }
+    si.config.env.insert(si.config.env.begin(), env.begin(), env.end());
+  }
   auto spec = build_spec(si);
   if (!spec) {
     // A user or device the request names that does not exist is a bad
@@ -393,8 +407,11 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c, bool at_start) {
 }
 
 Result<void> LocalContainerService::ensure_bundle(const Ctr& c) {
-  // The namespaces of another container's current run.
-  if (joins_namespaces(c.cfg.host_config)) return write_bundle(c, true);
+  // The namespaces, or the address and env for --link, of other containers'
+  // current runs.
+  if (joins_namespaces(c.cfg.host_config) || !c.cfg.host_config.links.empty()) {
+    return write_bundle(c, true);
+  }
   const std::string dir = ctr_dir(c.id);
   bool intact = true;
   for (const char* f : {"/hostname", "/hosts", "/resolv.conf"}) {

@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "engine/container_messages.h"
 #include "engine/hosts_files.h"
+#include "engine/links.h"
 #include "engine/local_containers.h"
 
 namespace berth::engine {
@@ -74,6 +75,8 @@ ContainerNetRequest LocalContainerService::net_request_locked(const Ctr& c) cons
     }
   }
   r.ports = hc.port_bindings;
+  for (const std::string& l : hc.links)
+    if (auto p = parse_link(l)) r.links.push_back(*p);
   if (hc.publish_all_ports) {
     for (const auto& p : c.cfg.config.exposed_ports) {
       std::string key = p.find('/') == std::string::npos ? p + "/tcp" : p;
@@ -132,6 +135,10 @@ Result<std::function<Result<void>()>> LocalContainerService::start_network(const
     hf.domainname = sc.config.domainname;
     hf.extra_hosts = sc.host_config.extra_hosts;
     hf.dns = {sc.host_config.dns, sc.host_config.dns_search, sc.host_config.dns_options};
+    // write_bundle checked them a moment ago under the same Ctr::op.
+    if (auto links = resolve_links_locked(*c)) {
+      for (const auto& l : *links) hf.links.emplace_back(l.ip, l.names);
+    }
   }
   if (!r.own_netns && effective_mode(c->cfg.host_config) != "host") return none;
   NetAttachment att;

@@ -620,9 +620,25 @@ void NetworkManager::refresh_dns_locked() {
       for (const auto& a : e.aliases) m.emplace(lower(a), e.ip4);
     }
   }
+  // --link aliases: the target's address on each user network both are on.
+  std::map<std::string, std::multimap<std::string, std::string>> links;
+  for (const auto& [cid, l] : live_) {
+    for (const auto& [target, alias] : l->request.links) {
+      for (const auto& [tid, t] : live_) {
+        if (tid == cid || !(t->request.name == target || tid.starts_with(target))) continue;
+        for (const auto& [nid, e] : t->endpoints) {
+          auto n = nets_.find(nid);
+          if (n == nets_.end() || n->second->builtin || e.ip4.empty()) continue;
+          if (!l->endpoints.count(nid)) continue;
+          links[cid].emplace(lower(alias), e.ip4);
+        }
+      }
+    }
+  }
   std::lock_guard lk(dns_mu_);
   dns_nets_ = std::move(nets);
   dns_names_ = std::move(names);
+  dns_links_ = std::move(links);
 }
 
 std::optional<std::vector<std::string>> NetworkManager::dns_lookup(const std::string& tag,
@@ -631,6 +647,11 @@ std::optional<std::vector<std::string>> NetworkManager::dns_lookup(const std::st
   auto it = dns_nets_.find(tag);
   if (it == dns_nets_.end()) return std::nullopt;
   std::vector<std::string> ips;
+  if (auto l = dns_links_.find(tag); l != dns_links_.end()) {
+    auto [a, b] = l->second.equal_range(name);
+    for (auto i = a; i != b; ++i)
+      if (std::find(ips.begin(), ips.end(), i->second) == ips.end()) ips.push_back(i->second);
+  }
   for (const auto& nid : it->second) {
     auto m = dns_names_.find(nid);
     if (m == dns_names_.end()) continue;

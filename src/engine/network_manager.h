@@ -80,6 +80,10 @@ struct ContainerNetRequest {
   std::string mac_address;  // Config.MacAddress (the first network)
   // Container port ("80/tcp") -> bindings; PublishAllPorts already expanded.
   std::map<std::string, std::vector<PortBinding>> ports;
+  // --link on user networks: (container name or id, alias); the alias
+  // resolves, through the embedded DNS and for this container only, to that
+  // container's address on a network they share.
+  std::vector<std::pair<std::string, std::string>> links;
 };
 
 struct NetAttachment {
@@ -188,6 +192,8 @@ class NetworkManager final : public NetworkService {
   std::mutex dns_mu_;
   std::map<std::string, std::vector<std::string>> dns_nets_;  // container -> user network ids
   std::map<std::string, std::multimap<std::string, std::string>> dns_names_;  // net -> name -> ip
+  // container -> its --link aliases -> ip (user networks)
+  std::map<std::string, std::multimap<std::string, std::string>> dns_links_;
 };
 
 }  // namespace berth::engine

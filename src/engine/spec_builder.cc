@@ -59,8 +59,18 @@ Result<void> check_namespace_conflicts(const ContainerConfig& cfg, const HostCon
   if (hc.uts_mode == "host" && !cfg.hostname.empty()) {
     return bad("conflicting options: hostname and the UTS mode");
   }
+  if (hc.network_mode == "host" && !hc.links.empty()) {
+    return bad(
+        "conflicting options: host type networking can't be used with links. This would result "
+        "in undefined behavior");
+  }
   if (!starts_with(hc.network_mode, "container:")) return ok();
   if (!cfg.hostname.empty()) return bad("conflicting options: hostname and the network mode");
+  if (!hc.links.empty()) {
+    return bad(
+        "conflicting options: container type network can't be used with links. This would "
+        "result in undefined behavior");
+  }
   if (!hc.dns.empty()) return bad("conflicting options: dns and the network mode");
   if (!hc.extra_hosts.empty()) {
     return bad("conflicting options: custom host-to-IP mapping and the network mode");

@@ -108,8 +108,8 @@ Result<oci::Spec> build_spec(const SpecInput& in);
 // Create-time checks of the namespace modes against the options they exclude,
 // on the config as requested (before the image's and berth's defaults), with
 // docker's messages: --uts host with a hostname; --network container:x with
-// a hostname, --dns, --add-host, published or exposed ports; a "container:"
-// mode without a name.
+// a hostname, --link, --dns, --add-host, published or exposed ports; --network
+// host with --link; a "container:" mode without a name.
 Result<void> check_namespace_conflicts(const ContainerConfig& requested, const HostConfig& hc);
 
 // docker's create-time merge of the image config into the container config:

@@ -497,6 +497,12 @@ TEST(SpecBuilder, NamespaceConflicts) {
   c.exposed_ports = {"80/tcp"};
   EXPECT_EQ(msg(), "conflicting options: port exposing and the container type network mode");
   c.exposed_ports.clear();
+  h.links = {"db"};
+  EXPECT_NE(msg().find("container type network can't be used with links"), std::string::npos);
+  h.network_mode = "host";
+  EXPECT_NE(msg().find("host type networking can't be used with links"), std::string::npos);
+  h.network_mode = "container:db";
+  h.links.clear();
   h.pid_mode = "container:";
   EXPECT_NE(msg().find("--pid: invalid mode"), std::string::npos);
   // Only a container network mode excludes these.

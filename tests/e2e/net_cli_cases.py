@@ -180,6 +180,55 @@ def test_user_network_names_and_aliases(cli, daemon, memos_img, clean):
     assert_no_leftovers(daemon)
 
 
+def test_links(cli, daemon, memos_img, clean):
+    # docker's legacy --link: on the default bridge an /etc/hosts line and the ALIAS_* env of
+    # the linked container's current run; on a user network an alias only the linking
+    # container resolves.
+    net = "e2e-linknet"
+    try:
+        cli.ok("run", "-d", "--name", "e2e-db", "--expose", "5432", "-e", "DB_MODE=test", memos_img)
+        db_ip = cli.ok("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "e2e-db").stdout.strip()
+        db_host = cli.ok("inspect", "-f", "{{.Config.Hostname}}", "e2e-db").stdout.strip()
+        out = cli.ok("run", "--rm", "--name", "e2e-app", "--link", "e2e-db:pg", memos_img, "sh", "-c",
+                     "grep -w pg /etc/hosts; env | grep ^PG_ | sort; "
+                     "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://pg:5230/ && break; sleep 0.2; done").stdout
+        lines = out.splitlines()
+        assert lines[0] == f"{db_ip}\tpg {db_host} e2e-db", out
+        env = set(lines[1:])
+        for want in (f"PG_PORT=tcp://{db_ip}:5230", f"PG_PORT_5432_TCP=tcp://{db_ip}:5432",
+                     f"PG_PORT_5432_TCP_ADDR={db_ip}", "PG_PORT_5432_TCP_PORT=5432",
+                     "PG_PORT_5432_TCP_PROTO=tcp", "PG_NAME=/e2e-app/pg", "PG_ENV_DB_MODE=test"):
+            assert want in env, (want, out)
+        assert PAGE.decode() in out, out
+        cli.ok("create", "--name", "e2e-linker", "--link", "e2e-db:pg", memos_img)
+        links = json.loads(cli.ok("inspect", "-f", "{{json .HostConfig.Links}}", "e2e-linker").stdout)
+        assert links == ["/e2e-db:/e2e-linker/pg"], links
+        for args, words in ((("--link", "e2e-nosuch:x"), "could not get container for e2e-nosuch"),
+                            (("--network", "host", "--link", "e2e-db"), "host type networking"),
+                            (("--link", "a:b:c"), "bad format for links: a:b:c")):
+            p = cli.run("run", "--rm", *args, memos_img, "true")
+            assert p.returncode == 125 and words in p.stderr, (args, p.stderr)
+        # The linked container must be running when the linking one starts.
+        cli.ok("stop", "-t", "1", "e2e-db")
+        p = cli.run("start", "e2e-linker")
+        assert p.returncode != 0 and "Cannot link to a non running container: /e2e-db AS /e2e-linker/pg" in p.stderr, p.stderr
+        cli.ok("rm", "e2e-linker")
+        cli.ok("start", "e2e-db")
+        # User network: the alias is the linking container's only.
+        cli.ok("network", "create", net)
+        cli.ok("network", "connect", net, "e2e-db")
+        script = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://pg:5230/ && break; sleep 0.2; done; echo end"
+        out = cli.ok("run", "--rm", "--network", net, "--link", "e2e-db:pg", memos_img, "sh", "-c", script).stdout
+        assert PAGE.decode() in out, out
+        p = cli.run("run", "--rm", "--network", net, memos_img, "sh", "-c", "timeout 2 wget -qO- http://pg:5230/; echo rc=$?")
+        assert "rc=0" not in p.stdout and PAGE.decode() not in p.stdout, p.stdout
+    finally:
+        for n in ("e2e-app", "e2e-linker", "e2e-db"):
+            rm_f(cli, n)
+        cli.run("network", "rm", net)
+    assert_no_leftovers(daemon)
+
+
 def test_network_connect_disconnect(cli, daemon, memos_img, clean):
     net = "e2e-connet"
     try:

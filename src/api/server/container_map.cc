@@ -124,6 +124,7 @@ void copy_host_config(D& d, const S& s) {
   d.dns_options = s.dns_options;
   d.dns_search = s.dns_search;
   d.extra_hosts = s.extra_hosts;
+  d.links = s.links;
   d.group_add = s.group_add;
   d.ipc_mode = s.ipc_mode;
   d.cgroup = s.cgroup;

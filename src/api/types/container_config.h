@@ -139,6 +139,7 @@ struct HostConfig {
   std::string cgroupns_mode;
   std::vector<std::string> dns, dns_options, dns_search;
   std::vector<std::string> extra_hosts;
+  std::vector<std::string> links;  // --link "name[:alias]"; inspect: "/name:/self/alias"
   std::vector<std::string> group_add;
   std::string ipc_mode;
   std::string cgroup;

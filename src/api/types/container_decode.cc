@@ -342,6 +342,7 @@ Result<HostConfig> decode_host_config(const Json& j, ApiVersion v) {
   BERTH_TRY(get_strings(j, "DnsOptions", p, h.dns_options));
   BERTH_TRY(get_strings(j, "DnsSearch", p, h.dns_search));
   BERTH_TRY(get_strings(j, "ExtraHosts", p, h.extra_hosts));
+  BERTH_TRY(get_strings(j, "Links", p, h.links));
   BERTH_TRY(get_strings(j, "GroupAdd", p, h.group_add));
   BERTH_TRY(get_string(j, "IpcMode", p, h.ipc_mode));
   BERTH_TRY(get_string(j, "Cgroup", p, h.cgroup));

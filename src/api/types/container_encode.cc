@@ -148,7 +148,7 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   j["GroupAdd"] = strings_or_null(h.group_add);
   j["IpcMode"] = h.ipc_mode;
   j["Cgroup"] = h.cgroup;
-  j["Links"] = nullptr;
+  j["Links"] = strings_or_null(h.links);
   j["OomScoreAdj"] = h.oom_score_adj;
   j["PidMode"] = h.pid_mode;
   j["Privileged"] = h.privileged;
