@@ -117,6 +117,8 @@ struct LogsOptions {
   std::optional<int64_t> since_ns, until_ns;
   int64_t tail = -1;  // -1 = all
   bool timestamps = false;
+  bool details = false;  // each line after its entry's attrs and a space (docker's order:
+                         // timestamp, attrs, line)
 };
 // stream 1 stdout / 2 stderr; `data` already carries the timestamp prefix
 // when asked. api/server frames it (docker's multiplexed stream) unless the

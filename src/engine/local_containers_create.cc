@@ -235,6 +235,11 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     auto cfg = detail->config.find("config");
     if (cfg != detail->config.end() && cfg->is_object()) merge_healthcheck(sc.config, *cfg);
   }
+  if (sc.host_config.log_config.type != "none") {
+    // A bad labels-regex / env-regex now, not at start.
+    BERTH_TRY(
+        logs::log_attributes(sc.host_config.log_config.config, sc.config.labels, sc.config.env));
+  }
   if (!sc.config.stop_signal.empty() && !sys::parse_signal(sc.config.stop_signal)) {
     return make_error(Errc::InvalidArgument, "Invalid signal: {}", sc.config.stop_signal);
   }

@@ -72,9 +72,11 @@ Result<void> LocalContainerService::logs(const std::string& name, const LogsOpti
   auto r = logs::read(
       path, ro,
       [&](const logs::Entry& e) -> Result<void> {
-        if (o.timestamps) {
-          return sink(static_cast<int>(e.stream),
-                      logs::format_time_fixed(e.time_ns) + " " + e.line);
+        if (o.details || o.timestamps) {
+          std::string out;
+          if (o.timestamps) out = logs::format_time_fixed(e.time_ns) + " ";
+          if (o.details) out += e.attrs + " ";
+          return sink(static_cast<int>(e.stream), out + e.line);
         }
         return sink(static_cast<int>(e.stream), e.line);
       },

@@ -13,6 +13,7 @@
 #include "engine/container_messages.h"
 #include "engine/local_containers.h"
 #include "engine/rootfs_mount.h"
+#include "logs/json_file.h"
 #include "sys/signals.h"
 
 namespace berth::engine {
@@ -101,6 +102,9 @@ Result<monitor::MonitorConfig> LocalContainerService::monitor_config(const Ctr& 
   m.log_driver = lc.type.empty() ? "json-file" : lc.type;
   m.log_path = log_path(c.id);
   m.log_opts = lc.config;
+  if (lc.type != "none") {
+    m.log_attrs = BERTH_TRY(logs::log_attributes(lc.config, c.cfg.config.labels, c.cfg.config.env));
+  }
   m.tty = c.cfg.config.tty;
   m.open_stdin = c.cfg.config.open_stdin;
   m.stdin_once = c.cfg.config.stdin_once;

@@ -69,6 +69,7 @@ bool decode_fast(std::string_view line, Entry& e) {
   if (!rest.starts_with(kTimeKey)) return false;
   rest.remove_prefix(kTimeKey.size());
   if (rest.size() < 2 || rest[rest.size() - 1] != '}' || rest[rest.size() - 2] != '"') return false;
+  e.attrs.clear();
   return parse_time_fast(rest.substr(0, rest.size() - 2), e.time_ns);
 }
 
@@ -90,6 +91,8 @@ bool decode_line_slow(std::string_view line, Entry& e) {
   else
     return false;
   if (!parse_time_fast(time->get_ref<const std::string&>(), e.time_ns)) return false;
+  e.attrs.clear();
+  if (auto a = j.find("attrs"); a != j.end()) e.attrs = details_prefix(*a);
   e.line.clear();
   if (log != j.end()) {  // docker omits an empty "log"
     if (!log->is_string()) return false;

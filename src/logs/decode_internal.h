@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "base/json.h"
 #include "logs/json_file.h"
 
 namespace berth::logs {
@@ -16,5 +17,8 @@ bool decode_line(std::string_view line, Entry& e);
 
 // The same with the fast path disabled (tests compare both).
 bool decode_line_slow(std::string_view line, Entry& e);
+
+// An "attrs" object as Entry::attrs ("k=v,k2=v2", sorted, query-escaped).
+std::string details_prefix(const Json& attrs);
 
 }  // namespace berth::logs

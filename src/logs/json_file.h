@@ -45,11 +45,25 @@ struct RotateOptions {
   bool compress = false;                // docker's "compress" (gzip of rotated files);
                                         // InvalidArgument from parse_log_opts if set
                                         // and unsupported
+  // The "attrs" object of every entry (docker's labels/env log opts), as
+  // JSON text ("{\"k\":\"v\"}"); "" = none. Not from parse_log_opts: the
+  // values come from the container (log_attributes).
+  std::string attrs;
 };
+
+// docker's extra attributes of a container's log entries: the labels named
+// by "labels" (comma-separated) or matching "labels-regex", the env variables
+// named by "env" or matching "env-regex" (ECMAScript regexes, unanchored, as
+// Go's MatchString). Unknown names are skipped. InvalidArgument for a bad
+// regex.
+Result<std::map<std::string, std::string>> log_attributes(
+    const std::map<std::string, std::string>& opts,
+    const std::map<std::string, std::string>& labels, const std::vector<std::string>& env);
 
 // Parses docker's --log-opt keys for json-file: max-size ("10m", "1g", "512k",
 // plain bytes; docker's units, base 1024), max-file (integer >= 1), compress
-// ("true"/"false"), labels, env, tag (accepted, ignored). Unknown keys:
+// ("true"/"false"), labels, labels-regex, env, env-regex (for log_attributes),
+// tag (unused by json-file, as docker's). Unknown keys:
 // InvalidArgument "unknown log opt 'k' for json-file log driver" (docker's
 // wording). max-file > 1 without max-size is accepted (docker refuses it; we
 // keep the 10m default then).
@@ -73,6 +87,9 @@ struct Entry {
   Stream stream = Stream::Stdout;
   int64_t time_ns = 0;
   std::string line;  // the "log" bytes (usually ends with '\n')
+  // The entry's "attrs" as `logs --details` prints them: "k=v,k2=v2", keys
+  // sorted, both query-escaped as Go's url.QueryEscape; "" = none.
+  std::string attrs;
 };
 
 struct ReadOptions {

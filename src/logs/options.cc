@@ -85,7 +85,8 @@ Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& o
       }
     } else if (k == "labels" || k == "labels-regex" || k == "env" || k == "env-regex" ||
                k == "tag") {
-      // Accepted for compatibility; berth does not add attrs to entries.
+      // The entries' attrs (log_attributes, logs/attrs.cc); "tag" is unused by
+      // json-file, as in docker.
     } else {
       return make_error(Errc::InvalidArgument, "unknown log opt '{}' for json-file log driver", k);
     }

@@ -169,8 +169,9 @@ class JsonFileWriter final : public Writer {
     out_.clear();
     out_.append("{\"log\":\"");
     append_escaped(out_, bytes);
-    out_.append(s == Stream::Stderr ? "\",\"stream\":\"stderr\",\"time\":\""
-                                    : "\",\"stream\":\"stdout\",\"time\":\"");
+    out_.append(s == Stream::Stderr ? "\",\"stream\":\"stderr\"" : "\",\"stream\":\"stdout\"");
+    if (!opts_.attrs.empty()) out_.append(",\"attrs\":").append(opts_.attrs);
+    out_.append(",\"time\":\"");
     char tb[kMaxTimeLen];
     out_.append(tb, format_time_buf(t, tb));
     out_.append("\"}\n");

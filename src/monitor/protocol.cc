@@ -195,6 +195,7 @@ Json encode_config(const MonitorConfig& c) {
               {"log_driver", c.log_driver},
               {"log_path", c.log_path},
               {"log_opts", c.log_opts},
+              {"log_attrs", c.log_attrs},
               {"tty", c.tty},
               {"open_stdin", c.open_stdin},
               {"stdin_once", c.stdin_once},
@@ -232,6 +233,7 @@ Result<MonitorConfig> decode_config(const Json& j) {
   if (c.log_driver == "json-file" && c.log_path.empty())
     return f.fail("log_path", "is required with the json-file log driver");
   BERTH_TRY(f.string_map("log_opts", c.log_opts));
+  BERTH_TRY(f.string_map("log_attrs", c.log_attrs));
   BERTH_TRY(f.boolean("tty", c.tty));
   BERTH_TRY(f.boolean("open_stdin", c.open_stdin));
   BERTH_TRY(f.boolean("stdin_once", c.stdin_once));

@@ -96,6 +96,8 @@ struct MonitorConfig {
   std::string log_driver = "json-file";  // "json-file" | "none"
   std::string log_path;                  // json-file path
   std::map<std::string, std::string> log_opts;
+  // The "attrs" of every log entry (logs::log_attributes; berthd computes them).
+  std::map<std::string, std::string> log_attrs;
   bool tty = false;
   bool open_stdin = false;
   bool stdin_once = false;

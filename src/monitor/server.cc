@@ -232,6 +232,7 @@ Result<void> Monitor::setup_impl() {
 
   if (c_.log_driver == "json-file") {
     logs::RotateOptions ro = BERTH_TRY_CTX(logs::parse_log_opts(c_.log_opts), "log_opts");
+    if (!c_.log_attrs.empty()) ro.attrs = dump_json(Json(c_.log_attrs));
     log_ = BERTH_TRY_CTX(logs::Writer::open(c_.log_path, ro), "open the container log");
   }
   if (!c_.health.test.empty()) {

@@ -214,6 +214,30 @@ def test_logs_tail_timestamps_stderr(cli, img, clean):
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line\d$", l), l
 
 
+def test_logs_details_from_log_opts(cli, img, clean):
+    # --log-opt labels/env (and their -regex forms) put "attrs" in each entry; logs --details
+    # prints them before the line, after the timestamp.
+    run_d(cli, img, "cli-logd", "sh", "-c", "echo hello; echo oops >&2",
+          opts=("-l", "app=web", "-l", "team=a b", "-e", "MODE=prod", "--log-opt", "labels=app",
+                "--log-opt", "labels-regex=^te", "--log-opt", "env=MODE,NOSUCH"))
+    run_d(cli, img, "cli-logp", "echo", "plain")
+    wait_state(cli, "cli-logd", "exited")
+    wait_state(cli, "cli-logp", "exited")
+    p = cli.ok("logs", "--details", "cli-logd")
+    assert p.stdout == "MODE=prod,app=web,team=a+b hello\n" and p.stderr == "MODE=prod,app=web,team=a+b oops\n", p
+    p = cli.ok("logs", "--details", "-t", "cli-logd")
+    assert re.match(r"^\S+Z MODE=prod,app=web,team=a\+b hello$", p.stdout.strip()), p.stdout
+    assert cli.ok("logs", "cli-logd").stdout == "hello\n"
+    assert cli.ok("logs", "--details", "cli-logp").stdout == " plain\n"
+    if is_berthd():
+        path = insp(cli, "cli-logd", "{{.LogPath}}")
+        with open(path) as f:
+            first = json.loads(f.readline())
+        assert first["attrs"] == {"MODE": "prod", "app": "web", "team": "a b"}, first
+    p = cli.run("run", "--rm", "--log-opt", "env-regex=(", img, "true")
+    assert p.returncode == 125 and "env-regex" in p.stderr, p.stderr
+
+
 def test_logs_since_until(cli, img, clean):
     run_d(cli, img, "cli-since", "sh", "-c", "echo early; sleep 2; echo late; sleep 300")
     wait_until(lambda: "late" in cli.ok("logs", "cli-since").stdout, 20, what="late line")

@@ -99,7 +99,7 @@ struct LogsOptions {
   std::string since, until;  // docker's "seconds[.nanos]" form ("" = unset)
   std::string tail;          // "" = all
   bool timestamps = false;
-  bool details = false;  // docker's ?details=1 (extra attributes; berthd has none)
+  bool details = false;  // docker's ?details=1 (each line after its log attributes)
 };
 
 struct AttachOptions {

@@ -67,7 +67,8 @@ void containers_logs(Ctx& c) {
   for (auto [key, dst] : {std::pair<const char*, bool*>{"follow", &o.follow},
                           {"stdout", &o.stdout},
                           {"stderr", &o.stderr},
-                          {"timestamps", &o.timestamps}}) {
+                          {"timestamps", &o.timestamps},
+                          {"details", &o.details}}) {
     auto b = bool_param(c, key);
     if (!b) return send_error(c, b.error());
     *dst = *b;
