@@ -240,6 +240,9 @@ class ContainerService {
   virtual Result<std::vector<std::string>> update(const std::string& name,
                                                   const UpdateRequest& req) = 0;
   virtual Result<void> remove(const std::string& name, bool force, bool volumes) = 0;
+  // Stopped containers matching every filter: label (all of them), label!
+  // (none of them), until (created at or before; unix nanoseconds in decimal,
+  // the API layer resolves docker's forms). Others: InvalidArgument.
   virtual Result<ContainerPruneReport> prune(
       const std::map<std::string, std::vector<std::string>>& filters) = 0;
 

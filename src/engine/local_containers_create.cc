@@ -626,20 +626,18 @@ Result<std::vector<std::string>> LocalContainerService::update(const std::string
 Result<ContainerPruneReport> LocalContainerService::prune(
     const std::map<std::string, std::vector<std::string>>& filters) {
   std::optional<int64_t> until_ns;
-  std::vector<std::string> labels;
+  std::vector<std::string> labels, not_labels;
   for (const auto& [k, vs] : filters) {
     if (k == "until") {
       for (const auto& v : vs) {
-        if (auto t = logs::parse_time(v)) {
-          until_ns = *t;
-        } else if (auto n = parse_int(v)) {
-          until_ns = *n * 1'000'000'000;
-        } else {
-          return make_error(Errc::InvalidArgument, "invalid filter 'until={}'", v);
-        }
+        auto n = parse_int(v);
+        if (!n) return make_error(Errc::InvalidArgument, "invalid filter 'until={}'", v);
+        until_ns = *n;
       }
     } else if (k == "label") {
       labels = vs;
+    } else if (k == "label!") {
+      not_labels = vs;
     } else {
       return make_error(Errc::InvalidArgument, "invalid filter '{}'", k);
     }
@@ -651,15 +649,14 @@ Result<ContainerPruneReport> LocalContainerService::prune(
       const auto& st = c->state.status;
       if (st != "exited" && st != "created" && st != "dead") continue;
       if (until_ns && c->created_ns > *until_ns) continue;
-      bool ok = true;
-      for (const auto& l : labels) {
+      auto has = [&](const std::string& l) {
         auto eq = l.find('=');
         auto it = c->cfg.config.labels.find(l.substr(0, eq));
-        if (it == c->cfg.config.labels.end() ||
-            (eq != std::string::npos && it->second != l.substr(eq + 1))) {
-          ok = false;
-        }
-      }
+        return it != c->cfg.config.labels.end() &&
+               (eq == std::string::npos || it->second == l.substr(eq + 1));
+      };
+      bool ok = std::all_of(labels.begin(), labels.end(), has) &&
+                std::none_of(not_labels.begin(), not_labels.end(), has);
       if (ok) victims.push_back(c);
     }
   }

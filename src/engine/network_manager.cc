@@ -459,8 +459,16 @@ Result<void> NetworkManager::remove(const std::string& name) {
 Result<NetworkPruneReport> NetworkManager::prune(
     const std::map<std::string, std::vector<std::string>>& filters) {
   for (const auto& [k, v] : filters) {
-    if (k != "label" && k != "until")
+    if (k != "label" && k != "label!" && k != "until")
       return make_error(Errc::InvalidArgument, "invalid filter '{}'", k);
+  }
+  std::optional<int64_t> until_ns;
+  if (auto u = filters.find("until"); u != filters.end()) {
+    for (const auto& v : u->second) {
+      auto n = parse_int(v);
+      if (!n) return make_error(Errc::InvalidArgument, "invalid filter 'until={}'", v);
+      until_ns = *n;
+    }
   }
   std::vector<std::string> names;
   {
@@ -469,6 +477,13 @@ Result<NetworkPruneReport> NetworkManager::prune(
     for (const auto& [id, n] : nets_) {
       if (n->builtin) continue;
       if (lf != filters.end() && !labels_match(lf->second, n->labels)) continue;
+      if (auto nl = filters.find("label!"); nl != filters.end()) {
+        bool any = false;
+        for (const auto& l : nl->second)
+          if (labels_match({l}, n->labels)) any = true;
+        if (any) continue;
+      }
+      if (until_ns && n->created_ns > *until_ns) continue;
       bool used = false;
       for (const auto& [cid, l] : live_)
         if (l->endpoints.count(id)) used = true;

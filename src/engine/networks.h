@@ -84,7 +84,9 @@ class NetworkService {
   // Forbidden for the built-in ones; Conflict "error while removing network:
   // network NAME id ID has active endpoints" while containers run on it.
   virtual Result<void> remove(const std::string& name) = 0;
-  // User networks without endpoints (filters: label, until).
+  // User networks without endpoints (filters: label, label!, until = created
+  // at or before, unix nanoseconds in decimal; the API layer resolves
+  // docker's forms).
   virtual Result<NetworkPruneReport> prune(
       const std::map<std::string, std::vector<std::string>>& filters) = 0;
 };

@@ -565,6 +565,15 @@ def test_container_prune(cli, img, clean):
     assert p.returncode == 0
     wait_state(cli, "cli-prune-a", "exited")
     wait_state(cli, "cli-prune-b", "exited")
+    # Filters: until (a duration back from now, as docker's CLI sends it), label and label!.
+    cli.ok("container", "prune", "-f", "--filter", "until=1h")
+    assert "cli-prune-a" in ps_names(cli, "-a")
+    cli.ok("rm", "cli-prune-created")
+    cli.ok("create", "--name", "cli-prune-created", "--label", "keep=yes", img, "true")
+    cli.ok("container", "prune", "-f", "--filter", "until=0s", "--filter", "label!=keep")
+    assert sorted(ps_names(cli, "-a")) == ["cli-prune-created", "cli-prune-keep"]
+    p = cli.run("container", "prune", "-f", "--filter", "until=soon")
+    assert p.returncode != 0 and "until" in p.stderr, p.stderr
     p = cli.ok("container", "prune", "-f")
     assert "Total reclaimed space" in p.stdout
     assert ps_names(cli, "-a") == ["cli-prune-keep"]

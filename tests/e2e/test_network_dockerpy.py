@@ -156,6 +156,14 @@ def test_prune(client, memos_img, nclean):
     unused = client.networks.create("py-unused", labels={"e2e": "prune"})
     client.networks.create("py-other")
     client.containers.run(memos_img, detach=True, name="py-user", network="py-used")
+    # until (created at or before: a duration back from now) and label! narrow it.
+    res = client.networks.prune(filters={"until": "1h"})
+    assert not res.get("NetworksDeleted"), res
+    res = client.networks.prune(filters={"label!": "e2e=prune", "until": "0s"})
+    assert res.get("NetworksDeleted") == ["py-other"], res
+    client.networks.create("py-other")
+    with pytest.raises(docker.errors.APIError):
+        client.networks.prune(filters={"until": "soon"})
     res = client.networks.prune(filters={"label": "e2e=prune"})
     assert res.get("NetworksDeleted") == ["py-unused"], res
     names = {n.name for n in client.networks.list()}

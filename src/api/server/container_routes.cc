@@ -285,11 +285,13 @@ void containers_prune(Ctx& c) {
   if (!f) return send_error(c, f.error());
   if (auto v = f->validate({"label", "label!", "until"}); !v) return send_error(c, v.error());
   std::map<std::string, std::vector<std::string>> filters;
-  for (const char* k : {"label", "label!", "until"})
+  for (const char* k : {"label", "label!"})
     if (f->has(k)) filters[k] = f->get(k);
   if (auto u = f->get("until"); !u.empty()) {
+    // docker's forms (RFC 3339, unix seconds, a duration back from now).
     auto t = parse_timestamp(u[0], now_unix_ns(), "filters.until");
     if (!t) return send_error(c, t.error());
+    filters["until"] = {std::to_string(*t)};
   }
   auto r = svc->prune(filters);
   if (!r) return send_error(c, r.error());

@@ -174,8 +174,13 @@ void networks_delete(Ctx& c) {
 void networks_prune(Ctx& c) {
   auto* svc = networks_or_501(c);
   if (!svc) return;
-  auto f = filters_map(c, {"label", "until"});
+  auto f = filters_map(c, {"label", "label!", "until"});
   if (!f) return send_error(c, f.error());
+  if (auto u = f->find("until"); u != f->end() && !u->second.empty()) {
+    auto t = parse_timestamp(u->second[0], now_unix_ns(), "filters.until");
+    if (!t) return send_error(c, t.error());
+    u->second = {std::to_string(*t)};
+  }
   auto r = svc->prune(*f);
   if (!r) return send_error(c, r.error());
   send_json(c, 200, Json{{"NetworksDeleted", r->deleted}});
