@@ -191,7 +191,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
 
   auto detail = images_.inspect(req.config.image);
   if (!detail) {
-    if (detail.error().code == Errc::NotFound) return msg::no_such_image(req.config.image);
+    // NotFound, in the image service's words ("No such image: busybox:latest").
     return detail.error();
   }
   if (!req.platform.empty()) {

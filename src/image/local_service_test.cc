@@ -226,7 +226,10 @@ TEST_F(ImageServiceTest, PullHappyPathThenUpToDate) {
   auto missing = svc_->inspect("nothere");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::NotFound);
-  EXPECT_EQ(missing.error().message, "No such image: nothere");
+  // docker's familiar form of a missing reference; ids and prefixes as given.
+  EXPECT_EQ(missing.error().message, "No such image: nothere:latest");
+  EXPECT_EQ(svc_->inspect("sha256:abcdef").error().message, "No such image: sha256:abcdef");
+  EXPECT_EQ(svc_->inspect("abcdef0123").error().message, "No such image: abcdef0123");
 
   lines.clear();
   auto again = pull("busybox:latest", &lines);

@@ -106,8 +106,10 @@ Result<ResolvedName> LocalImageService::resolve(const std::string& name) const {
     auto id = meta_->resolve_image_prefix(name);
     if (id) return ResolvedName{*id, std::nullopt};
     if (id.error().code == Errc::Conflict) return std::move(id).error();
+    return no_such_image(name);
   }
-  return no_such_image(name);
+  // docker names a missing reference in its familiar form ("busybox:latest").
+  return no_such_image(ref ? ref->familiar() : name);
 }
 
 bool reference_filter_matches(const std::string& pattern, const oci::Reference& ref) {
