@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -137,6 +138,11 @@ void unmount_device(const std::string& path) {
 Result<void> validate_name(const std::string& name) {
   static const std::regex re("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
   if (std::regex_match(name, re)) return {};
+  if (name.size() == 1 && std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return make_error(Errc::InvalidArgument,
+                      "volume name is too short, names should be at least two alphanumeric "
+                      "characters");
+  }
   return make_error(Errc::InvalidArgument,
                     "\"{}\" includes invalid characters for a local volume name, only "
                     "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host "

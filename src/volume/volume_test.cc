@@ -64,7 +64,8 @@ class VolumeTest : public ::testing::Test {
 TEST(VolumeNames, DockerRule) {
   EXPECT_TRUE(validate_name("data").has_value());
   EXPECT_TRUE(validate_name("a.b_c-9").has_value());
-  EXPECT_FALSE(validate_name("a").has_value());  // two characters at least
+  EXPECT_EQ(validate_name("a").error().message,  // two characters at least
+            "volume name is too short, names should be at least two alphanumeric characters");
   EXPECT_FALSE(validate_name("-x").has_value());
   auto r = validate_name("a/b");
   ASSERT_FALSE(r.has_value());
