@@ -89,6 +89,10 @@ Result<Digest> LocalImageService::commit_container(const CommitRequest& req) {
   BERTH_TRY(apply_changes(req.changes, cfg.config));
   cfg.created = oci::format_rfc3339(now_ns());
   cfg.author = req.author;
+  // docker's config carries the message (image inspect's Comment) and, for
+  // an image made here, its parent image.
+  cfg.raw["comment"] = req.comment;
+  cfg.raw["parent"] = req.parent.str();
   if (!empty) cfg.diff_ids.push_back(diff);
   cfg.history.push_back(
       oci::HistoryItem{cfg.created, join_cmd(raw_cfg["config"]), req.author, req.comment, empty});

@@ -342,6 +342,8 @@ TEST_F(ContainerRootfsTest, CommitAddedDeletedAndOpaque) {
   ASSERT_TRUE(d) << d.error().message;
   ASSERT_EQ(d->diff_ids.size(), 2u);
   EXPECT_EQ(d->config["author"], "me");
+  EXPECT_EQ(d->config["comment"], "my change");  // image inspect's Comment, as docker
+  EXPECT_EQ(d->config["parent"], req.parent.str());
   EXPECT_EQ(d->config["config"]["Env"], Json::array({"A=1"}));
   auto h = svc_->history("committed:v1");
   ASSERT_TRUE(h);

@@ -56,8 +56,11 @@ Result<Digest> LocalImageService::import(const ImportRequest& req, const ByteSou
   cfg.variant = plat.variant;
   cfg.config = cc;
   cfg.diff_ids = {diff};
-  cfg.history.push_back(oci::HistoryItem{
-      cfg.created, "", "", req.message.empty() ? "Imported from -" : req.message, false});
+  const std::string comment = req.message.empty() ? "Imported from -" : req.message;
+  cfg.history.push_back(oci::HistoryItem{cfg.created, "", "", comment, false});
+  // docker's config carries it too (image inspect's Comment).
+  if (!cfg.raw.is_object()) cfg.raw = Json::object();
+  cfg.raw["comment"] = comment;
   std::string cfg_bytes = oci::encode_image_config(cfg);
   auto cinfo = BERTH_TRY(content_->put(cfg_bytes));
   cfg = BERTH_TRY(oci::decode_image_config(cfg_bytes));

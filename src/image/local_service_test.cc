@@ -455,6 +455,7 @@ TEST_F(ImageServiceTest, ImportWithChangesAndPrune) {
   EXPECT_EQ(d->config["config"]["Env"], Json({"A=b", "C=d"}));
   EXPECT_TRUE(d->config["config"]["ExposedPorts"].contains("80/tcp"));
   EXPECT_EQ(d->config["config"]["WorkingDir"], "/srv");
+  EXPECT_EQ(d->config["comment"], "Imported from -");  // docker's, without a message
   EXPECT_EQ(d->diff_ids[0], sha256_of(tar));
   EXPECT_FALSE(svc_->import(ImportRequest{"", "", {"FROB x"}, "", {}}, src, nullptr));
 

@@ -198,6 +198,7 @@ void images_inspect(Ctx& c) {
                                                                     : std::string();
   };
   w.comment = str("comment");
+  w.parent = str("parent");  // set by commit, as docker's
   w.created = str("created");
   if (w.created.empty()) w.created = format_rfc3339_nano(d->summary.created * 1000000000);
   w.container = str("container");
