@@ -127,6 +127,31 @@ def test_df(client, busybox):
     assert any(i["Id"] == busybox.image.id for i in df["Images"]), df["Images"]
 
 
+def test_list_shared_size_and_placeholders(client, busybox):
+    im = client.images.pull(busybox.name, tag="latest")
+    # An image on top of busybox's layers shares all of them with it.
+    c = client.containers.create(im.id, "true")
+    try:
+        c.start()
+        c.wait(timeout=30)
+        child = c.commit("e2e-py/child", "v1")
+        c.remove()
+        c = None
+        rows = {i["Id"]: i for i in client.api.get(client.api._url("/images/json"),
+                                                    params={"shared-size": "1"}).json()}
+        assert rows[im.id]["SharedSize"] == rows[im.id]["Size"] > 0, rows[im.id]
+        assert rows[child.id]["SharedSize"] >= rows[im.id]["Size"], rows[child.id]
+        # Without the parameter docker sends -1; a tagged image has no digest placeholder.
+        plain = {i["Id"]: i for i in client.api.get(client.api._url("/images/json")).json()}
+        assert plain[im.id]["SharedSize"] == -1
+        assert plain[child.id]["RepoDigests"] in (None, []), plain[child.id]
+        assert plain[child.id]["RepoTags"] == ["e2e-py/child:v1"]
+    finally:
+        if c is not None:
+            c.remove(force=True)
+        client.images.remove("e2e-py/child:v1")
+
+
 def _login_push_pull(client, busybox, reg, repo):
     im = client.images.pull(busybox.name, tag="latest")
     target = f"{reg.host}/{repo}"

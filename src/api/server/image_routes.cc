@@ -175,11 +175,18 @@ void images_list(Ctx& c) {
   }
   auto rows = c.engine.images().list(lf);
   if (!rows) return send_error(c, rows.error());
+  // shared-size=1: the bytes of layers each image shares with another one.
+  std::map<std::string, int64_t> shared_sizes;
+  if (*shared) {
+    auto du = c.engine.images().disk_usage();
+    if (!du) return send_error(c, du.error());
+    shared_sizes = std::move(du->shared_size);
+  }
   Json a = Json::array();
   for (const auto& s : *rows) {
     if (until_s && s.created >= *until_s) continue;
     auto w = to_wire(s);
-    if (*shared) w.shared_size = 0;
+    if (*shared) w.shared_size = shared_sizes.count(w.id) ? shared_sizes[w.id] : 0;
     a.push_back(encode_image_summary(w, c.version));
   }
   send_json(c, 200, a);

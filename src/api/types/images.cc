@@ -24,17 +24,20 @@ Json encode_image_summary(const ImageSummary& s, ApiVersion v) {
   Json j = Json::object();
   j["Id"] = s.id;
   j["ParentId"] = s.parent_id;
-  if (legacy && s.repo_tags.empty())
-    j["RepoTags"] = Json::array({"<none>:<none>"});
-  else
-    j["RepoTags"] = string_list(s.repo_tags);
-  if (legacy && s.repo_digests.empty())
-    j["RepoDigests"] = Json::array({"<none>@<none>"});
-  else
-    j["RepoDigests"] = string_list(s.repo_digests);
+  // Before 1.44 docker marks a dangling image (no tag, no digest) with
+  // placeholders in both lists, and sends null for an empty one otherwise.
+  const bool dangling = s.repo_tags.empty() && s.repo_digests.empty();
+  auto list = [&](const std::vector<std::string>& l, const char* placeholder) -> Json {
+    if (!legacy) return string_list(l);
+    if (dangling) return Json::array({placeholder});
+    return l.empty() ? Json(nullptr) : string_list(l);
+  };
+  j["RepoTags"] = list(s.repo_tags, "<none>:<none>");
+  j["RepoDigests"] = list(s.repo_digests, "<none>@<none>");
   j["Created"] = s.created;
   j["Size"] = s.size;
-  j["SharedSize"] = s.shared_size;
+  // shared-size came with 1.42; before it docker always sends -1.
+  j["SharedSize"] = v < ApiVersion{1, 42} ? -1 : s.shared_size;
   if (legacy) j["VirtualSize"] = s.size;
   j["Labels"] = string_map(s.labels);
   j["Containers"] = s.containers;

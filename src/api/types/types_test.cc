@@ -150,6 +150,14 @@ TEST(Images, SummaryFollowsApiVersion) {
   EXPECT_EQ(old["VirtualSize"], 100);
   EXPECT_EQ(old["RepoTags"][0], "<none>:<none>");
   EXPECT_EQ(old["RepoDigests"][0], "<none>@<none>");
+  EXPECT_EQ(old["SharedSize"], -1);
+  // A tagged image without a digest is not dangling: no placeholder.
+  s.repo_tags = {"busybox:latest"};
+  old = encode_image_summary(s, {1, 41});
+  EXPECT_EQ(old["RepoTags"], Json::array({"busybox:latest"}));
+  EXPECT_TRUE(old["RepoDigests"].is_null());
+  now = encode_image_summary(s, {1, 47});
+  EXPECT_EQ(now["RepoDigests"], Json::array());
 }
 
 TEST(Images, InspectFields) {
