@@ -125,6 +125,14 @@ def test_df(client, busybox):
     client.images.pull(busybox.name, tag="latest")
     df = client.df()
     assert any(i["Id"] == busybox.image.id for i in df["Images"]), df["Images"]
+    # ?type= (API 1.42) computes only what is asked; the rest is null.
+    r = client.api.get(client.api._url("/system/df"), params=[("type", "volume"), ("type", "container")])
+    assert r.status_code == 200, r.text
+    part = r.json()
+    assert part["Images"] is None and part["BuildCache"] is None and part["LayersSize"] == 0, part
+    assert isinstance(part["Volumes"], list) and isinstance(part["Containers"], list), part
+    r = client.api.get(client.api._url("/system/df"), params={"type": "bogus"})
+    assert r.status_code == 400 and "unknown object type: bogus" in r.text, r.text
 
 
 def test_list_shared_size_and_placeholders(client, busybox):

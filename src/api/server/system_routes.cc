@@ -76,9 +76,29 @@ void info(Ctx& c) {
 }
 
 void system_df(Ctx& c) {
-  auto d = c.engine.disk_usage();
-  if (!d) return send_error(c, d.error());
   DiskUsage w;
+  // ?type= (repeatable, API 1.42): only those objects are computed.
+  std::vector<std::string> types;
+  for (const auto& [k, v] : c.req.query())
+    if (k == "type") types.push_back(v);
+  if (c.version >= ApiVersion{1, 42} && !types.empty()) {
+    w.with_images = w.with_containers = w.with_volumes = w.with_build_cache = false;
+    for (const std::string& t : types) {
+      if (t == "image") {
+        w.with_images = true;
+      } else if (t == "container") {
+        w.with_containers = true;
+      } else if (t == "volume") {
+        w.with_volumes = true;
+      } else if (t == "build-cache") {
+        w.with_build_cache = true;
+      } else {
+        return send_error(c, make_error(Errc::InvalidArgument, "unknown object type: {}", t));
+      }
+    }
+  }
+  auto d = w.with_images ? c.engine.disk_usage() : Result<image::DiskUsage>(image::DiskUsage{});
+  if (!d) return send_error(c, d.error());
   w.layers_size = d->layers_size;
   for (const auto& s : d->images) {
     ImageSummary row;
@@ -93,7 +113,7 @@ void system_df(Ctx& c) {
     row.shared_size = it == d->shared_size.end() ? 0 : it->second;
     w.images.push_back(std::move(row));
   }
-  if (auto* svc = c.engine.containers()) {
+  if (auto* svc = c.engine.containers(); svc && w.with_containers) {
     engine::ListOptions o;
     o.all = true;
     o.size = true;
@@ -101,7 +121,7 @@ void system_df(Ctx& c) {
     if (!rows) return send_error(c, rows.error());
     for (const auto& r : *rows) w.containers.push_back(to_wire(r));
   }
-  if (auto* vols = c.engine.volumes()) {
+  if (auto* vols = c.engine.volumes(); vols && w.with_volumes) {
     auto usage = vols->usage();
     if (!usage) return send_error(c, usage.error());
     for (const auto& v : *usage) {

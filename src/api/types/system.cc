@@ -133,16 +133,16 @@ Json encode_disk_usage(const DiskUsage& d, ApiVersion v) {
   Json images = Json::array();
   for (const auto& s : d.images) images.push_back(encode_image_summary(s, v));
   Json j = Json::object();
-  j["LayersSize"] = d.layers_size;
-  j["Images"] = images;
+  j["LayersSize"] = d.with_images ? d.layers_size : 0;
+  j["Images"] = d.with_images ? images : Json(nullptr);
   Json containers = Json::array();
   int64_t now = now_unix_ns();
   for (const auto& c : d.containers) containers.push_back(encode_container_summary(c, v, now));
-  j["Containers"] = containers;
+  j["Containers"] = d.with_containers ? containers : Json(nullptr);
   Json volumes = Json::array();
   for (const auto& vol : d.volumes) volumes.push_back(encode_volume(vol));
-  j["Volumes"] = volumes;
-  j["BuildCache"] = Json::array();
+  j["Volumes"] = d.with_volumes ? volumes : Json(nullptr);
+  j["BuildCache"] = d.with_build_cache ? Json::array() : Json(nullptr);
   return j;
 }
 

@@ -73,6 +73,9 @@ struct DiskUsage {
   std::vector<ImageSummary> images;
   std::vector<ContainerSummary> containers;  // with SizeRw / SizeRootFs
   std::vector<VolumeWire> volumes;           // with UsageData
+  // What was asked (?type=, API 1.42); the others are sent as null, and
+  // LayersSize as 0 without images, as docker does.
+  bool with_images = true, with_containers = true, with_volumes = true, with_build_cache = true;
 };
 Json encode_disk_usage(const DiskUsage& d, ApiVersion v);
 
