@@ -182,7 +182,11 @@ class LocalContainerService final : public ContainerService {
   // links still to configure (NetAttachment::links; may be empty), which
   // do_start runs while the monitor sets the container up.
   Result<std::function<Result<void>()>> start_network(const CtrPtr& c);
+  // Releases the container's endpoints (idempotent), with docker's
+  // "network disconnect" events for those it had.
   void release_network(const std::string& id);
+  void publish_endpoints(const std::string& id, const std::vector<EndpointInfo>& endpoints,
+                         const char* action);
   // Replaces c's stored config (memory and row); takes mu_ itself.
   Result<void> save_config(Ctr& c, StoredConfig cfg);
   // NetworkSettings views (mu_ held).

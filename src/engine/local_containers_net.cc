@@ -152,11 +152,27 @@ Result<std::function<Result<void>()>> LocalContainerService::start_network(const
     opts_.networks->release(c->id);
     return w.error();
   }
+  publish_endpoints(c->id, att.endpoints, "connect");
   return std::move(att.links);
 }
 
 void LocalContainerService::release_network(const std::string& id) {
-  if (opts_.networks) opts_.networks->release(id);
+  if (!opts_.networks) return;
+  auto endpoints = opts_.networks->endpoints_of(id);
+  opts_.networks->release(id);
+  publish_endpoints(id, endpoints, "disconnect");
+}
+
+// docker's "network connect/disconnect" events of a container's start and
+// end, one per network (Actor: the network; container, name, type).
+void LocalContainerService::publish_endpoints(const std::string& id,
+                                              const std::vector<EndpointInfo>& endpoints,
+                                              const char* action) {
+  for (const auto& e : endpoints) {
+    std::string name = opts_.networks->name_of(e.network_id).value_or(e.network_id);
+    events_.publish(Event{
+        "network", action, e.network_id, {{"container", id}, {"name", name}, {"type", "bridge"}}});
+  }
 }
 
 std::vector<NetworkEndpoint> LocalContainerService::endpoint_views_locked(const Ctr& c) const {
@@ -275,6 +291,9 @@ Result<void> LocalContainerService::network_connect(const std::string& network,
     if (!f.flush()) log_warn("container {}: rewriting resolv.conf failed", c->id.substr(0, 12));
   }
   BERTH_TRY(save_config(*c, std::move(updated)));
+  // A stopped container's connect only changes its config: its event comes
+  // with the start (start_network), as docker's.
+  if (!running) return {};
   events_.publish(Event{"network",
                         "connect",
                         BERTH_TRY(opts_.networks->resolve(net_name)),
@@ -339,6 +358,7 @@ Result<void> LocalContainerService::network_disconnect(const std::string& networ
   }
   if (running) BERTH_TRY(opts_.networks->disconnect(c->id, net_id));
   BERTH_TRY(save_config(*c, std::move(updated)));
+  if (!running) return {};
   events_.publish(Event{"network",
                         "disconnect",
                         net_id,

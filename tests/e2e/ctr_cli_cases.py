@@ -608,6 +608,10 @@ def test_events_lifecycle(cli, img, clean):
     assert actions.index("create") < actions.index("start") < actions.index("die") < actions.index("destroy")
     die = next(e for e in evs if e["Action"] == "die")
     assert die["Actor"]["Attributes"]["exitCode"] == "2" and die["Actor"]["Attributes"]["name"] == "cli-ev"
+    # Its network: connected at start, disconnected after it ended (docker's events).
+    net = [e for e in _events(cli, since, "type=network") if e["Actor"]["Attributes"].get("container") == cid]
+    assert [e["Action"] for e in net] == ["connect", "disconnect"], net
+    assert all(e["Actor"]["Attributes"]["name"] == "bridge" for e in net), net
 
 
 def test_restart_on_failure_counts(cli, img, clean):
