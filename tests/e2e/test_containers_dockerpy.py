@@ -140,6 +140,8 @@ def test_wait_kill_stats(client, img, dclean):
     s = c.stats(stream=False)
     assert s["pids_stats"].get("current", 0) >= 1, s.get("pids_stats")
     assert s["memory_stats"].get("usage", 0) > 0 and s["cpu_stats"]["cpu_usage"]["total_usage"] > 0
+    # Lists, never null (clients walk them without a check).
+    assert all(isinstance(v, list) for v in s["blkio_stats"].values()), s["blkio_stats"]
     assert s["name"] in ("/py-kill", "py-kill") and s["id"] == c.id and s["read"].startswith("20")
     stream = c.stats(stream=True, decode=True)
     first, second = next(stream), next(stream)

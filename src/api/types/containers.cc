@@ -124,14 +124,16 @@ Json encode_stats(const StatsSample& s, ApiVersion v) {
   Json io = Json::array();
   for (const auto& e : s.io_service_bytes)
     io.push_back({{"major", e.major}, {"minor", e.minor}, {"op", e.op}, {"value", e.value}});
-  j["blkio_stats"] = {{"io_service_bytes_recursive", io.empty() ? Json(nullptr) : io},
-                      {"io_serviced_recursive", nullptr},
-                      {"io_queue_recursive", nullptr},
-                      {"io_service_time_recursive", nullptr},
-                      {"io_wait_time_recursive", nullptr},
-                      {"io_merged_recursive", nullptr},
-                      {"io_time_recursive", nullptr},
-                      {"sectors_recursive", nullptr}};
+  // Empty lists, not null, as dockerd sends them on cgroup v1: clients walk
+  // them without a null check.
+  j["blkio_stats"] = {{"io_service_bytes_recursive", io},
+                      {"io_serviced_recursive", Json::array()},
+                      {"io_queue_recursive", Json::array()},
+                      {"io_service_time_recursive", Json::array()},
+                      {"io_wait_time_recursive", Json::array()},
+                      {"io_merged_recursive", Json::array()},
+                      {"io_time_recursive", Json::array()},
+                      {"sectors_recursive", Json::array()}};
   j["num_procs"] = 0;
   j["storage_stats"] = Json::object();
   j["cpu_stats"] =
