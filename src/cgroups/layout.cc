@@ -59,6 +59,7 @@ Result<std::vector<MountInfo>> parse_mountinfo(std::string_view text) {
     m.fs_type = sep[1];
     m.source = unescape_mountinfo(sep[2]);
     m.super_options = split(sep[3], ',', /*skip_empty=*/true);
+    m.optional_fields.assign(f.begin() + 6, sep);
     out.push_back(std::move(m));
   }
   return out;

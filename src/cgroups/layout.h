@@ -22,7 +22,8 @@ struct MountInfo {
   std::string mount_point;  // where it is mounted
   std::string fs_type;      // after the " - " separator
   std::string source;
-  std::vector<std::string> super_options;  // comma-split
+  std::vector<std::string> super_options;    // comma-split
+  std::vector<std::string> optional_fields;  // "shared:N", "master:N", ... (propagation)
 };
 
 // Decodes the \ooo escapes the kernel puts in mountinfo paths.

@@ -132,6 +132,17 @@ TEST(Layout, UnescapeMountinfo) {
   EXPECT_EQ(unescape_mountinfo("/x\\089"), "/x\\089");              // not octal
 }
 
+TEST(Layout, OptionalFieldsKeepPropagation) {
+  auto m = parse_mountinfo(
+      "36 35 98:0 /mnt1 /mnt2 rw,noatime shared:1 master:2 - ext3 /dev/root rw\n"
+      "37 35 98:0 / /priv rw - ext4 /dev/vda rw\n");
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_EQ(m->size(), 2u);
+  EXPECT_EQ((*m)[0].optional_fields, (std::vector<std::string>{"shared:1", "master:2"}));
+  EXPECT_TRUE((*m)[1].optional_fields.empty());
+  EXPECT_EQ((*m)[1].fs_type, "ext4");
+}
+
 TEST(Layout, MalformedLineNamesItsNumber) {
   auto m = parse_mountinfo(std::string(kPureV2) + "garbage line\n");
   ASSERT_FALSE(m);

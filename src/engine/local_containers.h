@@ -185,6 +185,9 @@ class LocalContainerService final : public ContainerService {
   // Releases the container's endpoints (idempotent), with docker's
   // "network disconnect" events for those it had.
   void release_network(const std::string& id);
+  // Shared/slave bind propagation needs a shared/slave host mount (docker's
+  // start-time check, engine/mount_plan.h check_bind_propagation).
+  Result<void> check_propagation(const Ctr& c);
   void publish_endpoints(const std::string& id, const std::vector<EndpointInfo>& endpoints,
                          const char* action);
   // Replaces c's stored config (memory and row); takes mu_ itself.

@@ -146,6 +146,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
       prepared = m.error();
     }
   }
+  if (prepared) prepared = check_propagation(*c);
   if (!prepared) return setup_failed(prepared.error());
   std::error_code ec;
   // A previous monitor that died without cleaning up (killed while the

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <functional>
 
+#include "base/file.h"
 #include "base/log.h"
+#include "cgroups/layout.h"
 #include "engine/container_messages.h"
 #include "engine/local_containers.h"
 #include "engine/mount_plan.h"
@@ -138,6 +140,29 @@ Result<void> LocalContainerService::prepare_mounts(const Ctr& c) {
       return p.error();
     }
     held.push_back(m.name);
+  }
+  return {};
+}
+
+Result<void> LocalContainerService::check_propagation(const Ctr& c) {
+  std::vector<ContainerMount> binds;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& m : c.cfg.mounts) {
+      const std::string& p = m.propagation;
+      if (m.type == "bind" && p != "rprivate" && p != "private" && !p.empty()) binds.push_back(m);
+    }
+  }
+  if (binds.empty()) return {};  // the usual case: no mountinfo read at all
+  auto text = BERTH_TRY(read_file("/proc/self/mountinfo"));
+  std::vector<HostMount> host;
+  for (auto& m : BERTH_TRY(cgroups::parse_mountinfo(text)))
+    host.push_back(HostMount{std::move(m.mount_point), std::move(m.optional_fields)});
+  for (const auto& b : binds) {
+    std::error_code ec;
+    auto resolved = std::filesystem::canonical(b.source, ec);
+    BERTH_TRY(
+        check_bind_propagation(b.source, ec ? b.source : resolved.string(), b.propagation, host));
   }
   return {};
 }

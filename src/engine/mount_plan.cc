@@ -450,3 +450,39 @@ Result<std::vector<oci::Mount>> oci_mounts(const std::vector<ContainerMount>& mo
 }
 
 }  // namespace berth::engine
+
+namespace berth::engine {
+
+Result<void> check_bind_propagation(const std::string& source, const std::string& resolved_source,
+                                    const std::string& propagation,
+                                    const std::vector<HostMount>& mounts) {
+  bool want_shared = propagation == "shared" || propagation == "rshared";
+  bool want_slave = propagation == "slave" || propagation == "rslave";
+  if (!want_shared && !want_slave) return {};
+  const HostMount* best = nullptr;
+  for (const auto& m : mounts) {
+    const std::string& mp = m.mount_point;
+    bool under = resolved_source == mp || mp == "/" ||
+                 (resolved_source.starts_with(mp) && resolved_source[mp.size()] == '/');
+    if (under && (!best || mp.size() >= best->mount_point.size())) best = &m;
+  }
+  if (!best) return {};
+  bool shared = false, slave = false;
+  for (const auto& f : best->optional_fields) {
+    if (f.starts_with("shared:")) shared = true;
+    if (f.starts_with("master:")) slave = true;
+  }
+  if (want_shared && !shared) {
+    return make_error(Errc::InvalidArgument,
+                      "path {} is mounted on {} but it is not a shared mount", source,
+                      best->mount_point);
+  }
+  if (want_slave && !shared && !slave) {
+    return make_error(Errc::InvalidArgument,
+                      "path {} is mounted on {} but it is not a shared or slave mount", source,
+                      best->mount_point);
+  }
+  return {};
+}
+
+}  // namespace berth::engine

@@ -64,6 +64,20 @@ Result<std::pair<std::string, std::string>> parse_volumes_from(const std::string
 // [r]bind + propagation + ro; tmpfs with docker's default flags).
 Result<std::vector<oci::Mount>> oci_mounts(const std::vector<ContainerMount>& mounts);
 
+// docker's start-time check of shared and slave bind propagation: the host
+// mount holding the source (longest mount point that is a path prefix of
+// `resolved_source`, the source with symlinks resolved) must itself be shared
+// ([r]shared) or shared or a slave ([r]slave), or the propagation could never
+// happen. InvalidArgument "path P is mounted on M but it is not a shared
+// mount" / "... not a shared or slave mount". `mounts`: /proc/self/mountinfo.
+struct HostMount {
+  std::string mount_point;
+  std::vector<std::string> optional_fields;
+};
+Result<void> check_bind_propagation(const std::string& source, const std::string& resolved_source,
+                                    const std::string& propagation,
+                                    const std::vector<HostMount>& mounts);
+
 // path.Clean of an absolute or relative path ("/a//b/../c" -> "/a/c").
 std::string clean_mount_path(const std::string& p);
 

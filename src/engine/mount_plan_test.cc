@@ -198,3 +198,32 @@ TEST(MountPlan, OciMounts) {
 
 }  // namespace
 }  // namespace berth::engine
+
+namespace berth::engine {
+namespace {
+
+TEST(BindPropagation, NeedsASharedOrSlaveHostMount) {
+  std::vector<HostMount> host = {
+      {"/", {}}, {"/srv", {"shared:4"}}, {"/srv/private", {}}, {"/mnt/slave", {"master:7"}}};
+  EXPECT_TRUE(check_bind_propagation("/x", "/x", "rprivate", host));
+  EXPECT_TRUE(check_bind_propagation("/srv/a", "/srv/a", "rshared", host));
+  EXPECT_TRUE(check_bind_propagation("/srv/a", "/srv/a", "rslave", host));
+  EXPECT_TRUE(check_bind_propagation("/mnt/slave/d", "/mnt/slave/d", "slave", host));
+  auto r = check_bind_propagation("/data", "/data", "rshared", host);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "path /data is mounted on / but it is not a shared mount");
+  r = check_bind_propagation("/srv/private/x", "/srv/private/x", "rslave", host);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "path /srv/private/x is mounted on /srv/private but it is not a shared or slave mount");
+  // A slave host mount cannot carry shared propagation; "/srvx" is not under "/srv".
+  EXPECT_FALSE(check_bind_propagation("/mnt/slave/d", "/mnt/slave/d", "shared", host));
+  EXPECT_FALSE(check_bind_propagation("/srvx", "/srvx", "rshared", host));
+  // The symlink-resolved source decides; the message names the source as given.
+  r = check_bind_propagation("/link", "/data", "rshared", host);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "path /link is mounted on / but it is not a shared mount");
+}
+
+}  // namespace
+}  // namespace berth::engine

@@ -266,6 +266,39 @@ def test_tmpfs_device_volume_mounted_while_used(cli, daemon, img, vclean):
     assert p.returncode == 1 and 'missing required option: "device"' in p.stderr
 
 
+def _host_propagation(path):
+    """The optional fields ("shared:N", "master:N") of the host mount holding path."""
+    best, fields = "", []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            mp = parts[4].replace("\\040", " ")
+            opt = parts[6:parts.index("-")]
+            if (path == mp or mp == "/" or path.startswith(mp + "/")) and len(mp) >= len(best):
+                best, fields = mp, opt
+    return best, fields
+
+
+@pytest.mark.parametrize("prop", ["rshared", "rslave"])
+def test_bind_propagation_needs_a_propagating_host_mount(dcli, img, hostdir, prop, vclean):
+    # docker checks at start, not create: shared/slave propagation of a bind whose host
+    # mount is private could never propagate, so the start is refused with docker's message.
+    src = os.path.realpath(hostdir)
+    mp, fields = _host_propagation(src)
+    shared = any(f.startswith("shared:") for f in fields)
+    slave = any(f.startswith("master:") for f in fields)
+    ok = shared or (prop == "rslave" and slave)
+    dcli.ok("create", "--name", "dprop", "-v", f"{hostdir}:/h:{prop}", img, "true")
+    p = dcli.run("start", "-a", "dprop")
+    if ok:
+        assert p.returncode == 0, p.stderr
+    else:
+        want = "not a shared mount" if prop == "rshared" else "not a shared or slave mount"
+        assert p.returncode != 0 and f"path {hostdir} is mounted on {mp} but it is {want}" in p.stderr, p.stderr
+    p = dcli.run("run", "--rm", "--storage-opt", "size=1G", img, "true")
+    assert p.returncode == 125 and "--storage-opt" in p.stderr, p.stderr
+
+
 def test_docker_cli_inspect_mounts(dcli, img, hostdir, vclean):
     dcli.ok("create", "--name", "dm", "-v", f"{hostdir}:/h:ro,rslave", "-v", "dv:/v", img)
     m = {x["Destination"]: x for x in json.loads(dcli.ok("inspect", "-f", "{{json .Mounts}}", "dm").stdout)}

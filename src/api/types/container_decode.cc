@@ -342,6 +342,14 @@ Result<HostConfig> decode_host_config(const Json& j, ApiVersion v) {
   BERTH_TRY(get_strings(j, "DnsOptions", p, h.dns_options));
   BERTH_TRY(get_strings(j, "DnsSearch", p, h.dns_search));
   BERTH_TRY(get_strings(j, "ExtraHosts", p, h.extra_hosts));
+  // A per-container size limit needs quota support berth's storage lacks:
+  // refused, never silently ignored.
+  if (auto so = j.find("StorageOpt"); so != j.end() && so->is_object() && !so->empty()) {
+    return make_error(
+        Errc::InvalidArgument,
+        "--storage-opt is not supported: berth's overlay storage has no per-container "
+        "quota");
+  }
   BERTH_TRY(get_strings(j, "Links", p, h.links));
   BERTH_TRY(get_strings(j, "GroupAdd", p, h.group_add));
   BERTH_TRY(get_string(j, "IpcMode", p, h.ipc_mode));

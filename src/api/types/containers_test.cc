@@ -186,6 +186,16 @@ TEST(ContainerWire, ConfigRoundTripsThroughInspect) {
   ASSERT_TRUE(old);
   EXPECT_TRUE(old->host_config.console_size.empty());
   EXPECT_EQ(old->host_config.cgroupns_mode, "host");
+  // --storage-opt is refused, not ignored; an empty map is what clients send by default.
+  auto so = decode_create_body(R"({"Image":"b","HostConfig":{"StorageOpt":{"size":"1G"}}})",
+                               ApiVersion{1, 47}, 2);
+  ASSERT_FALSE(so);
+  EXPECT_EQ(so.error().code, Errc::InvalidArgument);
+  EXPECT_NE(so.error().message.find("--storage-opt"), std::string::npos);
+  EXPECT_TRUE(
+      decode_create_body(R"({"Image":"b","HostConfig":{"StorageOpt":{}}})", ApiVersion{1, 47}, 2));
+  EXPECT_TRUE(decode_create_body(R"({"Image":"b","HostConfig":{"StorageOpt":null}})",
+                                 ApiVersion{1, 47}, 2));
 }
 
 // The issue fuzzes the create body: random mutations of a seed corpus must
