@@ -202,7 +202,8 @@ class LocalContainerService final : public ContainerService {
   Result<void> validate_joins(const Ctr& c);
   // Fills si.join_namespaces (and for the network the other container's
   // hostname and hosts files, for IPC its /dev/shm). at_start: the other
-  // container must run (docker's errors); else placeholders for the check.
+  // container must run (docker's errors); else /proc/self/ns placeholders
+  // (create's spec; ensure_bundle writes it again at every start).
   Result<void> resolve_joins_locked(const Ctr& c, SpecInput& si, bool at_start);
   // The host tmpfs of a "shareable" IPC container's /dev/shm, mounted at
   // start and unmounted when its run ends or it is removed.

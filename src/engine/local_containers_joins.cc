@@ -65,7 +65,8 @@ Result<void> LocalContainerService::resolve_joins_locked(const Ctr& c, SpecInput
   for (const Join& j : joins_of(c.cfg.host_config)) {
     const std::string ns = j.ns;
     if (!at_start) {
-      // Create: the spec is only checked; start writes it with the real path.
+      // Create: a placeholder, so the rest of the spec is checked (and
+      // written); every start writes it again with the real path.
       si.join_namespaces[ns] = "/proc/self/ns/" + proc_name(ns);
       continue;
     }
