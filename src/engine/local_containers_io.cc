@@ -130,6 +130,8 @@ Result<void> LocalContainerService::resize(const std::string& name, int height, 
     if (c->state.status != "running" && c->state.status != "paused") {
       if (!c->monitor_live) return msg::not_running(c->id);
     }
+    // No terminal to size: nothing to do, and no error (dockerd's answer).
+    if (!c->cfg.config.tty) return {};
   }
   auto mc = BERTH_TRY(monitor::MonitorClient::connect(socket_path(c->id)));
   return mc->resize("", height, width);

@@ -53,6 +53,8 @@ void events(Ctx& c);
 void auth(Ctx& c);
 void build(Ctx& c);
 void build_prune(Ctx& c);
+void plugins_list(Ctx& c);
+void swarm_unavailable(Ctx& c);
 
 void images_create(Ctx& c);
 void images_list(Ctx& c);

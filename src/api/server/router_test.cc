@@ -181,6 +181,19 @@ TEST_F(RouterTest, BuildPruneFreesNothingAndChecksItsFilters) {
   EXPECT_EQ(call("GET", "/build/prune").status, 404);
 }
 
+TEST_F(RouterTest, NoPluginsAndNoSwarm) {
+  auto p = call("GET", "/v1.47/plugins");
+  ASSERT_EQ(p.status, 200);
+  EXPECT_EQ(p.json(), Json::array());
+  // Tools probe these to learn there is no swarm: dockerd's 503 and words.
+  for (const char* path : {"/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"}) {
+    auto r = call("GET", std::string("/v1.47") + path);
+    EXPECT_EQ(r.status, 503) << path;
+    EXPECT_NE(r.json()["message"].get<std::string>().find("not a swarm manager"), std::string::npos)
+        << path;
+  }
+}
+
 TEST_F(RouterTest, ImageListAndQueryErrors) {
   auto r = call("GET", "/v1.47/images/json?all=1&filters={}");
   ASSERT_EQ(r.status, 200);

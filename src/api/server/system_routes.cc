@@ -221,4 +221,16 @@ void build_prune(Ctx& c) {
   send_json(c, 200, Json{{"CachesDeleted", Json::array()}, {"SpaceReclaimed", 0}});
 }
 
+// berth has no plugins: an empty list, as a dockerd without any answers.
+void plugins_list(Ctx& c) { send_json(c, 200, Json::array()); }
+
+// berth is never part of a swarm. Tools probe these to learn that; dockerd
+// outside a swarm answers 503 with these words, and so does berthd.
+void swarm_unavailable(Ctx& c) {
+  send_json(c, 503,
+            Json{{"message",
+                  "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm "
+                  "join\" to connect this node to swarm and try again."}});
+}
+
 }  // namespace berth::api::server
