@@ -44,31 +44,28 @@ Result<std::map<std::string, std::string>> log_attributes(
     const std::map<std::string, std::string>& opts,
     const std::map<std::string, std::string>& labels, const std::vector<std::string>& env) {
   std::map<std::string, std::string> out;
-  auto opt = [&](const char* k) {
-    auto it = opts.find(k);
-    return it == opts.end() ? std::string() : it->second;
+  // The entries of `from` named by opts[names] (comma-separated) or whose key
+  // matches opts[regex].
+  auto pick = [&](const char* names, const char* regex,
+                  const std::map<std::string, std::string>& from) -> Result<void> {
+    if (auto it = opts.find(names); it != opts.end()) {
+      for (const std::string& n : split(it->second, ',', true))
+        if (auto f = from.find(n); f != from.end()) out[n] = f->second;
+    }
+    if (auto it = opts.find(regex); it != opts.end() && !it->second.empty()) {
+      std::regex r = BERTH_TRY(compile(regex, it->second));
+      for (const auto& [k, v] : from)
+        if (std::regex_search(k, r)) out[k] = v;
+    }
+    return ok();
   };
-  for (const std::string& l : split(opt("labels"), ',', true)) {
-    if (auto it = labels.find(l); it != labels.end()) out[l] = it->second;
-  }
-  if (std::string re = opt("labels-regex"); !re.empty()) {
-    std::regex r = BERTH_TRY(compile("labels-regex", re));
-    for (const auto& [k, v] : labels)
-      if (std::regex_search(k, r)) out[k] = v;
-  }
+  BERTH_TRY(pick("labels", "labels-regex", labels));
   std::map<std::string, std::string> vars;
   for (const std::string& e : env) {
     auto eq = e.find('=');
     if (eq != std::string::npos) vars[e.substr(0, eq)] = e.substr(eq + 1);
   }
-  for (const std::string& n : split(opt("env"), ',', true)) {
-    if (auto it = vars.find(n); it != vars.end()) out[n] = it->second;
-  }
-  if (std::string re = opt("env-regex"); !re.empty()) {
-    std::regex r = BERTH_TRY(compile("env-regex", re));
-    for (const auto& [k, v] : vars)
-      if (std::regex_search(k, r)) out[k] = v;
-  }
+  BERTH_TRY(pick("env", "env-regex", vars));
   return out;
 }
 
