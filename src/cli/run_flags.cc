@@ -123,6 +123,7 @@ void add_create_flags(FlagSet& f, bool run) {
   f.add_list("mount", 0, "Attach a filesystem mount to the container", "mount");
   f.add_list("volumes-from", 0, "Mount volumes from the specified container(s)");
   f.add_string("workdir", 'w', "", "Working directory inside the container");
+  add_resource_flags(f);
 }
 
 // --- value parsers ------------------------------------------------------------
@@ -759,6 +760,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   if (f.changed("pids-limit")) hc["PidsLimit"] = f.get_int("pids-limit");
   hc["Ulimits"] = ulimits;
   if (f.get_bool("init")) hc["Init"] = true;
+  BERTH_TRY(add_resource_fields(f, hc));
 
   r.body = cfg;
   r.body["HostConfig"] = hc;

@@ -75,6 +75,23 @@ Result<std::vector<std::string>> read_kv_file(const std::string& path, const Env
 // Go's time.ParseDuration for flag values: ns. "time: invalid duration \"x\"".
 Result<int64_t> parse_flag_duration(std::string_view v);
 
+// --- cgroup flags beyond memory/CPUs/pids (run_flags_resources.cc) --------
+
+// --blkio-weight, --blkio-weight-device, --device-{read,write}-{bps,iops},
+// --cpu-period, --cpu-quota, --cpu-rt-period, --cpu-rt-runtime,
+// --device-cgroup-rule.
+void add_resource_flags(FlagSet& f);
+// Sets their HostConfig fields in `hc`; a bad value is a flag value error.
+Result<void> add_resource_fields(const FlagSet& f, Json& hc);
+// "/dev/sda:500" -> {"Path","Weight"}: "bad format: <v>", "bad format for
+// device path: <v>" (not under /dev/), "invalid weight for device: <v>"
+// (not 0 or 10..1000).
+Result<Json> parse_weight_device(std::string_view v);
+// "/dev/sda:1mb" -> {"Path","Rate"} in bytes (go-units sizes).
+Result<Json> parse_throttle_bps_device(std::string_view v);
+// "/dev/sda:100" -> {"Path","Rate"} in operations.
+Result<Json> parse_throttle_iops_device(std::string_view v);
+
 // A value error in pflag's wording: invalid argument "<v>" for "<label>" flag: <why>.
 // `label` is pflag's "-m, --memory" / "--cpus".
 Error flag_value_error(std::string_view label, std::string_view value, std::string_view why);

@@ -333,5 +333,89 @@ TEST(RunFlags, ValueParsers) {
   EXPECT_FALSE(parse_flag_duration("1x"));
 }
 
+TEST(RunFlags, ResourceFlags) {
+  auto r = parse({"--blkio-weight",
+                  "300",
+                  "--blkio-weight-device",
+                  "/dev/sda:700",
+                  "--device-read-bps",
+                  "/dev/sda:1mb",
+                  "--device-write-bps",
+                  "/dev/sdb:512k",
+                  "--device-read-iops",
+                  "/dev/sda:100",
+                  "--device-write-iops",
+                  "/dev/sda:0",
+                  "--cpu-period",
+                  "50000",
+                  "--cpu-quota",
+                  "25000",
+                  "--cpu-rt-period",
+                  "1000000",
+                  "--cpu-rt-runtime",
+                  "950000",
+                  "--device-cgroup-rule",
+                  "c 1:3 rwm",
+                  "--device-cgroup-rule",
+                  "b *:* r",
+                  "busybox"});
+  ASSERT_TRUE(r) << r.error().message;
+  const Json& hc = r->body["HostConfig"];
+  EXPECT_EQ(hc["BlkioWeight"], 300);
+  EXPECT_EQ(hc["BlkioWeightDevice"], Json::parse(R"([{"Path":"/dev/sda","Weight":700}])"));
+  EXPECT_EQ(hc["BlkioDeviceReadBps"], Json::parse(R"([{"Path":"/dev/sda","Rate":1048576}])"));
+  EXPECT_EQ(hc["BlkioDeviceWriteBps"], Json::parse(R"([{"Path":"/dev/sdb","Rate":524288}])"));
+  EXPECT_EQ(hc["BlkioDeviceReadIOps"], Json::parse(R"([{"Path":"/dev/sda","Rate":100}])"));
+  EXPECT_EQ(hc["BlkioDeviceWriteIOps"], Json::parse(R"([{"Path":"/dev/sda","Rate":0}])"));
+  EXPECT_EQ(hc["CpuPeriod"], 50000);
+  EXPECT_EQ(hc["CpuQuota"], 25000);
+  EXPECT_EQ(hc["CpuRealtimePeriod"], 1000000);
+  EXPECT_EQ(hc["CpuRealtimeRuntime"], 950000);
+  EXPECT_EQ(hc["DeviceCgroupRules"], Json::parse(R"(["c 1:3 rwm","b *:* r"])"));
+
+  r = parse({"busybox"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body["HostConfig"]["BlkioWeight"], 0);
+  EXPECT_EQ(r->body["HostConfig"]["BlkioDeviceReadBps"], Json::array());
+  EXPECT_TRUE(r->body["HostConfig"]["DeviceCgroupRules"].is_null());
+
+  expect_error({"--blkio-weight", "70000", "busybox"},
+               "invalid argument \"70000\" for \"--blkio-weight\" flag: strconv.ParseUint: "
+               "parsing \"70000\": value out of range",
+               true);
+  expect_error({"--blkio-weight", "x", "busybox"},
+               "invalid argument \"x\" for \"--blkio-weight\" flag: strconv.ParseUint: parsing "
+               "\"x\": invalid syntax",
+               true);
+  expect_error({"--device-read-bps", "/dev/sda", "busybox"},
+               "invalid argument \"/dev/sda\" for \"--device-read-bps\" flag: bad format: "
+               "/dev/sda",
+               true);
+  expect_error({"--device-write-bps", ":1mb", "busybox"},
+               "invalid argument \":1mb\" for \"--device-write-bps\" flag: bad format: :1mb", true);
+  expect_error({"--device-read-iops", "sda:5", "busybox"},
+               "invalid argument \"sda:5\" for \"--device-read-iops\" flag: bad format for "
+               "device path: sda:5",
+               true);
+  expect_error({"--device-read-bps", "/dev/sda:fast", "busybox"},
+               "invalid argument \"/dev/sda:fast\" for \"--device-read-bps\" flag: invalid rate "
+               "for device: /dev/sda:fast. The correct format is <device-path>:<number>[<unit>]. "
+               "Number must be a positive integer. Unit is optional and can be kb, mb, or gb",
+               true);
+  expect_error({"--device-write-iops", "/dev/sda:1k", "busybox"},
+               "invalid argument \"/dev/sda:1k\" for \"--device-write-iops\" flag: invalid rate "
+               "for device: /dev/sda:1k. The correct format is <device-path>:<number>. Number "
+               "must be a positive integer",
+               true);
+  expect_error({"--blkio-weight-device", "/dev/sda:5", "busybox"},
+               "invalid argument \"/dev/sda:5\" for \"--blkio-weight-device\" flag: invalid "
+               "weight for device: /dev/sda:5",
+               true);
+  expect_error({"--device-cgroup-rule", "c 1:3", "busybox"},
+               "invalid argument \"c 1:3\" for \"--device-cgroup-rule\" flag: invalid device "
+               "cgroup format 'c 1:3'",
+               true);
+}
+
 }  // namespace
 }  // namespace berth::cli

@@ -40,15 +40,16 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerConfig, hostname, domai
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DeviceMapping, path_on_host, path_in_container,
                                                 cgroup_permissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Ulimit, name, soft, hard)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WeightDevice, path, weight)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ThrottleDevice, path, rate)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RestartPolicy, name, maximum_retry_count)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LogConfig, type, config)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Resources, cpu_shares, memory, nano_cpus,
-                                                cgroup_parent, blkio_weight, cpu_period, cpu_quota,
-                                                cpu_realtime_period, cpu_realtime_runtime,
-                                                cpuset_cpus, cpuset_mems, devices,
-                                                device_cgroup_rules, memory_reservation,
-                                                memory_swap, memory_swappiness, oom_kill_disable,
-                                                pids_limit, ulimits)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    Resources, cpu_shares, memory, nano_cpus, cgroup_parent, blkio_weight, blkio_weight_device,
+    blkio_device_read_bps, blkio_device_write_bps, blkio_device_read_iops, blkio_device_write_iops,
+    cpu_period, cpu_quota, cpu_realtime_period, cpu_realtime_runtime, cpuset_cpus, cpuset_mems,
+    devices, device_cgroup_rules, memory_reservation, memory_swap, memory_swappiness,
+    oom_kill_disable, pids_limit, ulimits)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PortBinding, host_ip, host_port)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountPoint, type, source, target, read_only,
                                                 options)

@@ -413,8 +413,9 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c, bool at_start) {
 
 Result<void> LocalContainerService::ensure_bundle(const Ctr& c) {
   // The namespaces, or the address and env for --link, of other containers'
-  // current runs.
-  if (joins_namespaces(c.cfg.host_config) || !c.cfg.host_config.links.empty()) {
+  // current runs; block devices' current numbers.
+  if (joins_namespaces(c.cfg.host_config) || !c.cfg.host_config.links.empty() ||
+      has_block_io_devices(c.cfg.host_config.resources)) {
     return write_bundle(c, true);
   }
   const std::string dir = ctr_dir(c.id);
@@ -576,6 +577,13 @@ Result<std::vector<std::string>> LocalContainerService::update(const std::string
   const Resources& n = req.resources;
   if (n.memory > 0 && n.memory < 6 * 1024 * 1024) {
     return make_error(Errc::InvalidArgument, "Minimum memory limit allowed is 6MB");
+  }
+  // dockerd drops these from an update without a word; saying so is better
+  // than a limit the user believes is in force.
+  if (has_block_io_devices(n)) {
+    return make_error(Errc::InvalidArgument,
+                      "block I/O device limits (BlkioWeightDevice, BlkioDevice*Bps, "
+                      "BlkioDevice*IOps) cannot be updated; recreate the container with them");
   }
   StoredConfig cfg;
   bool running = false;

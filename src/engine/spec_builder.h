@@ -112,6 +112,11 @@ Result<oci::Spec> build_spec(const SpecInput& in);
 // host with --link; a "container:" mode without a name.
 Result<void> check_namespace_conflicts(const ContainerConfig& requested, const HostConfig& hc);
 
+// Whether the resources name block devices by path (per-device weights or
+// throttles): their major:minor is looked up again at every start, since a
+// device's numbers can change across reboots.
+bool has_block_io_devices(const Resources& r);
+
 // docker's create-time merge of the image config into the container config:
 // env (the container's entries, then the image's whose key it lacks), cmd and
 // entrypoint (a container entrypoint drops the image cmd unless cmd is

@@ -39,6 +39,12 @@ struct DeviceSetup {
 Result<DeviceSetup> build_devices(const HostConfig& hc, const std::string& host_dev_dir);
 Result<oci::DeviceCgroupRule> parse_device_cgroup_rule(const std::string& rule);
 Result<oci::Resources> build_resources(const HostConfig& hc, const std::string& host_dev_dir);
+// blockIO (spec_blkio.cc): the weight and the per-device weights and
+// throttles, each device path stat'ed to its major:minor; a path that is
+// missing, not a block device, or a partition (per `sysfs_dev_block`) is an
+// InvalidArgument naming it. nullopt when nothing is set.
+Result<std::optional<oci::BlockIoResources>> build_block_io(
+    const Resources& in, const std::string& sysfs_dev_block = "/sys/dev/block");
 Result<std::vector<oci::Rlimit>> build_rlimits(const std::vector<Ulimit>& ulimits,
                                                uint64_t host_nofile_hard);
 // Namespaced sysctls only; `private_net` / `private_ipc` / `private_uts` say

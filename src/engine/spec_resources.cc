@@ -334,14 +334,7 @@ Result<oci::Resources> build_resources(const HostConfig& hc, const std::string& 
   if (in.pids_limit && *in.pids_limit != 0) {
     r.pids = oci::PidsResources{*in.pids_limit > 0 ? *in.pids_limit : -1};
   }
-  if (in.blkio_weight != 0) {
-    if (in.blkio_weight < 10 || in.blkio_weight > 1000) {
-      return make_error(Errc::InvalidArgument, "Range of blkio weight is from 10 to 1000");
-    }
-    oci::BlockIoResources b;
-    b.weight = in.blkio_weight;
-    r.block_io = b;
-  }
+  r.block_io = BERTH_TRY(build_block_io(in));
   return r;
 }
 

@@ -440,28 +440,6 @@ def test_pause_unpause(cli, img, clean):
     assert int(cli.ok("exec", "cli-pause", "cat", "/tmp/n").stdout) > n1
 
 
-def _cgroup_file(cli, name, v1, v2):
-    p = cli.run("exec", name, "sh", "-c", f"cat /sys/fs/cgroup/{v1} 2>/dev/null || cat /sys/fs/cgroup/{v2}")
-    return p.stdout.strip()
-
-
-def test_update_resources(cli, img, clean):
-    run_d(cli, img, "cli-upd", "sleep", "300", opts=("--memory", "64m", "--cpus", "0.5", "--pids-limit", "50"))
-    h = insp(cli, "cli-upd")["HostConfig"]
-    assert h["Memory"] == 64 << 20 and h["NanoCpus"] == 500_000_000 and h["PidsLimit"] == 50
-    assert _cgroup_file(cli, "cli-upd", "memory/memory.limit_in_bytes", "memory.max") == str(64 << 20)
-    assert _cgroup_file(cli, "cli-upd", "pids/pids.max", "pids.max") == "50"
-    cli.ok("update", "--memory", "96m", "--memory-swap", "192m", "--cpus", "1", "--restart", "on-failure:3", "cli-upd")
-    h = insp(cli, "cli-upd")["HostConfig"]
-    assert h["Memory"] == 96 << 20 and h["MemorySwap"] == 192 << 20 and h["NanoCpus"] == 1_000_000_000
-    assert h["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
-    assert _cgroup_file(cli, "cli-upd", "memory/memory.limit_in_bytes", "memory.max") == str(96 << 20)
-    q = _cgroup_file(cli, "cli-upd", "cpu/cpu.cfs_quota_us", "cpu.max").split()[0]
-    assert q == "100000", q
-    p = cli.run("update", "--memory", "lots", "cli-upd")
-    assert p.returncode != 0 and "lots" in p.stderr, p.stderr
-
-
 def test_top_and_stats(cli, img, clean):
     run_d(cli, img, "cli-top", "sh", "-c", "sleep 300 & sleep 301; true")
     # `run -d` returns once the shell runs; it forks the two sleeps a moment later.

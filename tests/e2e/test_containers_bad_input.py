@@ -57,6 +57,8 @@ TYPE_ERRORS = [
     ("HostConfig a string", {"Image": I, "HostConfig": "x"}, ("HostConfig",)),
     ("PidsLimit a string", {"Image": I, "HostConfig": {"PidsLimit": "x"}}, ("PidsLimit",)),
     ("Labels a list", {"Image": I, "Labels": ["a"]}, ("Labels",)),
+    ("BlkioDeviceReadBps an object", {"Image": I, "HostConfig": {"BlkioDeviceReadBps": {"Path": "/dev/x"}}}, ("BlkioDeviceReadBps",)),
+    ("BlkioDeviceWriteIOps Rate negative", {"Image": I, "HostConfig": {"BlkioDeviceWriteIOps": [{"Path": "/dev/x", "Rate": -1}]}}, ("BlkioDeviceWriteIOps", "Rate")),
 ]
 
 VALUE_ERRORS = [
@@ -95,6 +97,8 @@ START_ERRORS = [
     ("user unknown", {"Image": I, "User": "nosuchuser"}, ("nosuchuser",)),
     ("command not found", {"Image": I, "Cmd": ["/no/such/binary"]}, ("/no/such/binary",)),
     ("CpuShares negative", {"Image": I, "HostConfig": {"CpuShares": -3}}, ("shares", "CpuShares")),
+    ("BlkioDeviceReadBps not a block device", {"Image": I, "HostConfig": {"BlkioDeviceReadBps": [{"Path": "/dev/null", "Rate": 1}]}}, ("/dev/null", "1:3")),
+    ("BlkioDeviceWriteBps missing device", {"Image": I, "HostConfig": {"BlkioDeviceWriteBps": [{"Path": "/dev/e2e-nope", "Rate": 1}]}}, ("/dev/e2e-nope",)),
 ]
 
 
@@ -265,6 +269,9 @@ def test_bad_parameters(daemon, img, clean):
     assert r.status == 400 and "at least one stream" in r.message(), r
     r = daemon.api.post(f"/containers/{cid}/update", body={"Memory": 1024})
     assert r.status == 400 and "memory" in r.message().lower(), r
+    if is_berthd():  # dockerd drops per-device limits from an update without a word
+        r = daemon.api.post(f"/containers/{cid}/update", body={"BlkioDeviceReadBps": [{"Path": "/dev/null", "Rate": 1}]})
+        assert r.status == 400 and "cannot be updated" in r.message(), r
     r = daemon.api.post(f"/containers/{cid}/resize", query={"h": "x", "w": "1"})
     assert r.status == 400, r
     r = daemon.api.get(f"/containers/{cid}/archive")

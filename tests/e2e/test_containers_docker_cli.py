@@ -9,6 +9,7 @@ import pytest
 
 from conftest import DOCKER_CLI, Cli
 from ctr_cli_cases import *  # noqa: F401,F403 - the shared test functions and fixtures
+from ctr_resource_cases import *  # noqa: F401,F403
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ wait, stats(stream=False), kill, prune, attach_socket, events."""
 import base64
 import io
 import json
+import os
 import socket
 import tarfile
 import threading
@@ -13,6 +14,8 @@ import time
 import docker
 import pytest
 
+from conftest import is_berthd
+from ctr_resource_cases import loopdev  # noqa: F401 - fixture
 from ctrutil import cbox, demux, img  # noqa: F401 - fixtures
 from e2eutil import wait_until
 
@@ -164,6 +167,27 @@ def test_wait_kill_stats(client, img, dclean):
     c2 = client.containers.run(img, ["sleep", "300"], detach=True)
     c2.stop(timeout=1)
     assert client.api.wait(c2.id, condition="not-running")["StatusCode"] == 137
+
+
+def test_block_io_limits(client, img, dclean, loopdev):
+    rdev = os.stat(loopdev).st_rdev
+    mm = f"{os.major(rdev)}:{os.minor(rdev)}"
+    c = client.containers.run(img, ["sleep", "300"], detach=True,
+                              device_read_bps=[{"Path": loopdev, "Rate": 1 << 20}],
+                              device_write_iops=[{"Path": loopdev, "Rate": 40}])
+    h = c.attrs["HostConfig"]
+    assert h["BlkioDeviceReadBps"] == [{"Path": loopdev, "Rate": 1 << 20}], h["BlkioDeviceReadBps"]
+    assert h["BlkioDeviceWriteIOps"] == [{"Path": loopdev, "Rate": 40}]
+    code, out = c.exec_run(["sh", "-c", "cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device "
+                            "/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device 2>/dev/null || "
+                            "cat /sys/fs/cgroup/io.max"])
+    text = out.decode()
+    assert code == 0 and (f"{mm} 1048576" in text and f"{mm} 40" in text
+                          or f"{mm} rbps=1048576 wbps=max riops=max wiops=40" in text), text
+    with pytest.raises(docker.errors.APIError) as e:
+        client.containers.run(img, ["true"], device_read_bps=[{"Path": loopdev, "Rate": -1}])
+    # dockerd 20.10 files a body's type error under 500.
+    assert e.value.status_code in ((400,) if is_berthd() else (400, 500)) and "Rate" in str(e.value), str(e.value)
 
 
 def test_wait_condition_removed(client, img, dclean):

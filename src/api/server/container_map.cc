@@ -55,6 +55,16 @@ void copy_resources(D& d, const S& s) {
   d.nano_cpus = s.nano_cpus;
   d.cgroup_parent = s.cgroup_parent;
   d.blkio_weight = s.blkio_weight;
+  d.blkio_weight_device.clear();
+  for (const auto& x : s.blkio_weight_device) d.blkio_weight_device.push_back({x.path, x.weight});
+  auto throttles = [](auto& out, const auto& in) {
+    out.clear();
+    for (const auto& x : in) out.push_back({x.path, x.rate});
+  };
+  throttles(d.blkio_device_read_bps, s.blkio_device_read_bps);
+  throttles(d.blkio_device_write_bps, s.blkio_device_write_bps);
+  throttles(d.blkio_device_read_iops, s.blkio_device_read_iops);
+  throttles(d.blkio_device_write_iops, s.blkio_device_write_iops);
   d.cpu_period = s.cpu_period;
   d.cpu_quota = s.cpu_quota;
   d.cpu_realtime_period = s.cpu_realtime_period;

@@ -73,6 +73,17 @@ struct DeviceMapping {
   std::string cgroup_permissions = "rwm";
 };
 
+// blkiodev.WeightDevice / blkiodev.ThrottleDevice: a block device by path.
+struct WeightDevice {
+  std::string path;
+  uint16_t weight = 0;
+};
+
+struct ThrottleDevice {
+  std::string path;
+  uint64_t rate = 0;
+};
+
 struct Ulimit {
   std::string name;
   int64_t soft = 0;
@@ -95,6 +106,9 @@ struct Resources {
   int64_t nano_cpus = 0;
   std::string cgroup_parent;
   uint16_t blkio_weight = 0;
+  std::vector<WeightDevice> blkio_weight_device;
+  std::vector<ThrottleDevice> blkio_device_read_bps, blkio_device_write_bps,
+      blkio_device_read_iops, blkio_device_write_iops;
   int64_t cpu_period = 0;
   int64_t cpu_quota = 0;
   int64_t cpu_realtime_period = 0;

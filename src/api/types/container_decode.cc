@@ -232,6 +232,42 @@ Result<HealthcheckConfig> decode_healthcheck(const Json& j, const std::string& p
   return h;
 }
 
+// []*blkiodev.WeightDevice / []*blkiodev.ThrottleDevice (null entries are
+// skipped, as Go's nil pointers would be by the daemon's loops).
+Result<void> get_weight_devices(const Json& o, std::string_view key, std::string_view path,
+                                std::vector<WeightDevice>& out) {
+  const Json* v = field(o, key);
+  if (!v) return ok();
+  std::string p = join_path(path, key);
+  if (!v->is_array()) return type_error(p, *v, "[]*blkiodev.WeightDevice");
+  for (const auto& e : *v) {
+    if (e.is_null()) continue;
+    if (!e.is_object()) return type_error(p, e, "blkiodev.WeightDevice");
+    WeightDevice d;
+    BERTH_TRY(get_string(e, "Path", p, d.path));
+    BERTH_TRY(get_int(e, "Weight", p, d.weight, "uint16"));
+    out.push_back(std::move(d));
+  }
+  return ok();
+}
+
+Result<void> get_throttle_devices(const Json& o, std::string_view key, std::string_view path,
+                                  std::vector<ThrottleDevice>& out) {
+  const Json* v = field(o, key);
+  if (!v) return ok();
+  std::string p = join_path(path, key);
+  if (!v->is_array()) return type_error(p, *v, "[]*blkiodev.ThrottleDevice");
+  for (const auto& e : *v) {
+    if (e.is_null()) continue;
+    if (!e.is_object()) return type_error(p, e, "blkiodev.ThrottleDevice");
+    ThrottleDevice d;
+    BERTH_TRY(get_string(e, "Path", p, d.path));
+    BERTH_TRY(get_int(e, "Rate", p, d.rate, "uint64"));
+    out.push_back(std::move(d));
+  }
+  return ok();
+}
+
 Result<Resources> decode_resources(const Json& j, std::string_view p) {
   Resources r;
   BERTH_TRY(get_int(j, "CpuShares", p, r.cpu_shares, "int64"));
@@ -239,6 +275,11 @@ Result<Resources> decode_resources(const Json& j, std::string_view p) {
   BERTH_TRY(get_int(j, "NanoCpus", p, r.nano_cpus, "int64"));
   BERTH_TRY(get_string(j, "CgroupParent", p, r.cgroup_parent));
   BERTH_TRY(get_int(j, "BlkioWeight", p, r.blkio_weight, "uint16"));
+  BERTH_TRY(get_weight_devices(j, "BlkioWeightDevice", p, r.blkio_weight_device));
+  BERTH_TRY(get_throttle_devices(j, "BlkioDeviceReadBps", p, r.blkio_device_read_bps));
+  BERTH_TRY(get_throttle_devices(j, "BlkioDeviceWriteBps", p, r.blkio_device_write_bps));
+  BERTH_TRY(get_throttle_devices(j, "BlkioDeviceReadIOps", p, r.blkio_device_read_iops));
+  BERTH_TRY(get_throttle_devices(j, "BlkioDeviceWriteIOps", p, r.blkio_device_write_iops));
   BERTH_TRY(get_int(j, "CpuPeriod", p, r.cpu_period, "int64"));
   BERTH_TRY(get_int(j, "CpuQuota", p, r.cpu_quota, "int64"));
   BERTH_TRY(get_int(j, "CpuRealtimePeriod", p, r.cpu_realtime_period, "int64"));

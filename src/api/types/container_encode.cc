@@ -168,11 +168,19 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   j["NanoCpus"] = r.nano_cpus;
   j["CgroupParent"] = r.cgroup_parent;
   j["BlkioWeight"] = r.blkio_weight;
-  j["BlkioWeightDevice"] = Json::array();
-  j["BlkioDeviceReadBps"] = Json::array();
-  j["BlkioDeviceWriteBps"] = Json::array();
-  j["BlkioDeviceReadIOps"] = Json::array();
-  j["BlkioDeviceWriteIOps"] = Json::array();
+  Json weights = Json::array();
+  for (const auto& d : r.blkio_weight_device)
+    weights.push_back({{"Path", d.path}, {"Weight", d.weight}});
+  j["BlkioWeightDevice"] = weights;
+  auto throttles = [](const std::vector<ThrottleDevice>& list) {
+    Json a = Json::array();
+    for (const auto& d : list) a.push_back({{"Path", d.path}, {"Rate", d.rate}});
+    return a;
+  };
+  j["BlkioDeviceReadBps"] = throttles(r.blkio_device_read_bps);
+  j["BlkioDeviceWriteBps"] = throttles(r.blkio_device_write_bps);
+  j["BlkioDeviceReadIOps"] = throttles(r.blkio_device_read_iops);
+  j["BlkioDeviceWriteIOps"] = throttles(r.blkio_device_write_iops);
   j["CpuPeriod"] = r.cpu_period;
   j["CpuQuota"] = r.cpu_quota;
   j["CpuRealtimePeriod"] = r.cpu_realtime_period;

@@ -243,6 +243,20 @@ Result<void> validate_resources(const Resources& r, int ncpu) {
     return bad("cpu-rt-runtime cannot be higher than cpu-rt-period");
   if (r.blkio_weight > 0 && (r.blkio_weight < 10 || r.blkio_weight > 1000))
     return bad("Range of blkio weight is from 10 to 1000");
+  for (const auto& d : r.blkio_weight_device) {
+    if (!d.path.starts_with('/'))
+      return bad(fmt::format("invalid BlkioWeightDevice path \"{}\": must be absolute", d.path));
+    if (d.weight != 0 && (d.weight < 10 || d.weight > 1000))
+      return bad(fmt::format("invalid weight for device: {}:{}", d.path, d.weight));
+  }
+  for (auto [field, list] : {std::pair{"BlkioDeviceReadBps", &r.blkio_device_read_bps},
+                             {"BlkioDeviceWriteBps", &r.blkio_device_write_bps},
+                             {"BlkioDeviceReadIOps", &r.blkio_device_read_iops},
+                             {"BlkioDeviceWriteIOps", &r.blkio_device_write_iops}}) {
+    for (const auto& d : *list)
+      if (!d.path.starts_with('/'))
+        return bad(fmt::format("invalid {} path \"{}\": must be absolute", field, d.path));
+  }
   for (const auto& u : r.ulimits) {
     if (!known_ulimits().count(u.name)) return bad(fmt::format("invalid ulimit type: {}", u.name));
     if (u.soft > u.hard)

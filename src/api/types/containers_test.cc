@@ -198,6 +198,50 @@ TEST(ContainerWire, ConfigRoundTripsThroughInspect) {
                                  ApiVersion{1, 47}, 2));
 }
 
+TEST(ContainerWire, BlockIoDevicesDecodeValidateAndEncode) {
+  auto b = decode_create_body(
+      R"({"Image":"b","HostConfig":{"BlkioWeightDevice":[{"Path":"/dev/sda","Weight":300}],
+          "BlkioDeviceReadBps":[{"Path":"/dev/sda","Rate":1048576},null],
+          "BlkioDeviceWriteBps":null,"BlkioDeviceReadIOps":[],
+          "BlkioDeviceWriteIOps":[{"Path":"/dev/vdb","Rate":18446744073709551615}]}})",
+      ApiVersion{1, 47}, 2);
+  ASSERT_TRUE(b) << b.error().message;
+  const Resources& r = b->host_config.resources;
+  ASSERT_EQ(r.blkio_weight_device.size(), 1u);
+  EXPECT_EQ(r.blkio_weight_device[0].path, "/dev/sda");
+  EXPECT_EQ(r.blkio_weight_device[0].weight, 300);
+  ASSERT_EQ(r.blkio_device_read_bps.size(), 1u);  // the null entry is skipped
+  EXPECT_EQ(r.blkio_device_read_bps[0].rate, 1048576u);
+  EXPECT_TRUE(r.blkio_device_write_bps.empty());
+  EXPECT_EQ(r.blkio_device_write_iops.at(0).rate, UINT64_MAX);
+  Json h = encode_host_config(b->host_config, ApiVersion{1, 47});
+  EXPECT_EQ(h["BlkioWeightDevice"], Json::parse(R"([{"Path":"/dev/sda","Weight":300}])"));
+  EXPECT_EQ(h["BlkioDeviceReadBps"], Json::parse(R"([{"Path":"/dev/sda","Rate":1048576}])"));
+  EXPECT_EQ(h["BlkioDeviceWriteBps"], Json::array());
+  EXPECT_EQ(h["BlkioDeviceWriteIOps"][0]["Rate"], UINT64_MAX);
+
+  auto error_of = [](const char* hc) {
+    auto r = decode_create_body(std::string(R"({"Image":"b","HostConfig":)") + hc + "}",
+                                ApiVersion{1, 47}, 2);
+    return r ? std::string("accepted") : r.error().message;
+  };
+  EXPECT_NE(error_of(R"({"BlkioDeviceReadBps":{"Path":"/dev/sda"}})").find("BlkioDeviceReadBps"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"BlkioDeviceReadBps":[{"Path":"/dev/sda","Rate":-1}]})").find("uint64"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"BlkioDeviceWriteIOps":[{"Path":"/dev/sda","Rate":"5"}]})").find("Rate"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"BlkioWeightDevice":[{"Path":"/dev/sda","Weight":70000}]})").find("uint16"),
+      std::string::npos);
+  EXPECT_EQ(error_of(R"({"BlkioWeightDevice":[{"Path":"/dev/sda","Weight":5}]})"),
+            "invalid weight for device: /dev/sda:5");
+  EXPECT_EQ(error_of(R"({"BlkioDeviceReadIOps":[{"Path":"sda","Rate":5}]})"),
+            "invalid BlkioDeviceReadIOps path \"sda\": must be absolute");
+  EXPECT_EQ(error_of(R"({"BlkioWeightDevice":[{"Weight":500}]})"),
+            "invalid BlkioWeightDevice path \"\": must be absolute");
+}
+
 // The issue fuzzes the create body: random mutations of a seed corpus must
 // always come back as a value or an InvalidArgument, never a crash or throw.
 TEST(ContainerWire, CreateBodyFuzzNeverCrashes) {
@@ -206,7 +250,8 @@ TEST(ContainerWire, CreateBodyFuzzNeverCrashes) {
       R"({"Image":"b","Healthcheck":{"Test":["CMD","true"],"Interval":1000000000},"HostConfig":
           {"Memory":67108864,"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3},
            "Ulimits":[{"Name":"nofile","Soft":1,"Hard":2}],"PortBindings":{"80/tcp":[{"HostPort":"1"}]},
-           "Devices":[{"PathOnHost":"/dev/null"}],"Mounts":[{"Type":"tmpfs","Target":"/x"}],
+           "Devices":[{"PathOnHost":"/dev/null"}],"BlkioDeviceReadBps":[{"Path":"/dev/sda","Rate":1}],
+           "BlkioWeightDevice":[{"Path":"/dev/sda","Weight":10}],"Mounts":[{"Type":"tmpfs","Target":"/x"}],
            "LogConfig":{"Type":"json-file","Config":{"max-file":"2"}},"ConsoleSize":[1,2]},
           "NetworkingConfig":{"EndpointsConfig":{"bridge":{}}}})",
       R"({"Image":"b","Entrypoint":"sh","StopTimeout":5,"ExposedPorts":{"80/tcp":{}},"Volumes":{"/v":{}}})",
