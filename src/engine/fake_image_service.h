@@ -36,6 +36,7 @@ class FakeImageService : public ImageService {
   std::string last_body;  // load/import bytes
   registry::Credentials last_login;
   std::vector<std::string> tags = {"1.36", "latest"};
+  image::DistributionInfo distribution;
   std::vector<registry::SearchResult> search_results = {
       {"busybox", "Busybox base image.", 3000, true, false},
       {"someone/busybox", "", 5, false, true},
@@ -161,6 +162,12 @@ class FakeImageService : public ImageService {
     calls.push_back("list_tags " + repository);
     if (auto e = take_failure()) return *e;
     return tags;
+  }
+  Result<image::DistributionInfo> distribution_inspect(const std::string& name,
+                                                       const registry::Credentials&) override {
+    calls.push_back("distribution " + name);
+    if (auto e = take_failure()) return *e;
+    return distribution;
   }
   Result<std::string> login(const std::string& server, const registry::Credentials& cred) override {
     calls.push_back("login " + server);

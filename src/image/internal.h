@@ -23,6 +23,10 @@
 
 namespace berth::image {
 
+// An image config is small; pull and distribution inspect refuse one a
+// manifest declares larger than this before fetching it.
+inline constexpr int64_t kMaxConfigSize = 16 << 20;
+
 // One in-flight computation shared by every caller asking for the same key
 // (concurrent pulls of one blob download it once).
 template <typename Key, typename T>
@@ -150,6 +154,8 @@ class LocalImageService final : public ImageService {
                                                      const registry::Credentials& cred) override;
   Result<std::vector<std::string>> list_tags(const std::string& repository,
                                              const registry::Credentials& cred) override;
+  Result<DistributionInfo> distribution_inspect(const std::string& name,
+                                                const registry::Credentials& cred) override;
   Result<std::string> login(const std::string& server_address,
                             const registry::Credentials& cred) override;
   Result<DiskUsage> disk_usage() override;

@@ -327,8 +327,32 @@ TEST_F(ImageServiceTest, PlatformFromIndex) {
                                           {},
                                           {},
                                           oci::ImagePlatform{"linux", "amd64", "", "", {}}});
+  std::string idx_body = oci::encode_index(idx);
   reg_->add_manifest("docker.io/library/multi:latest", std::string(oci::media::kOciIndex),
-                     oci::encode_index(idx));
+                     idx_body);
+  // Distribution inspect reports the index and its platforms, pulling nothing.
+  size_t blobs_before = blob_count();
+  auto d = svc_->distribution_inspect("multi", {});
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->descriptor.media_type, oci::media::kOciIndex);
+  EXPECT_EQ(d->descriptor.digest, sha256_of(idx_body));
+  EXPECT_EQ(d->descriptor.size, static_cast<int64_t>(idx_body.size()));
+  ASSERT_EQ(d->platforms.size(), 2u);
+  EXPECT_EQ(d->platforms[0].architecture, "arm64");
+  EXPECT_EQ(d->platforms[0].variant, "v8");
+  EXPECT_EQ(blob_count(), blobs_before);
+  // A single manifest's platform comes from its config.
+  reg_->add_manifest("docker.io/library/armonly:latest", std::string(oci::media::kOciManifest),
+                     arm.manifest_body);
+  auto one = svc_->distribution_inspect("armonly", {});
+  ASSERT_TRUE(one) << one.error().message;
+  EXPECT_EQ(one->descriptor.digest, arm.manifest);
+  ASSERT_EQ(one->platforms.size(), 1u);
+  EXPECT_EQ(one->platforms[0].architecture, "arm64");
+  EXPECT_EQ(one->platforms[0].os, "linux");
+  auto missing = svc_->distribution_inspect("nope:1", {});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::NotFound);
   auto r = pull("multi");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->image_id, amd.id);

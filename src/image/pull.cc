@@ -8,7 +8,6 @@ namespace berth::image {
 namespace {
 
 constexpr int64_t kLeaseSeconds = 3600;
-constexpr int64_t kMaxConfigSize = 16 << 20;
 
 // Errors after which a retry cannot succeed: the lease is released so GC may
 // collect what the pull stored. Transient ones keep it for the retry.

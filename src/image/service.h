@@ -32,6 +32,7 @@
 #include "base/file.h"
 #include "base/json.h"
 #include "base/result.h"
+#include "oci/image_spec.h"
 #include "registry/client.h"
 
 namespace berth::image {
@@ -155,6 +156,14 @@ struct ImportRequest {
   std::optional<Platform> platform;
 };
 
+// GET /distribution/{name}/json: what the registry serves for a name,
+// without pulling it.
+struct DistributionInfo {
+  oci::Descriptor descriptor;  // the manifest or index the name resolves to
+  // An index's platforms, or for a single manifest the one its config names.
+  std::vector<oci::ImagePlatform> platforms;
+};
+
 // A mount(2) that builds a container's rootfs: {"overlay","overlay",
 // {"lowerdir=..","upperdir=..","workdir=.."}} or {"bind",<dir>,{"rbind","rw"}}.
 struct RootfsMount {
@@ -218,6 +227,11 @@ class ImageService {
 
   virtual Result<std::vector<registry::SearchResult>> search(const std::string& term, int limit,
                                                              const registry::Credentials& cred) = 0;
+  // docker's distribution inspect: the manifest's descriptor and platforms
+  // (a single manifest's config blob is fetched for them). A tagless name
+  // means :latest. Registry errors as pull reports them.
+  virtual Result<DistributionInfo> distribution_inspect(const std::string& name,
+                                                        const registry::Credentials& cred) = 0;
   // Tags of a repository (berth extension: `berth search --tags REPO`).
   virtual Result<std::vector<std::string>> list_tags(const std::string& repository,
                                                      const registry::Credentials& cred) = 0;

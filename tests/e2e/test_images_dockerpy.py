@@ -52,6 +52,31 @@ def test_pull_by_digest_and_platform(client, multiarch):
     assert im.id == idx.by_arch("arm64").id
 
 
+def test_registry_data(client, busybox, multiarch):
+    """GET /distribution/{name}/json: what the registry serves, nothing pulled."""
+    before = {i.id for i in client.images.list(all=True)}
+    rd = client.images.get_registry_data(busybox.ref)
+    assert rd.id == busybox.digest, rd.attrs
+    d = rd.attrs["Descriptor"]
+    assert d["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json" and d["size"] > 0, d
+    assert rd.attrs["Platforms"] == [{"architecture": "amd64", "os": "linux"}], rd.attrs
+    assert rd.has_platform("linux/amd64") and not rd.has_platform("linux/arm64")
+    assert client.images.get_registry_data(busybox.name).id == busybox.digest  # tagless: :latest
+    rd = client.images.get_registry_data(multiarch.ref)
+    assert rd.id == multiarch.digest and rd.attrs["Descriptor"]["mediaType"].endswith("list.v2+json"), rd.attrs
+    plats = sorted(rd.attrs["Platforms"], key=lambda p: p["architecture"])
+    assert [(p["os"], p["architecture"], p.get("variant", "")) for p in plats] == [
+        ("linux", "amd64", ""), ("linux", "arm64", "v8")], plats
+    assert client.images.get_registry_data(multiarch.by_digest).id == multiarch.digest
+    assert {i.id for i in client.images.list(all=True)} == before, "nothing is pulled"
+    with pytest.raises(docker.errors.NotFound):
+        client.images.get_registry_data(f"{busybox.registry.host}/e2e/does-not-exist:latest")
+    with pytest.raises(docker.errors.APIError) as e:
+        client.images.get_registry_data("UPPER/case")
+    msg = str(e.value)
+    assert e.value.status_code in (400, 500) and ("UPPER/case" in msg or "uppercase" in msg), msg
+
+
 def test_tag_remove(client, busybox):
     im = client.images.pull(busybox.name, tag="latest")
     assert im.tag("e2e-py/tagged", "a") is True

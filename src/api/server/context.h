@@ -64,6 +64,7 @@ void images_tag(Ctx& c);
 void images_delete(Ctx& c);
 void images_push(Ctx& c);
 void images_search(Ctx& c);
+void distribution_inspect(Ctx& c);  // /distribution/{name}/json
 void images_get(Ctx& c);  // /images/get and /images/{name}/get
 void images_load(Ctx& c);
 void images_prune(Ctx& c);

@@ -269,6 +269,29 @@ void images_push(Ctx& c) {
   out.finish(r);
 }
 
+// GET /distribution/{name}/json (docker-py's get_registry_data, `docker
+// service create`'s digest pinning): the registry's manifest descriptor and
+// platforms, fields as the OCI spec spells them.
+void distribution_inspect(Ctx& c) {
+  auto cred = credentials(c);
+  if (!cred) return send_error(c, cred.error());
+  auto info = c.engine.images().distribution_inspect(c.name, *cred);
+  if (!info) return send_error(c, info.error());
+  Json platforms = Json::array();
+  for (const auto& p : info->platforms) {
+    Json j{{"architecture", p.architecture}, {"os", p.os}};
+    if (!p.os_version.empty()) j["os.version"] = p.os_version;
+    if (!p.os_features.empty()) j["os.features"] = p.os_features;
+    if (!p.variant.empty()) j["variant"] = p.variant;
+    platforms.push_back(std::move(j));
+  }
+  const auto& d = info->descriptor;
+  send_json(c, 200,
+            Json{{"Descriptor",
+                  {{"mediaType", d.media_type}, {"digest", d.digest.str()}, {"size", d.size}}},
+                 {"Platforms", platforms}});
+}
+
 void images_search(Ctx& c) {
   std::string term = str_param(c, "term");
   if (term.empty())

@@ -231,6 +231,12 @@ void Router::handle(http::Request& req, http::Response& raw_res) {
         }
       }
     }
+    // Names hold slashes: the name is all between the prefix and "/json".
+    if (starts_with(path, "/distribution/") && ends_with(path, "/json") && method == "GET" &&
+        path.size() > 19) {
+      c.name = path.substr(14, path.size() - 19);
+      return distribution_inspect(c);
+    }
     if (starts_with(path, "/containers/") &&
         match_id_route(c, std::string_view(path).substr(12), method, std::begin(kContainerRoutes),
                        std::end(kContainerRoutes)))

@@ -315,6 +315,24 @@ TEST_F(RouterTest, ImportLoadSavePushSearchPruneAuth) {
   EXPECT_EQ(stars.json().size(), 1u);
   auto tags = call("GET", "/images/search?term=busybox&list-tags=1");
   EXPECT_EQ(tags.json(), Json({"1.36", "latest"}));
+  fake_->distribution.descriptor.media_type = "application/vnd.oci.image.index.v1+json";
+  fake_->distribution.descriptor.digest = sha256_of("index");
+  fake_->distribution.descriptor.size = 5;
+  fake_->distribution.platforms = {{"linux", "arm64", "v8", "", {}},
+                                   {"linux", "amd64", "", "", {}}};
+  auto dist = call("GET", "/v1.47/distribution/localhost:5000/a/b:1/json");
+  ASSERT_EQ(dist.status, 200) << dist.body;
+  EXPECT_EQ(fake_->calls.back(), "distribution localhost:5000/a/b:1");
+  EXPECT_EQ(dist.json()["Descriptor"],
+            Json({{"mediaType", "application/vnd.oci.image.index.v1+json"},
+                  {"digest", sha256_of("index").str()},
+                  {"size", 5}}));
+  EXPECT_EQ(dist.json()["Platforms"],
+            Json::parse(R"([{"architecture":"arm64","os":"linux","variant":"v8"},
+                            {"architecture":"amd64","os":"linux"}])"));
+  fake_->fail_next = make_error(Errc::NotFound, "manifest unknown");
+  EXPECT_EQ(call("GET", "/distribution/x/json").status, 404);
+  EXPECT_EQ(call("GET", "/distribution/json").status, 404);  // no name: no route
   auto p = call("POST", R"(/images/prune?filters={"dangling":{"false":true}})");
   EXPECT_EQ(p.json()["SpaceReclaimed"], 42);
   EXPECT_EQ(fake_->calls.back(), "prune all=true labels=0 until=-1");
