@@ -131,8 +131,6 @@ void LocalContainerService::on_event_locked(const CtrPtr& c, const monitor::Even
     }
     (void)persist_state_locked(*c);
     publish_locked(*c, "health_status: " + e.health_status);
-  } else if (e.event == "oom") {
-    publish_locked(*c, "oom");
   }
 }
 

@@ -186,7 +186,7 @@ Result<ExecState> decode_exec_state(const Json& j);
 // event until the monitor exits (then EOF). A subscriber that connects after
 // the exit gets {"event":"exit",...} at once.
 struct Event {
-  std::string event;               // "start" | "exit" | "exec_exit" | "health_status" | "oom"
+  std::string event;               // "start" | "exit" | "exec_exit" | "health_status"
   std::optional<ExitRecord> exit;  // "exit"
   std::string exec_id;             // "exec_exit"
   int exit_code = 0;               // "exec_exit"

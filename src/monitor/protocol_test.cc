@@ -167,7 +167,7 @@ TEST(Protocol, StateExecEventRoundTrip) {
   ASSERT_TRUE(dr);
   EXPECT_FALSE(dr->exit_code.has_value());
 
-  for (const char* kind : {"start", "exit", "exec_exit", "health_status", "oom"}) {
+  for (const char* kind : {"start", "exit", "exec_exit", "health_status"}) {
     Event e;
     e.event = kind;
     if (e.event == "exit") e.exit = ExitRecord{};

@@ -803,11 +803,8 @@ void Monitor::finish_exit() {
       !r) {
     // Nowhere to report; the engine falls back to "died while the daemon was down".
   }
-  if (exit_.oom_killed) {
-    Event e;
-    e.event = "oom";
-    send_event(e);
-  }
+  // The exit record carries oom_killed; the engine emits docker's one "oom"
+  // event from it (a separate event made two).
   Event e;
   e.event = "exit";
   e.exit = exit_;

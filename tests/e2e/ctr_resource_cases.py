@@ -174,3 +174,17 @@ def test_block_io_devices_berth_checks(cli, img, clean, loopdev):
         _set_scheduler(loopdev, "none" if "none" in offered else offered[0])
         p = cli.run("run", "--rm", "--blkio-weight-device", f"{loopdev}:300", img, "true")
         assert p.returncode == 125 and "weights need bfq" in p.stderr, p.stderr
+
+
+def test_oom_kill(cli, img, clean):
+    """A container over its memory limit is OOM-killed: exit 137, State.OOMKilled, and one "oom"
+    event before "die" (docker's sequence)."""
+    since = str(int(time.time()) - 1)
+    p = cli.run("run", "--name", "cli-oom", "--memory", "8m", "--memory-swap", "8m", img,
+                "sh", "-c", "x=a; while true; do x=$x$x; done", timeout=120)
+    assert p.returncode == 137, (p.returncode, p.stderr)
+    st = insp(cli, "cli-oom")["State"]
+    assert st["OOMKilled"] is True and st["ExitCode"] == 137 and st["Status"] == "exited", st
+    ev = cli.ok("events", "--since", since, "--until", str(int(time.time()) + 1),
+                "--filter", "container=cli-oom", "--format", "{{.Action}}").stdout.split()
+    assert ev == ["create", "attach", "start", "oom", "die"], ev
