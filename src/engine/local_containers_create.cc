@@ -529,9 +529,13 @@ Result<void> LocalContainerService::rename(const std::string& name, const std::s
     return make_error(Errc::InvalidArgument,
                       "Renaming a container with the same name as its current name");
   }
-  if (auto it = names_.find(n); it != names_.end()) return msg::name_in_use(n, it->second);
+  // dockerd's rename says where the conflict arose.
+  auto in_use = [&](const std::string& id) {
+    return msg::name_in_use(n, id).context("Error when allocating new name");
+  };
+  if (auto it = names_.find(n); it != names_.end()) return in_use(it->second);
   if (auto r = store_->rename_container(c->id, n); !r) {
-    if (r.error().code == Errc::Conflict) return msg::name_in_use(n, "?");
+    if (r.error().code == Errc::Conflict) return in_use("?");
     return r.error();
   }
   std::string old = c->name;

@@ -174,7 +174,12 @@ TEST_F(LocalContainersTest, GeneratedNamesAndImageCmdFallback) {
 TEST_F(LocalContainersTest, RenameRemoveAndEvents) {
   auto a = svc_->create(req("aa")).value();
   svc_->create(req("bb")).value();
-  EXPECT_EQ(svc_->rename("aa", "bb").error().code, Errc::Conflict);
+  auto dup = svc_->rename("aa", "bb");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::Conflict);
+  EXPECT_TRUE(dup.error().message.starts_with(
+      "Error when allocating new name: Conflict. The container name \"/bb\" is already in use"))
+      << dup.error().message;
   EXPECT_EQ(svc_->rename("aa", "bad name").error().code, Errc::InvalidArgument);
   ASSERT_TRUE(svc_->rename("aa", "cc").has_value());
   EXPECT_EQ(svc_->inspect("cc", false).value().id, a.id);
