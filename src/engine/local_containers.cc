@@ -168,10 +168,11 @@ ContainerSummary LocalContainerService::summary_locked(const Ctr& c) const {
   s.names = {"/" + c.name};
   s.image = c.cfg.config.image;
   s.image_id = c.image_id.str();
-  std::vector<std::string> argv;
-  argv.push_back(c.cfg.path);
-  argv.insert(argv.end(), c.cfg.args.begin(), c.cfg.args.end());
-  s.command = join(argv, " ");
+  // dockerd's form: an argument with a space is wrapped in single quotes
+  // (no escaping), so `sh -c 'a b'` reads as typed.
+  s.command = c.cfg.path;
+  for (const std::string& a : c.cfg.args)
+    s.command += a.find(' ') == std::string::npos ? " " + a : " '" + a + "'";
   s.created = c.created_ns / 1'000'000'000;
   s.labels = c.cfg.config.labels;
   s.state = c.state;

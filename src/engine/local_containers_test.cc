@@ -123,6 +123,16 @@ TEST_F(LocalContainersTest, CreateMergesImageAndWritesBundle) {
   EXPECT_EQ(svc_->counts().total, 1);
   EXPECT_EQ(svc_->counts().stopped, 1);
   EXPECT_EQ(actions(), std::vector<std::string>{"create"});
+  EXPECT_EQ(svc_->list(all).value()[0].command, "sh");
+  // ps's COMMAND as dockerd writes it: arguments with a space in single quotes.
+  auto q = req("quoted");
+  q.config.cmd = std::vector<std::string>{"sh", "-c", "echo 'a b'; true", "x"};
+  ASSERT_TRUE(svc_->create(q));
+  auto rows = svc_->list(all).value();
+  auto it = std::find_if(rows.begin(), rows.end(),
+                         [](const ContainerSummary& r) { return r.names[0] == "/quoted"; });
+  ASSERT_NE(it, rows.end());
+  EXPECT_EQ(it->command, "sh -c 'echo 'a b'; true' x");
 }
 
 TEST_F(LocalContainersTest, DockerErrorsAndNothingLeftBehind) {
