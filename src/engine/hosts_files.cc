@@ -125,10 +125,10 @@ Result<std::string> resolv_conf_content(std::string_view host_resolv, const DnsO
   }
   ParsedResolv host = parse_resolv(host_resolv);
   std::vector<std::string> ns;
-  if (!o.dns.empty()) {
+  if (o.embedded) {
+    ns = {"127.0.0.11"};  // --dns servers are the embedded server's upstreams
+  } else if (!o.dns.empty()) {
     ns = o.dns;
-  } else if (o.embedded) {
-    ns = {"127.0.0.11"};
   } else {
     // docker's rule for a container without IPv6: keep the host's IPv4
     // nameservers that are not loopback (they would point at the
@@ -145,9 +145,8 @@ Result<std::string> resolv_conf_content(std::string_view host_resolv, const DnsO
       if (s != ".") search.push_back(s);
   }
   std::vector<std::string> options = o.dns_options.empty() ? host.options : o.dns_options;
-  if (o.embedded && o.dns.empty() &&
-      std::none_of(options.begin(), options.end(),
-                   [](const std::string& x) { return x.starts_with("ndots:"); }))
+  if (o.embedded && std::none_of(options.begin(), options.end(),
+                                 [](const std::string& x) { return x.starts_with("ndots:"); }))
     options.push_back("ndots:0");
 
   std::string out;

@@ -39,8 +39,9 @@ Result<std::string> hosts_content(
 
 struct DnsOverrides {
   std::vector<std::string> dns, dns_search, dns_options;
-  // On a user network without --dns: the embedded server 127.0.0.11 is the
-  // only nameserver and "ndots:0" is added (docker's file for such networks).
+  // On a user network: the embedded server 127.0.0.11 is the only nameserver
+  // (the --dns servers become its upstreams for this container) and
+  // "ndots:0" is added unless an ndots option is given (docker's file).
   bool embedded = false;
 };
 // `host_resolv` is the host's resolv.conf text. InvalidArgument for a --dns

@@ -84,6 +84,17 @@ TEST(HostsFiles, ResolvConfOverrides) {
   auto d = resolv_conf_content("nameserver 10.1.1.1\nsearch host.example\n", dot);
   ASSERT_TRUE(d);
   EXPECT_EQ(*d, "nameserver 10.1.1.1\n");
+  // On a user network the embedded server stays the nameserver: --dns
+  // servers are its upstreams (docker's file), and ndots:0 unless given.
+  DnsOverrides user = o;
+  user.embedded = true;
+  auto u = resolv_conf_content("nameserver 10.1.1.1\n", user);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(*u, "nameserver 127.0.0.11\nsearch a.example b.example\noptions ndots:2\n");
+  user.dns_options.clear();
+  u = resolv_conf_content("nameserver 10.1.1.1\n", user);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(*u, "nameserver 127.0.0.11\nsearch a.example b.example\noptions ndots:0\n");
   DnsOverrides bad;
   bad.dns = {"not-an-ip"};
   auto b = resolv_conf_content("", bad);

@@ -75,6 +75,7 @@ ContainerNetRequest LocalContainerService::net_request_locked(const Ctr& c) cons
     }
   }
   r.ports = hc.port_bindings;
+  r.dns = hc.dns;
   for (const std::string& l : hc.links)
     if (auto p = parse_link(l)) r.links.push_back(*p);
   if (hc.publish_all_ports) {

@@ -361,7 +361,8 @@ void NetworkManager::open_dns_locked(const std::string& container_id) {
     log_warn("container {}: DNS socket: {}", container_id.substr(0, 12), udp.error().message);
   if (!tcp)
     log_warn("container {}: DNS socket: {}", container_id.substr(0, 12), tcp.error().message);
-  dns_->add(container_id, udp ? std::move(*udp) : Fd(), tcp ? std::move(*tcp) : Fd());
+  dns_->add(container_id, udp ? std::move(*udp) : Fd(), tcp ? std::move(*tcp) : Fd(),
+            l.request.dns);
   l.dns = true;
 }
 

@@ -84,6 +84,10 @@ struct ContainerNetRequest {
   // resolves, through the embedded DNS and for this container only, to that
   // container's address on a network they share.
   std::vector<std::pair<std::string, std::string>> links;
+  // --dns: on a user network the embedded DNS forwards this container's
+  // other queries to these servers instead of the daemon's (docker's rule;
+  // its resolv.conf still names 127.0.0.11).
+  std::vector<std::string> dns;
 };
 
 struct NetAttachment {

@@ -155,6 +155,7 @@ struct DnsServer::Impl {
   };
   struct Tag {
     uint64_t udp = 0, tcp = 0;
+    std::vector<Upstream> upstreams;  // empty = the server's
   };
 
   DnsLookup lookup;
@@ -300,7 +301,9 @@ struct DnsServer::Impl {
       p.client_len = from_len;
     }
     p.reply_conn = conn;
-    p.upstreams = upstreams;
+    auto own = tags.find(tag);
+    p.upstreams =
+        own != tags.end() && !own->second.upstreams.empty() ? own->second.upstreams : upstreams;
     p.query = std::move(*q);
     if (pending.size() >= kMaxPending) {
       log_warn("dns: {} queries in flight; answering SERVFAIL", pending.size());
@@ -584,10 +587,13 @@ DnsServer::~DnsServer() {
   // The Fds in the maps close with impl_.
 }
 
-void DnsServer::add(const std::string& tag, Fd udp, Fd tcp) {
+void DnsServer::add(const std::string& tag, Fd udp, Fd tcp,
+                    const std::vector<std::string>& upstreams) {
+  auto parsed = parse_upstreams(upstreams);
   std::lock_guard lock(impl_->mu);
   impl_->remove_tag(tag);
   Impl::Tag t;
+  t.upstreams = std::move(parsed);
   t.udp = impl_->add_listener(tag, std::move(udp), false);
   t.tcp = impl_->add_listener(tag, std::move(tcp), true);
   impl_->tags[tag] = t;

@@ -44,8 +44,9 @@ class DnsServer {
   ~DnsServer();  // stops the thread, closes every socket
 
   // Serves the container `tag` on these sockets (either may be invalid).
-  // Replaces what `tag` had.
-  void add(const std::string& tag, Fd udp, Fd tcp);
+  // Replaces what `tag` had. `upstreams`, when not empty, replace the
+  // server's for the names this container asks that are not containers'.
+  void add(const std::string& tag, Fd udp, Fd tcp, const std::vector<std::string>& upstreams = {});
   void remove(const std::string& tag);
   void set_upstreams(std::vector<std::string> upstreams);
 

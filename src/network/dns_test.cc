@@ -381,6 +381,22 @@ TEST_F(DnsTest, UnknownNameForwardedOverUdp) {
   EXPECT_EQ(up.last_name(), "example.com.");
 }
 
+TEST_F(DnsTest, ContainerUpstreamsReplaceTheServers) {
+  FakeUpstream daemon_wide(true), own(true);
+  server_->set_upstreams({daemon_wide.addr()});
+  SocketPair p = bound_pair();
+  ASSERT_TRUE(p.udp && p.tcp);
+  server_->add("c2", std::move(p.udp), std::move(p.tcp), {own.addr()});
+  auto r = udp_ask(p.port, query("example.com", LDNS_RR_TYPE_A, 1));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(own.udp_queries(), 1);  // c2's --dns
+  EXPECT_EQ(daemon_wide.udp_queries(), 0);
+  r = udp_ask(port_, query("example.com", LDNS_RR_TYPE_A, 2));  // c1 has none of its own
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(daemon_wide.udp_queries(), 1);
+  EXPECT_EQ(own.udp_queries(), 1);
+}
+
 TEST_F(DnsTest, UnknownNameOverTcpForwardedOverTcp) {
   FakeUpstream up(true);
   server_->set_upstreams({up.addr()});

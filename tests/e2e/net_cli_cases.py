@@ -163,6 +163,14 @@ def test_user_network_names_and_aliases(cli, daemon, memos_img, clean):
                      "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://$n:5230/ && break; sleep 0.2; done; done")
         assert "nameserver 127.0.0.11" in out.stdout, out.stdout
         assert out.stdout.count(PAGE.decode()) == 2, out.stdout
+        # With --dns the names still resolve: the servers become the embedded DNS's upstreams
+        # for this container (docker's rule), 127.0.0.11 stays the nameserver.
+        out = cli.ok("run", "--rm", "--network", net, "--dns", "192.0.2.53", "--dns-search", "e2e.test",
+                     memos_img, "sh", "-c",
+                     "cat /etc/resolv.conf; for i in 1 2 3 4 5 6 7 8 9 10; do "
+                     "wget -qO- http://e2e-web:5230/ && break; sleep 0.2; done")
+        assert "nameserver 127.0.0.11" in out.stdout and "192.0.2.53" not in out.stdout, out.stdout
+        assert "search e2e.test" in out.stdout and PAGE.decode() in out.stdout, out.stdout
         ins = json.loads(cli.ok("network", "inspect", net).stdout)[0]
         assert ins["Name"] == net and ins["Driver"] == "bridge", ins
         assert len(ins["Containers"]) == 1, ins["Containers"]
