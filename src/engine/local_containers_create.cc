@@ -214,6 +214,18 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   sc.config = req.config;
   sc.host_config = req.host_config;
   {
+    // dockerd settles these defaults at create, so inspect shows what
+    // applies: the IPC and cgroup namespace modes, /dev/shm's size, and
+    // "unlimited" / "the kernel's default" as null rather than -1 or 0.
+    HostConfig& h = sc.host_config;
+    if (h.ipc_mode.empty()) h.ipc_mode = "private";
+    if (h.cgroupns_mode.empty())
+      h.cgroupns_mode = cgroup_layout_.version == cgroups::Version::V2 ? "private" : "host";
+    if (h.shm_size == 0) h.shm_size = kDefaultShmSize;
+    if (h.resources.pids_limit && *h.resources.pids_limit <= 0) h.resources.pids_limit.reset();
+    if (h.resources.memory_swappiness == -1) h.resources.memory_swappiness.reset();
+  }
+  {
     // dockerd's mergeAndVerifyLogConfig: the daemon's log-opts apply to a
     // container of the default driver that brings no options of its own.
     auto& lc = sc.host_config.log_config;

@@ -115,6 +115,11 @@ def test_inspect_fields(cli, img, cbox, clean):
     assert c["Config"]["Hostname"] == cid[:12]
     assert c["HostConfig"]["RestartPolicy"]["Name"] in ("", "no")
     assert c["HostConfig"]["LogConfig"]["Type"] == "json-file"
+    # The defaults dockerd settles at create, as it shows them.
+    h = c["HostConfig"]
+    assert h["IpcMode"] == "private" and h["ShmSize"] == 64 << 20, h
+    assert h["CgroupnsMode"] in ("host", "private") and h["PidsLimit"] is None, h
+    assert h["MemorySwappiness"] is None, h
     assert c["RestartCount"] == 0 and c["Created"].startswith("20")
     assert os.path.isfile(c["LogPath"]), c["LogPath"]
     with open(f"/proc/{st['Pid']}/cmdline", "rb") as f:
