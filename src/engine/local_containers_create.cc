@@ -19,6 +19,7 @@
 #include "engine/names_gen.h"
 #include "engine/rootfs_mount.h"
 #include "engine/spec_builder.h"
+#include "engine/spec_builder_internal.h"
 #include "engine/volumes.h"
 #include "logs/json_file.h"
 #include "oci/image_spec.h"
@@ -224,6 +225,12 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     if (h.shm_size == 0) h.shm_size = kDefaultShmSize;
     if (h.resources.pids_limit && *h.resources.pids_limit <= 0) h.resources.pids_limit.reset();
     if (h.resources.memory_swappiness == -1) h.resources.memory_swappiness.reset();
+    if (!h.resources.oom_kill_disable) h.resources.oom_kill_disable = false;
+    if (!h.privileged) {
+      // The paths a start masks (unless --security-opt systempaths=unconfined).
+      if (!h.masked_paths) h.masked_paths = spec_internal::default_masked_paths();
+      if (!h.readonly_paths) h.readonly_paths = spec_internal::default_readonly_paths();
+    }
   }
   {
     // dockerd's mergeAndVerifyLogConfig: the daemon's log-opts apply to a

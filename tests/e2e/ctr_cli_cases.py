@@ -119,7 +119,8 @@ def test_inspect_fields(cli, img, cbox, clean):
     h = c["HostConfig"]
     assert h["IpcMode"] == "private" and h["ShmSize"] == 64 << 20, h
     assert h["CgroupnsMode"] in ("host", "private") and h["PidsLimit"] is None, h
-    assert h["MemorySwappiness"] is None, h
+    assert h["MemorySwappiness"] is None and h["OomKillDisable"] is False, h
+    assert "/proc/kcore" in h["MaskedPaths"] and "/proc/sys" in h["ReadonlyPaths"], h
     assert c["RestartCount"] == 0 and c["Created"].startswith("20")
     assert os.path.isfile(c["LogPath"]), c["LogPath"]
     with open(f"/proc/{st['Pid']}/cmdline", "rb") as f:
