@@ -143,6 +143,9 @@ Json encode_disk_usage(const DiskUsage& d, ApiVersion v) {
   for (const auto& vol : d.volumes) volumes.push_back(encode_volume(vol));
   j["Volumes"] = d.with_volumes ? volumes : Json(nullptr);
   j["BuildCache"] = d.with_build_cache ? Json::array() : Json(nullptr);
+  // Deprecated in 1.42 (the build cache's rows replace it); older clients
+  // read it. No builder, so no cache: 0.
+  if (v < ApiVersion{1, 42}) j["BuilderSize"] = 0;
   return j;
 }
 

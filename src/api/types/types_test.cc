@@ -226,6 +226,8 @@ TEST(System, VersionInfoAndDf) {
   EXPECT_EQ(df["LayersSize"], 10);
   EXPECT_EQ(df["Images"].size(), 1u);
   EXPECT_TRUE(df["Volumes"].is_array());
+  EXPECT_FALSE(df.contains("BuilderSize"));
+  EXPECT_EQ(encode_disk_usage(d, {1, 41})["BuilderSize"], 0);  // gone in 1.42
   EXPECT_EQ(error_body("No such image: x"), R"({"message":"No such image: x"})");
 }
 
