@@ -71,29 +71,38 @@ std::vector<std::string> link_env(const std::string& alias_in, const std::string
   std::vector<std::string> env;
   auto url = [&](const PortKey& p) { return fmt::format("{}://{}:{}", p.proto, ip, p.number); };
   if (!ports.empty()) env.push_back(fmt::format("{}_PORT={}", alias, url(ports[0])));
+  auto key = [&](const PortKey& p) {
+    return fmt::format("{}_PORT_{}_{}", alias, p.number, upper(p.proto));
+  };
+  // Runs of three or more ports first, as START/END ranges. docker counts a
+  // run its own way: each later port extends it while its number is at most
+  // one more than the count so far, so a tcp/udp pair of one number counts
+  // as two (53/tcp, 53/udp, 54/tcp is one run).
   for (size_t i = 0; i < ports.size();) {
     const PortKey& p = ports[i];
-    std::string key = fmt::format("{}_PORT_{}_{}", alias, p.number, upper(p.proto));
-    // The last of a run of consecutive numbers starting at i.
     size_t j = i;
-    while (j + 1 < ports.size() && ports[j + 1].number == ports[j].number + 1) ++j;
-    if (j > i + 1) {
-      const PortKey& q = ports[j];
-      env.push_back(fmt::format("{}_START={}", key, url(p)));
-      env.push_back(fmt::format("{}_ADDR={}", key, ip));
-      env.push_back(fmt::format("{}_PROTO={}", key, p.proto));
-      env.push_back(fmt::format("{}_PORT_START={}", key, p.number));
-      env.push_back(fmt::format("{}_PORT_{}_{}_END={}", alias, p.number, upper(q.proto), url(q)));
-      env.push_back(
-          fmt::format("{}_PORT_{}_{}_PORT_END={}", alias, p.number, upper(q.proto), q.number));
-      i = j + 1;
+    int value = p.number;
+    for (size_t k = i + 1; k < ports.size() && ports[k].number <= value + 1; ++k, ++value) j = k;
+    if (j <= i + 1) {
+      ++i;
       continue;
     }
-    env.push_back(fmt::format("{}={}", key, url(p)));
-    env.push_back(fmt::format("{}_ADDR={}", key, ip));
-    env.push_back(fmt::format("{}_PORT={}", key, p.number));
-    env.push_back(fmt::format("{}_PROTO={}", key, p.proto));
-    ++i;
+    const PortKey& q = ports[j];
+    env.push_back(fmt::format("{}_START={}", key(p), url(p)));
+    env.push_back(fmt::format("{}_ADDR={}", key(p), ip));
+    env.push_back(fmt::format("{}_PROTO={}", key(p), p.proto));
+    env.push_back(fmt::format("{}_PORT_START={}", key(p), p.number));
+    env.push_back(fmt::format("{}_PORT_{}_{}_END={}", alias, p.number, upper(q.proto), url(q)));
+    env.push_back(
+        fmt::format("{}_PORT_{}_{}_PORT_END={}", alias, p.number, upper(q.proto), q.number));
+    i = j + 1;
+  }
+  // Then every port on its own, those in ranges too.
+  for (const PortKey& p : ports) {
+    env.push_back(fmt::format("{}={}", key(p), url(p)));
+    env.push_back(fmt::format("{}_ADDR={}", key(p), ip));
+    env.push_back(fmt::format("{}_PORT={}", key(p), p.number));
+    env.push_back(fmt::format("{}_PROTO={}", key(p), p.proto));
   }
   env.push_back(fmt::format("{}_NAME={}", alias, link_name));
   for (const std::string& e : child_env) {
