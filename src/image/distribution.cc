@@ -32,26 +32,7 @@ Result<DistributionInfo> LocalImageService::distribution_inspect(
     return out;
   }
   auto m = BERTH_TRY_CTX(oci::decode_manifest(top.body), "manifest of " + ref.familiar());
-  if (m.config.size > kMaxConfigSize) {
-    return make_error(Errc::InvalidArgument, "image config {} is too large ({} bytes)",
-                      m.config.digest.str(), m.config.size);
-  }
-  std::string bytes;
-  BERTH_TRY(
-      reg_->fetch_blob(ref, m.config.digest, cred, {}, [&](std::string_view data) -> Result<void> {
-        if (static_cast<int64_t>(bytes.size() + data.size()) > m.config.size) {
-          return make_error(Errc::InvalidArgument,
-                            "image config {}: more than the {} bytes the "
-                            "manifest declares",
-                            m.config.digest.str(), m.config.size);
-        }
-        bytes.append(data);
-        return ok();
-      }));
-  if (sha256_of(bytes) != m.config.digest) {
-    return make_error(Errc::InvalidArgument, "image config: digest mismatch: expected {}, got {}",
-                      m.config.digest.str(), sha256_of(bytes).str());
-  }
+  auto bytes = BERTH_TRY(fetch_config(ref, m.config, cred, nullptr));
   auto cfg = BERTH_TRY_CTX(oci::decode_image_config(bytes), "image config of " + ref.familiar());
   oci::ImagePlatform p;
   p.os = cfg.os;

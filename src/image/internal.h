@@ -208,6 +208,12 @@ class LocalImageService final : public ImageService {
   // exclusively.
   Result<void> drop_orphan_container_leases();
   // Pull pieces (pull.cc, pull_layers.cc).
+  // An image config blob from the registry, whole: refused above
+  // kMaxConfigSize, when it brings more or fewer bytes than `config.size`,
+  // or when its digest differs. Not stored.
+  Result<std::string> fetch_config(const oci::Reference& ref, const oci::Descriptor& config,
+                                   const registry::Credentials& cred,
+                                   const std::atomic<bool>* cancel);
   Result<PullResult> pull_one(const oci::Reference& ref, const PullRequest& req,
                               const ProgressFn& progress);
   Result<std::vector<metadata::LayerRecord>> pull_layers(const oci::Reference& ref,

@@ -33,6 +33,39 @@ Result<PullResult> LocalImageService::pull(const PullRequest& req, const Progres
   return last;
 }
 
+Result<std::string> LocalImageService::fetch_config(const oci::Reference& ref,
+                                                    const oci::Descriptor& config,
+                                                    const registry::Credentials& cred,
+                                                    const std::atomic<bool>* cancel) {
+  if (config.size > kMaxConfigSize) {
+    return make_error(Errc::InvalidArgument, "image config {} is too large ({} bytes)",
+                      config.digest.str(), config.size);
+  }
+  std::string bytes;
+  BERTH_TRY(reg_->fetch_blob(ref, config.digest, cred, {0, {}, cancel},
+                             [&](std::string_view data) -> Result<void> {
+                               if (static_cast<int64_t>(bytes.size() + data.size()) > config.size) {
+                                 return make_error(Errc::InvalidArgument,
+                                                   "image config {}: more than the {} bytes the "
+                                                   "manifest declares",
+                                                   config.digest.str(), config.size);
+                               }
+                               bytes.append(data);
+                               return ok();
+                             }));
+  Digest got = sha256_of(bytes);
+  if (got != config.digest) {
+    return make_error(Errc::InvalidArgument, "image config: digest mismatch: expected {}, got {}",
+                      config.digest.str(), got.str());
+  }
+  if (static_cast<int64_t>(bytes.size()) != config.size) {
+    return make_error(Errc::InvalidArgument,
+                      "image config {}: size mismatch: manifest says {}, got {}",
+                      config.digest.str(), config.size, bytes.size());
+  }
+  return bytes;
+}
+
 Result<PullResult> LocalImageService::pull_one(const oci::Reference& ref, const PullRequest& req,
                                                const ProgressFn& progress) {
   auto say = [&](const std::string& id, const std::string& status) {
@@ -114,33 +147,7 @@ Result<PullResult> LocalImageService::pull_one(const oci::Reference& ref, const 
   // image share the fetch (single flight per digest, like layer blobs).
   auto stored = blob_flight_.run(m.config.digest, [&]() -> Result<content::BlobInfo> {
     if (content_->exists(m.config.digest)) return content_->info(m.config.digest);
-    if (m.config.size > kMaxConfigSize) {
-      return make_error(Errc::InvalidArgument, "image config {} is too large ({} bytes)",
-                        m.config.digest.str(), m.config.size);
-    }
-    std::string bytes;
-    BERTH_TRY(reg_->fetch_blob(ref, m.config.digest, req.credentials, {0, {}, req.cancel},
-                               [&](std::string_view data) -> Result<void> {
-                                 if (static_cast<int64_t>(bytes.size() + data.size()) >
-                                     m.config.size) {
-                                   return make_error(Errc::InvalidArgument,
-                                                     "image config {}: more than the {} bytes "
-                                                     "the manifest declares",
-                                                     m.config.digest.str(), m.config.size);
-                                 }
-                                 bytes.append(data);
-                                 return ok();
-                               }));
-    Digest got = sha256_of(bytes);
-    if (got != m.config.digest) {
-      return make_error(Errc::InvalidArgument, "image config: digest mismatch: expected {}, got {}",
-                        m.config.digest.str(), got.str());
-    }
-    if (static_cast<int64_t>(bytes.size()) != m.config.size) {
-      return make_error(Errc::InvalidArgument,
-                        "image config {}: size mismatch: manifest says {}, got {}",
-                        m.config.digest.str(), m.config.size, bytes.size());
-    }
+    auto bytes = BERTH_TRY(fetch_config(ref, m.config, req.credentials, req.cancel));
     auto put = content_->put(bytes);
     if (!put) return std::move(put).error().context("store image config");
     return put;
