@@ -232,40 +232,53 @@ Result<HealthcheckConfig> decode_healthcheck(const Json& j, const std::string& p
   return h;
 }
 
-// []*blkiodev.WeightDevice / []*blkiodev.ThrottleDevice (null entries are
-// skipped, as Go's nil pointers would be by the daemon's loops).
-Result<void> get_weight_devices(const Json& o, std::string_view key, std::string_view path,
-                                std::vector<WeightDevice>& out) {
+// A JSON array of objects at o[key] (Go's []T, or []*T when `pointers`:
+// then null entries are skipped, as the daemon's loops skip nil pointers),
+// each decoded by `one(entry, path)` and appended to `out`.
+template <typename T, typename F>
+Result<void> get_object_list(const Json& o, std::string_view key, std::string_view path,
+                             std::string_view go_type, bool pointers, std::vector<T>& out,
+                             F&& one) {
   const Json* v = field(o, key);
   if (!v) return ok();
   std::string p = join_path(path, key);
-  if (!v->is_array()) return type_error(p, *v, "[]*blkiodev.WeightDevice");
+  if (!v->is_array()) return type_error(p, *v, fmt::format("[]{}{}", pointers ? "*" : "", go_type));
   for (const auto& e : *v) {
-    if (e.is_null()) continue;
-    if (!e.is_object()) return type_error(p, e, "blkiodev.WeightDevice");
-    WeightDevice d;
-    BERTH_TRY(get_string(e, "Path", p, d.path));
-    BERTH_TRY(get_int(e, "Weight", p, d.weight, "uint16"));
-    out.push_back(std::move(d));
+    if (pointers && e.is_null()) continue;
+    if (!e.is_object()) return type_error(p, e, go_type);
+    out.push_back(BERTH_TRY(one(e, p)));
   }
   return ok();
 }
 
-Result<void> get_throttle_devices(const Json& o, std::string_view key, std::string_view path,
-                                  std::vector<ThrottleDevice>& out) {
-  const Json* v = field(o, key);
-  if (!v) return ok();
-  std::string p = join_path(path, key);
-  if (!v->is_array()) return type_error(p, *v, "[]*blkiodev.ThrottleDevice");
-  for (const auto& e : *v) {
-    if (e.is_null()) continue;
-    if (!e.is_object()) return type_error(p, e, "blkiodev.ThrottleDevice");
-    ThrottleDevice d;
-    BERTH_TRY(get_string(e, "Path", p, d.path));
-    BERTH_TRY(get_int(e, "Rate", p, d.rate, "uint64"));
-    out.push_back(std::move(d));
-  }
-  return ok();
+Result<WeightDevice> decode_weight_device(const Json& e, const std::string& p) {
+  WeightDevice d;
+  BERTH_TRY(get_string(e, "Path", p, d.path));
+  BERTH_TRY(get_int(e, "Weight", p, d.weight, "uint16"));
+  return d;
+}
+
+Result<ThrottleDevice> decode_throttle_device(const Json& e, const std::string& p) {
+  ThrottleDevice d;
+  BERTH_TRY(get_string(e, "Path", p, d.path));
+  BERTH_TRY(get_int(e, "Rate", p, d.rate, "uint64"));
+  return d;
+}
+
+Result<DeviceMapping> decode_device_mapping(const Json& e, const std::string& p) {
+  DeviceMapping m;
+  BERTH_TRY(get_string(e, "PathOnHost", p, m.path_on_host));
+  BERTH_TRY(get_string(e, "PathInContainer", p, m.path_in_container));
+  BERTH_TRY(get_string(e, "CgroupPermissions", p, m.cgroup_permissions));
+  return m;
+}
+
+Result<Ulimit> decode_ulimit(const Json& e, const std::string& p) {
+  Ulimit l;
+  BERTH_TRY(get_string(e, "Name", p, l.name));
+  BERTH_TRY(get_int(e, "Soft", p, l.soft, "int64"));
+  BERTH_TRY(get_int(e, "Hard", p, l.hard, "int64"));
+  return l;
 }
 
 Result<Resources> decode_resources(const Json& j, std::string_view p) {
@@ -275,48 +288,30 @@ Result<Resources> decode_resources(const Json& j, std::string_view p) {
   BERTH_TRY(get_int(j, "NanoCpus", p, r.nano_cpus, "int64"));
   BERTH_TRY(get_string(j, "CgroupParent", p, r.cgroup_parent));
   BERTH_TRY(get_int(j, "BlkioWeight", p, r.blkio_weight, "uint16"));
-  BERTH_TRY(get_weight_devices(j, "BlkioWeightDevice", p, r.blkio_weight_device));
-  BERTH_TRY(get_throttle_devices(j, "BlkioDeviceReadBps", p, r.blkio_device_read_bps));
-  BERTH_TRY(get_throttle_devices(j, "BlkioDeviceWriteBps", p, r.blkio_device_write_bps));
-  BERTH_TRY(get_throttle_devices(j, "BlkioDeviceReadIOps", p, r.blkio_device_read_iops));
-  BERTH_TRY(get_throttle_devices(j, "BlkioDeviceWriteIOps", p, r.blkio_device_write_iops));
+  BERTH_TRY(get_object_list(j, "BlkioWeightDevice", p, "blkiodev.WeightDevice", true,
+                            r.blkio_weight_device, decode_weight_device));
+  for (auto [key, list] : {std::pair{"BlkioDeviceReadBps", &r.blkio_device_read_bps},
+                           {"BlkioDeviceWriteBps", &r.blkio_device_write_bps},
+                           {"BlkioDeviceReadIOps", &r.blkio_device_read_iops},
+                           {"BlkioDeviceWriteIOps", &r.blkio_device_write_iops}}) {
+    BERTH_TRY(
+        get_object_list(j, key, p, "blkiodev.ThrottleDevice", true, *list, decode_throttle_device));
+  }
   BERTH_TRY(get_int(j, "CpuPeriod", p, r.cpu_period, "int64"));
   BERTH_TRY(get_int(j, "CpuQuota", p, r.cpu_quota, "int64"));
   BERTH_TRY(get_int(j, "CpuRealtimePeriod", p, r.cpu_realtime_period, "int64"));
   BERTH_TRY(get_int(j, "CpuRealtimeRuntime", p, r.cpu_realtime_runtime, "int64"));
   BERTH_TRY(get_string(j, "CpusetCpus", p, r.cpuset_cpus));
   BERTH_TRY(get_string(j, "CpusetMems", p, r.cpuset_mems));
-  if (const Json* d = field(j, "Devices")) {
-    std::string dp = join_path(p, "Devices");
-    if (!d->is_array()) return type_error(dp, *d, "[]container.DeviceMapping");
-    for (const auto& e : *d) {
-      if (!e.is_object()) return type_error(dp, e, "container.DeviceMapping");
-      DeviceMapping m;
-      BERTH_TRY(get_string(e, "PathOnHost", dp, m.path_on_host));
-      BERTH_TRY(get_string(e, "PathInContainer", dp, m.path_in_container));
-      BERTH_TRY(get_string(e, "CgroupPermissions", dp, m.cgroup_permissions));
-      r.devices.push_back(std::move(m));
-    }
-  }
+  BERTH_TRY(get_object_list(j, "Devices", p, "container.DeviceMapping", false, r.devices,
+                            decode_device_mapping));
   BERTH_TRY(get_strings(j, "DeviceCgroupRules", p, r.device_cgroup_rules));
   BERTH_TRY(get_int(j, "MemoryReservation", p, r.memory_reservation, "int64"));
   BERTH_TRY(get_int(j, "MemorySwap", p, r.memory_swap, "int64"));
   BERTH_TRY(get_opt_int(j, "MemorySwappiness", p, r.memory_swappiness, "int64"));
   BERTH_TRY(get_opt_bool(j, "OomKillDisable", p, r.oom_kill_disable));
   BERTH_TRY(get_opt_int(j, "PidsLimit", p, r.pids_limit, "int64"));
-  if (const Json* u = field(j, "Ulimits")) {
-    std::string up = join_path(p, "Ulimits");
-    if (!u->is_array()) return type_error(up, *u, "[]*units.Ulimit");
-    for (const auto& e : *u) {
-      if (e.is_null()) continue;
-      if (!e.is_object()) return type_error(up, e, "units.Ulimit");
-      Ulimit l;
-      BERTH_TRY(get_string(e, "Name", up, l.name));
-      BERTH_TRY(get_int(e, "Soft", up, l.soft, "int64"));
-      BERTH_TRY(get_int(e, "Hard", up, l.hard, "int64"));
-      r.ulimits.push_back(std::move(l));
-    }
-  }
+  BERTH_TRY(get_object_list(j, "Ulimits", p, "units.Ulimit", true, r.ulimits, decode_ulimit));
   return r;
 }
 
