@@ -3,6 +3,8 @@
 // per-device throttles, device cgroup rules. Values are checked as docker's
 // CLI checks them (its opts package), with its messages.
 #include <charconv>
+#include <limits>
+#include <optional>
 #include <regex>
 
 #include "cli/run_flags.h"
@@ -47,7 +49,7 @@ Result<Json> device_list(const FlagSet& f, const char* flag,
 }  // namespace
 
 void add_resource_flags(FlagSet& f) {
-  f.add_string("blkio-weight", 0, "0",
+  f.add_string("blkio-weight", 0, "",
                "Block IO (relative weight), between 10 and 1000, or 0 to disable", "uint16");
   f.add_list("blkio-weight-device", 0, "Block IO weight (relative device weight)", "list");
   f.add_int("cpu-period", 0, 0, "Limit CPU CFS (Completely Fair Scheduler) period");
@@ -94,7 +96,7 @@ Result<Json> parse_throttle_iops_device(std::string_view v) {
 
 Result<void> add_resource_fields(const FlagSet& f, Json& hc) {
   const std::string& weight = f.get_string("blkio-weight");
-  auto w = parse_uint(weight, 65535);
+  auto w = f.changed("blkio-weight") ? parse_uint(weight, 65535) : std::optional<uint64_t>(0);
   if (!w) {
     bool digits = !weight.empty() && weight.find_first_not_of("0123456789") == std::string::npos;
     return flag_value_error("--blkio-weight", weight,
