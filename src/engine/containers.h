@@ -292,6 +292,13 @@ class ContainerService {
     int total = 0, running = 0, paused = 0, stopped = 0;
   };
   virtual Counts counts() = 0;
+  // The runtimes a create may name (name -> path; "berth" is the built-in
+  // one, berth-runtime's library) and the one used when it names none.
+  struct Runtimes {
+    std::string default_name;
+    std::map<std::string, std::string> paths;
+  };
+  virtual Runtimes runtimes() const = 0;
 
   // The daemon's "log-opts" (daemon.json): the json-file options a new
   // container gets when it names no log driver (or json-file) and no

@@ -308,6 +308,14 @@ void LocalContainerService::set_default_log_opts(std::map<std::string, std::stri
   default_log_opts_ = std::move(opts);
 }
 
+ContainerService::Runtimes LocalContainerService::runtimes() const {
+  Runtimes r;
+  r.default_name = opts_.default_runtime.empty() ? "berth" : opts_.default_runtime;
+  r.paths = opts_.runtimes;
+  r.paths["berth"] = "berth-runtime";
+  return r;
+}
+
 ContainerService::Counts LocalContainerService::counts() {
   std::lock_guard lk(mu_);
   Counts n;

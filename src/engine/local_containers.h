@@ -99,6 +99,7 @@ class LocalContainerService final : public ContainerService {
   Result<void> network_disconnect(const std::string& network, const std::string& container,
                                   bool force) override;
   Counts counts() override;
+  Runtimes runtimes() const override;
   void set_default_log_opts(std::map<std::string, std::string> opts) override;
 
  private:

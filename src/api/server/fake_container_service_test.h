@@ -354,6 +354,7 @@ class FakeContainerService : public engine::ContainerService {
     default_log_opts = std::move(opts);
   }
   std::map<std::string, std::string> default_log_opts;
+  Runtimes runtimes() const override { return {"berth", {{"berth", "berth-runtime"}}}; }
   Counts counts() override {
     Counts c;
     for (auto& e : containers) {

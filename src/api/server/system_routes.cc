@@ -61,6 +61,9 @@ void info(Ctx& c) {
     w.containers_running = n.running;
     w.containers_paused = n.paused;
     w.containers_stopped = n.stopped;
+    auto rt = svc->runtimes();
+    w.default_runtime = rt.default_name;
+    w.runtimes = rt.paths;
   }
   w.debug = i->debug;
   w.registry.mirrors = i->registry.mirrors;

@@ -108,7 +108,9 @@ Json encode_info(const SystemInfo& i, ApiVersion v) {
   j["Labels"] = labels;
   j["ExperimentalBuild"] = false;
   j["ServerVersion"] = i.server_version;
-  j["Runtimes"] = {{i.default_runtime, {{"path", i.default_runtime}}}};
+  Json runtimes = Json::object();
+  for (const auto& [name, path] : i.runtimes) runtimes[name] = {{"path", path}};
+  j["Runtimes"] = runtimes;
   j["DefaultRuntime"] = i.default_runtime;
   j["Swarm"] = {{"NodeID", ""},
                 {"NodeAddr", ""},

@@ -59,7 +59,8 @@ struct SystemInfo {
   int containers = 0, containers_running = 0, containers_paused = 0, containers_stopped = 0;
   bool debug = false;
   std::string logging_driver = "json-file";
-  std::string default_runtime = "berth-runtime";
+  std::string default_runtime = "berth";
+  std::map<std::string, std::string> runtimes = {{"berth", "berth-runtime"}};  // name -> path
   std::string index_server_address = "https://index.docker.io/v1/";
   RegistryConfig registry;
   std::vector<std::string> warnings;

@@ -214,8 +214,13 @@ TEST(System, VersionInfoAndDf) {
   i.cgroup_version = "2";
   i.registry.mirrors = {{"docker.io", {"https://m.example"}}, {"quay.io", {"http://q"}}};
   i.registry.insecure_hosts = {"quay.io"};
+  i.runtimes["crun"] = "/usr/bin/crun";
+  i.default_runtime = "crun";
   Json info = encode_info(i, {1, 47});
   EXPECT_EQ(info["CgroupVersion"], "2");
+  EXPECT_EQ(info["DefaultRuntime"], "crun");
+  EXPECT_EQ(info["Runtimes"], Json::parse(R"({"berth":{"path":"berth-runtime"},
+                                               "crun":{"path":"/usr/bin/crun"}})"));
   EXPECT_EQ(info["RegistryConfig"]["Mirrors"][0], "https://m.example");
   EXPECT_EQ(info["RegistryConfig"]["IndexConfigs"]["quay.io"]["Secure"], false);
   EXPECT_EQ(info["RegistryConfig"]["MirrorsByHost"]["quay.io"][0], "http://q");
