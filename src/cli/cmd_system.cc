@@ -160,6 +160,11 @@ Result<int> run_info(Context& ctx, const FlagSet& f, const std::vector<std::stri
   kv(out, j, "Logging Driver", "LoggingDriver");
   kv(out, j, "Cgroup Driver", "CgroupDriver");
   kv(out, j, "Cgroup Version", "CgroupVersion");
+  if (j.contains("Runtimes") && j["Runtimes"].is_object() && !j["Runtimes"].empty()) {
+    out += " Runtimes:";
+    for (auto it = j["Runtimes"].begin(); it != j["Runtimes"].end(); ++it) out += " " + it.key();
+    out += "\n";
+  }
   kv(out, j, "Default Runtime", "DefaultRuntime");
   kv(out, j, "Kernel Version", "KernelVersion");
   kv(out, j, "Operating System", "OperatingSystem");

@@ -42,6 +42,11 @@ def test_version_and_info(cli):
     p = cli.ok("info", "--format", "{{json .}}")
     info = json.loads(p.stdout)
     assert "Images" in info and "ServerVersion" in info
+    # The plain listing names the runtimes and the default one (docker's lines).
+    out = cli.ok("info").stdout
+    runtimes = re.search(r"^ Runtimes: (.+)$", out, re.M)
+    default = re.search(r"^ Default Runtime: (\S+)$", out, re.M)
+    assert runtimes and default and default.group(1) in runtimes.group(1).split(), out
 
 
 def test_pull_then_images_listing(cli, busybox):
