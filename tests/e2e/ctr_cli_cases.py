@@ -645,6 +645,10 @@ def test_health_checks(cli, img, clean):
     assert ps_names(cli, "--filter", "health=unhealthy") == ["cli-health"]
     h = insp(cli, "cli-health")["State"]["Health"]
     assert h["FailingStreak"] >= 2 and h["Log"] and h["Log"][-1]["ExitCode"] == 1, h
+    # Probes go on once unhealthy, and inspect shows them as they come (the streak grows).
+    streak = h["FailingStreak"]
+    wait_until(lambda: insp(cli, "cli-health")["State"]["Health"]["FailingStreak"] > streak + 1, 20,
+               what="the failing streak to grow past the status change")
     cli.ok("exec", "cli-health", "touch", "/tmp/ok")
     wait_until(lambda: _health(cli, "cli-health") == "healthy", 20, what="healthy")
     st = cli.ok("ps", "--format", "{{.Status}}", "--filter", "name=cli-health").stdout.strip()
