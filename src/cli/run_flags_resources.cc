@@ -2,37 +2,31 @@
 // CPUs and pids: CFS and real-time CPU periods, block I/O weights and
 // per-device throttles, device cgroup rules. Values are checked as docker's
 // CLI checks them (its opts package), with its messages.
-#include <charconv>
-#include <limits>
 #include <optional>
 #include <regex>
 
+#include "base/strings.h"
 #include "cli/run_flags.h"
 
 namespace berth::cli {
 namespace {
 
-std::pair<std::string, std::string> cut_device(std::string_view v) {
-  auto colon = v.find(':');
-  if (colon == std::string_view::npos) return {std::string(v), std::string()};
-  return {std::string(v.substr(0, colon)), std::string(v.substr(colon + 1))};
-}
-
 // "PATH:VALUE" with PATH under /dev/: the two parts, or docker's format errors.
 Result<std::pair<std::string, std::string>> device_and_value(std::string_view v) {
-  if (v.find(':') == std::string_view::npos || v.front() == ':')
+  auto colon = v.find(':');
+  if (colon == std::string_view::npos || colon == 0)
     return make_error(Errc::InvalidArgument, "bad format: {}", v);
-  auto parts = cut_device(v);
-  if (!parts.first.starts_with("/dev/"))
+  std::string path(v.substr(0, colon));
+  if (!path.starts_with("/dev/"))
     return make_error(Errc::InvalidArgument, "bad format for device path: {}", v);
-  return parts;
+  return std::pair{path, std::string(v.substr(colon + 1))};
 }
 
-std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max) {
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || n > max) return std::nullopt;
-  return n;
+// Go's strconv.ParseUint with a bit size: digits only, at most `max`.
+std::optional<uint64_t> parse_bounded(std::string_view s, uint64_t max) {
+  auto n = parse_uint(s);
+  if (!n || *n > max) return std::nullopt;
+  return *n;
 }
 
 Result<Json> device_list(const FlagSet& f, const char* flag,
@@ -65,7 +59,7 @@ void add_resource_flags(FlagSet& f) {
 
 Result<Json> parse_weight_device(std::string_view v) {
   auto [path, value] = BERTH_TRY(device_and_value(v));
-  auto w = parse_uint(value, 65535);
+  auto w = parse_bounded(value, 65535);
   if (!w || (*w > 0 && (*w < 10 || *w > 1000)))
     return make_error(Errc::InvalidArgument, "invalid weight for device: {}", v);
   return Json{{"Path", path}, {"Weight", *w}};
@@ -85,7 +79,7 @@ Result<Json> parse_throttle_bps_device(std::string_view v) {
 
 Result<Json> parse_throttle_iops_device(std::string_view v) {
   auto [path, value] = BERTH_TRY(device_and_value(v));
-  auto rate = parse_uint(value, std::numeric_limits<uint64_t>::max());
+  auto rate = parse_uint(value);
   if (!rate)
     return make_error(Errc::InvalidArgument,
                       "invalid rate for device: {}. The correct format is "
@@ -96,7 +90,7 @@ Result<Json> parse_throttle_iops_device(std::string_view v) {
 
 Result<void> add_resource_fields(const FlagSet& f, Json& hc) {
   const std::string& weight = f.get_string("blkio-weight");
-  auto w = f.changed("blkio-weight") ? parse_uint(weight, 65535) : std::optional<uint64_t>(0);
+  auto w = f.changed("blkio-weight") ? parse_bounded(weight, 65535) : std::optional<uint64_t>(0);
   if (!w) {
     bool digits = !weight.empty() && weight.find_first_not_of("0123456789") == std::string::npos;
     return flag_value_error("--blkio-weight", weight,

@@ -242,20 +242,22 @@ Result<std::vector<ContainerSummary>> LocalContainerService::list(const ListOpti
   return out;
 }
 
+void LocalContainerService::read_health(const std::string& id, ContainerState& s) const {
+  auto h = monitor::read_health_file(ctr_dir(id) + "/health.json");
+  if (!h) return;
+  s.health_failing_streak = h->failing_streak;
+  s.health_log.clear();
+  for (const auto& l : h->log)
+    s.health_log.push_back({l.start_ns, l.end_ns, l.exit_code, l.output});
+}
+
 Result<ContainerDetail> LocalContainerService::inspect(const std::string& name, bool size) {
   auto d = BERTH_TRY(detail_of(name));
   // The monitor goes on probing after the status settles, but tells the
   // engine only of status changes: the streak and the last probes come from
   // its health file, as fresh as dockerd's.
   bool live = d.state.status == "running" || d.state.status == "paused";
-  if (live && !d.state.health_status.empty()) {
-    if (auto h = monitor::read_health_file(ctr_dir(d.id) + "/health.json")) {
-      d.state.health_failing_streak = h->failing_streak;
-      d.state.health_log.clear();
-      for (const auto& l : h->log)
-        d.state.health_log.push_back({l.start_ns, l.end_ns, l.exit_code, l.output});
-    }
-  }
+  if (live && !d.state.health_status.empty()) read_health(d.id, d.state);
   if (size) {
     std::map<std::string, int64_t> image_sizes;
     fill_sizes(images_, d.id, d.image_id, image_sizes, d.size_rw, d.size_root_fs);

@@ -140,6 +140,9 @@ class LocalContainerService final : public ContainerService {
 
   // ---- paths --------------------------------------------------------------
   std::string ctr_dir(const std::string& id) const;
+  // The failing streak and last probes from the monitor's health.json of
+  // container `id` into `s` (left as they are when the file is unreadable).
+  void read_health(const std::string& id, ContainerState& s) const;
   std::string exec_dir(const std::string& id) const;
   std::string socket_path(const std::string& id) const;
   std::string log_path(const std::string& id) const;

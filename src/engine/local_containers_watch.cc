@@ -122,13 +122,7 @@ void LocalContainerService::on_event_locked(const CtrPtr& c, const monitor::Even
     cv_.notify_all();
   } else if (e.event == "health_status") {
     c->state.health_status = e.health_status;
-    if (auto h = monitor::read_health_file(ctr_dir(c->id) + "/health.json")) {
-      c->state.health_failing_streak = h->failing_streak;
-      c->state.health_log.clear();
-      for (const auto& l : h->log) {
-        c->state.health_log.push_back({l.start_ns, l.end_ns, l.exit_code, l.output});
-      }
-    }
+    read_health(c->id, c->state);
     (void)persist_state_locked(*c);
     publish_locked(*c, "health_status: " + e.health_status);
   }
