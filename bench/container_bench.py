@@ -9,11 +9,12 @@ daemons, `podman load` for podman). Parts (--parts):
 * run:  `run --rm IMG true`, timed as a whole CLI process: berth -> berthd, docker CLI ->
         berthd, docker CLI -> dockerd, podman, and the docker CLI against
         bench/instant_engine.py (answers at once, runs nothing: the CLI's own floor). Warm-up
-        runs, then rounds interleaved with the order rotating each round; medians.
+        runs, then rounds interleaved with the order rotating each round; medians. Once per
+        network of --networks, in the same interleaved loop (below).
 * many: N x `run -d IMG sleep 1000000` one after another (ms per container), then the PSS of
         the per-container processes (sum of Pss in /proc/PID/smaps_rollup): berth-monitor,
-        containerd-shim (dockerd), conmon (podman), divided by N.
-* ps:   `ps -a` with those N containers: berth -> berthd, docker -> berthd, docker ->
+        containerd-shim (dockerd), conmon (podman), divided by N. Once per network.
+* ps:   `ps -a` with the first network's N containers: berth -> berthd, docker -> berthd, docker ->
         dockerd, podman; interleaved timed runs.
 * logs: a container that printed --log-lines lines (`seq 1 N`), then `logs CTR > /dev/null`
         timed (line count checked once per client). berth and docker get --log-opt
@@ -22,7 +23,14 @@ daemons, `podman load` for podman). Parts (--parts):
 podman runs with `--runtime runc` (crun 1.8 refuses this machine's hybrid cgroup layout),
 `--network none` and explicit ulimits nofile=1024:<hard limit>, nproc=4096:4096 (podman's
 root defaults exceed the hard limits here and the harness has no CAP_SYS_RESOURCE; even
-nproc at exactly the hard limit is refused by runc's init); dockerd runs with --bridge=none.
+nproc at exactly the hard limit is refused by runc's init).
+
+Networks (--networks, default both): "default" runs the issue's commands as written, with no
+network flag, so each engine puts the container on its default bridge: berthd its own bridge
+(a per-run bridge name and nftables table), dockerd docker0 on DOCKER_BIP with --iptables=false
+(the host's firewall stays untouched; docker0 is deleted afterwards); podman is left out (its
+bridge needs netavark and iptables rules on the host). "none" adds `--network none` for every
+engine, podman included.
 
 Every timed command is a whole process from spawn to reap (bench/proctime.py: a blocking
 wait, not subprocess.run's polling, which adds ~1 ms to each run).
@@ -56,164 +64,9 @@ DOCKER_CLI = "/usr/local/bin/docker"
 PODMAN = "/usr/bin/podman"
 ENGINES = ("berthd", "dockerd", "podman")
 IMG = "bench/busybox:latest"
-MARK_BEGIN = "<!-- BEGIN bench:containers -->"
-MARK_END = "<!-- END bench:containers -->"
-
-FLOOR = "docker → instant stub"
-# (label, engine whose daemon/storage it uses, client binary key)
-CLIENTS = [
-    ("berth → berthd", "berthd", "berth"),
-    ("docker → berthd", "berthd", "docker"),
-    ("docker → dockerd", "dockerd", "docker"),
-    ("podman", "podman", "podman"),
-    # Not an engine: bench/instant_engine.py answers every request at once, so this row is
-    # what the docker CLI spends by itself (the `run` part only).
-    (FLOOR, "instant", "docker"),
-]
-BASELINE = "docker → dockerd"
-
-
-# --- pure parts --------------------------------------------------------------------------------
-
-def median(xs: List[float]) -> Optional[float]:
-    if not xs:
-        return None
-    s = sorted(xs)
-    n = len(s)
-    return float(s[n // 2]) if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
-
-
-def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
-def fmt(x: Optional[float], digits: int = 1) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
-
-
-def fmt_ratio(r: Optional[float]) -> str:
-    return "n/a" if r is None else f"{r:.3f}×"
-
-
-def rotation(items: List[str], k: int) -> List[str]:
-    if not items:
-        return []
-    k %= len(items)
-    return items[k:] + items[:k]
-
-
-def goal_line(what: str, value: Optional[float], limit: float, unit: str = "×") -> str:
-    if value is None:
-        return f"- {what} ≤ {limit}{unit}: **not measured**"
-    ok = value <= limit
-    shown = f"{value:.3f}×" if unit == "×" else f"{value:.1f} {unit}"
-    return f"- {what} ≤ {limit}{'' if unit == '×' else ' '}{unit}: **{'met' if ok else 'not met'}** ({shown})"
-
-
-def timing_table(samples: Dict[str, List[float]], title: str) -> List[str]:
-    base = median(samples.get(BASELINE) or [])
-    out = [title, "", "| client → engine | median ms | min ms | max ms | runs | vs docker → dockerd |",
-           "|---|---|---|---|---|---|"]
-    for label, _, _ in CLIENTS:
-        if label not in samples:
-            continue
-        xs = samples[label]
-        m = median(xs)
-        out.append(f"| {label} | {fmt(m * 1000 if m is not None else None)} | "
-                   f"{fmt(min(xs) * 1000 if xs else None)} | {fmt(max(xs) * 1000 if xs else None)} | "
-                   f"{len(xs)} | {fmt_ratio(ratio(m, base))} |")
-    out.append("")
-    return out
-
-
-def docker_cli_floor_line(samples: Dict[str, List[float]]) -> Optional[str]:
-    """What the docker CLI costs by itself in `run --rm`, and what the 0.1× goal leaves berthd."""
-    floor = median(samples.get(FLOOR) or [])
-    base = median(samples.get(BASELINE) or [])
-    ours = median(samples.get("docker → berthd") or [])
-    if floor is None or base is None or not base:
-        return None
-    line = (f"- docker CLI floor (`{FLOOR}`: bench/instant_engine.py answers every request at once, "
-            f"no container): {floor * 1000:.1f} ms = {floor / base:.3f}× of docker → dockerd; the 0.1× "
-            f"goal leaves the engine {(0.1 * base - floor) * 1000:.1f} ms")
-    if ours is not None:
-        line += f", berthd takes {(ours - floor) * 1000:.1f} ms (docker → berthd minus the floor)"
-    return line
-
-
-def render_markdown(res: Dict, command: str) -> str:
-    out = [MARK_BEGIN, f"## Container benchmarks ({res.get('date', '?')}, {res.get('host', '?')})", "",
-           f"Reproduce (as root, from the repository root): `{command}`", "",
-           f"Engines: {', '.join(res.get('engines', []))}; load average (1 min) before/after: "
-           f"{res.get('load_before', '?')} / {res.get('load_after', '?')}. Image: busybox-static "
-           "(one layer, built offline by tests/e2e/imagebuild.py), loaded into every engine.", ""]
-    if res.get("dying_memcgs"):
-        out += ["Page cache dropped before each part; dying memory cgroups before → after: "
-                + ", ".join(res["dying_memcgs"]) + ".", ""]
-    goals = []
-    run = res.get("run")
-    if run:
-        out += timing_table(run["samples"], f"`run --rm IMG true`, {run['warmup']} warm-up + {run['rounds']} "
-                            "interleaved rounds (whole CLI process, wall clock):")
-        base = median(run["samples"].get(BASELINE) or [])
-        goals.append(goal_line("`berth run --rm` vs `docker run --rm` against dockerd",
-                               ratio(median(run["samples"].get("berth → berthd") or []), base), 0.08))
-        goals.append(goal_line("docker CLI against berthd vs against dockerd",
-                               ratio(median(run["samples"].get("docker → berthd") or []), base), 0.1))
-        floor_line = docker_cli_floor_line(run["samples"])
-        if floor_line:
-            goals.append(floor_line)
-    many = res.get("many")
-    if many:
-        out += [f"{many['count']} × `run -d IMG sleep 1000000`, one after another, then the PSS of the "
-                "per-container processes (sum of Pss from /proc/PID/smaps_rollup):", "",
-                "| client → engine | ms per container | per-container process | processes | PSS kB per container |",
-                "|---|---|---|---|---|"]
-        for label, _, _ in CLIENTS:
-            r = many["rows"].get(label)
-            if not r:
-                continue
-            out.append(f"| {label} | {fmt(r['ms_per'])} | {r['proc']} | {r['nprocs']} | {fmt(r['pss_kb_per'])} |")
-        out.append("")
-        b = many["rows"].get("berth → berthd")
-        goals.append(goal_line(f"{many['count']} × `berth run -d`, per container", b and b["ms_per"], 20, "ms"))
-        goals.append(goal_line("berth-monitor PSS per container", b and b["pss_kb_per"], 150, "kB"))
-    ps = res.get("ps")
-    if ps:
-        out += timing_table(ps["samples"], f"`ps -a` with {ps['count']} containers, {ps['warmup']} warm-up + "
-                            f"{ps['runs']} interleaved runs:")
-        goals.append(goal_line("`berth ps -a` vs `docker ps -a` against dockerd",
-                               ratio(median(ps["samples"].get("berth → berthd") or []),
-                                     median(ps["samples"].get(BASELINE) or [])), 0.15))
-    logs = res.get("logs")
-    if logs:
-        out += timing_table(logs["samples"], f"`logs CTR > /dev/null` of {logs['lines']:,} lines "
-                            f"(`seq 1 {logs['lines']}`), {logs['runs']} interleaved runs:")
-        if logs.get("counts"):
-            out += ["Lines each client printed (checked once): " +
-                    ", ".join(f"{k}: {v:,}" for k, v in logs["counts"].items()), ""]
-        goals.append(goal_line("`berth logs` vs `docker logs` against dockerd",
-                               ratio(median(logs["samples"].get("berth → berthd") or []),
-                                     median(logs["samples"].get(BASELINE) or [])), 0.15))
-    if res.get("errors"):
-        out += ["Errors (parts or clients that could not be measured):", ""]
-        out += [f"- {e}" for e in res["errors"]]
-        out.append("")
-    if goals:
-        out += ["Goals (issue 4):", ""] + goals + [""]
-    out.append(MARK_END)
-    return "\n".join(out)
-
-
-def replace_block(text: str, block: str) -> str:
-    """Replaces the marked block in text, or appends it."""
-    b, e = text.find(MARK_BEGIN), text.find(MARK_END)
-    if b >= 0 and e > b:
-        return text[:b] + block + text[e + len(MARK_END):]
-    return text.rstrip("\n") + "\n\n" + block + "\n"
-
+DOCKER_BIP = "172.29.0.1/16"  # dockerd's docker0, away from berthd's pools' first picks
+from container_report import (  # noqa: E402,F401 - the tests reach them through this module too
+    BASELINE, CLIENTS, FLOOR, NETWORKS, fmt, median, render_markdown, replace_block, rotation)
 
 # --- measurement ---------------------------------------------------------------------------------
 
@@ -297,6 +150,9 @@ class Bench:
                     "docker": DOCKER_CLI if os.access(DOCKER_CLI, os.X_OK) else None,
                     "podman": PODMAN}
         self.berthd = args.berthd if os.access(args.berthd or "", os.X_OK) else None
+        self.networks = [n for n in args.networks.split(",") if n]
+        if not self.networks or any(n not in NETWORKS for n in self.networks):
+            raise SystemExit(f"container_bench: --networks takes a comma list of {', '.join(NETWORKS)}")
         self.cleanups = []
         self.daemons = {}
         self.podman = None
@@ -342,7 +198,10 @@ class Bench:
                 if p.returncode != 0:
                     raise RuntimeError(f"podman load failed: {p.stderr[-1000:]}")
                 continue
-            d = Daemon(e, binary=self.berthd if e == "berthd" else None)
+            # dockerd keeps its default bridge when the default network is measured (docker0 on
+            # DOCKER_BIP, no iptables rules); --network none runs use it all the same.
+            bridge = DOCKER_BIP if e == "dockerd" and "default" in self.networks else None
+            d = Daemon(e, binary=self.berthd if e == "berthd" else None, docker_bridge=bridge)
             self.cleanups.append(d.cleanup)
             d.start(timeout=120)
             with open(archive, "rb") as f:
@@ -359,18 +218,19 @@ class Bench:
                 out.append((label, engine, cli))
         return out
 
-    def argv(self, client, *cmd: str, run_opts: bool = False) -> tuple:
+    def argv(self, client, *cmd: str, net: Optional[str] = None) -> tuple:
+        """The command line and environment of one client command; net (a NETWORKS key) marks
+        a run/create whose options go after the verb."""
         label, engine, cli = client
         if cli == "podman":
+            if net not in (None, "none"):
+                raise ValueError("podman runs only with --network none here")
             cmd = list(cmd)
-            if run_opts:
+            if net:
                 cmd[1:1] = self.podman.run_opts
             return self.podman.glob + cmd, self.env_base
         cmd = list(cmd)
-        if run_opts:
-            # Same footing for every engine: dockerd runs with --bridge=none and podman with
-            # --network none, so berthd's containers get no network either here (what the
-            # network adds is measured by bench/network_bench.py).
+        if net == "none":
             cmd[1:1] = ["--network", "none"]
         return [self.bin[cli]] + cmd, dict(self.env_base, DOCKER_HOST=self.daemons[engine].host)
 
@@ -382,27 +242,32 @@ class Bench:
         return t.seconds
 
     def interleaved(self, clients, make_argv, warmup: int, runs: int) -> Dict[str, List[float]]:
-        samples: Dict[str, List[float]] = {}
+        return self.interleaved_jobs([(c[0], lambda c=c: make_argv(c)) for c in clients], warmup, runs)
+
+    def interleaved_jobs(self, jobs, warmup: int, runs: int) -> Dict:
+        """jobs: [(key, () -> (argv, env))]. Warm-up runs of each, then `runs` rounds with the
+        order rotating each round; {key: [seconds]}. A job that fails is dropped (an error)."""
+        samples: Dict = {}
         live = []
-        for c in clients:
+        for key, make in jobs:
             try:
                 for _ in range(warmup):
-                    self.time_cmd(*make_argv(c))
-                live.append(c)
-                samples[c[0]] = []
+                    self.time_cmd(*make())
+                live.append((key, make))
+                samples[key] = []
             except (RuntimeError, subprocess.TimeoutExpired) as e:
-                self.errors.append(f"{c[0]}: {e}")
-                log(f"{c[0]}: {e}")
+                self.errors.append(f"{key}: {e}")
+                log(f"{key}: {e}")
         for i in range(runs):
-            for c in rotation(live, i):
-                if c[0] not in samples:
+            for key, make in rotation(live, i):
+                if key not in samples:
                     continue
                 try:
-                    samples[c[0]].append(self.time_cmd(*make_argv(c)))
+                    samples[key].append(self.time_cmd(*make()))
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
-                    self.errors.append(f"{c[0]}: {e}")
-                    log(f"{c[0]}: {e}")
-                    del samples[c[0]]
+                    self.errors.append(f"{key}: {e}")
+                    log(f"{key}: {e}")
+                    del samples[key]
         return samples
 
     # parts
@@ -414,11 +279,15 @@ class Bench:
             self.cleanups.append(stub.stop)
             self.daemons["instant"] = stub
             clients = clients + [c for c in CLIENTS if c[1] == "instant"]
-        s = self.interleaved(clients, lambda c: self.argv(c, "run", "--rm", IMG, "true", run_opts=True),
-                             self.args.warmup, self.args.rounds)
-        for k, v in s.items():
-            log(f"run --rm {k}: median {fmt(median(v) * 1000 if v else None)} ms")
-        return {"samples": s, "rounds": self.args.rounds, "warmup": self.args.warmup}
+        # Both networks in one interleaved loop: the VM's drift hits them alike.
+        jobs = [((net, c[0]), lambda c=c, net=net: self.argv(c, "run", "--rm", IMG, "true", net=net))
+                for net in self.networks for c in clients if net == "none" or c[2] != "podman"]
+        s = self.interleaved_jobs(jobs, self.args.warmup, self.args.rounds)
+        variants: Dict[str, Dict[str, List[float]]] = {}
+        for (net, label), v in s.items():
+            variants.setdefault(net, {})[label] = v
+            log(f"run --rm [{net}] {label}: median {fmt(median(v) * 1000 if v else None)} ms")
+        return {"variants": variants, "rounds": self.args.rounds, "warmup": self.args.warmup}
 
     def per_container_procs(self, engine):
         if engine == "berthd":
@@ -429,13 +298,16 @@ class Bench:
             return "containerd-shim-runc-v2", procs_named("containerd-shim", self.daemons[engine].base)
         return "conmon", procs_named("conmon", self.podman.base)
 
-    def bench_many(self, clients):
+    def bench_many(self, clients, net: str):
+        """N x `run -d` per engine on network net; the containers stay (for `ps`)."""
         n = self.args.count
         rows = {}
         for c in clients:
             label, engine, cli = c
             if cli == "docker" and engine == "berthd":
                 continue  # one client per engine: the containers stay for `ps`
+            if cli == "podman" and net != "none":
+                continue
             try:
                 # Each engine's loop starts on a settled machine: the kernel and the engines
                 # finish the work the previous part left behind (namespaces of removed
@@ -444,7 +316,7 @@ class Bench:
                 t0 = time.perf_counter()
                 for i in range(n):
                     argv, env = self.argv(c, "run", "-d", "--name", f"bench-{i}", IMG, "sleep", "1000000",
-                                          run_opts=True)
+                                          net=net)
                     self.time_cmd(argv, env)
                 dt = time.perf_counter() - t0
                 time.sleep(self.args.settle)
@@ -456,9 +328,9 @@ class Bench:
                 log(f"{n} x run -d {label}: {dt * 1000 / n:.1f} ms/container; {len(pids)} {name}, "
                     f"{total} kB PSS")
             except (RuntimeError, subprocess.TimeoutExpired) as e:
-                self.errors.append(f"{label} run -d: {e}")
-                log(f"{label}: {e}")
-        return {"count": n, "rows": rows}
+                self.errors.append(f"{label} run -d [{net}]: {e}")
+                log(f"{label} [{net}]: {e}")
+        return rows
 
     def bench_ps(self, clients):
         s = self.interleaved(clients, lambda c: self.argv(c, "ps", "-a"), self.args.warmup, self.args.ps_runs)
@@ -485,7 +357,7 @@ class Bench:
                 if e == "podman":
                     opts = ["--log-driver", "k8s-file"]
                 argv, env = self.argv(c, "run", "-d", *opts, "--name", "bench-logs", IMG, "seq", "1", str(n),
-                                      run_opts=True)
+                                      net="none")
                 self.time_cmd(argv, env)
                 argv, env = self.argv(c, "wait", "bench-logs")
                 self.time_cmd(argv, env)
@@ -540,11 +412,15 @@ class Bench:
                 self.quiesce(res)
                 res["run"] = self.bench_run(clients)
             if "many" in parts or "ps" in parts:
-                self.quiesce(res)
-                res["many"] = self.bench_many(clients)
-                if "ps" in parts:
-                    res["ps"] = self.bench_ps(clients)
-                self.remove_all(engines)
+                res["many"] = {"count": self.args.count, "variants": {}}
+                # --network none first (when measured): `ps` lists the first variant's containers.
+                nets = sorted(self.networks, key=lambda k: k != "none")
+                for net in nets if "many" in parts else nets[:1]:
+                    self.quiesce(res)
+                    res["many"]["variants"][net] = self.bench_many(clients, net)
+                    if net == nets[0] and "ps" in parts:
+                        res["ps"] = self.bench_ps(clients)
+                    self.remove_all(engines)
             if "logs" in parts:
                 self.quiesce(res)
                 res["logs"] = self.bench_logs(clients, engines)
@@ -562,6 +438,8 @@ def main(argv=None):
     ap.add_argument("--berth", default=os.environ.get("BERTH", os.path.join(REPO, "build/release/cmd/berth/berth")))
     ap.add_argument("--only", default="berthd,dockerd,podman", help="engines: comma list of berthd,dockerd,podman")
     ap.add_argument("--parts", default="run,many,ps,logs", help="comma list of run,many,ps,logs")
+    ap.add_argument("--networks", default="default,none",
+                    help="networks of the run and many parts: default (each engine's own), none")
     ap.add_argument("--rounds", type=int, default=20, help="timed `run --rm` rounds")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--count", type=int, default=50, help="containers for `run -d` and `ps -a`")

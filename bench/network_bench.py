@@ -143,15 +143,9 @@ class Bench:
         ib.write_docker_archive(archive, [(ctrutil.cbox_image(), [IMG])])
         for e in engines:
             if e == "dockerd":
-                d = Daemon("dockerd")
                 # docker's bridge with its userland proxy, without touching the host's
                 # iptables (no --iptables): docker0 and docker-proxy per port.
-                d.argv = lambda d=d: [d.binary, "--data-root", d.data_root, "--exec-root", d.exec_root,
-                                      "-H", d.host, "--pidfile", os.path.join(d.base, "pid"),
-                                      "--iptables=false", "--ip6tables=false", "--bip", DOCKER_BIP,
-                                      "--userland-proxy=true", "--config-file", d._empty_config()]
-                self.cleanups.append(lambda: subprocess.run(["ip", "link", "del", "docker0"],
-                                                            capture_output=True))
+                d = Daemon("dockerd", docker_bridge=DOCKER_BIP, extra_args=["--userland-proxy=true"])
             else:
                 d = Daemon("berthd", binary=self.args.berthd)
             self.cleanups.append(d.cleanup)

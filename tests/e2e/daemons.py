@@ -5,7 +5,9 @@ berthd runs berth-monitor and berth-init from its own directory: when $BERTH_MON
 $BERTH_INIT name binaries elsewhere (the build tree keeps each in its own dir), berthd and
 both are hard-linked (or copied) into D/bin and started from there.
 kind "dockerd": Debian's dockerd 20.10 (spawns its own containerd) with iptables and the
-bridge off, so nothing outside D is touched.
+bridge off, so nothing outside D is touched; with docker_bridge=CIDR it keeps its default
+bridge (docker0 on that address, still without iptables rules; docker0 is deleted at teardown
+and a docker0 that already exists is refused), for benchmarks of docker's defaults.
 Stopped by pid (SIGTERM, then SIGKILL after a bound); D is unmounted and removed at teardown.
 Before the stop, every container is removed through the API (force), and after it, berth
 monitors still running for D (detached from berthd by design) are killed by pid with their
@@ -26,8 +28,10 @@ DOCKERD = "/usr/sbin/dockerd"
 
 
 class Daemon:
-    def __init__(self, kind, binary=None, base_dir=None, data_root=None, extra_args=()):
+    def __init__(self, kind, binary=None, base_dir=None, data_root=None, extra_args=(), docker_bridge=None):
         self.kind = kind
+        self.docker_bridge = docker_bridge if kind == "dockerd" else None
+        self._made_docker0 = False
         self.binary = binary or (DOCKERD if kind == "dockerd" else os.environ.get("BERTHD"))
         self.base = base_dir or tempfile.mkdtemp(prefix=f"e2e-{kind}-", dir="/var/tmp")
         self.own_base = base_dir is None
@@ -52,7 +56,8 @@ class Daemon:
         if self.kind == "dockerd":
             return [self.binary, "--data-root", self.data_root, "--exec-root", self.exec_root,
                     "-H", self.host, "--pidfile", os.path.join(self.base, "pid"),
-                    "--iptables=false", "--ip6tables=false", "--bridge=none",
+                    "--iptables=false", "--ip6tables=false",
+                    *(["--bip", self.docker_bridge] if self.docker_bridge else ["--bridge=none"]),
                     "--config-file", self._empty_config()] + self.extra_args
         # No dashboard unless a test asks for one: concurrent test daemons would all
         # try the default port 9000.
@@ -105,6 +110,11 @@ class Daemon:
         os.makedirs(self.exec_root, exist_ok=True)
         if os.path.exists(self.sock):
             os.unlink(self.sock)
+        if self.docker_bridge and not self._made_docker0:
+            # docker0 is dockerd's fixed name: one that exists belongs to someone else's dockerd.
+            if os.path.exists("/sys/class/net/docker0"):
+                raise RuntimeError("dockerd with its bridge: docker0 already exists on this host")
+            self._made_docker0 = True
         self._log = open(self.log_path, "ab")
         env = dict(os.environ)
         if self.kind == "berthd":
@@ -233,6 +243,9 @@ class Daemon:
         self.kill_leftover_containers()
         if self.kind == "berthd":
             self.cleanup_network()
+        if self._made_docker0:
+            subprocess.run(["ip", "link", "del", "docker0"], capture_output=True)
+            self._made_docker0 = False
         if self.own_base:
             remove_tree(self.base)
 
