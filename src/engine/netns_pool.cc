@@ -41,6 +41,8 @@ NetnsPool::~NetnsPool() {
   for (auto& [id, w] : wants_)
     for (const auto& s : w.ready) remove_spare(s);
   wants_.clear();
+  for (const auto& p : unpin_)
+    if (auto r = network::remove_netns(p); !r) log_warn("netns pool: {}", r.error().message);
 }
 
 void NetnsPool::remove_spare(const Spare& s) {
@@ -76,14 +78,20 @@ std::optional<TakenSpare> NetnsPool::take(const SpareSpec& spec, const std::stri
       got = std::move(w.ready.front());
       w.ready.pop_front();
     }
+    last_take_ = std::chrono::steady_clock::now();
   }
   cv_.notify_one();
   for (const auto& s : stale) remove_spare(s);
   if (!got) return std::nullopt;
-  if (auto m = network::move_netns(got->path, dest); !m) {
+  if (auto m = network::bind_netns(got->path, dest); !m) {
     log_warn("netns pool: {}", m.error().message);
     remove_spare(*got);
     return std::nullopt;
+  }
+  {
+    // The pool's file goes later, from the pool's thread (see kQuiet).
+    std::lock_guard lk(mu_);
+    unpin_.push_back(got->path);
   }
   return TakenSpare{got->host_veth, std::make_shared<network::RouteSocket>(std::move(got->inside))};
 }
@@ -119,8 +127,22 @@ void NetnsPool::run() {
         break;
       }
     }
-    if (!need) {
+    if (!need && unpin_.empty()) {
       cv_.wait(lk);
+      continue;
+    }
+    auto quiet_at = last_take_ + kQuiet;
+    if ((!need || !need->ready.empty()) && std::chrono::steady_clock::now() < quiet_at) {
+      cv_.wait_until(lk, quiet_at);
+      continue;
+    }
+    if (!unpin_.empty()) {
+      std::vector<std::string> paths;
+      paths.swap(unpin_);
+      lk.unlock();
+      for (const auto& p : paths)
+        if (auto r = network::remove_netns(p); !r) log_warn("netns pool: {}", r.error().message);
+      lk.lock();
       continue;
     }
     SpareSpec spec = need->spec;

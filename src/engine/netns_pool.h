@@ -10,7 +10,12 @@
 // takes one, moves it to the container's netns path and only configures the
 // peer (MAC, address, routes), through a route socket the pool opened inside
 // the spare when it made it (no thread has to enter the namespace); the pool
-// makes a replacement in the background.
+// makes a replacement in the background. That background work (unpinning the
+// taken spare's pool file, making the replacement) waits until kQuiet after
+// the last take while the network still has a spare: it is kernel time the
+// start that just took one, and the container it starts, would otherwise
+// compete with on a small machine. A network with no spare left is refilled
+// at once.
 //
 // Spares are never reused: a namespace a container ran in is destroyed as
 // before, so nothing a container did to its network (sysctls, rules,
@@ -22,6 +27,7 @@
 // thread never calls back into its owner.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -30,6 +36,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "network/netns.h"
 
@@ -58,6 +65,7 @@ class NetnsPool {
   NetnsPool& operator=(const NetnsPool&) = delete;
 
   static constexpr size_t kMaxNetworks = 4;
+  static constexpr std::chrono::milliseconds kQuiet{25};
 
   // Moves a spare of spec.network_id to `dest` (which must not exist) and
   // returns its host veth name and socket; nullopt when none is ready (the
@@ -91,6 +99,8 @@ class NetnsPool {
   unsigned long next_gen_ = 1;
   std::map<std::string, Want> wants_;  // by network id
   std::deque<std::string> recent_;     // network ids, most recent first
+  std::vector<std::string> unpin_;     // pool files of taken spares, still mounted
+  std::chrono::steady_clock::time_point last_take_{};
   std::thread thread_;
 };
 

@@ -105,7 +105,14 @@ TEST_F(NetnsPoolRoot, SparesAreMadeTakenAndRemoved) {
     EXPECT_NE(seen.find("state UP"), std::string::npos) << seen;
     EXPECT_NE(seen.find("10.252.0.7/24"), std::string::npos) << seen;
     EXPECT_NE(seen.find("127.0.0.1/8"), std::string::npos) << "lo is up: " << seen;
+    // The pool's own file of the taken spare goes a little later, from the
+    // pool's thread (NetnsPool::kQuiet), not during the start that took it.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (fs::exists(dir_ + "/pool/" + host_veth) && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     EXPECT_FALSE(fs::exists(dir_ + "/pool/" + host_veth)) << "moved, not copied";
+    EXPECT_TRUE(network::netns_exists(dir_ + "/c1"))
+        << "the taken namespace outlives the pool's file";
     ASSERT_TRUE(network::link_exists(host_veth));
     std::error_code ec;
     EXPECT_EQ(fs::read_symlink("/sys/class/net/" + host_veth + "/master", ec).filename().string(),

@@ -120,7 +120,13 @@ Result<void> remove_netns(const std::string& path) {
 }
 
 Result<void> move_netns(const std::string& from, const std::string& to) {
-  const std::string what = fmt::format("move netns {} to {}", from, to);
+  BERTH_TRY(bind_netns(from, to));
+  BERTH_TRY_CTX(remove_netns(from), fmt::format("move netns {} to {}", from, to));
+  return ok();
+}
+
+Result<void> bind_netns(const std::string& from, const std::string& to) {
+  const std::string what = fmt::format("pin netns {} at {}", from, to);
   if (!netns_exists(from)) return make_error(Errc::NotFound, "{}: not a network namespace", what);
   Fd f(::open(to.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
   if (!f) return sys_error(what);
@@ -132,7 +138,6 @@ Result<void> move_netns(const std::string& from, const std::string& to) {
     ::unlink(to.c_str());
     return e;
   }
-  BERTH_TRY_CTX(remove_netns(from), what);
   return ok();
 }
 

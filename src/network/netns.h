@@ -43,6 +43,9 @@ Result<void> remove_netns(const std::string& path);
 // must exist): bind mount, then `from` is unmounted and unlinked. The
 // namespace and everything inside it (links, addresses) stay as they are.
 Result<void> move_netns(const std::string& from, const std::string& to);
+// The first half of move_netns: `to` (a new file) pins the namespace pinned
+// at `from`, which stays pinned too until remove_netns(from).
+Result<void> bind_netns(const std::string& from, const std::string& to);
 
 // True when `path` is a mounted network namespace (survives berthd restarts).
 bool netns_exists(const std::string& path);
