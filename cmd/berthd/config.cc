@@ -132,6 +132,9 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
       BERTH_TRY(want(v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= 16,
                      "an integer from 0 to 16"));
       cfg.netns_pool = v.get<int>();
+    } else if (key == "standby-monitors") {
+      BERTH_TRY(want(v.is_boolean(), "true or false"));
+      cfg.standby_monitors = v.get<bool>();
     } else if (key == "dns") {
       cfg.dns = BERTH_TRY(strings(v, path, "dns"));
     } else if (key == "default-address-pools") {
@@ -174,7 +177,8 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
                         "registry-mirrors-by-host, insecure-registries, max-concurrent-downloads, "
                         "max-concurrent-uploads, data-root, exec-root, debug, log-level, "
                         "storage-driver, hosts, runtimes, default-runtime, live-restore, bip, ip, "
-                        "bridge, mtu, netns-pool, dns, default-address-pools, log-driver, "
+                        "bridge, mtu, netns-pool, standby-monitors, dns, default-address-pools, "
+                        "log-driver, "
                         "log-opts, dashboard, dashboard-dir, systemctl-root)",
                         path, key);
     }

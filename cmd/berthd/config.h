@@ -52,7 +52,8 @@ struct Config {
   std::vector<Pool> address_pools;
   std::string default_bind_ip = "0.0.0.0";
   int mtu = 1500;
-  int netns_pool = 2;  // ready namespaces per recently used bridge network
+  int netns_pool = 2;            // ready namespaces per recently used bridge network
+  bool standby_monitors = true;  // engine/local_containers.h spawn_standby
   std::vector<std::string> dns;
   std::string bridge = "berth0";
   // Default json-file options of new containers (docker's "log-opts").

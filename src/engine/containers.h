@@ -327,6 +327,9 @@ struct ContainerServiceOptions {
   // Volumes for -v/--mount/--volumes-from/VOLUME (not owned; outlives the
   // service). Null: a container that asks for a volume is refused.
   VolumeService* volumes = nullptr;
+  // Created containers get their monitor before the start (standby, see
+  // engine/local_containers.h spawn_standby).
+  bool standby_monitors = true;
 };
 
 }  // namespace berth::engine

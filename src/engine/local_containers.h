@@ -116,8 +116,11 @@ class LocalContainerService final : public ContainerService {
     std::vector<std::string> exec_ids;
     std::mutex op;              // serialises lifecycle verbs
     bool monitor_live = false;  // a monitor runs (its subscription is watched)
-    uint64_t exit_gen = 0;      // bumped at every exit (wait next-exit)
-    uint64_t start_gen = 0;     // bumped at every start
+    // That monitor is a standby one (monitor/protocol.h): spawned at create,
+    // the rootfs mounted, the container not created yet.
+    bool standby = false;
+    uint64_t exit_gen = 0;   // bumped at every exit (wait next-exit)
+    uint64_t start_gen = 0;  // bumped at every start
     bool removing = false, removed = false;
     bool start_failed = false;  // the last start failed (no restart policy)
     int64_t restart_delay_ms = 0;
@@ -238,12 +241,30 @@ class LocalContainerService final : public ContainerService {
   void watcher_loop();
 
   // ---- delayed work (worker thread) ----------------------------------------
-  enum class Work { Restart, Remove, NetRelease };
+  enum class Work { Restart, Remove, NetRelease, Standby, StandbyExpire };
   void schedule(const std::string& id, Work w, int64_t delay_ms);
   // Queues the removal of an --rm container not already going (after its
   // run ended, or its start failed: docker removes it then too). mu_ held.
   void schedule_auto_remove_locked(const Ctr& c);
   void worker_loop();
+
+  // ---- standby monitors (local_containers_standby.cc) ----------------------
+  // A created container's monitor, spawned by the worker just after the
+  // create (Ctr::op held): it opens the log, listens and mounts the rootfs
+  // while the client is still between its create and its start, so the start
+  // only asks it to create the container. Unused for kStandbyTtlMs, it is shut
+  // down (expire_standby). Both do nothing unless the container is still
+  // created and has no monitor.
+  static constexpr int64_t kStandbyTtlMs = 30000;
+  void spawn_standby(const CtrPtr& c);
+  void expire_standby(const CtrPtr& c);
+  // do_start's use of it: the container created by the standby monitor (its
+  // pid; Ctr::starting set as for a spawned one), or nullopt when it is gone
+  // (the caller spawns one as usual).
+  std::optional<Result<pid_t>> create_in_standby(const CtrPtr& c, const monitor::MonitorConfig& mc);
+  // The root of a created container whose standby monitor has its rootfs
+  // mounted; nullopt without one (then a detached mount is made).
+  std::optional<Result<Fd>> standby_root(const Ctr& c);
 
   // ---- live restore ---------------------------------------------------------
   Result<void> restore();

@@ -362,6 +362,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     containers_[c->id] = c;
     publish_locked(*c, "create");
   }
+  if (opts_.standby_monitors) schedule(c->id, Work::Standby, 0);
   out.id = c->id;
   return out;
 }

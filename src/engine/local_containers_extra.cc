@@ -147,6 +147,9 @@ Result<Fd> LocalContainerService::root_of(const Ctr& c) {
     mounts = c.cfg.rootfs_mounts;
   }
   if (pid > 0) return open_root(fmt::format("/proc/{}/root", pid));
+  // A standby monitor has it mounted: a second overlay mount of the same
+  // upper directory is not safe.
+  if (auto r = standby_root(c)) return std::move(*r);
   return open_detached_rootfs(decode_rootfs_mounts(mounts));
 }
 

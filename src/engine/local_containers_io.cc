@@ -106,8 +106,10 @@ Result<void> LocalContainerService::attach(const std::string& name, const Attach
   {
     std::lock_guard lk(mu_);
     if (c->removed) return msg::no_such_container(name);
-    if ((c->state.status == "created" || c->state.status == "exited") && !c->monitor_live &&
-        !c->starting) {
+    // A standby monitor has no container to attach to yet: wait for the
+    // start as without a monitor.
+    if ((c->state.status == "created" || c->state.status == "exited") &&
+        ((!c->monitor_live && !c->starting) || c->standby)) {
       if (c->state.status == "exited" && !o.logs) {
         // docker start -a attaches to a stopped container before starting it:
         // keep the connection for the next start, as for a created one.

@@ -325,5 +325,53 @@ TEST_F(RootContainersTest, LiveRestore) {
   EXPECT_NE(logs("live", true, false).find("tick\n"), std::string::npos);
 }
 
+// A created container gets a standby monitor (rootfs mounted, no container
+// in the runtime yet); its start uses it. Removal, and a daemon restart,
+// shut an unused one down.
+TEST_F(RootContainersTest, StandbyMonitorServesTheStartAndIsShutDownWhenUnused) {
+  auto pid_file = [&](const std::string& id) {
+    return dir_ + "/exec/containers/" + id + "/monitor.pid";
+  };
+  auto rootfs_mounted = [&](const std::string& id) {
+    auto text = read_file("/proc/self/mountinfo");
+    return text &&
+           text->find(dir_ + "/data/containers/" + id + "/bundle/rootfs") != std::string::npos;
+  };
+  auto wait_for = [](const std::function<bool()>& f) {
+    for (int i = 0; i < 200 && !f(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return f();
+  };
+  std::string used = create("sb-used", {"sh", "-c", "echo standby-ok; exec sleep 100"});
+  ASSERT_TRUE(wait_for([&] { return fs::exists(pid_file(used)); })) << "no standby monitor";
+  EXPECT_TRUE(rootfs_mounted(used));
+  EXPECT_EQ(status("sb-used"), "created");
+  EXPECT_EQ(svc_->inspect("sb-used", false).value().state.pid, 0);
+  EXPECT_FALSE(fs::exists(dir_ + "/exec/runtime/" + used)) << "no container in the runtime yet";
+  auto monitor_pid = read_file(pid_file(used)).value();
+  ASSERT_TRUE(svc_->start("sb-used", nullptr).has_value());
+  EXPECT_EQ(svc_->inspect("sb-used", false).value().state.monitor_pid, std::stoi(monitor_pid))
+      << "the start used the standby monitor";
+  EXPECT_TRUE(wait_for([&] { return logs("sb-used", true, false) == "standby-ok\n"; }));
+  ASSERT_TRUE(svc_->stop("sb-used", "", 1, nullptr).has_value());
+  EXPECT_EQ(status("sb-used"), "exited");
+
+  std::string removed = create("sb-removed", {"true"});
+  ASSERT_TRUE(wait_for([&] { return fs::exists(pid_file(removed)); }));
+  ASSERT_TRUE(svc_->remove("sb-removed", false, false).has_value());
+  EXPECT_FALSE(rootfs_mounted(removed));
+  EXPECT_FALSE(fs::exists(pid_file(removed)));
+
+  std::string kept = create("sb-kept", {"sh", "-c", "echo after-restart"});
+  ASSERT_TRUE(wait_for([&] { return fs::exists(pid_file(kept)); }));
+  svc_.reset();  // the daemon goes away; the standby stays, then restore shuts it down
+  open();
+  EXPECT_TRUE(wait_for([&] { return !fs::exists(pid_file(kept)) && !rootfs_mounted(kept); }));
+  EXPECT_EQ(status("sb-kept"), "created");
+  ASSERT_TRUE(svc_->start("sb-kept", nullptr).has_value());
+  ASSERT_TRUE(svc_->wait("sb-kept", "not-running", {}).has_value());
+  EXPECT_EQ(logs("sb-kept", true, false), "after-restart\n");
+}
+
 }  // namespace
 }  // namespace berth::engine

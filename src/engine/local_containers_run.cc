@@ -135,7 +135,14 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     schedule_auto_remove_locked(*c);
     return e;
   };
-  Result<void> prepared = wait_monitor_gone(c, std::chrono::seconds(5));
+  bool standby = false;
+  {
+    std::lock_guard lk(mu_);
+    standby = c->standby && c->monitor_live;
+  }
+  // A standby monitor stays (it is this start's); any other is a previous
+  // run's, still draining.
+  Result<void> prepared = standby ? Result<void>{} : wait_monitor_gone(c, std::chrono::seconds(5));
   if (prepared) {
     std::lock_guard lk(mu_);
     auto m = monitor_config(*c);
@@ -152,7 +159,8 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
   // A previous monitor that died without cleaning up (killed while the
   // daemon ran) left the built-in runtime's state and the cgroup: the new
   // create would find them. Its monitor is gone (waited for above).
-  if (std::filesystem::exists(opts_.exec_root + "/runtime/" + c->id, ec)) reap_leftovers(*c);
+  if (!standby && std::filesystem::exists(opts_.exec_root + "/runtime/" + c->id, ec))
+    reap_leftovers(*c);
   std::filesystem::remove(mc.exit_file, ec);
   std::filesystem::remove(mc.health_file, ec);
   std::filesystem::create_directories(exec_dir(c->id), ec);
@@ -201,22 +209,45 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
       linked = (*links)();
     }
   }
-  auto pid = monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
+  std::optional<Result<pid_t>> from_standby;
+  if (standby) from_standby = create_in_standby(c, mc);
+  Result<pid_t> pid =
+      from_standby ? std::move(*from_standby)
+                   : monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
   if (link_thread.joinable()) link_thread.join();
+  // After a failed create the standby monitor is gone or going: take its
+  // end (parked while starting) as the end of a failed start.
+  auto settle_standby = [&] {
+    if (!from_standby) return;
+    std::lock_guard lk(mu_);
+    c->starting = false;
+    if (c->deferred_gone) {
+      c->deferred_gone = false;
+      monitor_gone_locked(c);
+    }
+  };
   if (!pid) {
     release_network(c->id);
-    return record_failure(pid.error(), 0);
+    Error e = record_failure(pid.error(), 0);
+    settle_standby();
+    return e;
   }
   if (!linked) {
     if (auto cl = monitor::MonitorClient::connect(mc.socket_path)) (void)(*cl)->shutdown();
     release_network(c->id);
-    return record_failure(linked.error(), 0, false);
+    Error e = record_failure(linked.error(), 0, false);
+    settle_standby();
+    return e;
   }
-  auto sub = monitor::Subscription::open(mc.socket_path);
-  if (!sub) {
-    if (auto cl = monitor::MonitorClient::connect(mc.socket_path)) (void)(*cl)->shutdown();
-    release_network(c->id);
-    return record_failure(sub.error(), 0);
+  std::unique_ptr<monitor::Subscription> sub;
+  if (!from_standby) {
+    auto s = monitor::Subscription::open(mc.socket_path);
+    if (!s) {
+      if (auto cl = monitor::MonitorClient::connect(mc.socket_path)) (void)(*cl)->shutdown();
+      release_network(c->id);
+      return record_failure(s.error(), 0);
+    }
+    sub = std::move(*s);
   }
   std::vector<PendingAttach> pending;
   uint64_t gen_before = 0;
@@ -224,14 +255,17 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     std::lock_guard lk(mu_);
     c->monitor_live = true;
     c->state.monitor_pid = *pid;
-    c->starting = true;
-    c->deferred_exit.reset();
-    c->deferred_gone = false;
+    if (!from_standby) {
+      // (With a standby monitor these were set before its create.)
+      c->starting = true;
+      c->deferred_exit.reset();
+      c->deferred_gone = false;
+    }
     c->start_failed = false;
     pending.swap(c->pending);
     gen_before = c->exit_gen;
   }
-  watch(c, std::move(*sub));
+  if (sub) watch(c, std::move(sub));
   auto client = monitor::MonitorClient::connect(mc.socket_path);
   Result<monitor::MonitorClient::Started> started =
       client ? Result<monitor::MonitorClient::Started>(monitor::MonitorClient::Started{})

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +63,15 @@ bool LocalContainerService::should_restart_locked(const Ctr& c) const {
 void LocalContainerService::monitor_gone_locked(const CtrPtr& c) {
   if (c->starting) {
     c->deferred_gone = true;
+    return;
+  }
+  if (c->standby) {
+    // A standby monitor that went (expired, shut down, killed): the
+    // container is as created as before; a start spawns a monitor.
+    c->standby = false;
+    c->monitor_live = false;
+    c->state.monitor_pid = 0;
+    cv_.notify_all();
     return;
   }
   c->monitor_live = false;
@@ -219,7 +229,11 @@ void LocalContainerService::worker_loop() {
     }
     if (c) {
       std::lock_guard op(c->op);
-      if (w == Work::NetRelease) {
+      if (w == Work::Standby) {
+        spawn_standby(c);
+      } else if (w == Work::StandbyExpire) {
+        expire_standby(c);
+      } else if (w == Work::NetRelease) {
         bool go = false;
         {
           std::lock_guard g(mu_);
@@ -410,6 +424,12 @@ void LocalContainerService::reap_leftovers(const Ctr& c) {
   // A monitor still setting the container up for the previous daemon
   // (not yet listening) would race the cleanup: end it first.
   for (pid_t p : monitors_of(ctr_dir(c.id) + "/monitor.json")) ::kill(p, SIGKILL);
+  // A monitor killed with its rootfs mounted (a standby one, or one killed
+  // during setup) could not unmount it; a stacked overlay on the same upper
+  // directory at the next start would not be safe.
+  std::string rootfs = ctr_dir(c.id) + "/bundle/rootfs";
+  for (int i = 0; i < 8 && ::umount2(rootfs.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0; ++i) {
+  }
   std::string parent = c.cfg.host_config.resources.cgroup_parent.empty()
                            ? opts_.cgroup_parent
                            : c.cfg.host_config.resources.cgroup_parent;

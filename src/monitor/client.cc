@@ -239,6 +239,11 @@ Result<MonitorClient::Started> MonitorClient::start() {
   return s;
 }
 
+Result<void> MonitorClient::create() {
+  BERTH_TRY(call({{"op", "create"}}));
+  return ok();
+}
+
 Result<void> MonitorClient::attach(Fd conn, bool stdin, bool stdout, bool stderr,
                                    const std::string& detach_keys) {
   Json req = {{"op", "attach"},

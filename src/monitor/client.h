@@ -41,6 +41,9 @@ class MonitorClient {
     int64_t started_ns = 0;
   };
   Result<Started> start();
+  // Creates the container of a standby monitor (protocol.h); on failure the
+  // monitor cleans up and exits.
+  Result<void> create();
   // Hands `conn` (ownership passes to the monitor; the caller's fd is closed).
   Result<void> attach(Fd conn, bool stdin, bool stdout, bool stderr,
                       const std::string& detach_keys);

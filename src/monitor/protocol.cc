@@ -199,7 +199,8 @@ Json encode_config(const MonitorConfig& c) {
               {"tty", c.tty},
               {"open_stdin", c.open_stdin},
               {"stdin_once", c.stdin_once},
-              {"health", health}};
+              {"health", health},
+              {"standby", c.standby}};
 }
 
 Result<MonitorConfig> decode_config(const Json& j) {
@@ -237,6 +238,7 @@ Result<MonitorConfig> decode_config(const Json& j) {
   BERTH_TRY(f.boolean("tty", c.tty));
   BERTH_TRY(f.boolean("open_stdin", c.open_stdin));
   BERTH_TRY(f.boolean("stdin_once", c.stdin_once));
+  BERTH_TRY(f.boolean("standby", c.standby));
   if (const Json* h = BERTH_TRY(f.sub("health")))
     c.health = BERTH_TRY(decode_health_config(*h, f.path("health")));
   if (!c.health.test.empty() && c.health_file.empty())

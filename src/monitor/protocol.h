@@ -26,6 +26,12 @@
 // drain (at most 2 s), and exits. A monitor whose container was never
 // started waits for "start" or "shutdown" indefinitely (a berthd restart in
 // between must not lose it); "shutdown" cleans up as above without exit.json.
+// Standby (MonitorConfig::standby): the monitor stops before the runtime
+// create (log open, socket listening, rootfs mounted) and reports ready; a
+// "create" request then creates the container (the reply says whether that
+// worked; after a failure the monitor cleans up and exits). Until then it
+// reports "created" and obeys "shutdown". The engine spawns one when a
+// container is created, so the start that usually follows skips the spawn.
 //
 // Wire: SOCK_SEQPACKET unix socket; every message is one packet holding one
 // JSON object (at most 64 KiB). A request carries "op"; the reply is
@@ -102,6 +108,7 @@ struct MonitorConfig {
   bool open_stdin = false;
   bool stdin_once = false;
   HealthConfig health;
+  bool standby = false;  // wait for "create" before creating the container
 };
 Json encode_config(const MonitorConfig& c);
 Result<MonitorConfig> decode_config(const Json& j);  // InvalidArgument naming the field

@@ -34,6 +34,7 @@ MonitorConfig sample_config() {
   c.health.start_interval_ns = 4;
   c.health.retries = 7;
   c.health.on_failure = "restart";
+  c.standby = true;
   return c;
 }
 
@@ -49,6 +50,7 @@ TEST(Protocol, ConfigRoundTrip) {
   EXPECT_EQ(d->log_opts.at("max-file"), "2");
   EXPECT_TRUE(d->tty && d->open_stdin && d->stdin_once);
   EXPECT_TRUE(d->volatile_rootfs);
+  EXPECT_TRUE(d->standby);
 }
 
 TEST(Protocol, ConfigDefaultsWhenOmitted) {
@@ -61,6 +63,7 @@ TEST(Protocol, ConfigDefaultsWhenOmitted) {
   EXPECT_EQ(d->health.interval_ns, 30'000'000'000);
   EXPECT_EQ(d->health.retries, 3);
   EXPECT_FALSE(d->tty);
+  EXPECT_FALSE(d->standby);
 }
 
 void expect_error(const Json& j, const std::string& field) {

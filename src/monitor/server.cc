@@ -235,6 +235,20 @@ Result<void> Monitor::setup_impl() {
     if (!c_.log_attrs.empty()) ro.attrs = dump_json(Json(c_.log_attrs));
     log_ = BERTH_TRY_CTX(logs::Writer::open(c_.log_path, ro), "open the container log");
   }
+  BERTH_TRY(listen_socket());
+  BERTH_TRY(mount_rootfs());
+  watch(listen_.get(), EPOLLIN, Reg{Kind::Listen, ""});
+  watch(sig_r_.get(), EPOLLIN, Reg{Kind::Sigchld, ""});
+  if (c_.standby) {
+    standby_ = true;
+    return ok();
+  }
+  return create_container();
+}
+
+// The runtime create; the bundle is read now (a start may have rewritten it
+// after a standby monitor came up).
+Result<void> Monitor::create_container() {
   if (!c_.health.test.empty()) {
     // The probe runs with the container's process settings (env, user, cwd).
     auto text = BERTH_TRY_CTX(read_file(c_.bundle + "/config.json"), "bundle");
@@ -247,8 +261,6 @@ Result<void> Monitor::setup_impl() {
     p.erase("consoleSize");
     oci_process_ = dump_json(p);
   }
-  BERTH_TRY(listen_socket());
-  BERTH_TRY(mount_rootfs());
 
   Proc& init = procs_[""];
   init.key = "";
@@ -277,9 +289,21 @@ Result<void> Monitor::setup_impl() {
   tout.reset();
   terr.reset();
   watch_proc(init);
-  watch(listen_.get(), EPOLLIN, Reg{Kind::Listen, ""});
-  watch(sig_r_.get(), EPOLLIN, Reg{Kind::Sigchld, ""});
   return ok();
+}
+
+Json Monitor::op_create() {
+  if (!standby_)
+    return err_reply(Errc::FailedPrecondition, "container {} is already created", c_.id);
+  standby_ = false;
+  if (auto r = create_container(); !r) {
+    // Nothing may be left (as after a failed setup); the reply goes out,
+    // then the monitor exits.
+    teardown_container();
+    quit_ = true;
+    return err_reply(r.error());
+  }
+  return ok_reply();
 }
 
 // Undoes setup after a failure or for "shutdown": nothing may be left.
@@ -517,12 +541,15 @@ Json Monitor::handle(uint64_t tok, const Json& req, Fd passed) {
     conns_[tok].subscriber = true;
     return ok_reply();
   }
+  if (op == "shutdown") return op_shutdown();
+  if (op == "create") return op_create();
+  if (standby_)
+    return err_reply(Errc::FailedPrecondition, "container {} is not created yet", c_.id);
   if (op == "start") return op_start();
   if (op == "attach") return op_attach(req, std::move(passed));
   if (op == "exec") return op_exec(req, std::move(passed));
   if (op == "exec_state") return op_exec_state(req);
   if (op == "resize") return op_resize(req);
-  if (op == "shutdown") return op_shutdown();
   if (op == "kill" || op == "pause" || op == "resume" || op == "update") {
     if (gone) return err_reply(Errc::FailedPrecondition, "container {} is not running", c_.id);
     Result<void> r;

@@ -35,8 +35,9 @@ class Monitor {
  public:
   explicit Monitor(MonitorConfig c);
   ~Monitor();
-  // In the daemonised child: mounts the rootfs, opens the log, listens and
-  // creates the container. On failure everything done is undone.
+  // In the daemonised child: opens the log, listens, mounts the rootfs and
+  // creates the container (a standby monitor stops before the create, which
+  // a "create" request does later). On failure everything done is undone.
   Result<void> setup();
   // Serves until the container has exited and clients drained (or shutdown).
   void run();
@@ -109,6 +110,7 @@ class Monitor {
   Json op_exec_state(const Json& req);
   Json op_state();
   Json op_shutdown();
+  Json op_create();  // standby -> created (protocol.h)
   void send_event(const Event& e);
   void send_packet(int fd, const Json& j);
 
@@ -147,6 +149,7 @@ class Monitor {
 
   // setup / teardown (server.cc)
   Result<void> setup_impl();
+  Result<void> create_container();
   Result<void> mount_rootfs();
   void unmount_rootfs();
   Result<void> listen_socket();
@@ -167,6 +170,7 @@ class Monitor {
   bool quit_ = false;
   size_t mounted_ = 0;
   bool created_ = false;
+  bool standby_ = false;  // set up, waiting for "create" (MonitorConfig::standby)
   int64_t started_ns_ = 0;
   int64_t drain_deadline_ms_ = 0;  // Draining: finish even if output has not ended
   int64_t quit_deadline_ms_ = 0;   // Exited: stop waiting for clients

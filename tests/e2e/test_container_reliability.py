@@ -5,8 +5,9 @@ while the daemon is down.
 
 After each restart (allowing a short settle): every listed container is in a true state (a
 "running" one has a live pid, an exited one has its exit code and finish time, nothing stuck in
-"removing"); no berth-monitor runs for a container that is not running, no mount under the data
-root belongs to a container that is not running, no cgroup remains of a removed or exited
+"removing"); no berth-monitor runs for a container that is neither running nor created (a
+created one may have its standby monitor, with its rootfs mounted), no mount under the data
+root belongs to a container that is neither, no cgroup remains of a removed or exited
 container; the container that exited while the daemon was down shows its real exit code (and,
 under berthd, its real finish time). At the end `logs` of the logger holds every line, in order,
 without gaps or duplicates, including those written while the daemon was down.
@@ -120,6 +121,7 @@ def check_invariants(d, churn, known_ids):
         return [f"ps -a: {r}"]
     listed = {c["Id"]: c for c in r.json()}
     running = set()
+    created = set()  # may have a standby monitor (docs/design/containers.md)
     for cid in listed:
         ri = d.api.get(f"/containers/{cid}/json", timeout=30)
         if ri.status == 404:
@@ -129,6 +131,8 @@ def check_invariants(d, churn, known_ids):
         allowed = {"created", "running", "exited", "restarting"} | (set() if is_berthd() else {"dead"})
         if status not in allowed:
             problems.append(f"{cid[:12]} in state {status!r}")
+        if status == "created":
+            created.add(cid)
         if status == "running":
             running.add(cid)
             if not (st["Pid"] > 0 and pid_alive(st["Pid"])):
@@ -156,11 +160,11 @@ def check_invariants(d, churn, known_ids):
         for m in monitor_pids(d.data_root):
             argv = " ".join(proc_cmdline(m))
             ids = re.findall(r"[0-9a-f]{64}", argv)
-            if not ids or ids[0] not in running:
+            if not ids or ids[0] not in running | created:
                 problems.append(f"orphan berth-monitor {m}: {argv}")
         for mp in leftover_mounts(d.data_root):
             ids = re.findall(r"[0-9a-f]{64}", mp)
-            if not ids or ids[0] not in running:
+            if not ids or ids[0] not in running | created:
                 problems.append(f"leftover mount {mp}")
         dirs = set(container_dirs(d.data_root))
         stray = dirs & gone

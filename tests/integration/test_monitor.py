@@ -286,6 +286,79 @@ def test_rootfs_volatile_overlay(monitors, workdir, rootfs_template):
 # ---- spawn errors -----------------------------------------------------------------------
 
 
+# ---- standby (MonitorConfig.standby: set up first, create on request) -----------------
+
+
+def overlay_rootfs(workdir, rootfs_template, tag):
+    lower = os.path.join(workdir, f"lower-{tag}")
+    shutil.copytree(rootfs_template, lower, symlinks=True)
+    upper, work = os.path.join(workdir, f"upper-{tag}"), os.path.join(workdir, f"work-{tag}")
+    os.makedirs(upper)
+    os.makedirs(work)
+
+    def edit(b):
+        shutil.rmtree(b.rootfs)
+        os.makedirs(b.rootfs)
+        b.config["root"]["readonly"] = False
+
+    mounts = [{"type": "overlay", "source": "overlay",
+               "options": [f"lowerdir={lower}", f"upperdir={upper}", f"workdir={work}"]}]
+    return edit, mounts, upper
+
+
+def test_standby_creates_on_request(monitors, workdir, rootfs_template):
+    edit, mounts, upper = overlay_rootfs(workdir, rootfs_template, "s1")
+    m = monitors(sh("echo from-standby > /marker; cat /marker"), bundle_edit=edit,
+                 rootfs_mounts=mounts, standby=True)
+    m.spawn()
+    rootfs = os.path.join(m.bundle.path, "rootfs")
+    # Ready: listening, the rootfs mounted, but no container yet (no runtime
+    # state, no cgroup, no process) and it says "created".
+    assert rootfs in mountinfo_points()
+    assert m.call({"op": "state"})["status"] == "created"
+    assert not (os.listdir(m.state_root) if os.path.isdir(m.state_root) else [])
+    assert not cgroup_dirs_named(m.id)
+    for op in ({"op": "start"}, {"op": "kill", "signal": 9}):
+        with pytest.raises(MonitorError) as e:
+            m.call(op)
+        assert e.value.code == "failed precondition" and "not created yet" in e.value.message
+    m.call({"op": "create"})
+    assert os.listdir(m.state_root), "the create made the runtime state"
+    with pytest.raises(MonitorError) as e:
+        m.call({"op": "create"})
+    assert e.value.code == "failed precondition" and "already created" in e.value.message
+    out = m.attach()
+    ev = run_to_exit(m)
+    assert ev["exit"]["exit_code"] == 0
+    assert read_frames(read_until_eof(out))[1] == b"from-standby\n"
+    assert rootfs not in mountinfo_points()
+    assert os.path.exists(os.path.join(upper, "marker"))
+
+
+def test_standby_shutdown_leaves_nothing(monitors, workdir, rootfs_template):
+    edit, mounts, _ = overlay_rootfs(workdir, rootfs_template, "s2")
+    m = monitors(["true"], bundle_edit=edit, rootfs_mounts=mounts, standby=True)
+    m.spawn()
+    rootfs = os.path.join(m.bundle.path, "rootfs")
+    assert rootfs in mountinfo_points()
+    m.call({"op": "shutdown"})
+    assert m.wait_gone()
+    assert rootfs not in mountinfo_points()
+    assert not os.path.exists(m.exit_file), "shutdown writes no exit.json"
+    assert not os.path.exists(m.socket_path)
+
+
+def test_standby_create_failure_is_reported_and_cleaned_up(monitors):
+    m = monitors(["nope-not-here"], standby=True)
+    m.spawn()
+    with pytest.raises(MonitorError) as e:
+        m.call({"op": "create"})
+    assert "executable file not found" in e.value.message
+    assert m.wait_gone(), "a standby monitor whose create failed exits"
+    assert m.exit_record()["exit_code"] == 127
+    assert not os.path.exists(m.socket_path)
+
+
 def test_spawn_bad_config_one_line(monitors):
     m = monitors(["true"])
     m.config["tty"] = "yes"
