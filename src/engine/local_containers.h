@@ -119,6 +119,9 @@ class LocalContainerService final : public ContainerService {
     // That monitor is a standby one (monitor/protocol.h): spawned at create,
     // the rootfs mounted, the container not created yet.
     bool standby = false;
+    // This run's network release is queued already (at its exit event, so it
+    // runs while the monitor tears the container down).
+    bool net_release_queued = false;
     uint64_t exit_gen = 0;   // bumped at every exit (wait next-exit)
     uint64_t start_gen = 0;  // bumped at every start
     bool removing = false, removed = false;

@@ -262,6 +262,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
       c->deferred_gone = false;
     }
     c->start_failed = false;
+    c->net_release_queued = false;
     pending.swap(c->pending);
     gen_before = c->exit_gen;
   }

@@ -100,7 +100,7 @@ void LocalContainerService::monitor_gone_locked(const CtrPtr& c) {
     }
   }
   // Its addresses, ports and namespace go back now; a restart takes new ones.
-  if (opts_.networks) schedule(c->id, Work::NetRelease, 0);
+  if (opts_.networks && !c->net_release_queued) schedule(c->id, Work::NetRelease, 0);
   if (should_restart_locked(*c)) {
     int64_t ran = c->state.finished_ns - c->state.started_ns;
     int64_t delay = (ran >= kRestartResetNs || c->restart_delay_ms == 0)
@@ -120,6 +120,12 @@ void LocalContainerService::on_event_locked(const CtrPtr& c, const monitor::Even
   if (e.event == "exit" && e.exit) {
     if (c->state.status == "running" || c->state.status == "paused" || c->starting) {
       apply_exit_locked(*c, *e.exit);
+    }
+    // The network goes back now, as docker's does at the exit, not after the
+    // monitor has torn the container down: a --rm removal waits for neither.
+    if (opts_.networks && c->state.status == "exited" && !c->starting && !c->net_release_queued) {
+      c->net_release_queued = true;
+      schedule(c->id, Work::NetRelease, 0);
     }
   } else if (e.event == "exec_exit") {
     auto it = execs_.find(e.exec_id);
@@ -237,7 +243,9 @@ void LocalContainerService::worker_loop() {
         bool go = false;
         {
           std::lock_guard g(mu_);
-          go = !c->monitor_live && c->state.status != "running" && c->state.status != "paused";
+          // Queued at the exit event the monitor may still be tearing down;
+          // a start since then (holding Ctr::op as this does) made a new run.
+          go = !c->starting && c->state.status != "running" && c->state.status != "paused";
         }
         if (go) release_network(id);
       } else if (w == Work::Restart) {
