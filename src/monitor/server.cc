@@ -446,7 +446,10 @@ void Monitor::run() {
     for (int i = 0; i < n; ++i) dispatch(evs[i].data.u64, evs[i].events);
     on_timers();
   }
-  // Clients and subscribers see EOF when the process exits.
+  // Clients and subscribers see EOF when the process exits (main: _exit).
+  if (log_) {
+    [[maybe_unused]] auto r = log_->flush();
+  }
   if (listen_dir_ >= 0) {
     auto slash = c_.socket_path.rfind('/');
     ::unlinkat(listen_dir_, c_.socket_path.substr(slash + 1).c_str(), 0);
