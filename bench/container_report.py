@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional
 
+from benchstats import median, ratio, rotation  # noqa: F401 - rotation: the harness's
+
 MARK_BEGIN = "<!-- BEGIN bench:containers -->"
 MARK_END = "<!-- END bench:containers -->"
 
@@ -42,33 +44,12 @@ NETWORKS = {
 
 # --- pure parts --------------------------------------------------------------------------------
 
-def median(xs: List[float]) -> Optional[float]:
-    if not xs:
-        return None
-    s = sorted(xs)
-    n = len(s)
-    return float(s[n // 2]) if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
-
-
-def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
 def fmt(x: Optional[float], digits: int = 1) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
 def fmt_ratio(r: Optional[float]) -> str:
     return "n/a" if r is None else f"{r:.3f}×"
-
-
-def rotation(items: List[str], k: int) -> List[str]:
-    if not items:
-        return []
-    k %= len(items)
-    return items[k:] + items[:k]
 
 
 def goal_line(what: str, value: Optional[float], limit: float, unit: str = "×") -> str:

@@ -46,6 +46,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 sys.path.insert(0, HERE)
 from proctime import timed_run  # noqa: E402
+from benchstats import median, ratio, rotation  # noqa: E402,F401 - the tests use them here
 
 DOCKER_CLI = "/usr/local/bin/docker"
 PODMAN = "/usr/bin/podman"
@@ -54,35 +55,12 @@ ENGINES = ("berthd", "dockerd", "podman")
 
 # --- pure parts (unit-tested in bench/test_image_bench.py) ------------------------------------
 
-def median(xs: List[float]) -> Optional[float]:
-    if not xs:
-        return None
-    s = sorted(xs)
-    n = len(s)
-    return float(s[n // 2]) if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
-
-
-def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
-    """a / b, or None when either is missing or b is zero."""
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
 def fmt_num(x: Optional[float], digits: int = 2) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
 def fmt_ratio(r: Optional[float]) -> str:
     return "n/a" if r is None else f"{r:.2f}×"
-
-
-def rotation(engines: List[str], round_no: int) -> List[str]:
-    """The order of the engines in round round_no: rotated by one each round."""
-    if not engines:
-        return []
-    k = round_no % len(engines)
-    return engines[k:] + engines[:k]
 
 
 def render_markdown(res: Dict, command: str) -> str:

@@ -39,6 +39,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 sys.path.insert(0, HERE)
 from proctime import timed_run  # noqa: E402
+from benchstats import median  # noqa: E402
 
 DOCKER_CLI = "/usr/local/bin/docker"
 WRK = "/usr/bin/wrk"
@@ -51,14 +52,6 @@ DOCKER_BIP = "172.29.0.1/16"  # dockerd's docker0, away from berthd's pools' fir
 
 def log(msg: str) -> None:
     print(f"[network_bench] {msg}", file=sys.stderr, flush=True)
-
-
-def median(xs: List[float]) -> Optional[float]:
-    if not xs:
-        return None
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
 def fmt(x: Optional[float], digits: int = 1) -> str:

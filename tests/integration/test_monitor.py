@@ -194,10 +194,11 @@ def test_shutdown_never_started(monitors):
     assert not os.path.exists(m.exit_file), "shutdown writes no exit.json"
 
 
-def test_rootfs_overlay_mounted_and_unmounted(monitors, workdir, rootfs_template):
-    lower = os.path.join(workdir, "lower")
+def overlay_rootfs(workdir, rootfs_template, tag):
+    """An overlay rootfs_mounts entry over a copy of the template; (bundle_edit, mounts, upper)."""
+    lower = os.path.join(workdir, f"lower-{tag}")
     shutil.copytree(rootfs_template, lower, symlinks=True)
-    upper, work = os.path.join(workdir, "upper"), os.path.join(workdir, "work")
+    upper, work = os.path.join(workdir, f"upper-{tag}"), os.path.join(workdir, f"work-{tag}")
     os.makedirs(upper)
     os.makedirs(work)
 
@@ -206,10 +207,15 @@ def test_rootfs_overlay_mounted_and_unmounted(monitors, workdir, rootfs_template
         os.makedirs(b.rootfs)
         b.config["root"]["readonly"] = False
 
+    mounts = [{"type": "overlay", "source": "overlay",
+               "options": [f"lowerdir={lower}", f"upperdir={upper}", f"workdir={work}"]}]
+    return edit, mounts, upper
+
+
+def test_rootfs_overlay_mounted_and_unmounted(monitors, workdir, rootfs_template):
+    edit, mounts, upper = overlay_rootfs(workdir, rootfs_template, "o1")
     m = monitors(sh("echo from-overlay > /marker; cat /marker"), bundle_edit=edit,
-                 rootfs_mounts=[{"type": "overlay", "source": "overlay",
-                                 "options": [f"lowerdir={lower}", f"upperdir={upper}",
-                                             f"workdir={work}"]}])
+                 rootfs_mounts=mounts)
     m.spawn()
     rootfs = os.path.join(m.bundle.path, "rootfs")
     assert rootfs in mountinfo_points()
@@ -287,23 +293,6 @@ def test_rootfs_volatile_overlay(monitors, workdir, rootfs_template):
 
 
 # ---- standby (MonitorConfig.standby: set up first, create on request) -----------------
-
-
-def overlay_rootfs(workdir, rootfs_template, tag):
-    lower = os.path.join(workdir, f"lower-{tag}")
-    shutil.copytree(rootfs_template, lower, symlinks=True)
-    upper, work = os.path.join(workdir, f"upper-{tag}"), os.path.join(workdir, f"work-{tag}")
-    os.makedirs(upper)
-    os.makedirs(work)
-
-    def edit(b):
-        shutil.rmtree(b.rootfs)
-        os.makedirs(b.rootfs)
-        b.config["root"]["readonly"] = False
-
-    mounts = [{"type": "overlay", "source": "overlay",
-               "options": [f"lowerdir={lower}", f"upperdir={upper}", f"workdir={work}"]}]
-    return edit, mounts, upper
 
 
 def test_standby_creates_on_request(monitors, workdir, rootfs_template):
