@@ -216,15 +216,20 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
                    : monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
   if (link_thread.joinable()) link_thread.join();
   // After a failed create the standby monitor is gone or going: take its
-  // end (parked while starting) as the end of a failed start.
+  // end (parked while starting) as the end of a failed start, once the
+  // failure is recorded (no restart policy applies to it), and answer only
+  // when it is gone, as a failed spawn leaves no monitor either.
   auto settle_standby = [&] {
     if (!from_standby) return;
-    std::lock_guard lk(mu_);
-    c->starting = false;
-    if (c->deferred_gone) {
-      c->deferred_gone = false;
-      monitor_gone_locked(c);
+    {
+      std::lock_guard lk(mu_);
+      c->starting = false;
+      if (c->deferred_gone) {
+        c->deferred_gone = false;
+        monitor_gone_locked(c);
+      }
     }
+    (void)wait_monitor_gone(c, std::chrono::seconds(5));
   };
   if (!pid) {
     release_network(c->id);

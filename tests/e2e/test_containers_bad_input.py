@@ -17,16 +17,24 @@ import pytest
 
 from conftest import Cli, berth_cli_path, is_berthd
 from ctrutil import cbox, clean, img  # noqa: F401 - fixtures
-from ctrutil import container_dirs, create, inspect, leftover_mounts, monitor_pids, ps_all, run_detached
+from ctrutil import (container_dirs, create, inspect, leftover_mounts, monitor_pids, proc_cmdline, ps_all,
+                     run_detached)
 
 
 class Snapshot:
+    """What a rejected request must not change: the containers, and the directories, mounts and
+    monitors of containers that do not exist (those of existing ones are theirs: a created
+    container's standby monitor comes up, with its rootfs mounted, just after its create)."""
+
     def __init__(self, d):
         self.d = d
         self.ids = sorted(c["Id"] for c in ps_all(d.api))
         self.dirs = container_dirs(d.data_root)
-        self.mounts = sorted(leftover_mounts(d.data_root))
-        self.monitors = sorted(monitor_pids(d.data_root))
+
+        def foreign(text):
+            return not any(i in text for i in self.ids)
+        self.mounts = sorted(m for m in leftover_mounts(d.data_root) if foreign(m))
+        self.monitors = sorted(p for p in monitor_pids(d.data_root) if foreign(" ".join(proc_cmdline(p))))
 
     def assert_same(self, what):
         after = Snapshot(self.d)
