@@ -65,17 +65,15 @@ void LocalContainerService::monitor_gone_locked(const CtrPtr& c) {
     c->deferred_gone = true;
     return;
   }
+  c->monitor_live = false;
+  c->state.monitor_pid = 0;
   if (c->standby) {
     // A standby monitor that went (expired, shut down, killed): the
     // container is as created as before; a start spawns a monitor.
     c->standby = false;
-    c->monitor_live = false;
-    c->state.monitor_pid = 0;
     cv_.notify_all();
     return;
   }
-  c->monitor_live = false;
-  c->state.monitor_pid = 0;
   unmount_volumes_locked(*c);
   if (c->cfg.host_config.ipc_mode == "shareable") unmount_shm(c->id);
   if (c->state.status == "running" || c->state.status == "paused") {

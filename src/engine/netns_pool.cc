@@ -41,13 +41,14 @@ NetnsPool::~NetnsPool() {
   for (auto& [id, w] : wants_)
     for (const auto& s : w.ready) remove_spare(s);
   wants_.clear();
-  for (const auto& p : unpin_)
-    if (auto r = network::remove_netns(p); !r) log_warn("netns pool: {}", r.error().message);
+  for (const auto& p : unpin_) unpin(p);
 }
 
-void NetnsPool::remove_spare(const Spare& s) {
-  if (auto r = network::remove_netns(s.path); !r) log_warn("netns pool: {}", r.error().message);
+void NetnsPool::unpin(const std::string& path) {
+  if (auto r = network::remove_netns(path); !r) log_warn("netns pool: {}", r.error().message);
 }
+
+void NetnsPool::remove_spare(const Spare& s) { unpin(s.path); }
 
 std::optional<TakenSpare> NetnsPool::take(const SpareSpec& spec, const std::string& dest) {
   if (per_network_ == 0 || !thread_.joinable()) return std::nullopt;
@@ -140,8 +141,7 @@ void NetnsPool::run() {
       std::vector<std::string> paths;
       paths.swap(unpin_);
       lk.unlock();
-      for (const auto& p : paths)
-        if (auto r = network::remove_netns(p); !r) log_warn("netns pool: {}", r.error().message);
+      for (const auto& p : paths) unpin(p);
       lk.lock();
       continue;
     }

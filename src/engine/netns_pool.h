@@ -90,6 +90,7 @@ class NetnsPool {
   };
   void run();
   void remove_spare(const Spare& s);
+  static void unpin(const std::string& path);  // remove_netns, a failure logged
 
   const std::string dir_;
   const size_t per_network_;

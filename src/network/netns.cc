@@ -119,12 +119,6 @@ Result<void> remove_netns(const std::string& path) {
   return ok();
 }
 
-Result<void> move_netns(const std::string& from, const std::string& to) {
-  BERTH_TRY(bind_netns(from, to));
-  BERTH_TRY_CTX(remove_netns(from), fmt::format("move netns {} to {}", from, to));
-  return ok();
-}
-
 Result<void> bind_netns(const std::string& from, const std::string& to) {
   const std::string what = fmt::format("pin netns {} at {}", from, to);
   if (!netns_exists(from)) return make_error(Errc::NotFound, "{}: not a network namespace", what);

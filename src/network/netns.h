@@ -39,12 +39,10 @@ Result<void> create_netns(const std::string& path, RouteSocket* inside = nullptr
 // Unmounts (lazily) and unlinks `path`. Ok when it does not exist.
 Result<void> remove_netns(const std::string& path);
 
-// Moves the namespace pinned at `from` to `to` (a new file; its directory
-// must exist): bind mount, then `from` is unmounted and unlinked. The
-// namespace and everything inside it (links, addresses) stay as they are.
-Result<void> move_netns(const std::string& from, const std::string& to);
-// The first half of move_netns: `to` (a new file) pins the namespace pinned
-// at `from`, which stays pinned too until remove_netns(from).
+// Pins the namespace pinned at `from` at `to` as well (a new file; its
+// directory must exist), by a bind mount; `from` stays pinned until
+// remove_netns(from). The namespace and everything inside it (links,
+// addresses) stay as they are. NotFound when `from` is no namespace.
 Result<void> bind_netns(const std::string& from, const std::string& to);
 
 // True when `path` is a mounted network namespace (survives berthd restarts).

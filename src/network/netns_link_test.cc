@@ -413,13 +413,14 @@ TEST_F(LinkRoot, SpareMovedThenConfigured) {
 
   std::string moved = dir_ + "/moved";
   ino_t before = ns_inode(ns_);
-  auto m = move_netns(ns_, moved);
+  auto m = bind_netns(ns_, moved);
   ASSERT_TRUE(m.has_value()) << m.error().message;
+  ASSERT_TRUE(remove_netns(ns_).has_value());
   EXPECT_FALSE(netns_exists(ns_));
   EXPECT_FALSE(fs::exists(ns_));
   ASSERT_TRUE(netns_exists(moved));
   EXPECT_EQ(ns_inode(moved), before);
-  EXPECT_EQ(move_netns(ns_, moved).error().code, Errc::NotFound);
+  EXPECT_EQ(bind_netns(ns_, moved).error().code, Errc::NotFound);
   ns_ = moved;  // TearDown removes it
 
   v = veth_config();
