@@ -1,7 +1,10 @@
-// berth-monitor CONFIG_PATH — the per-container supervisor (see
-// monitor/protocol.h for the lifetime). The original process forks once and
-// returns as soon as the daemonised child has created the container: exit 0,
-// or 1 with one line "berth-monitor: <message>" on stderr.
+// berth-monitor [--foreground] CONFIG_PATH — the per-container supervisor
+// (see monitor/protocol.h for the lifetime). The original process forks once
+// and returns as soon as the daemonised child has created the container:
+// exit 0, or 1 with one line "berth-monitor: <message>" on stderr. With
+// --foreground it does not fork: it writes one line on stderr, "ok" or
+// "berth-monitor: <message>" (then exits 1), and goes on, its spawner's
+// child, which reaps it (monitor::spawn).
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -44,18 +47,29 @@ void ensure_malloc_tunables(char** argv) {
 
 int main(int argc, char** argv) {
   using namespace berth;
-  if (argc != 2 || argv[1][0] == '-') return fail("usage: berth-monitor CONFIG_PATH");
+  bool foreground = argc == 3 && std::strcmp(argv[1], "--foreground") == 0;
+  if ((argc != 2 && !foreground) || argv[argc - 1][0] == '-')
+    return fail("usage: berth-monitor [--foreground] CONFIG_PATH");
+  const char* config_path = argv[argc - 1];
   ensure_malloc_tunables(argv);
-  auto text = read_file(argv[1]);
+  auto text = read_file(config_path);
   if (!text) return fail(text.error().message);
-  auto j = parse_json(*text, argv[1]);
+  auto j = parse_json(*text, config_path);
   if (!j) return fail(j.error().message);
   auto cfg = monitor::decode_config(*j);
   if (!cfg) return fail(cfg.error().message);
 
   int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) return fail("pipe: " + std::string(std::strerror(errno)));
-  pid_t child = ::fork();
+  if (foreground) {
+    // The report goes to the spawner's pipe on stderr, which is /dev/null
+    // below like the other standard fds.
+    ready[0] = -1;
+    ready[1] = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (ready[1] < 0) return fail("dup stderr: " + std::string(std::strerror(errno)));
+  } else if (::pipe2(ready, O_CLOEXEC) != 0) {
+    return fail("pipe: " + std::string(std::strerror(errno)));
+  }
+  pid_t child = foreground ? 0 : ::fork();
   if (child < 0) return fail("fork: " + std::string(std::strerror(errno)));
   if (child > 0) {
     ::close(ready[1]);
@@ -77,7 +91,7 @@ int main(int argc, char** argv) {
     return fail(msg);
   }
 
-  ::close(ready[0]);
+  if (ready[0] >= 0) ::close(ready[0]);
   ::setsid();
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   int null = ::open("/dev/null", O_RDWR);
@@ -98,14 +112,14 @@ int main(int argc, char** argv) {
     std::string msg = r.error().message;
     for (char& c : msg)
       if (c == '\n') c = ' ';
-    report(msg);
+    report(foreground ? "berth-monitor: " + msg : msg);
     return 1;
   }
   if (auto r = write_file_atomic(m.config().pid_file, std::to_string(::getpid()), 0644,
                                  Durability::ProcessCrashSafe);
       !r) {
     m.abort();
-    report(r.error().message);
+    report(foreground ? "berth-monitor: " + r.error().message : r.error().message);
     return 1;
   }
   report("ok");

@@ -28,7 +28,10 @@ std::vector<pid_t> monitors_of(const std::string& config_path) {
     std::string_view exe = args[0];
     auto slash = exe.rfind('/');
     if (slash != std::string_view::npos) exe.remove_prefix(slash + 1);
-    if (exe == "berth-monitor" && args[1] == config_path) out.push_back(static_cast<pid_t>(*pid));
+    // `berth-monitor [--foreground] CONFIG_PATH`
+    size_t at = args[1] == "--foreground" ? 2 : 1;
+    if (exe == "berth-monitor" && args.size() > at && args[at] == config_path)
+      out.push_back(static_cast<pid_t>(*pid));
   }
   ::closedir(d);
   return out;

@@ -59,6 +59,27 @@ TEST(Leftovers, MonitorsOfMatchesTheConfigArgument) {
   fs::remove_all(dir);
 }
 
+TEST(Leftovers, MonitorsOfMatchesTheConfigArgumentAfterForeground) {
+  char t[] = "/tmp/berth-leftovers-XXXXXX";
+  std::string dir = ::mkdtemp(t);
+  // `berth-monitor --foreground CONFIG`: GNU timeout takes the same shape of
+  // arguments (--foreground DURATION ...) and stays alive, so a config path
+  // of "1000" stands in.
+  std::string fake = dir + "/berth-monitor";
+  ASSERT_EQ(::symlink("/usr/bin/timeout", fake.c_str()), 0);
+  pid_t p = spawn({fake, "--foreground", "1000", "/bin/sleep", "1000"});
+  std::vector<pid_t> found;
+  for (int i = 0; i < 100 && found.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    found = monitors_of("1000");
+  }
+  EXPECT_EQ(found, std::vector<pid_t>{p});
+  EXPECT_TRUE(monitors_of("--foreground").empty());
+  ::kill(p, SIGTERM);  // timeout passes it on to its sleep
+  ::waitpid(p, nullptr, 0);
+  fs::remove_all(dir);
+}
+
 TEST(Leftovers, ReapKillsTheCgroupsProcessesAndRemovesEverything) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (cgroups)";
   auto layout = cgroups::detect_layout();

@@ -122,6 +122,10 @@ class LocalContainerService final : public ContainerService {
     // This run's network release is queued already (at its exit event, so it
     // runs while the monitor tears the container down).
     bool net_release_queued = false;
+    // This run's monitor has deleted the container and unmounted its rootfs
+    // (its "released" event): it only drains clients before it exits, so a
+    // removal need not wait for its end before removing the rootfs.
+    bool released = false;
     uint64_t exit_gen = 0;   // bumped at every exit (wait next-exit)
     uint64_t start_gen = 0;  // bumped at every start
     bool removing = false, removed = false;

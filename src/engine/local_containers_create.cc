@@ -474,12 +474,13 @@ Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force, bool 
       c->state.stopped_by_user = true;
     }
   }
-  bool monitor = false;
+  bool monitor = false, released = false;
   {
     std::lock_guard lk(mu_);
     monitor = c->monitor_live;
+    released = c->released && c->state.status == "exited";
   }
-  if (monitor) {
+  if (monitor && !released) {
     if (auto mc = monitor::MonitorClient::connect(socket_path(c->id))) {
       auto st = (*mc)->state();
       if (st && st->status == "created") {
@@ -513,6 +514,13 @@ Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force, bool 
     c->removing = false;
     c->state.status = "dead";
     return del.error();
+  }
+  // A released monitor is draining its clients; its end unmounts the
+  // container's volumes, which must precede their removal, and nothing of
+  // the container may outlive the answer.
+  if (monitor && released) {
+    if (auto r = wait_monitor_gone(c, std::chrono::seconds(15)); !r)
+      log_warn("container {}: {}", c->id.substr(0, 12), r.error().message);
   }
   // Volumes and bind data stay; with -v (or --rm) its anonymous volumes go.
   if (opts_.volumes) opts_.volumes->release(c->id, remove_volumes);

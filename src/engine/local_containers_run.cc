@@ -268,6 +268,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     }
     c->start_failed = false;
     c->net_release_queued = false;
+    c->released = false;
     pending.swap(c->pending);
     gen_before = c->exit_gen;
   }

@@ -125,6 +125,11 @@ void LocalContainerService::on_event_locked(const CtrPtr& c, const monitor::Even
       c->net_release_queued = true;
       schedule(c->id, Work::NetRelease, 0);
     }
+  } else if (e.event == "released") {
+    c->released = true;
+    // An --rm removal goes ahead now; it waits for the monitor's end only
+    // before it answers (the monitor drains its clients first).
+    if (!c->starting && c->state.status == "exited") schedule_auto_remove_locked(*c);
   } else if (e.event == "exec_exit") {
     auto it = execs_.find(e.exec_id);
     if (it != execs_.end()) {

@@ -21,10 +21,14 @@
 namespace berth::monitor {
 
 // Writes `config` to config_path (temp -> fsync -> rename), runs
-// `<monitor_binary> <config_path>` and waits (at most `timeout`) for the
-// original process to exit: Ok once the container is created and the socket
-// listens; else the monitor's one-line message as an Error (code Internal,
-// or the Errc the monitor named). Returns the daemonised monitor's pid
+// `<monitor_binary> --foreground <config_path>` and waits (at most
+// `timeout`) for its one-line report: Ok once the container is created and
+// the socket listens; else the monitor's message as an Error (code Internal,
+// or the Errc the monitor named). Returns the monitor's pid. The monitor is
+// then this process's child: a thread of this module reaps it when it exits
+// (pidfd), whenever that is, so callers never wait for it. Without pidfds
+// (Linux < 5.3) it runs `<monitor_binary> <config_path>` instead, waits for
+// the original process to exit, and returns the daemonised monitor's pid
 // (read from config.pid_file).
 Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config_path,
                     const MonitorConfig& config,

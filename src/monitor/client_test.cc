@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fmt/format.h>
 #include <thread>
 
 #include "base/file.h"
@@ -198,9 +199,20 @@ TEST(MonitorClient, SpawnReportsTheMonitorsLine) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "rootfs: no such thing");
   EXPECT_TRUE(std::filesystem::exists(t.path() + "/monitor.json"));
-  // Success: the pid file names the daemon.
-  ASSERT_TRUE(
-      write_file_atomic(fake, "#!/bin/sh\necho 4242 > \"$(dirname $1)/monitor.pid\"\n", 0755));
+  // Success in the foreground: "ok", and the monitor goes on as our child,
+  // which is reaped when it exits (no zombie left behind).
+  ASSERT_TRUE(write_file_atomic(
+      fake, "#!/bin/sh\n[ \"$1\" = --foreground ] || exit 3\necho ok >&2\nexec sleep 0.3\n", 0755));
+  auto fg = spawn(fake, t.path() + "/monitor.json", c, std::chrono::seconds(10));
+  ASSERT_TRUE(fg) << fg.error().message;
+  std::string stat = fmt::format("/proc/{}/stat", *fg);
+  EXPECT_TRUE(std::filesystem::exists(stat));
+  for (int i = 0; i < 500 && std::filesystem::exists(stat); ++i) ::usleep(10'000);
+  EXPECT_FALSE(std::filesystem::exists(stat)) << "not reaped: " << read_file(stat).value_or("");
+  // A monitor that daemonised (no line, exit 0): the pid file names it.
+  ASSERT_TRUE(write_file_atomic(
+      fake, "#!/bin/sh\nfor a; do last=$a; done\necho 4242 > \"$(dirname $last)/monitor.pid\"\n",
+      0755));
   auto ok = spawn(fake, t.path() + "/monitor.json", c, std::chrono::seconds(10));
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(*ok, 4242);

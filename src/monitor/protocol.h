@@ -11,18 +11,23 @@
 //   <exec-root>/containers/<id>/monitor.sock   the monitor's socket
 //   <exec-root>/containers/<id>/monitor.pid    the monitor's pid (written before "ready")
 //
-// Lifetime: `berth-monitor CONFIG_PATH` is spawned by the engine (posix_spawn,
-// nothing between fork and exec). It forks once: the child setsid()s, becomes
-// a child subreaper (PR_SET_CHILD_SUBREAPER, so an external runtime's init is
-// reparented to it), opens the log, listens on the socket and creates the
-// container (runtime create: the init waits for start). The original process
-// exits 0 as soon as that is done, or 1 after printing one line
-// "berth-monitor: <message>" on stderr when it failed (nothing left behind:
-// rootfs unmounted, runtime state deleted). So the engine only ever waits for
-// a short-lived child and never holds zombies. The monitor then waits for a
+// Lifetime: `berth-monitor --foreground CONFIG_PATH` is spawned by the engine
+// (posix_spawn, nothing between fork and exec): it setsid()s, becomes a child
+// subreaper, sets up as below and reports one line on stderr ("ok", or
+// "berth-monitor: <message>" and exit 1), staying the engine's child, which
+// reaps it whenever it exits (monitor::spawn). Without --foreground (the
+// engine's fallback on kernels without pidfds) it forks once: the child
+// setsid()s, becomes a child subreaper (PR_SET_CHILD_SUBREAPER, so an
+// external runtime's init is reparented to it), opens the log, listens on the
+// socket and creates the container (runtime create: the init waits for
+// start). The original process exits 0 as soon as that is done, or 1 after
+// printing one line "berth-monitor: <message>" on stderr when it failed
+// (nothing left behind: rootfs unmounted, runtime state deleted). Either way
+// the engine never holds zombies. The monitor then waits for a
 // "start" request. After the init exits it flushes the log, writes exit.json,
 // sends an Exit event to subscribers, deletes the runtime state (the runtime
-// removes the cgroup), unmounts the rootfs, waits for attach/exec clients to
+// removes the cgroup), unmounts the rootfs, sends a Released event (the engine
+// may remove the rootfs from then on), waits for attach/exec clients to
 // drain (at most 2 s), and exits. A monitor whose container was never
 // started waits for "start" or "shutdown" indefinitely (a berthd restart in
 // between must not lose it); "shutdown" cleans up as above without exit.json.
@@ -193,7 +198,10 @@ Result<ExecState> decode_exec_state(const Json& j);
 // event until the monitor exits (then EOF). A subscriber that connects after
 // the exit gets {"event":"exit",...} at once.
 struct Event {
-  std::string event;               // "start" | "exit" | "exec_exit" | "health_status"
+  // "start" | "exit" | "released" | "exec_exit" | "health_status". "released"
+  // follows "exit" once the runtime state is deleted and the rootfs unmounted:
+  // the monitor then only drains its clients (at most 2 s) and exits.
+  std::string event;
   std::optional<ExitRecord> exit;  // "exit"
   std::string exec_id;             // "exec_exit"
   int exit_code = 0;               // "exec_exit"

@@ -844,6 +844,10 @@ void Monitor::finish_exit() {
     created_ = false;
   }
   unmount_rootfs();
+  // The engine may remove the container's rootfs and files from here on.
+  Event released;
+  released.event = "released";
+  send_event(released);
   for (auto& [t, c] : clients_) {
     c.closing = true;
     client_update(t, c);

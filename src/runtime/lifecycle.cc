@@ -44,9 +44,10 @@ Result<std::string> real_dir(const std::string& p) {
 // input fails without side effects. linux.seccomp is compiled here once;
 // the init installs that program (see runtime/seccomp.h).
 Result<oci::Spec> load_bundle(const std::string& bundle, const std::string& seccomp_cache,
-                              std::optional<CompiledSeccomp>* seccomp) {
+                              std::optional<CompiledSeccomp>* seccomp, std::string* text_out) {
   std::string text = BERTH_TRY_CTX(read_file(bundle + "/config.json"), "load bundle");
   oci::Spec spec = BERTH_TRY(oci::parse_spec(text, "config.json"));
+  *text_out = std::move(text);
   BERTH_TRY_CTX(oci::validate_spec(spec), "config.json");
   if (!spec.process) return make_error(Errc::InvalidArgument, "config.json: process is required");
   if (!spec.linux) return make_error(Errc::InvalidArgument, "config.json: linux is required");
@@ -103,7 +104,9 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   std::string bundle = BERTH_TRY(real_dir(opts.bundle.empty() ? "." : opts.bundle));
   std::optional<CompiledSeccomp> seccomp;
   // The state root is root-only (0711, entries 0700), on tmpfs normally.
-  oci::Spec spec = BERTH_TRY(load_bundle(bundle, store_.root() + "/.seccomp-cache", &seccomp));
+  std::string spec_text;
+  oci::Spec spec =
+      BERTH_TRY(load_bundle(bundle, store_.root() + "/.seccomp-cache", &seccomp, &spec_text));
   std::string rootfs_cfg = absolute(bundle, spec.root->path);
   struct stat st;
   if (::stat(rootfs_cfg.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -213,7 +216,9 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   rec.annotations = spec.annotations;
   rec.poststart_hooks = spec.hooks && !spec.hooks->poststart.empty();
   rec.poststop_hooks = spec.hooks && !spec.hooks->poststop.empty();
-  BERTH_TRY(store_.save(rec, spec));
+  // The text it was parsed from: writing it costs less than serializing the
+  // spec again, and it parses to the same spec.
+  BERTH_TRY(store_.save(rec, spec_text));
   if (!opts.pid_file.empty())
     BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", pid), 0644,
                                     Durability::ProcessCrashSafe),

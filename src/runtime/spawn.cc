@@ -161,12 +161,29 @@ Result<void> write_id_maps(pid_t pid, const oci::Linux& linux) {
 
 namespace {
 
-// Nothing to join and no user namespace: one clone() creates every
-// namespace at once and no stage 1 is needed. The cgroup namespace is the
-// exception: it must be made after the parent has moved the child into its
-// cgroup, so the child unshares it itself.
+// Whether spawn_direct can serve the plan: no user namespace, no new time
+// namespace, and only joins a process can make for itself after the clone
+// (network, ipc, uts). A joined user namespace must own the new ones, and
+// joining a pid namespace applies only to children: those need stage 1.
+bool direct_spawnable(const NamespacePlan& plan) {
+  if (plan.new_user() || (plan.new_flags & CLONE_NEWTIME)) return false;
+  for (const auto& j : plan.join)
+    if (j.first != CLONE_NEWNET && j.first != CLONE_NEWIPC && j.first != CLONE_NEWUTS) return false;
+  return true;
+}
+
+// One clone() creates every new namespace at once, then the child joins the
+// plan's others itself before anything else runs in it: no stage 1 (a fork
+// less). The cgroup namespace is the exception: it must be made after the
+// parent has moved the child into its cgroup, so the child unshares it.
 Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup,
                              const ChildMain& child_main) {
+  std::vector<std::pair<int, Fd>> joins;
+  for (const auto& [flag, path] : plan.join) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return sys_error(fmt::format("open namespace {}", path));
+    joins.emplace_back(flag, std::move(fd));
+  }
   auto [parent_end, child_end] = BERTH_TRY(SyncChannel::make_pair());
   long pid = ::syscall(SYS_clone, (plan.new_flags & ~CLONE_NEWCGROUP) | SIGCHLD, nullptr, nullptr,
                        nullptr, 0);
@@ -174,6 +191,14 @@ Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup
   if (pid == 0) {
     parent_end.close();
     if (auto m = child_end.expect("go"); !m) ::_exit(1);
+    for (auto& [flag, fd] : joins) {
+      if (::setns(fd.get(), flag) != 0) {
+        [[maybe_unused]] auto r = child_end.send(
+            "error", sys_error(fmt::format("join {} namespace", proc_ns_name(flag))).message);
+        ::_exit(1);
+      }
+      fd.reset();
+    }
     if ((plan.new_flags & CLONE_NEWCGROUP) && ::unshare(CLONE_NEWCGROUP) != 0) {
       [[maybe_unused]] auto r =
           child_end.send("error", sys_error("create cgroup namespace").message);
@@ -183,6 +208,7 @@ Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup
     ::_exit(1);
   }
   child_end.close();
+  joins.clear();
   auto fail = [&](Error e) -> Result<Spawned> {
     ::kill(static_cast<pid_t>(pid), SIGKILL);
     ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
@@ -200,9 +226,9 @@ Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup
 Result<Spawned> spawn(const NamespacePlan& plan, cgroups::Manager* cgroup,
                       const IdMapWriter& id_maps, const ChildMain& child_main) {
   // A time namespace applies to children of the process that unshares it
-  // (and CLONE_NEWTIME cannot be passed to clone()), so it needs stage 1.
-  if (plan.join.empty() && !plan.new_user() && !(plan.new_flags & CLONE_NEWTIME))
-    return spawn_direct(plan, cgroup, child_main);
+  // (and CLONE_NEWTIME cannot be passed to clone()), so it needs stage 1;
+  // see direct_spawnable for the rest.
+  if (direct_spawnable(plan)) return spawn_direct(plan, cgroup, child_main);
   auto [parent_end, child_end] = BERTH_TRY(SyncChannel::make_pair());
   pid_t s1 = ::fork();
   if (s1 < 0) return sys_error("fork");

@@ -5,8 +5,9 @@
 // ones (the parent writes uid/gid maps for a new user namespace), then
 // clone(CLONE_PARENT) the final process — pid 1 of a new pid namespace, and
 // the caller's own child — and exit. Only the final process runs
-// `child_main`; it never returns. With nothing to join and no new user
-// namespace, the process is cloned directly (no stage 1).
+// `child_main`; it never returns. Without a user namespace or a new time
+// namespace, and joining at most network, ipc and uts namespaces, the
+// process is cloned directly (no stage 1) and joins those itself first.
 #pragma once
 
 #include <sys/types.h>

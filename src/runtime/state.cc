@@ -68,6 +68,10 @@ Result<Fd> StateStore::reserve(const std::string& id) {
 }
 
 Result<void> StateStore::save(const ContainerRecord& r, const oci::Spec& spec) {
+  return save(r, dump_json(oci::spec_to_json(spec)));
+}
+
+Result<void> StateStore::save(const ContainerRecord& r, std::string_view spec_json) {
   Json j = {{"id", r.id},
             {"bundle", r.bundle},
             {"rootfs", r.rootfs},
@@ -83,8 +87,8 @@ Result<void> StateStore::save(const ContainerRecord& r, const oci::Spec& spec) {
   // The record describes live processes, which a reboot ends: atomic rename
   // is enough (no fsync), like the pid file. config.json first, so a
   // state.json never exists without its spec.
-  BERTH_TRY(write_file_atomic(dir(r.id) + "/config.json", dump_json(oci::spec_to_json(spec)), 0600,
-                              Durability::ProcessCrashSafe));
+  BERTH_TRY(
+      write_file_atomic(dir(r.id) + "/config.json", spec_json, 0600, Durability::ProcessCrashSafe));
   return write_file_atomic(dir(r.id) + "/state.json", dump_json(j), 0600,
                            Durability::ProcessCrashSafe);
 }

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/fd.h"
@@ -54,6 +55,8 @@ class StateStore {
   // blocking the id forever.
   Result<Fd> reserve(const std::string& id);
   Result<void> save(const ContainerRecord& r, const oci::Spec& spec);
+  // The same, with the spec as config.json text that parses to it.
+  Result<void> save(const ContainerRecord& r, std::string_view spec_json);
   // NotFound "container does not exist: ID" (runc's text).
   Result<ContainerRecord> load(const std::string& id) const;
   Result<oci::Spec> load_spec(const std::string& id) const;

@@ -226,6 +226,28 @@ def test_rootfs_overlay_mounted_and_unmounted(monitors, workdir, rootfs_template
     assert ("stdout", "from-overlay\n") in [(e["stream"], e["log"]) for e in m.log_entries()]
 
 
+def test_released_event_follows_exit_once_rootfs_is_unmounted(monitors, workdir, rootfs_template):
+    """The engine removes an exited container's rootfs at "released", before the monitor ends:
+    by then the runtime state is gone and the rootfs unmounted."""
+    edit, mounts, upper = overlay_rootfs(workdir, rootfs_template, "rel")
+    m = monitors(sh("true"), bundle_edit=edit, rootfs_mounts=mounts)
+    m.spawn()
+    rootfs = os.path.join(m.bundle.path, "rootfs")
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    kinds = []
+    while True:
+        ev = sub.next_event(timeout=15)
+        assert ev is not None, f"no released event; saw {kinds}"
+        kinds.append(ev["event"])
+        if ev["event"] == "released":
+            break
+    assert kinds.index("exit") < kinds.index("released"), kinds
+    assert rootfs not in mountinfo_points()
+    assert not os.path.exists(os.path.join(m.state_root, m.id))
+    assert m.wait_gone()
+
+
 def rootfs_mount_options(point):
     """The super options of the mount at `point` ("" when not mounted)."""
     with open("/proc/self/mountinfo") as f:
@@ -355,6 +377,41 @@ def test_spawn_bad_config_one_line(monitors):
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1
     assert r.stderr.startswith("berth-monitor: ") and "tty: expected a boolean" in r.stderr
+
+
+def spawn_foreground(m):
+    """berth-monitor --foreground: returns (Popen, first stderr line)."""
+    with open(m.config_path, "w") as f:
+        json.dump(m.config, f)
+    p = subprocess.Popen([m.binary, "--foreground", m.config_path], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return p, p.stderr.readline()
+
+
+def test_foreground_reports_a_line_and_stays_the_spawners_child(monitors):
+    m = monitors(sh("echo fg"))
+    p, line = spawn_foreground(m)
+    try:
+        assert line == "ok\n"
+        assert p.poll() is None, "the monitor exited after reporting"
+        with open(m.pid_file) as f:
+            assert int(f.read()) == p.pid
+        sub = m.subscribe()
+        m.call({"op": "start"})
+        assert wait_event(sub, "exit")["exit"]["exit_code"] == 0
+        # It exits on its own once the container is done, to be reaped by us.
+        assert p.wait(timeout=15) == 0
+        assert ("stdout", "fg\n") in [(e["stream"], e["log"]) for e in m.log_entries()]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    bad = monitors(["true"])
+    bad.config["tty"] = "yes"
+    p, line = spawn_foreground(bad)
+    assert p.wait(timeout=15) == 1
+    assert line.startswith("berth-monitor: ") and "tty: expected a boolean" in line
+    assert p.stderr.read() == ""
 
 
 def test_spawn_missing_entrypoint(monitors):

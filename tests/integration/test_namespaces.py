@@ -118,6 +118,18 @@ def test_join_bad_namespace_path_fails(rt, bundle):
     assert rt.state_or_none(cid) is None
 
 
+def test_join_path_that_is_no_namespace_fails_cleanly(rt, bundle, tmp_path):
+    """Network/ipc/uts joins happen in the init itself (no stage 1): a path that exists but
+    is no namespace fails there, with the runtime's message and nothing left."""
+    not_ns = tmp_path / "not-a-namespace"
+    not_ns.write_text("")
+    bundle.set_namespace("network", path=str(not_ns)).write()
+    cid, r = rt.run(bundle)
+    assert r.returncode != 0
+    assert "join net namespace" in r.stderr, r.stderr
+    assert rt.state_or_none(cid) is None
+
+
 def _userns_bundle(bundle, host_uid=100000):
     bundle.set_namespace("user")
     bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": host_uid, "size": 65536}]
