@@ -42,6 +42,11 @@ class ChildReaper {
   static ChildReaper* get() {
     static ChildReaper* r = [] {
       auto* x = new ChildReaper();
+      // pidfds came with Linux 5.3: without them, monitors fork as before.
+      if (int probe = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)); probe >= 0)
+        ::close(probe);
+      else
+        x->ep_.reset();
       if (!x->ep_) return x;
       try {
         std::thread([x] { x->loop(); }).detach();
@@ -265,12 +270,13 @@ Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config
   int status = 0;
   if (reaper && !timed_out && trim(out) == "ok") {
     if (!reaper->add(pid)) {
-      // Cannot happen once pidfds worked; the process must not stay a
-      // zombie of ours for its whole life.
+      // Only when out of fds: the process must not stay a zombie of ours for
+      // its whole life.
+      int err = errno;
       ::kill(pid, SIGKILL);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
-      return make_error(Errc::Internal, "watching berth-monitor {}: {}", pid, strerror(errno));
+      return sys_error(fmt::format("watching berth-monitor {}", pid), err);
     }
     return pid;
   }
