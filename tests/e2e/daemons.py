@@ -10,7 +10,7 @@ bridge (docker0 on that address, still without iptables rules; docker0 is delete
 and a docker0 that already exists is refused), for benchmarks of docker's defaults.
 Stopped by pid (SIGTERM, then SIGKILL after a bound); D is unmounted and removed at teardown.
 Before the stop, every container is removed through the API (force), and after it, berth
-monitors still running for D (detached from berthd by design) are killed by pid with their
+monitors still running for D (they outlive berthd by design) are killed by pid with their
 containers and their cgroups removed.
 """
 
@@ -147,10 +147,29 @@ class Daemon:
         except OSError:
             return ""
 
+    def _spawned(self):
+        """The daemon's descendants that go down with it: for berthd, all but its berth-monitors
+        and their containers, which outlive the daemon by design (berthd spawns them as its
+        own children and reaps them; a crash or a stop of berthd leaves them running)."""
+        kids = descendants_of(self.proc.pid)
+        if self.kind != "berthd":
+            return kids
+        keep = set()
+        for k in kids:
+            try:
+                with open(f"/proc/{k}/cmdline", "rb") as f:
+                    argv0 = f.read().split(b"\0")[0].decode("utf-8", "replace")
+            except OSError:
+                continue
+            if os.path.basename(argv0) == "berth-monitor":
+                keep.add(k)
+                keep.update(descendants_of(k))
+        return [k for k in kids if k not in keep]
+
     def kill9(self):
-        """SIGKILL the daemon and whatever it spawned."""
+        """SIGKILL the daemon and whatever it spawned (not berthd's monitors: see _spawned)."""
         if self.proc and self.proc.poll() is None:
-            kids = descendants_of(self.proc.pid)
+            kids = self._spawned()
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
             # dockerd's containerd is part of the engine: it dies in the same crash (a
@@ -172,7 +191,7 @@ class Daemon:
     def stop(self, timeout=20):
         if self.proc is None:
             return
-        kids = descendants_of(self.proc.pid) if self.proc.poll() is None else []
+        kids = self._spawned() if self.proc.poll() is None else []
         stop_pid(self.proc.pid, term_timeout=timeout, proc=self.proc)
         # dockerd stops its containerd on SIGTERM; only stragglers we saw as its children get
         # killed here, by pid.
