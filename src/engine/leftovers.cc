@@ -11,6 +11,7 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "monitor/client.h"
 
 namespace berth::engine {
 
@@ -22,15 +23,7 @@ std::vector<pid_t> monitors_of(const std::string& config_path) {
     auto pid = parse_int(e->d_name);
     if (!pid || *pid <= 0) continue;
     auto cmdline = read_file(std::string("/proc/") + e->d_name + "/cmdline");
-    if (!cmdline) continue;
-    auto args = split(*cmdline, '\0', /*skip_empty=*/false);
-    if (args.size() < 2) continue;
-    std::string_view exe = args[0];
-    auto slash = exe.rfind('/');
-    if (slash != std::string_view::npos) exe.remove_prefix(slash + 1);
-    // `berth-monitor [--foreground] CONFIG_PATH`
-    size_t at = args[1] == "--foreground" ? 2 : 1;
-    if (exe == "berth-monitor" && args.size() > at && args[at] == config_path)
+    if (cmdline && monitor::cmdline_is_monitor_of(*cmdline, config_path))
       out.push_back(static_cast<pid_t>(*pid));
   }
   ::closedir(d);

@@ -7,7 +7,7 @@
 // directory stays. The engine calls reap_container_leftovers for every
 // container that has no live monitor at startup, and when a monitor vanishes
 // without an exit record, so nothing of it outlives the container.
-// Depends on: base, cgroups.
+// Depends on: base, cgroups, monitor (client.h).
 #pragma once
 
 #include <sys/types.h>
@@ -20,8 +20,8 @@
 
 namespace berth::engine {
 
-// berth-monitor processes whose first argument is `config_path` (a monitor
-// of one container: `berth-monitor <ctr_dir>/monitor.json`), from /proc.
+// The monitors of one container, from /proc: processes whose command line
+// monitor::cmdline_is_monitor_of(config_path) accepts.
 std::vector<pid_t> monitors_of(const std::string& config_path);
 
 // SIGKILLs every process in the container's cgroup (cgroups_path as in the

@@ -433,18 +433,20 @@ Result<HealthRecord> read_health_file(const std::string& path) {
   return decode_health(j);
 }
 
-bool monitor_alive(pid_t pid, const std::string& config_path) {
-  if (pid <= 0) return false;
-  auto cmd = read_file(fmt::format("/proc/{}/cmdline", pid));
-  if (!cmd) return false;
-  auto args = split(*cmd, '\0');
+bool cmdline_is_monitor_of(std::string_view cmdline, const std::string& config_path) {
+  auto args = split(cmdline, '\0');
   if (args.size() < 2) return false;
   std::string_view exe = args[0];
   if (auto s = exe.rfind('/'); s != std::string_view::npos) exe = exe.substr(s + 1);
   if (exe != "berth-monitor") return false;
-  // `berth-monitor [--foreground] CONFIG_PATH`
   size_t at = args[1] == "--foreground" ? 2 : 1;
-  if (args.size() <= at || args[at] != config_path) return false;
+  return args.size() > at && args[at] == config_path;
+}
+
+bool monitor_alive(pid_t pid, const std::string& config_path) {
+  if (pid <= 0) return false;
+  auto cmd = read_file(fmt::format("/proc/{}/cmdline", pid));
+  if (!cmd || !cmdline_is_monitor_of(*cmd, config_path)) return false;
   // A zombie is not alive.
   auto stat = read_file(fmt::format("/proc/{}/stat", pid));
   if (!stat) return false;

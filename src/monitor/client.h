@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/fd.h"
 #include "base/result.h"
@@ -85,6 +86,12 @@ class Subscription {
 // exit.json / health.json readers: NotFound when the file does not exist.
 Result<ExitRecord> read_exit_file(const std::string& path);
 Result<HealthRecord> read_health_file(const std::string& path);
+
+// Whether a /proc/PID/cmdline text (NUL-separated arguments) is the command
+// line of a monitor for this config: `berth-monitor [--foreground]
+// CONFIG_PATH`, as spawn() runs it. The one rule monitor_alive() and the
+// engine's search for a container's monitors (engine/leftovers.h) share.
+bool cmdline_is_monitor_of(std::string_view cmdline, const std::string& config_path);
 
 // Whether a monitor process with this pid is alive and is a berth-monitor for
 // `id` (checks /proc/<pid>/cmdline; guards against pid reuse after a reboot).

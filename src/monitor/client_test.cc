@@ -7,10 +7,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <thread>
 
 #include "base/file.h"
@@ -182,6 +182,25 @@ TEST(MonitorClient, MonitorAlive) {
   EXPECT_FALSE(monitor_alive(::getpid(), "/x/monitor.json"));  // not a berth-monitor
   EXPECT_FALSE(monitor_alive(0, "/x"));
   EXPECT_FALSE(monitor_alive(999999999, "/x"));
+}
+
+TEST(MonitorClient, CmdlineIsMonitorOf) {
+  using namespace std::string_literals;
+  const std::string cfg = "/d/containers/abc/monitor.json";
+  EXPECT_TRUE(
+      cmdline_is_monitor_of("/usr/bin/berth-monitor\0/d/containers/abc/monitor.json\0"s, cfg));
+  EXPECT_TRUE(
+      cmdline_is_monitor_of("berth-monitor\0--foreground\0/d/containers/abc/monitor.json\0"s, cfg));
+  // Another container's, another program, the config in the wrong place.
+  EXPECT_FALSE(cmdline_is_monitor_of("berth-monitor\0/d/containers/abd/monitor.json\0"s, cfg));
+  EXPECT_FALSE(cmdline_is_monitor_of("/bin/tail\0/d/containers/abc/monitor.json\0"s, cfg));
+  EXPECT_FALSE(
+      cmdline_is_monitor_of("/x/berth-monitor-old\0/d/containers/abc/monitor.json\0"s, cfg));
+  EXPECT_FALSE(cmdline_is_monitor_of("berth-monitor\0--foreground\0"s, cfg));
+  EXPECT_FALSE(
+      cmdline_is_monitor_of("berth-monitor\0--debug\0/d/containers/abc/monitor.json\0"s, cfg));
+  EXPECT_FALSE(cmdline_is_monitor_of("berth-monitor"s, cfg));
+  EXPECT_FALSE(cmdline_is_monitor_of(""s, cfg));
 }
 
 TEST(MonitorClient, SpawnReportsTheMonitorsLine) {
