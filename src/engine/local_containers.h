@@ -269,9 +269,11 @@ class LocalContainerService final : public ContainerService {
   // pid; Ctr::starting set as for a spawned one), or nullopt when it is gone
   // (the caller spawns one as usual).
   std::optional<Result<pid_t>> create_in_standby(const CtrPtr& c, const monitor::MonitorConfig& mc);
-  // The root of a created container whose standby monitor has its rootfs
-  // mounted; nullopt without one (then a detached mount is made).
-  std::optional<Result<Fd>> standby_root(const Ctr& c);
+  // The root of a container that has no process (created or stopped), its
+  // rootfs being `layers`: the standby monitor's mounted rootfs when it has
+  // one (a second overlay mount of the same upper directory is not safe),
+  // else a detached mount (gone with the fd).
+  Result<Fd> idle_root(const Ctr& c, const std::vector<monitor::RootfsMount>& layers);
 
   // ---- live restore ---------------------------------------------------------
   Result<void> restore();

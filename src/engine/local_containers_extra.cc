@@ -137,7 +137,7 @@ Result<std::vector<Change>> LocalContainerService::changes(const std::string& na
 }
 
 // The container's root for archive/export/cp: the running init's root, or
-// for a stopped container its rootfs as a detached mount (gone with the fd).
+// without a process idle_root().
 Result<Fd> LocalContainerService::root_of(const Ctr& c) {
   int pid = 0;
   Json mounts;
@@ -147,10 +147,7 @@ Result<Fd> LocalContainerService::root_of(const Ctr& c) {
     mounts = c.cfg.rootfs_mounts;
   }
   if (pid > 0) return open_root(fmt::format("/proc/{}/root", pid));
-  // A standby monitor has it mounted: a second overlay mount of the same
-  // upper directory is not safe.
-  if (auto r = standby_root(c)) return std::move(*r);
-  return open_detached_rootfs(decode_rootfs_mounts(mounts));
+  return idle_root(c, decode_rootfs_mounts(mounts));
 }
 
 namespace {

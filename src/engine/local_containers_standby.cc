@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "engine/archive.h"
 #include "engine/local_containers.h"
+#include "engine/rootfs_mount.h"
 
 namespace berth::engine {
 
@@ -101,12 +102,15 @@ std::optional<Result<pid_t>> LocalContainerService::create_in_standby(
   return Result<pid_t>(pid);
 }
 
-std::optional<Result<Fd>> LocalContainerService::standby_root(const Ctr& c) {
+Result<Fd> LocalContainerService::idle_root(const Ctr& c,
+                                            const std::vector<monitor::RootfsMount>& layers) {
+  bool standby = false;
   {
     std::lock_guard lk(mu_);
-    if (!c.standby) return std::nullopt;
+    standby = c.standby;
   }
-  return open_root(ctr_dir(c.id) + "/bundle/rootfs");
+  if (standby) return open_root(ctr_dir(c.id) + "/bundle/rootfs");
+  return open_detached_rootfs(layers);
 }
 
 }  // namespace berth::engine

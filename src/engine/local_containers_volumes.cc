@@ -127,13 +127,7 @@ Result<void> LocalContainerService::prepare_mounts(const Ctr& c) {
         // Most volumes are mounted where the image has nothing: then the
         // (costly) detached mount of the whole rootfs is not needed.
         if (rootfs_lacks_path(layers, m.destination)) return Fd();
-        if (!root) {
-          // Mounted by a standby monitor: a second overlay mount of the same
-          // upper directory is not safe.
-          auto mounted = standby_root(c);
-          root = BERTH_TRY_CTX(mounted ? std::move(*mounted) : open_detached_rootfs(layers),
-                               "opening the rootfs for copy-up");
-        }
+        if (!root) root = BERTH_TRY_CTX(idle_root(c, layers), "opening the rootfs for copy-up");
         auto s = sys::open_in_root(root.get(), m.destination, O_RDONLY | O_DIRECTORY);
         return s ? std::move(*s) : Fd();
       };
