@@ -93,8 +93,9 @@ Result<HealthRecord> read_health_file(const std::string& path);
 // engine's search for a container's monitors (engine/leftovers.h) share.
 bool cmdline_is_monitor_of(std::string_view cmdline, const std::string& config_path);
 
-// Whether a monitor process with this pid is alive and is a berth-monitor for
-// `id` (checks /proc/<pid>/cmdline; guards against pid reuse after a reboot).
+// Whether a monitor process with this pid is alive (not a zombie) and its
+// command line is cmdline_is_monitor_of(config_path): guards against pid reuse
+// after a reboot.
 bool monitor_alive(pid_t pid, const std::string& config_path);
 
 }  // namespace berth::monitor

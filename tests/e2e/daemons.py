@@ -154,14 +154,11 @@ class Daemon:
         kids = descendants_of(self.proc.pid)
         if self.kind != "berthd":
             return kids
+        import ctrutil
         keep = set()
         for k in kids:
-            try:
-                with open(f"/proc/{k}/cmdline", "rb") as f:
-                    argv0 = f.read().split(b"\0")[0].decode("utf-8", "replace")
-            except OSError:
-                continue
-            if os.path.basename(argv0) == "berth-monitor":
+            argv = ctrutil.proc_cmdline(k)
+            if argv and os.path.basename(argv[0]) == "berth-monitor":
                 keep.add(k)
                 keep.update(descendants_of(k))
         return [k for k in kids if k not in keep]
