@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   }
 
   rt::Runtime runtime(root);
-  rt::CreateOptions co{bundle, pid_file, console_socket, no_pivot, -1, preserve_fds};
+  rt::CreateOptions co{bundle, pid_file, console_socket, no_pivot, -1, preserve_fds, nullptr};
   ef.preserve_fds = preserve_fds;
   Result<int> res = 0;
   if (*spec)

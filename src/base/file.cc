@@ -13,13 +13,17 @@ namespace berth {
 Result<std::string> read_file(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return sys_error(fmt::format("open {}", path));
+  return read_fd(fd.get(), path);
+}
+
+Result<std::string> read_fd(int fd, const std::string& what) {
   std::string out;
   char buf[8192];
   while (true) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return sys_error(fmt::format("read {}", path));
+      return sys_error(fmt::format("read {}", what));
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));

@@ -10,6 +10,8 @@ namespace berth {
 
 // Reads the whole file. NotFound when missing.
 Result<std::string> read_file(const std::string& path);
+// Reads from fd's current offset to its end; `what` names it in errors.
+Result<std::string> read_fd(int fd, const std::string& what);
 enum class Durability {
   // fsync the file before the rename and the directory after it: survives
   // power loss. For anything that must outlive a reboot.

@@ -77,9 +77,13 @@ class Builtin final : public Ctl {
  public:
   explicit Builtin(const MonitorConfig& c) : rt_(c.state_root), id_(c.id), bundle_(c.bundle) {}
 
+  void prepare() override {
+    if (auto p = rt_.prepare(bundle_)) prepared_ = std::move(*p);
+  }
   Result<pid_t> create(const Stdio& io, bool tty, Fd* master) override {
     runtime::CreateOptions o;
     o.bundle = bundle_;
+    o.prepared = std::move(prepared_);
     Fd ours, theirs;
     if (tty) {
       int sv[2];
@@ -151,6 +155,7 @@ class Builtin final : public Ctl {
  private:
   runtime::Runtime rt_;
   std::string id_, bundle_;
+  std::shared_ptr<runtime::PreparedBundle> prepared_;  // from prepare(), for create()
 };
 
 // Runs `argv` with the given stdio (stderr captured when io.err < 0) and

@@ -34,6 +34,11 @@ class Ctl {
   // Creates the container; returns its init pid, and the pty master in
   // *master when tty.
   virtual Result<pid_t> create(const Stdio& io, bool tty, Fd* master) = 0;
+  // Reads and checks the bundle ahead of create(), which then skips that
+  // work if config.json has not changed since (runtime/container.h,
+  // PreparedBundle). Best effort: a failure here is create()'s to report.
+  // Only the built-in runtime does anything.
+  virtual void prepare() {}
   virtual Result<void> start() = 0;
   virtual Result<void> kill(int sig, bool all) = 0;
   virtual Result<void> pause() = 0;

@@ -398,6 +398,18 @@ int Monitor::next_timeout_ms() {
   return next <= now ? 0 : static_cast<int>(std::min<int64_t>(next - now, 60000));
 }
 
+// A standby reads and checks its bundle while it waits for "create", so the
+// start does not. Only once berthd has subscribed and nothing else is
+// pending: before that, berthd waits for this monitor (its standby spawn
+// ends with the subscription), and a start arriving meanwhile would be
+// answered later, not sooner.
+bool Monitor::prepare_due() const {
+  if (!standby_ || bundle_prepared_) return false;
+  for (const auto& [t, c] : conns_)
+    if (c.subscriber) return true;
+  return false;
+}
+
 // Trimming reads /proc/self/smaps and returns pages: ~0.25 ms of CPU that,
 // done at once, competes with what a start or exec has just set going (the
 // container's first instructions, berthd answering its client) on hosts
@@ -441,9 +453,14 @@ void Monitor::run() {
         if (!c.pending.empty()) pending = true;
       if (!pending || mono_ms() >= quit_deadline_ms_) break;
     }
-    int n = ::epoll_wait(epoll_.get(), evs, 16, next_timeout_ms());
+    bool prepare = prepare_due();
+    int n = ::epoll_wait(epoll_.get(), evs, 16, prepare ? 0 : next_timeout_ms());
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) dispatch(evs[i].data.u64, evs[i].events);
+    if (n == 0 && prepare) {
+      bundle_prepared_ = true;
+      ctl_->prepare();
+    }
     on_timers();
   }
   // Clients and subscribers see EOF when the process exits (main: _exit).

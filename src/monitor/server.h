@@ -96,6 +96,7 @@ class Monitor {
   void unwatch(uint64_t tok, int fd);
   void dispatch(uint64_t tok, uint32_t events);
   int next_timeout_ms();
+  bool prepare_due() const;
   void schedule_trim();
   void on_timers();
 
@@ -170,7 +171,8 @@ class Monitor {
   bool quit_ = false;
   size_t mounted_ = 0;
   bool created_ = false;
-  bool standby_ = false;  // set up, waiting for "create" (MonitorConfig::standby)
+  bool standby_ = false;          // set up, waiting for "create" (MonitorConfig::standby)
+  bool bundle_prepared_ = false;  // standby: Ctl::prepare() done (or tried)
   int64_t started_ns_ = 0;
   int64_t drain_deadline_ms_ = 0;  // Draining: finish even if output has not ended
   int64_t quit_deadline_ms_ = 0;   // Exited: stop waiting for clients

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,11 @@
 
 namespace berth::runtime {
 
+// A bundle's config.json read, checked and its seccomp program compiled
+// ahead of create() (Runtime::prepare; a standby monitor does it while it
+// waits). Opaque; defined in lifecycle.cc.
+struct PreparedBundle;
+
 struct CreateOptions {
   std::string bundle;          // directory holding config.json
   std::string pid_file;        // written with the init's pid
@@ -33,6 +39,13 @@ struct CreateOptions {
   // itself (foreground terminal without --console-socket).
   int console_fd = -1;
   int preserve_fds = 0;  // fds 3 .. 3+N-1 of the caller reach the container
+  // From prepare() of the same bundle. create() uses (and empties) it only
+  // if config.json is still the very file it read, unchanged: same device
+  // and inode (its open fd keeps the inode from being reused), size, mtime
+  // and ctime. Otherwise create() loads the bundle as without it. (A rewrite
+  // in place of the same size within the filesystem's timestamp tick of
+  // the read goes unseen; berthd replaces config.json by rename.)
+  std::shared_ptr<PreparedBundle> prepared;
 };
 
 struct ExecOptions {
@@ -58,6 +71,9 @@ class Runtime {
   explicit Runtime(std::string root) : store_(std::move(root)) {}
 
   Result<void> create(const std::string& id, const CreateOptions& opts);
+  // What create() reads and checks of a bundle, done ahead (CreateOptions::
+  // prepared). Errors are the ones create() would report for the bundle.
+  Result<std::shared_ptr<PreparedBundle>> prepare(const std::string& bundle) const;
   Result<void> start(const std::string& id);
   // create + start; in the foreground waits and returns the exit code
   // (128+signal when killed), then deletes the container.

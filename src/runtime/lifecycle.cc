@@ -43,9 +43,8 @@ Result<std::string> real_dir(const std::string& p) {
 // Checks everything that can be checked before any state exists, so bad
 // input fails without side effects. linux.seccomp is compiled here once;
 // the init installs that program (see runtime/seccomp.h).
-Result<oci::Spec> load_bundle(const std::string& bundle, const std::string& seccomp_cache,
-                              std::optional<CompiledSeccomp>* seccomp, std::string* text_out) {
-  std::string text = BERTH_TRY_CTX(read_file(bundle + "/config.json"), "load bundle");
+Result<oci::Spec> check_bundle(std::string text, const std::string& seccomp_cache,
+                               std::optional<CompiledSeccomp>* seccomp, std::string* text_out) {
   oci::Spec spec = BERTH_TRY(oci::parse_spec(text, "config.json"));
   *text_out = std::move(text);
   BERTH_TRY_CTX(oci::validate_spec(spec), "config.json");
@@ -75,6 +74,18 @@ Result<oci::Spec> load_bundle(const std::string& bundle, const std::string& secc
   return spec;
 }
 
+Result<oci::Spec> load_bundle(const std::string& bundle, const std::string& seccomp_cache,
+                              std::optional<CompiledSeccomp>* seccomp, std::string* text_out) {
+  std::string text = BERTH_TRY_CTX(read_file(bundle + "/config.json"), "load bundle");
+  return check_bundle(std::move(text), seccomp_cache, seccomp, text_out);
+}
+
+bool same_file_unchanged(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
 // Like runc: the default devices and the pty devices are always usable, and
 // mknod is allowed (it grants no access), on top of whatever
 // linux.resources.devices says. linux.devices entries get no implicit rule.
@@ -94,6 +105,31 @@ oci::Resources effective_resources(const oci::Spec& spec) {
 
 }  // namespace
 
+struct PreparedBundle {
+  std::string bundle;  // real path
+  Fd file;             // config.json as read: pins its inode
+  struct stat st = {};
+  oci::Spec spec;
+  std::string text;
+  std::optional<CompiledSeccomp> seccomp;
+  bool used = false;
+};
+
+Result<std::shared_ptr<PreparedBundle>> Runtime::prepare(const std::string& bundle) const {
+  auto p = std::make_shared<PreparedBundle>();
+  p->bundle = BERTH_TRY(real_dir(bundle.empty() ? "." : bundle));
+  std::string path = p->bundle + "/config.json";
+  p->file.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!p->file) return sys_error(fmt::format("open {}", path)).context("load bundle");
+  // Taken before the read: a write during it changes mtime, so create()
+  // does not use what was read.
+  if (::fstat(p->file.get(), &p->st) != 0) return sys_error(fmt::format("stat {}", path));
+  std::string text = BERTH_TRY_CTX(read_fd(p->file.get(), path), "load bundle");
+  p->spec = BERTH_TRY(
+      check_bundle(std::move(text), store_.root() + "/.seccomp-cache", &p->seccomp, &p->text));
+  return p;
+}
+
 Result<void> Runtime::create(const std::string& id, const CreateOptions& opts) {
   return create_impl(id, opts, nullptr);
 }
@@ -105,8 +141,18 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   std::optional<CompiledSeccomp> seccomp;
   // The state root is root-only (0711, entries 0700), on tmpfs normally.
   std::string spec_text;
-  oci::Spec spec =
-      BERTH_TRY(load_bundle(bundle, store_.root() + "/.seccomp-cache", &seccomp, &spec_text));
+  oci::Spec spec;
+  struct stat now = {};
+  if (const auto& p = opts.prepared; p && !p->used && p->bundle == bundle &&
+                                     ::stat((bundle + "/config.json").c_str(), &now) == 0 &&
+                                     same_file_unchanged(now, p->st)) {
+    p->used = true;
+    spec = std::move(p->spec);
+    spec_text = std::move(p->text);
+    seccomp = std::move(p->seccomp);
+  } else {
+    spec = BERTH_TRY(load_bundle(bundle, store_.root() + "/.seccomp-cache", &seccomp, &spec_text));
+  }
   std::string rootfs_cfg = absolute(bundle, spec.root->path);
   struct stat st;
   if (::stat(rootfs_cfg.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))

@@ -346,6 +346,34 @@ def test_standby_creates_on_request(monitors, workdir, rootfs_template):
     assert os.path.exists(os.path.join(upper, "marker"))
 
 
+def test_standby_prepares_ahead_and_rereads_a_changed_bundle(monitors, workdir, rootfs_template):
+    """A subscribed standby reads and checks config.json while it waits; its
+    create uses that only while config.json is the same file, unchanged:
+    replaced (rename) or rewritten in place, the new one is what runs."""
+    for tag, change in (("p1", None), ("p2", "rename"), ("p3", "in-place")):
+        edit, mounts, _ = overlay_rootfs(workdir, rootfs_template, tag)
+        m = monitors(sh("echo first"), bundle_edit=edit, rootfs_mounts=mounts, standby=True)
+        m.spawn()
+        sub = m.subscribe()
+        time.sleep(0.3)  # idle and subscribed: it prepares now
+        cfg = os.path.join(m.bundle.path, "config.json")
+        if change == "rename":
+            m.bundle.args(*sh("echo second"))
+            with open(cfg + ".new", "w") as f:
+                json.dump(m.bundle.config, f)
+            os.rename(cfg + ".new", cfg)
+        elif change == "in-place":
+            m.bundle.args(*sh("echo second"))
+            m.bundle.write()
+        m.call({"op": "create"})
+        out = m.attach()
+        ev = run_to_exit(m)
+        sub.close()
+        assert ev["exit"]["exit_code"] == 0, (tag, ev)
+        want = b"first\n" if change is None else b"second\n"
+        assert read_frames(read_until_eof(out))[1] == want, tag
+
+
 def test_standby_shutdown_leaves_nothing(monitors, workdir, rootfs_template):
     edit, mounts, _ = overlay_rootfs(workdir, rootfs_template, "s2")
     m = monitors(["true"], bundle_edit=edit, rootfs_mounts=mounts, standby=True)
