@@ -208,6 +208,13 @@ class FakeImageService : public ImageService {
     }
     return std::vector<image::RootfsMount>{{"bind", rootfs_dir, {"rbind", "rw"}}};
   }
+  Result<bool> repair_container_rootfs(const std::string& id, const Digest& image) override {
+    std::lock_guard lk(mu_);
+    if (container_rootfs.contains(id)) return false;
+    calls.push_back("repair_container_rootfs " + id + " " + image.str());
+    container_rootfs.insert(id);
+    return true;
+  }
   Result<void> remove_container_rootfs(const std::string& id) override {
     std::lock_guard lk(mu_);
     container_rootfs.erase(id);

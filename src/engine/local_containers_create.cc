@@ -329,11 +329,14 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   } else {
     return fail(m.error());
   }
-  // A --rm container cannot outlive a reboot (restore removes it): its
-  // layer, lease and row are written without fsync.
+  // A --rm container cannot outlive a reboot (restore removes it): its row
+  // is written without fsync. Any other's row is the one durable commit of
+  // its create: its layer and lease are written without (their lease shares
+  // the row's SQLite WAL, so the row's commit makes it durable; restore
+  // makes a layer a power loss took again, repair_container_rootfs).
   const Durability durability =
       c->cfg.host_config.auto_remove ? Durability::ProcessCrashSafe : Durability::Durable;
-  auto mounts = images_.prepare_container_rootfs(c->id, c->image_id, durability);
+  auto mounts = images_.prepare_container_rootfs(c->id, c->image_id, Durability::ProcessCrashSafe);
   if (!mounts) return fail(mounts.error());
   rootfs_made = true;
   Json mj = Json::array();

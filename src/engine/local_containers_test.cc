@@ -250,9 +250,9 @@ TEST_F(LocalContainersTest, RestoreFinishesARemovalAPowerLossUndid) {
   EXPECT_TRUE(svc_->inspect("gone", false).has_value());
 }
 
-TEST_F(LocalContainersTest, RmContainersAreWrittenWithoutFsync) {
-  // --rm: the layer (and its lease) and the row are ProcessCrashSafe; the
-  // row is there all the same, and survives a daemon restart.
+TEST_F(LocalContainersTest, CreateLeavesTheWritableLayerToTheRow) {
+  // The layer (and its lease) is written without fsync for every container;
+  // only a --rm container's row is too. Both rows survive a daemon restart.
   auto r = req("eph");
   r.host_config.auto_remove = true;
   auto a = svc_->create(r).value();
@@ -260,13 +260,26 @@ TEST_F(LocalContainersTest, RmContainersAreWrittenWithoutFsync) {
   auto has = [&](const std::string& call) {
     return std::find(images_.calls.begin(), images_.calls.end(), call) != images_.calls.end();
   };
-  EXPECT_TRUE(has("prepare_container_rootfs " + a.id + " " + sha256_of("image-config").str() +
-                  " ephemeral"));
-  EXPECT_TRUE(has("prepare_container_rootfs " + b.id + " " + sha256_of("image-config").str()));
+  for (const auto& id : {a.id, b.id})
+    EXPECT_TRUE(has("prepare_container_rootfs " + id + " " + sha256_of("image-config").str() +
+                    " ephemeral"));
   svc_.reset();
   open();
   EXPECT_TRUE(svc_->inspect("eph", false).has_value());
   EXPECT_TRUE(svc_->inspect("dur", false).has_value());
+  EXPECT_FALSE(has("repair_container_rootfs " + b.id + " " + sha256_of("image-config").str()));
+}
+
+TEST_F(LocalContainersTest, RestoreRemakesAWritableLayerAPowerLossTook) {
+  auto a = svc_->create(req("kept")).value();
+  svc_.reset();
+  images_.container_rootfs.erase(a.id);
+  open();
+  EXPECT_TRUE(images_.container_rootfs.contains(a.id));
+  EXPECT_NE(std::find(images_.calls.begin(), images_.calls.end(),
+                      "repair_container_rootfs " + a.id + " " + sha256_of("image-config").str()),
+            images_.calls.end());
+  EXPECT_TRUE(svc_->inspect("kept", false).has_value());
 }
 
 TEST_F(LocalContainersTest, WaitAndLogsOfCreatedContainer) {

@@ -321,6 +321,21 @@ Result<void> LocalContainerService::restore() {
     (void)images_.remove_container_rootfs(id);
     (void)store_->delete_container(id);
   }
+  // The writable layer is written without fsync at create (the row is the
+  // durable record): a power loss soon after may have taken it.
+  for (const auto& c : all) {
+    if (c->cfg.host_config.auto_remove) continue;  // removed below anyway
+    auto fixed = images_.repair_container_rootfs(c->id, c->image_id);
+    if (!fixed) {
+      log_warn("container {}: its writable layer is missing and cannot be made again: {}",
+               c->id.substr(0, 12), fixed.error().message);
+    } else if (*fixed) {
+      log_warn(
+          "container {}: its writable layer was lost (power loss before writeback?); made "
+          "it again, empty",
+          c->id.substr(0, 12));
+    }
+  }
   for (auto& c : all) {
     std::string status;
     {

@@ -95,6 +95,17 @@ Result<void> LocalImageService::remove_container_rootfs(const std::string& conta
   return ok();
 }
 
+Result<bool> LocalImageService::repair_container_rootfs(const std::string& container_id,
+                                                        const Digest& image) {
+  BERTH_TRY(check_container_id(container_id));
+  auto dir = snap_->layer_dirs({rw_key(container_id)});  // NotFound when missing (any driver)
+  if (dir) return false;
+  if (dir.error().code != Errc::NotFound) return std::move(dir).error();
+  // The lease, if it survived, is re-created as it is (an upsert).
+  BERTH_TRY(prepare_container_rootfs(container_id, image, Durability::Durable));
+  return true;
+}
+
 Result<std::vector<std::string>> LocalImageService::list_container_rootfs() {
   std::vector<std::string> out;
   for (const auto& k : BERTH_TRY(snap_->list()))
@@ -111,10 +122,15 @@ Result<std::string> LocalImageService::container_changes_dir(const std::string& 
   return dir;
 }
 
+// A container lease is an orphan when neither its writable layer nor its
+// container row is there. A row without its layer is a layer a power loss
+// took (prepared ProcessCrashSafe): the engine repairs it at startup, after
+// this gc, and the lease must keep the image's chain until then.
 Result<void> LocalImageService::drop_orphan_container_leases() {
   std::set<std::string> have;
   for (const auto& k : BERTH_TRY(snap_->list()))
     if (starts_with(k, kRwPrefix)) have.insert(k.substr(kRwPrefix.size()));
+  for (const auto& row : BERTH_TRY(meta_->list_containers())) have.insert(row.id);
   for (const auto& l : BERTH_TRY(meta_->list_leases())) {
     if (!starts_with(l.id, kLeasePrefix)) continue;
     if (!have.count(l.id.substr(kLeasePrefix.size()))) BERTH_TRY(meta_->release_lease(l.id));

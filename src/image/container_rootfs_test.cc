@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "base/scope_exit.h"
 #include "base/strings.h"
@@ -195,6 +196,50 @@ TEST_F(ContainerRootfsTest, GcKeepsRwSnapshotsAndTheirChain) {
   ASSERT_TRUE(svc_->remove_container_rootfs(kC1));
   ASSERT_TRUE(svc_->gc());
   EXPECT_FALSE(snapshot_exists(lower_key));
+}
+
+TEST_F(ContainerRootfsTest, RepairRemakesALayerAPowerLossTook) {
+  Digest img = import_image("base", {{"f", "x"}});
+  ASSERT_TRUE(svc_->prepare_container_rootfs(kC1, img, Durability::ProcessCrashSafe));
+  ASSERT_TRUE(svc_->prepare_container_rootfs(kC2, img, Durability::ProcessCrashSafe));
+  auto there = svc_->repair_container_rootfs(kC1, img);
+  ASSERT_TRUE(there) << there.error().message;
+  EXPECT_FALSE(*there) << "nothing to repair";
+  std::ofstream(*svc_->container_changes_dir(kC1) + "/written") << "x";
+  // kC1 has its (durable) row; kC2's row never made it. The power loss
+  // takes both writable layers, not the leases.
+  metadata::ContainerRow row;
+  row.id = kC1;
+  row.name = "c1";
+  row.image = img;
+  row.config = "{}";
+  row.state = "{}";
+  ASSERT_TRUE(meta_->put_container(row));
+  fs::remove_all(dir_ + "/snapshots/rw-" + kC1);
+  fs::remove_all(dir_ + "/snapshots/rw-" + kC2);
+  ASSERT_TRUE(svc_->gc());  // startup: before the engine's restore
+  auto listed = meta_->list_leases();
+  ASSERT_TRUE(listed.has_value());
+  std::set<std::string> leases;
+  for (const auto& l : *listed) leases.insert(l.id);
+  EXPECT_TRUE(leases.contains("container:" + kC1)) << "a container row keeps its lease";
+  EXPECT_FALSE(leases.contains("container:" + kC2)) << "an orphan lease goes";
+
+  auto fixed = svc_->repair_container_rootfs(kC1, img);
+  ASSERT_TRUE(fixed) << fixed.error().message;
+  EXPECT_TRUE(*fixed);
+  EXPECT_TRUE(snapshot_exists("rw-" + kC1));
+  EXPECT_TRUE(fs::is_empty(*svc_->container_changes_dir(kC1))) << "made again, empty";
+  EXPECT_FALSE(*svc_->repair_container_rootfs(kC1, img));
+  EXPECT_EQ(*svc_->list_container_rootfs(), std::vector<std::string>{kC1});
+
+  // Missing, and its image gone too: nothing to make it from.
+  ASSERT_TRUE(svc_->remove(img.str(), true, false));
+  fs::remove_all(dir_ + "/snapshots/rw-" + kC1);
+  auto gone = svc_->repair_container_rootfs(kC1, img);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, Errc::NotFound);
+  EXPECT_FALSE(svc_->repair_container_rootfs("../x", img));
 }
 
 std::string lowerdir_of(const std::vector<RootfsMount>& ms) {

@@ -167,6 +167,8 @@ class LocalImageService final : public ImageService {
       const std::string& container_id, const Digest& image,
       Durability d = Durability::Durable) override;
   Result<void> remove_container_rootfs(const std::string& container_id) override;
+  Result<bool> repair_container_rootfs(const std::string& container_id,
+                                       const Digest& image) override;
   Result<std::vector<std::string>> list_container_rootfs() override;
   Result<std::string> container_changes_dir(const std::string& container_id) override;
   Result<Digest> commit_container(const CommitRequest& req) override;

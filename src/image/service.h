@@ -258,11 +258,23 @@ class ImageService {
   // Creates the container's writable layer and returns the mounts that make
   // its rootfs (the monitor performs them on <bundle>/rootfs). AlreadyExists
   // when the container already has one; NotFound for an unknown image id.
-  // ProcessCrashSafe: nothing fsynced (a --rm container's layer, which
-  // cannot outlive a reboot).
+  // ProcessCrashSafe: nothing fsynced; the layer survives a daemon crash,
+  // and a power loss may take it: the caller's own durable record comes
+  // after (the engine's container row) and repair_container_rootfs makes
+  // the layer again. (The lease is committed to the metadata database's
+  // WAL, so a later durable commit to that database makes it durable too.)
   virtual Result<std::vector<RootfsMount>> prepare_container_rootfs(
       const std::string& container_id, const Digest& image, Durability d = Durability::Durable) {
     (void)container_id, (void)image, (void)d;
+    return Error{Errc::NotImplemented, 0, "container rootfs not supported"};
+  }
+  // When the container's writable layer is missing (a power loss took one
+  // prepared ProcessCrashSafe), makes it again, empty, with its lease,
+  // durably, and returns true; false when it is there. NotFound when it is
+  // missing and the image is gone too.
+  virtual Result<bool> repair_container_rootfs(const std::string& container_id,
+                                               const Digest& image) {
+    (void)container_id, (void)image;
     return Error{Errc::NotImplemented, 0, "container rootfs not supported"};
   }
   // Deletes the writable layer (must be unmounted). No-op when absent.

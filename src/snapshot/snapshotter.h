@@ -117,8 +117,8 @@ class Snapshotter {
   // workdir (a bind of the empty fs when the chain is empty). Copy: a copy
   // of the top snapshot, returned as {"bind", <rw_key>/fs, {"rbind","rw"}}.
   // Keys: [A-Za-z0-9_.-], not starting with '.', not "tmp". ProcessCrashSafe:
-  // the new directory entry is not fsynced (a layer that cannot outlive a
-  // reboot: a --rm container's).
+  // the new directory entry is not fsynced (the caller can make the layer
+  // again, or does not need it after a reboot).
   virtual Result<std::vector<Mount>> prepare_rw(const std::string& rw_key,
                                                 const std::vector<std::string>& keys_bottom_first,
                                                 Durability d = Durability::Durable) = 0;
