@@ -110,6 +110,7 @@ class Builtin final : public Ctl {
       *master = std::move(*m);
     }
     auto ci = BERTH_TRY(rt_.info(id_));
+    cgroups_path_ = ci.record.cgroups_path;
     return static_cast<pid_t>(ci.record.pid);
   }
   Result<void> start() override { return rt_.start(id_); }
@@ -146,15 +147,22 @@ class Builtin final : public Ctl {
     return pid;
   }
   Result<void> remove() override { return rt_.remove(id_, true); }
+  // On the exit path, before the "exit" event: from what create() learnt
+  // (no state file or mountinfo read).
   std::vector<std::string> memory_cgroup_dirs() override {
-    auto ci = rt_.info(id_);
-    if (!ci) return {};
-    return memory_dirs_of(ci->record.cgroups_path, id_);
+    if (cgroups_path_.empty()) {
+      auto ci = rt_.info(id_);
+      if (!ci) return {};
+      cgroups_path_ = ci->record.cgroups_path;
+    }
+    auto dirs = runtime::Runtime::memory_cgroup_dirs(cgroups_path_, id_);
+    return dirs ? std::move(*dirs) : std::vector<std::string>{};
   }
 
  private:
   runtime::Runtime rt_;
   std::string id_, bundle_;
+  std::string cgroups_path_;                           // the container's, once created
   std::shared_ptr<runtime::PreparedBundle> prepared_;  // from prepare(), for create()
 };
 

@@ -91,6 +91,12 @@ class Runtime {
   Result<void> update(const std::string& id, const oci::Resources& r);
   // Foreground: returns the process's exit code; detached: 0.
   Result<int> exec(const std::string& id, const ExecOptions& opts);
+  // The cgroup directories of the memory controller (v1's memory hierarchy,
+  // or the v2 one) for a container's cgroups path (ContainerRecord::
+  // cgroups_path), for OOM checks. Uses the layout this process found at its
+  // first cgroup operation (no mountinfo read after that).
+  static Result<std::vector<std::string>> memory_cgroup_dirs(const std::string& cgroups_path,
+                                                             const std::string& id);
   // The spec of a container, for building exec defaults.
   Result<oci::Spec> spec(const std::string& id) const { return store_.load_spec(id); }
 

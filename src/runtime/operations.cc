@@ -35,6 +35,15 @@ Result<std::unique_ptr<cgroups::Manager>> make_cgroup(const oci::Spec& spec,
   return make_cgroup_at(cgroups_path_for(spec, id), id);
 }
 
+Result<std::vector<std::string>> Runtime::memory_cgroup_dirs(const std::string& cgroups_path,
+                                                             const std::string& id) {
+  auto cg = BERTH_TRY(make_cgroup_at(cgroups_path, id));
+  std::vector<std::string> out;
+  for (const auto& [controller, dir] : cg->paths())
+    if (controller == "memory" || controller.empty()) out.push_back(dir);
+  return out;
+}
+
 Result<ContainerInfo> Runtime::info(const std::string& id) const {
   ContainerInfo ci;
   ci.record = BERTH_TRY(store_.load(id));
