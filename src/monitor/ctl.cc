@@ -84,6 +84,8 @@ class Builtin final : public Ctl {
     runtime::CreateOptions o;
     o.bundle = bundle_;
     o.prepared = std::move(prepared_);
+    runtime::ContainerRecord rec;
+    o.record_out = &rec;
     Fd ours, theirs;
     if (tty) {
       int sv[2];
@@ -109,9 +111,8 @@ class Builtin final : public Ctl {
       }
       *master = std::move(*m);
     }
-    auto ci = BERTH_TRY(rt_.info(id_));
-    cgroups_path_ = ci.record.cgroups_path;
-    return static_cast<pid_t>(ci.record.pid);
+    cgroups_path_ = rec.cgroups_path;
+    return static_cast<pid_t>(rec.pid);
   }
   Result<void> start() override { return rt_.start(id_); }
   Result<void> kill(int sig, bool all) override { return rt_.kill(id_, sig, all); }

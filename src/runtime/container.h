@@ -46,6 +46,9 @@ struct CreateOptions {
   // in place of the same size within the filesystem's timestamp tick of
   // the read goes unseen; berthd replaces config.json by rename.)
   std::shared_ptr<PreparedBundle> prepared;
+  // When set, receives the record saved for the container (the init's pid,
+  // the caller's child; its cgroups path ...), saving a load after create().
+  ContainerRecord* record_out = nullptr;
 };
 
 struct ExecOptions {

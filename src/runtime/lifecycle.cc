@@ -265,6 +265,7 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   // The text it was parsed from: writing it costs less than serializing the
   // spec again, and it parses to the same spec.
   BERTH_TRY(store_.save(rec, spec_text));
+  if (opts.record_out) *opts.record_out = rec;
   if (!opts.pid_file.empty())
     BERTH_TRY_CTX(write_file_atomic(opts.pid_file, fmt::format("{}", pid), 0644,
                                     Durability::ProcessCrashSafe),
