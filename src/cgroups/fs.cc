@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 
+#include "base/fd.h"
 #include "base/file.h"
 #include "base/strings.h"
 
@@ -87,6 +89,33 @@ Result<void> CgroupFs::write(const std::string& dir, std::string_view file,
     return Error{e.code, e.sys_errno,
                  fmt::format("write {:?} to {}: {}", value, path,
                              e.sys_errno ? std::strerror(e.sys_errno) : e.message)};
+  }
+  return ok();
+}
+
+Result<void> CgroupFs::write_each(
+    const std::string& dir, const std::vector<std::pair<std::string, std::string>>& writes) const {
+  std::map<std::string, Fd> open;
+  for (const auto& [file, value] : writes) {
+    std::string path = dir + "/" + file;
+    // As write() words it: the errno's code and text.
+    auto failed = [&](int err) {
+      return Error{sys_error("", err).code, err,
+                   fmt::format("write {:?} to {}: {}", value, path, std::strerror(err))};
+    };
+    if (opts_.before_write) BERTH_TRY(opts_.before_write(path, value));
+    auto it = open.find(file);
+    if (it == open.end()) {
+      Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd) return failed(errno);
+      it = open.emplace(file, std::move(fd)).first;
+    }
+    ssize_t n;
+    do {
+      n = ::write(it->second.get(), value.data(), value.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return failed(errno);
+    if (n != static_cast<ssize_t>(value.size())) return failed(EIO);
   }
   return ok();
 }

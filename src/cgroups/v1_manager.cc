@@ -115,8 +115,7 @@ Result<void> V1Manager::set(const oci::Resources& r) {
 Result<void> V1Manager::set_devices(const std::vector<oci::DeviceCgroupRule>& rules) {
   auto dir = BERTH_TRY(need("devices", "linux.resources.devices"));
   auto normalized = BERTH_TRY(normalize_device_rules(rules));
-  for (auto& [file, line] : v1_device_writes(normalized)) BERTH_TRY(fs_.write(dir, file, line));
-  return ok();
+  return fs_.write_each(dir, v1_device_writes(normalized));
 }
 
 Result<void> V1Manager::set_memory(const oci::MemoryResources& m) {

@@ -442,3 +442,39 @@ TEST(V1Manager, DestroyWithProcessesIsConflict) {
 
 }  // namespace
 }  // namespace berth::cgroups
+
+namespace berth::cgroups {
+namespace {
+
+TEST(CgroupFs, WriteEachKeepsTheOrderAndNamesTheFailure) {
+  testing::TempDir tmp;
+  put(tmp.path() + "/devices.allow");
+  put(tmp.path() + "/devices.deny");
+  std::vector<std::string> seen;
+  ManagerOptions o;
+  o.fixture_tree = true;
+  o.before_write = [&](const std::string& path, std::string_view value) -> Result<void> {
+    seen.push_back(path.substr(path.rfind('/') + 1) + "=" + std::string(value));
+    return {};
+  };
+  CgroupFs fs(o);
+  ASSERT_TRUE(fs.write_each(tmp.path(), {{"devices.deny", "a"},
+                                         {"devices.allow", "c 1:3 rwm"},
+                                         {"devices.deny", "c 1:3 w"},
+                                         {"devices.allow", "c 1:5 rwm"}}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"devices.deny=a", "devices.allow=c 1:3 rwm",
+                                            "devices.deny=c 1:3 w", "devices.allow=c 1:5 rwm"}));
+  // One open per file: each value is one write(2) on it (a plain file
+  // here, so they add up; the kernel takes each write as one rule).
+  EXPECT_EQ(get(tmp.path() + "/devices.allow"), "c 1:3 rwmc 1:5 rwm");
+  EXPECT_EQ(get(tmp.path() + "/devices.deny"), "ac 1:3 w");
+
+  auto missing = fs.write_each(tmp.path(), {{"devices.allow", "a"}, {"nope", "x"}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::NotFound);
+  EXPECT_EQ(missing.error().message,
+            "write \"x\" to " + tmp.path() + "/nope: " + std::strerror(ENOENT));
+}
+
+}  // namespace
+}  // namespace berth::cgroups

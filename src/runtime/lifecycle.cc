@@ -89,11 +89,25 @@ bool same_file_unchanged(const struct stat& a, const struct stat& b) {
 // Like runc: the default devices and the pty devices are always usable, and
 // mknod is allowed (it grants no access), on top of whatever
 // linux.resources.devices says. linux.devices entries get no implicit rule.
+// An implicit rule that the list already allows after its last deny
+// changes nothing and is left out: on v1 each rule is a write to the
+// cgroup (docker's own list repeats most of these).
 oci::Resources effective_resources(const oci::Spec& spec) {
   oci::Resources r = spec.linux->resources.value_or(oci::Resources{});
+  size_t since = 0;  // the rules after the last deny
+  for (size_t i = 0; i < r.devices.size(); ++i)
+    if (!r.devices[i].allow) since = i + 1;
+  const size_t given = r.devices.size();
   auto allow = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
                    const char* access) {
-    r.devices.push_back(oci::device_rule(true, type, major, minor, access));
+    oci::DeviceCgroupRule rule = oci::device_rule(true, type, major, minor, access);
+    for (size_t i = since; i < given; ++i) {
+      const auto& d = r.devices[i];
+      if (d.type == rule.type && d.major == rule.major && d.minor == rule.minor &&
+          d.access == rule.access)
+        return;
+    }
+    r.devices.push_back(std::move(rule));
   };
   allow("c", std::nullopt, std::nullopt, "m");
   allow("b", std::nullopt, std::nullopt, "m");
