@@ -64,6 +64,44 @@ TEST_F(RootDir, DotDotCannotEscape) {
   EXPECT_TRUE(S_ISREG(st.st_mode));
 }
 
+TEST_F(RootDir, MkdirAllInRootEveryShape) {
+  const std::string r = dir_ + "/root";
+  struct stat st;
+  auto is_dir = [&](const std::string& p) {
+    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  };
+  auto same = [&](const Result<Fd>& fd, const std::string& p) {
+    struct stat a, b;
+    return fd && fstat(fd->get(), &a) == 0 && stat(p.c_str(), &b) == 0 && a.st_ino == b.st_ino;
+  };
+  // Deep, all missing; then there already; then only the leaf missing.
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "/a/b/c", true), r + "/a/b/c"));
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "/a/b/c", true), r + "/a/b/c"));
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "a/./b/d/", true), r + "/a/b/d"));
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "/top", true), r + "/top"));
+  // A file leaf, with missing parents and with its parent there.
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "/f/g/file", false), r + "/f/g/file"));
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "/f/g/file2", false), r + "/f/g/file2"));
+  ASSERT_EQ(stat((r + "/f/g/file2").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  // Dangling symlinks, absolute and relative, as the leaf and in the middle:
+  // what they point to is made, inside the root.
+  ASSERT_EQ(symlink("/made/here", (r + "/a/leaf").c_str()), 0);
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "/a/leaf", true), r + "/made/here"));
+  ASSERT_EQ(symlink("rel/dir", (r + "/a/mid").c_str()), 0);
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "/a/mid/x/y", true), r + "/a/rel/dir/x/y"));
+  EXPECT_TRUE(is_dir(r + "/a/rel/dir/x/y"));
+  // A file in the way, and "..": errors.
+  auto through_file = mkdir_all_in_root(root_.get(), "/f/g/file/x", true);
+  ASSERT_FALSE(through_file);
+  EXPECT_EQ(through_file.error().sys_errno, ENOTDIR);
+  auto dotdot = mkdir_all_in_root(root_.get(), "/a/../b", true);
+  ASSERT_FALSE(dotdot);
+  EXPECT_EQ(dotdot.error().code, Errc::InvalidArgument);
+  EXPECT_FALSE(is_dir(r + "/b"));
+  EXPECT_TRUE(same(mkdir_all_in_root(root_.get(), "/", true), r));
+}
+
 TEST(Proc, StartTimeOfSelf) {
   auto t = process_start_time(getpid());
   ASSERT_TRUE(t.has_value()) << t.error().message;

@@ -39,32 +39,54 @@ Result<Fd> mkdir_all_in_root(int root_fd, const std::string& path, bool leaf_is_
   // Dangling symlinks are followed by hand (inside the root) so the directory
   // is created where the link points within the rootfs, never outside it.
   for (int hops = 0; hops < 40; ++hops) {
-    auto parts = split(want, '/', true);
-    std::string cur;
+    std::vector<std::string> parts;
+    for (auto& p : split(want, '/', true)) {
+      if (p == "..") return make_error(Errc::InvalidArgument, "path {} contains ..", path);
+      if (p != ".") parts.push_back(std::move(p));
+    }
+    if (parts.empty()) return open_in_root(root_fd, "/", O_PATH | O_DIRECTORY);
+    auto prefix = [&](size_t n) {
+      std::string out;
+      for (size_t i = 0; i < n; ++i) out += "/" + parts[i];
+      return out.empty() ? std::string("/") : out;
+    };
+    // Where the walk starts: the usual cases cost a syscall each instead of
+    // one per component (a container's start makes ~40 mount points): the
+    // path is there, or only its last component is missing.
+    auto whole = open_in_root(root_fd, want, O_PATH);
+    if (whole) return whole;
+    if (whole.error().sys_errno != ENOENT) return std::move(whole).error();
+    size_t i = 0;
+    Fd pfd;
+    if (auto up = open_in_root(root_fd, prefix(parts.size() - 1), O_PATH | O_DIRECTORY)) {
+      i = parts.size() - 1;
+      pfd = std::move(*up);
+    }
     bool restarted = false;
-    for (size_t i = 0; i < parts.size() && !restarted; ++i) {
-      if (parts[i] == "..") return make_error(Errc::InvalidArgument, "path {} contains ..", path);
-      if (parts[i] == ".") continue;
-      std::string parent = cur.empty() ? "/" : cur;
-      cur += "/" + parts[i];
+    for (; i < parts.size() && !restarted; ++i) {
       bool last = i + 1 == parts.size();
-      auto existing = open_in_root(root_fd, cur, O_PATH);
-      if (existing) {
-        if (last) return existing;
-        continue;
+      if (!pfd) {
+        // Walking from the top: the components that are there are passed.
+        auto existing = open_in_root(root_fd, prefix(i + 1), O_PATH);
+        if (existing) {
+          if (last) return existing;
+          continue;
+        }
+        if (existing.error().sys_errno != ENOENT) return std::move(existing).error();
+        pfd = BERTH_TRY(open_in_root(root_fd, prefix(i), O_PATH | O_DIRECTORY));
       }
-      if (existing.error().sys_errno != ENOENT) return std::move(existing).error();
-      Fd pfd = BERTH_TRY(open_in_root(root_fd, parent, O_PATH | O_DIRECTORY));
+      // parts[i] is missing in pfd: a dangling symlink, or to be created.
       char target[4096];
       ssize_t n = ::readlinkat(pfd.get(), parts[i].c_str(), target, sizeof target - 1);
       if (n > 0) {
         target[n] = 0;
         std::string rest;
         for (size_t j = i + 1; j < parts.size(); ++j) rest += "/" + parts[j];
-        want = (target[0] == '/' ? std::string(target) : parent + "/" + target) + rest;
+        want = (target[0] == '/' ? std::string(target) : prefix(i) + "/" + target) + rest;
         restarted = true;
         continue;
       }
+      std::string cur = prefix(i + 1);
       if (last && !leaf_is_dir) {
         int fd = ::openat(pfd.get(), parts[i].c_str(),
                           O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -74,6 +96,8 @@ Result<Fd> mkdir_all_in_root(int root_fd, const std::string& path, bool leaf_is_
         return sys_error(fmt::format("mkdir {}", cur));
       }
       if (last) return open_in_root(root_fd, cur, O_PATH);
+      // The next component is certainly missing in the one just made.
+      pfd = BERTH_TRY(open_in_root(root_fd, cur, O_PATH | O_DIRECTORY));
     }
     if (!restarted) return open_in_root(root_fd, "/", O_PATH | O_DIRECTORY);
   }
