@@ -441,7 +441,9 @@ void Monitor::on_timers() {
 
 void Monitor::run() {
   struct epoll_event evs[16];
-  release_memory();
+  // Setup's pages go back once things are quiet, not now: berthd's
+  // subscription and its start (or create) are answered first.
+  schedule_trim();
   while (!quit_) {
     if (trim_at_ms_ > 0 && mono_ms() >= trim_at_ms_) {
       trim_at_ms_ = 0;
