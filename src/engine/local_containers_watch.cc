@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "base/log.h"
 #include "engine/container_messages.h"
@@ -322,9 +323,13 @@ Result<void> LocalContainerService::restore() {
     (void)store_->delete_container(id);
   }
   // The writable layer is written without fsync at create (the row is the
-  // durable record): a power loss soon after may have taken it.
+  // durable record): a power loss soon after may have taken it. One listing
+  // of the layers there, not a lookup per container.
+  std::set<std::string> layers;
+  if (auto ids = images_.list_container_rootfs()) layers.insert(ids->begin(), ids->end());
   for (const auto& c : all) {
-    if (c->cfg.host_config.auto_remove) continue;  // removed below anyway
+    // --rm containers are removed below anyway.
+    if (c->cfg.host_config.auto_remove || layers.contains(c->id)) continue;
     auto fixed = images_.repair_container_rootfs(c->id, c->image_id);
     if (!fixed) {
       log_warn("container {}: its writable layer is missing and cannot be made again: {}",

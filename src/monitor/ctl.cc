@@ -149,11 +149,7 @@ class Builtin final : public Ctl {
   // On the exit path, before the "exit" event: from what create() learnt
   // (no state file or mountinfo read).
   std::vector<std::string> memory_cgroup_dirs() override {
-    if (cgroups_path_.empty()) {
-      auto ci = rt_.info(id_);
-      if (!ci) return {};
-      cgroups_path_ = ci->record.cgroups_path;
-    }
+    if (cgroups_path_.empty()) return {};  // never created: no cgroup
     auto dirs = runtime::Runtime::memory_cgroup_dirs(cgroups_path_, id_);
     return dirs ? std::move(*dirs) : std::vector<std::string>{};
   }
