@@ -13,7 +13,10 @@ daemons, `podman load` for podman). Parts (--parts):
         network of --networks, in the same interleaved loop (below).
 * many: N x `run -d IMG sleep 1000000` one after another (ms per container), then the PSS of
         the per-container processes (sum of Pss in /proc/PID/smaps_rollup): berth-monitor,
-        containerd-shim (dockerd), conmon (podman), divided by N. Once per network.
+        containerd-shim (dockerd), conmon (podman), divided by N. Once per network. Then, for
+        scale, N x `run -d` of the same busybox `sleep` straight from crun and berth-runtime
+        (bench/bare_runtime.py: a prepared bundle, no engine, no network set up), while the
+        engines' containers still run: the floor under any engine's `run -d` on this machine.
 * ps:   `ps -a` with the first network's N containers: berth -> berthd, docker -> berthd, docker ->
         dockerd, podman; interleaved timed runs.
 * logs: a container that printed --log-lines lines (`seq 1 N`), then `logs CTR > /dev/null`
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import resource
@@ -61,12 +65,13 @@ sys.path.insert(0, HERE)
 from proctime import timed_run  # noqa: E402
 
 DOCKER_CLI = "/usr/local/bin/docker"
+CRUN = "/usr/bin/crun"
 PODMAN = "/usr/bin/podman"
 ENGINES = ("berthd", "dockerd", "podman")
 IMG = "bench/busybox:latest"
 DOCKER_BIP = "172.29.0.1/16"  # dockerd's docker0, away from berthd's pools' first picks
 from container_report import (  # noqa: E402,F401 - the tests reach them through this module too
-    BASELINE, CLIENTS, FLOOR, NETWORKS, fmt, median, render_markdown, replace_block, rotation)
+    BARE_PREFIX, BASELINE, CLIENTS, FLOOR, NETWORKS, fmt, median, render_markdown, replace_block, rotation)
 
 # --- measurement ---------------------------------------------------------------------------------
 
@@ -330,6 +335,34 @@ class Bench:
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 self.errors.append(f"{label} run -d [{net}]: {e}")
                 log(f"{label} [{net}]: {e}")
+        rows.update(self.bare_runtimes(n))
+        return rows
+
+    def bare_runtimes(self, n: int) -> Dict[str, Dict]:
+        """The same N containers straight from the OCI runtimes (bench/bare_runtime.py): the
+        floor under any engine's `run -d` on this machine, measured in the same session."""
+        wanted = [(name, path) for name, path in (("crun", CRUN), ("berth-runtime", self.args.berth_runtime))
+                  if name in self.args.bare.split(",") and path and os.access(path, os.X_OK)]
+        if not wanted:
+            return {}
+        time.sleep(self.args.settle)
+        argv = [sys.executable, os.path.join(HERE, "bare_runtime.py"), "--count", str(n)]
+        for name, path in wanted:
+            argv += ["--runtime", f"{name}={path}"]
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+        try:
+            out = json.loads(p.stdout)
+        except ValueError:
+            self.errors.append(f"bare runtimes: exit {p.returncode}: {p.stderr.strip()[-300:]}")
+            return {}
+        rows = {}
+        for name, r in out.get("runtimes", {}).items():
+            if "ms_per" not in r:
+                self.errors.append(f"bare {name}: {r.get('error')}")
+                continue
+            rows[BARE_PREFIX + name] = {"ms_per": r["ms_per"], "proc": "-", "nprocs": 0, "pss_kb_per": None,
+                                        "version": r.get("version")}
+            log(f"{n} x bare {name} run -d: {r['ms_per']:.1f} ms/container")
         return rows
 
     def bench_ps(self, clients):
@@ -436,6 +469,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--berthd", default=os.environ.get("BERTHD", os.path.join(REPO, "build/release/cmd/berthd/berthd")))
     ap.add_argument("--berth", default=os.environ.get("BERTH", os.path.join(REPO, "build/release/cmd/berth/berth")))
+    ap.add_argument("--berth-runtime", default=os.environ.get(
+        "BERTH_RUNTIME", os.path.join(REPO, "build/release/cmd/berth-runtime/berth-runtime")))
+    ap.add_argument("--bare", default="crun,berth-runtime",
+                    help="OCI runtimes run bare in the many part (bench/bare_runtime.py); '' for none")
     ap.add_argument("--only", default="berthd,dockerd,podman", help="engines: comma list of berthd,dockerd,podman")
     ap.add_argument("--parts", default="run,many,ps,logs", help="comma list of run,many,ps,logs")
     ap.add_argument("--networks", default="default,none",

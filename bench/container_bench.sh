@@ -10,7 +10,7 @@
 #   --parts run,many,ps,logs
 #   --rounds N --count N --ps-runs N --log-lines N --logs-runs N --warmup N
 #
-# Builds berthd, berth, berth-monitor and berth-init (release preset) unless --no-build;
+# Builds berthd, berth, berth-monitor, berth-init and berth-runtime (release preset) unless --no-build;
 # berthd's columns read n/a when they cannot be built. The markdown block replaces the one
 # between the bench:containers markers in bench/RESULTS.md (appended the first time) unless
 # --no-results. Example without berthd: bench/container_bench.sh --no-build --only dockerd,podman
@@ -33,10 +33,10 @@ done
 
 if [[ $build -eq 1 ]]; then
   if cmake --preset release >/dev/null &&
-     cmake --build build/release --target berthd berth berth-monitor berth-init -j2 >/dev/null; then
+     cmake --build build/release --target berthd berth berth-monitor berth-init berth-runtime -j2 >/dev/null; then
     :
   else
-    echo "container_bench.sh: building berthd/berth/berth-monitor/berth-init failed; berthd's rows will read n/a" >&2
+    echo "container_bench.sh: building berthd/berth/berth-monitor/berth-init/berth-runtime failed; berthd's rows will read n/a" >&2
   fi
 fi
 
@@ -44,4 +44,5 @@ export BERTHD="${BERTHD:-$repo/build/release/cmd/berthd/berthd}"
 export BERTH="${BERTH:-$repo/build/release/cmd/berth/berth}"
 export BERTH_MONITOR="${BERTH_MONITOR:-$repo/build/release/cmd/berth-monitor/berth-monitor}"
 export BERTH_INIT="${BERTH_INIT:-$repo/build/release/cmd/berth-init/berth-init}"
+export BERTH_RUNTIME="${BERTH_RUNTIME:-$repo/build/release/cmd/berth-runtime/berth-runtime}"
 exec /usr/bin/python3 "$here/container_bench.py" "${args[@]}" "${results[@]}"

@@ -28,6 +28,8 @@ CLIENTS = [
     (FLOOR, "instant", "docker"),
 ]
 BASELINE = "docker → dockerd"
+# Rows of the many part that are no engine: an OCI runtime run bare (bench/bare_runtime.py).
+BARE_PREFIX = "bare "
 
 # How the containers of the `run` and `many` parts are networked. "default" is the issue's
 # command as written (no network flag: each engine's default bridge); "none" puts every
@@ -91,6 +93,19 @@ def docker_cli_floor_line(samples: Dict[str, List[float]]) -> Optional[str]:
     return line
 
 
+def bare_scale_line(berth_ms: Optional[float], bare: Dict[str, Dict]) -> Optional[str]:
+    """How `berth run -d` compares with the OCI runtimes run bare on the same machine."""
+    if not bare:
+        return None
+    parts = []
+    for name, r in bare.items():
+        part = f"bare `{name} run -d` {r['ms_per']:.1f} ms"
+        if berth_ms is not None and r["ms_per"]:
+            part += f" (`berth run -d` = {berth_ms / r['ms_per']:.2f}× of it)"
+        parts.append(part)
+    return "- for scale, no engine on this machine: " + "; ".join(parts)
+
+
 def render_markdown(res: Dict, command: str) -> str:
     out = [MARK_BEGIN, f"## Container benchmarks ({res.get('date', '?')}, {res.get('host', '?')})", "",
            f"Reproduce (as root, from the repository root): `{command}`", "",
@@ -131,9 +146,19 @@ def render_markdown(res: Dict, command: str) -> str:
                 if r:
                     out.append(f"| {label} | {fmt(r['ms_per'])} | {r['proc']} | {r['nprocs']} | "
                                f"{fmt(r['pss_kb_per'])} |")
+            bare = {k[len(BARE_PREFIX):]: r for k, r in rows.items() if k.startswith(BARE_PREFIX)}
+            for name, r in bare.items():
+                out.append(f"| `{name} run -d` bare (no engine) | {fmt(r['ms_per'])} | - | - | - |")
             out.append("")
+            if bare:
+                out += ["The bare rows create and start the same busybox `sleep` from a prepared bundle with "
+                        "the runtime alone (bench/bare_runtime.py: no image store, daemon, request, log or "
+                        "network setup), in the same session, while the engines' containers still run.", ""]
             b = rows.get("berth → berthd")
             goals.append(goal_line(f"{many['count']} × `berth run -d`, per container", b and b["ms_per"], 20, "ms"))
+            scale = bare_scale_line(b and b["ms_per"], bare)
+            if scale:
+                goals.append(scale)
             goals.append(goal_line("berth-monitor PSS per container", b and b["pss_kb_per"], 150, "kB"))
         goals.append("")
     ps = res.get("ps")

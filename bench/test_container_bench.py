@@ -104,3 +104,31 @@ def test_podman_is_only_run_without_a_network():
     assert argv == ["docker", "run", "--rm", "IMG", "true"] and env["DOCKER_HOST"] == "unix://s"
     argv, _ = b.argv(("d", "dockerd", "docker"), "run", "--rm", "IMG", "true", net="none")
     assert argv[:4] == ["docker", "run", "--network", "none"]
+
+
+def test_bare_runtime_rows_give_the_floor_beside_the_engines():
+    rows = {"berth → berthd": {"ms_per": 30.0, "proc": "berth-monitor", "nprocs": 50, "pss_kb_per": 120.0},
+            cb.BARE_PREFIX + "crun": {"ms_per": 40.0, "proc": "-", "nprocs": 0, "pss_kb_per": None},
+            cb.BARE_PREFIX + "berth-runtime": {"ms_per": 15.0, "proc": "-", "nprocs": 0, "pss_kb_per": None}}
+    md = cb.render_markdown({"many": {"count": 50, "variants": {"none": rows}}}, "cmd")
+    assert "| `crun run -d` bare (no engine) | 40.0 | - | - | - |" in md
+    assert "| `berth-runtime run -d` bare (no engine) | 15.0 |" in md
+    assert "per container ≤ 20 ms: **not met** (30.0 ms)" in md
+    assert "bare `crun run -d` 40.0 ms (`berth run -d` = 0.75× of it)" in md
+    assert "bare `berth-runtime run -d` 15.0 ms (`berth run -d` = 2.00× of it)" in md
+    # without bare rows nothing is claimed
+    del rows[cb.BARE_PREFIX + "crun"], rows[cb.BARE_PREFIX + "berth-runtime"]
+    md = cb.render_markdown({"many": {"count": 50, "variants": {"none": rows}}}, "cmd")
+    assert "for scale" not in md and "bare (no engine)" not in md
+    assert cb.bare_scale_line(None, {"crun": {"ms_per": 40.0}}) == \
+        "- for scale, no engine on this machine: bare `crun run -d` 40.0 ms"
+
+
+def test_bare_runtime_refuses_a_malformed_runtime_argument():
+    import bare_runtime
+    for argv in (["--runtime", "crun"], ["--runtime", "=/usr/bin/crun"], [], ["--count", "0", "--runtime", "a=b"]):
+        try:
+            bare_runtime.main(argv)
+            raise AssertionError(f"{argv} must be refused")
+        except SystemExit as e:
+            assert e.code == 2
