@@ -16,9 +16,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The child leads its own process group, so a test can end it together with
+// anything it started (kill(-pid, ...)).
 pid_t spawn(const std::vector<std::string>& argv) {
   pid_t p = ::fork();
   if (p == 0) {
+    ::setpgid(0, 0);
     std::vector<char*> a;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
@@ -68,14 +71,19 @@ TEST(Leftovers, MonitorsOfMatchesTheConfigArgumentAfterForeground) {
   std::string fake = dir + "/berth-monitor";
   ASSERT_EQ(::symlink("/usr/bin/timeout", fake.c_str()), 0);
   pid_t p = spawn({fake, "--foreground", "1000", "/bin/sleep", "1000"});
+  // Until timeout's child has exec'd its sleep, that child's command line is
+  // timeout's too, and it is rightly found as well: wait for it to go.
   std::vector<pid_t> found;
-  for (int i = 0; i < 100 && found.empty(); ++i) {
+  for (int i = 0; i < 100 && found != std::vector<pid_t>{p}; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     found = monitors_of("1000");
   }
   EXPECT_EQ(found, std::vector<pid_t>{p});
   EXPECT_TRUE(monitors_of("--foreground").empty());
-  ::kill(p, SIGTERM);  // timeout passes it on to its sleep
+  // The whole group: a SIGTERM to timeout alone could land between its fork
+  // and its noting the child's pid, and then its sleep outlived the test,
+  // holding ctest's output pipe (the run waited for the sleep's 1000 s).
+  ::kill(-p, SIGKILL);
   ::waitpid(p, nullptr, 0);
   fs::remove_all(dir);
 }
