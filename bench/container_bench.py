@@ -361,7 +361,7 @@ class Bench:
                 self.errors.append(f"bare {name}: {r.get('error')}")
                 continue
             rows[BARE_PREFIX + name] = {"ms_per": r["ms_per"], "proc": "-", "nprocs": 0, "pss_kb_per": None,
-                                        "version": r.get("version")}
+                                        "version": r.get("version"), "notes": out.get("notes", [])}
             log(f"{n} x bare {name} run -d: {r['ms_per']:.1f} ms/container")
         return rows
 

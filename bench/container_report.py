@@ -148,12 +148,15 @@ def render_markdown(res: Dict, command: str) -> str:
                                f"{fmt(r['pss_kb_per'])} |")
             bare = {k[len(BARE_PREFIX):]: r for k, r in rows.items() if k.startswith(BARE_PREFIX)}
             for name, r in bare.items():
-                out.append(f"| `{name} run -d` bare (no engine) | {fmt(r['ms_per'])} | - | - | - |")
+                version = f"; {r['version']}" if r.get("version") else ""
+                out.append(f"| `{name} run -d` bare (no engine{version}) | {fmt(r['ms_per'])} | - | - | - |")
             out.append("")
             if bare:
+                notes = next(iter(bare.values())).get("notes") or []
                 out += ["The bare rows create and start the same busybox `sleep` from a prepared bundle with "
                         "the runtime alone (bench/bare_runtime.py: no image store, daemon, request, log or "
-                        "network setup), in the same session, while the engines' containers still run.", ""]
+                        "network setup), in the same session, while the engines' containers still run."
+                        + "".join(f" {n[0].upper() + n[1:].rstrip('.')}." for n in notes if n), ""]
             b = rows.get("berth → berthd")
             goals.append(goal_line(f"{many['count']} × `berth run -d`, per container", b and b["ms_per"], 20, "ms"))
             scale = bare_scale_line(b and b["ms_per"], bare)

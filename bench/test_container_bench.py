@@ -108,10 +108,12 @@ def test_podman_is_only_run_without_a_network():
 
 def test_bare_runtime_rows_give_the_floor_beside_the_engines():
     rows = {"berth → berthd": {"ms_per": 30.0, "proc": "berth-monitor", "nprocs": 50, "pss_kb_per": 120.0},
-            cb.BARE_PREFIX + "crun": {"ms_per": 40.0, "proc": "-", "nprocs": 0, "pss_kb_per": None},
+            cb.BARE_PREFIX + "crun": {"ms_per": 40.0, "proc": "-", "nprocs": 0, "pss_kb_per": None,
+                                      "version": "crun version 1.8.1", "notes": ["bundle: busybox"]},
             cb.BARE_PREFIX + "berth-runtime": {"ms_per": 15.0, "proc": "-", "nprocs": 0, "pss_kb_per": None}}
     md = cb.render_markdown({"many": {"count": 50, "variants": {"none": rows}}}, "cmd")
-    assert "| `crun run -d` bare (no engine) | 40.0 | - | - | - |" in md
+    assert "| `crun run -d` bare (no engine; crun version 1.8.1) | 40.0 | - | - | - |" in md
+    assert "engines' containers still run. Bundle: busybox." in md
     assert "| `berth-runtime run -d` bare (no engine) | 15.0 |" in md
     assert "per container ≤ 20 ms: **not met** (30.0 ms)" in md
     assert "bare `crun run -d` 40.0 ms (`berth run -d` = 0.75× of it)" in md
