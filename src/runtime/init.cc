@@ -49,6 +49,12 @@ Result<void> make_dirs(const std::string& path) {
 
 }  // namespace
 
+bool needs_prestart_pause(const oci::Spec& spec) {
+  const auto& h = spec.hooks;
+  return h && !(h->prestart.empty() && h->create_runtime.empty() && h->create_container.empty() &&
+                h->start_container.empty());
+}
+
 void container_init(SyncChannel& chan, const InitArgs& a) {
   const oci::Spec& s = *a.spec;
   const oci::Process& proc = *s.process;
@@ -64,13 +70,16 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
   if (auto r = apply_oom_score_adj(proc); !r) fail(chan, r.error());
   if (auto r = apply_sysctls(s); !r) fail(chan, r.error());
   if (auto r = prepare_rootfs(a.rootfs); !r) fail(chan, r.error());
-  if (auto r = chan.send("prestart"); !r) fail(chan, r.error());
-  auto done = chan.expect("prestart-done");
-  if (!done) fail(chan, done.error());
-  std::string state_json = done->payload;
-  if (s.hooks) {
-    if (auto r = run_hooks(s.hooks->create_container, state_json, "createContainer"); !r)
-      fail(chan, r.error());
+  std::string state_json;  // for the hooks the init runs itself
+  if (a.prestart_pause) {
+    if (auto r = chan.send("prestart"); !r) fail(chan, r.error());
+    auto done = chan.expect("prestart-done");
+    if (!done) fail(chan, done.error());
+    state_json = std::move(done->payload);
+    if (s.hooks) {
+      if (auto r = run_hooks(s.hooks->create_container, state_json, "createContainer"); !r)
+        fail(chan, r.error());
+    }
   }
   if (auto r = enter_rootfs(a.rootfs); !r) fail(chan, r.error());
   if (proc.terminal) {

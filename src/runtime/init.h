@@ -22,11 +22,22 @@ struct InitArgs {
   int preserve_fds = 0;
   // linux.seccomp compiled by the runtime before the clone (or null).
   const CompiledSeccomp* seccomp = nullptr;
+  // Whether the init pauses between the rootfs's mounts and pivot_root for
+  // the runtime's prestart and createRuntime hooks, and receives the state
+  // its own createContainer and startContainer hooks read
+  // (needs_prestart_pause).
+  bool prestart_pause = true;
 };
 
-// Protocol on `chan` (see container.cc): -> "prestart", <- "prestart-done
-// <state json>", -> "created"; any failure -> "error <message>". Then waits
-// for a byte on the exec fifo, runs startContainer hooks and execs.
+// True when the spec has a prestart, createRuntime, createContainer or
+// startContainer hook: the hooks that need the prestart pause or its state.
+bool needs_prestart_pause(const oci::Spec& spec);
+
+// Protocol on `chan` (see lifecycle.cc): with a.prestart_pause, -> "prestart",
+// <- "prestart-done <state json>"; then -> "created"; any failure -> "error
+// <message>". Then waits for a byte on the exec fifo, runs startContainer
+// hooks and execs. (Without hooks there is no pause: each exchange is two
+// wake-ups across processes.)
 [[noreturn]] void container_init(SyncChannel& chan, const InitArgs& a);
 
 struct ExecArgs {

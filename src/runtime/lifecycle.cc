@@ -233,6 +233,7 @@ Result<void> Runtime::create_impl(const std::string& id, const CreateOptions& op
   ia.console_fd = console ? console.get() : opts.console_fd;
   ia.new_uts = plan.new_flags & CLONE_NEWUTS;
   ia.preserve_fds = opts.preserve_fds;
+  ia.prestart_pause = needs_prestart_pause(spec);
 
   auto maps = [&](pid_t p) { return write_id_maps(p, *spec.linux); };
   Spawned sp =
