@@ -11,12 +11,13 @@ daemons, `podman load` for podman). Parts (--parts):
         bench/instant_engine.py (answers at once, runs nothing: the CLI's own floor). Warm-up
         runs, then rounds interleaved with the order rotating each round; medians. Once per
         network of --networks, in the same interleaved loop (below).
-* many: N x `run -d IMG sleep 1000000` one after another (ms per container), then the PSS of
-        the per-container processes (sum of Pss in /proc/PID/smaps_rollup): berth-monitor,
-        containerd-shim (dockerd), conmon (podman), divided by N. Once per network. Then, for
-        scale, N x `run -d` of the same busybox `sleep` straight from crun and berth-runtime
-        (bench/bare_runtime.py: a prepared bundle, no engine, no network set up), while the
-        engines' containers still run: the floor under any engine's `run -d` on this machine.
+* many: N x `run -d IMG sleep 1000000` one after another (ms per container; after --warmup
+        untimed `run --rm IMG true`), then the PSS of the per-container processes (sum of Pss
+        in /proc/PID/smaps_rollup): berth-monitor, containerd-shim (dockerd), conmon (podman),
+        divided by N. Once per network. Then, for scale, N x `run -d` of the same busybox
+        `sleep` straight from crun and berth-runtime (bench/bare_runtime.py: a prepared bundle,
+        no engine, no network set up), while the engines' containers still run: the floor
+        under any engine's `run -d` on this machine.
 * ps:   `ps -a` with the first network's N containers: berth -> berthd, docker -> berthd, docker ->
         dockerd, podman; interleaved timed runs.
 * logs: a container that printed --log-lines lines (`seq 1 N`), then `logs CTR > /dev/null`
@@ -317,6 +318,13 @@ class Bench:
                 # Each engine's loop starts on a settled machine: the kernel and the engines
                 # finish the work the previous part left behind (namespaces of removed
                 # containers are torn down by kernel workers after the fact).
+                # Warm-up, as the other parts have: after quiesce() dropped the page cache the
+                # first container read the engine's binaries and the image back (~110 ms here
+                # instead of ~36 for berth), ~2 ms on each of 50 containers' mean. `run --rm`
+                # leaves no container behind for `ps` and the PSS count.
+                for _ in range(self.args.warmup):
+                    argv, env = self.argv(c, "run", "--rm", IMG, "true", net=net)
+                    self.time_cmd(argv, env)
                 time.sleep(self.args.settle)
                 t0 = time.perf_counter()
                 for i in range(n):
@@ -445,7 +453,7 @@ class Bench:
                 self.quiesce(res)
                 res["run"] = self.bench_run(clients)
             if "many" in parts or "ps" in parts:
-                res["many"] = {"count": self.args.count, "variants": {}}
+                res["many"] = {"count": self.args.count, "warmup": self.args.warmup, "variants": {}}
                 # --network none first (when measured): `ps` lists the first variant's containers.
                 nets = sorted(self.networks, key=lambda k: k != "none")
                 for net in nets if "many" in parts else nets[:1]:

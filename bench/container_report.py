@@ -137,7 +137,8 @@ def render_markdown(res: Dict, command: str) -> str:
             if floor_line:
                 goals.append(floor_line)
         if rows:
-            out += [f"{many['count']} × `run -d IMG sleep 1000000`, one after another, then the PSS of the "
+            warm = (f" (after {many['warmup']} untimed `run --rm IMG true`)" if many.get("warmup") else "")
+            out += [f"{many['count']} × `run -d IMG sleep 1000000`, one after another{warm}, then the PSS of the "
                     "per-container processes (sum of Pss from /proc/PID/smaps_rollup):", "",
                     "| client → engine | ms per container | per-container process | processes | PSS kB per container |",
                     "|---|---|---|---|---|"]

@@ -111,7 +111,8 @@ def test_bare_runtime_rows_give_the_floor_beside_the_engines():
             cb.BARE_PREFIX + "crun": {"ms_per": 40.0, "proc": "-", "nprocs": 0, "pss_kb_per": None,
                                       "version": "crun version 1.8.1", "notes": ["bundle: busybox"]},
             cb.BARE_PREFIX + "berth-runtime": {"ms_per": 15.0, "proc": "-", "nprocs": 0, "pss_kb_per": None}}
-    md = cb.render_markdown({"many": {"count": 50, "variants": {"none": rows}}}, "cmd")
+    md = cb.render_markdown({"many": {"count": 50, "warmup": 2, "variants": {"none": rows}}}, "cmd")
+    assert "one after another (after 2 untimed `run --rm IMG true`), then" in md
     assert "| `crun run -d` bare (no engine; crun version 1.8.1) | 40.0 | - | - | - |" in md
     assert "engines' containers still run. Bundle: busybox." in md
     assert "| `berth-runtime run -d` bare (no engine) | 15.0 |" in md
