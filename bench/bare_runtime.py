@@ -169,7 +169,8 @@ def main(argv: List[str]) -> int:
             root = os.path.join(tmp, f"root-{name}")
             os.makedirs(root)
             runners.append(rb.Runner(name, path, root, a.timeout))
-        for name, row in measure(runners, bundle, a.count, a.warmup, a.timeout).items():
+        rows = measure(runners, bundle, a.count, a.warmup, a.timeout) if runners else {}
+        for name, row in rows.items():
             out["runtimes"][name] = row
         for r in runners:
             out["runtimes"][r.name]["version"] = rb.version_of(r.path)
