@@ -183,10 +183,11 @@ TEST_F(RootContainersTest, StopRemoveForceAndExecErrors) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(8));
   EXPECT_EQ(status("long"), "exited");
   EXPECT_EQ(svc_->exec_create("long", ec).error().message, "Container " + id + " is not running");
-  create("ff", {"sleep", "100"});
-  ASSERT_TRUE(svc_->start("ff", nullptr).has_value());
-  ASSERT_TRUE(svc_->remove("ff", true, false).has_value());
-  EXPECT_FALSE(svc_->inspect("ff", false).has_value());
+  // Not a hex name: once gone it would be looked up as an id prefix too.
+  create("fz", {"sleep", "100"});
+  ASSERT_TRUE(svc_->start("fz", nullptr).has_value());
+  ASSERT_TRUE(svc_->remove("fz", true, false).has_value());
+  EXPECT_FALSE(svc_->inspect("fz", false).has_value());
 }
 
 TEST_F(RootContainersTest, StartFailureIsDockers) {
