@@ -57,9 +57,6 @@ class Manager {
   virtual Result<void> create() = 0;
   // Moves pid into the cgroup (every v1 controller, or the v2 dir).
   virtual Result<void> add_process(pid_t pid) = 0;
-  // The cgroup.procs file of every directory add_process writes to: a
-  // process joins by writing "0" (itself) to each.
-  virtual std::vector<std::string> procs_files() const = 0;
   // Writes every set field of `r`; unset fields are left alone, so `update`
   // can pass a partial Resources. Errors name the file and the value.
   virtual Result<void> set(const oci::Resources& r) = 0;

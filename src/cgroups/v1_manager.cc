@@ -74,12 +74,6 @@ Result<void> V1Manager::add_process(pid_t pid) {
   return ok();
 }
 
-std::vector<std::string> V1Manager::procs_files() const {
-  std::vector<std::string> out;
-  for (auto& d : unique_dirs()) out.push_back(d + "/cgroup.procs");
-  return out;
-}
-
 Result<void> V1Manager::set(const oci::Resources& r) {
   if (!r.unified.empty())
     return make_error(Errc::InvalidArgument,

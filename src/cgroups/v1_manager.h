@@ -26,7 +26,6 @@ class V1Manager final : public Manager {
   // empty cpuset refuses tasks with ENOSPC).
   Result<void> create() override;
   Result<void> add_process(pid_t pid) override;
-  std::vector<std::string> procs_files() const override;
   // A field whose controller is not mounted is FailedPrecondition; unified
   // keys are InvalidArgument (they only exist on v2).
   Result<void> set(const oci::Resources& r) override;

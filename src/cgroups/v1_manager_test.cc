@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
 #include "base/strings.h"
 #include "cgroups/test_fixture.h"
 
@@ -130,22 +128,6 @@ TEST(V1Manager, AddProcessWritesEveryDistinctHierarchyOnce) {
   }
   EXPECT_EQ(procs_writes, knobs().size());  // cpu,cpuacct counted once
   EXPECT_EQ(get(f.dir("memory") + "/cgroup.procs"), "4242");
-}
-
-// A process that moves itself (runtime's direct spawn) writes the very files
-// add_process writes.
-TEST(V1Manager, ProcsFilesAreTheOnesAddProcessWrites) {
-  V1Fixture f;
-  auto m = f.manager();
-  ASSERT_TRUE(m.add_process(4242));
-  std::vector<std::string> written;
-  for (auto& [p, v] : f.log.writes)
-    if (ends_with(p, "/cgroup.procs")) written.push_back(f.tmp.path() + p);
-  auto files = m.procs_files();
-  std::sort(written.begin(), written.end());
-  std::sort(files.begin(), files.end());
-  EXPECT_EQ(files, written);
-  EXPECT_EQ(files.size(), knobs().size());
 }
 
 oci::Resources everything() {

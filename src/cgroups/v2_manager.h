@@ -25,7 +25,6 @@ class V2Manager final : public Manager {
   // processes) is logged and skipped; set() then fails on its missing file.
   Result<void> create() override;
   Result<void> add_process(pid_t pid) override;
-  std::vector<std::string> procs_files() const override { return {dir_ + "/cgroup.procs"}; }
   // Knob files that do not exist (controller not enabled, swap accounting
   // off) are FailedPrecondition naming the file. v1-only fields (realtime
   // cpu) are NotImplemented; swappiness, disableOOMKiller, kernel memory and

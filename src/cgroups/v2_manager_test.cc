@@ -77,17 +77,6 @@ TEST(V2Manager, CreateEnablesOfferedControllersTopDown) {
   EXPECT_EQ(m.paths(), (std::map<std::string, std::string>{{"", f.dir()}}));
 }
 
-// A process that moves itself (runtime's direct spawn) writes the file
-// add_process writes.
-TEST(V2Manager, ProcsFilesIsTheOneAddProcessWrites) {
-  V2Fixture f;
-  auto m = f.manager();
-  put(f.dir() + "/cgroup.procs", "");
-  ASSERT_TRUE(m.add_process(4242));
-  EXPECT_EQ(f.log.to("/berth/c1/cgroup.procs"), V{"4242"});
-  EXPECT_EQ(m.procs_files(), V{f.dir() + "/cgroup.procs"});
-}
-
 TEST(V2Manager, CreateMakesMissingDirectories) {
   V2Fixture f;
   V2Manager m(f.tmp.path(), "/berth/new/leaf", f.log.options());

@@ -172,11 +172,10 @@ bool direct_spawnable(const NamespacePlan& plan) {
   return true;
 }
 
-// One clone() creates every new namespace at once, then the child moves
-// itself into its cgroup and joins the plan's other namespaces before
-// anything else runs in it: no stage 1 (a fork less), and no wait for the
-// parent (a wake-up of each process less). The cgroup namespace must be
-// made after the move, so the child unshares it.
+// One clone() creates every new namespace at once, then the child joins the
+// plan's others itself before anything else runs in it: no stage 1 (a fork
+// less). The cgroup namespace is the exception: it must be made after the
+// parent has moved the child into its cgroup, so the child unshares it.
 Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup,
                              const ChildMain& child_main) {
   std::vector<std::pair<int, Fd>> joins;
@@ -185,32 +184,13 @@ Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup
     if (!fd) return sys_error(fmt::format("open namespace {}", path));
     joins.emplace_back(flag, std::move(fd));
   }
-  // Opened here, where a missing cgroup is the caller's error; the child
-  // only writes. Without a user namespace it is root in the host's, as the
-  // parent is, so the kernel lets it move itself.
-  std::vector<std::pair<std::string, Fd>> procs;
-  if (cgroup) {
-    for (auto& f : cgroup->procs_files()) {
-      Fd fd(::open(f.c_str(), O_WRONLY | O_CLOEXEC));
-      if (!fd) return sys_error(fmt::format("open {}", f));
-      procs.emplace_back(f, std::move(fd));
-    }
-  }
   auto [parent_end, child_end] = BERTH_TRY(SyncChannel::make_pair());
   long pid = ::syscall(SYS_clone, (plan.new_flags & ~CLONE_NEWCGROUP) | SIGCHLD, nullptr, nullptr,
                        nullptr, 0);
   if (pid < 0) return sys_error("clone container process");
   if (pid == 0) {
     parent_end.close();
-    for (auto& [file, fd] : procs) {
-      // "0": the writer itself (its pid in this namespace would not do).
-      if (::write(fd.get(), "0", 1) != 1) {
-        [[maybe_unused]] auto r =
-            child_end.send("error", sys_error(fmt::format("write \"0\" to {}", file)).message);
-        ::_exit(1);
-      }
-      fd.reset();
-    }
+    if (auto m = child_end.expect("go"); !m) ::_exit(1);
     for (auto& [flag, fd] : joins) {
       if (::setns(fd.get(), flag) != 0) {
         [[maybe_unused]] auto r = child_end.send(
@@ -228,6 +208,16 @@ Result<Spawned> spawn_direct(const NamespacePlan& plan, cgroups::Manager* cgroup
     ::_exit(1);
   }
   child_end.close();
+  joins.clear();
+  auto fail = [&](Error e) -> Result<Spawned> {
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+    return e;
+  };
+  if (cgroup) {
+    if (auto r = cgroup->add_process(static_cast<pid_t>(pid)); !r) return fail(r.error());
+  }
+  if (auto r = parent_end.send("go"); !r) return fail(r.error());
   return Spawned{static_cast<pid_t>(pid), std::move(parent_end)};
 }
 

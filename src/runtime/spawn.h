@@ -7,8 +7,7 @@
 // the caller's own child — and exit. Only the final process runs
 // `child_main`; it never returns. Without a user namespace or a new time
 // namespace, and joining at most network, ipc and uts namespaces, the
-// process is cloned directly (no stage 1) and moves itself into the cgroup
-// and joins those namespaces first; a failure there comes as its "error".
+// process is cloned directly (no stage 1) and joins those itself first.
 #pragma once
 
 #include <sys/types.h>
