@@ -193,9 +193,16 @@ class LocalContainerService final : public ContainerService {
   Result<void> validate_network(const Ctr& c);
   // Attaches the container's networks and rewrites its hosts/resolv.conf
   // with its address (Ctr::op held, before the monitor starts). Returns the
-  // links still to configure (NetAttachment::links; may be empty), which
-  // do_start runs while the monitor sets the container up.
-  Result<std::function<Result<void>()>> start_network(const CtrPtr& c);
+  // links still to configure (may be empty), which do_start runs while the
+  // monitor sets the container up, and the IPv6 ports it hands the monitor.
+  // What start_network leaves to the start: the links to configure before
+  // the container's process runs (NetAttachment::links) and the IPv6
+  // published ports for its monitor (NetAttachment::proxies).
+  struct NetStart {
+    std::function<Result<void>()> links;
+    std::vector<ProxiedPort> proxies;
+  };
+  Result<NetStart> start_network(const CtrPtr& c);
   // Releases the container's endpoints (idempotent), with docker's
   // "network disconnect" events for those it had.
   void release_network(const std::string& id);

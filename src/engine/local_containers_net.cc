@@ -122,8 +122,8 @@ std::string LocalContainerService::spec_netns_path(const Ctr& c) const {
   return p.starts_with("/") ? p : "";
 }
 
-Result<std::function<Result<void>()>> LocalContainerService::start_network(const CtrPtr& c) {
-  std::function<Result<void>()> none;
+Result<LocalContainerService::NetStart> LocalContainerService::start_network(const CtrPtr& c) {
+  NetStart none;
   if (!opts_.networks) return none;
   ContainerNetRequest r;
   HostsFilesInput hf;
@@ -154,7 +154,7 @@ Result<std::function<Result<void>()>> LocalContainerService::start_network(const
     return w.error();
   }
   publish_endpoints(c->id, att.endpoints, "connect");
-  return std::move(att.links);
+  return NetStart{std::move(att.links), std::move(att.proxies)};
 }
 
 void LocalContainerService::release_network(const std::string& id) {

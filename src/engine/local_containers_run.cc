@@ -73,6 +73,21 @@ Result<int> signal_or(const std::string& s, int def) {
   return *r;
 }
 
+// The IPv6 published ports go to the container's monitor, which serves them
+// from now on (this process's dups close with the attachment).
+Result<void> hand_proxies(monitor::MonitorClient& mc, const std::vector<ProxiedPort>& proxies) {
+  if (proxies.empty()) return {};
+  std::vector<monitor::ProxyTarget> targets;
+  std::vector<int> fds;
+  for (const auto& p : proxies) {
+    targets.push_back(monitor::ProxyTarget{p.target_ip, p.target_port});
+    fds.push_back(p.listener.get());
+  }
+  auto r = mc.proxy(targets, fds);
+  if (!r) return std::move(r).error().context("publishing ports on IPv6 addresses");
+  return {};
+}
+
 }  // namespace
 
 Result<monitor::MonitorConfig> LocalContainerService::monitor_config(const Ctr& c) const {
@@ -195,18 +210,19 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
 
   if (auto r = prepare_mounts(*c); !r) return record_failure(r.error(), 0);
   if (auto r = mount_shm(*c); !r) return record_failure(r.error(), 0);
-  auto links = start_network(c);
-  if (!links) return record_failure(links.error(), 0, false);
+  auto net = start_network(c);
+  if (!net) return record_failure(net.error(), 0, false);
+  auto& links = net->links;
   // The veth inside the namespace is configured while the monitor spawns
   // and creates the container (~15 ms): it only has to be ready before the
   // start below lets the container's process run.
   Result<void> linked;
   std::thread link_thread;
-  if (*links) {
+  if (links) {
     try {
-      link_thread = std::thread([&] { linked = (*links)(); });
+      link_thread = std::thread([&] { linked = links(); });
     } catch (const std::system_error&) {
-      linked = (*links)();
+      linked = links();
     }
   }
   std::optional<Result<pid_t>> from_standby;
@@ -283,7 +299,10 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
                                  p.opts.detach_keys);
       if (!r) log_warn("container {}: attach: {}", c->id.substr(0, 12), r.error().message);
     }
-    started = (*client)->start();
+    if (auto h = hand_proxies(**client, net->proxies); !h)
+      started = Result<monitor::MonitorClient::Started>(unexpected(h.error()));
+    else
+      started = (*client)->start();
   }
   (void)gen_before;
   std::unique_lock lk(mu_);

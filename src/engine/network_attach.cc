@@ -73,15 +73,26 @@ Result<std::pair<uint16_t, uint16_t>> host_port_range(const std::string& s) {
   return std::pair{a, b};
 }
 
-// Binds (without SO_REUSEADDR, so no one else can bind it either) the host
-// port; port 0 = an ephemeral one. Returns the socket and the port bound.
+// Binds the host port; port 0 = an ephemeral one. Returns the socket and the
+// port bound. A reserving socket (`listen` false) is bound without
+// SO_REUSEADDR and never listens: the traffic is DNAT-ed past it, it only
+// keeps everyone else off the port. A proxy's socket (`listen` true) listens
+// (non-blocking, for the monitor's accept loop) and takes SO_REUSEADDR: the
+// connections it accepted leave TIME_WAIT entries on the port, which would
+// refuse the next start's bind otherwise (a listener still conflicts).
+// Unavailable when the host has no such address family or address.
 Result<std::pair<Fd, uint16_t>> reserve_port(const std::string& proto, const std::string& ip,
-                                             uint16_t port) {
+                                             uint16_t port, bool listen = false) {
   bool v6 = ip.find(':') != std::string::npos;
   int type = proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
   int protocol = proto == "sctp" ? IPPROTO_SCTP : 0;
-  Fd fd(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, protocol));
-  if (!fd) return make_error(Errc::Io, "socket for {}/{}: {}", port, proto, std::strerror(errno));
+  Fd fd(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC | (listen ? SOCK_NONBLOCK : 0),
+                 protocol));
+  if (!fd) {
+    int e = errno;
+    return make_error(e == EAFNOSUPPORT ? Errc::Unavailable : Errc::Io, "socket for {}/{}: {}",
+                      port, proto, std::strerror(e));
+  }
   sockaddr_storage ss{};
   socklen_t len = 0;
   if (v6) {
@@ -101,15 +112,24 @@ Result<std::pair<Fd, uint16_t>> reserve_port(const std::string& proto, const std
       return make_error(Errc::InvalidArgument, "invalid host IP \"{}\"", ip);
     len = sizeof(sockaddr_in);
   }
+  if (listen) {
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
+  std::string shown = v6 ? "[" + ip + "]" : ip;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     int e = errno;
     if (e == EADDRINUSE) {
       return make_error(Errc::Conflict, "failed to bind host port {}:{}/{}: address already in use",
-                        ip, port, proto);
+                        shown, port, proto);
     }
-    return make_error(Errc::Io, "failed to bind host port {}:{}/{}: {}", ip, port, proto,
+    return make_error(e == EADDRNOTAVAIL ? Errc::Unavailable : Errc::Io,
+                      "failed to bind host port {}:{}/{}: {}", shown, port, proto,
                       std::strerror(e));
   }
+  if (listen && ::listen(fd.get(), SOMAXCONN) != 0)
+    return make_error(Errc::Io, "listen on host port {}:{}/{}: {}", shown, port, proto,
+                      std::strerror(errno));
   if (port == 0) {
     if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
       return make_error(Errc::Io, "getsockname: {}", std::strerror(errno));
@@ -117,6 +137,48 @@ Result<std::pair<Fd, uint16_t>> reserve_port(const std::string& proto, const std
               : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   }
   return std::pair{std::move(fd), port};
+}
+
+// One binding's host sockets: the IPv4 reservation and/or the IPv6 proxy's
+// listener, on one port number.
+struct Reserved {
+  Fd v4, v6;
+  uint16_t port = 0;
+};
+
+// `ip4` / `ip6`: "" = not on that family. `v6_optional`: a host without
+// IPv6 just gets no IPv6 socket (docker's default binding). With port 0 both
+// families get the same ephemeral number (a few tries when the first one's
+// number is taken on the other family).
+Result<Reserved> reserve_binding(const std::string& proto, const std::string& ip4,
+                                 const std::string& ip6, bool v6_optional, uint16_t port) {
+  Error last = make_error(Errc::Internal, "no address to bind");
+  for (int attempt = 0; attempt < (port == 0 ? 8 : 1); ++attempt) {
+    Reserved r;
+    uint16_t p = port;
+    if (!ip4.empty()) {
+      auto g = BERTH_TRY(reserve_port(proto, ip4, p));
+      r.v4 = std::move(g.first);
+      p = g.second;
+    }
+    if (!ip6.empty()) {
+      auto g = reserve_port(proto, ip6, p, true);
+      if (!g && v6_optional && g.error().code == Errc::Unavailable) {
+        r.port = p;
+        return r;
+      }
+      if (!g) {
+        last = std::move(g).error();
+        if (port == 0 && !ip4.empty() && last.code == Errc::Conflict) continue;
+        return last;
+      }
+      r.v6 = std::move(g->first);
+      p = g->second;
+    }
+    r.port = p;
+    return r;
+  }
+  return last;
 }
 
 Json endpoint_data(const EndpointInfo& e, const std::string& ifname, const std::string& host_veth) {
@@ -149,20 +211,18 @@ Result<void> NetworkManager::validate(const ContainerNetRequest& r,
                                       const std::string& network_mode) {
   std::lock_guard lk(mu_);
   for (const auto& [key, list] : r.ports) {
-    BERTH_TRY(parse_port_key(key));
+    PortKey k = BERTH_TRY(parse_port_key(key));
     for (const auto& b : list) {
       BERTH_TRY(host_port_range(b.host_port));
       if (b.host_ip.empty()) continue;
       auto ip = BERTH_TRY_CTX(network::parse_ip(b.host_ip), "host IP of a port");
-      // Forwarding is nftables NAT, which cannot carry IPv6 traffic to a
-      // container's IPv4 address (docker uses a userland proxy for that):
-      // refused rather than published to an address that never answers.
-      // "::" means every address, as "0.0.0.0" does.
-      if (ip.size() == 16 && b.host_ip != "::") {
+      // IPv6 reaches the container's IPv4 address through its monitor's
+      // proxy (NAT cannot translate between the families), which carries
+      // TCP only.
+      if (ip.size() == 16 && k.proto != "tcp") {
         return make_error(Errc::InvalidArgument,
-                          "cannot publish port {} on the IPv6 address {}: berth forwards "
-                          "published ports with IPv4 NAT only; publish on an IPv4 address "
-                          "(127.0.0.1 for this host only) or on every address",
+                          "cannot publish port {} on the IPv6 address {}: berth forwards IPv6 "
+                          "for TCP ports only; publish it on an IPv4 address",
                           key, b.host_ip);
       }
     }
@@ -212,7 +272,8 @@ Result<void> NetworkManager::put_row_locked(const Live& l, const std::string& ne
       ports.push_back({{"port", p.container_port},
                        {"host_ip", p.binding.host_ip},
                        {"host_port", p.binding.host_port},
-                       {"rule_ip", p.rule.host_ip}});
+                       {"rule_ip", p.rule.host_ip},
+                       {"proxy", p.proxy}});
     data["ports"] = ports;
   }
   return store_->put_endpoint(
@@ -320,9 +381,16 @@ Result<void> NetworkManager::take_ports_locked(Live& l, const ContainerNetReques
     for (const auto& b : list) {
       auto [lo, hi] = BERTH_TRY(host_port_range(b.host_port));
       std::string ip = b.host_ip.empty() ? opts_.default_bind_ip : b.host_ip;
-      Result<std::pair<Fd, uint16_t>> got = make_error(Errc::Internal, "no port tried");
+      bool v6 = ip.find(':') != std::string::npos;
+      // docker's default binding is every IPv4 and every IPv6 address (the
+      // latter only where the host has IPv6); an explicit address is its
+      // family alone ("0.0.0.0" IPv4, "::" IPv6).
+      bool dual = !v6 && b.host_ip.empty() && ip == "0.0.0.0" && k.proto == "tcp";
+      std::string ip4 = v6 ? "" : ip;
+      std::string ip6 = v6 ? ip : dual ? "::" : "";
+      Result<Reserved> got = make_error(Errc::Internal, "no port tried");
       for (uint32_t p = lo; p <= hi; ++p) {
-        got = reserve_port(k.proto, ip, static_cast<uint16_t>(p));
+        got = reserve_binding(k.proto, ip4, ip6, dual, static_cast<uint16_t>(p));
         if (got || got.error().code != Errc::Conflict) break;
       }
       if (!got) {
@@ -330,17 +398,22 @@ Result<void> NetworkManager::take_ports_locked(Live& l, const ContainerNetReques
                           "driver failed programming external connectivity on endpoint {}: {}",
                           r.name, got.error().message);
       }
-      PortHold h;
-      h.container_port = fmt::format("{}/{}", k.port, k.proto);
-      h.binding = PortBinding{ip, std::to_string(got->second)};
-      h.rule.proto = k.proto;
-      h.rule.host_ip = ip;
-      h.rule.host_port = got->second;
-      h.rule.container_ip = target->ip4;
-      h.rule.container_port = k.port;
-      h.rule.bridge = bridge;
-      h.sock = std::move(got->first);
-      l.ports.push_back(std::move(h));
+      auto hold = [&](const std::string& host_ip, Fd sock, bool proxy) {
+        PortHold h;
+        h.container_port = fmt::format("{}/{}", k.port, k.proto);
+        h.binding = PortBinding{host_ip, std::to_string(got->port)};
+        h.rule.proto = k.proto;
+        h.rule.host_ip = host_ip;
+        h.rule.host_port = got->port;
+        h.rule.container_ip = target->ip4;
+        h.rule.container_port = k.port;
+        h.rule.bridge = bridge;
+        h.sock = std::move(sock);
+        h.proxy = proxy;
+        l.ports.push_back(std::move(h));
+      };
+      if (!ip4.empty()) hold(ip4, std::move(got->v4), false);
+      if (got->v6) hold(ip6, std::move(got->v6), true);
     }
   }
   return {};
@@ -413,12 +486,19 @@ Result<NetAttachment> NetworkManager::attach(const ContainerNetRequest& r, bool 
   BERTH_TRY(take_ports_locked(live, r));
   if (!live.ports.empty()) BERTH_TRY(put_row_locked(live, live.endpoints.begin()->first));
   if (!live.ports.empty()) BERTH_TRY(apply_rules_locked());
+  for (auto& p : live.ports) {
+    out.ports[p.container_port].push_back(p.binding);
+    // The listener goes with the attachment to the container's monitor, its
+    // only holder from then on: it closes it the moment the container ends.
+    if (p.proxy)
+      out.proxies.push_back(ProxiedPort{std::move(p.sock), p.binding.host_ip, p.rule.host_port,
+                                        p.rule.container_ip, p.rule.container_port});
+  }
   open_dns_locked(r.id);
   refresh_dns_locked();
   done = true;
   out.netns_path = opts_.kernel ? live.netns : "";
   for (const auto& [nid, e] : live.endpoints) out.endpoints.push_back(e);
-  for (const auto& p : live.ports) out.ports[p.container_port].push_back(p.binding);
   if (!links.empty()) {
     out.links = [links = std::move(links)]() -> Result<void> {
       for (const auto& op : links) BERTH_TRY(op.run());
@@ -564,6 +644,12 @@ Result<void> NetworkManager::restore(const std::map<std::string, ContainerNetReq
       h.rule.container_ip = target->ip4;
       h.rule.container_port = k->port;
       h.rule.bridge = nets_.at(target->network_id)->bridge;
+      h.proxy = p.value("proxy", false);
+      if (h.proxy) {
+        // The container's monitor holds (and serves) the listening socket.
+        l->ports.push_back(std::move(h));
+        continue;
+      }
       auto got = reserve_port(k->proto, h.binding.host_ip, hp->first);
       if (got) {
         h.sock = std::move(got->first);

@@ -30,12 +30,17 @@ struct NetworkManager::Net {
 };
 
 // A published port a running container holds: its DNAT rule and the socket
-// that keeps the host port taken.
+// that keeps the host port taken. For an IPv6 host address (`proxy`) there
+// is no rule and no socket here: the listening socket goes to the
+// container's monitor with the attachment (NetAttachment::proxies), which
+// accepts on it, connects to rule.container_ip:container_port, and closes it
+// when the container ends.
 struct PortHold {
   std::string container_port;  // "80/tcp"
   PortBinding binding;         // as resolved (actual host IP and port)
   network::NftPort rule;
   Fd sock;
+  bool proxy = false;
 };
 
 // One endpoint's kernel link: a veth made and moved in (attach_veth), or

@@ -505,7 +505,8 @@ Result<void> NetworkManager::apply_rules_locked() {
     rs.networks.push_back(network::NftNetwork{n->bridge, n->subnet4->str(), "", n->internal});
   }
   for (const auto& [cid, l] : live_)
-    for (const auto& p : l->ports) rs.ports.push_back(p.rule);
+    for (const auto& p : l->ports)
+      if (!p.proxy) rs.ports.push_back(p.rule);
   return network::apply_ruleset(rs, opts_.nft_table);
 }
 

@@ -13,7 +13,8 @@
 //  - its published ports: one reserving socket per host port held by berthd
 //    (so a second container or a host program cannot take it and the error
 //    names the port), and a DNAT rule in berth's nftables table (no proxy
-//    process; the kernel forwards);
+//    process; the kernel forwards); on IPv6 host addresses a listening
+//    socket that the container's monitor serves instead (ProxiedPort);
 //  - on user networks, the embedded DNS server on 127.0.0.11:53 inside its
 //    namespace (sockets made in the namespace, served by berthd's thread).
 // The nftables table is rewritten whole from the endpoints after every
@@ -27,6 +28,7 @@
 // Depends on: base, network, store/metadata, engine/networks.h.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -90,6 +92,17 @@ struct ContainerNetRequest {
   std::vector<std::string> dns;
 };
 
+// A published port on an IPv6 host address. NAT cannot carry IPv6 traffic
+// to the container's IPv4 address, so the container's monitor serves it: it
+// accepts on `listener` and connects to target_ip:target_port (TCP only).
+struct ProxiedPort {
+  Fd listener;          // bound, listening, non-blocking; the only copy (the manager keeps none)
+  std::string host_ip;  // "::", "::1", ...
+  uint16_t host_port = 0;
+  std::string target_ip;  // the container's IPv4 address
+  uint16_t target_port = 0;
+};
+
 struct NetAttachment {
   std::string netns_path;  // "" = none made (host / none / container: modes)
   std::vector<EndpointInfo> endpoints;
@@ -103,6 +116,9 @@ struct NetAttachment {
   // container's process runs, and calls release() when it fails. Empty when
   // nothing is left to do.
   std::function<Result<void>()> links;
+  // The IPv6 published ports, to hand to the container's monitor before its
+  // start (MonitorClient::proxy).
+  std::vector<ProxiedPort> proxies;
 };
 
 class NetworkManager final : public NetworkService {

@@ -5,6 +5,7 @@
 // containers. The kernel side is covered by network's root tests and e2e.
 #include "engine/network_manager.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ class NetManagerTest : public ::testing::Test {
     NetworkManagerOptions o;
     o.exec_root = dir_ + "/exec";
     o.kernel = false;
-    o.default_bind_ip = "127.0.0.1";
+    o.default_bind_ip = bind_ip_;
     auto m = NetworkManager::open(o, std::move(*store), bus_);
     ASSERT_TRUE(m.has_value()) << m.error().message;
     mgr_ = std::move(*m);
@@ -52,6 +53,7 @@ class NetManagerTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::string bind_ip_ = "127.0.0.1";  // the daemon's --ip
   EventBus bus_{64};
   std::unique_ptr<NetworkManager> mgr_;
 };
@@ -142,14 +144,18 @@ TEST_F(NetManagerTest, AddressesAreDistinctAndStaticOnesChecked) {
             "user specified IP address is supported on user defined networks only");
   EXPECT_EQ(mgr_->validate(req("s4", "nosuch"), "nosuch").error().message,
             "network nosuch not found");
-  // An IPv6 host address cannot reach an IPv4 container through NAT: refused,
-  // not published to an address that never answers. "::" is every address.
+  // IPv6 host addresses are served by the monitor's TCP proxy: other
+  // protocols are refused there, not published to an address that never answers.
   auto v6 = req("s5");
-  v6.ports["80/tcp"] = {PortBinding{"::1", "8080"}};
+  v6.ports["53/udp"] = {PortBinding{"::1", "8053"}};
   auto r6 = mgr_->validate(v6, "bridge");
   ASSERT_FALSE(r6.has_value());
   EXPECT_EQ(r6.error().code, Errc::InvalidArgument);
-  EXPECT_NE(r6.error().message.find("IPv6 address ::1"), std::string::npos);
+  EXPECT_NE(r6.error().message.find("port 53/udp on the IPv6 address ::1"), std::string::npos)
+      << r6.error().message;
+  v6.ports.clear();
+  v6.ports["80/tcp"] = {PortBinding{"::1", "8080"}};
+  EXPECT_TRUE(mgr_->validate(v6, "bridge").has_value());
   v6.ports["80/tcp"] = {PortBinding{"::", "8080"}};
   EXPECT_TRUE(mgr_->validate(v6, "bridge").has_value());
   // In use: cannot be removed.
@@ -186,9 +192,69 @@ TEST_F(NetManagerTest, PortsAreReservedAndAConflictLeavesNothing) {
   EXPECT_EQ(::bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
 }
 
+// Whether something listens on [::1]:port (the proxy's socket).
+bool v6_listens(const std::string& port) {
+  Fd s(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  sa.sin6_port = htons(static_cast<uint16_t>(std::stoi(port)));
+  sa.sin6_addr = in6addr_loopback;
+  return ::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+}
+
+TEST_F(NetManagerTest, TheDefaultBindingIsEveryIpv4AndEveryIpv6Address) {
+  Fd probe(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe) GTEST_SKIP() << "no IPv6 on this host";
+  bind_ip_ = "0.0.0.0";  // docker's default, which this is about
+  open_manager();
+  auto r = req("d1");
+  r.ports["80/tcp"] = {PortBinding{"", ""}};
+  r.ports["53/udp"] = {PortBinding{"", ""}};
+  r.ports["443/tcp"] = {PortBinding{"::1", ""}};
+  auto a = mgr_->attach(r);
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  // docker's order: IPv4 first, both on one port number.
+  auto& web = a->ports["80/tcp"];
+  ASSERT_EQ(web.size(), 2u);
+  EXPECT_EQ(web[0].host_ip, "0.0.0.0");
+  EXPECT_EQ(web[1].host_ip, "::");
+  EXPECT_EQ(web[0].host_port, web[1].host_port);
+  // UDP has no proxy: IPv4 only. An explicit IPv6 address is IPv6 only.
+  ASSERT_EQ(a->ports["53/udp"].size(), 1u);
+  EXPECT_EQ(a->ports["53/udp"][0].host_ip, "0.0.0.0");
+  ASSERT_EQ(a->ports["443/tcp"].size(), 1u);
+  EXPECT_EQ(a->ports["443/tcp"][0].host_ip, "::1");
+  // The IPv6 ones come with their listening sockets and the container's address.
+  ASSERT_EQ(a->proxies.size(), 2u);
+  for (const auto& p : a->proxies) {
+    EXPECT_TRUE(p.listener);
+    EXPECT_EQ(p.target_ip, a->endpoints[0].ip4);
+  }
+  EXPECT_TRUE(v6_listens(web[1].host_port));
+  EXPECT_EQ(mgr_->ports_of(r.id), a->ports);
+  // The same IPv6 port for another container: refused, naming it.
+  auto r2 = req("d2");
+  r2.ports["81/tcp"] = {PortBinding{"::1", a->ports["443/tcp"][0].host_port}};
+  auto b = mgr_->attach(r2);
+  ASSERT_FALSE(b.has_value());
+  EXPECT_NE(b.error().message.find("[::1]:" + a->ports["443/tcp"][0].host_port + "/tcp"),
+            std::string::npos)
+      << b.error().message;
+  // The IPv6 listeners are the attachment's alone (the monitor's, in
+  // berthd): dropping them frees those ports, release the IPv4 ones.
+  std::string port6 = web[1].host_port;
+  a->proxies.clear();
+  mgr_->release(r.id);
+  EXPECT_FALSE(v6_listens(port6));
+}
+
 TEST_F(NetManagerTest, RestoreKeepsOnlyLiveContainers) {
   auto live = req("live");
   live.ports["80/tcp"] = {PortBinding{"127.0.0.1", ""}};
+  // An IPv6 port's socket is its monitor's (`a` holds it here): restore
+  // keeps the binding without taking the port again.
+  if (Fd v6(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)); v6)
+    live.ports["81/tcp"] = {PortBinding{"::1", ""}};
   auto a = mgr_->attach(live).value();
   auto gone = mgr_->attach(req("gone")).value();
   open_manager();  // berthd restarted

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -145,22 +146,25 @@ Result<Fd> connect_seqpacket(const std::string& path) {
   return sock;
 }
 
-Result<void> send_packet(int sock, const std::string& data, int pass_fd) {
+Result<void> send_packet(int sock, const std::string& data, const std::vector<int>& fds) {
+  if (fds.size() > kMaxPassedFds)
+    return make_error(Errc::InvalidArgument, "{} fds for one monitor request (at most {})",
+                      fds.size(), kMaxPassedFds);
   struct msghdr msg;
   std::memset(&msg, 0, sizeof msg);
   struct iovec iov = {const_cast<char*>(data.data()), data.size()};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))];
-  if (pass_fd >= 0) {
+  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int) * kMaxPassedFds)];
+  if (!fds.empty()) {
     std::memset(ctrl, 0, sizeof ctrl);
     msg.msg_control = ctrl;
-    msg.msg_controllen = sizeof ctrl;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
     struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
   }
   while (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
     if (errno == EINTR) continue;
@@ -321,7 +325,11 @@ Result<std::unique_ptr<MonitorClient>> MonitorClient::connect(const std::string&
 }
 
 Result<Json> MonitorClient::call(const Json& request, int pass_fd) {
-  BERTH_TRY(send_packet(sock_.get(), dump_json(request), pass_fd));
+  return call_fds(request, pass_fd >= 0 ? std::vector<int>{pass_fd} : std::vector<int>{});
+}
+
+Result<Json> MonitorClient::call_fds(const Json& request, const std::vector<int>& fds) {
+  BERTH_TRY(send_packet(sock_.get(), dump_json(request), fds));
   Json reply = BERTH_TRY(recv_packet(sock_.get()));
   return check_reply(std::move(reply));
 }
@@ -338,6 +346,20 @@ Result<MonitorClient::Started> MonitorClient::start() {
   if (r.contains("started_ns") && r["started_ns"].is_number_integer())
     s.started_ns = r["started_ns"].get<int64_t>();
   return s;
+}
+
+Result<void> MonitorClient::proxy(const std::vector<ProxyTarget>& ports,
+                                  const std::vector<int>& listeners) {
+  if (ports.size() != listeners.size())
+    return make_error(Errc::InvalidArgument, "proxy: {} ports but {} sockets", ports.size(),
+                      listeners.size());
+  for (size_t at = 0; at < ports.size(); at += kMaxPassedFds) {
+    size_t end = std::min(ports.size(), at + kMaxPassedFds);
+    std::vector<ProxyTarget> batch(ports.begin() + at, ports.begin() + end);
+    std::vector<int> fds(listeners.begin() + at, listeners.begin() + end);
+    BERTH_TRY(call_fds(encode_proxy_request(batch), fds));
+  }
+  return ok();
 }
 
 Result<void> MonitorClient::create() {
@@ -402,7 +424,7 @@ Result<ExecState> MonitorClient::exec_state(const std::string& exec_id) {
 
 Result<std::unique_ptr<Subscription>> Subscription::open(const std::string& socket_path) {
   Fd sock = BERTH_TRY(connect_seqpacket(socket_path));
-  BERTH_TRY(send_packet(sock.get(), dump_json({{"op", "subscribe"}}), -1));
+  BERTH_TRY(send_packet(sock.get(), dump_json({{"op", "subscribe"}}), {}));
   BERTH_TRY(check_reply(BERTH_TRY(recv_packet(sock.get()))));
   // Events are waited for with poll in next(); no receive timeout needed.
   struct timeval tv = {0, 0};

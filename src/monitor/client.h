@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/fd.h"
 #include "base/result.h"
@@ -62,10 +63,14 @@ class MonitorClient {
   Result<pid_t> exec(const std::string& exec_id, const Json& oci_process, bool stdin, bool detach,
                      const std::string& detach_keys, Fd conn);
   Result<ExecState> exec_state(const std::string& exec_id);
+  // Hands the listening sockets of IPv6 published ports to the monitor
+  // (op "proxy"; listeners[i] serves ports[i]; the caller keeps its fds).
+  Result<void> proxy(const std::vector<ProxyTarget>& ports, const std::vector<int>& listeners);
 
  private:
   explicit MonitorClient(Fd sock) : sock_(std::move(sock)) {}
   Result<Json> call(const Json& request, int pass_fd = -1);
+  Result<Json> call_fds(const Json& request, const std::vector<int>& fds);
   Fd sock_;
 };
 

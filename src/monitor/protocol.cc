@@ -314,6 +314,33 @@ Result<ExecState> decode_exec_state(const Json& j) {
   return s;
 }
 
+Json encode_proxy_request(const std::vector<ProxyTarget>& ports) {
+  Json list = Json::array();
+  for (const auto& p : ports) list.push_back({{"target_ip", p.ip}, {"target_port", p.port}});
+  return {{"op", "proxy"}, {"ports", list}};
+}
+
+Result<std::vector<ProxyTarget>> decode_proxy_request(const Json& j) {
+  Fields f(j, "proxy");
+  BERTH_TRY(f.object());
+  BERTH_TRY(f.required("ports"));
+  const Json& list = j.at("ports");
+  if (!list.is_array()) return f.fail("ports", "expected an array");
+  std::vector<ProxyTarget> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    Fields e(list[i], fmt::format("proxy.ports[{}]", i));
+    BERTH_TRY(e.object());
+    BERTH_TRY(e.required("target_ip"));
+    BERTH_TRY(e.required("target_port"));
+    ProxyTarget t;
+    BERTH_TRY(e.str("target_ip", t.ip));
+    BERTH_TRY(e.integer("target_port", t.port));
+    if (t.port == 0) return e.fail("target_port", "must be 1-65535");
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 Json encode_event(const Event& e) {
   Json j = {{"event", e.event}};
   if (e.exit) j["exit"] = encode_exit(*e.exit);

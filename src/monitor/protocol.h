@@ -64,6 +64,8 @@
 namespace berth::monitor {
 
 inline constexpr size_t kMaxPacket = 64 * 1024;
+// File descriptors one request may carry (the kernel's limit is 253).
+inline constexpr size_t kMaxPassedFds = 128;
 
 // A mount(2) the monitor performs on <bundle>/rootfs before creating the
 // container and undoes after it exits (the rootfs overlay from the image's
@@ -193,6 +195,21 @@ struct ExecState {
 };
 Json encode_exec_state(const ExecState& s);
 Result<ExecState> decode_exec_state(const Json& j);
+
+// {"op":"proxy","ports":[{"target_ip":"172.17.0.2","target_port":80},...]}
+//   + one listening TCP socket per port, in the same order, in SCM_RIGHTS (at
+//   most kMaxPassedFds; more ports take more requests): published ports on
+//   IPv6 host addresses, which the monitor serves by connecting to the
+//   target (monitor/proxy.h) until the container's init exits, when it
+//   closes them. Allowed once the container is created, before or after
+//   "start"; FailedPrecondition after the exit.
+struct ProxyTarget {
+  std::string ip;  // IPv4
+  uint16_t port = 0;
+  bool operator==(const ProxyTarget&) const = default;
+};
+Json encode_proxy_request(const std::vector<ProxyTarget>& ports);
+Result<std::vector<ProxyTarget>> decode_proxy_request(const Json& j);
 
 // {"op":"subscribe"}: the reply {"ok":true} is followed by one packet per
 // event until the monitor exits (then EOF). A subscriber that connects after

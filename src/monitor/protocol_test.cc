@@ -211,6 +211,27 @@ TEST(DetachKeys, Parse) {
   EXPECT_FALSE(parse_detach_keys("ctrl-p,"));
 }
 
+TEST(Protocol, ProxyRequestRoundTripsAndNamesBadFields) {
+  std::vector<ProxyTarget> ports{{"172.17.0.2", 80}, {"10.1.0.9", 65535}};
+  auto back = decode_proxy_request(encode_proxy_request(ports));
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_EQ(*back, ports);
+  auto msg = [](const Json& j) {
+    auto r = decode_proxy_request(j);
+    return r ? std::string("ok") : r.error().message;
+  };
+  EXPECT_EQ(msg(Json{{"op", "proxy"}}), "proxy.ports: is required");
+  EXPECT_EQ(msg(Json{{"ports", "x"}}), "proxy.ports: expected an array");
+  EXPECT_EQ(msg(Json{{"ports", {{{"target_ip", "1.2.3.4"}}}}}),
+            "proxy.ports[0].target_port: is required");
+  EXPECT_EQ(msg(Json{{"ports", {{{"target_ip", "1.2.3.4"}, {"target_port", 0}}}}}),
+            "proxy.ports[0].target_port: must be 1-65535");
+  EXPECT_EQ(msg(Json{{"ports", {{{"target_ip", "1.2.3.4"}, {"target_port", 70000}}}}}),
+            "proxy.ports[0].target_port: out of range");
+  EXPECT_EQ(msg(Json{{"ports", {{{"target_ip", 5}, {"target_port", 80}}}}}),
+            "proxy.ports[0].target_ip: expected a string");
+}
+
 TEST(DetachKeys, Match) {
   DetachMatcher m(std::string("\x10\x11"));
   std::string out;

@@ -268,6 +268,9 @@ void Monitor::dispatch(uint64_t tok, uint32_t events) {
       on_proc_in(key);
       break;
     }
+    case Kind::Proxy:
+      if (proxy_) proxy_->pump();
+      break;
   }
 }
 
@@ -400,23 +403,20 @@ void Monitor::on_conn(uint64_t tok, uint32_t events) {
   struct msghdr msg;
   std::memset(&msg, 0, sizeof msg);
   struct iovec iov = {buf, sizeof buf};
-  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int) * 4)];
+  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int) * kMaxPassedFds)];
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = ctrl;
   msg.msg_controllen = sizeof ctrl;
   ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  Fd passed;
+  std::vector<Fd> passed;
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (size_t i = 0; i < count; ++i) {
       int f;
       std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-      if (!passed)
-        passed.reset(f);
-      else
-        ::close(f);  // one fd per request; extras are not ours to keep
+      passed.emplace_back(f);
     }
   }
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -447,7 +447,10 @@ void Monitor::on_conn(uint64_t tok, uint32_t events) {
   }
 }
 
-Json Monitor::handle(uint64_t tok, const Json& req, Fd passed) {
+Json Monitor::handle(uint64_t tok, const Json& req, std::vector<Fd> passed) {
+  // attach and exec take one connection, proxy its listeners, other ops
+  // none. Whatever a request does not take is closed.
+  auto first = [&passed] { return passed.empty() ? Fd() : std::move(passed.front()); };
   std::string op = req["op"].get<std::string>();
   bool gone = phase_ == Phase::Exited || phase_ == Phase::Draining;
   if (op == "state") return op_state();
@@ -460,8 +463,9 @@ Json Monitor::handle(uint64_t tok, const Json& req, Fd passed) {
   if (standby_)
     return err_reply(Errc::FailedPrecondition, "container {} is not created yet", c_.id);
   if (op == "start") return op_start();
-  if (op == "attach") return op_attach(req, std::move(passed));
-  if (op == "exec") return op_exec(req, std::move(passed));
+  if (op == "proxy") return op_proxy(req, std::move(passed));
+  if (op == "attach") return op_attach(req, first());
+  if (op == "exec") return op_exec(req, first());
   if (op == "exec_state") return op_exec_state(req);
   if (op == "resize") return op_resize(req);
   if (op == "kill" || op == "pause" || op == "resume" || op == "update") {
@@ -714,6 +718,9 @@ void Monitor::on_init_exit(int status) {
     exit_.started_ns = 0;
   }
   phase_ = Phase::Draining;
+  // The host ports go with the container, before anyone hears of its end
+  // (a restart binds them again).
+  stop_proxy();
   // The init of a pid namespace takes every process with it, so the output
   // pipes end promptly; the deadline covers a container sharing a pid
   // namespace whose other processes keep them open.

@@ -25,6 +25,7 @@
 #include "monitor/ctl.h"
 #include "monitor/detach_keys.h"
 #include "monitor/protocol.h"
+#include "monitor/proxy.h"
 
 namespace berth::monitor {
 
@@ -46,7 +47,7 @@ class Monitor {
   const MonitorConfig& config() const { return c_; }
 
  private:
-  enum class Kind { Listen, Sigchld, Conn, Client, ProcOut, ProcErr, ProcPty, ProcIn };
+  enum class Kind { Listen, Sigchld, Conn, Client, ProcOut, ProcErr, ProcPty, ProcIn, Proxy };
   struct Reg {
     Kind kind;
     std::string proc;  // the process's key ("" = the container) for Proc*
@@ -103,7 +104,7 @@ class Monitor {
   // control connections (server.cc)
   void on_accept();
   void on_conn(uint64_t tok, uint32_t events);
-  Json handle(uint64_t tok, const Json& req, Fd passed);
+  Json handle(uint64_t tok, const Json& req, std::vector<Fd> passed);
   Json op_start();
   Json op_attach(const Json& req, Fd conn);
   Json op_resize(const Json& req);
@@ -112,6 +113,8 @@ class Monitor {
   Json op_state();
   Json op_shutdown();
   Json op_create();  // standby -> created (protocol.h)
+  Json op_proxy(const Json& req, std::vector<Fd> listeners);
+  void stop_proxy();
   void send_event(const Event& e);
   void send_packet(int fd, const Json& j);
 
@@ -187,6 +190,9 @@ class Monitor {
   // schedule_trim); 0 = nothing to give back.
   int64_t trim_at_ms_ = 0;
   std::optional<int> forced_exit_code_;  // start failed: docker's 126/127
+  // IPv6 published ports (op "proxy"); closed when the init exits.
+  std::unique_ptr<Proxy> proxy_;
+  uint64_t proxy_tok_ = 0;
 };
 
 }  // namespace berth::monitor

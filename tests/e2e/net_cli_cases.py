@@ -8,6 +8,7 @@ test_network_docker_cli.py (the real docker CLI); the importing module defines `
 Traffic goes only to 127.0.0.1, the host's own address, and containers in namespaces the
 daemon under test made."""
 
+import hashlib
 import json
 import re
 import os
@@ -22,7 +23,7 @@ import imagebuild as ib
 import netutil
 from conftest import Pushed
 from ctrutil import clean  # noqa: F401 - fixture
-from e2eutil import wait_until
+from e2eutil import free_port, wait_until
 
 from memos_app import APP_CMD, APP_PORT, PAGE, memos_image  # noqa: F401
 
@@ -101,15 +102,19 @@ def test_tutorial_bind_mount(cli, daemon, memos, memos_img, tmp_path, clean):
         assert get_page("localhost", TUTORIAL_PORT) == (200, PAGE)
         assert get_page("127.0.0.1", TUTORIAL_PORT) == (200, PAGE)
         assert get_page(host_address(), TUTORIAL_PORT) == (200, PAGE)
+        # docker's default binding is every IPv6 address too (berth: the monitor's proxy).
+        assert get_page("[::1]", TUTORIAL_PORT) == (200, PAGE)
         log = wait_until(lambda: (data / "memos.log").exists() and (data / "memos.log").read_text(),
                          10, what="the app's file in the bind-mounted dir")
         assert log == "start code=x\n"
-        assert cli.ok("port", "memos").stdout.strip() == f"{APP_PORT}/tcp -> 0.0.0.0:{TUTORIAL_PORT}"
+        assert cli.ok("port", "memos").stdout.splitlines() == [
+            f"{APP_PORT}/tcp -> 0.0.0.0:{TUTORIAL_PORT}", f"{APP_PORT}/tcp -> [::]:{TUTORIAL_PORT}"]
         ps = cli.ok("ps", "--filter", "name=memos", "--format", "{{.Ports}}").stdout
-        assert f"0.0.0.0:{TUTORIAL_PORT}->{APP_PORT}/tcp" in ps, ps
+        assert f"0.0.0.0:{TUTORIAL_PORT}->{APP_PORT}/tcp, [::]:{TUTORIAL_PORT}->{APP_PORT}/tcp" in ps, ps
         ins = json.loads(cli.ok("inspect", cid).stdout)[0]
         binding = ins["NetworkSettings"]["Ports"][f"{APP_PORT}/tcp"]
-        assert binding == [{"HostIp": "0.0.0.0", "HostPort": str(TUTORIAL_PORT)}], binding
+        assert binding == [{"HostIp": "0.0.0.0", "HostPort": str(TUTORIAL_PORT)},
+                           {"HostIp": "::", "HostPort": str(TUTORIAL_PORT)}], binding
         assert ins["NetworkSettings"]["Networks"]["bridge"]["IPAddress"], ins["NetworkSettings"]
         mounts = [m for m in ins["Mounts"] if m["Destination"] == "/var/opt/memos"]
         assert mounts and mounts[0]["Type"] == "bind" and mounts[0]["Source"] == str(data), ins["Mounts"]
@@ -308,8 +313,9 @@ def test_network_bad_input(cli, daemon, memos_img, clean):
         assert p.returncode != 0 and "10.99.0.5" in p.stderr, p.stderr
         p = cli.run("network", "rm", "bridge")
         assert p.returncode != 0 and "pre-defined" in p.stderr, p.stderr
-        p = cli.run("run", "-d", "--name", "e2e-v6port", "-p", "[::1]:18080:80", memos_img)
-        assert p.returncode != 0 and "IPv6 address ::1" in p.stderr, p.stderr
+        # IPv6 host addresses are proxied for TCP only.
+        p = cli.run("run", "-d", "--name", "e2e-v6port", "-p", "[::1]:18053:53/udp", memos_img)
+        assert p.returncode != 0 and "port 53/udp on the IPv6 address ::1" in p.stderr, p.stderr
         assert "e2e-v6port" not in cli.ok("ps", "-a", "--format", "{{.Names}}").stdout.split()
         p = cli.run("network", "rm", "e2e-nosuch")
         assert p.returncode == 1, p.returncode
@@ -319,6 +325,47 @@ def test_network_bad_input(cli, daemon, memos_img, clean):
     finally:
         rm_f(cli, "e2e-nonet", "e2e-badip")
         cli.run("network", "rm", "e2e-ov1")
+    assert_no_leftovers(daemon)
+
+
+def v6_refused(port):
+    """True when nothing accepts on [::1]:port."""
+    try:
+        socket.create_connection(("::1", port), 2).close()
+        return False
+    except OSError:
+        return True
+
+
+def test_ipv6_host_address(cli, daemon, memos_img, clean):
+    """-p [::1]:P:80 — IPv6 only, served by the monitor's proxy: the page on [::1], nothing on
+    127.0.0.1; the port goes with the container's end and comes back with its start (after the
+    proxied connections left TIME_WAIT entries on it); a port in use is refused by name."""
+    port = free_port()
+    try:
+        cli.ok("run", "-d", "--name", "e2e-v6", "-p", f"[::1]:{port}:{APP_PORT}", memos_img)
+        assert get_page("[::1]", port) == (200, PAGE)
+        assert cli.ok("port", "e2e-v6").stdout.splitlines() == [f"{APP_PORT}/tcp -> [::1]:{port}"]
+        try:
+            socket.create_connection(("127.0.0.1", port), 2).close()
+            pytest.fail(f"127.0.0.1:{port} answers; only [::1] was published")
+        except OSError:
+            pass
+        # A body larger than the relay's buffers and the sockets' queues, byte for byte.
+        made = cli.ok("exec", "e2e-v6", "sh", "-c",
+                      "head -c 3145728 /dev/urandom > /www/big && md5sum /www/big").stdout.split()[0]
+        status, data = http_get("[::1]", port, "/big", timeout=30)
+        assert status == 200 and len(data) == 3145728 and hashlib.md5(data).hexdigest() == made
+        p = cli.run("run", "-d", "--name", "e2e-v6b", "-p", f"[::1]:{port}:{APP_PORT}", memos_img)
+        assert p.returncode != 0 and f"[::1]:{port}/tcp" in p.stderr and "already in use" in p.stderr, p.stderr
+        for _ in range(2):
+            cli.ok("stop", "-t", "1", "e2e-v6")
+            assert v6_refused(port), f"[::1]:{port} still answers after the stop"
+            cli.ok("start", "e2e-v6")
+            assert get_page("[::1]", port) == (200, PAGE)
+    finally:
+        rm_f(cli, "e2e-v6", "e2e-v6b")
+    assert v6_refused(port), f"[::1]:{port} still answers after the container is gone"
     assert_no_leftovers(daemon)
 
 

@@ -81,12 +81,12 @@ def test_create_run_connect_disconnect(client, memos_img, nclean):
     ep = ns["Networks"]["py-net"]
     assert ipaddress.ip_address(ep["IPAddress"]) in SUBNET and ep["IPAddress"] != GATEWAY, ep
     assert ep["Gateway"] == GATEWAY and ep["IPPrefixLen"] == 24 and ep["NetworkID"] == net.id, ep
-    # dockerd adds a "::" binding on IPv6 hosts; berthd publishes IPv4 only.
-    v4 = [b for b in ns["Ports"][f"{APP_PORT}/tcp"] if b["HostIp"] != "::"]
-    assert v4 == [{"HostIp": "0.0.0.0", "HostPort": str(port)}], ns["Ports"]
+    # docker's default binding: every IPv4 and every IPv6 address, on one port.
+    both = [{"HostIp": "0.0.0.0", "HostPort": str(port)}, {"HostIp": "::", "HostPort": str(port)}]
+    assert ns["Ports"][f"{APP_PORT}/tcp"] == both, ns["Ports"]
     assert web.attrs["HostConfig"]["NetworkMode"] == "py-net"
-    assert [b for b in client.api.port(web.id, APP_PORT) if b["HostIp"] != "::"] == \
-        [{"HostIp": "0.0.0.0", "HostPort": str(port)}]
+    assert client.api.port(web.id, APP_PORT) == both
+    assert get_page("[::1]", port) == (200, PAGE)
     assert get_page("127.0.0.1", port) == (200, PAGE)
     net.reload()
     assert [c.name for c in net.containers] == ["py-web"]

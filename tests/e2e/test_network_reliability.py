@@ -106,6 +106,7 @@ def test_kill9_published_port_and_user_network_survive(make_daemon, memos, home)
         cli.ok("run", "-d", "--name", "rel-a", "--network", net, img)
         cli.ok("run", "-d", "--name", "rel-b", "--network", net, img)
         assert get_page("127.0.0.1", port) == (200, PAGE)
+        assert get_page("[::1]", port) == (200, PAGE)
         assert port_reserved(port), f"berthd does not hold 0.0.0.0:{port} before the kill"
         p = fetch_in(cli, "rel-b", "rel-a")
         assert p.returncode == 0 and p.stdout == PAGE.decode(), (p.stdout, p.stderr)
@@ -117,15 +118,19 @@ def test_kill9_published_port_and_user_network_survive(make_daemon, memos, home)
         assert d.proc is None or d.proc.poll() is not None
         assert get_page("127.0.0.1", port, timeout=5) == (200, PAGE)
         assert get_page(host_address(), port, timeout=5) == (200, PAGE)
+        # IPv6 is the container's monitor's proxy, which outlives berthd as the container does.
+        assert get_page("[::1]", port, timeout=5) == (200, PAGE)
 
         d.start()
         assert get_page("127.0.0.1", port) == (200, PAGE)
         assert get_page(host_address(), port) == (200, PAGE)
         assert wait_until(lambda: port_reserved(port), 10, interval=0.2,
                           what=f"berthd holding 0.0.0.0:{port} again after the restart")
-        assert cli.ok("port", "rel-pub").stdout.strip() == f"{APP_PORT}/tcp -> 0.0.0.0:{port}"
+        assert get_page("[::1]", port) == (200, PAGE)
+        assert cli.ok("port", "rel-pub").stdout.splitlines() == [
+            f"{APP_PORT}/tcp -> 0.0.0.0:{port}", f"{APP_PORT}/tcp -> [::]:{port}"]
         ps = cli.ok("ps", "--filter", "name=rel-pub", "--format", "{{.Ports}}").stdout
-        assert f"0.0.0.0:{port}->{APP_PORT}/tcp" in ps, ps
+        assert f"0.0.0.0:{port}->{APP_PORT}/tcp, [::]:{port}->{APP_PORT}/tcp" in ps, ps
         running = set(cli.ok("ps", "--format", "{{.Names}}").stdout.split())
         assert {"rel-pub", "rel-a", "rel-b"} <= running, running
         assert {n: ip_on(cli, n, net) for n in ("rel-a", "rel-b")} == before
@@ -153,6 +158,7 @@ def test_kill9_published_port_and_user_network_survive(make_daemon, memos, home)
         cli.ok("network", "rm", net)
         assert_no_leftovers(d)
         assert no_answer("127.0.0.1", port) is True
+        assert no_answer("::1", port) is True
         assert not port_reserved(port), f"0.0.0.0:{port} still held after the container is gone"
         assert net not in cli.ok("network", "ls", "--format", "{{.Name}}").stdout.split()
     finally:
@@ -170,6 +176,8 @@ def test_default_bind_address_option(make_daemon, memos, home):
         assert get_page("127.0.0.1", port) == (200, PAGE)
         got = no_answer(host_address(), port)
         assert got is True, f"{host_address()}:{port} answered with --ip 127.0.0.1: {got!r}"
+        got = no_answer("::1", port)
+        assert got is True, f"[::1]:{port} answered with --ip 127.0.0.1: {got!r}"
         assert cli.ok("port", "ip-lo").stdout.strip() == f"{APP_PORT}/tcp -> 127.0.0.1:{port}"
         ins = json.loads(cli.ok("inspect", "ip-lo").stdout)[0]
         assert ins["NetworkSettings"]["Ports"][f"{APP_PORT}/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
@@ -186,6 +194,8 @@ def test_explicit_loopback_publish(cli, daemon, memos_img, clean):
         assert get_page("127.0.0.1", port) == (200, PAGE)
         got = no_answer(host_address(), port)
         assert got is True, f"{host_address()}:{port} answered for -p 127.0.0.1:{port}: {got!r}"
+        got = no_answer("::1", port)
+        assert got is True, f"[::1]:{port} answered for -p 127.0.0.1:{port}: {got!r}"
         assert cli.ok("port", "ip-lo2").stdout.strip() == f"{APP_PORT}/tcp -> 127.0.0.1:{port}"
     finally:
         cli.run("rm", "-f", "ip-lo2")

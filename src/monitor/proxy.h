@@ -1,0 +1,80 @@
+// monitor/proxy.h — a TCP relay from listening sockets on the host (IPv6
+// host addresses of published ports) to the container's IPv4 address, which
+// NAT cannot reach from IPv6. Used by berth-monitor (the "proxy" op of
+// monitor/protocol.h), so the relay lives exactly as long as the container's
+// run and outlives berthd, as the container does.
+//
+// Single-threaded and non-blocking: the relay has an epoll set of its own,
+// whose fd the owner watches for readability and then calls pump(). Each
+// accepted connection gets a non-blocking connect to its target; bytes are
+// copied through one 16 KiB buffer per direction (allocated per connection),
+// reading stops while a buffer waits to be written, so a slow side slows the
+// other instead of growing memory. A side's EOF is passed on as shutdown
+// (SHUT_WR) once its buffer is written; a connection ends when both
+// directions have, or at the first error of either side. A target that
+// refuses closes the accepted connection at once.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace berth::monitor {
+
+class Proxy {
+ public:
+  static Result<std::unique_ptr<Proxy>> make();
+  ~Proxy();
+
+  // Serves `listener` (a bound, listening TCP socket; made non-blocking
+  // here) towards target_ip (IPv4 text):target_port. InvalidArgument when
+  // the fd is not a listening stream socket or the target is not IPv4.
+  Result<void> add(Fd listener, const std::string& target_ip, uint16_t target_port);
+  // The relay's epoll fd: readable when pump() has work.
+  int fd() const { return epoll_.get(); }
+  // Handles what is ready (never blocks).
+  void pump();
+  size_t listeners() const { return listeners_.size(); }
+  size_t connections() const { return conns_.size(); }
+
+ private:
+  struct Dir {
+    std::unique_ptr<char[]> buf;
+    size_t off = 0, len = 0;
+    bool eof = false;   // the source side ended
+    bool done = false;  // eof passed on to the sink (SHUT_WR)
+  };
+  struct Conn {
+    Fd client, upstream;
+    bool connected = false;
+    Dir up, down;  // client -> upstream, upstream -> client
+    uint32_t client_events = 0, upstream_events = 0;
+    bool client_gone = false, upstream_gone = false;  // hung up: out of the epoll set
+  };
+  struct Listener {
+    Fd fd;
+    sockaddr_in target{};
+  };
+  Proxy() = default;
+  void on_accept(uint64_t tok);
+  void on_conn(uint64_t id, bool upstream_side, uint32_t events);
+  // Moves bytes until nothing more can move without waiting; false = the
+  // connection ended or failed (the caller drops it).
+  bool relay(Conn& c);
+  bool move(Dir& d, int from, int to);
+  void update(uint64_t id, Conn& c);
+  void drop(uint64_t id);
+
+  Fd epoll_;
+  uint64_t next_ = 1;
+  std::map<uint64_t, Listener> listeners_;  // by token
+  std::map<uint64_t, Conn> conns_;          // by id; epoll tokens are id*2 (+1 upstream)
+};
+
+}  // namespace berth::monitor
