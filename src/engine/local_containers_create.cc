@@ -555,25 +555,30 @@ Result<void> LocalContainerService::rename(const std::string& name, const std::s
   if (n.empty()) return make_error(Errc::InvalidArgument, "Neither old nor new names may be empty");
   if (!valid_name(n)) return msg::invalid_name(new_name);
   std::lock_guard op(c->op);
-  std::lock_guard lk(mu_);
-  if (n == c->name) {
-    return make_error(Errc::InvalidArgument,
-                      "Renaming a container with the same name as its current name");
+  {
+    std::lock_guard lk(mu_);
+    if (n == c->name) {
+      return make_error(Errc::InvalidArgument,
+                        "Renaming a container with the same name as its current name");
+    }
+    // dockerd's rename says where the conflict arose.
+    auto in_use = [&](const std::string& id) {
+      return msg::name_in_use(n, id).context("Error when allocating new name");
+    };
+    if (auto it = names_.find(n); it != names_.end()) return in_use(it->second);
+    if (auto r = store_->rename_container(c->id, n); !r) {
+      if (r.error().code == Errc::Conflict) return in_use("?");
+      return r.error();
+    }
+    std::string old = c->name;
+    names_.erase(old);
+    names_[n] = c->id;
+    c->name = n;
+    publish_locked(*c, "rename", {{"oldName", "/" + old}});
   }
-  // dockerd's rename says where the conflict arose.
-  auto in_use = [&](const std::string& id) {
-    return msg::name_in_use(n, id).context("Error when allocating new name");
-  };
-  if (auto it = names_.find(n); it != names_.end()) return in_use(it->second);
-  if (auto r = store_->rename_container(c->id, n); !r) {
-    if (r.error().code == Errc::Conflict) return in_use("?");
-    return r.error();
-  }
-  std::string old = c->name;
-  names_.erase(old);
-  names_[n] = c->id;
-  c->name = n;
-  publish_locked(*c, "rename", {{"oldName", "/" + old}});
+  // Other containers on its user networks resolve the new name at once, as
+  // with docker (Ctr::op still held: no start or release in between).
+  if (opts_.networks) opts_.networks->rename(c->id, n);
   return {};
 }
 

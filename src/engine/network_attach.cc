@@ -694,6 +694,21 @@ std::map<std::string, std::vector<PortBinding>> NetworkManager::ports_of(
   return out;
 }
 
+void NetworkManager::rename(const std::string& container_id, const std::string& name) {
+  std::lock_guard lk(mu_);
+  auto it = live_.find(container_id);
+  if (it == live_.end()) return;
+  Live& l = *it->second;
+  l.request.name = name;
+  for (auto& [nid, e] : l.endpoints) {
+    e.container_name = name;
+    if (auto r = put_row_locked(l, nid); !r)
+      log_warn("container {}: endpoint row after rename: {}", container_id.substr(0, 12),
+               r.error().message);
+  }
+  refresh_dns_locked();
+}
+
 void NetworkManager::refresh_dns_locked() {
   std::map<std::string, std::vector<std::string>> nets;
   std::map<std::string, std::multimap<std::string, std::string>> names;

@@ -151,6 +151,9 @@ class NetworkManager final : public NetworkService {
   Result<NetAttachment> attach(const ContainerNetRequest& r, bool defer_links = false);
   // Releases all of it. Idempotent; logs failures.
   void release(const std::string& container_id);
+  // A running container's new name (rename): its DNS name on user networks
+  // and the name its endpoints show. Nothing for a container not attached.
+  void rename(const std::string& container_id, const std::string& name);
   // Adds one network to a running container (connect) / removes one.
   Result<EndpointInfo> connect(const ContainerNetRequest& r, const std::string& network,
                                const Json& settings);

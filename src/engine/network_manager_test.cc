@@ -108,6 +108,25 @@ TEST_F(NetManagerTest, CreateValidatesLikeDocker) {
   EXPECT_EQ(app.ipam[0].gateway, "10.50.0.1");
 }
 
+TEST_F(NetManagerTest, RenameChangesTheNameItsEndpointsShowAndKeepAfterARestart) {
+  NetworkCreateRequest nr;
+  nr.name = "app";
+  nr.ipam = {IpamConfig{"10.71.0.0/24", "", ""}};
+  ASSERT_TRUE(mgr_->create(nr).has_value());
+  auto r = req("rn", "app");
+  ASSERT_TRUE(mgr_->attach(r).has_value());
+  mgr_->rename(r.id, "renamed");
+  mgr_->rename(req("notattached").id, "x");  // nothing to do, no error
+  auto eps = mgr_->endpoints_of(r.id);
+  ASSERT_EQ(eps.size(), 1u);
+  EXPECT_EQ(eps[0].container_name, "renamed");
+  EXPECT_EQ(mgr_->inspect("app").value().endpoints.at(r.id).container_name, "renamed");
+  open_manager();  // berthd restarted: the container service passes the current name
+  r.name = "renamed";
+  ASSERT_TRUE(mgr_->restore({{r.id, r}}).has_value());
+  EXPECT_EQ(mgr_->endpoints_of(r.id).at(0).container_name, "renamed");
+}
+
 TEST_F(NetManagerTest, AddressesAreDistinctAndStaticOnesChecked) {
   NetworkCreateRequest r;
   r.name = "app";

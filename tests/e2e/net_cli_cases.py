@@ -176,9 +176,17 @@ def test_user_network_names_and_aliases(cli, daemon, memos_img, clean):
                      "wget -qO- http://e2e-web:5230/ && break; sleep 0.2; done")
         assert "nameserver 127.0.0.11" in out.stdout and "192.0.2.53" not in out.stdout, out.stdout
         assert "search e2e.test" in out.stdout and PAGE.decode() in out.stdout, out.stdout
+        # A rename changes the running container's DNS name at once, as with docker.
+        cli.ok("rename", "e2e-web", "e2e-web2")
+        out = cli.ok("run", "--rm", "--network", net, memos_img, "sh", "-c",
+                     "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://e2e-web2:5230/ && break; sleep 0.2; done;"
+                     " nslookup e2e-web 127.0.0.11 >/dev/null 2>&1 && echo old-resolves || echo old-gone")
+        assert PAGE.decode() in out.stdout and "old-gone" in out.stdout, out.stdout
+        cli.ok("rename", "e2e-web2", "e2e-web")
         ins = json.loads(cli.ok("network", "inspect", net).stdout)[0]
         assert ins["Name"] == net and ins["Driver"] == "bridge", ins
         assert len(ins["Containers"]) == 1, ins["Containers"]
+        assert [c["Name"] for c in ins["Containers"].values()] == ["e2e-web"], ins["Containers"]
         assert net in cli.ok("network", "ls", "--format", "{{.Name}}").stdout.split()
         # In use: refused, nothing removed.
         p = cli.run("network", "rm", net)
