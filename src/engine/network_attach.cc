@@ -74,19 +74,22 @@ Result<std::pair<uint16_t, uint16_t>> host_port_range(const std::string& s) {
 }
 
 // Binds the host port; port 0 = an ephemeral one. Returns the socket and the
-// port bound. A reserving socket (`listen` false) is bound without
+// port bound. A reserving socket (`proxy` false) is bound without
 // SO_REUSEADDR and never listens: the traffic is DNAT-ed past it, it only
-// keeps everyone else off the port. A proxy's socket (`listen` true) listens
-// (non-blocking, for the monitor's accept loop) and takes SO_REUSEADDR: the
-// connections it accepted leave TIME_WAIT entries on the port, which would
-// refuse the next start's bind otherwise (a listener still conflicts).
-// Unavailable when the host has no such address family or address.
+// keeps everyone else off the port. A proxy's socket (`proxy` true) is
+// non-blocking, for the monitor's loop; for TCP it listens and takes
+// SO_REUSEADDR: the connections it accepted leave TIME_WAIT entries on the
+// port, which would refuse the next start's bind otherwise (a listener still
+// conflicts). (UDP has no TIME_WAIT, and SO_REUSEADDR would let two UDP
+// sockets share the port.) Unavailable when the host has no such address
+// family or address.
 Result<std::pair<Fd, uint16_t>> reserve_port(const std::string& proto, const std::string& ip,
-                                             uint16_t port, bool listen = false) {
+                                             uint16_t port, bool proxy = false) {
+  bool listen = proxy && proto == "tcp";
   bool v6 = ip.find(':') != std::string::npos;
   int type = proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
   int protocol = proto == "sctp" ? IPPROTO_SCTP : 0;
-  Fd fd(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC | (listen ? SOCK_NONBLOCK : 0),
+  Fd fd(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC | (proxy ? SOCK_NONBLOCK : 0),
                  protocol));
   if (!fd) {
     int e = errno;
@@ -217,12 +220,12 @@ Result<void> NetworkManager::validate(const ContainerNetRequest& r,
       if (b.host_ip.empty()) continue;
       auto ip = BERTH_TRY_CTX(network::parse_ip(b.host_ip), "host IP of a port");
       // IPv6 reaches the container's IPv4 address through its monitor's
-      // proxy (NAT cannot translate between the families), which carries
-      // TCP only.
-      if (ip.size() == 16 && k.proto != "tcp") {
+      // relay (NAT cannot translate between the families), which carries
+      // TCP and UDP.
+      if (ip.size() == 16 && k.proto == "sctp") {
         return make_error(Errc::InvalidArgument,
                           "cannot publish port {} on the IPv6 address {}: berth forwards IPv6 "
-                          "for TCP ports only; publish it on an IPv4 address",
+                          "for TCP and UDP ports only; publish it on an IPv4 address",
                           key, b.host_ip);
       }
     }
@@ -385,7 +388,7 @@ Result<void> NetworkManager::take_ports_locked(Live& l, const ContainerNetReques
       // docker's default binding is every IPv4 and every IPv6 address (the
       // latter only where the host has IPv6); an explicit address is its
       // family alone ("0.0.0.0" IPv4, "::" IPv6).
-      bool dual = !v6 && b.host_ip.empty() && ip == "0.0.0.0" && k.proto == "tcp";
+      bool dual = !v6 && b.host_ip.empty() && ip == "0.0.0.0" && k.proto != "sctp";
       std::string ip4 = v6 ? "" : ip;
       std::string ip6 = v6 ? ip : dual ? "::" : "";
       Result<Reserved> got = make_error(Errc::Internal, "no port tried");

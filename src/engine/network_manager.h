@@ -94,9 +94,10 @@ struct ContainerNetRequest {
 
 // A published port on an IPv6 host address. NAT cannot carry IPv6 traffic
 // to the container's IPv4 address, so the container's monitor serves it: it
-// accepts on `listener` and connects to target_ip:target_port (TCP only).
+// relays between `listener` and target_ip:target_port (TCP and UDP).
 struct ProxiedPort {
-  Fd listener;          // bound, listening, non-blocking; the only copy (the manager keeps none)
+  // Bound (TCP: listening), non-blocking; the only copy (the manager keeps none).
+  Fd listener;
   std::string host_ip;  // "::", "::1", ...
   uint16_t host_port = 0;
   std::string target_ip;  // the container's IPv4 address

@@ -163,17 +163,18 @@ TEST_F(NetManagerTest, AddressesAreDistinctAndStaticOnesChecked) {
             "user specified IP address is supported on user defined networks only");
   EXPECT_EQ(mgr_->validate(req("s4", "nosuch"), "nosuch").error().message,
             "network nosuch not found");
-  // IPv6 host addresses are served by the monitor's TCP proxy: other
-  // protocols are refused there, not published to an address that never answers.
+  // IPv6 host addresses are served by the monitor's TCP and UDP relay: SCTP
+  // is refused there, not published to an address that never answers.
   auto v6 = req("s5");
-  v6.ports["53/udp"] = {PortBinding{"::1", "8053"}};
+  v6.ports["53/sctp"] = {PortBinding{"::1", "8053"}};
   auto r6 = mgr_->validate(v6, "bridge");
   ASSERT_FALSE(r6.has_value());
   EXPECT_EQ(r6.error().code, Errc::InvalidArgument);
-  EXPECT_NE(r6.error().message.find("port 53/udp on the IPv6 address ::1"), std::string::npos)
+  EXPECT_NE(r6.error().message.find("port 53/sctp on the IPv6 address ::1"), std::string::npos)
       << r6.error().message;
   v6.ports.clear();
   v6.ports["80/tcp"] = {PortBinding{"::1", "8080"}};
+  v6.ports["53/udp"] = {PortBinding{"::1", "8053"}};
   EXPECT_TRUE(mgr_->validate(v6, "bridge").has_value());
   v6.ports["80/tcp"] = {PortBinding{"::", "8080"}};
   EXPECT_TRUE(mgr_->validate(v6, "bridge").has_value());
@@ -238,16 +239,25 @@ TEST_F(NetManagerTest, TheDefaultBindingIsEveryIpv4AndEveryIpv6Address) {
   EXPECT_EQ(web[0].host_ip, "0.0.0.0");
   EXPECT_EQ(web[1].host_ip, "::");
   EXPECT_EQ(web[0].host_port, web[1].host_port);
-  // UDP has no proxy: IPv4 only. An explicit IPv6 address is IPv6 only.
-  ASSERT_EQ(a->ports["53/udp"].size(), 1u);
-  EXPECT_EQ(a->ports["53/udp"][0].host_ip, "0.0.0.0");
+  // UDP too (the relay carries it). An explicit IPv6 address is IPv6 only.
+  ASSERT_EQ(a->ports["53/udp"].size(), 2u);
+  EXPECT_EQ(a->ports["53/udp"][1].host_ip, "::");
   ASSERT_EQ(a->ports["443/tcp"].size(), 1u);
   EXPECT_EQ(a->ports["443/tcp"][0].host_ip, "::1");
-  // The IPv6 ones come with their listening sockets and the container's address.
-  ASSERT_EQ(a->proxies.size(), 2u);
+  // The IPv6 ones come with their sockets and the container's address.
+  ASSERT_EQ(a->proxies.size(), 3u);
   for (const auto& p : a->proxies) {
     EXPECT_TRUE(p.listener);
     EXPECT_EQ(p.target_ip, a->endpoints[0].ip4);
+  }
+  // SCTP has no relay: IPv4 only.
+  auto rs = req("d3");
+  rs.ports["9/sctp"] = {PortBinding{"", ""}};
+  if (auto s = mgr_->attach(rs)) {  // (hosts without SCTP refuse the socket)
+    ASSERT_EQ(s->ports["9/sctp"].size(), 1u);
+    EXPECT_EQ(s->ports["9/sctp"][0].host_ip, "0.0.0.0");
+    EXPECT_TRUE(s->proxies.empty());
+    mgr_->release(rs.id);
   }
   EXPECT_TRUE(v6_listens(web[1].host_port));
   EXPECT_EQ(mgr_->ports_of(r.id), a->ports);

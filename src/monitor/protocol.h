@@ -197,7 +197,8 @@ Json encode_exec_state(const ExecState& s);
 Result<ExecState> decode_exec_state(const Json& j);
 
 // {"op":"proxy","ports":[{"target_ip":"172.17.0.2","target_port":80},...]}
-//   + one listening TCP socket per port, in the same order, in SCM_RIGHTS (at
+//   + one socket per port (a listening TCP or a bound UDP socket), in the same
+//   order, in SCM_RIGHTS (at
 //   most kMaxPassedFds; more ports take more requests): published ports on
 //   IPv6 host addresses, which the monitor serves by connecting to the
 //   target (monitor/proxy.h) until the container's init exits, when it

@@ -1,6 +1,8 @@
 // monitor/proxy.cc — see proxy.h.
 #include "monitor/proxy.h"
 
+#include "monitor/proxy_internal.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -14,8 +16,6 @@ namespace berth::monitor {
 namespace {
 
 constexpr size_t kBuf = 16 * 1024;
-// Tokens of listeners have the top bit set; connection sides are id*2(+1).
-constexpr uint64_t kListenerBit = 1ull << 63;
 // Accepts per wake-up per listener: a flood cannot starve the monitor's
 // other work (the rest stays queued and the listener stays readable).
 constexpr int kAcceptBurst = 32;
@@ -41,14 +41,19 @@ Result<void> Proxy::add(Fd listener, const std::string& target_ip, uint16_t targ
                       target_port);
   int type = 0, accepting = 0;
   socklen_t len = sizeof type;
-  if (::getsockopt(listener.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
-    return make_error(Errc::InvalidArgument, "proxy: the passed fd is not a stream socket");
+  if (::getsockopt(listener.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+      (type != SOCK_STREAM && type != SOCK_DGRAM))
+    return make_error(Errc::InvalidArgument,
+                      "proxy: the passed fd is not a stream or datagram socket");
+  l.udp = type == SOCK_DGRAM;
   len = sizeof accepting;
-  if (::getsockopt(listener.get(), SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting)
+  if (!l.udp && (::getsockopt(listener.get(), SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 ||
+                 !accepting))
     return make_error(Errc::InvalidArgument, "proxy: the passed socket does not listen");
   int fl = ::fcntl(listener.get(), F_GETFL);
   if (fl < 0 || ::fcntl(listener.get(), F_SETFL, fl | O_NONBLOCK) != 0)
     return sys_error("proxy: make the listener non-blocking");
+  if (l.udp && !dgram_) dgram_.reset(new char[kDgram]);
   uint64_t tok = kListenerBit | next_++;
   struct epoll_event ev {};
   ev.events = EPOLLIN;
@@ -65,10 +70,20 @@ void Proxy::pump() {
   int n = ::epoll_wait(epoll_.get(), evs, 32, 0);
   for (int i = 0; i < n; ++i) {
     uint64_t tok = evs[i].data.u64;
-    if (tok & kListenerBit)
-      on_accept(tok);
-    else
+    if (tok == kTimerTok) {
+      on_timer();
+    } else if (tok & kListenerBit) {
+      auto l = listeners_.find(tok);
+      if (l == listeners_.end()) continue;
+      if (l->second.udp)
+        on_datagrams(tok);
+      else
+        on_accept(tok);
+    } else if (tok & kFlowBit) {
+      on_flow(tok);
+    } else {
       on_conn(tok >> 1, tok & 1, evs[i].events);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 #include "monitor/proxy.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -191,16 +192,122 @@ TEST_F(ProxyTest, RefusesWhatItCannotServe) {
   auto r = proxy_->add(std::move(unlistened), "127.0.0.1", 80);
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("does not listen"), std::string::npos) << r.error().message;
-  Fd udp(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  r = proxy_->add(std::move(udp), "127.0.0.1", 80);
+  Fd raw(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP));
+  if (raw) {
+    r = proxy_->add(std::move(raw), "127.0.0.1", 80);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("not a stream or datagram socket"), std::string::npos);
+  }
+  Fd pipe_end;
+  {
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    pipe_end.reset(fds[0]);
+    ::close(fds[1]);
+  }
+  r = proxy_->add(std::move(pipe_end), "127.0.0.1", 80);
   ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().message.find("not a stream socket"), std::string::npos);
+  EXPECT_NE(r.error().message.find("not a stream or datagram socket"), std::string::npos);
   Fd l2 = loopback_socket(AF_INET6, 4, &p);
   r = proxy_->add(std::move(l2), "::1", 80);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::InvalidArgument);
   EXPECT_NE(r.error().message.find("\"::1:80\""), std::string::npos) << r.error().message;
   EXPECT_EQ(proxy_->listeners(), 0u);
+}
+
+// A UDP socket on [::1] (the listener) or 127.0.0.1 (the target), bound to
+// an ephemeral port, with a receive time-out.
+Fd udp_socket(int family, uint16_t* port) {
+  Fd s(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_addr = in6addr_loopback;
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof *a;
+  }
+  if (!s || ::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return Fd();
+  ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+  *port = family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                             : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  timeval tv{5, 0};
+  ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return s;
+}
+
+// Sends `msg` to [::1]:port from `s` and returns the one answer ("" on time-out).
+std::string udp_ask(int s, uint16_t port, const std::string& msg) {
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  a.sin6_port = htons(port);
+  if (::sendto(s, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0)
+    return "";
+  char buf[70000];
+  sockaddr_in6 from{};
+  socklen_t flen = sizeof from;
+  ssize_t n = ::recvfrom(s, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+  if (n < 0) return "";
+  // The answer comes from the address the client sent to.
+  if (flen != sizeof from || ntohs(from.sin6_port) != port) return "<from elsewhere>";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+TEST_F(ProxyTest, UdpGivesEachClientItsOwnAnswersAndIdleFlowsGo) {
+  uint16_t port = 0, target_port = 0;
+  Fd listener = udp_socket(AF_INET6, &port);
+  Fd target = udp_socket(AF_INET, &target_port);
+  ASSERT_TRUE(listener && target);
+  ASSERT_TRUE(proxy_->add(std::move(listener), "127.0.0.1", target_port).has_value());
+  proxy_->set_udp_idle(std::chrono::milliseconds(200), std::chrono::milliseconds(50));
+  // The target answers each datagram with "re:" and its text, to its sender
+  // (the relay's flow socket); a datagram of 60000 bytes comes back whole.
+  std::atomic<bool> stop{false};
+  std::thread echo([&] {
+    char buf[70000];
+    while (!stop) {
+      sockaddr_in from{};
+      socklen_t flen = sizeof from;
+      ssize_t n =
+          ::recvfrom(target.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
+      if (n < 0) continue;
+      std::string reply = "re:" + std::string(buf, static_cast<size_t>(n));
+      ::sendto(target.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from),
+               flen);
+    }
+  });
+  {
+    Pump pump(*proxy_);
+    uint16_t p1 = 0, p2 = 0;
+    Fd a = udp_socket(AF_INET6, &p1), b = udp_socket(AF_INET6, &p2);
+    EXPECT_EQ(udp_ask(a.get(), port, "one"), "re:one");
+    EXPECT_EQ(udp_ask(b.get(), port, "two"), "re:two");
+    EXPECT_EQ(udp_ask(a.get(), port, "three"), "re:three");
+    std::string big(60000, 'z');
+    EXPECT_EQ(udp_ask(b.get(), port, big), "re:" + big);
+  }
+  EXPECT_EQ(proxy_->flows(), 2u);
+  {
+    Pump pump(*proxy_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  }
+  EXPECT_EQ(proxy_->flows(), 0u);  // idle for longer than 200 ms
+  stop = true;
+  uint16_t p3 = 0;
+  Fd c = udp_socket(AF_INET, &p3);
+  sockaddr_in t{};
+  t.sin_family = AF_INET;
+  t.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  t.sin_port = htons(target_port);
+  ::sendto(c.get(), "x", 1, 0, reinterpret_cast<sockaddr*>(&t), sizeof t);  // wakes the echo
+  echo.join();
 }
 
 TEST_F(ProxyTest, DestroyingTheProxyClosesItsPort) {

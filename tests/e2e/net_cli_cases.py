@@ -321,9 +321,9 @@ def test_network_bad_input(cli, daemon, memos_img, clean):
         assert p.returncode != 0 and "10.99.0.5" in p.stderr, p.stderr
         p = cli.run("network", "rm", "bridge")
         assert p.returncode != 0 and "pre-defined" in p.stderr, p.stderr
-        # IPv6 host addresses are proxied for TCP only.
-        p = cli.run("run", "-d", "--name", "e2e-v6port", "-p", "[::1]:18053:53/udp", memos_img)
-        assert p.returncode != 0 and "port 53/udp on the IPv6 address ::1" in p.stderr, p.stderr
+        # IPv6 host addresses are relayed for TCP and UDP only.
+        p = cli.run("run", "-d", "--name", "e2e-v6port", "-p", "[::1]:18053:53/sctp", memos_img)
+        assert p.returncode != 0 and "port 53/sctp on the IPv6 address ::1" in p.stderr, p.stderr
         assert "e2e-v6port" not in cli.ok("ps", "-a", "--format", "{{.Names}}").stdout.split()
         p = cli.run("network", "rm", "e2e-nosuch")
         assert p.returncode == 1, p.returncode
@@ -374,6 +374,47 @@ def test_ipv6_host_address(cli, daemon, memos_img, clean):
     finally:
         rm_f(cli, "e2e-v6", "e2e-v6b")
     assert v6_refused(port), f"[::1]:{port} still answers after the container is gone"
+    assert_no_leftovers(daemon)
+
+
+UDP_ECHO = ("import socket\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "s.bind(('0.0.0.0', 5353))\n"
+            "while True:\n"
+            "    d, a = s.recvfrom(65536)\n"
+            "    s.sendto(b're:' + d, a)\n")
+
+
+def udp_ask(family, host, port, msg, timeout=15):
+    """Sends msg until an answer comes (the server needs a moment after `run -d`)."""
+    deadline = time.monotonic() + timeout
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.3)
+        while time.monotonic() < deadline:
+            s.sendto(msg, (host, port))
+            try:
+                return s.recvfrom(65536)[0]
+            except OSError:
+                continue
+    return None
+
+
+def test_udp_published_on_ipv4_and_ipv6(cli, daemon, memos_img, clean):
+    """-p P:5353/udp: IPv4 by NAT, IPv6 by the monitor's relay, each client its own answers.
+    The server is the host's python3, bind-mounted read-only (busybox has no UDP server)."""
+    port = free_port()
+    try:
+        cli.ok("run", "-d", "--name", "e2e-udp", "-p", f"{port}:5353/udp",
+               "-v", "/usr:/usr:ro", "-v", "/lib:/lib:ro", "-v", "/lib64:/lib64:ro",
+               memos_img, "/usr/bin/python3", "-c", UDP_ECHO)
+        assert udp_ask(socket.AF_INET, "127.0.0.1", port, b"v4") == b"re:v4"
+        assert udp_ask(socket.AF_INET6, "::1", port, b"v6") == b"re:v6"
+        assert udp_ask(socket.AF_INET6, "::1", port, b"x" * 30000) == b"re:" + b"x" * 30000
+        assert cli.ok("port", "e2e-udp").stdout.splitlines() == [
+            f"5353/udp -> 0.0.0.0:{port}", f"5353/udp -> [::]:{port}"]
+    finally:
+        rm_f(cli, "e2e-udp")
+    assert udp_ask(socket.AF_INET6, "::1", port, b"gone", timeout=1) is None
     assert_no_leftovers(daemon)
 
 
