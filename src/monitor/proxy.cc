@@ -92,7 +92,14 @@ void Proxy::on_accept(uint64_t tok) {
   if (it == listeners_.end()) return;
   for (int i = 0; i < kAcceptBurst; ++i) {
     Fd client(::accept4(it->second.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!client) return;  // EAGAIN, or an aborted connection: nothing to serve
+    if (!client) {
+      // Out of fds or memory: the connection stays queued and the listener
+      // readable, which would wake this loop again and again. It rests
+      // until a connection ends or the timer's next tick.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        rest(tok, true);
+      return;  // else EAGAIN, or an aborted connection: nothing to serve
+    }
     Fd up(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!up) continue;  // closing `client` tells the peer
     const auto& t = it->second.target;
@@ -221,6 +228,27 @@ void Proxy::drop(uint64_t id) {
   if (it == conns_.end()) return;
   // Closing an fd removes it from the epoll set (no other copies exist).
   conns_.erase(it);
+  if (resting_) wake_listeners();
+}
+
+void Proxy::rest(uint64_t tok, bool on) {
+  auto it = listeners_.find(tok);
+  if (it == listeners_.end() || it->second.resting == on) return;
+  struct epoll_event ev {};
+  ev.events = on ? 0u : static_cast<uint32_t>(EPOLLIN);
+  ev.data.u64 = tok;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, it->second.fd.get(), &ev);
+  it->second.resting = on;
+  if (on) {
+    resting_ = true;
+    if (!timer_armed_) arm_timer(true);
+  }
+}
+
+void Proxy::wake_listeners() {
+  resting_ = false;
+  for (auto& [tok, l] : listeners_)
+    if (l.resting) rest(tok, false);
 }
 
 }  // namespace berth::monitor

@@ -21,6 +21,10 @@
 // answers from the address it sent to). A flow idle for udp_idle (90 s, as
 // docker's proxy) is closed; at most kMaxFlows flows at once (datagrams of
 // new clients beyond that are dropped, as a full conntrack table would).
+//
+// Out of fds (or memory) at accept, a listener rests (leaves the epoll
+// interest) until a connection or flow ends or the timer ticks, instead of
+// waking the loop for its queued connection again and again.
 #pragma once
 
 #include <netinet/in.h>
@@ -75,6 +79,7 @@ class Proxy {
     Fd fd;
     sockaddr_in target{};
     bool udp = false;
+    bool resting = false;  // out of epoll interest after EMFILE and the like
   };
   struct Flow {
     Fd sock;            // connected to the listener's target
@@ -93,6 +98,8 @@ class Proxy {
   bool move(Dir& d, int from, int to);
   void update(uint64_t id, Conn& c);
   void drop(uint64_t id);
+  void rest(uint64_t tok, bool on);
+  void wake_listeners();
   // UDP (proxy_udp.cc)
   void on_datagrams(uint64_t tok);
   void on_flow(uint64_t id);
@@ -107,7 +114,8 @@ class Proxy {
   std::map<uint64_t, Flow> flows_;                  // by token
   std::map<std::string, uint64_t> flow_by_client_;  // listener token + client address
   std::unique_ptr<char[]> dgram_;                   // 64 KiB, once a UDP listener is added
-  Fd timer_;                                        // expires idle flows
+  Fd timer_;                                        // expires idle flows, wakes resting listeners
+  bool resting_ = false;
   bool timer_armed_ = false;
   int64_t udp_idle_ms_ = 90'000, udp_check_ms_ = 10'000;
 };

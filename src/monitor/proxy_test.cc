@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -61,16 +64,21 @@ class Pump {
       : t_([this, &p] {
           while (!stop_) {
             pollfd pf{p.fd(), POLLIN, 0};
-            if (::poll(&pf, 1, 20) > 0) p.pump();
+            if (::poll(&pf, 1, 20) > 0) {
+              p.pump();
+              ++wakeups_;
+            }
           }
         }) {}
   ~Pump() {
     stop_ = true;
     t_.join();
   }
+  int wakeups() const { return wakeups_; }
 
  private:
   std::atomic<bool> stop_{false};
+  std::atomic<int> wakeups_{0};
   std::thread t_;
 };
 
@@ -308,6 +316,72 @@ TEST_F(ProxyTest, UdpGivesEachClientItsOwnAnswersAndIdleFlowsGo) {
   t.sin_port = htons(target_port);
   ::sendto(c.get(), "x", 1, 0, reinterpret_cast<sockaddr*>(&t), sizeof t);  // wakes the echo
   echo.join();
+}
+
+// Out of fds, a listener rests instead of waking the loop for its queued
+// connection again and again, and serves it once a connection ends.
+TEST_F(ProxyTest, OutOfFdsTheListenerRestsUntilAConnectionEnds) {
+  uint16_t target_port = 0;
+  Fd server = loopback_socket(AF_INET, 8, &target_port);
+  ASSERT_TRUE(server);
+  ASSERT_TRUE(proxy_->add(std::move(listener_), "127.0.0.1", target_port).has_value());
+  proxy_->set_udp_idle(std::chrono::seconds(90), std::chrono::seconds(30));  // no timer wake-up
+  // The target: answers "hi" to each connection and closes it when the client does.
+  timeval limit_wait{10, 0};  // a relay that never connects fails the test, not hangs it
+  ::setsockopt(server.get(), SOL_SOCKET, SO_RCVTIMEO, &limit_wait, sizeof limit_wait);
+  std::thread target([&] {
+    for (int i = 0; i < 2; ++i) {
+      Fd c(::accept4(server.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (!c) return;
+      ::send(c.get(), "hi", 2, MSG_NOSIGNAL);
+      char b[16];
+      while (::recv(c.get(), b, sizeof b, 0) > 0) {
+      }
+    }
+  });
+  Fd a(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)),
+      b(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in6 to{};
+  to.sin6_family = AF_INET6;
+  to.sin6_addr = in6addr_loopback;
+  to.sin6_port = htons(port_);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  {
+    // Room for exactly one relayed connection: its accepted and upstream
+    // sockets and the target's accepted one (this process is all three):
+    // the limit below which exactly three fds are free.
+    std::set<int> open;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+      open.insert(std::stoi(e.path().filename()));
+    // (Without the directory's own fd, which the listing showed.)
+    std::erase_if(open, [](int fd) { return ::fcntl(fd, F_GETFD) < 0; });
+    int limit = 0;
+    for (int free_below = 0; free_below < 3; ++limit)
+      if (!open.count(limit)) ++free_below;
+    rlimit low = old;
+    low.rlim_cur = static_cast<rlim_t>(limit);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  }
+  Pump pump(*proxy_);
+  char buf[8];
+  ASSERT_EQ(::connect(a.get(), reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  timeval tv{5, 0};
+  ::setsockopt(a.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(b.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  EXPECT_EQ(::recv(a.get(), buf, sizeof buf, 0), 2);
+  ASSERT_EQ(::connect(b.get(), reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int before = pump.wakeups();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int during = pump.wakeups() - before;
+  a.reset();  // the first connection ends: its fds come back
+  ssize_t got = ::recv(b.get(), buf, sizeof buf, 0);
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  EXPECT_LE(during, 2) << "the loop kept waking while out of fds";
+  EXPECT_EQ(got, 2) << "the queued connection was not served after the first one ended";
+  b.reset();
+  target.join();
 }
 
 TEST_F(ProxyTest, DestroyingTheProxyClosesItsPort) {

@@ -129,6 +129,7 @@ void Proxy::on_timer() {
     if (now - it->second.last_ms >= udp_idle_ms_) drop_flow(it->first);
     it = next;
   }
+  if (resting_) wake_listeners();
   if (flows_.empty()) arm_timer(false);
 }
 
@@ -137,6 +138,7 @@ void Proxy::drop_flow(uint64_t id) {
   if (it == flows_.end()) return;
   flow_by_client_.erase(it->second.key);
   flows_.erase(it);  // closing the socket takes it out of the epoll set
+  if (resting_) wake_listeners();
 }
 
 }  // namespace berth::monitor
