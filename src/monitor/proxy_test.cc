@@ -18,10 +18,10 @@
 namespace berth::monitor {
 namespace {
 
-// A TCP socket on the loopback of `family`, bound to an ephemeral port;
-// listening when `backlog` > 0.
-Fd loopback_socket(int family, int backlog, uint16_t* port) {
-  Fd s(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+// A socket of `type` on the loopback of `family`, bound to an ephemeral
+// port; listening when `backlog` > 0.
+Fd loopback_socket(int family, int backlog, uint16_t* port, int type = SOCK_STREAM) {
+  Fd s(::socket(family, type | SOCK_CLOEXEC, 0));
   if (!s) return s;
   sockaddr_storage ss{};
   socklen_t len;
@@ -227,26 +227,9 @@ TEST_F(ProxyTest, RefusesWhatItCannotServe) {
 // A UDP socket on [::1] (the listener) or 127.0.0.1 (the target), bound to
 // an ephemeral port, with a receive time-out.
 Fd udp_socket(int family, uint16_t* port) {
-  Fd s(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_addr = in6addr_loopback;
-    len = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof *a;
-  }
-  if (!s || ::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return Fd();
-  ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&ss), &len);
-  *port = family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
-                             : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  Fd s = loopback_socket(family, 0, port, SOCK_DGRAM);
   timeval tv{5, 0};
-  ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (s) ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return s;
 }
 
