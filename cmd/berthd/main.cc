@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +124,19 @@ Result<std::vector<berth::http::Listener>> listeners_of(const berthd::Config& c)
   return out;
 }
 
+// A daemon started from a shell would keep the shell's soft limit on open
+// files (often 1024): berthd holds a few fds per running container and its
+// monitors (which inherit the limit) two per relayed connection. dockerd's
+// Go runtime raises its soft limit to the hard one; so does berthd.
+// Containers are not affected: their limits come from their spec.
+void raise_nofile_limit() {
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    berth::log_warn("raising the open-files limit to {}: {}", rl.rlim_max, std::strerror(errno));
+}
+
 int fail(const berth::Error& e) {
   std::fprintf(stderr, "berthd: %s\n", e.message.c_str());
   return 1;
@@ -228,6 +242,7 @@ int main(int argc, char** argv) {
   if (cfg.hosts.empty()) cfg.hosts.push_back("unix://" + cfg.exec_root + "/berth.sock");
   berth::log_set_format(cfg.log_format == "json" ? berth::LogFormat::Json : berth::LogFormat::Text);
   berth::log_set_level(berthd::log_level_of(cfg));
+  raise_nofile_limit();
 
   // Signals are handled by sigwait in this thread: block them before any
   // thread starts so every thread inherits the mask.

@@ -18,6 +18,7 @@ dnsmasq by pid) even on failure."""
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -164,6 +165,44 @@ def test_kill9_published_port_and_user_network_survive(make_daemon, memos, home)
     finally:
         cli.run("rm", "-f", *names)
         cli.run("network", "rm", net)
+
+
+def nofile(pid):
+    """(soft, hard) of 'Max open files' in /proc/PID/limits."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise AssertionError(f"no open-files limit for {pid}")
+
+
+def test_open_files_limit_raised_for_daemon_and_monitors(make_daemon, memos, home):
+    """Started with a soft limit of 1024 (a shell's usual), berthd raises it to the hard one, as
+    dockerd's Go runtime does; its monitors (whose relays take two fds per connection) inherit
+    it; the container keeps docker's default (soft 1024) from its spec."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard <= 1024:
+        pytest.skip(f"the hard open-files limit is {hard}: nothing to raise")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+    try:
+        d, cli = own_daemon(make_daemon, home, memos)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    port = free_port()
+    try:
+        cli.ok("run", "-d", "--name", "fdlim", "-p", f"{port}:{APP_PORT}", memos.ref)
+        assert nofile(d.pid) == (hard, hard)
+        pid = int(cli.ok("inspect", "-f", "{{.State.Pid}}", "fdlim").stdout)
+        with open(f"/proc/{pid}/status") as f:
+            monitor = int(next(l for l in f if l.startswith("PPid:")).split()[1])
+        with open(f"/proc/{monitor}/cmdline", "rb") as f:
+            assert b"berth-monitor" in f.read()
+        assert nofile(monitor) == (hard, hard)
+        assert nofile(pid)[0] == 1024
+        assert get_page("[::1]", port) == (200, PAGE)
+    finally:
+        cli.run("rm", "-f", "fdlim")
 
 
 # --- bind addresses -----------------------------------------------------------------------
