@@ -74,7 +74,7 @@ Result<int> signal_or(const std::string& s, int def) {
 }
 
 // The IPv6 published ports go to the container's monitor, which serves them
-// from now on (this process's dups close with the attachment).
+// from now on (berthd's copies close with the attachment).
 Result<void> hand_proxies(monitor::MonitorClient& mc, const std::vector<ProxiedPort>& proxies) {
   if (proxies.empty()) return {};
   std::vector<monitor::ProxyTarget> targets;
@@ -299,10 +299,14 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
                                  p.opts.detach_keys);
       if (!r) log_warn("container {}: attach: {}", c->id.substr(0, 12), r.error().message);
     }
-    if (auto h = hand_proxies(**client, net->proxies); !h)
+    if (auto h = hand_proxies(**client, net->proxies); !h) {
+      // The container was created but never runs: its monitor goes, as
+      // after a failed start.
+      (void)(*client)->shutdown();
       started = Result<monitor::MonitorClient::Started>(unexpected(h.error()));
-    else
+    } else {
       started = (*client)->start();
+    }
   }
   (void)gen_before;
   std::unique_lock lk(mu_);
