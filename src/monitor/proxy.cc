@@ -55,10 +55,7 @@ Result<void> Proxy::add(Fd listener, const std::string& target_ip, uint16_t targ
     return sys_error("proxy: make the listener non-blocking");
   if (l.udp && !dgram_) dgram_.reset(new char[kDgram]);
   uint64_t tok = kListenerBit | next_++;
-  struct epoll_event ev {};
-  ev.events = EPOLLIN;
-  ev.data.u64 = tok;
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listener.get(), &ev) != 0)
+  if (!ctl(EPOLL_CTL_ADD, listener.get(), EPOLLIN, tok))
     return sys_error("proxy: watch the listener");
   l.fd = std::move(listener);
   listeners_.emplace(tok, std::move(l));
@@ -112,14 +109,11 @@ void Proxy::on_accept(uint64_t tok) {
     c.upstream = std::move(up);
     c.up.buf.reset(new char[kBuf]);
     c.down.buf.reset(new char[kBuf]);
-    struct epoll_event ev {};
-    ev.data.u64 = id * 2;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.client.get(), &ev) != 0) {
+    if (!ctl(EPOLL_CTL_ADD, c.client.get(), 0, id * 2)) {
       conns_.erase(id);
       continue;
     }
-    ev.data.u64 = id * 2 + 1;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.upstream.get(), &ev) != 0) {
+    if (!ctl(EPOLL_CTL_ADD, c.upstream.get(), 0, id * 2 + 1)) {
       drop(id);
       continue;
     }
@@ -208,17 +202,12 @@ void Proxy::update(uint64_t id, Conn& c) {
   }
   // A side with nothing to wait for still reports hang-ups and errors.
   // (The upstream's is EPOLLOUT while its connect is in progress.)
-  struct epoll_event ev {};
   if (want_client != c.client_events && !c.client_gone) {
-    ev.events = want_client;
-    ev.data.u64 = id * 2;
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.client.get(), &ev);
+    ctl(EPOLL_CTL_MOD, c.client.get(), want_client, id * 2);
     c.client_events = want_client;
   }
   if (want_up != c.upstream_events && !c.upstream_gone) {
-    ev.events = want_up;
-    ev.data.u64 = id * 2 + 1;
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.upstream.get(), &ev);
+    ctl(EPOLL_CTL_MOD, c.upstream.get(), want_up, id * 2 + 1);
     c.upstream_events = want_up;
   }
 }
@@ -234,10 +223,7 @@ void Proxy::drop(uint64_t id) {
 void Proxy::rest(uint64_t tok, bool on) {
   auto it = listeners_.find(tok);
   if (it == listeners_.end() || it->second.resting == on) return;
-  struct epoll_event ev {};
-  ev.events = on ? 0u : static_cast<uint32_t>(EPOLLIN);
-  ev.data.u64 = tok;
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, it->second.fd.get(), &ev);
+  ctl(EPOLL_CTL_MOD, it->second.fd.get(), on ? 0u : static_cast<uint32_t>(EPOLLIN), tok);
   it->second.resting = on;
   if (on) {
     resting_ = true;
@@ -249,6 +235,13 @@ void Proxy::wake_listeners() {
   resting_ = false;
   for (auto& [tok, l] : listeners_)
     if (l.resting) rest(tok, false);
+}
+
+bool Proxy::ctl(int op, int fd, uint32_t events, uint64_t tok) {
+  struct epoll_event ev {};
+  ev.events = events;
+  ev.data.u64 = tok;
+  return ::epoll_ctl(epoll_.get(), op, fd, &ev) == 0;
 }
 
 }  // namespace berth::monitor

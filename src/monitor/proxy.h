@@ -58,7 +58,6 @@ class Proxy {
   // Handles what is ready (never blocks).
   void pump();
   size_t listeners() const { return listeners_.size(); }
-  size_t connections() const { return conns_.size(); }
   size_t flows() const { return flows_.size(); }
 
  private:
@@ -99,6 +98,8 @@ class Proxy {
   void update(uint64_t id, Conn& c);
   void drop(uint64_t id);
   void rest(uint64_t tok, bool on);
+  // epoll_ctl on the relay's set with `tok` as the event's data; false on error.
+  bool ctl(int op, int fd, uint32_t events, uint64_t tok);
   void wake_listeners();
   // UDP (proxy_udp.cc)
   void on_datagrams(uint64_t tok);

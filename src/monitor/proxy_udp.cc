@@ -37,10 +37,7 @@ void Proxy::arm_timer(bool on) {
     if (!on) return;
     timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
     if (!timer_) return;  // flows then live until the container ends
-    struct epoll_event ev {};
-    ev.events = EPOLLIN;
-    ev.data.u64 = kTimerTok;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, timer_.get(), &ev) != 0) {
+    if (!ctl(EPOLL_CTL_ADD, timer_.get(), EPOLLIN, kTimerTok)) {
       timer_.reset();
       return;
     }
@@ -74,10 +71,7 @@ void Proxy::on_datagrams(uint64_t tok) {
       const auto& t = l->second.target;
       if (!s || ::connect(s.get(), reinterpret_cast<const sockaddr*>(&t), sizeof t) != 0) continue;
       id = kFlowBit | next_++;
-      struct epoll_event ev {};
-      ev.events = EPOLLIN;
-      ev.data.u64 = id;
-      if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, s.get(), &ev) != 0) continue;
+      if (!ctl(EPOLL_CTL_ADD, s.get(), EPOLLIN, id)) continue;
       Flow& fl = flows_[id];
       fl.sock = std::move(s);
       fl.listener = tok;
