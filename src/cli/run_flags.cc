@@ -124,6 +124,7 @@ void add_create_flags(FlagSet& f, bool run) {
   f.add_list("volumes-from", 0, "Mount volumes from the specified container(s)");
   f.add_string("workdir", 'w', "", "Working directory inside the container");
   add_resource_flags(f);
+  add_platform_flags(f);
 }
 
 // --- value parsers ------------------------------------------------------------
@@ -714,7 +715,6 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["PortBindings"] = port_bindings;
   hc["RestartPolicy"] = restart;
   hc["AutoRemove"] = r.auto_remove;
-  hc["VolumeDriver"] = "";
   hc["VolumesFrom"] =
       f.get_list("volumes-from").empty() ? Json(nullptr) : Json(f.get_list("volumes-from"));
   if (!vols.mounts.is_null()) hc["Mounts"] = vols.mounts;
@@ -745,7 +745,6 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["ShmSize"] = shm.value_or(0);
   if (!sysctls.empty()) hc["Sysctls"] = sysctls;
   hc["Runtime"] = f.get_string("runtime");
-  hc["Isolation"] = "";
   hc["CpuShares"] = f.get_int("cpu-shares");
   hc["Memory"] = memory.value_or(0);
   hc["NanoCpus"] = nano_cpus;
@@ -761,6 +760,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["Ulimits"] = ulimits;
   if (f.get_bool("init")) hc["Init"] = true;
   BERTH_TRY(add_resource_fields(f, hc));
+  BERTH_TRY(add_platform_fields(f, hc));
 
   r.body = cfg;
   r.body["HostConfig"] = hc;

@@ -92,6 +92,15 @@ Result<Json> parse_throttle_bps_device(std::string_view v);
 // "/dev/sda:100" -> {"Path","Rate"} in operations.
 Result<Json> parse_throttle_iops_device(std::string_view v);
 
+// --- --annotation, --gpus, --isolation, --volume-driver (run_flags_platform.cc)
+
+void add_platform_flags(FlagSet& f);
+// Sets HostConfig's Annotations, DeviceRequests, Isolation, VolumeDriver.
+Result<void> add_platform_fields(const FlagSet& f, Json& hc);
+// docker's --gpus grammar ("all", "2", "device=0,driver=nvidia,capabilities=
+// compute,utility"): one DeviceRequest. "unexpected key 'x' in 'x=1'".
+Result<Json> parse_gpus(std::string_view v);
+
 // A value error in pflag's wording: invalid argument "<v>" for "<label>" flag: <why>.
 // `label` is pflag's "-m, --memory" / "--cpus".
 Error flag_value_error(std::string_view label, std::string_view value, std::string_view why);

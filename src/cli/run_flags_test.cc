@@ -417,5 +417,49 @@ TEST(RunFlags, ResourceFlags) {
                true);
 }
 
+TEST(RunFlags, AnnotationIsolationVolumeDriverAndGpus) {
+  auto r = parse({"--annotation", "a.b=c=d", "--annotation", "bare", "--isolation", "default",
+                  "--volume-driver", "local", "--gpus", "all", "img"});
+  ASSERT_TRUE(r) << r.error().message;
+  const Json& hc = r->body["HostConfig"];
+  EXPECT_EQ(hc["Annotations"], Json({{"a.b", "c=d"}, {"bare", ""}}));
+  EXPECT_EQ(hc["Isolation"], "default");
+  EXPECT_EQ(hc["VolumeDriver"], "local");
+  EXPECT_EQ(hc["DeviceRequests"],
+            Json::parse(R"([{"Driver":"","Count":-1,"DeviceIDs":null,"Capabilities":[["gpu"]],
+                            "Options":{}}])"));
+  auto plain = parse({"img"});
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->body["HostConfig"].contains("Annotations"));
+  EXPECT_FALSE(plain->body["HostConfig"].contains("DeviceRequests"));
+  EXPECT_EQ(plain->body["HostConfig"]["Isolation"], "");
+  auto bad = parse({"--gpus", "foo=1", "img"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            R"(invalid argument "foo=1" for "--gpus" flag: unexpected key 'foo' in 'foo=1')");
+  EXPECT_TRUE(is_flag_value_error(bad.error()));
+}
+
+TEST(RunFlags, GpusGrammar) {
+  auto two = parse_gpus("2");
+  ASSERT_TRUE(two);
+  EXPECT_EQ((*two)["Count"], 2);
+  auto ids = parse_gpus(R"("device=0,1",driver=nvidia,capabilities=compute)");
+  ASSERT_TRUE(ids) << ids.error().message;
+  EXPECT_EQ((*ids)["DeviceIDs"], Json({"0", "1"}));
+  EXPECT_EQ((*ids)["Count"], 0);
+  EXPECT_EQ((*ids)["Driver"], "nvidia");
+  EXPECT_EQ((*ids)["Capabilities"], Json::parse(R"([["compute","gpu"]])"));
+  auto count = parse_gpus("count=all,options=k=v");
+  ASSERT_TRUE(count);
+  EXPECT_EQ((*count)["Count"], -1);
+  EXPECT_EQ((*count)["Options"], Json({{"k", "v"}}));
+  auto both = parse_gpus("count=1,device=0");
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().message, "cannot set both Count and DeviceIDs on device request");
+  EXPECT_FALSE(parse_gpus("count=x"));
+  EXPECT_FALSE(parse_gpus("nonsense"));
+}
+
 }  // namespace
 }  // namespace berth::cli

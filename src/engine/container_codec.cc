@@ -58,7 +58,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     auto_remove, volumes_from, mounts, cap_add, cap_drop, cgroupns_mode, dns, dns_options,
     dns_search, extra_hosts, links, group_add, ipc_mode, cgroup, oom_score_adj, pid_mode,
     privileged, publish_all_ports, readonly_rootfs, security_opt, tmpfs, uts_mode, userns_mode,
-    shm_size, sysctls, runtime, init, masked_paths, readonly_paths, console_size, resources)
+    shm_size, sysctls, runtime, isolation, volume_driver, annotations, init, masked_paths,
+    readonly_paths, console_size, resources)
 using HealthLogEntry = ContainerState::HealthLog;
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HealthLogEntry, start_ns, end_ns, exit_code, output)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerState, status, oom_killed, pid, exit_code,

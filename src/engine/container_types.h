@@ -117,8 +117,8 @@ struct Resources {
   std::string cgroup_parent;
   uint16_t blkio_weight = 0;
   std::vector<WeightDevice> blkio_weight_device;
-  std::vector<ThrottleDevice> blkio_device_read_bps, blkio_device_write_bps,
-      blkio_device_read_iops, blkio_device_write_iops;
+  std::vector<ThrottleDevice> blkio_device_read_bps, blkio_device_write_bps, blkio_device_read_iops,
+      blkio_device_write_iops;
   int64_t cpu_period = 0;
   int64_t cpu_quota = 0;
   int64_t cpu_realtime_period = 0;
@@ -190,8 +190,11 @@ struct HostConfig {
   std::string userns_mode;
   int64_t shm_size = 0;  // bytes; 0 = 64 MiB
   std::map<std::string, std::string> sysctls;
-  std::string runtime;       // "" = the daemon default; a name from the daemon's runtimes
-  std::optional<bool> init;  // nullopt = daemon default (false)
+  std::string runtime;        // "" = the daemon default; a name from the daemon's runtimes
+  std::string isolation;      // "" | "default" (as given, for inspect)
+  std::string volume_driver;  // -v and image volumes' driver; "" = local
+  std::map<std::string, std::string> annotations;          // the OCI spec's annotations
+  std::optional<bool> init;                                // nullopt = daemon default (false)
   std::optional<std::vector<std::string>> masked_paths;    // nullopt = docker's defaults
   std::optional<std::vector<std::string>> readonly_paths;  // nullopt = docker's defaults
   std::vector<uint32_t> console_size;                      // {height, width} or empty

@@ -28,6 +28,7 @@ Result<std::vector<PlannedMount>> LocalContainerService::plan_container_mounts(
   in.binds = sc.host_config.binds;
   in.mounts = sc.host_config.mounts;
   in.config_volumes = sc.config.volumes;
+  in.volume_driver = sc.host_config.volume_driver;
   for (const auto& [dest, opts] : sc.host_config.tmpfs) in.tmpfs.push_back(dest);
   for (const auto& spec : sc.host_config.volumes_from) {
     auto [name, mode] = BERTH_TRY(parse_volumes_from(spec));

@@ -392,7 +392,14 @@ Result<std::vector<PlannedMount>> plan_mounts(const MountPlanInput& in) {
     }
     return {};
   };
-  for (const auto& raw : in.binds) BERTH_TRY(add(BERTH_TRY(parse_bind(raw, exists))));
+  auto with_driver = [&](PlannedMount p) {
+    if (p.mount.type == "volume" && !in.volume_driver.empty()) {
+      p.mount.driver = in.volume_driver;
+      p.volume_driver = in.volume_driver;
+    }
+    return p;
+  };
+  for (const auto& raw : in.binds) BERTH_TRY(add(with_driver(BERTH_TRY(parse_bind(raw, exists)))));
   for (const auto& mp : in.mounts) {
     Spec s = BERTH_TRY(spec_of(mp));
     PlannedMount p = BERTH_TRY(to_planned(s, true, exists));
@@ -420,7 +427,7 @@ Result<std::vector<PlannedMount>> plan_mounts(const MountPlanInput& in) {
     p.mount.driver = "local";
     p.mount.anonymous = true;
     p.mount.copy_data = true;
-    out.push_back(std::move(p));
+    out.push_back(with_driver(std::move(p)));
   }
   return out;
 }

@@ -39,6 +39,9 @@ struct MountPlanInput {
   std::vector<From> volumes_from;
   std::vector<std::string> config_volumes;  // Config.Volumes keys after the image merge
   std::vector<std::string> tmpfs;           // HostConfig.Tmpfs destinations
+  // HostConfig.VolumeDriver: the driver of -v and Config.Volumes volumes
+  // ("" = local); --mount names its own.
+  std::string volume_driver;
   // For --mount type=bind: whether the source exists (default: stat(2)).
   std::function<bool(const std::string&)> path_exists;
 };

@@ -167,6 +167,22 @@ TEST(MountPlan, ImageVolumesAndVolumesFrom) {
   EXPECT_EQ((*r)[2].mount.mode, "");
 }
 
+TEST(MountPlan, VolumeDriverAppliesToBindVolumesAndImageVolumesOnly) {
+  auto in = input();
+  in.volume_driver = "foo";
+  in.binds = {"/host:/bind", "named:/named", "/anon"};
+  in.mounts = {mount("volume", "m", "/m")};
+  in.config_volumes = {"/image"};
+  auto r = plan_mounts(in);
+  ASSERT_TRUE(r) << r.error().message;
+  std::map<std::string, std::string> drivers;
+  for (const auto& p : *r) drivers[p.mount.destination] = p.volume_driver;
+  EXPECT_EQ(
+      drivers,
+      (std::map<std::string, std::string>{
+          {"/bind", ""}, {"/named", "foo"}, {"/anon", "foo"}, {"/m", ""}, {"/image", "foo"}}));
+}
+
 TEST(MountPlan, VolumesFromSpec) {
   EXPECT_EQ(parse_volumes_from("c").value(), std::make_pair(std::string("c"), std::string("rw")));
   EXPECT_EQ(parse_volumes_from("c:ro").value().second, "ro");

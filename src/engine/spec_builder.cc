@@ -109,6 +109,7 @@ Result<oci::Spec> build_spec(const SpecInput& in) {
   oci::Spec s;
   s.oci_version = oci::kSpecVersion;
   s.root = oci::Root{in.rootfs_path, hc.readonly_rootfs};
+  s.annotations = hc.annotations;  // --annotation: for the runtime (runc, crun) to read
   std::string hostname = cfg.hostname.empty() ? in.id.substr(0, 12) : cfg.hostname;
   if (hc.uts_mode != "host") {
     s.hostname = hostname;

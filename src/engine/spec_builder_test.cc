@@ -111,6 +111,17 @@ TEST(SpecBuilder, DockerDefaults) {
   EXPECT_TRUE(null_ok);
 }
 
+TEST(SpecBuilder, AnnotationsGoToTheRuntime) {
+  auto plain = build_spec(base_input());
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->annotations.empty());
+  auto in = base_input();
+  in.host_config.annotations = {{"com.example.k", "v"}, {"empty", ""}};
+  auto r = build_spec(in);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->annotations, in.host_config.annotations);
+}
+
 TEST(SpecBuilder, NofileUsesDefaultWhenHostAllowsMore) {
   auto in = base_input();
   in.host_nofile_hard = 1048576;

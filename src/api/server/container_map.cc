@@ -150,6 +150,9 @@ void copy_host_config(D& d, const S& s) {
   d.shm_size = s.shm_size;
   d.sysctls = s.sysctls;
   d.runtime = s.runtime;
+  d.isolation = s.isolation;
+  d.volume_driver = s.volume_driver;
+  d.annotations = s.annotations;
   d.init = s.init;
   d.masked_paths = s.masked_paths;
   d.readonly_paths = s.readonly_paths;

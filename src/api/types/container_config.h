@@ -107,8 +107,8 @@ struct Resources {
   std::string cgroup_parent;
   uint16_t blkio_weight = 0;
   std::vector<WeightDevice> blkio_weight_device;
-  std::vector<ThrottleDevice> blkio_device_read_bps, blkio_device_write_bps,
-      blkio_device_read_iops, blkio_device_write_iops;
+  std::vector<ThrottleDevice> blkio_device_read_bps, blkio_device_write_bps, blkio_device_read_iops,
+      blkio_device_write_iops;
   int64_t cpu_period = 0;
   int64_t cpu_quota = 0;
   int64_t cpu_realtime_period = 0;
@@ -169,6 +169,10 @@ struct HostConfig {
   int64_t shm_size = 0;
   std::map<std::string, std::string> sysctls;
   std::string runtime;
+  std::string isolation;      // "" or "default": Linux has no other
+  std::string volume_driver;  // for -v volumes and the image's; "" = local
+  // Passed to the OCI runtime as the spec's annotations (API >= 1.43).
+  std::map<std::string, std::string> annotations;
   std::optional<bool> init;
   std::optional<std::vector<std::string>> masked_paths;
   std::optional<std::vector<std::string>> readonly_paths;

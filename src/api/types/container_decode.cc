@@ -322,6 +322,36 @@ Result<RestartPolicy> decode_restart_policy(const Json& j, std::string_view p) {
   return r;
 }
 
+// DeviceRequests (--gpus, compose's device reservations) need a device
+// driver such as NVIDIA's, which berth has none of. docker fails only at the
+// start, with this text; berth refuses the create, so nothing is left behind.
+Result<void> check_device_requests(const Json& j, std::string_view p) {
+  const Json* reqs = field(j, "DeviceRequests");
+  if (!reqs) return ok();
+  std::string rp = join_path(p, "DeviceRequests");
+  if (!reqs->is_array()) return type_error(rp, *reqs, "[]container.DeviceRequest");
+  for (const auto& r : *reqs) {
+    if (!r.is_object()) return type_error(rp, r, "container.DeviceRequest");
+    std::string driver;
+    BERTH_TRY(get_string(r, "Driver", rp, driver));
+    // Go's %v of [][]string: "[[gpu utility] [compute]]".
+    std::string caps = "[";
+    if (const Json* c = field(r, "Capabilities")) {
+      if (!c->is_array()) return type_error(rp + ".Capabilities", *c, "[][]string");
+      for (const auto& set : *c) {
+        std::vector<std::string> names;
+        if (!set.is_null()) names = BERTH_TRY(as_strings(set, rp + ".Capabilities"));
+        if (caps.size() > 1) caps += ' ';
+        caps += "[" + join(names, " ") + "]";
+      }
+    }
+    caps += "]";
+    return make_error(Errc::InvalidArgument,
+                      "could not select device driver \"{}\" with capabilities: {}", driver, caps);
+  }
+  return ok();
+}
+
 Result<HostConfig> decode_host_config(const Json& j, ApiVersion v) {
   const std::string p = "HostConfig";
   HostConfig h;
@@ -386,6 +416,10 @@ Result<HostConfig> decode_host_config(const Json& j, ApiVersion v) {
         "--storage-opt is not supported: berth's overlay storage has no per-container "
         "quota");
   }
+  BERTH_TRY(check_device_requests(j, p));
+  BERTH_TRY(get_string(j, "Isolation", p, h.isolation));
+  BERTH_TRY(get_string(j, "VolumeDriver", p, h.volume_driver));
+  if (v >= ApiVersion{1, 43}) BERTH_TRY(get_string_map(j, "Annotations", p, h.annotations));
   BERTH_TRY(get_strings(j, "Links", p, h.links));
   BERTH_TRY(get_strings(j, "GroupAdd", p, h.group_add));
   BERTH_TRY(get_string(j, "IpcMode", p, h.ipc_mode));

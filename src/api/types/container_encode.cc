@@ -133,7 +133,7 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   j["RestartPolicy"] = {{"Name", h.restart_policy.name.empty() ? "no" : h.restart_policy.name},
                         {"MaximumRetryCount", h.restart_policy.maximum_retry_count}};
   j["AutoRemove"] = h.auto_remove;
-  j["VolumeDriver"] = "";
+  j["VolumeDriver"] = h.volume_driver;
   j["VolumesFrom"] = strings_or_null(h.volumes_from);
   Json cs = Json::array({0, 0});
   if (h.console_size.size() == 2) cs = Json::array({h.console_size[0], h.console_size[1]});
@@ -161,7 +161,9 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   j["ShmSize"] = h.shm_size;
   if (!h.sysctls.empty()) j["Sysctls"] = string_map(h.sysctls);
   j["Runtime"] = h.runtime;
-  j["Isolation"] = "";
+  j["Isolation"] = h.isolation;
+  if (v >= ApiVersion{1, 43} && !h.annotations.empty())
+    j["Annotations"] = string_map(h.annotations);
   // Resources (inline in docker's HostConfig).
   j["CpuShares"] = r.cpu_shares;
   j["Memory"] = r.memory;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/types/container_config.h"
+#include "base/ascii.h"
 #include "base/strings.h"
 
 namespace berth::api {
@@ -297,6 +298,11 @@ Result<void> validate_host_config(const HostConfig& h, int ncpu) {
     return bad(
         fmt::format("Invalid value {}, range for oom score adj is [-1000, 1000]", h.oom_score_adj));
   if (h.shm_size < 0) return bad("SHM size can not be less than 0");
+  if (!h.isolation.empty() && !iequals(h.isolation, "default"))
+    return bad(
+        fmt::format("invalid isolation: \"{}\" - linux only supports 'default'", h.isolation));
+  if (h.annotations.contains(""))
+    return bad("invalid Annotations: the empty string is not permitted as an annotation key");
   if (!h.cgroupns_mode.empty() && h.cgroupns_mode != "host" && h.cgroupns_mode != "private")
     return bad(fmt::format("invalid cgroup namespace mode: {}", h.cgroupns_mode));
   for (const auto& [path, _] : h.tmpfs)

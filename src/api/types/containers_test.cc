@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -328,6 +329,81 @@ TEST(ContainerWire, Names) {
   EXPECT_FALSE(validate_container_name("_x"));
   EXPECT_FALSE(validate_container_name("a b"));
   EXPECT_FALSE(validate_container_name("a/b"));
+}
+
+TEST(ContainerWire, DeviceRequestsAreRefusedWithDockersText) {
+  // --gpus all, as docker's CLI sends it: berth has no device driver, so the
+  // create is refused (docker gets as far as the start) with docker's text.
+  auto gpu = decode_create_body(
+      R"({"Image":"b","HostConfig":{"DeviceRequests":[{"Driver":"","Count":-1,"DeviceIDs":null,
+          "Capabilities":[["gpu"]],"Options":{}}]}})",
+      ApiVersion{1, 47}, 2);
+  ASSERT_FALSE(gpu);
+  EXPECT_EQ(gpu.error().code, Errc::InvalidArgument);
+  EXPECT_EQ(gpu.error().message, R"(could not select device driver "" with capabilities: [[gpu]])");
+  auto two = decode_create_body(
+      R"({"Image":"b","HostConfig":{"DeviceRequests":[{"Driver":"nvidia",
+          "Capabilities":[["gpu","utility"],["compute"],null]}]}})",
+      ApiVersion{1, 47}, 2);
+  ASSERT_FALSE(two);
+  EXPECT_EQ(
+      two.error().message,
+      R"(could not select device driver "nvidia" with capabilities: [[gpu utility] [compute] []])");
+  auto bad = decode_create_body(R"({"Image":"b","HostConfig":{"DeviceRequests":{"Driver":""}}})",
+                                ApiVersion{1, 47}, 2);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("HostConfig.DeviceRequests of type []container.DeviceRequest"),
+            std::string::npos)
+      << bad.error().message;
+  // What clients send when no device is asked for.
+  for (const char* none : {"[]", "null"}) {
+    auto b = decode_create_body(
+        fmt::format(R"({{"Image":"b","HostConfig":{{"DeviceRequests":{}}}}})", none),
+        ApiVersion{1, 47}, 2);
+    EXPECT_TRUE(b) << none << ": " << b.error().message;
+  }
+}
+
+TEST(ContainerWire, IsolationOnlyDefault) {
+  for (const char* ok : {"", "default", "Default"}) {
+    auto b =
+        decode_create_body(fmt::format(R"({{"Image":"b","HostConfig":{{"Isolation":"{}"}}}})", ok),
+                           ApiVersion{1, 47}, 2);
+    ASSERT_TRUE(b) << ok << ": " << b.error().message;
+    EXPECT_EQ(encode_host_config(b->host_config, ApiVersion{1, 47})["Isolation"], ok);
+  }
+  auto h = decode_create_body(R"({"Image":"b","HostConfig":{"Isolation":"hyperv"}})",
+                              ApiVersion{1, 47}, 2);
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().message, R"(invalid isolation: "hyperv" - linux only supports 'default')");
+}
+
+TEST(ContainerWire, AnnotationsFromApi143AndVolumeDriver) {
+  const char* body =
+      R"({"Image":"b","HostConfig":{"Annotations":{"a.b":"c","e":""},"VolumeDriver":"local"}})";
+  auto b = decode_create_body(body, ApiVersion{1, 47}, 2);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->host_config.annotations,
+            (std::map<std::string, std::string>{{"a.b", "c"}, {"e", ""}}));
+  EXPECT_EQ(b->host_config.volume_driver, "local");
+  Json h = encode_host_config(b->host_config, ApiVersion{1, 47});
+  EXPECT_EQ(h["Annotations"], Json({{"a.b", "c"}, {"e", ""}}));
+  EXPECT_EQ(h["VolumeDriver"], "local");
+  EXPECT_FALSE(encode_host_config(b->host_config, ApiVersion{1, 42}).contains("Annotations"));
+  // Older clients' annotations are dropped, as dockerd drops fields newer than the request.
+  auto old = decode_create_body(body, ApiVersion{1, 42}, 2);
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->host_config.annotations.empty());
+  EXPECT_FALSE(encode_host_config(old->host_config, ApiVersion{1, 47}).contains("Annotations"));
+  auto empty = decode_create_body(R"({"Image":"b","HostConfig":{"Annotations":{"":"x"}}})",
+                                  ApiVersion{1, 47}, 2);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().message,
+            "invalid Annotations: the empty string is not permitted as an annotation key");
+  auto typed = decode_create_body(R"({"Image":"b","HostConfig":{"Annotations":{"a":1}}})",
+                                  ApiVersion{1, 47}, 2);
+  ASSERT_FALSE(typed);
+  EXPECT_NE(typed.error().message.find("HostConfig.Annotations"), std::string::npos);
 }
 
 }  // namespace
