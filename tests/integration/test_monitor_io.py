@@ -209,29 +209,32 @@ def test_health_transitions(monitors):
     assert m.call({"op": "state"})["status"] == "running"  # on_failure none
 
 
+def first_health_status(m):
+    """Starts the container; its first health_status event's status and the last probe
+    recorded in the health file."""
+    m.spawn()
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    status = wait_event(sub, "health_status")["health_status"]
+    with open(m.health_file) as f:
+        return status, json.load(f)["log"][-1]
+
+
 def test_health_timeout_output(monitors):
     m = monitors(["sleep", "1000"],
                  health=health(["/bin/sh", "-c", "echo probing; sleep 5"],
                                timeout_ns=300_000_000, retries=1))
-    m.spawn()
-    sub = m.subscribe()
-    m.call({"op": "start"})
-    assert wait_event(sub, "health_status")["health_status"] == "unhealthy"
-    with open(m.health_file) as f:
-        log = json.load(f)["log"]
-    assert log[-1]["exit_code"] == -1
-    assert "Health check exceeded timeout" in log[-1]["output"]
+    status, last = first_health_status(m)
+    assert status == "unhealthy"
+    assert last["exit_code"] == -1
+    assert "Health check exceeded timeout" in last["output"]
 
 
 def test_health_output_kept(monitors):
     m = monitors(["sleep", "1000"], health=health(["/bin/sh", "-c", "echo fine; echo e >&2"]))
-    m.spawn()
-    sub = m.subscribe()
-    m.call({"op": "start"})
-    assert wait_event(sub, "health_status")["health_status"] == "healthy"
-    with open(m.health_file) as f:
-        log = json.load(f)["log"]
-    assert log[-1]["exit_code"] == 0 and "fine" in log[-1]["output"]
+    status, last = first_health_status(m)
+    assert status == "healthy"
+    assert last["exit_code"] == 0 and "fine" in last["output"]
 
 
 @pytest.mark.parametrize("action", ["kill", "restart"])
