@@ -226,6 +226,11 @@ bool ContainerFilter::matches(const ContainerSummary& c) const {
     }
     if (!any) return false;
   }
+  if (auto it = args_.find("isolation"); it != args_.end()) {
+    // docker's exact match on HostConfig.Isolation: "" unless the create set it.
+    if (std::find(it->second.begin(), it->second.end(), c.isolation) == it->second.end())
+      return false;
+  }
   if (args_.count("publish") && !any_of_ports(publish_, c.published_ports)) return false;
   if (args_.count("expose") && !any_of_ports(expose_, c.exposed_ports)) return false;
   return true;

@@ -135,6 +135,10 @@ TEST(ContainerFilters, PortsAndNetworks) {
   EXPECT_EQ(run({{"expose", {"50-60/udp"}}}, all), (std::vector<std::string>{"/db"}));
   EXPECT_EQ(run({{"expose", {"8999-9001", "53/udp"}}}, all),
             (std::vector<std::string>{"/web", "/db"}));
+  // Isolation: an exact match of what the create set ("" unless given).
+  all[1].isolation = "default";
+  EXPECT_EQ(run({{"isolation", {"default"}}}, all), (std::vector<std::string>{"/db"}));
+  EXPECT_EQ(run({{"isolation", {"hyperv"}}}, all).size(), 0u);
   // A network it is connected to, by name or id prefix, as well as its mode.
   EXPECT_EQ(run({{"network", {"backend"}}}, all), (std::vector<std::string>{"/cache"}));
   EXPECT_EQ(run({{"network", {"01234"}}}, all), (std::vector<std::string>{"/cache"}));

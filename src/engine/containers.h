@@ -71,6 +71,7 @@ struct ContainerSummary {
   ContainerState state;  // api/server derives docker's State/Status strings from it
   int64_t size_rw = -1, size_root_fs = -1;  // -1 = not computed
   std::string network_mode;
+  std::string isolation;  // HostConfig.Isolation as given ("" unless set), for its filter
   // The host ports it holds while it runs (empty otherwise).
   std::map<std::string, std::vector<PortBinding>> port_bindings;
   // As configured, whether it runs or not ("80/tcp"): HostConfig.PortBindings'

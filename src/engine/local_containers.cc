@@ -178,6 +178,7 @@ ContainerSummary LocalContainerService::summary_locked(const Ctr& c) const {
   s.state = c.state;
   s.network_mode =
       c.cfg.host_config.network_mode.empty() ? "default" : c.cfg.host_config.network_mode;
+  s.isolation = c.cfg.host_config.isolation;
   bool running = c.state.status == "running" || c.state.status == "paused";
   if (opts_.networks && running) s.port_bindings = opts_.networks->ports_of(c.id);
   for (const auto& [port, b] : c.cfg.host_config.port_bindings) s.published_ports.push_back(port);

@@ -21,7 +21,7 @@ import pytest
 
 import imagebuild as ib
 import netutil
-from conftest import Pushed
+from conftest import Pushed, is_berthd
 from ctrutil import clean  # noqa: F401 - fixture
 from e2eutil import free_port, wait_until
 
@@ -176,6 +176,16 @@ def test_user_network_names_and_aliases(cli, daemon, memos_img, clean):
                      "wget -qO- http://e2e-web:5230/ && break; sleep 0.2; done")
         assert "nameserver 127.0.0.11" in out.stdout and "192.0.2.53" not in out.stdout, out.stdout
         assert "search e2e.test" in out.stdout and PAGE.decode() in out.stdout, out.stdout
+        # Aliases are what the create asked for; the short id is a DNS name, and clients of API
+        # < 1.45 see it among the aliases too, as docker shows them.
+        short = cli.ok("inspect", "-f", "{{.Id}}", "e2e-web").stdout.strip()[:12]
+        versions = ("1.41", "1.45") if is_berthd() else ("1.41",)  # dockerd 20.10 stops at 1.41
+        eps = {v: daemon.api.get(f"/v{v}/containers/e2e-web/json").json()["NetworkSettings"]["Networks"][net]
+               for v in versions}
+        assert sorted(eps["1.41"]["Aliases"]) == sorted(["www", short]), eps["1.41"]
+        if "1.45" in eps:
+            assert eps["1.45"]["Aliases"] == ["www"], eps["1.45"]
+            assert {"e2e-web", "www", short} <= set(eps["1.45"]["DNSNames"]), eps["1.45"]
         # A rename changes the running container's DNS name at once, as with docker.
         cli.ok("rename", "e2e-web", "e2e-web2")
         out = cli.ok("run", "--rm", "--network", net, memos_img, "sh", "-c",

@@ -1,4 +1,6 @@
 // Encoders of Config, HostConfig, /containers/json rows and inspect.
+#include <algorithm>
+
 #include "api/types/container_config.h"
 #include "api/types/containers.h"
 #include "api/types/time.h"
@@ -237,7 +239,17 @@ void write_endpoint_settings(JsonWriter& w, const EndpointSettings& e, ApiVersio
     w.null();
   }
   w.key("Links").null();
-  w.key("Aliases").strings(e.aliases, /*null_if_empty=*/true);
+  if (v < ApiVersion{1, 45}) {
+    // Before API 1.45 docker listed a user network endpoint's other DNS names
+    // (its short container id) among the aliases; DNSNames carries them since.
+    std::vector<std::string> aliases = e.aliases;
+    for (size_t i = 1; i < e.dns_names.size(); ++i)
+      if (std::find(aliases.begin(), aliases.end(), e.dns_names[i]) == aliases.end())
+        aliases.push_back(e.dns_names[i]);
+    w.key("Aliases").strings(aliases, /*null_if_empty=*/true);
+  } else {
+    w.key("Aliases").strings(e.aliases, /*null_if_empty=*/true);
+  }
   w.field("MacAddress", e.mac);
   if (v >= ApiVersion{1, 44}) w.key("DriverOpts").null();
   w.field("NetworkID", e.network_id);

@@ -137,6 +137,21 @@ TEST(ContainerWire, SummaryRowAsDockerWritesIt) {
   EXPECT_FALSE(ep.contains("DriverOpts"));
   EXPECT_FALSE(ep.contains("DNSNames"));
   EXPECT_EQ(ep["IPAddress"], "172.17.0.2");
+
+  // A user network's endpoint: DNSNames = name, aliases, short id. Before API 1.45 the short
+  // id was among the Aliases too; since, Aliases are exactly what the create asked for.
+  EndpointSettings u = e;
+  u.network_name = "app";
+  u.dns_names = {"web1", "web", "0123456789ab"};
+  EXPECT_EQ(encode_endpoint_settings(u, ApiVersion{1, 45})["Aliases"], Json({"web"}));
+  EXPECT_EQ(encode_endpoint_settings(u, ApiVersion{1, 45})["DNSNames"],
+            Json({"web1", "web", "0123456789ab"}));
+  EXPECT_EQ(encode_endpoint_settings(u, ApiVersion{1, 44})["Aliases"],
+            Json({"web", "0123456789ab"}));
+  u.aliases.clear();
+  u.dns_names = {"web1", "0123456789ab"};
+  EXPECT_EQ(encode_endpoint_settings(u, ApiVersion{1, 41})["Aliases"], Json({"0123456789ab"}));
+  EXPECT_TRUE(encode_endpoint_settings(u, ApiVersion{1, 47})["Aliases"].is_null());
 }
 
 TEST(ContainerWire, WaitExecFramesPathStat) {
