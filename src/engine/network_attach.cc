@@ -248,8 +248,23 @@ Result<void> NetworkManager::validate(const ContainerNetRequest& r,
     }
     std::string ip;
     if (settings.is_object() && settings.contains("IPAMConfig") &&
-        settings["IPAMConfig"].is_object())
-      ip = settings["IPAMConfig"].value("IPv4Address", "");
+        settings["IPAMConfig"].is_object()) {
+      const Json& ipam = settings["IPAMConfig"];
+      ip = ipam.value("IPv4Address", "");
+      // berth's networks have no IPv6 subnet and its endpoints no extra
+      // addresses: asked for, they are refused rather than left out.
+      if (auto v6 = ipam.find("IPv6Address");
+          v6 != ipam.end() && v6->is_string() && !v6->get<std::string>().empty()) {
+        return make_error(Errc::InvalidArgument,
+                          "user specified IPv6 address {} cannot be given on network {}: "
+                          "berth's networks are IPv4 only",
+                          v6->get<std::string>(), n->name);
+      }
+      if (auto ll = ipam.find("LinkLocalIPs"); ll != ipam.end() && ll->is_array() && !ll->empty()) {
+        return make_error(Errc::InvalidArgument,
+                          "link-local IPs (--link-local-ip) are not supported by berth");
+      }
+    }
     if (!ip.empty()) {
       if (n->builtin) {
         return make_error(Errc::InvalidArgument,

@@ -163,6 +163,16 @@ TEST_F(NetManagerTest, AddressesAreDistinctAndStaticOnesChecked) {
             "user specified IP address is supported on user defined networks only");
   EXPECT_EQ(mgr_->validate(req("s4", "nosuch"), "nosuch").error().message,
             "network nosuch not found");
+  // No IPv6 subnets and no link-local extras: refused by name, not dropped.
+  Json ip6 = {{"IPAMConfig", {{"IPv4Address", ""}, {"IPv6Address", "fd00::5"}}}};
+  EXPECT_EQ(mgr_->validate(req("s6", "app", ip6), "app").error().message,
+            "user specified IPv6 address fd00::5 cannot be given on network app: berth's "
+            "networks are IPv4 only");
+  Json ll = {{"IPAMConfig", {{"LinkLocalIPs", {"169.254.1.1"}}}}};
+  EXPECT_EQ(mgr_->validate(req("s7", "app", ll), "app").error().message,
+            "link-local IPs (--link-local-ip) are not supported by berth");
+  Json empty6 = {{"IPAMConfig", {{"IPv6Address", ""}, {"LinkLocalIPs", Json::array()}}}};
+  EXPECT_TRUE(mgr_->validate(req("s8", "app", empty6), "app").has_value());
   // IPv6 host addresses are served by the monitor's TCP and UDP relay: SCTP
   // is refused there, not published to an address that never answers.
   auto v6 = req("s5");
