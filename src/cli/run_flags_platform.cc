@@ -7,27 +7,10 @@
 
 #include "base/strings.h"
 #include "cli/run_flags.h"
+#include "cli/volume_flags.h"
 
 namespace berth::cli {
 namespace {
-
-// Splits a --gpus value on commas outside double quotes and drops the
-// quotes, as the encoding/csv reader of docker's CLI reads one record:
-// `"device=0,1",capabilities=utility` is two fields.
-std::vector<std::string> csv_fields(std::string_view v) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (char c : v) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ',' && !quoted) {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
 
 Result<int64_t> gpu_count(std::string_view v) {
   if (v == "all") return int64_t{-1};
@@ -44,7 +27,8 @@ Result<Json> parse_gpus(std::string_view v) {
   if (v == "all" || (!v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos)) {
     req["Count"] = BERTH_TRY(gpu_count(v));
   } else {
-    for (const auto& field : csv_fields(v)) {
+    auto fields = BERTH_TRY(csv_fields(std::string(v)));
+    for (const auto& field : fields) {
       auto eq = field.find('=');
       if (eq == std::string::npos) {
         if (field == "all") {

@@ -92,8 +92,8 @@ std::optional<bool> parse_go_bool(const std::string& v) {
   return std::nullopt;
 }
 
-// encoding/csv's reading of one record: fields split on ',', with "..."
-// quoting ("" inside quotes is one quote).
+}  // namespace
+
 Result<std::vector<std::string>> csv_fields(const std::string& line) {
   std::vector<std::string> out;
   std::string cur;
@@ -128,8 +128,6 @@ Result<std::vector<std::string>> csv_fields(const std::string& line) {
   out.push_back(cur);
   return out;
 }
-
-}  // namespace
 
 Result<Json> parse_mount_flag(const std::string& value, const std::string& cwd) {
   auto fields = BERTH_TRY(csv_fields(value));

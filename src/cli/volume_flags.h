@@ -37,4 +37,9 @@ Result<VolumeFlags> parse_volume_flags(const std::vector<std::string>& volumes,
 // pflag's "invalid argument" prefix.
 Result<Json> parse_mount_flag(const std::string& value, const std::string& cwd = "");
 
+// Go's encoding/csv reading of one record, as docker's CLI reads --mount and
+// --gpus: fields split on ',', "..." quoting ("" inside quotes is one quote).
+// InvalidArgument with encoding/csv's text for an unclosed quote.
+Result<std::vector<std::string>> csv_fields(const std::string& line);
+
 }  // namespace berth::cli
