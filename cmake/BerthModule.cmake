@@ -27,6 +27,7 @@ function(berth_static_twin imported)
   set_property(GLOBAL PROPERTY BERTH_TWIN_${imported} "${files}")
 endfunction()
 berth_static_twin(OpenSSL::SSL libssl.a libcrypto.a)
+berth_static_twin(ZLIB::ZLIB libz.a)
 berth_static_twin(LibArchive::LibArchive libarchive.a libnettle.a libacl.a libattr.a liblzma.a
                   libzstd.a liblz4.a libbz2.a libxml2.a libssl.a libcrypto.a libz.a)
 # BERTH_STATIC=ARCHIVE (berthd): libarchive and its own dependencies static,
@@ -38,6 +39,12 @@ if(berth_archive_twin)
   list(REMOVE_ITEM berth_archive_twin ${BERTH_TWIN_libssl_a} ${BERTH_TWIN_libcrypto_a})
   list(APPEND berth_archive_twin berth_libcrypto)
   set_property(GLOBAL PROPERTY BERTH_TWIN_ARCHIVE_LibArchive::LibArchive "${berth_archive_twin}")
+endif()
+# zlib goes with libarchive: berthd, which has libarchive's static libz.a,
+# takes the logs module's zlib from the same archive.
+get_property(berth_zlib_twin GLOBAL PROPERTY BERTH_TWIN_ZLIB::ZLIB)
+if(berth_zlib_twin)
+  set_property(GLOBAL PROPERTY BERTH_TWIN_ARCHIVE_ZLIB::ZLIB "${berth_zlib_twin}")
 endif()
 
 function(berth_module name)

@@ -10,6 +10,7 @@ packages=(
   # libraries (see docs/design/ARCHITECTURE.md section 6)
   libfmt-dev nlohmann-json3-dev libssl-dev libseccomp-dev libcap-dev libcli11-dev
   libboost-dev libcurl4-openssl-dev libarchive-dev libsqlite3-dev libzstd-dev
+  zlib1g-dev
   libmnl-dev libnl-route-3-dev libnftables-dev libldns-dev
   # static archives of libarchive's dependencies, for the fully static berth CLI
   libacl1-dev liblz4-dev

@@ -106,7 +106,7 @@ struct RestartPolicy {
 };
 
 struct LogConfig {
-  std::string type;  // "" = json-file | "none"
+  std::string type;  // "" = json-file | "local" | "none"
   std::map<std::string, std::string> config;
 };
 

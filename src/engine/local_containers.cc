@@ -85,7 +85,9 @@ std::string LocalContainerService::exec_dir(const std::string& id) const {
 std::string LocalContainerService::socket_path(const std::string& id) const {
   return exec_dir(id) + "/monitor.sock";
 }
-std::string LocalContainerService::log_path(const std::string& id) const {
+std::string LocalContainerService::log_path(const std::string& id,
+                                            const std::string& driver) const {
+  if (driver == "local") return ctr_dir(id) + "/local-logs/container.log";
   return ctr_dir(id) + "/" + id + "-json.log";
 }
 std::string LocalContainerService::exit_file(const std::string& id) const {
@@ -280,7 +282,9 @@ Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name
   d.resolv_conf_path = dir + "/resolv.conf";
   d.hostname_path = dir + "/hostname";
   d.hosts_path = dir + "/hosts";
-  d.log_path = c->cfg.host_config.log_config.type == "none" ? "" : log_path(c->id);
+  // docker shows the path of json-file logs only.
+  const std::string& log_type = c->cfg.host_config.log_config.type;
+  d.log_path = log_type.empty() || log_type == "json-file" ? log_path(c->id, log_type) : "";
   d.name = "/" + c->name;
   d.driver = c->cfg.driver;
   d.platform = c->cfg.platform;

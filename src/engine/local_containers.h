@@ -155,7 +155,9 @@ class LocalContainerService final : public ContainerService {
   void read_health(const std::string& id, ContainerState& s) const;
   std::string exec_dir(const std::string& id) const;
   std::string socket_path(const std::string& id) const;
-  std::string log_path(const std::string& id) const;
+  // The log file of a container with log driver `driver` ("" = json-file):
+  // docker's paths, <id>-json.log or local-logs/container.log.
+  std::string log_path(const std::string& id, const std::string& driver) const;
   std::string exit_file(const std::string& id) const;
 
   // ---- index (mu_ held) ---------------------------------------------------

@@ -94,12 +94,13 @@ Result<void> validate_host_config(const HostConfig& h, const ContainerServiceOpt
                       "can't create 'AutoRemove' container with restart policy");
   }
   const std::string& lt = h.log_config.type;
-  if (!(lt.empty() || lt == "json-file" || lt == "none")) {
+  if (!(lt.empty() || lt == "json-file" || lt == "local" || lt == "none")) {
     return make_error(Errc::InvalidArgument,
                       "failed to create logger: logger: no log driver named '{}' is registered",
                       lt);
   }
-  if (lt != "none") BERTH_TRY(logs::parse_log_opts(h.log_config.config));
+  if (lt != "none")
+    BERTH_TRY(logs::parse_log_opts(h.log_config.config, lt.empty() ? "json-file" : lt));
   if (!h.runtime.empty() && h.runtime != "berth" && !o.runtimes.contains(h.runtime)) {
     return make_error(Errc::InvalidArgument, "unknown or invalid runtime name: {}", h.runtime);
   }

@@ -50,7 +50,7 @@ Result<void> LocalContainerService::logs(const std::string& name, const LogsOpti
     std::lock_guard lk(mu_);
     const std::string& t = c->cfg.host_config.log_config.type;
     if (t == "none") return msg::no_logs_driver(t);
-    path = log_path(c->id);
+    path = log_path(c->id, t);
   }
   logs::ReadOptions ro;
   ro.stdout = o.stdout;
@@ -100,7 +100,8 @@ Result<void> LocalContainerService::attach(const std::string& name, const Attach
   }
   if (status == "paused") return msg::attach_paused();
   if (o.logs && c->cfg.host_config.log_config.type != "none") {
-    replay_logs(log_path(c->id), conn.get(), tty, o.stdout, o.stderr);
+    replay_logs(log_path(c->id, c->cfg.host_config.log_config.type), conn.get(), tty, o.stdout,
+                o.stderr);
   }
   if (!o.stream) return {};
   {

@@ -2,6 +2,7 @@
 // pause/unpause: the verbs that talk to a container's monitor.
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -115,7 +116,11 @@ Result<monitor::MonitorConfig> LocalContainerService::monitor_config(const Ctr& 
   m.health_file = ctr_dir(c.id) + "/health.json";
   const auto& lc = c.cfg.host_config.log_config;
   m.log_driver = lc.type.empty() ? "json-file" : lc.type;
-  m.log_path = log_path(c.id);
+  m.log_path = log_path(c.id, lc.type);
+  if (lc.type == "local") {
+    std::string dir = ctr_dir(c.id) + "/local-logs";
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir " + dir);
+  }
   m.log_opts = lc.config;
   if (lc.type != "none") {
     m.log_attrs = BERTH_TRY(logs::log_attributes(lc.config, c.cfg.config.labels, c.cfg.config.env));

@@ -17,12 +17,15 @@
 // Defaults as the issue asks (docker's json-file has none): max-size 10m,
 // max-file 3. max_size 0 = never rotate.
 //
+// With compress, rotated files are path.1.gz .. path.(max_files-1).gz
+// (logs/gz_internal.h; path.k stays plain until its compression is done).
+//
 // Durability: lines are written with one write(2) each (no userspace
 // buffer), so a kill -9 of the writer loses no completed line; no fsync
 // (docker does none either).
 // Thread-safety: a Writer is used by one thread (the monitor); Readers are
 // independent objects, one per `logs` call, on any thread.
-// Depends on: base, sys.
+// Depends on: base, sys, zlib (compressed rotated files).
 #pragma once
 
 #include <cstdint>
@@ -42,9 +45,10 @@ enum class Stream { Stdout = 1, Stderr = 2 };
 struct RotateOptions {
   int64_t max_size = 10 * 1024 * 1024;  // bytes; 0 = unlimited
   int max_files = 3;                    // >= 1; counts the live file
-  bool compress = false;                // docker's "compress" (gzip of rotated files);
-                                        // InvalidArgument from parse_log_opts if set
-                                        // and unsupported
+  // docker's "compress": rotated files are path.k.gz (gzip, done in the
+  // background by a grandchild of the writer; logs/gz_internal.h); needs
+  // max_files >= 2.
+  bool compress = false;
   // The "attrs" object of every entry (docker's labels/env log opts), as
   // JSON text ("{\"k\":\"v\"}"); "" = none. Not from parse_log_opts: the
   // values come from the container (log_attributes).
@@ -60,14 +64,21 @@ Result<std::map<std::string, std::string>> log_attributes(
     const std::map<std::string, std::string>& opts,
     const std::map<std::string, std::string>& labels, const std::vector<std::string>& env);
 
-// Parses docker's --log-opt keys for json-file: max-size ("10m", "1g", "512k",
-// plain bytes; docker's units, base 1024), max-file (integer >= 1), compress
-// ("true"/"false"), labels, labels-regex, env, env-regex (for log_attributes),
-// tag (unused by json-file, as docker's). Unknown keys:
+// Parses docker's --log-opt keys for `driver` "json-file": max-size ("10m",
+// "1g", "512k", plain bytes; docker's units, base 1024), max-file (integer
+// >= 1), compress (Go's ParseBool), labels, labels-regex, env, env-regex (for
+// log_attributes), tag (unused by json-file, as docker's). Unknown keys:
 // InvalidArgument "unknown log opt 'k' for json-file log driver" (docker's
 // wording). max-file > 1 without max-size is accepted (docker refuses it; we
-// keep the 10m default then).
-Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& opts);
+// keep the 10m default then). compress with max-file 1: docker's refusal.
+//
+// `driver` "local" is docker's local driver: the same files, with its
+// defaults (max-size 20m, max-file 5, compress true) and only max-size,
+// max-file and compress. docker keeps its local logs in a protobuf format of
+// its own; both are internal to their engine (only `logs` reads them), and
+// berth keeps one reader.
+Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& opts,
+                                     std::string_view driver = "json-file");
 
 class Writer {
  public:
@@ -81,6 +92,10 @@ class Writer {
   virtual Result<void> write(Stream s, std::string_view data, int64_t time_ns = 0) = 0;
   // Writes any buffered partial lines (at container exit).
   virtual Result<void> flush() = 0;
+  // Waits for the background compression of a rotated file, if one runs
+  // (the monitor calls it before it exits: nothing of a container writes
+  // in its directory after its monitor is gone). The destructor does too.
+  virtual void settle() = 0;
 };
 
 struct Entry {

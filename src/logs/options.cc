@@ -1,4 +1,4 @@
-// logs/options.cc — docker's --log-opt keys for the json-file driver.
+// logs/options.cc — docker's --log-opt keys for the json-file and local drivers.
 #include <cmath>
 #include <cstdlib>
 
@@ -56,8 +56,16 @@ Result<int64_t> parse_ram_size(std::string_view s) {
 
 }  // namespace
 
-Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& opts) {
+Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& opts,
+                                     std::string_view driver) {
   RotateOptions r;
+  const bool local = driver == "local";
+  if (local) {
+    // docker's local driver: 100 MB per container, compressed.
+    r.max_size = 20 * 1024 * 1024;
+    r.max_files = 5;
+    r.compress = true;
+  }
   for (const auto& [k, v] : opts) {
     if (k == "max-size") {
       auto n = parse_ram_size(v);
@@ -75,21 +83,30 @@ Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& o
     } else if (k == "compress") {
       if (v == "true" || v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "True") {
         r.compress = true;
-        return make_error(Errc::InvalidArgument,
-                          "log opt 'compress' is not supported by berth's json-file log driver");
       } else if (v == "false" || v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "False") {
         r.compress = false;
       } else {
         return make_error(Errc::InvalidArgument,
                           "strconv.ParseBool: parsing \"{}\": invalid syntax (compress)", v);
       }
-    } else if (k == "labels" || k == "labels-regex" || k == "env" || k == "env-regex" ||
-               k == "tag") {
+    } else if (!local && (k == "labels" || k == "labels-regex" || k == "env" || k == "env-regex" ||
+                          k == "tag")) {
       // The entries' attrs (log_attributes, logs/attrs.cc); "tag" is unused by
       // json-file, as in docker.
+    } else if (local) {
+      return make_error(Errc::InvalidArgument, "unknown log opt '{}' for local log driver", k);
     } else {
       return make_error(Errc::InvalidArgument, "unknown log opt '{}' for json-file log driver", k);
     }
+  }
+  // Compression applies to rotated files: none without a second file.
+  if (r.compress && r.max_files < 2) {
+    if (local)
+      return make_error(Errc::InvalidArgument,
+                        "compression cannot be enabled when max file count is 1");
+    return make_error(
+        Errc::InvalidArgument,
+        "compress cannot be true when max-file is less than 2 or max-size is not set");
   }
   return r;
 }

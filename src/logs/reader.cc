@@ -3,8 +3,10 @@
 // Files are opened newest first (path, path.1, ...) and de-duplicated by
 // inode, so a rotation between two opens can repeat a file (dropped) but
 // never skip one; entries newer than the live file are reached by the
-// rotation handling of follow. `tail` walks backwards from the end of the
-// newest files, so printing the last lines of a 1 GB log reads only them.
+// rotation handling of follow. A rotated file may be compressed (path.k.gz,
+// logs/gz_internal.h): it counts as the plain file it was made from, and is
+// decompressed into a temporary file only when its entries are needed. `tail` walks backwards from
+// the end of the newest files, so printing the last lines of a 1 GB log reads only them.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>
@@ -15,10 +17,12 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "base/fd.h"
 #include "logs/decode_internal.h"
+#include "logs/gz_internal.h"
 #include "logs/json_file.h"
 
 namespace berth::logs {
@@ -31,12 +35,18 @@ constexpr int kMaxProbe = 10000;
 
 struct File {
   Fd fd;
-  dev_t dev = 0;
-  ino_t ino = 0;
+  FileId id;        // of the plain file (for a .gz: the one it was made from)
+  bool gz = false;  // fd is the compressed file, not yet decompressed
 };
 
 std::string rotated_name(const std::string& path, int k) {
   return k == 0 ? path : path + "." + std::to_string(k);
+}
+
+std::string dir_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 int64_t wall_ns() {
@@ -48,12 +58,51 @@ int64_t wall_ns() {
 Result<File> open_file(const std::string& name) {
   int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return sys_error("open " + name);
-  File f{Fd(fd)};
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return sys_error("stat " + name);
-  f.dev = st.st_dev;
-  f.ino = st.st_ino;
+  File f;
+  f.fd.reset(fd);
+  f.id = BERTH_TRY(file_id(fd));
   return f;
+}
+
+// Rotated number k of the set: plain path.k, else path.k.gz. ENOENT (as a
+// sys error) when neither exists. A .gz that is not berth's is an error.
+Result<File> open_rotated(const std::string& path, int k) {
+  auto f = open_file(rotated_name(path, k));
+  if (f || f.error().sys_errno != ENOENT || k == 0) return f;
+  std::string gz = rotated_name(path, k) + ".gz";
+  int fd = ::open(gz.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error("open " + gz);
+  File g;
+  g.fd.reset(fd);
+  g.gz = true;
+  g.id = BERTH_TRY_CTX(gz_source(fd), gz);
+  return g;
+}
+
+bool rotated_exists(const std::string& path, int k) {
+  struct stat st;
+  return ::stat(rotated_name(path, k).c_str(), &st) == 0 ||
+         (k > 0 && ::stat((rotated_name(path, k) + ".gz").c_str(), &st) == 0);
+}
+
+// The identity of rotated number k, nullopt when there is none.
+Result<std::optional<FileId>> rotated_id(const std::string& path, int k) {
+  auto id = file_id(rotated_name(path, k));
+  if (id) return std::optional<FileId>(*id);
+  if (id.error().sys_errno != ENOENT) return std::move(id).error();
+  auto f = open_rotated(path, k);
+  if (f) return std::optional<FileId>(f->id);
+  if (f.error().sys_errno == ENOENT) return std::optional<FileId>();
+  return std::move(f).error();
+}
+
+// A compressed file's entries, in a temporary file from here on.
+Result<void> ensure_plain(File& f, const std::string& path) {
+  if (!f.gz) return ok();
+  f.fd =
+      BERTH_TRY_CTX(gunzip_to_temp(f.fd.get(), dir_of(path)), "read a compressed log of " + path);
+  f.gz = false;
+  return ok();
 }
 
 // Opens the set newest first. ENOENT on the live file while path.1 exists
@@ -69,8 +118,7 @@ Result<std::vector<File>> open_set(const std::string& path, bool& live_missing) 
       break;
     }
     if (live.error().sys_errno != ENOENT) return std::move(live).error();
-    struct stat st;
-    if (attempt < 50 && ::stat(rotated_name(path, 1).c_str(), &st) == 0) {
+    if (attempt < 50 && rotated_exists(path, 1)) {
       usleep(2000);
       continue;
     }
@@ -82,11 +130,10 @@ Result<std::vector<File>> open_set(const std::string& path, bool& live_missing) 
   // be cut off.
   int waits = 0;
   for (int k = 1; k < kMaxProbe; k++) {
-    auto f = open_file(rotated_name(path, k));
+    auto f = open_rotated(path, k);
     if (!f) {
       if (f.error().sys_errno != ENOENT) return std::move(f).error();
-      struct stat st;
-      if (waits < 50 && ::stat(rotated_name(path, k + 1).c_str(), &st) == 0) {
+      if (waits < 50 && rotated_exists(path, k + 1)) {
         waits++;
         usleep(1000);
         k--;
@@ -95,7 +142,7 @@ Result<std::vector<File>> open_set(const std::string& path, bool& live_missing) 
       break;
     }
     bool dup = false;
-    for (const auto& g : files) dup = dup || (g.dev == f->dev && g.ino == f->ino);
+    for (const auto& g : files) dup = dup || same_file(g.id, f->id);
     if (!dup) files.push_back(std::move(*f));
   }
   return files;
@@ -128,6 +175,7 @@ class Reader {
     // line is dropped with the pending bytes).
     for (size_t i = files.empty() ? 0 : start_idx + 1; i-- > 0;) {
       bool is_live = i == 0 && !live_missing;
+      BERTH_TRY(ensure_plain(files[i], path_));
       if (::lseek(files[i].fd.get(), i == start_idx ? start_off : 0, SEEK_SET) < 0)
         return sys_error("seek " + path_);
       pend_ = 0;
@@ -195,6 +243,7 @@ class Reader {
     int64_t want = o_.tail >= 0 ? o_.tail : INT64_MAX;
     Entry e;
     for (size_t i = 0; i < files.size(); i++) {
+      BERTH_TRY(ensure_plain(files[i], path_));
       struct stat st;
       if (::fstat(files[i].fd.get(), &st) != 0) return sys_error("stat " + path_);
       off_t win_off = st.st_size;  // window = file bytes [win_off, win_off + win.size())
@@ -299,37 +348,35 @@ class Reader {
   Result<bool> open_next() {
     int found = -1, oldest = -1, gap = -1;
     for (int k = 1; k < kMaxProbe; k++) {
-      struct stat st;
-      if (::stat(rotated_name(path_, k).c_str(), &st) != 0) {
+      auto id = BERTH_TRY(rotated_id(path_, k));
+      if (!id) {
         gap = k;
         break;
       }
       oldest = k;
-      if (st.st_dev == cur_.dev && st.st_ino == cur_.ino) {
+      if (same_file(*id, cur_.id)) {
         found = k;
         break;
       }
     }
     if (found < 0 && gap > 0) {
       // A hole with files beyond it: the writer is between two renames.
-      struct stat st;
-      if (::stat(rotated_name(path_, gap + 1).c_str(), &st) == 0) return false;
+      if (rotated_exists(path_, gap + 1)) return false;
     }
     int next = found > 0 ? found - 1 : (oldest > 0 ? oldest : 0);
-    auto f = open_file(rotated_name(path_, next));
+    auto f = open_rotated(path_, next);
     if (!f) {
       if (f.error().sys_errno == ENOENT) return false;  // mid-rotation: retry later
       return std::move(f).error();
     }
-    if (f->dev == cur_.dev && f->ino == cur_.ino) return false;
+    if (same_file(f->id, cur_.id)) return false;
     if (found > 0) {
       // Our file moves before its successor does: if it still sits where it
       // was found, what was opened one number lower is its successor.
-      struct stat st;
-      if (::stat(rotated_name(path_, found).c_str(), &st) != 0 || st.st_dev != cur_.dev ||
-          st.st_ino != cur_.ino)
-        return false;
+      auto id = BERTH_TRY(rotated_id(path_, found));
+      if (!id || !same_file(*id, cur_.id)) return false;
     }
+    BERTH_TRY(ensure_plain(*f, path_));
     cur_ = std::move(*f);
     pend_ = 0;
     return true;
@@ -337,9 +384,9 @@ class Reader {
 
   // Is the live name still our file? 1 yes, 0 rotated, -1 no live file now.
   int live_state() {
-    struct stat st;
-    if (::stat(path_.c_str(), &st) != 0) return -1;
-    return st.st_dev == cur_.dev && st.st_ino == cur_.ino ? 1 : 0;
+    auto id = file_id(path_);
+    if (!id) return -1;
+    return same_file(*id, cur_.id) ? 1 : 0;
   }
 
   Result<void> follow(Fd& inotify) {

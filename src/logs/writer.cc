@@ -4,13 +4,18 @@
 // output string per writer, entries encoded by hand (a fixed 3-key object)
 // and written with one write(2) each.
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "base/fd.h"
+#include "logs/gz_internal.h"
 #include "logs/json_file.h"
 #include "logs/time_internal.h"
 
@@ -107,6 +112,7 @@ class JsonFileWriter final : public Writer {
  public:
   JsonFileWriter(std::string path, RotateOptions opts, Fd fd, int64_t size)
       : path_(std::move(path)), opts_(opts), fd_(std::move(fd)), size_(size) {}
+  ~JsonFileWriter() override { wait_compression(); }
 
   Result<void> write(Stream s, std::string_view data, int64_t time_ns) override {
     if (time_ns == 0) time_ns = now_ns();
@@ -155,6 +161,8 @@ class JsonFileWriter final : public Writer {
     return ok();
   }
 
+  void settle() override { wait_compression(); }
+
  private:
   Result<void> emit_split(Stream s, std::string_view line, int64_t t) {
     while (line.size() > kMaxEntry) {
@@ -201,20 +209,34 @@ class JsonFileWriter final : public Writer {
 
   // path.(max-1) is dropped, path.k -> path.k+1, path -> path.1, new path.
   // With max_files 1 the live file is unlinked and recreated, so a reader
-  // holding the old fd still sees every entry it was written.
+  // holding the old fd still sees every entry it was written. With
+  // compress, each number may be path.k.gz or (left by an interrupted
+  // compression) plain path.k; both forms move, and path.1 is then
+  // compressed in the background.
   Result<void> rotate() {
     auto name = [this](int k) { return k == 0 ? path_ : path_ + "." + std::to_string(k); };
     int n = opts_.max_files < 1 ? 1 : opts_.max_files;
     if (n == 1) {
       if (::unlink(path_.c_str()) != 0 && errno != ENOENT) return sys_error("unlink " + path_);
     } else {
-      std::string last = name(n - 1);
-      if (::unlink(last.c_str()) != 0 && errno != ENOENT) return sys_error("unlink " + last);
-      for (int k = n - 2; k >= 0; k--) {
-        std::string from = name(k), to = name(k + 1);
+      // The previous compression works on path.1 by name: it ends first.
+      wait_compression();
+      auto drop = [](const std::string& f) -> Result<void> {
+        if (::unlink(f.c_str()) != 0 && errno != ENOENT) return sys_error("unlink " + f);
+        return ok();
+      };
+      auto move = [](const std::string& from, const std::string& to) -> Result<void> {
         if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT)
           return sys_error("rotate " + from);
+        return ok();
+      };
+      BERTH_TRY(drop(name(n - 1)));
+      if (opts_.compress) BERTH_TRY(drop(name(n - 1) + ".gz"));
+      for (int k = n - 2; k >= 0; k--) {
+        if (opts_.compress && k > 0) BERTH_TRY(move(name(k) + ".gz", name(k + 1) + ".gz"));
+        BERTH_TRY(move(name(k), name(k + 1)));
       }
+      if (opts_.compress) start_compression(name(1), name(1) + ".gz");
     }
     int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) return sys_error("open " + path_);
@@ -223,12 +245,65 @@ class JsonFileWriter final : public Writer {
     return ok();
   }
 
+  // Compresses src into dst in a grandchild, so the container's output keeps
+  // flowing meanwhile. The grandchild is reparented (to the monitor, a child
+  // subreaper, which reaps it with its other orphans; or to init): the
+  // writer waits only for the short-lived child, and learns that the work is
+  // done from the end of a pipe the grandchild holds. A failed fork leaves
+  // the file plain, which readers take as it is.
+  void start_compression(const std::string& src, const std::string& dst) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return;
+    pid_t child = ::fork();
+    if (child == 0) {
+      pid_t grandchild = ::fork();
+      if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
+      // Nothing of the parent's but the pipe: its sockets and the
+      // container's stdio must close when the parent closes them, and its
+      // signal handlers write to fds this process does not have.
+      ::close(p[0]);
+      int keep = p[1];
+      if (keep > 3) ::close_range(3, static_cast<unsigned>(keep - 1), 0);
+      ::close_range(static_cast<unsigned>(keep + 1), ~0U, 0);
+      for (int sig = 1; sig < NSIG; sig++) ::signal(sig, SIG_DFL);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      // Background work: the containers come first.
+      ::setpriority(PRIO_PROCESS, 0, 10);
+      ::_exit(compress_file(src, dst) ? 0 : 1);
+    }
+    ::close(p[1]);
+    if (child < 0) {
+      ::close(p[0]);
+      return;
+    }
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    compressing_.reset(p[0]);
+  }
+
+  // Waits until the running compression (if any) is done: the grandchild's
+  // end of the pipe closes when it exits.
+  void wait_compression() {
+    if (!compressing_) return;
+    char c;
+    while (true) {
+      ssize_t n = ::read(compressing_.get(), &c, 1);
+      if (n < 0 && errno == EINTR) continue;
+      break;
+    }
+    compressing_.reset();
+  }
+
   std::string path_;
   RotateOptions opts_;
   Fd fd_;
   int64_t size_ = 0;
   std::string partial_[2];  // stdout, stderr
   std::string out_;
+  Fd compressing_;  // read end of the running compression's pipe
 };
 
 }  // namespace
@@ -238,9 +313,10 @@ Result<std::unique_ptr<Writer>> Writer::open(const std::string& path, RotateOpti
     return make_error(Errc::InvalidArgument, "max-file cannot be less than 1");
   if (opts.max_size < 0)
     return make_error(Errc::InvalidArgument, "max-size must be a positive number");
-  if (opts.compress)
-    return make_error(Errc::InvalidArgument,
-                      "log opt 'compress' is not supported by berth's json-file log driver");
+  if (opts.compress && opts.max_files < 2)
+    return make_error(
+        Errc::InvalidArgument,
+        "compress cannot be true when max-file is less than 2 or max-size is not set");
   int raw = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (raw < 0) return sys_error("open " + path);
   Fd fd(raw);

@@ -82,11 +82,33 @@ TEST(Options, DockerUnitsAndErrors) {
             "max-size must be a positive number");
   EXPECT_EQ(parse_log_opts({{"max-file", "0"}}).error().message, "max-file cannot be less than 1");
   EXPECT_FALSE(parse_log_opts({{"max-file", "x"}}).has_value());
-  EXPECT_FALSE(parse_log_opts({{"compress", "true"}}).has_value());
+  EXPECT_TRUE(parse_log_opts({{"compress", "true"}})->compress);
+  EXPECT_EQ(parse_log_opts({{"compress", "true"}, {"max-file", "1"}}).error().message,
+            "compress cannot be true when max-file is less than 2 or max-size is not set");
+  EXPECT_EQ(parse_log_opts({{"compress", "yes"}}).error().message,
+            "strconv.ParseBool: parsing \"yes\": invalid syntax (compress)");
   auto u = parse_log_opts({{"mode", "non-blocking"}});
   ASSERT_FALSE(u.has_value());
   EXPECT_EQ(u.error().code, Errc::InvalidArgument);
   EXPECT_EQ(u.error().message, "unknown log opt 'mode' for json-file log driver");
+}
+
+TEST(Options, LocalDriverDefaultsAndKeys) {
+  auto r = parse_log_opts({}, "local");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->max_size, 20 * 1024 * 1024);
+  EXPECT_EQ(r->max_files, 5);
+  EXPECT_TRUE(r->compress);
+  auto o = parse_log_opts({{"max-size", "1m"}, {"max-file", "2"}, {"compress", "false"}}, "local");
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->max_size, 1024 * 1024);
+  EXPECT_EQ(o->max_files, 2);
+  EXPECT_FALSE(o->compress);
+  EXPECT_EQ(parse_log_opts({{"max-file", "1"}}, "local").error().message,
+            "compression cannot be enabled when max file count is 1");
+  EXPECT_TRUE(parse_log_opts({{"max-file", "1"}, {"compress", "false"}}, "local").has_value());
+  EXPECT_EQ(parse_log_opts({{"labels", "a"}}, "local").error().message,
+            "unknown log opt 'labels' for local log driver");
 }
 
 std::unique_ptr<Writer> open_writer(const std::string& p, RotateOptions o = {}) {

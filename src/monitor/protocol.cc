@@ -228,11 +228,11 @@ Result<MonitorConfig> decode_config(const Json& j) {
   BERTH_TRY(f.str("exit_file", c.exit_file));
   BERTH_TRY(f.str("health_file", c.health_file));
   BERTH_TRY(f.str("log_driver", c.log_driver));
-  if (c.log_driver != "json-file" && c.log_driver != "none")
+  if (c.log_driver != "json-file" && c.log_driver != "local" && c.log_driver != "none")
     return f.fail("log_driver", fmt::format("unsupported log driver {:?}", c.log_driver));
   BERTH_TRY(f.str("log_path", c.log_path));
-  if (c.log_driver == "json-file" && c.log_path.empty())
-    return f.fail("log_path", "is required with the json-file log driver");
+  if (c.log_driver != "none" && c.log_path.empty())
+    return f.fail("log_path", fmt::format("is required with the {} log driver", c.log_driver));
   BERTH_TRY(f.string_map("log_opts", c.log_opts));
   BERTH_TRY(f.string_map("log_attrs", c.log_attrs));
   BERTH_TRY(f.boolean("tty", c.tty));

@@ -106,8 +106,8 @@ struct MonitorConfig {
   std::string pid_file;   // the monitor's own pid
   std::string exit_file;  // ExitRecord
   std::string health_file;
-  std::string log_driver = "json-file";  // "json-file" | "none"
-  std::string log_path;                  // json-file path
+  std::string log_driver = "json-file";  // "json-file" | "local" | "none"
+  std::string log_path;                  // the log file (both drivers write json-file lines)
   std::map<std::string, std::string> log_opts;
   // The "attrs" of every log entry (logs::log_attributes; berthd computes them).
   std::map<std::string, std::string> log_attrs;

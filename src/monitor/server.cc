@@ -122,8 +122,9 @@ Result<void> Monitor::setup_impl() {
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_) return sys_error("epoll_create1");
 
-  if (c_.log_driver == "json-file") {
-    logs::RotateOptions ro = BERTH_TRY_CTX(logs::parse_log_opts(c_.log_opts), "log_opts");
+  if (c_.log_driver == "json-file" || c_.log_driver == "local") {
+    logs::RotateOptions ro =
+        BERTH_TRY_CTX(logs::parse_log_opts(c_.log_opts, c_.log_driver), "log_opts");
     if (!c_.log_attrs.empty()) ro.attrs = dump_json(Json(c_.log_attrs));
     log_ = BERTH_TRY_CTX(logs::Writer::open(c_.log_path, ro), "open the container log");
   }
@@ -363,6 +364,7 @@ void Monitor::run() {
   // Clients and subscribers see EOF when the process exits (main: _exit).
   if (log_) {
     [[maybe_unused]] auto r = log_->flush();
+    log_->settle();
   }
   if (listen_dir_ >= 0) {
     auto slash = c_.socket_path.rfind('/');

@@ -8,6 +8,7 @@ from conftest import Cli, berth_cli_path
 from ctr_cli_cases import *  # noqa: F401,F403 - the shared test functions and fixtures
 from ctr_resource_cases import *  # noqa: F401,F403
 from ctr_platform_cases import *  # noqa: F401,F403
+from ctr_logs_cases import *  # noqa: F401,F403
 from ctr_tty_cases import *  # noqa: F401,F403
 from ctr_policy_cases import *  # noqa: F401,F403
 

@@ -108,20 +108,27 @@ const std::set<std::string>& known_ulimits() {
 }
 
 Result<void> validate_log_config(const LogConfig& lc) {
-  if (lc.type.empty() || lc.type == "json-file") {
-    static const std::set<std::string> opts = {
+  const bool local = lc.type == "local";
+  if (lc.type.empty() || lc.type == "json-file" || local) {
+    static const std::set<std::string> json_opts = {
         "max-size", "max-file",  "compress", "labels", "labels-regex",
         "env",      "env-regex", "tag",      "mode",   "max-buffer-size"};
+    static const std::set<std::string> local_opts = {"max-size", "max-file", "compress", "mode",
+                                                     "max-buffer-size"};
     for (const auto& [k, v] : lc.config) {
-      if (!opts.count(k))
-        return bad(fmt::format("unknown log opt '{}' for json-file log driver", k));
+      if (!(local ? local_opts : json_opts).count(k))
+        return bad(fmt::format("unknown log opt '{}' for {} log driver", k,
+                               local ? "local" : "json-file"));
       if (k == "max-file") {
         auto n = parse_int(v);
         if (!n) return bad(fmt::format("invalid value for max-file: {}", v));
         if (*n < 1) return bad("max-file cannot be less than 1");
       }
-      if (k == "compress" && v != "true" && v != "false" && v != "1" && v != "0")
-        return bad(fmt::format("invalid value for compress: {}", v));
+      // Go's strconv.ParseBool, as docker reads it.
+      static const std::set<std::string> bools = {"1", "t", "T", "TRUE",  "true",  "True",
+                                                  "0", "f", "F", "FALSE", "false", "False"};
+      if (k == "compress" && !bools.count(v))
+        return bad(fmt::format("strconv.ParseBool: parsing \"{}\": invalid syntax", v));
     }
     return ok();
   }

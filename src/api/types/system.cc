@@ -46,7 +46,7 @@ Json encode_info(const SystemInfo& i, ApiVersion v) {
   j["Plugins"] = {{"Volume", Json::array({"local"})},
                   {"Network", Json::array({"bridge", "host", "none"})},
                   {"Authorization", nullptr},
-                  {"Log", Json::array({"json-file"})}};
+                  {"Log", Json::array({"json-file", "local"})}};
   j["MemoryLimit"] = true;
   j["SwapLimit"] = true;
   j["CpuCfsPeriod"] = true;

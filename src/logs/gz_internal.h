@@ -1,0 +1,58 @@
+// logs/gz_internal.h — compressed rotated log files (json-file "compress",
+// the "local" driver): gzip of a rotated file, and what a reader needs to
+// read one back. Internal to the logs module (the writer, the reader and
+// the tests use it).
+//
+// A rotated file path.k is compressed into path.k.gz (one gzip member, zlib)
+// and then unlinked. The gzip header's comment records the identity of the
+// plain file it came from (FileId), so a reader can tell that path.1 it holds
+// open and the path.2.gz it meets after a rotation are the same entries, and
+// a follower can find where its file went. Crash-safe: the .gz appears under
+// its name only when complete (an O_TMPFILE linked in, or a ".tmp" renamed),
+// and the plain file goes only after that; a reader that meets both uses the
+// plain one.
+//
+// zlib rather than libarchive: the writer runs inside berth-monitor, a static
+// binary whose per-container memory is budgeted, and a static libarchive
+// brings a dozen archive formats and their libraries for one gzip stream.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace berth::logs {
+
+// Which file a log file is, across renames and compression: device, inode
+// and birth time (statx; 0 when the filesystem does not record it). The
+// birth time tells a reused inode number from the file that had it before.
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int64_t btime_ns = 0;
+};
+bool same_file(const FileId& a, const FileId& b);
+Result<FileId> file_id(int fd);
+// Of a path (follows no symlink); NotFound-like sys error (errno ENOENT) when absent.
+Result<FileId> file_id(const std::string& path);
+
+// Compresses the plain file `src` into `dst` (which must not exist yet), then
+// unlinks `src`. A failure leaves `src` in place and no `dst`.
+Result<void> compress_file(const std::string& src, const std::string& dst);
+
+// The FileId a gzip log file records (read from its header; the fd's offset
+// moves). InvalidArgument when it is not one of ours.
+Result<FileId> gz_source(int gz_fd);
+
+// Decompresses a whole gzip file into an unlinked temporary file in `dir`
+// (memory when the filesystem has no O_TMPFILE), positioned at 0. A corrupt
+// or truncated stream keeps what decoded before the damage (a torn last
+// line is skipped by the reader like any other).
+Result<Fd> gunzip_to_temp(int gz_fd, const std::string& dir);
+
+}  // namespace berth::logs

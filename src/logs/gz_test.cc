@@ -1,0 +1,210 @@
+// Compressed rotated files: the writer's background gzip, and the reader
+// taking path.k.gz (or a leftover plain path.k) for the entries they hold.
+#include <fcntl.h>
+#include <zlib.h>
+
+// Designated initializers leave the other options at their defaults on purpose.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "logs/gz_internal.h"
+#include "logs/json_file.h"
+#include "logs/test_util.h"
+
+namespace berth::logs {
+namespace {
+
+using testing::exists;
+using testing::read_all;
+using testing::slurp;
+using testing::spit;
+using testing::TempDir;
+
+constexpr int64_t kT0 = 1796000000000000000;
+constexpr int64_t kSec = 1'000'000'000;
+
+std::string line(int i) { return fmt::format("line {}\n", i); }
+
+std::vector<int> numbers(const std::vector<Entry>& es) {
+  std::vector<int> out;
+  for (const auto& e : es) out.push_back(std::stoi(e.line.substr(5)));
+  return out;
+}
+
+std::vector<int> range(int from, int to) {
+  std::vector<int> v;
+  for (int i = from; i < to; i++) v.push_back(i);
+  return v;
+}
+
+// Writes entries first..first+n-1 and waits for the last compression.
+void write_lines(const std::string& p, int n, RotateOptions o, int first = 0) {
+  auto w = Writer::open(p, o);
+  ASSERT_TRUE(w.has_value()) << w.error().message;
+  for (int i = first; i < first + n; i++)
+    ASSERT_TRUE((*w)->write(Stream::Stdout, line(i), kT0 + i * kSec).has_value());
+  (*w)->settle();
+}
+
+std::string gunzip(const std::string& gz) {
+  gzFile f = gzopen(gz.c_str(), "rb");
+  if (!f) return "";
+  std::string out;
+  char buf[4096];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  gzclose(f);
+  return out;
+}
+
+TEST(Compress, RotatedFilesAreGzipAndReadBack) {
+  TempDir d;
+  std::string p = d.path() + "/c-json.log";
+  write_lines(p, 400, {.max_size = 1000, .max_files = 4, .compress = true});
+  EXPECT_TRUE(exists(p));
+  for (int k = 1; k <= 3; k++) {
+    EXPECT_TRUE(exists(p + "." + std::to_string(k) + ".gz")) << k;
+    EXPECT_FALSE(exists(p + "." + std::to_string(k))) << k;
+  }
+  EXPECT_FALSE(exists(p + ".4.gz"));
+  EXPECT_FALSE(exists(p + ".1.gz.tmp"));
+  // Real gzip: what any gunzip reads is the json-file text of the rotation.
+  std::string one = gunzip(p + ".1.gz");
+  ASSERT_FALSE(one.empty());
+  EXPECT_EQ(one.front(), '{');
+  EXPECT_NE(one.find("\"log\":\"line "), std::string::npos);
+  EXPECT_LE(one.size(), 1000u);
+
+  auto all = numbers(read_all(p));
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.back(), 399);
+  EXPECT_EQ(all, range(all.front(), 400));
+  EXPECT_GT(all.size(), 30u);                                      // four files of ~16 entries
+  EXPECT_EQ(numbers(read_all(p, {.tail = 40})), range(360, 400));  // reaches into .gz files
+  EXPECT_EQ(numbers(read_all(p, {.since_ns = kT0 + 380 * kSec})), range(380, 400));
+}
+
+TEST(Compress, ReopenedWriterKeepsRotatingTheSameSet) {
+  TempDir d;
+  std::string p = d.path() + "/c-json.log";
+  RotateOptions o{.max_size = 1000, .max_files = 3, .compress = true};
+  write_lines(p, 100, o);
+  write_lines(p, 100, o, 100);  // a restarted container appends
+  auto all = numbers(read_all(p));
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all, range(all.front(), 200));
+  EXPECT_FALSE(exists(p + ".3.gz"));
+}
+
+TEST(Compress, PlainLeftoverBesideItsGzipIsReadOnce) {
+  // A compression that was killed after the .gz was linked but before the
+  // plain file was unlinked leaves both: the entries count once.
+  TempDir d;
+  std::string p = d.path() + "/c-json.log";
+  write_lines(p, 60, {.max_size = 1000, .max_files = 2});  // plain: c-json.log.1
+  ASSERT_TRUE(exists(p + ".1"));
+  // The .gz must name the plain file as its source: compress a hard link
+  // of it (compress_file unlinks the link, the plain name stays).
+  std::string copy = d.path() + "/copy";
+  ASSERT_EQ(::link((p + ".1").c_str(), copy.c_str()), 0);
+  ASSERT_TRUE(compress_file(copy, p + ".1.gz").has_value());
+  ASSERT_TRUE(exists(p + ".1"));
+  ASSERT_TRUE(exists(p + ".1.gz"));
+  auto all = numbers(read_all(p));
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all, range(all.front(), 60));
+
+  // The next rotation moves both forms along; still no entry twice.
+  write_lines(p, 40, {.max_size = 1000, .max_files = 3, .compress = true}, 60);
+  all = numbers(read_all(p));
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all, range(all.front(), 100));
+}
+
+TEST(Compress, ForeignOrDamagedGzip) {
+  TempDir d;
+  std::string p = d.path() + "/c-json.log";
+  write_lines(p, 10, {});
+  // A .gz that is not one of berth's is named, not guessed at.
+  spit(p + ".1.gz", "not gzip at all");
+  std::string err;
+  read_all(p, {}, &err);
+  EXPECT_NE(err.find(".1.gz"), std::string::npos) << err;
+  EXPECT_NE(err.find("not a berth log file"), std::string::npos) << err;
+
+  // A truncated one keeps the entries that decode.
+  TempDir d2;
+  std::string q = d2.path() + "/c-json.log";
+  write_lines(q, 200, {.max_size = 4000, .max_files = 2, .compress = true});
+  std::string gz = slurp(q + ".1.gz");
+  ASSERT_GT(gz.size(), 100u);
+  spit(q + ".1.gz", gz.substr(0, gz.size() / 2));
+  auto all = numbers(read_all(q, {}, &err));
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.back(), 199);
+}
+
+TEST(Compress, FileIdentityFollowsRenameNotInodeNumber) {
+  TempDir d;
+  std::string a = d.path() + "/a";
+  spit(a, "x\n");
+  auto id = file_id(a);
+  ASSERT_TRUE(id.has_value());
+  ASSERT_EQ(::rename(a.c_str(), (a + "2").c_str()), 0);
+  auto moved = file_id(a + "2");
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_TRUE(same_file(*id, *moved));
+  FileId other = *id;
+  other.btime_ns += 1;  // the same inode number, born at another time
+  EXPECT_EQ(same_file(*id, other), id->btime_ns == 0);
+  ASSERT_TRUE(compress_file(a + "2", a + ".gz").has_value());
+  EXPECT_FALSE(exists(a + "2"));
+  int fd = ::open((a + ".gz").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto src = gz_source(fd);
+  ::close(fd);
+  ASSERT_TRUE(src.has_value()) << src.error().message;
+  EXPECT_TRUE(same_file(*src, *id));
+  EXPECT_EQ(gunzip(a + ".gz"), "x\n");
+}
+
+// Follows while the writer rotates and compresses underneath: every entry
+// once, in order.
+TEST(Compress, FollowAcrossCompressedRotations) {
+  TempDir d;
+  std::string p = d.path() + "/c-json.log";
+  RotateOptions ro{.max_size = 2048, .max_files = 50, .compress = true};
+  std::atomic<bool> writer_done{false};
+  std::vector<int> got;
+  constexpr int kN = 3000;
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto w = Writer::open(p, ro);
+    ASSERT_TRUE(w.has_value());
+    for (int i = 0; i < kN; i++) {
+      ASSERT_TRUE((*w)->write(Stream::Stdout, line(i), kT0 + i).has_value());
+      if (i % 300 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    (*w)->settle();
+    writer_done = true;
+  });
+  auto r = read(
+      p, {.follow = true},
+      [&](const Entry& e) -> Result<void> {
+        got.push_back(std::stoi(e.line.substr(5)));
+        return ok();
+      },
+      [&] { return writer_done.load(); });
+  writer.join();
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(got, range(0, kN));
+  EXPECT_TRUE(exists(p + ".1.gz"));
+}
+
+}  // namespace
+}  // namespace berth::logs
