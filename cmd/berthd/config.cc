@@ -26,16 +26,17 @@ Result<std::vector<std::string>> strings(const Json& v, const std::string& path,
 
 }  // namespace
 
-Result<void> check_log_opts(const std::map<std::string, std::string>& opts) {
+Result<void> check_log_opts(const std::map<std::string, std::string>& opts,
+                            const std::string& driver) {
   // One key at a time first, so that the message names the option.
   for (const auto& [k, v] : opts) {
-    if (auto r = berth::logs::parse_log_opts({{k, v}}); !r) {
+    if (auto r = berth::logs::parse_log_opts({{k, v}}, driver); !r) {
       const std::string& m = r.error().message;
       if (m.find(k) != std::string::npos) return r.error();
       return make_error(Errc::InvalidArgument, "{}: {}", k, m);
     }
   }
-  BERTH_TRY(berth::logs::parse_log_opts(opts));
+  BERTH_TRY(berth::logs::parse_log_opts(opts, driver));
   return berth::ok();
 }
 
@@ -159,12 +160,13 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
           return make_error(Errc::InvalidArgument, "{}: log-opts: {} must be a string", path, k2);
         opts[k2] = v2.get<std::string>();
       }
-      if (auto r = check_log_opts(opts); !r)
-        return make_error(Errc::InvalidArgument, "{}: log-opts: {}", path, r.error().message);
+      // Checked below, against the file's log-driver.
       cfg.log_opts = std::move(opts);
     } else if (key == "log-driver") {
-      BERTH_TRY(want(v.is_string() && v.get<std::string>() == "json-file",
-                     "\"json-file\" (the only log driver berthd has)"));
+      BERTH_TRY(want(
+          v.is_string() && (v.get<std::string>() == "json-file" || v.get<std::string>() == "local"),
+          "\"json-file\" or \"local\" (the log drivers berthd has)"));
+      cfg.log_driver = v.get<std::string>();
     } else if (key == "dashboard" || key == "dashboard-dir" || key == "systemctl-root") {
       BERTH_TRY(want(v.is_string(), "a string"));
       (key == "dashboard"       ? cfg.dashboard
@@ -183,6 +185,8 @@ Result<void> apply_config_file(Config& cfg, std::string_view text, const std::st
                         path, key);
     }
   }
+  if (auto r = check_log_opts(cfg.log_opts, cfg.log_driver); !r)
+    return make_error(Errc::InvalidArgument, "{}: log-opts: {}", path, r.error().message);
   if (!conflicts.empty()) {
     std::string list;
     for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;

@@ -56,7 +56,9 @@ struct Config {
   bool standby_monitors = true;  // engine/local_containers.h spawn_standby
   std::vector<std::string> dns;
   std::string bridge = "berth0";
-  // Default json-file options of new containers (docker's "log-opts").
+  // The log driver and options of new containers that name none (docker's
+  // "log-driver", "json-file" or "local", and "log-opts").
+  std::string log_driver = "json-file";
   std::map<std::string, std::string> log_opts;
   // The web dashboard's listener ("none" = off; docs/design/dashboard.md),
   // the directory of its files ("" = searched), and the --root systemctl
@@ -67,9 +69,11 @@ struct Config {
   std::string systemctl_root;
 };
 
-// The json-file rules of a container's --log-opt, for daemon.json's
-// "log-opts"; InvalidArgument names the option ("max-size: invalid size").
-berth::Result<void> check_log_opts(const std::map<std::string, std::string>& opts);
+// The rules of a container's --log-opt for `driver` ("json-file" or
+// "local"), for daemon.json's "log-opts"; InvalidArgument names the option
+// ("max-size: invalid size").
+berth::Result<void> check_log_opts(const std::map<std::string, std::string>& opts,
+                                   const std::string& driver);
 
 // Applies daemon.json text onto cfg. `flags_set` holds the daemon.json key
 // names that were given as flags. InvalidArgument names the file and key.

@@ -54,7 +54,7 @@ LiveConfig::LiveConfig(Config cfg, std::set<std::string> flags_set, berth::engin
       flags_set_(std::move(flags_set)),
       engine_(engine),
       autostart_(systemctl_of(cfg_)) {
-  if (auto* c = engine_.containers()) c->set_default_log_opts(cfg_.log_opts);
+  if (auto* c = engine_.containers()) c->set_default_log_config(cfg_.log_driver, cfg_.log_opts);
 }
 
 Config LiveConfig::snapshot() const {
@@ -73,6 +73,7 @@ Result<void> LiveConfig::reload_locked() {
   next.registry_mirrors.clear();
   next.mirrors_by_host.clear();
   next.insecure_registries.clear();
+  next.log_driver = "json-file";
   next.log_opts.clear();
   // Keys given as flags keep their flag values; the file supplies the rest.
   for (const auto& k : flags_set_) {
@@ -85,9 +86,14 @@ Result<void> LiveConfig::reload_locked() {
   auto changes = engine_.reload(reloadable_options(next));
   if (next.log_level != cfg_.log_level)
     changes.push_back("log-level: " + cfg_.log_level + " -> " + next.log_level);
-  if (next.log_opts != cfg_.log_opts) {
+  // New containers take the new defaults (dockerd needs a restart for its
+  // log-driver; nothing here depends on it).
+  if (next.log_driver != cfg_.log_driver)
+    changes.push_back("log-driver: " + cfg_.log_driver + " -> " + next.log_driver);
+  if (next.log_opts != cfg_.log_opts)
     changes.push_back("log-opts: " + describe(cfg_.log_opts) + " -> " + describe(next.log_opts));
-    if (auto* c = engine_.containers()) c->set_default_log_opts(next.log_opts);
+  if (next.log_driver != cfg_.log_driver || next.log_opts != cfg_.log_opts) {
+    if (auto* c = engine_.containers()) c->set_default_log_config(next.log_driver, next.log_opts);
   }
   berth::log_set_level(log_level_of(next));
   cfg_.registry_mirrors = next.registry_mirrors;
@@ -97,6 +103,7 @@ Result<void> LiveConfig::reload_locked() {
   cfg_.max_concurrent_uploads = next.max_concurrent_uploads;
   cfg_.debug = next.debug;
   cfg_.log_level = next.log_level;
+  cfg_.log_driver = next.log_driver;
   cfg_.log_opts = next.log_opts;
   if (changes.empty()) berth::log_info("reload: nothing changed");
   for (const auto& c : changes) berth::log_info("reload: {}", c);
@@ -122,7 +129,7 @@ Result<dash::Settings> LiveConfig::apply(const dash::SettingsPatch& p) {
     if (!st.supported) return make_error(Errc::FailedPrecondition, "autostart: {}", st.detail);
   }
   if (p.log_opts) {
-    if (auto r = check_log_opts(*p.log_opts); !r)
+    if (auto r = check_log_opts(*p.log_opts, cfg_.log_driver); !r)
       return make_error(Errc::InvalidArgument, "log_opts.{}", r.error().message);
   }
   std::string existing;

@@ -301,11 +301,15 @@ class ContainerService {
   };
   virtual Runtimes runtimes() const = 0;
 
-  // The daemon's "log-opts" (daemon.json): the json-file options a new
-  // container gets when it names no log driver (or json-file) and no
-  // options of its own, as dockerd fills HostConfig.LogConfig at create.
-  // Already validated by the caller; takes effect for the next create.
-  virtual void set_default_log_opts(std::map<std::string, std::string> opts) = 0;
+  // The daemon's "log-driver" ("json-file" or "local") and "log-opts"
+  // (daemon.json): a new container that names no log driver gets the
+  // driver, and one of that driver without options of its own gets the
+  // options, as dockerd fills HostConfig.LogConfig at create. Already
+  // validated by the caller; takes effect for the next create.
+  virtual void set_default_log_config(std::string driver,
+                                      std::map<std::string, std::string> opts) = 0;
+  // The driver set above (docker info's LoggingDriver).
+  virtual std::string default_log_driver() const = 0;
 };
 
 class VolumeService;  // engine/volumes.h

@@ -322,9 +322,16 @@ Result<ContainerDetail> LocalContainerService::detail_of(const std::string& name
   return d;
 }
 
-void LocalContainerService::set_default_log_opts(std::map<std::string, std::string> opts) {
+void LocalContainerService::set_default_log_config(std::string driver,
+                                                   std::map<std::string, std::string> opts) {
   std::lock_guard lk(mu_);
+  default_log_driver_ = driver.empty() ? "json-file" : std::move(driver);
   default_log_opts_ = std::move(opts);
+}
+
+std::string LocalContainerService::default_log_driver() const {
+  std::lock_guard lk(mu_);
+  return default_log_driver_;
 }
 
 ContainerService::Runtimes LocalContainerService::runtimes() const {

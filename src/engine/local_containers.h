@@ -100,7 +100,8 @@ class LocalContainerService final : public ContainerService {
                                   bool force) override;
   Counts counts() override;
   Runtimes runtimes() const override;
-  void set_default_log_opts(std::map<std::string, std::string> opts) override;
+  void set_default_log_config(std::string driver, std::map<std::string, std::string> opts) override;
+  std::string default_log_driver() const override;
 
  private:
   struct PendingAttach {
@@ -334,6 +335,7 @@ class LocalContainerService final : public ContainerService {
   std::map<std::string, CtrPtr> containers_;             // by id
   std::map<std::string, std::string> names_;             // name -> id
   std::map<std::string, ExecRec> execs_;                 // by exec id
+  std::string default_log_driver_ = "json-file";         // guarded by mu_
   std::map<std::string, std::string> default_log_opts_;  // guarded by mu_
   bool stopping_ = false;
   std::atomic<bool> quit_{false};

@@ -234,14 +234,20 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
     }
   }
   {
-    // dockerd's mergeAndVerifyLogConfig: the daemon's log-opts apply to a
-    // container of the default driver that brings no options of its own.
+    // dockerd's mergeAndVerifyLogConfig: a container without a driver gets
+    // the daemon's, and the daemon's log-opts apply to a container of that
+    // driver that brings no options of its own.
     auto& lc = sc.host_config.log_config;
     std::lock_guard lk(mu_);
-    if ((lc.type.empty() || lc.type == "json-file") && lc.config.empty() &&
-        !default_log_opts_.empty()) {
-      lc.type = "json-file";
+    bool defaulted = lc.type.empty() && default_log_driver_ != "json-file";
+    if (defaulted) lc.type = default_log_driver_;
+    std::string type = lc.type.empty() ? "json-file" : lc.type;
+    if (type == default_log_driver_ && lc.config.empty() && !default_log_opts_.empty()) {
+      lc.type = type;
       lc.config = default_log_opts_;
+    } else if (defaulted) {
+      // The container's own options were checked against json-file.
+      BERTH_TRY(logs::parse_log_opts(lc.config, lc.type));
     }
   }
   sc.networking_config = req.networking_config;

@@ -7,6 +7,8 @@ own) and are checked only there."""
 import gzip
 import json
 import os
+import signal
+import time
 
 from conftest import berthd_only, is_berthd
 from ctr_cli_cases import insp, run_d, wait_state
@@ -109,3 +111,44 @@ def test_local_log_driver_bad_options(cli, img, clean):
     p = cli.run("run", "--rm", "--log-driver", "local", "--log-opt", "max-file=1",
                 "--log-opt", "compress=false", img, "echo", "one")
     assert p.returncode == 0 and p.stdout == "one\n", p.stderr
+
+
+def test_daemon_default_log_driver_local(cli, img, clean, daemon):
+    """daemon.json's "log-driver": "local" (and its log-opts) for containers that name no
+    driver; applied on SIGHUP (dockerd needs a restart for it)."""
+    berthd_only("dockerd does not reload log-driver")
+    cfg = os.path.join(daemon.base, "daemon.json")
+    before = open(cfg).read()
+
+    def reload_to(text, driver):
+        with open(cfg, "w") as f:
+            f.write(text)
+        os.kill(daemon.pid, signal.SIGHUP)
+        wait_until(lambda: json.loads(cli.ok("info", "--format", "{{json .}}").stdout)
+                   ["LoggingDriver"] == driver, 10, interval=0.1, what=f"LoggingDriver {driver}")
+
+    try:
+        reload_to(json.dumps({"log-driver": "local", "log-opts": {"max-size": "4k"}}), "local")
+        cli.ok("create", "--name", "cli-dflt", img, "true")
+        assert insp(cli, "cli-dflt")["HostConfig"]["LogConfig"] == {
+            "Type": "local", "Config": {"max-size": "4k"}}
+        cli.ok("create", "--name", "cli-dflt-own", "--log-opt", "max-file=2", img, "true")
+        assert insp(cli, "cli-dflt-own")["HostConfig"]["LogConfig"] == {
+            "Type": "local", "Config": {"max-file": "2"}}
+        cli.ok("create", "--name", "cli-dflt-json", "--log-driver", "json-file", img, "true")
+        assert insp(cli, "cli-dflt-json")["HostConfig"]["LogConfig"]["Type"] == "json-file"
+        # json-file's options are not local's: named, nothing created.
+        p = cli.run("create", "--name", "cli-dflt-bad", "--log-opt", "labels=app", img, "true")
+        assert p.returncode != 0
+        assert "unknown log opt 'labels' for local log driver" in p.stderr, p.stderr
+        assert _no_container(cli, "cli-dflt-bad")
+        # A daemon.json whose log-opts do not suit its log-driver is refused as a whole.
+        with open(cfg, "w") as f:
+            json.dump({"log-driver": "local", "log-opts": {"max-file": "1"}}, f)
+        os.kill(daemon.pid, signal.SIGHUP)
+        time.sleep(0.5)
+        assert json.loads(cli.ok("info", "--format", "{{json .}}").stdout)["LoggingDriver"] == "local"
+        cli.ok("create", "--name", "cli-dflt2", img, "true")
+        assert insp(cli, "cli-dflt2")["HostConfig"]["LogConfig"]["Config"] == {"max-size": "4k"}
+    finally:
+        reload_to(before, "json-file")

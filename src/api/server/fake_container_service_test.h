@@ -350,7 +350,8 @@ class FakeContainerService : public engine::ContainerService {
   };
   std::optional<ConnectCall> last_connect;
   std::optional<DisconnectCall> last_disconnect;
-  void set_default_log_opts(std::map<std::string, std::string> opts) override {
+  std::string default_log_driver() const override { return "json-file"; }
+  void set_default_log_config(std::string, std::map<std::string, std::string> opts) override {
     default_log_opts = std::move(opts);
   }
   std::map<std::string, std::string> default_log_opts;

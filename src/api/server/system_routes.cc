@@ -61,6 +61,7 @@ void info(Ctx& c) {
     w.containers_running = n.running;
     w.containers_paused = n.paused;
     w.containers_stopped = n.stopped;
+    w.logging_driver = svc->default_log_driver();
     auto rt = svc->runtimes();
     w.default_runtime = rt.default_name;
     w.runtimes = rt.paths;
