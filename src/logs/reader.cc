@@ -5,8 +5,9 @@
 // never skip one; entries newer than the live file are reached by the
 // rotation handling of follow. A rotated file may be compressed (path.k.gz,
 // logs/gz_internal.h): it counts as the plain file it was made from, and is
-// decompressed into a temporary file only when its entries are needed. `tail` walks backwards from
-// the end of the newest files, so printing the last lines of a 1 GB log reads only them.
+// decompressed into a temporary file only when its entries are needed.
+// `tail` walks backwards from the end of the newest files, so printing the
+// last lines of a 1 GB log reads only them.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>

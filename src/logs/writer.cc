@@ -4,7 +4,6 @@
 // output string per writer, entries encoded by hand (a fixed 3-key object)
 // and written with one write(2) each.
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
