@@ -144,6 +144,7 @@ Result<int> run_network_connect(Context& ctx, const FlagSet& f,
   Json ep = Json::object();
   if (!f.get_string("ip").empty()) ep["IPAMConfig"] = {{"IPv4Address", f.get_string("ip")}};
   if (!f.get_list("alias").empty()) ep["Aliases"] = f.get_list("alias");
+  if (!f.get_list("link").empty()) ep["Links"] = f.get_list("link");
   Json body = {{"Container", args[1]}, {"EndpointConfig", ep}};
   EngineClient* c = BERTH_TRY(ctx.client());
   BERTH_TRY(c->call("POST", net_path(args[0]) + "/connect", {}, dump_json(body),
@@ -278,6 +279,7 @@ void add_network_commands(std::vector<Command>& cmds) {
                   [](FlagSet& f) {
                     f.add_list("alias", 0, "Add network-scoped alias for the container");
                     f.add_string("ip", 0, "", "IPv4 address (e.g., \"172.30.100.104\")");
+                    f.add_list("link", 0, "Add link to another container");
                   },
                   run_network_connect});
   cmds.push_back({"network disconnect",

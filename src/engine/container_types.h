@@ -145,6 +145,7 @@ struct PortBinding {
 struct NetworkEndpoint {
   std::string network_name, network_id;
   std::vector<std::string> aliases;  // as asked (EndpointSettings.Aliases)
+  std::vector<std::string> links;    // as asked (EndpointSettings.Links)
   std::string ipam_ipv4;             // IPAMConfig.IPv4Address as asked
   // Live values (empty while the container does not run).
   std::string endpoint_id, mac, ip4, gateway4, ip6, gateway6;

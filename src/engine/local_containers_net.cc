@@ -196,6 +196,9 @@ std::vector<NetworkEndpoint> LocalContainerService::endpoint_views_locked(const 
       if (settings.contains("Aliases") && settings["Aliases"].is_array())
         for (const auto& a : settings["Aliases"])
           if (a.is_string()) v.aliases.push_back(a.get<std::string>());
+      if (settings.contains("Links") && settings["Links"].is_array())
+        for (const auto& l : settings["Links"])
+          if (l.is_string()) v.links.push_back(l.get<std::string>());
       if (settings.contains("IPAMConfig") && settings["IPAMConfig"].is_object())
         v.ipam_ipv4 = settings["IPAMConfig"].value("IPv4Address", "");
     }

@@ -1,6 +1,7 @@
 // engine/network_attach.cc — a container's side of networking: its
 // namespace, endpoints (address rows, veths), published ports (reserving
-// sockets + DNAT rules), embedded DNS, connect/disconnect, and live restore.
+// sockets + DNAT rules), connect/disconnect, and live restore (the names the
+// embedded DNS answers: network_dns.cc).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include "base/log.h"
 #include "base/scope_exit.h"
 #include "base/strings.h"
+#include "engine/links.h"
 #include "engine/network_internal.h"
 #include "network/dns.h"
 #include "network/link.h"
@@ -184,15 +186,23 @@ Result<Reserved> reserve_binding(const std::string& proto, const std::string& ip
   return last;
 }
 
+// EndpointSettings.Links, already checked by validate().
+std::vector<std::pair<std::string, std::string>> endpoint_links(const Json& settings) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!settings.is_object() || !settings.contains("Links") || !settings["Links"].is_array())
+    return out;
+  for (const auto& l : settings["Links"])
+    if (l.is_string())
+      if (auto p = parse_link(l.get<std::string>())) out.push_back(*p);
+  return out;
+}
+
 Json endpoint_data(const EndpointInfo& e, const std::string& ifname, const std::string& host_veth) {
-  return {{"endpoint_id", e.endpoint_id},
-          {"mac", e.mac},
-          {"prefix4", e.prefix4},
-          {"gateway4", e.gateway4},
-          {"aliases", e.aliases},
-          {"name", e.container_name},
-          {"ifname", ifname},
-          {"host_veth", host_veth}};
+  Json links = Json::array();
+  for (const auto& [target, alias] : e.links) links.push_back(target + ":" + alias);
+  return {{"endpoint_id", e.endpoint_id}, {"links", links},         {"mac", e.mac},
+          {"prefix4", e.prefix4},         {"gateway4", e.gateway4}, {"aliases", e.aliases},
+          {"name", e.container_name},     {"ifname", ifname},       {"host_veth", host_veth}};
 }
 
 std::string random_veth_name() { return "veth" + random_hex_id().substr(0, 7); }
@@ -245,6 +255,19 @@ Result<void> NetworkManager::validate(const ContainerNetRequest& r,
       return make_error(Errc::InvalidArgument,
                         "network-scoped alias is supported only for containers in user defined "
                         "networks");
+    }
+    if (settings.is_object() && settings.contains("Links") && !settings["Links"].is_null()) {
+      const Json& links = settings["Links"];
+      if (!links.is_array())
+        return make_error(Errc::InvalidArgument, "Links of network {} must be an array", n->name);
+      if (n->builtin && !links.empty())
+        return make_error(Errc::InvalidArgument,
+                          "links are only supported for user-defined networks");
+      for (const auto& l : links) {
+        if (!l.is_string())
+          return make_error(Errc::InvalidArgument, "Links of network {} must be strings", n->name);
+        BERTH_TRY(parse_link(l.get<std::string>()));
+      }
     }
     std::string ip;
     if (settings.is_object() && settings.contains("IPAMConfig") &&
@@ -315,6 +338,7 @@ Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetReque
   if (!n.builtin &&
       std::find(e.aliases.begin(), e.aliases.end(), r.id.substr(0, 12)) == e.aliases.end())
     e.aliases.push_back(r.id.substr(0, 12));
+  e.links = endpoint_links(settings);
   if (!n.subnet4) return make_error(Errc::Internal, "network {} has no IPv4 subnet", n.name);
   e.prefix4 = n.subnet4->prefix;
   e.gateway4 = n.gateway4;
@@ -640,6 +664,7 @@ Result<void> NetworkManager::restore(const std::map<std::string, ContainerNetReq
       e.prefix4 = data->value("prefix4", 0);
       e.gateway4 = data->value("gateway4", "");
       if (data->contains("aliases")) e.aliases = (*data)["aliases"].get<std::vector<std::string>>();
+      if (data->contains("links")) e.links = endpoint_links(Json{{"Links", (*data)["links"]}});
       l->endpoints[row.network_id] = e;
       l->ifnames[row.network_id] = data->value("ifname", "eth0");
       if (data->contains("ports")) ports = (*data)["ports"];
@@ -710,77 +735,6 @@ std::map<std::string, std::vector<PortBinding>> NetworkManager::ports_of(
   if (it != live_.end())
     for (const auto& p : it->second->ports) out[p.container_port].push_back(p.binding);
   return out;
-}
-
-void NetworkManager::rename(const std::string& container_id, const std::string& name) {
-  std::lock_guard lk(mu_);
-  auto it = live_.find(container_id);
-  if (it == live_.end()) return;
-  Live& l = *it->second;
-  l.request.name = name;
-  for (auto& [nid, e] : l.endpoints) {
-    e.container_name = name;
-    if (auto r = put_row_locked(l, nid); !r)
-      log_warn("container {}: endpoint row after rename: {}", container_id.substr(0, 12),
-               r.error().message);
-  }
-  refresh_dns_locked();
-}
-
-void NetworkManager::refresh_dns_locked() {
-  std::map<std::string, std::vector<std::string>> nets;
-  std::map<std::string, std::multimap<std::string, std::string>> names;
-  for (const auto& [cid, l] : live_) {
-    for (const auto& [nid, e] : l->endpoints) {
-      auto n = nets_.find(nid);
-      if (n == nets_.end() || n->second->builtin || e.ip4.empty()) continue;
-      nets[cid].push_back(nid);
-      auto& m = names[nid];
-      m.emplace(lower(e.container_name), e.ip4);
-      for (const auto& a : e.aliases) m.emplace(lower(a), e.ip4);
-    }
-  }
-  // --link aliases: the target's address on each user network both are on.
-  std::map<std::string, std::multimap<std::string, std::string>> links;
-  for (const auto& [cid, l] : live_) {
-    for (const auto& [target, alias] : l->request.links) {
-      for (const auto& [tid, t] : live_) {
-        if (tid == cid || !(t->request.name == target || tid.starts_with(target))) continue;
-        for (const auto& [nid, e] : t->endpoints) {
-          auto n = nets_.find(nid);
-          if (n == nets_.end() || n->second->builtin || e.ip4.empty()) continue;
-          if (!l->endpoints.count(nid)) continue;
-          links[cid].emplace(lower(alias), e.ip4);
-        }
-      }
-    }
-  }
-  std::lock_guard lk(dns_mu_);
-  dns_nets_ = std::move(nets);
-  dns_names_ = std::move(names);
-  dns_links_ = std::move(links);
-}
-
-std::optional<std::vector<std::string>> NetworkManager::dns_lookup(const std::string& tag,
-                                                                   const std::string& name) {
-  std::lock_guard lk(dns_mu_);
-  auto it = dns_nets_.find(tag);
-  if (it == dns_nets_.end()) return std::nullopt;
-  std::vector<std::string> ips;
-  if (auto l = dns_links_.find(tag); l != dns_links_.end()) {
-    auto [a, b] = l->second.equal_range(name);
-    for (auto i = a; i != b; ++i)
-      if (std::find(ips.begin(), ips.end(), i->second) == ips.end()) ips.push_back(i->second);
-  }
-  for (const auto& nid : it->second) {
-    auto m = dns_names_.find(nid);
-    if (m == dns_names_.end()) continue;
-    auto [a, b] = m->second.equal_range(name);
-    for (auto i = a; i != b; ++i)
-      if (std::find(ips.begin(), ips.end(), i->second) == ips.end()) ips.push_back(i->second);
-  }
-  if (ips.empty()) return std::nullopt;
-  return ips;
 }
 
 }  // namespace berth::engine

@@ -173,6 +173,12 @@ class NetworkManager final : public NetworkService {
   std::string netns_path(const std::string& container_id) const;
   // The default bridge's gateway address ("" without kernel networking).
   std::string host_gateway_ip();
+  // What the embedded DNS answers container `container_id` for `name`
+  // (lower case): its --link aliases, then the names and aliases on the
+  // user networks it is on; nullopt when the name is not berth's to answer
+  // (or the container is on no user network).
+  std::optional<std::vector<std::string>> dns_lookup(const std::string& container_id,
+                                                     const std::string& name);
 
   struct Net;
   struct Live;
@@ -195,8 +201,6 @@ class NetworkManager final : public NetworkService {
   Result<void> take_ports_locked(Live& l, const ContainerNetRequest& r);
   void open_dns_locked(const std::string& container_id);
   NetworkInfo info_locked(const Net& n) const;
-  std::optional<std::vector<std::string>> dns_lookup(const std::string& tag,
-                                                     const std::string& name);
   void release_locked(const std::string& container_id);
   void refresh_dns_locked();
   Result<void> put_row_locked(const Live& l, const std::string& network_id);

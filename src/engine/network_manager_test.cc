@@ -287,6 +287,45 @@ TEST_F(NetManagerTest, TheDefaultBindingIsEveryIpv4AndEveryIpv6Address) {
   EXPECT_FALSE(v6_listens(port6));
 }
 
+TEST_F(NetManagerTest, EndpointLinksResolveForTheLinkingContainerOnThatNetwork) {
+  for (const auto& [name, subnet] :
+       {std::pair{"app", "10.72.0.0/24"}, std::pair{"other", "10.73.0.0/24"}}) {
+    NetworkCreateRequest nr;
+    nr.name = name;
+    nr.ipam = {IpamConfig{subnet, "", ""}};
+    ASSERT_TRUE(mgr_->create(nr).has_value());
+  }
+  auto db = req("db", "app");
+  db.networks.emplace_back("other", Json::object());
+  auto web = req("web", "app", {{"Links", {"db:database"}}});
+  web.networks.emplace_back("other", Json::object());
+  auto peer = req("peer", "app");
+  for (auto* r : {&db, &web, &peer}) ASSERT_TRUE(mgr_->attach(*r).has_value());
+  std::string db_app;
+  for (const auto& e : mgr_->endpoints_of(db.id))
+    if (e.ip4.starts_with("10.72.")) db_app = e.ip4;
+  ASSERT_FALSE(db_app.empty());
+  // The link belongs to web's endpoint on app: db's address there only.
+  EXPECT_EQ(mgr_->dns_lookup(web.id, "database"), std::vector<std::string>{db_app});
+  EXPECT_EQ(mgr_->dns_lookup(peer.id, "database"), std::nullopt);
+  // Kept in the endpoint's row: the same after berthd restarts.
+  open_manager();
+  ASSERT_TRUE(mgr_->restore({{db.id, db}, {web.id, web}, {peer.id, peer}}).has_value());
+  EXPECT_EQ(mgr_->dns_lookup(web.id, "database"), std::vector<std::string>{db_app});
+
+  // docker's refusals, before anything is made.
+  Json on_bridge = {{"Links", {"db"}}};
+  EXPECT_EQ(mgr_->validate(req("l1", "bridge", on_bridge), "bridge").error().message,
+            "links are only supported for user-defined networks");
+  Json bad = {{"Links", {"a:b:c"}}};
+  EXPECT_EQ(mgr_->validate(req("l2", "app", bad), "app").error().message,
+            "bad format for links: a:b:c");
+  Json not_list = {{"Links", "db"}};
+  EXPECT_EQ(mgr_->validate(req("l3", "app", not_list), "app").error().message,
+            "Links of network app must be an array");
+  EXPECT_TRUE(mgr_->validate(req("l4", "app", {{"Links", nullptr}}), "app").has_value());
+}
+
 TEST_F(NetManagerTest, RestoreKeepsOnlyLiveContainers) {
   auto live = req("live");
   live.ports["80/tcp"] = {PortBinding{"127.0.0.1", ""}};

@@ -51,6 +51,10 @@ struct EndpointInfo {
   int prefix6 = 0;
   std::string gateway6;
   std::vector<std::string> aliases;
+  // EndpointSettings.Links ("name[:alias]", docker's `network connect
+  // --link`): (container name or id, alias); the alias resolves, for this
+  // container only, to that container's address on this network.
+  std::vector<std::pair<std::string, std::string>> links;
 };
 
 struct NetworkInfo {

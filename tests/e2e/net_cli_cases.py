@@ -260,6 +260,41 @@ def test_links(cli, daemon, memos_img, clean):
     assert_no_leftovers(daemon)
 
 
+def test_network_connect_link(cli, daemon, memos_img, clean):
+    # `network connect --link NAME:ALIAS` (EndpointSettings.Links): ALIAS resolves to NAME on
+    # that network, for the connected container only; inspect shows the link as given. The
+    # container starts on a user network (net2), so it has the embedded DNS.
+    net, net2 = "e2e-connlink", "e2e-connlink2"
+    try:
+        cli.ok("network", "create", net)
+        cli.ok("network", "create", net2)
+        cli.ok("run", "-d", "--name", "e2e-cdb", "--network", net, memos_img)
+        cli.ok("run", "-d", "--name", "e2e-cweb", "--network", net2, memos_img, "sleep", "300")
+        cli.ok("network", "connect", "--link", "e2e-cdb:store", net, "e2e-cweb")
+        nets = json.loads(cli.ok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "e2e-cweb").stdout)
+        assert nets[net]["Links"] == ["e2e-cdb:store"], nets[net]
+        assert nets[net2]["Links"] is None, nets[net2]
+        script = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://store:5230/ && break; sleep 0.2; done; echo end"
+        out = cli.ok("exec", "e2e-cweb", "sh", "-c", script).stdout
+        assert PAGE.decode() in out, out
+        p = cli.run("run", "--rm", "--network", net, memos_img, "sh", "-c",
+                    "timeout 2 wget -qO- http://store:5230/; echo rc=$?")
+        assert "rc=0" not in p.stdout and PAGE.decode() not in p.stdout, p.stdout
+        if is_berthd():
+            # The default bridge has no DNS for a link to live in (dockerd 20.10 takes the link
+            # and does nothing with it).
+            p = cli.run("network", "connect", "--link", "e2e-cdb:x", "bridge", "e2e-cweb")
+            assert p.returncode != 0 and "links are only supported for user-defined networks" in p.stderr, p.stderr
+        p = cli.run("network", "connect", "--link", "a:b:c", net2, "e2e-cdb")
+        assert p.returncode != 0, p.stderr
+    finally:
+        for n in ("e2e-cweb", "e2e-cdb"):
+            rm_f(cli, n)
+        cli.run("network", "rm", net)
+        cli.run("network", "rm", net2)
+    assert_no_leftovers(daemon)
+
+
 def test_network_connect_disconnect(cli, daemon, memos_img, clean):
     net = "e2e-connet"
     try:

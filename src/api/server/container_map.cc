@@ -219,6 +219,7 @@ api::EndpointSettings to_wire(const engine::NetworkEndpoint& s) {
   d.network_name = s.network_name;
   d.network_id = s.network_id;
   d.aliases = s.aliases;
+  d.links = s.links;
   d.ipam_ipv4 = s.ipam_ipv4;
   d.endpoint_id = s.endpoint_id;
   d.mac = s.mac;

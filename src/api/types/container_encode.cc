@@ -238,7 +238,7 @@ void write_endpoint_settings(JsonWriter& w, const EndpointSettings& e, ApiVersio
   } else {
     w.null();
   }
-  w.key("Links").null();
+  w.key("Links").strings(e.links, /*null_if_empty=*/true);
   if (v < ApiVersion{1, 45}) {
     // Before API 1.45 docker listed a user network endpoint's other DNS names
     // (its short container id) among the aliases; DNSNames carries them since.

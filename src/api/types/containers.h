@@ -52,6 +52,7 @@ std::string state_status_text(const ContainerState& s, int64_t now_ns);
 struct EndpointSettings {
   std::string network_name, network_id;
   std::vector<std::string> aliases;
+  std::vector<std::string> links;  // as asked ("name:alias")
   std::string ipam_ipv4;
   std::string endpoint_id, mac, ip4, gateway4, ip6, gateway6;
   int prefix4 = 0, prefix6 = 0;
