@@ -20,27 +20,15 @@ namespace berth::logs {
 namespace {
 
 using testing::exists;
+using testing::kSec;
+using testing::kT0;
+using testing::line;
+using testing::numbers;
+using testing::range;
 using testing::read_all;
 using testing::slurp;
 using testing::spit;
 using testing::TempDir;
-
-constexpr int64_t kT0 = 1796000000000000000;
-constexpr int64_t kSec = 1'000'000'000;
-
-std::string line(int i) { return fmt::format("line {}\n", i); }
-
-std::vector<int> numbers(const std::vector<Entry>& es) {
-  std::vector<int> out;
-  for (const auto& e : es) out.push_back(std::stoi(e.line.substr(5)));
-  return out;
-}
-
-std::vector<int> range(int from, int to) {
-  std::vector<int> v;
-  for (int i = from; i < to; i++) v.push_back(i);
-  return v;
-}
 
 // Writes entries first..first+n-1 and waits for the last compression.
 void write_lines(const std::string& p, int n, RotateOptions o, int first = 0) {

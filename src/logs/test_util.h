@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -53,6 +56,22 @@ inline bool exists(const std::string& p) {
 inline off_t file_size(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0 ? st.st_size : -1;
+}
+
+// Numbered entries: "line N\n" written at kT0 + N seconds (or ns).
+constexpr int64_t kT0 = 1796000000000000000;
+constexpr int64_t kSec = 1'000'000'000;
+inline std::string line(int i) { return fmt::format("line {}\n", i); }
+// The N of each "line N" entry.
+inline std::vector<int> numbers(const std::vector<Entry>& es) {
+  std::vector<int> out;
+  for (const auto& e : es) out.push_back(std::stoi(e.line.substr(5)));
+  return out;
+}
+inline std::vector<int> range(int from, int to, int step = 1) {
+  std::vector<int> v;
+  for (int i = from; i < to; i += step) v.push_back(i);
+  return v;
 }
 
 // Reads everything; returns the entries (or the error message in `err`).
