@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "base/ascii.h"
 #include "base/digest.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -28,11 +29,6 @@
 namespace berth::engine {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
 
 struct PortKey {
   uint16_t port = 0;
@@ -53,7 +49,7 @@ Result<uint16_t> port_number(const std::string& s, const char* what) {
 Result<PortKey> parse_port_key(const std::string& key) {
   PortKey k;
   auto slash = key.find('/');
-  if (slash != std::string::npos) k.proto = lower(key.substr(slash + 1));
+  if (slash != std::string::npos) k.proto = ascii_lower(key.substr(slash + 1));
   if (k.proto != "tcp" && k.proto != "udp" && k.proto != "sctp") {
     return make_error(Errc::InvalidArgument, "invalid proto: \"{}\" in port \"{}\"", k.proto, key);
   }

@@ -1,23 +1,14 @@
 // engine/network_dns.cc — the names berth's embedded DNS answers for the
 // running containers: their names and aliases on each user network, their
-// --link aliases, and a rename's effect on them.
+// --link aliases, and a rename's effect on them. DNS names compare
+// case-insensitively: both sides are folded with ascii_lower.
 #include <algorithm>
-#include <cctype>
 
+#include "base/ascii.h"
 #include "base/log.h"
 #include "engine/network_internal.h"
 
 namespace berth::engine {
-
-namespace {
-
-// DNS names compare case-insensitively.
-std::string lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
-}  // namespace
 
 void NetworkManager::rename(const std::string& container_id, const std::string& name) {
   std::lock_guard lk(mu_);
@@ -43,8 +34,8 @@ void NetworkManager::refresh_dns_locked() {
       if (n == nets_.end() || n->second->builtin || e.ip4.empty()) continue;
       nets[cid].push_back(nid);
       auto& m = names[nid];
-      m.emplace(lower(e.container_name), e.ip4);
-      for (const auto& a : e.aliases) m.emplace(lower(a), e.ip4);
+      m.emplace(ascii_lower(e.container_name), e.ip4);
+      for (const auto& a : e.aliases) m.emplace(ascii_lower(a), e.ip4);
     }
   }
   // --link aliases: the target's address on each user network both are on
@@ -60,7 +51,7 @@ void NetworkManager::refresh_dns_locked() {
         auto n = nets_.find(nid);
         if (n == nets_.end() || n->second->builtin || e.ip4.empty()) continue;
         if (!live_.at(cid)->endpoints.count(nid)) continue;
-        links[cid].emplace(lower(alias), e.ip4);
+        links[cid].emplace(ascii_lower(alias), e.ip4);
       }
     }
   };

@@ -42,12 +42,6 @@ Result<void> write_all_fd(int fd, const unsigned char* p, size_t n, const std::s
   return ok();
 }
 
-std::string dir_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // Deflates everything readable from `in` into `out` as one gzip member whose
 // header comment is `comment`.
 Result<void> deflate_fd(int in, int out, const std::string& comment, const std::string& what) {
@@ -92,6 +86,12 @@ Result<void> deflate_fd(int in, int out, const std::string& comment, const std::
 }
 
 }  // namespace
+
+std::string dir_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
 
 bool same_file(const FileId& a, const FileId& b) {
   return a.dev == b.dev && a.ino == b.ino &&

@@ -49,6 +49,9 @@ Result<void> compress_file(const std::string& src, const std::string& dst);
 // moves). InvalidArgument when it is not one of ours.
 Result<FileId> gz_source(int gz_fd);
 
+// The directory part of a path ("." when it has none).
+std::string dir_of(const std::string& path);
+
 // Decompresses a whole gzip file into an unlinked temporary file in `dir`
 // (memory when the filesystem has no O_TMPFILE), positioned at 0. A corrupt
 // or truncated stream keeps what decoded before the damage (a torn last

@@ -44,12 +44,6 @@ std::string rotated_name(const std::string& path, int k) {
   return k == 0 ? path : path + "." + std::to_string(k);
 }
 
-std::string dir_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 int64_t wall_ns() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
