@@ -167,7 +167,12 @@ class LocalContainerService final : public ContainerService {
   Result<void> persist_state_locked(const Ctr& c);
   ContainerSummary summary_locked(const Ctr& c) const;
   // The root of c's files for archive/export/cp (takes mu_ itself).
-  Result<Fd> root_of(const Ctr& c);
+  // The root for archive/export/cp. For a container without a process the
+  // rootfs is mounted detached, under `idle` = the container's op lock (held
+  // until the caller is done with the root): a standby monitor's spawn or
+  // expiry (also under op) must not mount or unmount the same overlay
+  // meanwhile, since two mounts of one upper/work directory race.
+  Result<Fd> root_of(Ctr& c, std::unique_lock<std::mutex>& idle);
   // inspect() without the sizes; takes mu_ itself.
   Result<ContainerDetail> detail_of(const std::string& name);
   void publish(const Ctr& c, const std::string& action,

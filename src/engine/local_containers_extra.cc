@@ -138,15 +138,23 @@ Result<std::vector<Change>> LocalContainerService::changes(const std::string& na
 
 // The container's root for archive/export/cp: the running init's root, or
 // without a process idle_root().
-Result<Fd> LocalContainerService::root_of(const Ctr& c) {
-  int pid = 0;
-  Json mounts;
-  {
+Result<Fd> LocalContainerService::root_of(Ctr& c, std::unique_lock<std::mutex>& idle) {
+  auto read = [&](int& pid, Json& mounts) {
     std::lock_guard lk(mu_);
     pid = c.state.pid;
     mounts = c.cfg.rootfs_mounts;
-  }
+  };
+  int pid = 0;
+  Json mounts;
+  // A running container's root needs no lock (a stop may hold op for long).
+  read(pid, mounts);
   if (pid > 0) return open_root(fmt::format("/proc/{}/root", pid));
+  idle = std::unique_lock(c.op);
+  read(pid, mounts);  // started meanwhile?
+  if (pid > 0) {
+    idle.unlock();
+    return open_root(fmt::format("/proc/{}/root", pid));
+  }
   return idle_root(c, decode_rootfs_mounts(mounts));
 }
 
@@ -165,7 +173,8 @@ Result<T> name_missing(Result<T> r, const std::string& path, const std::string& 
 
 Result<void> LocalContainerService::export_rootfs(const std::string& name, const ByteSinkFn& sink) {
   auto c = BERTH_TRY(find(name));
-  Fd root = BERTH_TRY(root_of(*c));
+  std::unique_lock<std::mutex> idle;
+  Fd root = BERTH_TRY(root_of(*c, idle));
   BERTH_TRY(export_root(root.get(), sink));
   publish(*c, "export");
   return {};
@@ -174,7 +183,8 @@ Result<void> LocalContainerService::export_rootfs(const std::string& name, const
 Result<PathStat> LocalContainerService::archive_stat(const std::string& name,
                                                      const std::string& path) {
   auto c = BERTH_TRY(find(name));
-  Fd root = BERTH_TRY(root_of(*c));
+  std::unique_lock<std::mutex> idle;
+  Fd root = BERTH_TRY(root_of(*c, idle));
   return name_missing(engine::archive_stat(root.get(), path), path, name);
 }
 
@@ -182,7 +192,8 @@ Result<PathStat> LocalContainerService::archive_get(const std::string& name,
                                                     const std::string& path,
                                                     const ByteSinkFn& sink) {
   auto c = BERTH_TRY(find(name));
-  Fd root = BERTH_TRY(root_of(*c));
+  std::unique_lock<std::mutex> idle;
+  Fd root = BERTH_TRY(root_of(*c, idle));
   return name_missing(engine::archive_get(root.get(), path, sink), path, name);
 }
 
@@ -191,7 +202,8 @@ Result<void> LocalContainerService::archive_put(const std::string& name, const s
                                                 bool no_overwrite_dir_non_dir, bool copy_uid_gid) {
   (void)copy_uid_gid;
   auto c = BERTH_TRY(find(name));
-  Fd root = BERTH_TRY(root_of(*c));
+  std::unique_lock<std::mutex> idle;
+  Fd root = BERTH_TRY(root_of(*c, idle));
   PutOptions o;
   o.no_overwrite_dir_non_dir = no_overwrite_dir_non_dir;
   return engine::archive_put(root.get(), path, tar, o);

@@ -1,6 +1,8 @@
 // engine/rootfs_mount.cc — detached mounts of a stopped container's rootfs.
 #include "engine/rootfs_mount.h"
 
+#include <unistd.h>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mount.h>
@@ -49,7 +51,18 @@ Result<Fd> detached_overlay(const monitor::RootfsMount& m) {
     if (r != 0) return sys_error(fmt::format("overlay option {:?}", o.substr(0, o.find('='))));
   }
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
-    return sys_error("create overlay");
+    int err = errno;
+    // Name the directory that is missing: the kernel only says ENOENT.
+    std::string missing;
+    for (const auto& o : m.options) {
+      auto eq = o.find('=');
+      if (eq == std::string::npos) continue;
+      for (const auto& d : split(o.substr(eq + 1), ':'))
+        if (!d.empty() && ::access(d.c_str(), F_OK) != 0) missing += " " + d;
+    }
+    errno = err;
+    return sys_error(missing.empty() ? std::string("create overlay")
+                                     : "create overlay (missing:" + missing + ")");
   }
   Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
   if (!mnt) return sys_error("fsmount overlay");
