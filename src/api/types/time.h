@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/duration.h"
 #include "base/result.h"
 
 namespace berth::api {
@@ -22,8 +23,8 @@ std::string format_rfc3339_nano(int64_t unix_ns);
 // InvalidArgument naming `what` (the parameter) otherwise.
 Result<int64_t> parse_timestamp(std::string_view s, int64_t now_ns, std::string_view what);
 
-// Go duration ("1h30m", "250ms", "2h45m10.5s") in ns; nullopt-like error when malformed.
-Result<int64_t> parse_go_duration(std::string_view s);
+// Go durations: base's parser (also used by the engine's builder).
+using berth::parse_go_duration;
 
 int64_t now_unix_ns();
 
