@@ -13,6 +13,7 @@ import sys
 
 ALLOWED = {
     "base": set(),
+    "build": {"base"},
     "sys": {"base"},
     "oci": {"base"},
     "cgroups": {"base", "sys", "oci"},
@@ -27,13 +28,13 @@ ALLOWED = {
     "network": {"base", "sys"},
     "volume": {"base", "sys", "store/metadata"},
     "engine": {"base", "sys", "oci", "cgroups", "logs", "store/content", "store/metadata",
-               "snapshot", "registry", "image", "network", "volume", "monitor"},
+               "snapshot", "registry", "image", "network", "volume", "monitor", "build"},
     "http": {"base", "sys"},
     "api/types": {"base", "oci"},
     "api/server": {"base", "http", "api/types", "engine"},
     "api/client": {"base", "http", "api/types"},
     "dashboard": {"base", "sys", "http"},
-    "cli": {"base", "oci", "api/client", "api/types"},
+    "cli": {"base", "oci", "api/client", "api/types", "build"},
 }
 # engine may reach the monitor only through its protocol and client.
 ENGINE_MONITOR_HEADERS = {"monitor/protocol.h", "monitor/client.h"}

@@ -35,6 +35,7 @@ std::vector<Command> all_commands() {
   add_stats_commands(cmds);
   add_network_commands(cmds);
   add_volume_commands(cmds);
+  add_build_commands(cmds);
   // A later registration of the same path replaces an earlier one.
   std::vector<Command> out;
   out.reserve(cmds.size());
@@ -73,11 +74,9 @@ struct Group {
   const char* name;
   const char* description;
 };
-constexpr Group kGroups[] = {{"container", "Manage containers"},
-                             {"image", "Manage images"},
-                             {"network", "Manage networks"},
-                             {"system", "Manage berth"},
-                             {"volume", "Manage volumes"}};
+constexpr Group kGroups[] = {{"builder", "Manage builds"}, {"container", "Manage containers"},
+                             {"image", "Manage images"},   {"network", "Manage networks"},
+                             {"system", "Manage berth"},   {"volume", "Manage volumes"}};
 
 std::string main_usage(const std::vector<Command>& cmds, const FlagSet& g) {
   std::string out =

@@ -87,6 +87,7 @@ void add_system_commands(std::vector<Command>& cmds);    // cmd_system.cc
 void add_doctor_commands(std::vector<Command>& cmds);    // cmd_doctor.cc
 void add_network_commands(std::vector<Command>& cmds);   // cmd_network.cc
 void add_volume_commands(std::vector<Command>& cmds);    // cmd_volume.cc
+void add_build_commands(std::vector<Command>& cmds);     // cmd_build.cc
 
 // Parses `KEY=VALUE` filter flags into docker's filters JSON
 // ({"key":{"value":true}}); "" when there are none. InvalidArgument

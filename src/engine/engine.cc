@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "base/log.h"
 #include "base/strings.h"
 
@@ -12,6 +14,12 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions opts,
   if (!images) return make_error(Errc::InvalidArgument, "engine: no image service");
   if (opts.data_root.empty()) return make_error(Errc::InvalidArgument, "engine: no data root");
   auto id = BERTH_TRY(load_or_create_engine_id(opts.data_root));
+  {
+    // Builds a dead daemon left behind (no build runs before create returns).
+    std::error_code ec;
+    std::filesystem::remove_all(opts.data_root + "/builds", ec);
+    if (ec) log_warn("removing stale build directories: {}", ec.message());
+  }
   HostInfo host = probe_host(opts.os_release_path, opts.mountinfo_path);
   return std::unique_ptr<Engine>(
       new Engine(std::move(opts), std::move(images), std::move(id), std::move(host)));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/builder.h"
 #include "engine/containers.h"
 #include "engine/events.h"
 #include "engine/images.h"
@@ -85,6 +86,11 @@ class Engine {
   VolumeService* volumes() { return volumes_.get(); }
   void set_volumes(std::unique_ptr<VolumeService> v) { volumes_ = std::move(v); }
   EventBus& events() { return events_; }
+
+  // POST /build: extracts the context tar into a directory of its own under
+  // the data root and runs the builder (engine/builder.h) on it; the
+  // directory goes with the build. NotImplemented without containers.
+  Result<Digest> build(const ByteSourceFn& tar, const BuildOptions& o, const BuildSink& out);
 
   Result<SystemInfo> info();
   VersionInfo version() const;

@@ -10,6 +10,7 @@ namespace berth::engine {
 
 using image::ByteSink;
 using image::ByteSource;
+using image::CommitRequest;
 using image::DeleteItem;
 using image::DiskUsage;
 using image::EventFn;

@@ -48,70 +48,91 @@ Result<Digest> LocalImageService::commit_container(const CommitRequest& req) {
     oci::ContainerConfig probe;  // a bad instruction fails before any work
     BERTH_TRY(apply_changes(req.changes, probe));
   }
-  std::string changes = BERTH_TRY(container_changes_dir(req.container_id));
+  std::string changes;
+  if (!req.container_id.empty()) changes = BERTH_TRY(container_changes_dir(req.container_id));
 
   std::shared_lock gc_guard(gc_mu_);
-  auto parent = meta_->get_image(req.parent);
-  if (!parent) {
-    if (parent.error().code == Errc::NotFound)
-      return make_error(Errc::NotFound, "No such image: {}", req.parent.str());
-    return std::move(parent).error();
+  // The parent's record, config and manifest; a blank start without one.
+  std::optional<metadata::ImageRecord> parent;
+  Json raw_cfg;
+  oci::ImageManifest parent_man;
+  if (req.parent.valid()) {
+    auto p = meta_->get_image(req.parent);
+    if (!p) {
+      if (p.error().code == Errc::NotFound)
+        return make_error(Errc::NotFound, "No such image: {}", req.parent.str());
+      return std::move(p).error();
+    }
+    parent = std::move(*p);
+    auto parent_cfg_bytes = BERTH_TRY_CTX(content_->read(parent->id), "parent image config");
+    parent_man = BERTH_TRY(
+        oci::decode_manifest(BERTH_TRY_CTX(content_->read(parent->manifest), "parent manifest")));
+    if (parent_man.layers.size() != parent->chain_ids.size())
+      return make_error(Errc::Internal, "image {}: manifest has {} layers, the image {}",
+                        parent->id.str(), parent_man.layers.size(), parent->chain_ids.size());
+    raw_cfg = BERTH_TRY(parse_json(parent_cfg_bytes, "parent image config"));
+    if (!raw_cfg.is_object())
+      return make_error(Errc::Internal, "parent image config is not an object");
+  } else {
+    raw_cfg = Json{{"architecture", "amd64"},
+                   {"os", "linux"},
+                   {"config", Json::object()},
+                   {"rootfs", {{"type", "layers"}, {"diff_ids", Json::array()}}}};
   }
-  auto parent_cfg_bytes = BERTH_TRY_CTX(content_->read(parent->id), "parent image config");
-  auto parent_man = BERTH_TRY(
-      oci::decode_manifest(BERTH_TRY_CTX(content_->read(parent->manifest), "parent manifest")));
-  if (parent_man.layers.size() != parent->chain_ids.size())
-    return make_error(Errc::Internal, "image {}: manifest has {} layers, the image {}",
-                      parent->id.str(), parent_man.layers.size(), parent->chain_ids.size());
 
   // The changes as a plain tar in data-root/tmp, then into the content store.
-  std::string tmp = tmp_dir() + "/commit-" + random_hex_id().substr(0, 16);
-  int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (raw < 0) return sys_error("create " + tmp);
-  ScopeExit rm([&] { ::unlink(tmp.c_str()); });
-  {
-    Fd out(raw);
-    BERTH_TRY_CTX(snapshot::write_overlay_changes(
-                      changes, [&](std::string_view d) { return write_all(out.get(), d); }),
-                  "commit " + req.container_id);
-    if (::fsync(out.get()) != 0) return sys_error("fsync " + tmp);
+  std::optional<content::BlobInfo> info;
+  if (!req.container_id.empty()) {
+    std::string tmp = tmp_dir() + "/commit-" + random_hex_id().substr(0, 16);
+    int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (raw < 0) return sys_error("create " + tmp);
+    ScopeExit rm([&] { ::unlink(tmp.c_str()); });
+    {
+      Fd out(raw);
+      BERTH_TRY_CTX(snapshot::write_overlay_changes(
+                        changes, [&](std::string_view d) { return write_all(out.get(), d); }),
+                    "commit " + req.container_id);
+      if (::fsync(out.get()) != 0) return sys_error("fsync " + tmp);
+    }
+    info = BERTH_TRY_CTX(content_->put_file(tmp), "commit: store layer");
   }
-  auto info = BERTH_TRY_CTX(content_->put_file(tmp), "commit: store layer");
-  const Digest diff = info.digest;  // plain tar: blob digest == diff id
-  const bool empty = diff.str() == kEmptyLayer;
+  // plain tar: blob digest == diff id
+  const Digest diff = info ? info->digest : Digest{};
+  const bool empty = !info || diff.str() == kEmptyLayer;
 
   // Config: the parent's, with the engine's "config", a new layer and entry.
-  Json raw_cfg = BERTH_TRY(parse_json(parent_cfg_bytes, "parent image config"));
-  if (!raw_cfg.is_object())
-    return make_error(Errc::Internal, "parent image config is not an object");
   if (!req.config.is_null()) raw_cfg["config"] = req.config;
   auto cfg = BERTH_TRY(oci::decode_image_config(dump_json(raw_cfg)));
   BERTH_TRY(apply_changes(req.changes, cfg.config));
-  cfg.created = oci::format_rfc3339(now_ns());
+  cfg.created = req.blank && !req.parent.valid() && req.container_id.empty()
+                    ? oci::format_rfc3339(0)
+                    : oci::format_rfc3339(now_ns());
   cfg.author = req.author;
   // docker's config carries the message (image inspect's Comment) and, for
   // an image made here, its parent image.
   cfg.raw["comment"] = req.comment;
-  cfg.raw["parent"] = req.parent.str();
+  if (req.parent.valid()) cfg.raw["parent"] = req.parent.str();
   if (!empty) cfg.diff_ids.push_back(diff);
-  cfg.history.push_back(
-      oci::HistoryItem{cfg.created, join_cmd(raw_cfg["config"]), req.author, req.comment, empty});
+  if (!req.no_history)
+    cfg.history.push_back(oci::HistoryItem{
+        cfg.created, req.created_by.empty() ? join_cmd(raw_cfg["config"]) : req.created_by,
+        req.author, req.comment, empty});
   std::string cfg_bytes = oci::encode_image_config(cfg);
   cfg = BERTH_TRY(oci::decode_image_config(cfg_bytes));
 
   std::vector<Digest> blobs;
   if (!empty) {
     std::optional<Digest> top;
-    if (!parent->chain_ids.empty()) top = parent->chain_ids.back();
+    if (parent && !parent->chain_ids.empty()) top = parent->chain_ids.back();
     BERTH_TRY_CTX(
-        unpack_blob(info.digest, std::string(oci::media::kDockerLayer), diff, top, nullptr),
+        unpack_blob(info->digest, std::string(oci::media::kDockerLayer), diff, top, nullptr),
         "commit");
   }
   auto cinfo = BERTH_TRY(content_->put(cfg_bytes));
 
   // Manifest: the parent's layer descriptors plus the new one, in the
   // parent manifest's family (OCI or Docker) so the media types match.
-  const bool oci_family = parent->manifest_media_type == oci::media::kOciManifest;
+  const bool oci_family = parent && parent->manifest_media_type == oci::media::kOciManifest;
   oci::ImageManifest man;
   man.media_type = oci_family ? oci::media::kOciManifest : oci::media::kDockerManifest;
   man.config =
@@ -125,8 +146,8 @@ Result<Digest> LocalImageService::commit_container(const CommitRequest& req) {
   if (!empty)
     man.layers.push_back(
         oci::Descriptor{std::string(oci_family ? oci::media::kOciLayer : oci::media::kDockerLayer),
-                        info.digest,
-                        info.size,
+                        info->digest,
+                        info->size,
                         {},
                         {},
                         {}});

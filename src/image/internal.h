@@ -172,6 +172,9 @@ class LocalImageService final : public ImageService {
   Result<std::vector<std::string>> list_container_rootfs() override;
   Result<std::string> container_changes_dir(const std::string& container_id) override;
   Result<Digest> commit_container(const CommitRequest& req) override;
+  Result<std::optional<Digest>> find_build_cache(const Digest& parent,
+                                                 const std::string& created_by,
+                                                 const Json& config) override;
 
   // --- shared by the implementation files ---
   void emit(const std::string& action, const std::string& id, const std::string& name);
@@ -259,8 +262,19 @@ class LocalImageService final : public ImageService {
     std::pair<int64_t, int64_t> stamp;
     std::vector<Entry> entries;
     std::map<Digest, std::vector<std::string>> tags;  // full names, for reference filters
+    // Images another image names as its parent (config "parent": commit
+    // and build make them). Untagged ones are docker's intermediate images:
+    // hidden from lists without `all`, not dangling.
+    std::set<Digest> parents;
+    // Each image's parent (configs never change: carried to the next index).
+    std::map<Digest, std::optional<Digest>> parent_by_image;
   };
   Result<std::shared_ptr<const ImageIndex>> image_index();
+  // The parent an image's config names (nullopt: none, or unreadable).
+  std::optional<Digest> parent_of(const Digest& id) const;
+  // After `id` was deleted: its untagged parents that nothing else uses
+  // (no child, no container) go too, as docker's rmi does unless noprune.
+  Result<void> remove_unused_parents(std::optional<Digest> parent, std::vector<DeleteItem>& out);
   std::mutex index_mu_;
   std::shared_ptr<const ImageIndex> index_;
 };

@@ -71,6 +71,11 @@ Result<std::shared_ptr<const LocalImageService::ImageIndex>> LocalImageService::
   }
   auto idx = std::make_shared<ImageIndex>();
   idx->stamp = stamp;
+  std::shared_ptr<const ImageIndex> old;
+  {
+    std::lock_guard lk(index_mu_);
+    old = index_;
+  }
   auto images = BERTH_TRY(meta_->list_images());
   // Tags and repo digests of all images in one query each (not two per image).
   idx->tags = BERTH_TRY(meta_->all_tags());
@@ -85,11 +90,34 @@ Result<std::shared_ptr<const LocalImageService::ImageIndex>> LocalImageService::
     auto dit = all_digests.find(rec.id);
     auto summary = summary_from(rec, tit == idx->tags.end() ? no_tags : tit->second,
                                 dit == all_digests.end() ? no_digests : dit->second);
+    std::optional<Digest> parent;
+    bool known = false;
+    if (old) {
+      if (auto it = old->parent_by_image.find(rec.id); it != old->parent_by_image.end()) {
+        parent = it->second;
+        known = true;
+      }
+    }
+    if (!known) parent = parent_of(rec.id);
+    idx->parent_by_image[rec.id] = parent;
+    if (parent) idx->parents.insert(*parent);
     idx->entries.push_back({std::move(rec), std::move(summary)});
   }
   std::lock_guard lk(index_mu_);
   index_ = idx;
   return std::shared_ptr<const ImageIndex>(std::move(idx));
+}
+
+std::optional<Digest> LocalImageService::parent_of(const Digest& id) const {
+  auto bytes = content_->read(id);
+  if (!bytes) return std::nullopt;
+  auto raw = parse_json(*bytes, "image config");
+  if (!raw || !raw->is_object()) return std::nullopt;
+  auto p = raw->find("parent");
+  if (p == raw->end() || !p->is_string()) return std::nullopt;
+  auto d = Digest::parse(p->get<std::string>());
+  if (!d) return std::nullopt;
+  return *d;
 }
 
 Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) {
@@ -108,6 +136,11 @@ Result<std::vector<ImageSummary>> LocalImageService::list(const ListFilters& f) 
     if (since && !(age_key(*since) < age_key(rec))) continue;
     if (!labels_match(rec.labels, f.labels)) continue;
     ImageSummary s = summary;
+    // docker: an untagged image with children is an intermediate one,
+    // listed only with -a and never dangling.
+    const bool intermediate =
+        s.repo_tags.empty() && s.repo_digests.empty() && idx->parents.count(rec.id) > 0;
+    if (intermediate && (!f.all || f.dangling)) continue;
     bool dangling = s.repo_tags.empty();
     if (f.dangling && *f.dangling != dangling) continue;
     if (!f.references.empty()) {

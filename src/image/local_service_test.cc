@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "base/file.h"
@@ -500,6 +501,73 @@ TEST_F(ImageServiceTest, ImportWithChangesAndPrune) {
   auto all = svc_->prune(true, {}, std::nullopt);
   ASSERT_TRUE(all);
   EXPECT_TRUE(svc_->list({})->empty());
+}
+
+// The builder's config-only steps: commits without a container, found
+// again by the cache; untagged parents are intermediate images (listed only
+// with all, not dangling) and go with their last child.
+TEST_F(ImageServiceTest, ConfigOnlyCommitsCacheAndIntermediates) {
+  publish(*reg_, "docker.io/library/keep:latest", {make_tar({{"k", "1"}})});
+  auto base = pull("keep");
+  ASSERT_TRUE(base) << base.error().message;
+  const std::string env_step = "/bin/sh -c #(nop)  ENV A=1";
+  CommitRequest step;
+  step.parent = base->image_id;
+  step.config = Json{{"Env", {"A=1"}}, {"Cmd", {"sh"}}};
+  step.created_by = env_step;
+  auto mid = svc_->commit_container(step);
+  ASSERT_TRUE(mid) << mid.error().message;
+  auto d = svc_->inspect(mid->str());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->config["parent"], base->image_id.str());
+  EXPECT_EQ(d->config["history"].back()["created_by"], env_step);
+  EXPECT_EQ(d->config["history"].back()["empty_layer"], true);
+  EXPECT_EQ(d->diff_ids.size(), 1u);  // the base's layer, nothing added
+
+  auto hit = svc_->find_build_cache(base->image_id, env_step, step.config);
+  ASSERT_TRUE(hit) << hit.error().message;
+  EXPECT_EQ(*hit, std::optional<Digest>(*mid));
+  EXPECT_FALSE(*svc_->find_build_cache(base->image_id, env_step, Json{{"Env", {"A=2"}}}));
+  EXPECT_FALSE(*svc_->find_build_cache(base->image_id, env_step + " ", step.config));
+  EXPECT_FALSE(*svc_->find_build_cache(*mid, env_step, step.config));
+
+  CommitRequest last = step;
+  last.parent = *mid;
+  last.created_by = "/bin/sh -c #(nop)  LABEL x=y";
+  last.repository = "final";
+  auto top = svc_->commit_container(last);
+  ASSERT_TRUE(top) << top.error().message;
+  auto ids = [&](ListFilters f) {
+    std::set<Digest> out;
+    auto l = svc_->list(f);
+    EXPECT_TRUE(l);
+    if (l)
+      for (const auto& s : *l) out.insert(s.id);
+    return out;
+  };
+  ListFilters all, dangling;
+  all.all = true;
+  dangling.dangling = true;
+  EXPECT_EQ(ids({}), (std::set<Digest>{base->image_id, *top}));
+  EXPECT_EQ(ids(all), (std::set<Digest>{base->image_id, *mid, *top}));
+  EXPECT_TRUE(ids(dangling).empty());
+
+  auto rm = svc_->remove("final", false, false);
+  ASSERT_TRUE(rm) << rm.error().message;
+  std::vector<std::string> deleted;
+  for (const auto& i : *rm)
+    if (!i.deleted.empty()) deleted.push_back(i.deleted);
+  EXPECT_EQ(deleted, (std::vector<std::string>{top->str(), mid->str()}));
+  EXPECT_EQ(ids(all), (std::set<Digest>{base->image_id}));  // the tagged base stays
+
+  // The blank base of FROM scratch: no layers, and the same image each time.
+  CommitRequest blank;
+  blank.config = Json::object();
+  blank.no_history = blank.blank = true;
+  auto b1 = svc_->commit_container(blank), b2 = svc_->commit_container(blank);
+  ASSERT_TRUE(b1 && b2);
+  EXPECT_EQ(*b1, *b2);
+  EXPECT_TRUE(svc_->inspect(b1->str())->diff_ids.empty());
 }
 
 TEST_F(ImageServiceTest, SaveLoadRoundTrip) {

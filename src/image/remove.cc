@@ -54,9 +54,11 @@ Result<std::vector<DeleteItem>> LocalImageService::remove(const std::string& nam
   std::vector<DeleteItem> out;
 
   auto delete_image = [&]() -> Result<void> {
+    const auto parent = parent_of(id);
     BERTH_TRY(meta_->delete_image(id));
     out.push_back(DeleteItem{"", id.str()});
     emit("delete", id.str(), id.str());
+    if (!noprune) BERTH_TRY(remove_unused_parents(parent, out));
     // Sweep now unless a pull/load holds the store (then the next gc does):
     // an rmi must not wait for a long download to finish.
     if (!noprune) {
@@ -146,10 +148,32 @@ Result<std::vector<DeleteItem>> LocalImageService::remove(const std::string& nam
   return out;
 }
 
+Result<void> LocalImageService::remove_unused_parents(std::optional<Digest> parent,
+                                                      std::vector<DeleteItem>& out) {
+  // Bounded by the number of images: each round deletes one.
+  while (parent) {
+    auto rec = meta_->get_image(*parent);
+    if (!rec) return ok();  // already gone
+    if (!BERTH_TRY(meta_->tags_of(*parent)).empty() ||
+        !BERTH_TRY(meta_->repo_digests_of(*parent)).empty() ||
+        !BERTH_TRY(meta_->containers_using(*parent)).empty())
+      return ok();
+    auto idx = BERTH_TRY(image_index());
+    if (idx->parents.count(*parent)) return ok();  // another child needs it
+    const Digest id = *parent;
+    parent = parent_of(id);
+    BERTH_TRY(meta_->delete_image(id));
+    out.push_back(DeleteItem{"", id.str()});
+    emit("delete", id.str(), id.str());
+  }
+  return ok();
+}
+
 Result<PruneReport> LocalImageService::prune(bool all, const std::vector<std::string>& labels,
                                              std::optional<int64_t> until_unix) {
   PruneReport rep;
   auto images = BERTH_TRY(meta_->list_images());
+  auto index = BERTH_TRY(image_index());
   std::vector<Digest> victims;
   for (const auto& rec : images) {
     if (until_unix && rec.created >= *until_unix) continue;
@@ -171,15 +195,21 @@ Result<PruneReport> LocalImageService::prune(bool all, const std::vector<std::st
     if (!BERTH_TRY(meta_->containers_using(rec.id)).empty()) continue;
     bool dangling = BERTH_TRY(meta_->tags_of(rec.id)).empty();
     if (!all && !dangling) continue;
+    // Intermediate images go with their last child (below), not as
+    // dangling ones.
+    if (!all && index->parents.count(rec.id)) continue;
     victims.push_back(rec.id);
   }
   for (const auto& id : victims) {
+    const auto parent = parent_of(id);
     auto items = remove(id.str(), true, true);
     if (!items) {
       if (items.error().code == Errc::NotFound) continue;
       return std::move(items).error();
     }
     for (auto& i : *items) rep.deleted.push_back(std::move(i));
+    if (!items->empty() && !items->back().deleted.empty())
+      BERTH_TRY(remove_unused_parents(parent, rep.deleted));
   }
   rep.space_reclaimed = BERTH_TRY(gc());
   ImageEvent e{"prune", "", {{"reclaimed", std::to_string(rep.space_reclaimed)}}};

@@ -173,14 +173,25 @@ struct RootfsMount {
 };
 
 struct CommitRequest {
+  // "" = no container: the new image has the parent's layers only and an
+  // empty-layer history entry (the builder's config-only steps).
   std::string container_id;
-  Digest parent;                     // the container's image
+  // The container's image; invalid (empty) = none: the new image starts
+  // from no layers and a blank config (the builder's FROM scratch).
+  Digest parent;
   Json config;                       // image config "config" object for the new image
   std::vector<std::string> changes;  // Dockerfile instructions applied on top (commit -c)
   std::string comment;
   std::string author;
   std::string repository;  // "" = untagged
   std::string tag;         // "latest" when repository is set and tag empty
+  // The history entry's created_by; "" = the config's Cmd joined (commit).
+  std::string created_by;
+  // No history entry at all (the blank base the builder makes for scratch).
+  bool no_history = false;
+  // With no parent and no container: a fixed creation time, so the same
+  // blank image (same id) comes out every time.
+  bool blank = false;
 };
 
 // Bytes of an upload (load/import body): next chunk, "" at end.
@@ -300,6 +311,16 @@ class ImageService {
   virtual Result<Digest> commit_container(const CommitRequest& req) {
     (void)req;
     return Error{Errc::NotImplemented, 0, "commit not supported"};
+  }
+  // The builder's cache: an image whose config names `parent` as its parent,
+  // whose last history entry's created_by is `created_by` and whose
+  // "config" object equals `config` (nullopt when none; the newest when
+  // several).
+  virtual Result<std::optional<Digest>> find_build_cache(const Digest& parent,
+                                                         const std::string& created_by,
+                                                         const Json& config) {
+    (void)parent, (void)created_by, (void)config;
+    return Error{Errc::NotImplemented, 0, "build cache not supported"};
   }
 };
 

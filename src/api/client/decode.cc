@@ -246,6 +246,8 @@ JsonMessage decode_json_message(const Json& j) {
   if (auto* ed = r.get("errorDetail");
       ed && ed->is_object() && ed->contains("message") && (*ed)["message"].is_string()) {
     m.error = (*ed)["message"].get<std::string>();
+    if (ed->contains("code") && (*ed)["code"].is_number_integer())
+      m.error_code = (*ed)["code"].get<int64_t>();
   } else if (auto* e = r.get("error"); e && e->is_string()) {
     m.error = e->get<std::string>();
   }

@@ -386,6 +386,36 @@ Result<void> EngineClient::import(const ImportOptions& o, const MessageFn& on_me
   return stream_messages(std::move(req), on_message);
 }
 
+Result<void> EngineClient::build(const BuildOptions& o, const MessageFn& on_message) {
+  Query q;
+  for (const auto& t : o.tags) q.emplace_back("t", t);
+  if (!o.dockerfile.empty()) q.emplace_back("dockerfile", o.dockerfile);
+  Json args = Json::object();
+  for (const auto& [k, v] : o.build_args) args[k] = v;
+  q.emplace_back("buildargs", dump_json(args));
+  Json labels = Json::object();
+  for (const auto& [k, v] : o.labels) labels[k] = v;
+  q.emplace_back("labels", dump_json(labels));
+  if (o.quiet) q.emplace_back("q", "1");
+  if (o.no_cache) q.emplace_back("nocache", "1");
+  if (o.pull) q.emplace_back("pull", "1");
+  q.emplace_back("rm", o.remove ? "1" : "0");
+  if (o.force_remove) q.emplace_back("forcerm", "1");
+  if (!o.target.empty()) q.emplace_back("target", o.target);
+  if (!o.network_mode.empty()) q.emplace_back("networkmode", o.network_mode);
+  for (const auto& h : o.extra_hosts) q.emplace_back("extrahosts", h);
+  if (!o.platform.empty()) q.emplace_back("platform", o.platform);
+  // "1" is the classic builder; dockerd would otherwise pick BuildKit.
+  q.emplace_back("version", "1");
+  http::ClientRequest req;
+  req.method = "POST";
+  req.target = BERTH_TRY(target("/build", q));
+  req.headers.emplace("Content-Type", "application/x-tar");
+  req.headers.emplace("X-Registry-Config", o.registry_config.empty() ? "e30=" : o.registry_config);
+  req.body_source = o.context;
+  return stream_messages(std::move(req), on_message);
+}
+
 Result<void> EngineClient::events(const std::string& since, const std::string& until,
                                   const std::string& filters_json,
                                   const std::function<Result<void>(const Event&)>& on_event) {

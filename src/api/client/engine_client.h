@@ -14,7 +14,7 @@
 // InvalidArgument, 401/403 PermissionDenied, 404 NotFound, 409 Conflict, 501
 // NotImplemented, 503 Unavailable, else Internal). Transport errors come from
 // http::Client unchanged ("Cannot connect to the berth daemon at ...").
-// Streams (pull, push, load, import, events) are decoded line by line and
+// Streams (pull, push, load, import, build, events) are decoded line by line and
 // handed to callbacks as they arrive; an {"error": ...} message ends the call
 // with that error (code Internal, message as sent, without the prefix, as
 // docker prints it).
@@ -23,6 +23,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,6 +84,27 @@ struct ImportOptions {
   std::string platform;
 };
 
+// POST /build with the classic builder (docker's `DOCKER_BUILDKIT=0 docker
+// build`): what the CLI sends besides the context.
+struct BuildOptions {
+  std::vector<std::string> tags;  // t, repeated
+  std::string dockerfile;         // path inside the context ("" = the daemon's default)
+  std::map<std::string, std::string> build_args;
+  std::map<std::string, std::string> labels;
+  bool quiet = false;  // q=1: the daemon sends only the image id
+  bool no_cache = false;
+  bool pull = false;
+  bool remove = true;  // rm=1|0: intermediate containers after a successful build
+  bool force_remove = false;
+  std::string target;
+  std::string network_mode;
+  std::vector<std::string> extra_hosts;  // "host:ip", extrahosts repeated (as docker's client)
+  std::string platform;
+  // X-Registry-Config: base64url of {"<registry>": {auth config}} ("" = "e30=", none).
+  std::string registry_config;
+  ByteSource context;  // the tar, uploaded chunked as it is produced
+};
+
 class EngineClient {
  public:
   // Creates the http client for opts.host (see http::Client::create).
@@ -129,6 +151,10 @@ class EngineClient {
   // POST /images/load: progress messages (JSON answer) or raw text lines.
   Result<void> load(const ByteSource& source, bool quiet, const MessageFn& on_message);
   Result<void> import(const ImportOptions& o, const MessageFn& on_message);
+  // POST /build: uploads o.context, then hands each JSON message of the
+  // answer ({"stream"}, pull progress, {"aux":{"ID"}}) to on_message. An
+  // {"error"} message ends the call as the other streams do.
+  Result<void> build(const BuildOptions& o, const MessageFn& on_message);
   // GET /events; since/until in docker's "seconds[.nanos]" form ("" = unset).
   // Runs until the daemon ends the stream or on_event fails.
   Result<void> events(const std::string& since, const std::string& until,

@@ -87,6 +87,7 @@ struct JsonMessage {
   std::string units;
   bool hide_counts = false;
   std::optional<std::string> error;  // errorDetail.message / error
+  int64_t error_code = 0;            // errorDetail.code (a failed RUN's exit status), 0 = none
   Json aux;                          // null when absent
   int64_t time_nano = 0;
   std::string from;

@@ -205,14 +205,9 @@ void auth(Ctx& c) {
   send_json(c, 200, j);
 }
 
-void build(Ctx& c) {
-  send_error(c, make_error(Errc::NotImplemented,
-                           "berthd does not build images yet (POST /build is not implemented); "
-                           "build with another tool and `docker load` the result"));
-}
-
-// berthd has no builder, so it has no build cache: a prune (docker's `system
-// prune` and `builder prune` send one) frees nothing. Its filters are still
+// berthd's build cache is its intermediate images (image prune removes
+// them), not a store of its own: a builder prune (docker's `system prune`
+// and `builder prune` send one) frees nothing here. Its filters are still
 // checked, as docker's are.
 void build_prune(Ctx& c) {
   auto f = filters_param(c);
