@@ -11,6 +11,9 @@ namespace berth {
 std::vector<std::string> split(std::string_view s, char sep, bool skip_empty = false);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view trim(std::string_view s);
+// Go's strconv.Quote for ASCII text (docker quotes user input that way in
+// its messages, which clients show verbatim): "a\"b", control bytes as \xNN.
+std::string go_quote(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 // Parses a base-10 integer; nullopt when s is not entirely a number in range.

@@ -1,47 +1,15 @@
-// build/text_internal.h — text helpers private to the build module: Go's %q
-// (docker quotes the user's text that way inside its error messages, and
-// clients show those messages verbatim) and UTF-8 stepping (docker's lexers
-// work on runes, so `?` and cut points must not split a character).
+// build/text_internal.h — text helpers private to the build module: UTF-8
+// stepping (docker's lexers work on runes, so `?` and cut points must not
+// split a character); Go's %q is base's go_quote.
 #pragma once
-
-#include <fmt/format.h>
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace berth::build {
+#include "base/strings.h"
 
-inline std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+namespace berth::build {
 
 // Go's unicode.IsSpace restricted to ASCII (the only spaces a Dockerfile's
 // syntax cares about).

@@ -28,35 +28,6 @@ double dnum(const Json& j, const char* key) {
   return j[key].get<double>();
 }
 
-// Go's strconv.Quote for the text docker shows (ASCII printable kept).
-std::string go_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f)
-          out += fmt::format("\\x{:02x}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 std::string image_column(const Json& c, bool trunc) {
   std::string image = str(c, "Image");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "base/strings.h"
 #include "cli/template.h"
 
 namespace berth::cli {
@@ -18,36 +19,6 @@ std::string go_float(double d) {
   std::string s = fmt::format("{}", d);
   // fmt writes "1e+21"/"1.5e-07" like Go; Go always has a sign and 2 digits.
   return s;
-}
-
-std::string go_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string pad(std::string s, int width, bool minus, bool zero) {

@@ -226,9 +226,14 @@ Result<std::vector<HistoryEntry>> LocalImageService::history(const std::string& 
     out.push_back(e);
   }
   std::reverse(out.begin(), out.end());
-  if (!out.empty()) {
-    out[0].id = rec.id.str();
-    for (const auto& t : BERTH_TRY(meta_->tags_of(rec.id))) out[0].tags.push_back(familiar_of(t));
+  // docker's ids, row by row from the top: the image, then its parent (a
+  // commit's or a build step's) while that is still here, <missing> after.
+  std::optional<Digest> id = rec.id;
+  for (auto& e : out) {
+    if (!id || !meta_->get_image(*id)) break;
+    e.id = id->str();
+    for (const auto& t : BERTH_TRY(meta_->tags_of(*id))) e.tags.push_back(familiar_of(t));
+    id = parent_of(*id);
   }
   return out;
 }

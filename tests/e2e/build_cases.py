@@ -118,6 +118,10 @@ def test_build_cache_and_intermediates(cli, img, clean, tags, tmp_path):
     first = build(cli, tmp_path, "-t", "e2e-cache:1").stdout
     assert "Using cache" not in first
     id1 = insp(cli, "e2e-cache:1")["Id"]
+    # history names each step's image (the intermediate ones), as docker's does.
+    rows = cli.ok("history", "-q", "--no-trunc", "e2e-cache:1").stdout.split()
+    assert rows[0] == id1 and "<missing>" not in rows[:4], rows
+    assert len(set(rows[:4])) == 4, rows
     second = build(cli, tmp_path, "-t", "e2e-cache:1").stdout
     assert second.count("Using cache") == 3, second
     assert insp(cli, "e2e-cache:1")["Id"] == id1
