@@ -86,4 +86,31 @@ std::string go_quote(std::string_view s) {
   return out + "\"";
 }
 
+std::string clean_abs_path(std::string_view p) {
+  std::vector<std::string> out;
+  for (auto& c : split(p, '/', true)) {
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!out.empty()) out.pop_back();
+      continue;
+    }
+    out.push_back(std::move(c));
+  }
+  return "/" + join(out, "/");
+}
+
+std::optional<std::string> clean_rel_path(std::string_view p) {
+  std::vector<std::string> out;
+  for (auto& c : split(p, '/', true)) {
+    if (c == ".") continue;
+    if (c == "..") {
+      if (out.empty()) return std::nullopt;
+      out.pop_back();
+      continue;
+    }
+    out.push_back(std::move(c));
+  }
+  return join(out, "/");
+}
+
 }  // namespace berth

@@ -36,25 +36,11 @@ std::string go_strerror(int err) {
   return s;
 }
 
-// Go's filepath.Clean for absolute paths.
-std::string clean_abs(const std::string& p) {
-  std::vector<std::string> parts;
-  for (auto& c : split(p, '/', true)) {
-    if (c == ".") continue;
-    if (c == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(c);
-  }
-  return "/" + join(parts, "/");
-}
-
 Result<std::string> absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return clean_abs(p);
+  if (!p.empty() && p[0] == '/') return clean_abs_path(p);
   char cwd[PATH_MAX];
   if (!::getcwd(cwd, sizeof cwd)) return sys_error("getcwd");
-  return clean_abs(std::string(cwd) + "/" + p);
+  return clean_abs_path(std::string(cwd) + "/" + p);
 }
 
 // `target` relative to `base` (both absolute and clean), '/'-separated.
@@ -109,8 +95,8 @@ Result<LocalContext> resolve_local_context(const std::string& path, const std::s
   char buf[PATH_MAX];
   if (!::realpath(df.c_str(), buf))
     return make_error(errc_from_errno(errno),
-                      "unable to evaluate symlinks in Dockerfile path: lstat {}: {}", clean_abs(df),
-                      go_strerror(errno));
+                      "unable to evaluate symlinks in Dockerfile path: lstat {}: {}",
+                      clean_abs_path(df), go_strerror(errno));
   lc.dockerfile_abs = buf;
   lc.dockerfile = relative_to(lc.dir, lc.dockerfile_abs);
   return lc;

@@ -30,7 +30,7 @@ Target split_target(const std::string& path) {
   if (p.front() != '/') p = "/" + p;
   bool dot = ends_with(p, "/.") || p == "/.";
   t.follow = dot || (p.size() > 1 && p.back() == '/');
-  t.abs = ai::clean_abs(p);
+  t.abs = clean_abs_path(p);
   if (t.abs == "/") {
     t.parent = "/";
     t.name = dot ? "." : "/";

@@ -32,7 +32,4 @@ Result<void> write_tree(int parent_fd, const std::string& name, const std::strin
 // components to exist. follow_last = false keeps a final symlink.
 Result<std::string> canonical_in_root(int root_fd, const std::string& path, bool follow_last);
 
-// Lexical clean of an absolute container path ("/a/./b/../c" -> "/a/c").
-std::string clean_abs(const std::string& path);
-
 }  // namespace berth::engine::archive_internal

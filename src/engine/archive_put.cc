@@ -71,21 +71,6 @@ Result<void> remove_at(int dir_fd, const std::string& name, int depth = 0) {
   return ok();
 }
 
-// "./a/../b" -> "b"; nullopt when the name climbs out of the destination.
-std::optional<std::string> clean_rel(const std::string& name) {
-  std::vector<std::string> out;
-  for (auto& c : split(name, '/', true)) {
-    if (c == ".") continue;
-    if (c == "..") {
-      if (out.empty()) return std::nullopt;
-      out.pop_back();
-      continue;
-    }
-    out.push_back(c);
-  }
-  return join(out, "/");
-}
-
 class Extractor {
  public:
   Extractor(int root_fd, std::string dest, const PutOptions& o)
@@ -135,13 +120,13 @@ class Extractor {
   Result<void> extract(struct archive* a, archive_entry* e, SourceState& src) {
     const char* raw = archive_entry_pathname(e);
     std::string name = raw ? raw : "";
-    auto rel = clean_rel(name);
+    auto rel = clean_rel_path(name);
     if (!rel) {
       return make_error(Errc::InvalidArgument, "invalid tar entry: \"{}\" is outside of \"{}\"",
                         name, dest_);
     }
     if (rel->empty()) return ok();  // "." — the destination itself
-    std::string display = ai::clean_abs(dest_ + "/" + *rel);
+    std::string display = clean_abs_path(dest_ + "/" + *rel);
     std::string parent_rel =
         rel->find('/') == std::string::npos ? std::string() : rel->substr(0, rel->rfind('/'));
     std::string base = rel->substr(rel->rfind('/') + 1);
@@ -184,7 +169,7 @@ class Extractor {
     };
 
     if (hardlink) {
-      auto trel = clean_rel(hardlink);
+      auto trel = clean_rel_path(hardlink);
       if (!trel || trel->empty()) {
         return make_error(Errc::InvalidArgument,
                           "invalid hardlink \"{}\" -> \"{}\": outside of \"{}\"", name, hardlink,
@@ -293,7 +278,7 @@ class Extractor {
 
 Result<void> archive_put(int root_fd, const std::string& dir, const ByteSourceFn& tar,
                          const PutOptions& o) {
-  std::string abs = ai::clean_abs(dir.empty() ? "/" : dir);
+  std::string abs = clean_abs_path(dir.empty() ? "/" : dir);
   auto fd = sys::open_in_root(root_fd, abs, O_PATH);
   if (!fd) {
     if (fd.error().sys_errno == ENOENT || fd.error().sys_errno == ENOTDIR) {

@@ -230,21 +230,8 @@ Result<void> write_tree(int parent_fd, const std::string& name, const std::strin
   return w.close();
 }
 
-std::string clean_abs(const std::string& path) {
-  std::vector<std::string> out;
-  for (auto& c : split(path, '/', true)) {
-    if (c == ".") continue;
-    if (c == "..") {
-      if (!out.empty()) out.pop_back();
-      continue;
-    }
-    out.push_back(c);
-  }
-  return "/" + join(out, "/");
-}
-
 Result<std::string> canonical_in_root(int root_fd, const std::string& path, bool follow_last) {
-  std::vector<std::string> want = split(clean_abs(path), '/', true);
+  std::vector<std::string> want = split(clean_abs_path(path), '/', true);
   std::vector<std::string> done;
   int hops = 0;
   size_t i = 0;

@@ -28,35 +28,6 @@
 namespace berth::engine::builder {
 namespace {
 
-// Lexical clean of an absolute path ("/a/./b/../c/" -> "/a/c").
-std::string clean_abs(const std::string& p) {
-  std::vector<std::string> out;
-  for (auto& c : split(p, '/', true)) {
-    if (c == ".") continue;
-    if (c == "..") {
-      if (!out.empty()) out.pop_back();
-      continue;
-    }
-    out.push_back(c);
-  }
-  return "/" + join(out, "/");
-}
-
-// Context-relative clean; nullopt when it climbs out of the context.
-std::optional<std::string> clean_rel(const std::string& p) {
-  std::vector<std::string> out;
-  for (auto& c : split(p, '/', true)) {
-    if (c == ".") continue;
-    if (c == "..") {
-      if (out.empty()) return std::nullopt;
-      out.pop_back();
-      continue;
-    }
-    out.push_back(c);
-  }
-  return join(out, "/");
-}
-
 bool has_glob(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
 // Context paths matching a pattern, component by component, sorted.
@@ -94,10 +65,10 @@ std::string target_of(const std::string& entry, bool dir_source, const std::stri
   if (dir_source) {
     std::string rel =
         entry == "." || entry == "./" ? "" : entry.substr(starts_with(entry, "./") ? 2 : 0);
-    return clean_abs(dest + "/" + rel);
+    return clean_abs_path(dest + "/" + rel);
   }
-  if (!dest_is_dir) return clean_abs(dest);
-  return clean_abs(dest + "/" + entry);
+  if (!dest_is_dir) return clean_abs_path(dest);
+  return clean_abs_path(dest + "/" + entry);
 }
 
 // Copies `in` (a tar file) to `out`, renaming each entry with `rename` ("" =
@@ -273,7 +244,7 @@ Result<void> Build::copy_step(Stage& s, const build::Instruction& in) {
     std::string wd = s.config.value("WorkingDir", std::string());
     dest = (wd.empty() ? "/" : wd) + "/" + dest;
   }
-  dest = clean_abs(dest);
+  dest = clean_abs_path(dest);
 
   // The source root: the context, or a container of the --from stage/image.
   std::string from_ctr;
@@ -322,7 +293,7 @@ Result<void> Build::copy_step(Stage& s, const build::Instruction& in) {
           "a RUN step or put it in the context",
           w);
     }
-    auto rel = clean_rel(w);
+    auto rel = clean_rel_path(w);
     if (!rel)
       return make_error(Errc::InvalidArgument, "forbidden path outside the build context: {} ()",
                         w);
@@ -444,7 +415,7 @@ Result<void> Build::workdir_step(Stage& s, const build::Instruction& in) {
     std::string wd = s.config.value("WorkingDir", std::string());
     dir = (wd.empty() ? "/" : wd) + "/" + dir;
   }
-  dir = clean_abs(dir);
+  dir = clean_abs_path(dir);
   s.config["WorkingDir"] = dir;
   const std::string created_by = shell_prefix(s) + " #(nop) WORKDIR " + dir;
   if (BERTH_TRY(cached(s, created_by))) return ok();
