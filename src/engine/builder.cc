@@ -39,14 +39,6 @@ void set_env(Json& config, const std::string& k, const std::string& v) {
   env.push_back(prefix + v);
 }
 
-std::vector<std::string> strings_of(const Json& j) {
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& e : j)
-      if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
-}
-
 // docker's "#(nop)" comment of a config-only step: "ENV A=b B=c".
 std::string pairs_comment(const std::string& kw,
                           const std::vector<std::pair<std::string, std::string>>& kv) {

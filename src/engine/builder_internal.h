@@ -66,6 +66,8 @@ class Build {
   void remove_container(const std::string& id, bool failed);
   // Commits `container` ("" = none: config only) as the stage's next image.
   Result<void> commit(Stage& s, const std::string& container, const std::string& created_by);
+  Result<Digest> commit_image(const Stage& s, const std::string& container,
+                              const std::string& created_by);
   // Commits a step's container, then removes it (as rm says) and clears
   // `container`.
   Result<void> commit_and_remove(Stage& s, std::string& container, const std::string& created_by);
@@ -93,6 +95,16 @@ class Build {
   char escape_ = '\\';
   std::map<std::string, Digest> from_images_;  // COPY --from=<image> pulls, by name
 };
+
+// The strings of a JSON array (an image config's Env, Shell, OnBuild);
+// anything else gives none.
+inline std::vector<std::string> strings_of(const Json& j) {
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& e : j)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
 
 // Go's FileMode directory bit (PathStat.mode).
 constexpr uint32_t kGoModeDir = 1u << 31;

@@ -6,17 +6,6 @@
 #include "engine/builder_internal.h"
 
 namespace berth::engine::builder {
-namespace {
-
-std::vector<std::string> strings_of(const Json& j) {
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& e : j)
-      if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
-}
-
-}  // namespace
 
 std::string Build::shell_prefix(const Stage& s) const {
   auto sh = strings_of(s.config.value("Shell", Json::array()));
@@ -46,14 +35,19 @@ Result<bool> Build::cached(Stage& s, const std::string& created_by) {
   return true;
 }
 
-Result<void> Build::commit(Stage& s, const std::string& container, const std::string& created_by) {
+Result<Digest> Build::commit_image(const Stage& s, const std::string& container,
+                                   const std::string& created_by) {
   CommitRequest req;
   req.container_id = container;
   if (s.image) req.parent = *s.image;
   req.config = s.config;
   req.author = s.author;
   req.created_by = created_by;
-  s.image = BERTH_TRY(images_.commit_container(req));
+  return images_.commit_container(req);
+}
+
+Result<void> Build::commit(Stage& s, const std::string& container, const std::string& created_by) {
+  s.image = BERTH_TRY(commit_image(s, container, created_by));
   say(fmt::format(" ---> {}\n", s.image->short_id()));
   return ok();
 }
@@ -139,13 +133,7 @@ Result<void> Build::run_step(Stage& s, const build::Instruction& in) {
 Result<void> Build::commit_and_remove(Stage& s, std::string& container,
                                       const std::string& created_by) {
   // docker's output names the removal before the new image's id.
-  CommitRequest req;
-  req.container_id = container;
-  req.parent = *s.image;
-  req.config = s.config;
-  req.author = s.author;
-  req.created_by = created_by;
-  auto img = BERTH_TRY(images_.commit_container(req));
+  auto img = BERTH_TRY(commit_image(s, container, created_by));
   remove_container(container, false);
   container.clear();  // removed: the caller's cleanup has nothing left to do
   s.image = img;
