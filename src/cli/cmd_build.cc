@@ -183,6 +183,40 @@ Result<Source> prepare_source(const std::string& spec, const std::string& file) 
   return s;
 }
 
+// -m, --memory-swap (-1 = unlimited), --shm-size: go-units sizes.
+Result<int64_t> size_flag(const FlagSet& f, const char* name, const char* label) {
+  const std::string& v = f.get_string(name);
+  if (!f.changed(name) || v.empty()) return int64_t{0};
+  if (std::string_view(name) == "memory-swap" && v == "-1") return int64_t{-1};
+  auto b = parse_ram_bytes(v);
+  if (!b) return flag_value_error(label, v, b.error().message);
+  return *b;
+}
+
+// The RUN containers' limits (docker build's flags of the same names).
+Result<void> step_limits(const FlagSet& f, api::client::BuildOptions& o) {
+  o.memory = BERTH_TRY(size_flag(f, "memory", "-m, --memory"));
+  o.memory_swap = BERTH_TRY(size_flag(f, "memory-swap", "--memory-swap"));
+  o.shm_size = BERTH_TRY(size_flag(f, "shm-size", "--shm-size"));
+  o.cpu_shares = f.get_int("cpu-shares");
+  o.cpu_period = f.get_int("cpu-period");
+  o.cpu_quota = f.get_int("cpu-quota");
+  o.cpuset_cpus = f.get_string("cpuset-cpus");
+  o.cpuset_mems = f.get_string("cpuset-mems");
+  o.cgroup_parent = f.get_string("cgroup-parent");
+  o.isolation = f.get_string("isolation");
+  // A string slice, as docker's: repeated or comma-separated.
+  for (const auto& v : f.get_list("cache-from"))
+    for (const auto& name : split(v, ',', true)) o.cache_from.push_back(name);
+  for (const auto& u : f.get_list("ulimit")) {
+    auto j = parse_ulimit(u);
+    if (!j) return flag_value_error("--ulimit", u, j.error().message);
+    if (!o.ulimits.is_array()) o.ulimits = Json::array();
+    o.ulimits.push_back(*j);
+  }
+  return ok();
+}
+
 Result<int> run_build(Context& ctx, const FlagSet& f, const std::vector<std::string>& args) {
   const std::string& spec = args[0];
   const std::string& file = f.get_string("file");
@@ -194,6 +228,7 @@ Result<int> run_build(Context& ctx, const FlagSet& f, const std::vector<std::str
   }
   for (const auto& h : f.get_list("add-host")) BERTH_TRY(check_extra_host(h));
   api::client::BuildOptions o;
+  BERTH_TRY(step_limits(f, o));
   o.build_args = BERTH_TRY(parse_build_args(f.get_list("build-arg"), real_env));
   o.labels = BERTH_TRY(parse_build_labels(f.get_list("label")));
 
@@ -320,11 +355,23 @@ void add_build_commands(std::vector<Command>& cmds) {
        [](FlagSet& f) {
          f.add_list("add-host", 0, "Add a custom host-to-IP mapping (\"host:ip\")", "list");
          f.add_list("build-arg", 0, "Set build-time variables", "list");
+         f.add_list("cache-from", 0, "Images to consider as cache sources", "strings");
+         f.add_string("cgroup-parent", 0, "",
+                      "Set the parent cgroup for the \"RUN\" instructions during build");
+         f.add_int("cpu-period", 0, 0, "Limit the CPU CFS (Completely Fair Scheduler) period");
+         f.add_int("cpu-quota", 0, 0, "Limit the CPU CFS (Completely Fair Scheduler) quota");
+         f.add_int("cpu-shares", 'c', 0, "CPU shares (relative weight)");
+         f.add_string("cpuset-cpus", 0, "", "CPUs in which to allow execution (0-3, 0,1)");
+         f.add_string("cpuset-mems", 0, "", "MEMs in which to allow execution (0-3, 0,1)");
          f.add_bool("disable-content-trust", 0, "Skip image verification", true);
          f.add_string("file", 'f', "", "Name of the Dockerfile (Default is \"PATH/Dockerfile\")");
          f.add_bool("force-rm", 0, "Always remove intermediate containers");
          f.add_string("iidfile", 0, "", "Write the image ID to the file");
+         f.add_string("isolation", 0, "", "Container isolation technology");
          f.add_list("label", 0, "Set metadata for an image", "list");
+         f.add_string("memory", 'm', "", "Memory limit", "bytes");
+         f.add_string("memory-swap", 0, "",
+                      "Swap limit equal to memory plus swap: -1 to enable unlimited swap", "bytes");
          f.add_string("network", 0, "default",
                       "Set the networking mode for the RUN instructions during build");
          f.add_bool("no-cache", 0, "Do not use cache when building the image");
@@ -334,8 +381,10 @@ void add_build_commands(std::vector<Command>& cmds) {
          f.add_bool("pull", 0, "Always attempt to pull a newer version of the image");
          f.add_bool("quiet", 'q', "Suppress the build output and print image ID on success");
          f.add_bool("rm", 0, "Remove intermediate containers after a successful build", true);
+         f.add_string("shm-size", 0, "", "Size of /dev/shm", "bytes");
          f.add_list("tag", 't', "Name and optionally a tag in the \"name:tag\" format", "list");
          f.add_string("target", 0, "", "Set the target build stage to build.");
+         f.add_list("ulimit", 0, "Ulimit options", "ulimit");
        },
        run_build});
 }

@@ -182,20 +182,60 @@ TEST_F(BuildCommandTest, SendsDockersBuildRequest) {
   setenv("BERTH_TEST_BUILD_ARG", "from-env", 1);
   std::string iid = root_ + "/iid";
   write(iid, "stale");
-  auto r = run({"-t",          "app:1",
-                "--tag",       "registry.example:5000/team/app",
-                "--build-arg", "V=1",
-                "--build-arg", "BERTH_TEST_BUILD_ARG",
-                "--build-arg", "BERTH_TEST_UNSET_ARG",
-                "--label",     "org=berth",
-                "--no-cache",  "--pull",
-                "--rm=false",  "--force-rm",
-                "--target",    "final",
-                "--network",   "host",
-                "--add-host",  "db:10.0.0.2",
-                "--add-host",  "cache:10.0.0.3",
-                "--platform",  "linux/amd64",
-                "--iidfile",   iid,
+  auto r = run({"-t",
+                "app:1",
+                "--tag",
+                "registry.example:5000/team/app",
+                "--build-arg",
+                "V=1",
+                "--build-arg",
+                "BERTH_TEST_BUILD_ARG",
+                "--build-arg",
+                "BERTH_TEST_UNSET_ARG",
+                "--label",
+                "org=berth",
+                "--no-cache",
+                "--pull",
+                "--rm=false",
+                "--force-rm",
+                "--target",
+                "final",
+                "--network",
+                "host",
+                "--add-host",
+                "db:10.0.0.2",
+                "--add-host",
+                "cache:10.0.0.3",
+                "--platform",
+                "linux/amd64",
+                "--iidfile",
+                iid,
+                "-m",
+                "64m",
+                "--memory-swap",
+                "-1",
+                "--shm-size",
+                "8m",
+                "-c",
+                "512",
+                "--cpu-period",
+                "100000",
+                "--cpu-quota",
+                "50000",
+                "--cpuset-cpus",
+                "0",
+                "--cpuset-mems",
+                "0",
+                "--cgroup-parent",
+                "builds",
+                "--ulimit",
+                "nofile=100:200",
+                "--isolation",
+                "default",
+                "--cache-from",
+                "app:0,app:prev",
+                "--cache-from",
+                "other",
                 ctx_dir_},
                {success_stream()});
   unsetenv("BERTH_TEST_BUILD_ARG");
@@ -220,6 +260,18 @@ TEST_F(BuildCommandTest, SendsDockersBuildRequest) {
       {"extrahosts", "db:10.0.0.2"},
       {"extrahosts", "cache:10.0.0.3"},
       {"platform", "linux/amd64"},
+      {"cpusetcpus", "0"},
+      {"cpusetmems", "0"},
+      {"cpushares", "512"},
+      {"cpuquota", "50000"},
+      {"cpuperiod", "100000"},
+      {"memory", "67108864"},
+      {"memswap", "-1"},
+      {"shmsize", "8388608"},
+      {"cgroupparent", "builds"},
+      {"ulimits", R"([{"Hard":200,"Name":"nofile","Soft":100}])"},
+      {"cachefrom", R"(["app:0","app:prev","other"])"},
+      {"isolation", "default"},
       {"version", "1"}};
   EXPECT_EQ(query_of(req.target), want);
   EXPECT_EQ(req.headers.find("Content-Type")->second, "application/x-tar");
@@ -250,6 +302,12 @@ TEST_F(BuildCommandTest, DefaultsAndAnOutsideDockerfile) {
   EXPECT_EQ(m.at("rm"), "1");
   EXPECT_EQ(m.at("networkmode"), "default");
   EXPECT_EQ(m.at("buildargs"), "{}");
+  // Limits go as docker's CLI sends them when unset.
+  EXPECT_EQ(m.at("memory"), "0");
+  EXPECT_EQ(m.at("memswap"), "0");
+  EXPECT_EQ(m.at("cpusetcpus"), "");
+  EXPECT_EQ(m.at("ulimits"), "null");
+  EXPECT_EQ(m.count("isolation"), 0u);
   EXPECT_EQ(m.count("q") + m.count("nocache") + m.count("pull") + m.count("t"), 0u);
   EXPECT_EQ(http_->seen[0].headers.find("X-Registry-Config")->second, "e30=");
   EXPECT_EQ(
@@ -339,6 +397,12 @@ TEST_F(BuildCommandTest, RefusalsBeforeAnythingIsSent) {
   EXPECT_EQ(refused({root_ + "/nope"}).message,
             "unable to prepare context: path \"" + root_ + "/nope\" not found");
   EXPECT_EQ(refused({"--squash", ctx_dir_}).message, "unknown flag: --squash");
+  EXPECT_EQ(refused({"-m", "lots", ctx_dir_}).message,
+            "invalid argument \"lots\" for \"-m, --memory\" flag: invalid size: 'lots'");
+  EXPECT_EQ(refused({"--memory-swap", "-2", ctx_dir_}).message,
+            "invalid argument \"-2\" for \"--memory-swap\" flag: invalid size: '-2'");
+  EXPECT_TRUE(is_flag_value_error(refused({"--ulimit", "nofile", ctx_dir_})));
+  EXPECT_TRUE(is_flag_value_error(refused({"--cpu-shares", "many", ctx_dir_})));
 }
 
 // Replaces stdin with a file for one call.

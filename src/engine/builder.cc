@@ -143,6 +143,17 @@ Result<Digest> Build::run() {
     if (ref->digest())
       return make_error(Errc::InvalidArgument, "invalid reference format: {} has a digest", t);
   }
+  for (const auto& name : o_.cache_from) {
+    auto have = images_.inspect(name);
+    if (have) {
+      cache_sources_.push_back(have->summary.id);
+    } else if (have.error().code == Errc::NotFound) {
+      // dockerd logs and skips it; the user sees why nothing was reused.
+      say(fmt::format("[WARNING]: cache source {} is not here; pull it first\n", name));
+    } else {
+      return std::move(have).error();
+    }
+  }
   auto root = BERTH_TRY(open_root(context_));
   auto fd = sys::open_in_root(root.get(), o_.dockerfile, O_RDONLY | O_CLOEXEC);
   if (!fd) {
@@ -261,8 +272,28 @@ Result<Digest> Build::run() {
     BERTH_TRY(images_.tag(id.str(), repo, ref.tag() ? *ref.tag() : "latest"));
     say(fmt::format("Successfully tagged {}\n", ref.familiar()));
   }
+  drop_dangling_restores(id);
   if (o_.quiet && out_.stream) out_.stream(id.str() + "\n");
   return id;
+}
+
+void Build::drop_dangling_restores(const Digest& result) {
+  if (restored_.empty()) return;
+  // A build that ended on a --cache-from source itself leaves the images
+  // restored below it as a chain no image names as its parent (dockerd
+  // records the source's parent instead; an image's config, and so its
+  // parent, cannot change here). Such leftovers would show as <none>; they
+  // go (rmi takes their unused untagged parents along), and a later build
+  // restores them again from the source.
+  ListFilters f;
+  f.all = true;
+  f.dangling = true;
+  auto dangling = images_.list(f);
+  if (!dangling) return;
+  for (const auto& img : *dangling)
+    if (img.id != result &&
+        std::find(restored_.begin(), restored_.end(), img.id) != restored_.end())
+      (void)images_.remove(img.id.str(), false, false);
 }
 
 Result<Digest> Build::base_image(const std::string& ref) {

@@ -21,8 +21,10 @@
 // "parent"); the build cache reuses one when an image with the same parent,
 // the same history line (for COPY/ADD it carries a digest of the copied
 // content) and the same config exists (" ---> Using cache"), unless
-// no_cache. Intermediate containers are removed (remove / force_remove as
-// docker's rm / forcerm).
+// no_cache. With cache_from, an image whose history continues the current
+// image's with the same step stands in too (docker's --cache-from; the
+// step's layer is shared, not rebuilt). Intermediate containers are removed (remove / force_remove
+// as docker's rm / forcerm).
 //
 // Output goes through BuildSink.stream as docker's text ("Step 2/5 : RUN
 // ...", " ---> Running in <id>", the command's output, " ---> <id>",
@@ -67,6 +69,14 @@ struct BuildOptions {
   std::string network_mode;  // for RUN ("" = default)
   std::vector<std::string> extra_hosts;
   std::string platform;  // "" | "linux/amd64"
+  // The RUN/COPY containers' cgroup limits, ulimits and /dev/shm size
+  // (docker build's --memory, --cpu-shares, --ulimit, --shm-size, ...),
+  // checked by the caller as a create body's; 0 / empty = the defaults.
+  Resources resources;
+  int64_t shm_size = 0;
+  // --cache-from: local images whose history may stand in for the cache
+  // (names that are not here are skipped with a line saying so).
+  std::vector<std::string> cache_from;
   // Registry credentials by registry host ("docker.io" for Docker Hub), as
   // X-Registry-Config carries them.
   std::map<std::string, Credentials> auth;

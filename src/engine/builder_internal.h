@@ -54,6 +54,9 @@ class Build {
   std::vector<std::string> run_args_env(const Stage& s) const;
   Result<std::vector<std::string>> shell_or_exec(const Stage& s, const build::Instruction& in);
   void say(std::string_view text);
+  // Removes images this build restored from a --cache-from source that
+  // nothing uses (not `result`, untagged, no child).
+  void drop_dangling_restores(const Digest& result);
   Result<void> check_cancel() const;
 
   // builder_run.cc
@@ -94,6 +97,10 @@ class Build {
   int step_ = 0, steps_ = 0;
   char escape_ = '\\';
   std::map<std::string, Digest> from_images_;  // COPY --from=<image> pulls, by name
+  // --cache-from images still in play: all of them until one is used, then
+  // that one only (docker's rule: a build does not hop between sources).
+  std::vector<Digest> cache_sources_;
+  std::vector<Digest> restored_;  // images restore_build_cache made for this build
 };
 
 // The strings of a JSON array (an image config's Env, Shell, OnBuild);

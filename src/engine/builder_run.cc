@@ -29,6 +29,12 @@ Result<bool> Build::cached(Stage& s, const std::string& created_by) {
   if (o_.no_cache) return false;
   BERTH_TRY(ensure_image(s));
   auto hit = BERTH_TRY(images_.find_build_cache(*s.image, created_by, s.config));
+  for (size_t i = 0; !hit && i < cache_sources_.size(); ++i) {
+    const Digest src = cache_sources_[i];
+    hit = BERTH_TRY(images_.restore_build_cache(*s.image, src, created_by, s.config));
+    if (hit) cache_sources_ = {src};
+    if (hit && *hit != src) restored_.push_back(*hit);
+  }
   if (!hit) return false;
   s.image = *hit;
   say(fmt::format(" ---> Using cache\n ---> {}\n", hit->short_id()));
@@ -70,6 +76,8 @@ Result<std::string> Build::step_container(Stage& s, const Json& config,
   req.config.healthcheck = none;
   req.host_config.network_mode = o_.network_mode;
   req.host_config.extra_hosts = o_.extra_hosts;
+  req.host_config.resources = o_.resources;
+  req.host_config.shm_size = o_.shm_size;
   req.host_config.log_config.type = "json-file";
   auto r = BERTH_TRY(containers_.create(req));
   return r.id;

@@ -175,6 +175,9 @@ class LocalImageService final : public ImageService {
   Result<std::optional<Digest>> find_build_cache(const Digest& parent,
                                                  const std::string& created_by,
                                                  const Json& config) override;
+  Result<std::optional<Digest>> restore_build_cache(const Digest& parent, const Digest& source,
+                                                    const std::string& created_by,
+                                                    const Json& config) override;
 
   // --- shared by the implementation files ---
   void emit(const std::string& action, const std::string& id, const std::string& name);

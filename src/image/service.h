@@ -322,6 +322,20 @@ class ImageService {
     (void)parent, (void)created_by, (void)config;
     return Error{Errc::NotImplemented, 0, "build cache not supported"};
   }
+  // docker build --cache-from: `source` stands in for the build's own cache
+  // when its history continues `parent`'s (the same entries, the same layers
+  // below them) with an entry whose created_by is `created_by`. Returns
+  // `source` itself when that entry is its last; otherwise a new image with
+  // `parent`'s layers and history plus that entry (and its layer, shared
+  // with `source`), `config` as its "config" and `parent` as its parent.
+  // nullopt when `source` does not continue `parent` that way.
+  virtual Result<std::optional<Digest>> restore_build_cache(const Digest& parent,
+                                                            const Digest& source,
+                                                            const std::string& created_by,
+                                                            const Json& config) {
+    (void)parent, (void)source, (void)created_by, (void)config;
+    return Error{Errc::NotImplemented, 0, "build cache not supported"};
+  }
 };
 
 }  // namespace berth::image

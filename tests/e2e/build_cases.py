@@ -231,3 +231,70 @@ def test_build_quiet_and_iidfile(cli, img, clean, tags, tmp_path):
     image_id = insp(cli, "e2e-quiet:1")["Id"]
     assert p.stdout.strip() == image_id, p.stdout
     assert iid.read_text().strip() == image_id
+
+
+def test_build_step_limits(cli, img, clean, tags, tmp_path):
+    """docker build's --memory, --cpu-shares, --ulimit and --shm-size apply to the RUN
+    containers (their output is in the build's); a bad value is refused before any step runs
+    and leaves no image."""
+    write(tmp_path, {"Dockerfile": (
+        f"FROM {img}\n"
+        "RUN echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || "
+        "cat /sys/fs/cgroup/memory.max) shares=$(cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null "
+        "|| cat /sys/fs/cgroup/cpu.weight) nofile=$(ulimit -Sn):$(ulimit -Hn) "
+        "shm=$(df -k /dev/shm | tail -1 | awk '{print $2}')\n")})
+    tags.append("e2e-limits:1")
+    p = build(cli, tmp_path, "--no-cache", "-m", "64m", "--cpu-shares", "512",
+              "--ulimit", "nofile=100:200", "--shm-size", "8m", "-t", "e2e-limits:1")
+    line = next((ln for ln in p.stdout.splitlines() if ln.startswith("mem=")), None)
+    assert line is not None, p.stdout
+    got = dict(kv.split("=", 1) for kv in line.split())
+    assert got["mem"] == str(64 << 20), line
+    # cgroup v2 shows shares as cpu.weight: 512 shares -> 1 + (512-2)*9999/262142 = 20.
+    assert got["shares"] in ("512", "20"), line
+    assert got["nofile"] == "100:200", line
+    assert got["shm"] == str(8 << 10), line
+
+    before = image_ids(cli, "-a")
+    write(tmp_path, {"Dockerfile": f"FROM {img}\nENV A=1\nRUN true\n"})
+    p = build(cli, tmp_path, "-m", "1m", "-t", "e2e-limits:2", check=False)
+    assert p.returncode != 0, p.stdout
+    assert "Minimum memory limit allowed is 6MB" in p.stderr + p.stdout, (p.stdout, p.stderr)
+    if is_berthd():
+        # berthd checks the limits first; dockerd fails at the RUN, after the ENV step.
+        assert image_ids(cli, "-a") == before
+        assert all_containers(cli) == []
+
+
+def test_build_cache_from(cli, img, clean, tags, tmp_path):
+    """--cache-from: an image that came from elsewhere (saved, removed with its intermediate
+    images, loaded back: no local cache left) stands in for the cache, so its RUN output is
+    reused; without the flag the step runs again."""
+    write(tmp_path, {"Dockerfile": (
+        f"FROM {img}\n"
+        "ENV STAGE=one\n"
+        "RUN cat /proc/sys/kernel/random/uuid > /stamp\n"
+        "CMD [\"cat\", \"/stamp\"]\n")})
+    tags.extend(["e2e-cachefrom:1", "e2e-cachefrom:2", "e2e-cachefrom:3"])
+    build(cli, tmp_path, "-t", "e2e-cachefrom:1")
+    stamp = cli.ok("run", "--rm", "e2e-cachefrom:1").stdout
+    saved = tmp_path / "saved.tar"
+    cli.ok("save", "-o", str(saved), "e2e-cachefrom:1")
+    cli.ok("rmi", "e2e-cachefrom:1")
+    cli.ok("load", "-i", str(saved))
+
+    p = build(cli, tmp_path, "--cache-from", "e2e-cachefrom:1,e2e-missing:1",
+              "-t", "e2e-cachefrom:2")
+    assert p.stdout.count("Using cache") == 3, p.stdout
+    assert cli.ok("run", "--rm", "e2e-cachefrom:2").stdout == stamp
+    assert insp(cli, "e2e-cachefrom:2")["Id"] == insp(cli, "e2e-cachefrom:1")["Id"]
+
+    # A changed step stops the reuse there; the steps before it still come from the source.
+    write(tmp_path, {"Dockerfile": (
+        f"FROM {img}\n"
+        "ENV STAGE=one\n"
+        "RUN cat /proc/sys/kernel/random/uuid > /stamp\n"
+        "CMD [\"cat\", \"/stamp\", \"/etc/hostname\"]\n")})
+    p = build(cli, tmp_path, "--cache-from", "e2e-cachefrom:1", "-t", "e2e-cachefrom:3")
+    assert p.stdout.count("Using cache") == 2, p.stdout
+    assert cli.ok("run", "--rm", "e2e-cachefrom:3").stdout.startswith(stamp)

@@ -68,6 +68,23 @@ def test_images_build_fileobj_and_failure(client, img, cleanup):
     assert client.containers.list(all=True) == []
 
 
+def test_images_build_container_limits(client, img, cleanup):
+    """container_limits and shmsize reach the RUN container."""
+    df = io.BytesIO((f"FROM {img}\nRUN echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+                     "2>/dev/null || cat /sys/fs/cgroup/memory.max) "
+                     "shm=$(df -k /dev/shm | tail -1 | awk '{print $2}')\n").encode())
+    cleanup.append("e2e-py-limits:1")
+    _, logs = client.images.build(fileobj=df, tag="e2e-py-limits:1", nocache=True,
+                                  container_limits={"memory": 64 << 20, "cpushares": 512},
+                                  shmsize=8 << 20)
+    text = "".join(chunk.get("stream", "") for chunk in logs)
+    assert f"mem={64 << 20} shm={8 << 10}" in text, text
+    with pytest.raises(docker.errors.APIError) as e:
+        client.images.build(fileobj=io.BytesIO(f"FROM {img}\nRUN true\n".encode()),
+                            container_limits={"memory": 1024})
+    assert "Minimum memory limit allowed is 6MB" in str(e.value), str(e.value)
+
+
 def test_compose_build_and_up(daemon, client, img, cleanup, tmp_path, home):
     if not os.access(COMPOSE, os.X_OK):
         pytest.fail(f"{COMPOSE} is missing (Debian's docker-compose)")

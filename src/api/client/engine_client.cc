@@ -405,6 +405,18 @@ Result<void> EngineClient::build(const BuildOptions& o, const MessageFn& on_mess
   if (!o.network_mode.empty()) q.emplace_back("networkmode", o.network_mode);
   for (const auto& h : o.extra_hosts) q.emplace_back("extrahosts", h);
   if (!o.platform.empty()) q.emplace_back("platform", o.platform);
+  q.emplace_back("cpusetcpus", o.cpuset_cpus);
+  q.emplace_back("cpusetmems", o.cpuset_mems);
+  q.emplace_back("cpushares", std::to_string(o.cpu_shares));
+  q.emplace_back("cpuquota", std::to_string(o.cpu_quota));
+  q.emplace_back("cpuperiod", std::to_string(o.cpu_period));
+  q.emplace_back("memory", std::to_string(o.memory));
+  q.emplace_back("memswap", std::to_string(o.memory_swap));
+  q.emplace_back("shmsize", std::to_string(o.shm_size));
+  q.emplace_back("cgroupparent", o.cgroup_parent);
+  q.emplace_back("ulimits", dump_json(o.ulimits));
+  if (!o.cache_from.empty()) q.emplace_back("cachefrom", dump_json(Json(o.cache_from)));
+  if (!o.isolation.empty()) q.emplace_back("isolation", o.isolation);
   // "1" is the classic builder; dockerd would otherwise pick BuildKit.
   q.emplace_back("version", "1");
   http::ClientRequest req;

@@ -100,6 +100,13 @@ struct BuildOptions {
   std::string network_mode;
   std::vector<std::string> extra_hosts;  // "host:ip", extrahosts repeated (as docker's client)
   std::string platform;
+  // The RUN containers' limits, sent as docker's CLI sends them (every
+  // parameter, 0 / "" / null when unset).
+  int64_t memory = 0, memory_swap = 0, shm_size = 0;
+  int64_t cpu_shares = 0, cpu_period = 0, cpu_quota = 0;
+  std::string cpuset_cpus, cpuset_mems, cgroup_parent, isolation;
+  Json ulimits;                         // a list of {"Name","Soft","Hard"}; null = none
+  std::vector<std::string> cache_from;  // --cache-from images
   // X-Registry-Config: base64url of {"<registry>": {auth config}} ("" = "e30=", none).
   std::string registry_config;
   ByteSource context;  // the tar, uploaded chunked as it is produced

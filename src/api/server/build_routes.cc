@@ -2,10 +2,13 @@
 // context tar; the answer is docker's JSON-lines stream ({"stream": text},
 // pull progress, {"aux":{"ID":..}}, an error line), which starts lazily, so
 // bad parameters and a missing Dockerfile are still plain 400/404 answers.
+#include "api/server/container_map.h"
 #include "api/server/context.h"
 #include "api/server/stream.h"
 #include "api/types/auth.h"
+#include "api/types/container_config.h"
 #include "api/types/progress.h"
+#include "base/ascii.h"
 #include "base/strings.h"
 
 namespace berth::api::server {
@@ -50,6 +53,43 @@ Result<Json> json_object_param(const Ctx& c, std::string_view key, bool nullable
   return *j;
 }
 
+// The RUN containers' limits: docker's CLI sends memory, memswap, cpushares,
+// cpuperiod, cpuquota, cpusetcpus, cpusetmems, cgroupparent, shmsize and
+// ulimits (a JSON list of units.Ulimit; "null" when none). They are checked
+// here with the create body's rules, before any step runs, so a bad value
+// leaves no intermediate image behind (dockerd finds it at the first RUN).
+Result<void> step_limits(const Ctx& c, engine::BuildOptions& o) {
+  Json r = Json::object();
+  static constexpr std::pair<std::string_view, std::string_view> kInts[] = {
+      {"memory", "Memory"},
+      {"memswap", "MemorySwap"},
+      {"cpushares", "CpuShares"},
+      {"cpuperiod", "CpuPeriod"},
+      {"cpuquota", "CpuQuota"}};
+  for (const auto& [param, field] : kInts)
+    if (auto v = BERTH_TRY(int_param(c, param))) r[std::string(field)] = *v;
+  static constexpr std::pair<std::string_view, std::string_view> kStrings[] = {
+      {"cpusetcpus", "CpusetCpus"}, {"cpusetmems", "CpusetMems"}, {"cgroupparent", "CgroupParent"}};
+  for (const auto& [param, field] : kStrings)
+    if (std::string v = str_param(c, param); !v.empty()) r[std::string(field)] = v;
+  if (std::string v = str_param(c, "ulimits"); !v.empty()) {
+    auto j = parse_json(v, "ulimits");
+    if (!j || !(j->is_array() || j->is_null()))
+      return make_error(Errc::InvalidArgument, "invalid value for parameter ulimits: {}", v);
+    r["Ulimits"] = *j;
+  }
+  auto u = decode_update_body(dump_json(r), usable_cpus());
+  if (!u) return u.error();
+  o.resources = to_engine(u->resources);
+  if (auto v = BERTH_TRY(int_param(c, "shmsize"))) {
+    if (*v < 0) return make_error(Errc::InvalidArgument, "SHM size can not be less than 0");
+    o.shm_size = *v;
+  }
+  if (std::string v = str_param(c, "isolation"); !v.empty() && !iequals(v, "default"))
+    return make_error(Errc::InvalidArgument, "Unsupported isolation: \"{}\"", v);
+  return ok();
+}
+
 Result<engine::BuildOptions> build_options(const Ctx& c) {
   engine::BuildOptions o;
   if (!str_param(c, "remote").empty())
@@ -83,6 +123,19 @@ Result<engine::BuildOptions> build_options(const Ctx& c) {
   // One parameter per host (docker's CLI), or a comma-separated list.
   for (const auto& v : all_params(c, "extrahosts"))
     for (const auto& h : split(v, ',', true)) o.extra_hosts.push_back(h);
+  BERTH_TRY(step_limits(c, o));
+  // cachefrom: a JSON list of image names (docker's CLI sends "null" or
+  // "[]" when there are none).
+  if (std::string v = str_param(c, "cachefrom"); !v.empty()) {
+    auto j = parse_json(v, "cachefrom");
+    bool strings = j && (j->is_null() || j->is_array());
+    if (strings && j->is_array())
+      for (const auto& e : *j) strings = strings && e.is_string() && !e.get<std::string>().empty();
+    if (!strings)
+      return make_error(Errc::InvalidArgument, "invalid value for parameter cachefrom: {}", v);
+    if (j->is_array())
+      for (const auto& e : *j) o.cache_from.push_back(e.get<std::string>());
+  }
   o.auth = BERTH_TRY(registry_config(c));
   return o;
 }
