@@ -224,7 +224,8 @@ Result<void> ContextTar::start() {
   // as Go's archive/tar chooses; 0 bytes per block: no 10 KiB padding, each
   // write goes straight to write_cb.
   if (archive_write_set_format_pax_restricted(a_) != ARCHIVE_OK ||
-      archive_write_add_filter_none(a_) != ARCHIVE_OK ||
+      (o_.gzip ? archive_write_add_filter_gzip(a_) : archive_write_add_filter_none(a_)) !=
+          ARCHIVE_OK ||
       archive_write_set_bytes_per_block(a_, 0) != ARCHIVE_OK ||
       archive_write_open(a_, this, nullptr, &ContextTar::write_cb, nullptr) != ARCHIVE_OK)
     return archive_error("opening the archive");
@@ -408,9 +409,10 @@ std::string random_dockerfile_name() { return ".dockerfile." + random_hex_id().s
 
 Result<PreparedContext> prepare_dir_context(const LocalContext& lc,
                                             std::optional<std::string> dockerfile_text,
-                                            const std::string& name) {
+                                            const std::string& name, bool gzip) {
   ContextTarOptions o;
   o.dir = lc.dir;
+  o.gzip = gzip;
   auto ignore_text = read_file(lc.dir + "/.dockerignore");
   if (ignore_text) {
     o.ignore = BERTH_TRY(build::IgnoreMatcher::parse(*ignore_text));

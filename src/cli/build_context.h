@@ -84,9 +84,11 @@ struct ContextTarOptions {
   // `extra` when the context has none).
   std::optional<std::string> dockerignore_append;
   std::string dockerignore_if_missing;
+  bool gzip = false;  // --compress: the tar goes out gzip-compressed
 };
 
-// An uncompressed tar of a build context, produced on demand.
+// A tar of a build context (gzip-compressed when options.gzip), produced on
+// demand.
 // Not thread-safe; the files are read while next() runs.
 class ContextTar {
  public:
@@ -150,14 +152,15 @@ std::string random_dockerfile_name();
 // The context of a local directory, ready to send: the tar and the
 // `dockerfile` parameter for the daemon. `dockerfile_text` is the
 // Dockerfile's content when it is not a file of the context (lc.dockerfile
-// is "-" or outside the directory); `name` overrides the random name (tests).
+// is "-" or outside the directory); `name` overrides the random name (tests);
+// `gzip` compresses the tar (--compress).
 struct PreparedContext {
   std::unique_ptr<ContextTar> tar;
   std::string dockerfile;
 };
 Result<PreparedContext> prepare_dir_context(const LocalContext& lc,
                                             std::optional<std::string> dockerfile_text,
-                                            const std::string& name = "");
+                                            const std::string& name = "", bool gzip = false);
 
 // --- flag values ------------------------------------------------------------
 

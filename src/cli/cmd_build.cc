@@ -138,7 +138,9 @@ struct Source {
   std::string dockerfile;
 };
 
-Result<Source> prepare_source(const std::string& spec, const std::string& file) {
+// `gzip` (--compress) applies to the tars made here; a tar piped to stdin
+// goes as it came (the daemon reads plain and compressed tars alike).
+Result<Source> prepare_source(const std::string& spec, const std::string& file, bool gzip) {
   Source s;
   if (spec == "-") {
     // docker peeks two tar blocks to tell a tar (or compressed tar) from a
@@ -155,6 +157,7 @@ Result<Source> prepare_source(const std::string& spec, const std::string& file) 
                         "flag correspond to Dockerfiles");
     std::string text = head + BERTH_TRY(read_all_stdin());
     ContextTarOptions o;
+    o.gzip = gzip;
     o.extra.push_back(
         ExtraFile{"Dockerfile", std::move(text), 0644, static_cast<int64_t>(::time(nullptr))});
     s.tar = BERTH_TRY(ContextTar::create(std::move(o)));
@@ -174,7 +177,7 @@ Result<Source> prepare_source(const std::string& spec, const std::string& file) 
       if (!t) return make_error(t.error().code, "unable to open Dockerfile: {}", t.error().message);
       text = std::move(*t);
     }
-    auto p = BERTH_TRY(prepare_dir_context(*lc, std::move(text)));
+    auto p = BERTH_TRY(prepare_dir_context(*lc, std::move(text), "", gzip));
     s.tar = std::move(p.tar);
     s.dockerfile = p.dockerfile;
   }
@@ -240,7 +243,7 @@ Result<int> run_build(Context& ctx, const FlagSet& f, const std::vector<std::str
   if (!iidfile.empty() && ::unlink(iidfile.c_str()) != 0 && errno != ENOENT)
     return sys_error("Removing image ID file: unlink " + iidfile);
 
-  Source src = BERTH_TRY(prepare_source(spec, file));
+  Source src = BERTH_TRY(prepare_source(spec, file, f.get_bool("compress")));
 
   o.tags = f.get_list("tag");
   o.dockerfile = src.dockerfile;
@@ -358,6 +361,7 @@ void add_build_commands(std::vector<Command>& cmds) {
          f.add_list("cache-from", 0, "Images to consider as cache sources", "strings");
          f.add_string("cgroup-parent", 0, "",
                       "Set the parent cgroup for the \"RUN\" instructions during build");
+         f.add_bool("compress", 0, "Compress the build context using gzip");
          f.add_int("cpu-period", 0, 0, "Limit the CPU CFS (Completely Fair Scheduler) period");
          f.add_int("cpu-quota", 0, 0, "Limit the CPU CFS (Completely Fair Scheduler) quota");
          f.add_int("cpu-shares", 'c', 0, "CPU shares (relative weight)");

@@ -70,6 +70,7 @@ std::vector<std::string> tar_names(const std::string& tar) {
   std::vector<std::string> out;
   struct archive* a = archive_read_new();
   archive_read_support_format_tar(a);
+  archive_read_support_filter_all(a);
   archive_read_open_memory(a, tar.data(), tar.size());
   struct archive_entry* e;
   while (archive_read_next_header(a, &e) == ARCHIVE_OK) out.push_back(archive_entry_pathname(e));
@@ -313,6 +314,15 @@ TEST_F(BuildCommandTest, DefaultsAndAnOutsideDockerfile) {
   EXPECT_EQ(
       tar_names(http_->uploaded[0]),
       (std::vector<std::string>{"Dockerfile", "app.txt", m.at("dockerfile"), ".dockerignore"}));
+}
+
+TEST_F(BuildCommandTest, CompressSendsAGzippedTar) {
+  auto r = run({"--compress", ctx_dir_}, {success_stream()});
+  ASSERT_TRUE(r) << r.error().message;
+  const std::string& body = http_->uploaded[0];
+  ASSERT_GE(body.size(), 2u);
+  EXPECT_EQ(body.substr(0, 2), "\x1f\x8b") << "gzip magic";
+  EXPECT_EQ(tar_names(body), (std::vector<std::string>{"Dockerfile", "app.txt"}));
 }
 
 TEST_F(BuildCommandTest, QuietPrintsOnlyTheId) {

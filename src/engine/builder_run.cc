@@ -31,7 +31,10 @@ Result<bool> Build::cached(Stage& s, const std::string& created_by) {
   auto hit = BERTH_TRY(images_.find_build_cache(*s.image, created_by, s.config));
   for (size_t i = 0; !hit && i < cache_sources_.size(); ++i) {
     const Digest src = cache_sources_[i];
-    hit = BERTH_TRY(images_.restore_build_cache(*s.image, src, created_by, s.config));
+    auto r = images_.restore_build_cache(*s.image, src, created_by, s.config);
+    // A source removed since the build began is no cache any more.
+    if (!r && r.error().code == Errc::NotFound) continue;
+    hit = BERTH_TRY(std::move(r));
     if (hit) cache_sources_ = {src};
     if (hit && *hit != src) restored_.push_back(*hit);
   }

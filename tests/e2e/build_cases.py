@@ -298,3 +298,12 @@ def test_build_cache_from(cli, img, clean, tags, tmp_path):
     p = build(cli, tmp_path, "--cache-from", "e2e-cachefrom:1", "-t", "e2e-cachefrom:3")
     assert p.stdout.count("Using cache") == 2, p.stdout
     assert cli.ok("run", "--rm", "e2e-cachefrom:3").stdout.startswith(stamp)
+
+
+def test_build_compressed_context(cli, img, clean, tags, tmp_path):
+    """--compress: the context goes gzip-compressed; the daemon reads it like a plain tar."""
+    write(tmp_path, {"data.txt": "compressed context\n",
+                     "Dockerfile": f"FROM {img}\nCOPY data.txt /\nCMD [\"cat\", \"/data.txt\"]\n"})
+    tags.append("e2e-compress:1")
+    build(cli, tmp_path, "--compress", "-t", "e2e-compress:1")
+    assert cli.ok("run", "--rm", "e2e-compress:1").stdout == "compressed context\n"

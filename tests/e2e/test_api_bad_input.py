@@ -54,6 +54,32 @@ def test_malformed_request(daemon, method, path, query, body, dockerd_status, ph
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
 
 
+# POST /build's RUN-container limits and cache sources, checked before the context is read
+# (dockerd ignores unparsable numbers and finds a bad limit at the first RUN).
+BAD_BUILD_PARAMS = [
+    ("memory=lots", "memory"),
+    ("memory=1024", "Minimum memory limit allowed is 6MB"),
+    ("memswap=-5&memory=67108864", "MemorySwap"),
+    ("ulimits=notjson", "ulimits"),
+    ('ulimits=[{"Name":5}]', "ulimits"),
+    ("cachefrom={}", "cachefrom"),
+    ('cachefrom=["ok",5]', "cachefrom"),
+    ("shmsize=-1", "SHM size"),
+    ("isolation=hyperv", "isolation"),
+]
+
+
+@pytest.mark.parametrize("query,phrase", BAD_BUILD_PARAMS, ids=[q for q, _ in BAD_BUILD_PARAMS])
+def test_build_bad_parameters(daemon, query, phrase):
+    berthd_only("dockerd checks these at the first RUN, or not at all")
+    before = daemon.api.image_ids()
+    r = daemon.api.request("POST", "/build", raw_query=query, body=b"",
+                           headers={"Content-Type": "application/x-tar"}, timeout=30)
+    assert r.status == 400, r
+    assert phrase.lower() in r.message().lower(), r.message()
+    assert daemon.api.image_ids() == before
+
+
 @pytest.mark.parametrize("method,path", [
     ("GET", "/images/e2e-nosuch/json"),
     ("GET", "/images/e2e-nosuch/history"),
