@@ -7,8 +7,8 @@
 // mounted with favordynmods: ~13 ms on the 2-vCPU test VM, about a third of
 // a `run --rm` (one period after the last writer, writers are fast again).
 // A start moves the container's process at the very end of its setup, so it
-// pays the whole period. poke() at the first sign of a start (a create, a
-// start, an exec) re-writes the daemon's own pid into the cgroup it is
+// pays the whole period. poke() at the first sign of a start (a client's
+// /_ping, a create) re-writes the daemon's own pid into the cgroup it is
 // already in, on a helper thread: the same lock, no move. The period then
 // runs while the container is being set up, and the real move, a second
 // writer of the same period, waits only for what is left of it.

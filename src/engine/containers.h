@@ -221,6 +221,11 @@ class ContainerService {
   virtual ~ContainerService() = default;
 
   virtual Result<CreateResult> create(const CreateRequest& req) = 0;
+  // A client has just connected (its /_ping, which the docker CLI sends
+  // before every command): a create and start may follow, so the engine may
+  // begin what they will wait for (engine/cgroup_warmer.h). Cheap, never
+  // fails, may do nothing.
+  virtual void expect_requests() {}
   virtual Result<std::vector<ContainerSummary>> list(const ListOptions& o) = 0;
   virtual Result<ContainerDetail> inspect(const std::string& name, bool size) = 0;
   // Already running: Ok (api/server answers 304 when `already` is set).

@@ -54,6 +54,7 @@ class LocalContainerService final : public ContainerService {
   Result<void> init();
 
   Result<CreateResult> create(const CreateRequest& req) override;
+  void expect_requests() override;
   Result<std::vector<ContainerSummary>> list(const ListOptions& o) override;
   Result<ContainerDetail> inspect(const std::string& name, bool size) override;
   Result<void> start(const std::string& name, bool* already) override;

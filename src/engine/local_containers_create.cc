@@ -180,6 +180,10 @@ void LocalContainerService::trash(const std::string& path, const std::string& ro
   });
 }
 
+void LocalContainerService::expect_requests() {
+  if (warmer_) warmer_->poke();
+}
+
 Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   CreateResult out;
   std::string name = req.name;

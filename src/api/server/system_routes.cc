@@ -20,6 +20,7 @@ void ping(Ctx& c) {
   h.emplace("Swarm", "inactive");
   h.emplace("Builder-Version", "1");
   [[maybe_unused]] auto r = c.res.send(200, h, c.req.method() == "HEAD" ? "" : "OK");
+  if (auto* cs = c.engine.containers()) cs->expect_requests();
 }
 
 void version(Ctx& c) {
