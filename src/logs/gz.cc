@@ -1,5 +1,7 @@
 // logs/gz.cc — gzip of rotated log files and reading them back (zlib).
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -95,20 +97,28 @@ std::string dir_of(const std::string& path) {
 
 bool same_file(const FileId& a, const FileId& b) {
   return a.dev == b.dev && a.ino == b.ino &&
-         (a.btime_ns == 0 || b.btime_ns == 0 || a.btime_ns == b.btime_ns);
+         (a.btime_ns == 0 || b.btime_ns == 0 || a.btime_ns == b.btime_ns) &&
+         (!a.has_gen || !b.has_gen || a.gen == b.gen);
 }
 
 Result<FileId> file_id(int fd) {
   struct statx sx {};
   if (::statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &sx) != 0) return sys_error("statx");
-  return from_statx(sx);
+  FileId id = from_statx(sx);
+  // The ioctl takes a long but the kernel stores 32 bits.
+  long gen = 0;
+  if (::ioctl(fd, FS_IOC_GETVERSION, &gen) == 0) {
+    id.gen = static_cast<uint32_t>(gen);
+    id.has_gen = true;
+  }
+  return id;
 }
 
 Result<FileId> file_id(const std::string& path) {
-  struct statx sx {};
-  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_BTIME, &sx) != 0)
-    return sys_error("statx " + path);
-  return from_statx(sx);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return sys_error("open " + path);
+  Fd f(fd);
+  return file_id(f.get());
 }
 
 Result<void> compress_file(const std::string& src, const std::string& dst) {
@@ -117,8 +127,13 @@ Result<void> compress_file(const std::string& src, const std::string& dst) {
   Fd in(raw);
   FileId id = BERTH_TRY(file_id(in.get()));
   char comment[128];
-  std::snprintf(comment, sizeof comment, "%s %ju %ju %" PRId64, kCommentTag,
-                static_cast<uintmax_t>(id.dev), static_cast<uintmax_t>(id.ino), id.btime_ns);
+  // "tag dev ino btime [gen]": files written before the generation was
+  // recorded have four fields.
+  int len =
+      std::snprintf(comment, sizeof comment, "%s %ju %ju %" PRId64, kCommentTag,
+                    static_cast<uintmax_t>(id.dev), static_cast<uintmax_t>(id.ino), id.btime_ns);
+  if (id.has_gen && len > 0 && static_cast<size_t>(len) < sizeof comment)
+    std::snprintf(comment + len, sizeof comment - static_cast<size_t>(len), " %" PRIu32, id.gen);
 
   // Preferred: an unnamed file linked in when complete (nothing half-written
   // is ever visible, and nothing is left if the directory goes meanwhile).
@@ -183,16 +198,20 @@ Result<FileId> gz_source(int gz_fd) {
   inflateEnd(&zs);
   uintmax_t dev = 0, ino = 0;
   int64_t btime = 0;
+  uint32_t gen = 0;
   char tag[32] = {};
-  if (head.done != 1 ||
-      std::sscanf(reinterpret_cast<const char*>(comment), "%31s %ju %ju %" SCNd64, tag, &dev, &ino,
-                  &btime) != 4 ||
-      std::strcmp(tag, kCommentTag) != 0)
+  int fields = head.done == 1
+                   ? std::sscanf(reinterpret_cast<const char*>(comment),
+                                 "%31s %ju %ju %" SCNd64 " %" SCNu32, tag, &dev, &ino, &btime, &gen)
+                   : 0;
+  if (fields < 4 || std::strcmp(tag, kCommentTag) != 0)
     return make_error(Errc::InvalidArgument, "not a berth log file (gzip header)");
   FileId id;
   id.dev = static_cast<dev_t>(dev);
   id.ino = static_cast<ino_t>(ino);
   id.btime_ns = btime;
+  id.gen = gen;
+  id.has_gen = fields == 5;
   return id;
 }
 

@@ -28,13 +28,19 @@
 
 namespace berth::logs {
 
-// Which file a log file is, across renames and compression: device, inode
-// and birth time (statx; 0 when the filesystem does not record it). The
-// birth time tells a reused inode number from the file that had it before.
+// A file's identity across renames and compression: device and inode, told
+// apart from a later file on a reused inode by its birth time and, where the
+// filesystem keeps one (FS_IOC_GETVERSION, e.g. ext4), the inode's
+// generation. Birth times alone do not do it: they come from the kernel's
+// coarse clock (one tick, 4 ms at HZ=250), and a rotation can unlink a file
+// and create the next on the same inode within one tick. 0 / has_gen false:
+// unknown, matches anything.
 struct FileId {
   dev_t dev = 0;
   ino_t ino = 0;
   int64_t btime_ns = 0;
+  uint32_t gen = 0;
+  bool has_gen = false;
 };
 bool same_file(const FileId& a, const FileId& b);
 Result<FileId> file_id(int fd);

@@ -52,7 +52,7 @@ def test_json_file_compress(cli, img, clean):
     assert c["HostConfig"]["LogConfig"] == {
         "Type": "json-file", "Config": {"max-size": "2k", "max-file": "4", "compress": "true"}}
     nums = _numbers(cli.ok("logs", "cli-gz").stdout)
-    assert nums[-1] == 399 and nums == list(range(nums[0], 400)), nums[:3]
+    assert nums[-1] == 399 and nums == list(range(nums[0], 400)), nums
     # ~125 bytes an entry: ~16 in each of the three full rotated files, and the live one.
     assert len(nums) > 3 * 14, len(nums)
     assert _numbers(cli.ok("logs", "--tail", "30", "cli-gz").stdout) == list(range(370, 400))
@@ -87,7 +87,7 @@ def test_local_log_driver(cli, img, clean, daemon):
     # docker shows a log path for json-file only.
     assert c["LogPath"] == "", c["LogPath"]
     nums = _numbers(cli.ok("logs", "cli-local").stdout)
-    assert nums[-1] == 399 and nums == list(range(nums[0], 400)), nums[:3]
+    assert nums[-1] == 399 and nums == list(range(nums[0], 400)), nums
     assert len(nums) > 4 * 14, len(nums)  # the live file and four rotated ones (max-file 5)
     assert _numbers(cli.ok("logs", "--tail", "50", "cli-local").stdout) == list(range(350, 400))
     if is_berthd():
