@@ -3,8 +3,10 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -98,7 +100,40 @@ std::string dir_of(const std::string& path) {
 bool same_file(const FileId& a, const FileId& b) {
   return a.dev == b.dev && a.ino == b.ino &&
          (a.btime_ns == 0 || b.btime_ns == 0 || a.btime_ns == b.btime_ns) &&
-         (!a.has_gen || !b.has_gen || a.gen == b.gen);
+         (!a.has_gen || !b.has_gen || a.gen == b.gen) &&
+         (!a.has_mark || !b.has_mark || a.mark == b.mark);
+}
+
+void mark_file(int fd) {
+  uint64_t m = 0;
+  if (::fgetxattr(fd, kMarkXattr, &m, sizeof m) == sizeof m) return;
+  // 0 stays "unknown" everywhere, so it is never drawn.
+  while (m == 0) {
+    if (::getrandom(&m, sizeof m, 0) != static_cast<ssize_t>(sizeof m)) return;
+  }
+  (void)::fsetxattr(fd, kMarkXattr, &m, sizeof m, 0);
+}
+
+Result<Fd> create_log_file(const std::string& path) {
+  constexpr int kFlags = O_WRONLY | O_APPEND | O_CLOEXEC;
+  Fd tmp(::open(dir_of(path).c_str(), kFlags | O_TMPFILE, 0640));
+  if (tmp) {
+    mark_file(tmp.get());
+    std::string proc = "/proc/self/fd/" + std::to_string(tmp.get());
+    auto link = [&] {
+      if (::linkat(tmp.get(), "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH) == 0) return true;
+      return ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0;
+    };
+    if (link()) return tmp;
+    // The name is taken (the caller moved the old file away, so this is a
+    // leftover): the new file replaces it, as O_TRUNC would have.
+    if (errno == EEXIST && ::unlink(path.c_str()) == 0 && link()) return tmp;
+    if (errno != EEXIST && errno != ENOENT) return sys_error("link " + path);
+  }
+  Fd f(::open(path.c_str(), kFlags | O_CREAT | O_TRUNC, 0640));
+  if (!f) return sys_error("open " + path);
+  mark_file(f.get());
+  return f;
 }
 
 Result<FileId> file_id(int fd) {
@@ -110,6 +145,11 @@ Result<FileId> file_id(int fd) {
   if (::ioctl(fd, FS_IOC_GETVERSION, &gen) == 0) {
     id.gen = static_cast<uint32_t>(gen);
     id.has_gen = true;
+  }
+  uint64_t mark = 0;
+  if (::fgetxattr(fd, kMarkXattr, &mark, sizeof mark) == sizeof mark && mark != 0) {
+    id.mark = mark;
+    id.has_mark = true;
   }
   return id;
 }
@@ -126,14 +166,7 @@ Result<void> compress_file(const std::string& src, const std::string& dst) {
   if (raw < 0) return sys_error("open " + src);
   Fd in(raw);
   FileId id = BERTH_TRY(file_id(in.get()));
-  char comment[128];
-  // "tag dev ino btime [gen]": files written before the generation was
-  // recorded have four fields.
-  int len =
-      std::snprintf(comment, sizeof comment, "%s %ju %ju %" PRId64, kCommentTag,
-                    static_cast<uintmax_t>(id.dev), static_cast<uintmax_t>(id.ino), id.btime_ns);
-  if (id.has_gen && len > 0 && static_cast<size_t>(len) < sizeof comment)
-    std::snprintf(comment + len, sizeof comment - static_cast<size_t>(len), " %" PRIu32, id.gen);
+  std::string comment = format_source_comment(id);
 
   // Preferred: an unnamed file linked in when complete (nothing half-written
   // is ever visible, and nothing is left if the directory goes meanwhile).
@@ -196,22 +229,69 @@ Result<FileId> gz_source(int gz_fd) {
     if (rc != Z_OK && rc != Z_STREAM_END) break;
   }
   inflateEnd(&zs);
+  if (head.done != 1)
+    return make_error(Errc::InvalidArgument, "not a berth log file (gzip header)");
+  return parse_source_comment(reinterpret_cast<const char*>(comment));
+}
+
+std::string format_source_comment(const FileId& id) {
+  // "tag dev ino btime gen|- [m<16 hex>]". Files compressed before the
+  // generation was recorded have the first four fields only, and before the
+  // mark the first five.
+  char buf[160];
+  int len =
+      std::snprintf(buf, sizeof buf, "%s %ju %ju %" PRId64, kCommentTag,
+                    static_cast<uintmax_t>(id.dev), static_cast<uintmax_t>(id.ino), id.btime_ns);
+  std::string out(buf, static_cast<size_t>(len));
+  if (id.has_gen) {
+    std::snprintf(buf, sizeof buf, " %" PRIu32, id.gen);
+    out += buf;
+  } else {
+    out += " -";
+  }
+  if (id.has_mark) {
+    std::snprintf(buf, sizeof buf, " m%016" PRIx64, id.mark);
+    out += buf;
+  }
+  return out;
+}
+
+Result<FileId> parse_source_comment(const char* comment) {
+  auto bad = [] { return make_error(Errc::InvalidArgument, "not a berth log file (gzip header)"); };
   uintmax_t dev = 0, ino = 0;
   int64_t btime = 0;
-  uint32_t gen = 0;
   char tag[32] = {};
-  int fields = head.done == 1
-                   ? std::sscanf(reinterpret_cast<const char*>(comment),
-                                 "%31s %ju %ju %" SCNd64 " %" SCNu32, tag, &dev, &ino, &btime, &gen)
-                   : 0;
-  if (fields < 4 || std::strcmp(tag, kCommentTag) != 0)
-    return make_error(Errc::InvalidArgument, "not a berth log file (gzip header)");
+  int used = 0;
+  if (std::sscanf(comment, "%31s %ju %ju %" SCNd64 "%n", tag, &dev, &ino, &btime, &used) != 4 ||
+      std::strcmp(tag, kCommentTag) != 0)
+    return bad();
   FileId id;
   id.dev = static_cast<dev_t>(dev);
   id.ino = static_cast<ino_t>(ino);
   id.btime_ns = btime;
-  id.gen = gen;
-  id.has_gen = fields == 5;
+  const char* rest = comment + used;
+  char gen_field[16] = {};
+  int n = 0;
+  if (std::sscanf(rest, " %15s%n", gen_field, &n) == 1) {
+    rest += n;
+    if (std::strcmp(gen_field, "-") != 0) {
+      char* end = nullptr;
+      errno = 0;
+      unsigned long g = std::strtoul(gen_field, &end, 10);
+      if (*end != 0 || errno != 0 || g > UINT32_MAX) return bad();
+      id.gen = static_cast<uint32_t>(g);
+      id.has_gen = true;
+    }
+    char mark_field[24] = {};
+    if (std::sscanf(rest, " %23s%n", mark_field, &n) == 1) {
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long m = mark_field[0] == 'm' ? std::strtoull(mark_field + 1, &end, 16) : 0;
+      if (mark_field[0] != 'm' || *end != 0 || errno != 0 || m == 0) return bad();
+      id.mark = m;
+      id.has_mark = true;
+    }
+  }
   return id;
 }
 

@@ -1,6 +1,8 @@
 // Compressed rotated files: the writer's background gzip, and the reader
 // taking path.k.gz (or a leftover plain path.k) for the entries they hold.
 #include <fcntl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 #include <zlib.h>
 
 // Designated initializers leave the other options at their defaults on purpose.
@@ -169,10 +171,10 @@ TEST(Compress, FileIdentityFollowsRenameNotInodeNumber) {
 // still tells them apart, and a comment without it (older files) matches
 // as before.
 TEST(Compress, AReusedInodeBornInTheSameTickIsAnotherFile) {
-  FileId a{1, 42, 1000, 7, true};
-  FileId reused{1, 42, 1000, 8, true};
+  FileId a{.dev = 1, .ino = 42, .btime_ns = 1000, .gen = 7, .has_gen = true};
+  FileId reused{.dev = 1, .ino = 42, .btime_ns = 1000, .gen = 8, .has_gen = true};
   EXPECT_FALSE(same_file(a, reused));
-  FileId old_comment{1, 42, 1000, 0, false};
+  FileId old_comment{.dev = 1, .ino = 42, .btime_ns = 1000};
   EXPECT_TRUE(same_file(a, old_comment));
   EXPECT_TRUE(same_file(a, a));
   TempDir d;
@@ -186,6 +188,117 @@ TEST(Compress, AReusedInodeBornInTheSameTickIsAnotherFile) {
     auto again = file_id(p);
     ASSERT_TRUE(again.has_value());
     EXPECT_EQ(again->gen, id->gen);
+  }
+}
+
+// Filesystems without inode generations (tmpfs) tell a reused inode apart by
+// the writer's mark; an unmarked side (older files, a filesystem without
+// user xattrs) matches as before.
+TEST(Compress, MarksTellReusedInodesApartWithoutGenerations) {
+  FileId a{.dev = 1, .ino = 42, .btime_ns = 1000, .mark = 0x1234, .has_mark = true};
+  FileId reused = a;
+  reused.mark = 0x5678;
+  EXPECT_FALSE(same_file(a, reused));
+  FileId unmarked{.dev = 1, .ino = 42, .btime_ns = 1000};
+  EXPECT_TRUE(same_file(a, unmarked));
+  EXPECT_TRUE(same_file(a, a));
+}
+
+TEST(Compress, SourceCommentRoundTripsAndOlderFormsParse) {
+  for (FileId id : {FileId{.dev = 2049, .ino = 77, .btime_ns = 5, .gen = 9, .has_gen = true},
+                    FileId{.dev = 1, .ino = 2, .btime_ns = 3, .mark = ~0ULL, .has_mark = true},
+                    FileId{.dev = 1,
+                    .ino = 2,
+                    .btime_ns = 3,
+                    .gen = 0,
+                    .has_gen = true,
+                    .mark = 1,
+                    .has_mark = true},
+                    FileId{.dev = 1, .ino = 2}}) {
+    std::string c = format_source_comment(id);
+    auto back = parse_source_comment(c.c_str());
+    ASSERT_TRUE(back.has_value()) << c;
+    EXPECT_EQ(back->dev, id.dev) << c;
+    EXPECT_EQ(back->ino, id.ino) << c;
+    EXPECT_EQ(back->btime_ns, id.btime_ns) << c;
+    EXPECT_EQ(back->has_gen, id.has_gen) << c;
+    EXPECT_EQ(back->gen, id.gen) << c;
+    EXPECT_EQ(back->has_mark, id.has_mark) << c;
+    EXPECT_EQ(back->mark, id.mark) << c;
+  }
+  // Written by earlier versions: four fields, then five.
+  auto four = parse_source_comment("berth-log-source 1 2 3");
+  ASSERT_TRUE(four.has_value());
+  EXPECT_FALSE(four->has_gen);
+  EXPECT_FALSE(four->has_mark);
+  auto five = parse_source_comment("berth-log-source 1 2 3 4");
+  ASSERT_TRUE(five.has_value());
+  EXPECT_TRUE(five->has_gen);
+  EXPECT_EQ(five->gen, 4u);
+  for (const char* bad : {"berth-log-source 1 2", "other-tag 1 2 3", "berth-log-source 1 2 3 x",
+                          "berth-log-source 1 2 3 4 q12", "berth-log-source 1 2 3 4 m",
+                          "berth-log-source 1 2 3 - m0", "berth-log-source 1 2 3 99999999999"}) {
+    auto r = parse_source_comment(bad);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().code, Errc::InvalidArgument) << bad;
+  }
+}
+
+bool takes_user_xattrs(const std::string& dir) {
+  std::string p = dir + "/xattr-probe";
+  spit(p, "");
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  uint64_t v = 1;
+  bool ok = fd >= 0 && ::fsetxattr(fd, "user.berth.probe", &v, sizeof v, 0) == 0;
+  if (fd >= 0) ::close(fd);
+  ::unlink(p.c_str());
+  return ok;
+}
+
+// Every live file the writer makes carries its own mark from the moment it
+// has a name, the mark travels into the gzip comment, and a name taken by a
+// leftover is replaced. On ext4 (the tests' /tmp here) and on tmpfs, which
+// has no generations; a filesystem without user xattrs gets unmarked files.
+TEST(Compress, WriterMarksEachLiveFileItCreates) {
+  std::vector<std::string> bases = {"/tmp"};
+  if (exists("/dev/shm")) bases.push_back("/dev/shm");
+  for (const auto& base : bases) {
+    SCOPED_TRACE(base);
+    TempDir d(base);
+    ASSERT_FALSE(d.path().empty());
+    const bool marks = takes_user_xattrs(d.path());
+    std::string p = d.path() + "/m-json.log";
+    auto w = Writer::open(p, {.max_size = 400, .max_files = 3, .compress = true});
+    ASSERT_TRUE(w.has_value());
+    auto first = file_id(p);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->has_mark, marks);
+    for (int i = 0; i < 8; i++) ASSERT_TRUE((*w)->write(Stream::Stdout, line(i), kT0 + i));
+    (*w)->settle();
+    auto live = file_id(p);
+    ASSERT_TRUE(live.has_value());
+    EXPECT_EQ(live->has_mark, marks);
+    int fd = ::open((p + ".1.gz").c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    auto src = gz_source(fd);
+    ::close(fd);
+    ASSERT_TRUE(src.has_value()) << src.error().message;
+    EXPECT_EQ(src->has_mark, marks);
+    if (marks) {
+      EXPECT_NE(src->mark, live->mark);
+    }
+    EXPECT_FALSE(same_file(*src, *live));
+    auto all = read_all(p);
+    EXPECT_EQ(numbers(all), range(0, 8));
+
+    std::string q = d.path() + "/q";
+    spit(q, "leftover\n");
+    auto f = create_log_file(q);
+    ASSERT_TRUE(f.has_value()) << f.error().message;
+    EXPECT_EQ(slurp(q), "") << "a leftover under the name is replaced";
+    auto qid = file_id(q);
+    ASSERT_TRUE(qid.has_value());
+    EXPECT_EQ(qid->has_mark, marks);
   }
 }
 

@@ -19,9 +19,10 @@ namespace berth::logs::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    char t[] = "/tmp/berth-logs-XXXXXX";
-    if (mkdtemp(t)) path_ = t;
+  // Under `base` (a directory on the filesystem a test needs, e.g. tmpfs).
+  explicit TempDir(const std::string& base = "/tmp") {
+    std::string t = base + "/berth-logs-XXXXXX";
+    if (mkdtemp(t.data())) path_ = t;
   }
   ~TempDir() {
     if (!path_.empty()) {

@@ -237,9 +237,7 @@ class JsonFileWriter final : public Writer {
       }
       if (opts_.compress) start_compression(name(1), name(1) + ".gz");
     }
-    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) return sys_error("open " + path_);
-    fd_.reset(fd);
+    fd_ = BERTH_TRY(create_log_file(path_));
     size_ = 0;
     return ok();
   }
@@ -319,6 +317,9 @@ Result<std::unique_ptr<Writer>> Writer::open(const std::string& path, RotateOpti
   int raw = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (raw < 0) return sys_error("open " + path);
   Fd fd(raw);
+  // A new file, or one written before files were marked (a reader that took
+  // its identity unmarked still matches it: unknown matches anything).
+  mark_file(fd.get());
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + path);
   int64_t size = st.st_size;
