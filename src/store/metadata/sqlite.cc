@@ -51,17 +51,41 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   return Error{code, sys_errno, fmt::format("{}: {}", what, msg)};
 }
 
+StmtCache::~StmtCache() {
+  for (auto& [sql, slot] : slots) sqlite3_finalize(slot.s);
+}
+
 Stmt::Stmt(Stmt&& o) noexcept
-    : db_(std::exchange(o.db_, nullptr)), s_(std::exchange(o.s_, nullptr)) {}
+    : db_(std::exchange(o.db_, nullptr)),
+      s_(std::exchange(o.s_, nullptr)),
+      home_(std::move(o.home_)),
+      slot_(std::exchange(o.slot_, nullptr)) {}
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
-    sqlite3_finalize(s_);
+    release();
     db_ = std::exchange(o.db_, nullptr);
     s_ = std::exchange(o.s_, nullptr);
+    home_ = std::move(o.home_);
+    slot_ = std::exchange(o.slot_, nullptr);
   }
   return *this;
 }
-Stmt::~Stmt() { sqlite3_finalize(s_); }
+Stmt::~Stmt() { release(); }
+
+void Stmt::release() {
+  if (slot_) {
+    // Ends the statement's read (a SELECT not stepped to its end holds one)
+    // and drops the bound values, as finalizing would.
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    slot_->busy = false;
+    slot_ = nullptr;
+    home_.reset();
+  } else {
+    sqlite3_finalize(s_);
+  }
+  s_ = nullptr;
+}
 
 const char* Stmt::sql() const { return s_ ? sqlite3_sql(s_) : ""; }
 
@@ -121,15 +145,23 @@ Result<Digest> Stmt::digest(int col) const {
   return d;
 }
 
-Db::Db(Db&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}
+Db::Db(Db&& o) noexcept
+    : db_(std::exchange(o.db_, nullptr)), cache_(std::exchange(o.cache_, nullptr)) {}
 Db& Db::operator=(Db&& o) noexcept {
   if (this != &o) {
+    cache_.reset();
     sqlite3_close_v2(db_);
     db_ = std::exchange(o.db_, nullptr);
+    cache_ = std::exchange(o.cache_, nullptr);
   }
   return *this;
 }
-Db::~Db() { sqlite3_close_v2(db_); }
+// The idle cached statements are finalized first; a Stmt still alive keeps
+// the cache, and close_v2 then leaves the connection open until it goes.
+Db::~Db() {
+  cache_.reset();
+  sqlite3_close_v2(db_);
+}
 
 Result<Db> Db::open(const std::string& path) {
   Db db;
@@ -160,28 +192,52 @@ Result<void> Db::exec(std::string_view sql) {
 }
 
 Result<Stmt> Db::prepare(std::string_view sql) {
+  StmtCache::Slot* slot = nullptr;
+  if (cache_) {
+    // C++20 has no heterogeneous lookup for unordered_map without a
+    // transparent hash; the key copy is far cheaper than a prepare.
+    std::string key(sql);
+    auto it = cache_->slots.find(key);
+    if (it != cache_->slots.end()) {
+      if (!it->second.busy) {
+        it->second.busy = true;
+        return Stmt(db_, cache_, &it->second);
+      }
+    } else if (cache_->slots.size() < StmtCache::kMaxSlots) {
+      slot = &cache_->slots[std::move(key)];
+    }
+  }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);
-  if (rc != SQLITE_OK) return sqlite_error(db_, rc, fmt::format("prepare \"{}\"", sql));
-  return Stmt(db_, s);
+  if (rc != SQLITE_OK) {
+    if (slot) cache_->slots.erase(std::string(sql));
+    return sqlite_error(db_, rc, fmt::format("prepare \"{}\"", sql));
+  }
+  if (!slot) return Stmt(db_, s);
+  slot->s = s;
+  slot->busy = true;
+  return Stmt(db_, cache_, slot);
 }
 
 int64_t Db::changes() const { return sqlite3_changes64(db_); }
 int64_t Db::total_changes() const { return sqlite3_total_changes64(db_); }
 
 Result<Tx> Tx::begin(Db& db, Mode m) {
-  BERTH_TRY(db.exec(m == Mode::Write ? "BEGIN IMMEDIATE" : "BEGIN"));
+  // Prepared (and so cached), unlike exec's text.
+  Stmt begin = BERTH_TRY(db.prepare(m == Mode::Write ? "BEGIN IMMEDIATE" : "BEGIN"));
+  BERTH_TRY(begin.run());
   return Tx(&db);
 }
 
 Tx::~Tx() {
-  if (db_) (void)db_->exec("ROLLBACK");
+  if (!db_) return;
+  if (auto s = db_->prepare("ROLLBACK")) (void)s->run();
 }
 
 Result<void> Tx::commit() {
   if (!db_) return make_error(Errc::Internal, "sqlite: commit of a finished transaction");
-  auto r = db_->exec("COMMIT");
-  if (!r) return r;  // the destructor rolls back
+  Stmt s = BERTH_TRY(db_->prepare("COMMIT"));
+  BERTH_TRY(s.run());  // on failure the destructor rolls back
   db_ = nullptr;
   return ok();
 }

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "base/digest.h"
 #include "base/result.h"
@@ -26,10 +28,33 @@ namespace berth::metadata::sql {
 // message, prefixed by `what`.
 Error sqlite_error(sqlite3* db, int rc, std::string_view what);
 
+// The statements a Db keeps prepared for reuse (Db::prepare): parsing and
+// planning a statement takes longer than most of this store's statements
+// take to run. Each SQL text has one slot; a Stmt borrows it and, when
+// destroyed, resets it (ending any read it was in) and gives it back.
+// Finalizes what it holds when the Db and every borrower are gone.
+struct StmtCache {
+  struct Slot {
+    sqlite3_stmt* s = nullptr;
+    bool busy = false;
+  };
+  // Distinct SQL texts kept; a program's statements are fixed strings, so
+  // this only bounds a caller that builds SQL (those are prepared each time).
+  static constexpr size_t kMaxSlots = 256;
+  std::unordered_map<std::string, Slot> slots;
+  StmtCache() = default;
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+  ~StmtCache();
+};
+
 class Stmt {
  public:
   Stmt() = default;
+  // Owns s (finalized when destroyed), or borrows it from a cache slot.
   Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  Stmt(sqlite3* db, std::shared_ptr<StmtCache> home, StmtCache::Slot* slot)
+      : db_(db), s_(slot->s), home_(std::move(home)), slot_(slot) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   Stmt(Stmt&& o) noexcept;
@@ -63,7 +88,10 @@ class Stmt {
  private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* s_ = nullptr;
+  std::shared_ptr<StmtCache> home_;  // set when s_ is a cache slot's
+  StmtCache::Slot* slot_ = nullptr;
   const char* sql() const;
+  void release();
 };
 
 class Db {
@@ -82,6 +110,9 @@ class Db {
 
   // Runs one or more statements without parameters.
   Result<void> exec(std::string_view sql);
+  // One statement, from the connection's cache (StmtCache) when its slot is
+  // free; a second use of the same text while the first is alive (nested
+  // queries) gets a statement of its own.
   Result<Stmt> prepare(std::string_view sql);
   // Prepares and binds args to ?1, ?2, ...
   template <typename... A>
@@ -105,6 +136,7 @@ class Db {
 
  private:
   sqlite3* db_ = nullptr;
+  std::shared_ptr<StmtCache> cache_ = std::make_shared<StmtCache>();
 };
 
 // BEGIN IMMEDIATE (writers: takes the write lock up front, so the

@@ -1,5 +1,8 @@
 #include <sqlite3.h>
 
+#include <optional>
+#include <vector>
+
 #include "store/metadata/schema.h"
 #include "store/metadata/sqlite.h"
 #include "store/metadata/test_fixture.h"
@@ -111,6 +114,83 @@ TEST_F(MetaTest, CorruptDigestInARowIsAnError) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::Internal);
   EXPECT_NE(r.error().message.find("sha256:nothex"), std::string::npos);
+}
+
+int statements_of(sql::Db& db) {
+  int n = 0;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db.get(), nullptr); s;
+       s = sqlite3_next_stmt(db.get(), s))
+    n++;
+  return n;
+}
+
+bool any_statement_busy(sql::Db& db) {
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db.get(), nullptr); s;
+       s = sqlite3_next_stmt(db.get(), s))
+    if (sqlite3_stmt_busy(s)) return true;
+  return false;
+}
+
+// Db::prepare keeps one statement per SQL text: prepared once, reset and
+// unbound when given back, so a reuse sees none of the last use's state.
+TEST_F(MetaTest, PreparedStatementsAreReusedResetAndUnbound) {
+  auto db = sql::Db::open(dir_ + "/c.db").value();
+  ASSERT_TRUE(db.exec("CREATE TABLE t (x INTEGER PRIMARY KEY)").has_value());
+  for (int i = 1; i <= 5; i++) ASSERT_TRUE(db.run("INSERT INTO t VALUES (?1)", i).has_value());
+  int before = statements_of(db);
+  for (int i = 0; i < 50; i++) {
+    auto q = db.query("SELECT x FROM t WHERE x >= ?1 ORDER BY x", 2).value();
+    ASSERT_TRUE(q.step().value());  // left mid-way: its read must end when it goes
+    EXPECT_EQ(q.int64(0), 2);
+  }
+  EXPECT_EQ(statements_of(db), before + 1) << "one statement for one text";
+  EXPECT_FALSE(any_statement_busy(db)) << "a statement given back is reset";
+  {
+    auto q = db.query("SELECT ?1", 5).value();
+    ASSERT_TRUE(q.step().value());
+    EXPECT_EQ(q.int64(0), 5);
+  }
+  auto again = db.prepare("SELECT ?1").value();
+  ASSERT_TRUE(again.step().value());
+  EXPECT_TRUE(again.is_null(0)) << "the last use's value is not bound any more";
+}
+
+// The same text used again while its first use is alive (a query inside a
+// loop over the same query's rows) gets a statement of its own.
+TEST_F(MetaTest, NestedUseOfOneStatementTextGetsItsOwnStatement) {
+  auto db = sql::Db::open(dir_ + "/n.db").value();
+  ASSERT_TRUE(db.exec("CREATE TABLE t (x INTEGER PRIMARY KEY)").has_value());
+  for (int i = 1; i <= 3; i++) ASSERT_TRUE(db.run("INSERT INTO t VALUES (?1)", i).has_value());
+  const char* q = "SELECT x FROM t WHERE x >= ?1 ORDER BY x";
+  std::vector<int64_t> pairs;
+  auto outer = db.query(q, 1).value();
+  while (outer.step().value()) {
+    auto inner = db.query(q, outer.int64(0)).value();
+    while (inner.step().value()) pairs.push_back(outer.int64(0) * 10 + inner.int64(0));
+  }
+  EXPECT_EQ(pairs, (std::vector<int64_t>{11, 12, 13, 22, 23, 33}));
+}
+
+// Statements built from varying text are not kept past the cache's bound;
+// a failed prepare leaves no slot; a statement outliving its Db (moved or
+// closed) is still safe to drop.
+TEST_F(MetaTest, StatementCacheIsBoundedAndOutlivesItsDb) {
+  auto db = sql::Db::open(dir_ + "/b.db").value();
+  for (size_t i = 0; i < sql::StmtCache::kMaxSlots + 50; i++)
+    ASSERT_TRUE(db.prepare("SELECT " + std::to_string(i)).has_value());
+  EXPECT_LE(statements_of(db), static_cast<int>(sql::StmtCache::kMaxSlots));
+  auto other = sql::Db::open(dir_ + "/o.db").value();
+  const int kept = statements_of(other);  // Db::open's own
+  ASSERT_FALSE(other.prepare("SELEC 1").has_value());
+  ASSERT_FALSE(other.prepare("SELEC 1").has_value()) << "the failure is not cached";
+  EXPECT_EQ(statements_of(other), kept);
+  std::optional<sql::Stmt> alive = other.prepare("SELECT 7").value();
+  {
+    sql::Db moved = std::move(other);
+    ASSERT_TRUE(alive->step().value());
+    EXPECT_EQ(alive->int64(0), 7);
+  }  // the connection closes with a statement still out
+  alive.reset();
 }
 
 TEST(MetadataOpen, BadPathIsAnError) {
