@@ -164,16 +164,19 @@ class Tx {
 // at start-up (each use says how). Hold the store's lock around it.
 class RelaxedSync {
  public:
-  explicit RelaxedSync(Db& db) : db_(db) {
-    ok_ = db_.exec("PRAGMA synchronous=NORMAL").has_value();
-  }
+  explicit RelaxedSync(Db& db) : db_(db) { ok_ = set("PRAGMA synchronous=NORMAL"); }
   ~RelaxedSync() {
-    if (ok_) (void)db_.exec("PRAGMA synchronous=FULL");
+    if (ok_) (void)set("PRAGMA synchronous=FULL");
   }
   RelaxedSync(const RelaxedSync&) = delete;
   RelaxedSync& operator=(const RelaxedSync&) = delete;
 
  private:
+  // Through Db::prepare: these run twice per relaxed write.
+  bool set(std::string_view pragma) {
+    auto s = db_.prepare(pragma);
+    return s && s->run().has_value();
+  }
   Db& db_;
   bool ok_ = false;
 };
