@@ -69,6 +69,18 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, i
   return ok();
 }
 
+Result<void> write_new_file(const std::string& path, std::string_view data, int mode) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode)));
+  if (!fd) return sys_error(fmt::format("create {}", path));
+  // The umask may have taken bits the caller asked for.
+  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0 || !write_all(fd.get(), data)) {
+    Error e = sys_error(fmt::format("write {}", path));
+    ::unlink(path.c_str());
+    return e;
+  }
+  return ok();
+}
+
 Result<void> write_file(const std::string& path, std::string_view data, bool create) {
   int flags = O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0);
   Fd fd(::open(path.c_str(), flags, 0644));

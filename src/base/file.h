@@ -27,6 +27,12 @@ enum class Durability {
 // untouched and no temp file is left behind.
 Result<void> write_file_atomic(const std::string& path, std::string_view data, int mode = 0644,
                                Durability d = Durability::Durable);
+// Creates path, which must not exist (AlreadyExists-like sys error, errno
+// EEXIST, when it does), and writes data: no temp file and no rename. Only
+// for a directory nothing refers to yet (a container's, before its record is
+// committed): a crash may leave a torn file there, which the cleanup of that
+// directory removes. On error the partial file is removed.
+Result<void> write_new_file(const std::string& path, std::string_view data, int mode = 0644);
 // Writes the whole buffer to fd, retrying on EINTR and short writes.
 Result<void> write_all(int fd, std::string_view data);
 

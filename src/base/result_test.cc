@@ -1,6 +1,7 @@
 #include "base/result.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "base/file.h"
 #include "base/json.h"
@@ -69,6 +70,24 @@ TEST(File, AtomicWriteReplacesAndLeavesNoTemp) {
   EXPECT_EQ(read_file(std::string(dir) + "/missing").error().code, Errc::NotFound);
   unlink(p.c_str());
   EXPECT_EQ(rmdir(dir), 0);  // fails if a temp file was left behind
+}
+
+TEST(File, NewFileIsCreatedOnlyWhereNoneIs) {
+  char dir[] = "/tmp/berth-file-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string p = std::string(dir) + "/f";
+  ASSERT_TRUE(write_new_file(p, "one", 0600).has_value());
+  EXPECT_EQ(read_file(p).value(), "one");
+  struct stat st {};
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = write_new_file(p, "two");
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().sys_errno, EEXIST);
+  EXPECT_EQ(read_file(p).value(), "one") << "an existing file is left as it was";
+  EXPECT_FALSE(write_new_file(std::string(dir) + "/no/such/dir", "x").has_value());
+  unlink(p.c_str());
+  EXPECT_EQ(rmdir(dir), 0);  // nothing else was left behind
 }
 
 }  // namespace

@@ -174,7 +174,8 @@ namespace {
 // A file that already holds `content` is left alone: a start rewrites all
 // three, and on a filesystem without a journal every new inode (a temp file)
 // costs ext4 a scan for inodes not recently deleted.
-Result<void> write_if_changed(const std::string& path, const std::string& content) {
+Result<void> write_if_changed(const std::string& path, const std::string& content, bool fresh) {
+  if (fresh) return write_new_file(path, content, 0644);
   if (auto cur = read_file(path); cur && *cur == content) return {};
   return write_file_atomic(path, content, 0644, Durability::ProcessCrashSafe);
 }
@@ -186,9 +187,9 @@ Result<HostsFilesPaths> write_hosts_files(const HostsFilesInput& in) {
                                               in.container_ip, in.host_gateway_ip, in.links));
   std::string resolv = BERTH_TRY(resolv_conf_content(in.host_resolv, in.dns));
   HostsFilesPaths p{in.dir + "/hostname", in.dir + "/hosts", in.dir + "/resolv.conf"};
-  BERTH_TRY(write_if_changed(p.hostname, hostname_content(in.hostname)));
-  BERTH_TRY(write_if_changed(p.hosts, hosts));
-  BERTH_TRY(write_if_changed(p.resolv_conf, resolv));
+  BERTH_TRY(write_if_changed(p.hostname, hostname_content(in.hostname), in.fresh_dir));
+  BERTH_TRY(write_if_changed(p.hosts, hosts, in.fresh_dir));
+  BERTH_TRY(write_if_changed(p.resolv_conf, resolv, in.fresh_dir));
   return p;
 }
 

@@ -65,12 +65,16 @@ struct HostsFilesInput {
   std::string container_ip = "127.0.0.1";
   std::string host_gateway_ip;
   std::vector<std::pair<std::string, std::string>> links;  // (ip, names) of --link
+  // dir is new and nothing refers to it yet (create, before the container's
+  // record): the files are written directly (base/file.h write_new_file).
+  bool fresh_dir = false;
 };
 struct HostsFilesPaths {
   std::string hostname, hosts, resolv_conf;
 };
 // Validates everything first, then writes the three files atomically (renamed
-// into place, not fsynced: the caller rewrites them if a power loss ate them).
+// into place, not fsynced: the caller rewrites them if a power loss ate them),
+// or, in a fresh_dir, directly.
 Result<HostsFilesPaths> write_hosts_files(const HostsFilesInput& in);
 
 }  // namespace berth::engine

@@ -186,8 +186,9 @@ class LocalContainerService final : public ContainerService {
   // hostname/hosts/resolv.conf and bundle/config.json of a container (see
   // the .cc); ensure_bundle rewrites them when missing or unreadable.
   // at_start: the namespaces of "container:" modes are looked up (mu_ held);
-  // at create they are only checked.
-  Result<void> write_bundle(const Ctr& c, bool at_start = false);
+  // at create they are only checked. fresh_dir: create's first write, into
+  // a directory nothing refers to yet (no temp files and renames).
+  Result<void> write_bundle(const Ctr& c, bool at_start = false, bool fresh_dir = false);
   Result<void> ensure_bundle(const Ctr& c);
   Result<void> do_stop(const CtrPtr& c, int sig, int timeout_s, bool user);
   // remove_volumes: also its anonymous volumes (rm -v, --rm).

@@ -358,7 +358,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   if (auto v = validate_network(*c); !v) return fail(v.error());
   if (auto v = validate_joins(*c); !v) return fail(v.error());
   if (auto v = validate_links(*c); !v) return fail(v.error());
-  if (auto w = write_bundle(*c); !w) return fail(w.error());
+  if (auto w = write_bundle(*c, /*at_start=*/false, /*fresh_dir=*/true); !w) return fail(w.error());
 
   metadata::ContainerRow row;
   row.id = c->id;
@@ -385,12 +385,15 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
 // /etc/hosts and /etc/resolv.conf, and bundle/config.json. They are renamed
 // into place but not fsynced (ProcessCrashSafe): the container row, written
 // durably after them, is the record; a power loss that lost or truncated
-// them is repaired by ensure_bundle() at the next start.
-Result<void> LocalContainerService::write_bundle(const Ctr& c, bool at_start) {
+// them is repaired by ensure_bundle() at the next start. Create's first
+// write (fresh_dir) creates them directly: until the row is committed the
+// directory is nobody's, and a crash leaves it to restore's orphan cleanup.
+Result<void> LocalContainerService::write_bundle(const Ctr& c, bool at_start, bool fresh_dir) {
   const std::string dir = ctr_dir(c.id);
   const auto& sc = c.cfg;
   HostsFilesInput hf;
   hf.dir = dir;
+  hf.fresh_dir = fresh_dir;
   hf.hostname = sc.config.hostname;
   hf.domainname = sc.config.domainname;
   hf.extra_hosts = sc.host_config.extra_hosts;
@@ -441,8 +444,9 @@ Result<void> LocalContainerService::write_bundle(const Ctr& c, bool at_start) {
     if (e.code == Errc::NotFound) e.code = Errc::InvalidArgument;
     return e;
   }
-  return write_file_atomic(dir + "/bundle/config.json", dump_json(oci::spec_to_json(*spec), 2),
-                           0644, Durability::ProcessCrashSafe);
+  std::string text = dump_json(oci::spec_to_json(*spec), 2);
+  if (fresh_dir) return write_new_file(dir + "/bundle/config.json", text, 0644);
+  return write_file_atomic(dir + "/bundle/config.json", text, 0644, Durability::ProcessCrashSafe);
 }
 
 Result<void> LocalContainerService::ensure_bundle(const Ctr& c) {
