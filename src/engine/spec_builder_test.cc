@@ -188,6 +188,40 @@ TEST(SpecBuilder, CapAddDrop) {
   EXPECT_TRUE(mount_allowed);
 }
 
+// A daemon whose own bounding set lacks some capabilities (a sandbox, or a
+// host that withholds CAP_SYS_RESOURCE from root).
+TEST(SpecBuilder, CapabilitiesOutsideTheDaemonsBoundingSet) {
+  constexpr int kSysResource = 24, kNetRaw = 13;
+  const uint64_t grantable = ((1ull << 41) - 1) & ~(1ull << kSysResource) & ~(1ull << kNetRaw);
+  auto priv = container_capabilities({}, {}, true, 40, grantable);
+  ASSERT_TRUE(priv);
+  EXPECT_EQ(priv->size(), 39u);
+  EXPECT_FALSE(has(*priv, "CAP_SYS_RESOURCE"));
+  auto all = container_capabilities({"ALL"}, {}, false, 40, grantable);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, *priv);
+  // A default (CAP_NET_RAW) the daemon cannot grant is left out, the rest stay.
+  auto def = container_capabilities({}, {}, false, 40, grantable);
+  ASSERT_TRUE(def);
+  EXPECT_FALSE(has(*def, "CAP_NET_RAW"));
+  EXPECT_TRUE(has(*def, "CAP_CHOWN"));
+  EXPECT_EQ(def->size(), 13u);
+  // Named in --cap-add: refused, naming it, whatever the spelling.
+  for (const char* name : {"SYS_RESOURCE", "cap_sys_resource"}) {
+    auto bad = container_capabilities({"NET_ADMIN", name}, {}, false, 40, grantable);
+    ASSERT_FALSE(bad) << name;
+    EXPECT_EQ(bad.error().code, Errc::InvalidArgument);
+    EXPECT_NE(bad.error().message.find("cannot add capability CAP_SYS_RESOURCE"), std::string::npos)
+        << bad.error().message;
+  }
+  // Beyond the kernel's last capability is the same case.
+  auto newer = container_capabilities({"CHECKPOINT_RESTORE"}, {}, false, 38, ~0ull);
+  ASSERT_FALSE(newer);
+  EXPECT_NE(newer.error().message.find("CAP_CHECKPOINT_RESTORE"), std::string::npos);
+  // Added and dropped: docker's add wins, so it is still asked for.
+  EXPECT_FALSE(container_capabilities({"SYS_RESOURCE"}, {"SYS_RESOURCE"}, false, 40, grantable));
+}
+
 TEST(SpecBuilder, Privileged) {
   auto in = base_input();
   in.host_config.privileged = true;

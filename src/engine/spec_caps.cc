@@ -173,11 +173,11 @@ bool has(const std::vector<std::string>& v, const std::string& s) {
 
 Result<std::vector<std::string>> container_capabilities(const std::vector<std::string>& cap_add,
                                                         const std::vector<std::string>& cap_drop,
-                                                        bool privileged, int cap_last_cap) {
+                                                        bool privileged, int cap_last_cap,
+                                                        uint64_t grantable) {
   // Auto mode: the kernel's capabilities that this daemon may grant (its
   // own bounding set; a daemon inside a restricted sandbox lacks some, and
   // asking for them would fail the container's start).
-  uint64_t grantable = ~0ull;
   if (cap_last_cap < 0) {
     cap_last_cap = spec_internal::host_cap_last_cap();
     grantable = spec_internal::own_bounding_set();
@@ -191,6 +191,18 @@ Result<std::vector<std::string>> container_capabilities(const std::vector<std::s
   auto add = BERTH_TRY(normalize_caps(cap_add));
   auto drop = BERTH_TRY(normalize_caps(cap_drop));
   if (privileged) return all;
+  // A capability asked for by name that this daemon cannot grant would fail
+  // the start with a bare EPERM from capset (docker: "unable to apply
+  // caps"); say at create which one and why. Defaults it cannot grant are
+  // left out instead: nobody asked for them, and every container would
+  // fail otherwise.
+  for (const auto& c : add) {
+    if (c == "ALL" || has(all, c)) continue;
+    return make_error(Errc::InvalidArgument,
+                      "cannot add capability {}: it is not in berthd's own capability bounding "
+                      "set (this host or sandbox withholds it), so no container here can have it",
+                      c);
+  }
   std::vector<std::string> caps;
   if (has(add, "ALL")) {
     for (auto& c : all)
@@ -203,7 +215,7 @@ Result<std::vector<std::string>> container_capabilities(const std::vector<std::s
     return caps;
   }
   for (auto& c : spec_internal::docker_default_capabilities()) {
-    if (!has(drop, c)) caps.push_back(c);
+    if (!has(drop, c) && has(all, c)) caps.push_back(c);
   }
   for (auto& c : add) {
     if (!has(caps, c)) caps.push_back(c);
