@@ -179,8 +179,12 @@ Result<std::vector<std::string>> container_capabilities(const std::vector<std::s
   // own bounding set; a daemon inside a restricted sandbox lacks some, and
   // asking for them would fail the container's start).
   if (cap_last_cap < 0) {
-    cap_last_cap = spec_internal::host_cap_last_cap();
-    grantable = spec_internal::own_bounding_set();
+    // Read once: neither changes while berthd runs (it never drops from its
+    // own bounding set), and every create and privileged exec asks.
+    static const int kernel_last = spec_internal::host_cap_last_cap();
+    static const uint64_t own = spec_internal::own_bounding_set();
+    cap_last_cap = kernel_last;
+    grantable = own;
   }
   const auto& known = spec_internal::all_capability_names();
   std::vector<std::string> all;
