@@ -29,7 +29,9 @@ namespace {
 constexpr int kMaxEntries = 64;
 
 // Everything the program depends on, in one unambiguous string: each field
-// is length-prefixed, so no two profiles share a fingerprint.
+// is length-prefixed, so no two profiles share a fingerprint. The leading
+// "berth-seccomp-N" changes whenever berth builds a different program from
+// the same profile (2: the binary tree of build_filter).
 std::string fingerprint(const oci::Seccomp& s) {
   std::string out;
   auto put = [&](std::string_view v) {
@@ -39,7 +41,7 @@ std::string fingerprint(const oci::Seccomp& s) {
   struct utsname u {};
   ::uname(&u);
   const scmp_version* v = seccomp_version();
-  put(fmt::format("berth-seccomp-1 libseccomp {}.{}.{} kernel {} {}", v ? v->major : 0,
+  put(fmt::format("berth-seccomp-2 libseccomp {}.{}.{} kernel {} {}", v ? v->major : 0,
                   v ? v->minor : 0, v ? v->micro : 0, u.release, u.machine));
   put(s.default_action);
   num(s.default_errno_ret ? *s.default_errno_ret + 1ULL : 0);

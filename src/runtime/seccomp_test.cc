@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -520,6 +521,34 @@ TEST(SeccompCompiled, DockerLikeProfileCompilesAndBadOnesFailAsCheckDoes) {
   auto b = compile_seccomp(bad);
   ASSERT_FALSE(b.has_value());
   EXPECT_EQ(b.error().message, check_seccomp(bad).error().message);
+}
+
+// Profiles with many rules (docker's default among them) are built as a
+// binary tree; every kind of decision of the profile must survive that:
+// plain allows, allows limited by argument (EQ, NE, MASKED_EQ), errno rules
+// and the default action, through both load paths.
+TEST(SeccompCompiled, BinaryTreeKeepsEveryDecisionOfTheProfile) {
+  const oci::Seccomp s = docker_like_profile();
+  auto decisions = [] {
+    errno = 0;
+    if (syscall(SYS_getpid) < 0) return 1;
+    if (syscall(SYS_personality, 0xffffffffUL) < 0) return 2;  // query: allowed by value
+    if (syscall(SYS_personality, 0x0008UL) >= 0 || errno != 1) return 3;
+    int fd = static_cast<int>(syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0));
+    if (fd < 0) return 4;
+    ::close(fd);
+    if (syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0) >= 0 || errno != 1) return 5;
+    if (syscall(SYS_clone3, nullptr, 0) >= 0 || errno != ENOSYS) return 6;
+    if (syscall(SYS_getppid) >= 0 || errno != 1) return 7;  // not listed: default
+    if (syscall(SYS_mkdirat, AT_FDCWD, "/nonexistent-berth/x", 0700) >= 0 || errno != 1) return 8;
+    return 0;
+  };
+  auto c = compile_seccomp(s);
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  int st = run_child([&] { return install_seccomp(*c) ? decisions() : 250; });
+  EXPECT_EQ(exit_code(st), 0) << "compiled program";
+  st = run_child([&] { return load_seccomp(s) ? decisions() : 250; });
+  EXPECT_EQ(exit_code(st), 0) << "libseccomp's load";
 }
 
 TEST(SeccompCompiled, NotifyProfilesAreLeftToLibseccomp) {
