@@ -143,8 +143,9 @@ Result<oci::Process> build_exec_process(const oci::Process& container, const Exe
 // capabilities 0..cap_last_cap whose bit is set in `grantable` can be had:
 // --privileged and ALL get all of those, defaults outside them are left
 // out, and one named in cap_add outside them is an InvalidArgument error
-// naming it (even when also dropped: docker's add wins over a drop). cap_last_cap < 0 (auto): the
-// kernel's last capability and this process's own bounding set (`grantable` unused).
+// naming it (even when also dropped: docker's add wins over a drop).
+// cap_last_cap < 0 (auto): the kernel's last capability and this process's
+// own bounding set (`grantable` unused).
 Result<std::vector<std::string>> container_capabilities(const std::vector<std::string>& cap_add,
                                                         const std::vector<std::string>& cap_drop,
                                                         bool privileged, int cap_last_cap = -1,

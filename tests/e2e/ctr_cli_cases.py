@@ -21,6 +21,10 @@ from ctrutil import clean, cbox, img  # noqa: F401 - fixtures
 from ctrutil import cgroups_of
 from e2eutil import pid_alive, wait_until
 
+# The capability numbers' names, shared with the integration tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from caps import CAPS  # noqa: E402
+
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -718,8 +722,6 @@ def test_privileged(cli, img, clean):
     if not withheld:
         return  # nothing to refuse here: SpecBuilder.CapabilitiesOutsideTheDaemonsBoundingSet covers it
     # One the host withholds, asked for by name: refused at create with its name, nothing left.
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-    from caps import CAPS  # the capability numbers' names, shared with the integration tests
     name = CAPS[withheld[0]]
     p = cli.run("run", "--rm", "--name", "cli-capx", "--cap-add", name, img, "true", timeout=30)
     assert p.returncode == 125 and f"cannot add capability CAP_{name}" in p.stderr, (p.returncode, p.stderr)
