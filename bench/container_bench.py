@@ -99,6 +99,22 @@ def cmdline(pid: int) -> List[str]:
         return []
 
 
+def pooled_monitors(daemon_pid: int) -> List[int]:
+    """berthd's idle monitors (monitor::MonitorPool): its children started with --pooled=."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == daemon_pid and any(a.startswith("--pooled=") for a in cmdline(int(d))):
+            out.append(int(d))
+    return out
+
+
 def procs_named(prefix: str, under: str) -> List[int]:
     """Processes whose argv[0] basename starts with prefix and whose arguments mention under."""
     out = []
@@ -298,8 +314,9 @@ class Bench:
     def per_container_procs(self, engine):
         if engine == "berthd":
             d = self.daemons[engine]
+            # The idle monitor kept for the next container belongs to none; it counts all the same.
             return "berth-monitor", procs_named("berth-monitor", d.data_root) + \
-                procs_named("berth-monitor", os.path.realpath(d.data_root))
+                procs_named("berth-monitor", os.path.realpath(d.data_root)) + pooled_monitors(d.pid)
         if engine == "dockerd":
             return "containerd-shim-runc-v2", procs_named("containerd-shim", self.daemons[engine].base)
         return "conmon", procs_named("conmon", self.podman.base)

@@ -1,15 +1,19 @@
 // berth-monitor [--foreground] CONFIG_PATH — the per-container supervisor
-// (see monitor/protocol.h for the lifetime). The original process forks once
+// (see monitor/protocol.h for the lifetime). `--foreground --pooled=....`
+// waits on stdin for the config path first (protocol.h, "Pooled"; started
+// by monitor::MonitorPool). The original process forks once
 // and returns as soon as the daemonised child has created the container:
 // exit 0, or 1 with one line "berth-monitor: <message>" on stderr. With
 // --foreground it does not fork: it writes one line on stderr, "ok" or
 // "berth-monitor: <message>" (then exits 1), and goes on, its spawner's
 // child, which reaps it (monitor::spawn).
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -43,15 +47,60 @@ void ensure_malloc_tunables(char** argv) {
   // Not fatal: the monitor only uses more memory.
 }
 
+// A pooled monitor: reads its config path from stdin (one line) and writes
+// it over the placeholder argument `slot`, which is exactly as long, so
+// that /proc/PID/cmdline names the config as for a monitor spawned with it.
+// False at EOF before a whole line: the pool is gone, nothing to do.
+bool await_config_path(char* slot) {
+  // Out of the spawner's session now: a Ctrl-C meant for a daemon run in a
+  // terminal must not end a monitor that waits for it.
+  ::setsid();
+  // The pool starts idle monitors as SCHED_IDLE (monitor/pool.cc), for
+  // their start-up only: waiting as one, the bound monitor would wake up
+  // only when nothing else wants a CPU, and its container would inherit it.
+  std::string sched_error;
+  if (::sched_getscheduler(0) == SCHED_IDLE) {
+    struct sched_param sp = {};
+    if (::sched_setscheduler(0, SCHED_OTHER, &sp) != 0)
+      sched_error = std::string("pooled: leave SCHED_IDLE: ") + std::strerror(errno);
+  }
+  std::string line;
+  char buf[512];
+  while (line.find('\n') == std::string::npos && line.size() < 8192) {
+    ssize_t n = ::read(0, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  auto nl = line.find('\n');
+  if (nl == std::string::npos) return false;
+  line.resize(nl);
+  if (!sched_error.empty()) {
+    fail(sched_error);
+    ::_exit(1);
+  }
+  size_t room = std::strlen(slot);
+  if (line.size() != room) {
+    fail("pooled: config path of " + std::to_string(line.size()) + " bytes, expected " +
+         std::to_string(room));
+    ::_exit(1);
+  }
+  std::memcpy(slot, line.data(), room);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace berth;
   bool foreground = argc == 3 && std::strcmp(argv[1], "--foreground") == 0;
-  if ((argc != 2 && !foreground) || argv[argc - 1][0] == '-')
+  bool pooled = foreground && std::strncmp(argv[2], monitor::kPooledArgPrefix.data(),
+                                           monitor::kPooledArgPrefix.size()) == 0;
+  if ((argc != 2 && !foreground) || (argv[argc - 1][0] == '-' && !pooled))
     return fail("usage: berth-monitor [--foreground] CONFIG_PATH");
-  const char* config_path = argv[argc - 1];
   ensure_malloc_tunables(argv);
+  if (pooled && !await_config_path(argv[2])) ::_exit(0);
+  const char* config_path = argv[argc - 1];
   auto text = read_file(config_path);
   if (!text) return fail(text.error().message);
   auto j = parse_json(*text, config_path);

@@ -210,10 +210,11 @@ int main(int argc, char** argv) {
                          "network namespaces kept ready per bridge network (0: none)")
               ->check(CLI::Range(0, 16)),
           "");
-  by_key["standby-monitors"] =
-      key(app.add_option("--standby-monitors", cfg.standby_monitors,
-                         "spawn a created container's monitor before its start (true|false)"),
-          "");
+  by_key["standby-monitors"] = key(
+      app.add_option("--standby-monitors", cfg.standby_monitors,
+                     "start monitors ahead of need: one idle, and a created container's before its "
+                     "start (true|false)"),
+      "");
   by_key["dns"] =
       key(app.add_option("--dns", cfg.dns, "upstream resolvers of the embedded DNS"), "");
   by_key["dashboard"] = key(app.add_option("--dashboard", cfg.dashboard,
@@ -328,6 +329,7 @@ int main(int argc, char** argv) {
                              cfg.default_runtime));
     co.default_runtime = cfg.default_runtime;
     co.standby_monitors = cfg.standby_monitors;
+    co.pooled_monitors = cfg.standby_monitors;
     auto nmeta = berth::metadata::MetadataStore::open(cfg.data_root + "/metadata.db");
     if (!nmeta) return fail(nmeta.error().context("open metadata store"));
     berth::engine::NetworkManagerOptions no;

@@ -340,6 +340,10 @@ struct ContainerServiceOptions {
   // Created containers get their monitor before the start (standby, see
   // engine/local_containers.h spawn_standby).
   bool standby_monitors = true;
+  // One monitor is kept started and idle, ready to be bound to the next
+  // container (monitor::MonitorPool): its exec and start-up are off the
+  // create/start path.
+  bool pooled_monitors = false;
 };
 
 }  // namespace berth::engine

@@ -68,10 +68,23 @@ Result<void> LocalContainerService::init() {
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
   ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  if (opts_.pooled_monitors) {
+    // Every config path has this length: ids are 64 hex digits.
+    monitor_pool_ = std::make_unique<monitor::MonitorPool>(
+        opts_.monitor_binary, ctr_dir(std::string(64, '0')).size() + sizeof "/monitor.json" - 1);
+  }
   watcher_ = std::thread([this] { watcher_loop(); });
   worker_ = std::thread([this] { worker_loop(); });
   BERTH_TRY(restore());
+  if (monitor_pool_) monitor_pool_->fill();
   return {};
+}
+
+Result<pid_t> LocalContainerService::spawn_monitor(const std::string& id,
+                                                   const monitor::MonitorConfig& mc) {
+  std::string config = ctr_dir(id) + "/monitor.json";
+  if (monitor_pool_) return monitor_pool_->spawn(config, mc);
+  return monitor::spawn(opts_.monitor_binary, config, mc);
 }
 
 // ---- paths -------------------------------------------------------------------

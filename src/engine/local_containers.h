@@ -152,6 +152,8 @@ class LocalContainerService final : public ContainerService {
 
   // ---- paths --------------------------------------------------------------
   std::string ctr_dir(const std::string& id) const;
+  // monitor::spawn of c's monitor, through the pool when there is one.
+  Result<pid_t> spawn_monitor(const std::string& id, const monitor::MonitorConfig& mc);
   // The failing streak and last probes from the monitor's health.json of
   // container `id` into `s` (left as they are when the file is unreadable).
   void read_health(const std::string& id, ContainerState& s) const;
@@ -361,6 +363,8 @@ class LocalContainerService final : public ContainerService {
 
   // Poked by create, start and exec (engine/cgroup_warmer.h); set by init().
   std::unique_ptr<CgroupWarmer> warmer_;
+  // Set by init() when opts_.pooled_monitors; spawn_monitor() uses it.
+  std::unique_ptr<monitor::MonitorPool> monitor_pool_;
   // Last: destroyed first, finishing the deletions it has queued.
   Reaper reaper_;
 };

@@ -232,9 +232,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
   }
   std::optional<Result<pid_t>> from_standby;
   if (standby) from_standby = create_in_standby(c, mc);
-  Result<pid_t> pid =
-      from_standby ? std::move(*from_standby)
-                   : monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
+  Result<pid_t> pid = from_standby ? std::move(*from_standby) : spawn_monitor(c->id, mc);
   if (link_thread.joinable()) link_thread.join();
   // After a failed create the standby monitor is gone or going: take its
   // end (parked while starting) as the end of a failed start, once the

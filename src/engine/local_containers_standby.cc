@@ -36,7 +36,7 @@ void LocalContainerService::spawn_standby(const CtrPtr& c) {
   std::error_code ec;
   std::filesystem::create_directories(exec_dir(c->id), ec);
   if (ec) return;
-  auto pid = monitor::spawn(opts_.monitor_binary, ctr_dir(c->id) + "/monitor.json", mc);
+  auto pid = spawn_monitor(c->id, mc);
   if (!pid) {
     // The start spawns its own monitor and reports what is wrong.
     log_debug("container {}: standby monitor: {}", c->id.substr(0, 12), pid.error().message);

@@ -21,13 +21,14 @@
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "monitor/spawn_internal.h"
 
 extern char** environ;
 
 namespace berth::monitor {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using internal::Clock;
 
 int remaining_ms(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -200,6 +201,62 @@ Result<Json> check_reply(Json reply) {
 
 }  // namespace
 
+namespace internal {
+
+bool can_reap_later() { return ChildReaper::get() != nullptr; }
+
+bool reap_later(pid_t pid) {
+  ChildReaper* r = ChildReaper::get();
+  return r && r->add(pid);
+}
+
+std::vector<std::string> monitor_env() {
+  std::vector<std::string> env;
+  std::string tunables = "GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
+  for (char** e = environ; e && *e; ++e) {
+    if (starts_with(*e, "GLIBC_TUNABLES=")) {
+      tunables = std::string(*e) + ":glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
+      continue;
+    }
+    env.emplace_back(*e);
+  }
+  env.push_back(tunables);
+  return env;
+}
+
+std::string read_report(int fd, Clock::time_point deadline, bool stop_at_newline, bool* timed_out) {
+  std::string out;
+  *timed_out = false;
+  while (true) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int r = ::poll(&pfd, 1, remaining_ms(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      *timed_out = true;
+      break;
+    }
+    char buf[1024];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (out.size() < 4096) out.append(buf, static_cast<size_t>(n));
+    // A foreground monitor reports one line and goes on (the processes it
+    // clones may hold the pipe until they exec).
+    if (stop_at_newline && out.find('\n') != std::string::npos) break;
+  }
+  return out;
+}
+
+std::string report_message(const std::string& out) {
+  std::string line(trim(out));
+  if (auto nl = line.find('\n'); nl != std::string::npos) line = line.substr(0, nl);
+  constexpr std::string_view prefix = "berth-monitor: ";
+  if (starts_with(line, prefix)) line = line.substr(prefix.size());
+  return line;
+}
+
+}  // namespace internal
+
 Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config_path,
                     const MonitorConfig& config, std::chrono::milliseconds timeout) {
   BERTH_TRY_CTX(write_file_atomic(config_path, dump_json(encode_config(config), 2), 0600,
@@ -224,23 +281,12 @@ Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config
   // In the foreground (where this process can reap it) the monitor runs as
   // our child, with no fork of its own to wait for: ~2.5 ms less per spawn
   // on the 2-vCPU test VM (a fork, and an exit to reap).
-  ChildReaper* reaper = ChildReaper::get();
+  bool reaper = internal::can_reap_later();
   std::string a0 = monitor_binary, a1 = config_path, fg = "--foreground";
   char* argv_fork[] = {a0.data(), a1.data(), nullptr};
   char* argv_fg[] = {a0.data(), fg.data(), a1.data(), nullptr};
   char** argv = reaper ? argv_fg : argv_fork;
-  // The monitor's malloc settings (see cmd/berth-monitor): given here so it
-  // need not re-execute itself to get them.
-  std::vector<std::string> env_store;
-  std::string tunables = "GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
-  for (char** e = environ; e && *e; ++e) {
-    if (starts_with(*e, "GLIBC_TUNABLES=")) {
-      tunables = std::string(*e) + ":glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
-      continue;
-    }
-    env_store.emplace_back(*e);
-  }
-  env_store.push_back(tunables);
+  std::vector<std::string> env_store = internal::monitor_env();
   std::vector<char*> envp;
   for (auto& e : env_store) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -251,29 +297,11 @@ Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config
   if (rc != 0) return sys_error(fmt::format("spawn {}", monitor_binary), rc);
   wr.reset();
 
-  auto deadline = Clock::now() + timeout;
-  std::string out;
   bool timed_out = false;
-  while (true) {
-    struct pollfd pfd = {rd.get(), POLLIN, 0};
-    int r = ::poll(&pfd, 1, remaining_ms(deadline));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      timed_out = true;
-      break;
-    }
-    char buf[1024];
-    ssize_t n = ::read(rd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (out.size() < 4096) out.append(buf, static_cast<size_t>(n));
-    // A foreground monitor reports one line and goes on (the processes it
-    // clones may hold the pipe until they exec).
-    if (reaper && out.find('\n') != std::string::npos) break;
-  }
+  std::string out = internal::read_report(rd.get(), Clock::now() + timeout, reaper, &timed_out);
   int status = 0;
   if (reaper && !timed_out && trim(out) == "ok") {
-    if (!reaper->add(pid)) {
+    if (!internal::reap_later(pid)) {
       // Only when out of fds: the process must not stay a zombie of ours for
       // its whole life.
       int err = errno;
@@ -301,11 +329,8 @@ Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return sys_error("wait for berth-monitor");
   }
-  std::string line(trim(out));
-  if (auto nl = line.find('\n'); nl != std::string::npos) line = line.substr(0, nl);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    constexpr std::string_view prefix = "berth-monitor: ";
-    if (starts_with(line, prefix)) line = line.substr(prefix.size());
+    std::string line = internal::report_message(out);
     if (line.empty())
       line = WIFSIGNALED(status)
                  ? fmt::format("berth-monitor killed by signal {}", WTERMSIG(status))

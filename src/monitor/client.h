@@ -36,6 +36,46 @@ Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config
                     const MonitorConfig& config,
                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// Monitors started ahead of need. Spawning one costs an exec and the
+// binary's start-up (~2-4 ms on the 2-vCPU test VM), and `berth run` asks
+// for the start as soon as the create answers, before a standby monitor
+// spawned at create (engine) has come up. A pooled monitor has done that
+// part already: spawn() hands it the config path (protocol.h, "Pooled") and
+// starts the next one in the background, so one monitor always waits.
+// Contract:
+// - spawn() behaves as monitor::spawn() (same config file, same report,
+//   same reaping); without an idle monitor, or for a config path of another
+//   length, or on kernels without pidfds, it is monitor::spawn().
+// - Idle monitors are this process's children, reaped like spawned ones;
+//   when this process ends or the pool is destroyed they read EOF and exit,
+//   so a crashed daemon leaves none behind. They belong to no container:
+//   their command line names no config until they are bound.
+// - The first spawn() (or fill()) starts the background thread's work; a
+//   failure to start an idle monitor only stops the pool until the next
+//   spawn().
+// Thread-safety: all methods may be called from any thread.
+class MonitorPool {
+ public:
+  // config_path_len: the length of every config path spawn() will get (the
+  // engine's are <data-root>/containers/<64 hex>/monitor.json).
+  MonitorPool(std::string monitor_binary, size_t config_path_len);
+  ~MonitorPool();
+  MonitorPool(const MonitorPool&) = delete;
+  MonitorPool& operator=(const MonitorPool&) = delete;
+
+  Result<pid_t> spawn(const std::string& config_path, const MonitorConfig& config,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Starts keeping an idle monitor now (daemon start-up).
+  void fill();
+  // The idle monitor's pid, 0 when none waits (tests, benchmarks).
+  pid_t idle_pid() const;
+
+ private:
+  struct Idle;
+  struct State;
+  std::unique_ptr<State> st_;
+};
+
 class MonitorClient {
  public:
   // Unavailable when nothing listens (the monitor is gone).

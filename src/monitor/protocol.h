@@ -37,6 +37,12 @@
 // worked; after a failure the monitor cleans up and exits). Until then it
 // reports "created" and obeys "shutdown". The engine spawns one when a
 // container is created, so the start that usually follows skips the spawn.
+// Pooled (monitor::MonitorPool): `berth-monitor --foreground --pooled=....`
+// is started before any container needs it. It setsid()s and waits on its
+// stdin for one line, a config path exactly as long as the placeholder
+// argument (EOF: it exits 0 quietly). It writes the path over the
+// placeholder, so its command line becomes `berth-monitor --foreground
+// CONFIG_PATH`, and goes on as that command would.
 //
 // Wire: SOCK_SEQPACKET unix socket; every message is one packet holding one
 // JSON object (at most 64 KiB). A request carries "op"; the reply is
@@ -56,6 +62,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/json.h"
@@ -66,6 +73,9 @@ namespace berth::monitor {
 inline constexpr size_t kMaxPacket = 64 * 1024;
 // File descriptors one request may carry (the kernel's limit is 253).
 inline constexpr size_t kMaxPassedFds = 128;
+// The placeholder argument of a pooled monitor starts with this (protocol
+// comment above); the rest is '.' up to the config path's length.
+inline constexpr std::string_view kPooledArgPrefix = "--pooled=";
 
 // A mount(2) the monitor performs on <bundle>/rootfs before creating the
 // container and undoes after it exits (the rootfs overlay from the image's

@@ -356,6 +356,65 @@ def test_foreground_reports_a_line_and_stays_the_spawners_child(monitors):
     assert p.stderr.read() == ""
 
 
+def spawn_pooled(m, length):
+    """berth-monitor --foreground --pooled=....: the way monitor::MonitorPool starts it."""
+    arg = ("--pooled=" + "." * length)[:length]
+    return subprocess.Popen([m.binary, "--foreground", arg], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def cmdline(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().split(b"\0")
+
+
+def test_pooled_monitor_takes_its_config_path_from_stdin(monitors):
+    m = monitors(sh("echo pooled"))
+    with open(m.config_path, "w") as f:
+        json.dump(m.config, f)
+    p = spawn_pooled(m, len(m.config_path))
+    try:
+        # Idle: its own session, no config named anywhere on its command line.
+        deadline = time.monotonic() + 10
+        while os.getsid(p.pid) != p.pid and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.getsid(p.pid) == p.pid, "an idle pooled monitor leaves the spawner's session"
+        assert m.config_path.encode() not in cmdline(p.pid)
+        p.stdin.write(m.config_path + "\n")
+        p.stdin.flush()
+        assert p.stderr.readline() == "ok\n"
+        # Bound: the command line is the one spawn() gives a monitor of this config (the engine
+        # finds a container's monitor by it).
+        assert cmdline(p.pid)[:3] == [m.binary.encode(), b"--foreground", m.config_path.encode()]
+        with open(m.pid_file) as f:
+            assert int(f.read()) == p.pid
+        sub = m.subscribe()
+        m.call({"op": "start"})
+        assert wait_event(sub, "exit")["exit"]["exit_code"] == 0
+        assert p.wait(timeout=15) == 0
+        assert ("stdout", "pooled\n") in [(e["stream"], e["log"]) for e in m.log_entries()]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_pooled_monitor_exits_quietly_at_eof_and_refuses_a_path_of_another_length(monitors):
+    m = monitors(["true"])
+    p = spawn_pooled(m, len(m.config_path))
+    p.stdin.close()
+    assert p.wait(timeout=15) == 0
+    assert p.stderr.read() == ""
+    assert not os.path.exists(m.socket_path)
+    p = spawn_pooled(m, len(m.config_path) + 3)
+    p.stdin.write(m.config_path + "\n")
+    p.stdin.close()
+    assert p.wait(timeout=15) == 1
+    line = p.stderr.read()
+    assert line.startswith("berth-monitor: pooled: config path of ") and line.count("\n") == 1, line
+    assert not os.path.exists(m.socket_path)
+
+
 def test_spawn_missing_entrypoint(monitors):
     m = monitors(["/nope"])
     r = m.spawn(check=False)

@@ -1,0 +1,232 @@
+// monitor/pool.cc — MonitorPool (client.h): monitors started ahead of need.
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+
+#include "base/file.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "monitor/client.h"
+#include "monitor/spawn_internal.h"
+
+namespace berth::monitor {
+
+// A started monitor waiting for its config path on `cmd` (its stdin) and
+// reporting on `report` (its stderr). The reaper thread owns its waiting;
+// `pidfd` lets us signal it without racing a reuse of its pid.
+struct MonitorPool::Idle {
+  pid_t pid = 0;
+  Fd pidfd, cmd, report;
+};
+
+struct MonitorPool::State {
+  std::string binary;
+  size_t path_len = 0;
+  bool enabled = false;
+  // Idle monitors start as SCHED_IDLE (only when this process runs as
+  // SCHED_OTHER and as root, so that the monitor may switch back).
+  bool idle_class = false;
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Idle> idle;
+  bool want = false;  // keep one idle monitor
+  bool stop = false;
+  std::thread thread;
+
+  void loop();
+  Result<Idle> start_idle() const;
+};
+
+namespace {
+
+std::string placeholder(size_t len) {
+  std::string s(kPooledArgPrefix);
+  s.resize(len, '.');
+  return s;
+}
+
+}  // namespace
+
+Result<MonitorPool::Idle> MonitorPool::State::start_idle() const {
+  int sv[2];
+  // A socket rather than a pipe: send() with MSG_NOSIGNAL to a monitor that
+  // died while idle fails with EPIPE instead of raising SIGPIPE.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return sys_error("socketpair");
+  Fd cmd(sv[0]), cmd_theirs(sv[1]);
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
+  Fd report(p[0]), report_theirs(p[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, cmd_theirs.get(), 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, report_theirs.get(), 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (idle_class) {
+    // Its exec and start-up run only on CPU time nothing else wants: a
+    // refill right after a bind would otherwise slow the very create and
+    // start it follows (measured: +4 ms on a `run -d` on 2 vCPUs). The
+    // monitor goes back to SCHED_OTHER when it is bound.
+    struct sched_param sp = {};
+    posix_spawnattr_setschedpolicy(&attr, SCHED_IDLE);
+    posix_spawnattr_setschedparam(&attr, &sp);
+    flags |= POSIX_SPAWN_SETSCHEDULER;
+  }
+  posix_spawnattr_setflags(&attr, flags);
+  std::string a0 = binary, fg = "--foreground", a2 = placeholder(path_len);
+  char* argv[] = {a0.data(), fg.data(), a2.data(), nullptr};
+  std::vector<std::string> env_store = internal::monitor_env();
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, binary.c_str(), &fa, &attr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return sys_error(fmt::format("spawn {}", binary), rc);
+  Idle idle;
+  idle.pid = pid;
+  idle.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!idle.pidfd || !internal::reap_later(pid)) {
+    int err = errno;
+    ::kill(pid, SIGKILL);
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    return sys_error(fmt::format("watching berth-monitor {}", pid), err);
+  }
+  idle.cmd = std::move(cmd);
+  idle.report = std::move(report);
+  return idle;
+}
+
+void MonitorPool::State::loop() {
+  std::unique_lock lk(mu);
+  while (true) {
+    cv.wait(lk, [&] { return stop || (want && !idle); });
+    if (stop) return;
+    lk.unlock();
+    auto r = start_idle();
+    lk.lock();
+    if (r) {
+      idle = std::move(*r);
+    } else {
+      // Not retried in a loop: the next spawn() asks again (and reports a
+      // broken monitor binary through its own spawn).
+      want = false;
+      log_warn("berth-monitor pool: {}", r.error().message);
+    }
+  }
+}
+
+MonitorPool::MonitorPool(std::string monitor_binary, size_t config_path_len)
+    : st_(std::make_unique<State>()) {
+  st_->binary = std::move(monitor_binary);
+  st_->path_len = config_path_len;
+  st_->enabled = internal::can_reap_later() && config_path_len > kPooledArgPrefix.size();
+  st_->idle_class = ::sched_getscheduler(0) == SCHED_OTHER && ::geteuid() == 0;
+  if (!st_->enabled) return;
+  try {
+    st_->thread = std::thread([s = st_.get()] { s->loop(); });
+  } catch (const std::system_error&) {
+    st_->enabled = false;
+  }
+}
+
+MonitorPool::~MonitorPool() {
+  {
+    std::lock_guard lk(st_->mu);
+    st_->stop = true;
+  }
+  st_->cv.notify_all();
+  if (st_->thread.joinable()) st_->thread.join();
+  // Closing its stdin ends the idle monitor (EOF before a config path).
+  st_->idle.reset();
+}
+
+void MonitorPool::fill() {
+  if (!st_->enabled) return;
+  {
+    std::lock_guard lk(st_->mu);
+    st_->want = true;
+  }
+  st_->cv.notify_one();
+}
+
+pid_t MonitorPool::idle_pid() const {
+  std::lock_guard lk(st_->mu);
+  return st_->idle ? st_->idle->pid : 0;
+}
+
+Result<pid_t> MonitorPool::spawn(const std::string& config_path, const MonitorConfig& config,
+                                 std::chrono::milliseconds timeout) {
+  std::optional<Idle> idle;
+  if (st_->enabled && config_path.size() == st_->path_len &&
+      config_path.find('\n') == std::string::npos) {
+    {
+      std::lock_guard lk(st_->mu);
+      idle = std::move(st_->idle);
+      st_->idle.reset();
+      st_->want = true;
+    }
+    st_->cv.notify_one();
+  }
+  if (!idle) return monitor::spawn(st_->binary, config_path, config, timeout);
+  BERTH_TRY_CTX(write_file_atomic(config_path, dump_json(encode_config(config), 2), 0600,
+                                  Durability::ProcessCrashSafe),
+                "write monitor config");
+  std::string line = config_path + "\n";
+  ssize_t n;
+  while ((n = ::send(idle->cmd.get(), line.data(), line.size(), MSG_NOSIGNAL)) < 0 &&
+         errno == EINTR) {
+  }
+  if (n != static_cast<ssize_t>(line.size())) {
+    // It died while idle (the reaper has it): a fresh monitor does the job.
+    log_debug("berth-monitor pool: idle monitor {} is gone", idle->pid);
+    return monitor::spawn(st_->binary, config_path, config, timeout);
+  }
+  idle->cmd.reset();
+  bool timed_out = false;
+  std::string out =
+      internal::read_report(idle->report.get(), internal::Clock::now() + timeout, true, &timed_out);
+  if (!timed_out && trim(out) == "ok") return idle->pid;
+  // As monitor::spawn, a failed spawn returns once the monitor is gone (it
+  // has cleaned up before reporting; only its exit is left).
+  auto wait_gone = [&] {
+    struct pollfd pfd = {idle->pidfd.get(), POLLIN, 0};
+    while (::poll(&pfd, 1, 5000) < 0 && errno == EINTR) {
+    }
+  };
+  if (timed_out) {
+    ::syscall(SYS_pidfd_send_signal, idle->pidfd.get(), SIGKILL, nullptr, 0);
+    wait_gone();
+    return make_error(Errc::DeadlineExceeded, "berth-monitor did not report within {} ms",
+                      timeout.count());
+  }
+  wait_gone();
+  std::string msg = internal::report_message(out);
+  if (msg.empty()) msg = "berth-monitor exited during setup";
+  return make_error(Errc::Internal, "{}", msg);
+}
+
+}  // namespace berth::monitor

@@ -1,0 +1,36 @@
+// monitor/spawn_internal.h — what spawn() (client.cc) and MonitorPool
+// (pool.cc) share. Internal to the monitor module.
+// Thread-safety: every function may be called from any thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace berth::monitor::internal {
+
+using Clock = std::chrono::steady_clock;
+
+// Whether reap_later() works here (pidfds came with Linux 5.3).
+bool can_reap_later();
+// Hands `pid`, a child of this process, to the reaper thread, which waits
+// for it whenever it exits; no other code may wait for it after. False
+// (nothing taken) without pidfds or when out of fds.
+bool reap_later(pid_t pid);
+
+// The environment a monitor runs with: this process's, plus the malloc
+// tunables cmd/berth-monitor wants (so it need not re-execute itself).
+std::vector<std::string> monitor_env();
+
+// What a monitor writes on its report pipe `fd`, read until EOF, the
+// deadline (*timed_out = true) or, with stop_at_newline, the end of the
+// first line. At most 4 KiB is kept.
+std::string read_report(int fd, Clock::time_point deadline, bool stop_at_newline, bool* timed_out);
+
+// The monitor's message in a report: its first line without the
+// "berth-monitor: " prefix.
+std::string report_message(const std::string& out);
+
+}  // namespace berth::monitor::internal
