@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -36,9 +37,6 @@ struct MonitorPool::State {
   std::string binary;
   size_t path_len = 0;
   bool enabled = false;
-  // Idle monitors start as SCHED_IDLE (only when this process runs as
-  // SCHED_OTHER and as root, so that the monitor may switch back).
-  bool idle_class = false;
   mutable std::mutex mu;
   std::condition_variable cv;
   std::optional<Idle> idle;
@@ -81,18 +79,7 @@ Result<MonitorPool::Idle> MonitorPool::State::start_idle() const {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (idle_class) {
-    // Its exec and start-up run only on CPU time nothing else wants: a
-    // refill right after a bind would otherwise slow the very create and
-    // start it follows (measured: +4 ms on a `run -d` on 2 vCPUs). The
-    // monitor goes back to SCHED_OTHER when it is bound.
-    struct sched_param sp = {};
-    posix_spawnattr_setschedpolicy(&attr, SCHED_IDLE);
-    posix_spawnattr_setschedparam(&attr, &sp);
-    flags |= POSIX_SPAWN_SETSCHEDULER;
-  }
-  posix_spawnattr_setflags(&attr, flags);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::string a0 = binary, fg = "--foreground", a2 = placeholder(path_len);
   char* argv[] = {a0.data(), fg.data(), a2.data(), nullptr};
   std::vector<std::string> env_store = internal::monitor_env();
@@ -120,7 +107,32 @@ Result<MonitorPool::Idle> MonitorPool::State::start_idle() const {
   return idle;
 }
 
+namespace {
+
+// Puts the calling thread in SCHED_IDLE, so that the monitors it spawns
+// inherit it: their exec and start-up then run only on CPU time nothing else
+// wants. A refill right after a bind would otherwise slow the very create
+// and start it follows (+4 ms on a `run -d` measured on 2 vCPUs). Only when
+// a thread of these credentials can get back to SCHED_OTHER, as a bound
+// monitor must (protocol.h, "Pooled"): tried first on this thread.
+// False only when the thread is stuck in SCHED_IDLE (then it must start no
+// monitor: none could leave it).
+bool run_as_idle_class() {
+  if (::sched_getscheduler(0) != SCHED_OTHER) return true;
+  struct sched_param sp = {};
+  if (::sched_setscheduler(0, SCHED_IDLE, &sp) != 0) return true;
+  if (::sched_setscheduler(0, SCHED_OTHER, &sp) != 0) {
+    log_warn("berth-monitor pool: off, cannot leave SCHED_IDLE: {}", std::strerror(errno));
+    return false;
+  }
+  (void)::sched_setscheduler(0, SCHED_IDLE, &sp);
+  return true;
+}
+
+}  // namespace
+
 void MonitorPool::State::loop() {
+  if (!run_as_idle_class()) return;  // spawn() finds no idle monitor, ever
   std::unique_lock lk(mu);
   while (true) {
     cv.wait(lk, [&] { return stop || (want && !idle); });
@@ -144,7 +156,6 @@ MonitorPool::MonitorPool(std::string monitor_binary, size_t config_path_len)
   st_->binary = std::move(monitor_binary);
   st_->path_len = config_path_len;
   st_->enabled = internal::can_reap_later() && config_path_len > kPooledArgPrefix.size();
-  st_->idle_class = ::sched_getscheduler(0) == SCHED_OTHER && ::geteuid() == 0;
   if (!st_->enabled) return;
   try {
     st_->thread = std::thread([s = st_.get()] { s->loop(); });

@@ -188,3 +188,41 @@ def test_oom_kill(cli, img, clean):
     ev = cli.ok("events", "--since", since, "--until", str(int(time.time()) + 1),
                 "--filter", "container=cli-oom", "--format", "{{.Action}}").stdout.split()
     assert ev == ["create", "attach", "start", "oom", "die"], ev
+
+
+def _pooled_monitors(daemon_pid):
+    """berthd's idle monitors: its children started with --pooled= (monitor/pool.cc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == daemon_pid and any(a.startswith(b"--pooled=") for a in argv):
+            out.append(int(d))
+    return out
+
+
+def test_containers_run_in_the_normal_scheduling_class(cli, img, clean, daemon):
+    # berthd starts its spare monitor as SCHED_IDLE (monitor/pool.cc). Whatever runs a container
+    # is back in the normal class at nice 0, as docker's containers are. Several in a row, so
+    # that monitors which waited in the pool start some of them.
+    for i in range(3):
+        run_d(cli, img, f"sched-{i}", "sleep", "300")
+        pid = int(insp(cli, f"sched-{i}", "{{.State.Pid}}"))
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER, f"sched-{i}"
+        assert os.getpriority(os.PRIO_PROCESS, pid) == 0, f"sched-{i}"
+    if not is_berthd():
+        return
+    # The spare itself leaves SCHED_IDLE once started, before it waits (a bound monitor must
+    # not wake up only when the CPUs are idle).
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        spare = [p for p in _pooled_monitors(daemon.pid) if os.sched_getscheduler(p) == os.SCHED_OTHER]
+        if spare:
+            break
+        time.sleep(0.05)
+    assert spare, "no idle monitor in the normal class beside berthd"
