@@ -46,6 +46,8 @@ struct MonitorPool::State {
 
   void loop();
   Result<Idle> start_idle() const;
+  // Waits for the started monitor's "idle" line (protocol.h, "Pooled").
+  Result<void> await_idle_line(const Idle& m);
 };
 
 namespace {
@@ -107,6 +109,35 @@ Result<MonitorPool::Idle> MonitorPool::State::start_idle() const {
   return idle;
 }
 
+Result<void> MonitorPool::State::await_idle_line(const Idle& m) {
+  // A SCHED_IDLE start-up may take long on a busy machine: until the line
+  // comes, spawn() finds no idle monitor and spawns its own, so nothing
+  // waits for this one. Checked for stop every 100 ms.
+  std::string got;
+  while (got.find('\n') == std::string::npos) {
+    {
+      std::lock_guard lk(mu);
+      if (stop) return make_error(Errc::Cancelled, "stopping");
+    }
+    struct pollfd pfd = {m.report.get(), POLLIN, 0};
+    int r = ::poll(&pfd, 1, 100);
+    if (r < 0 && errno != EINTR) return sys_error("poll");
+    if (r <= 0) continue;
+    char buf[64];
+    ssize_t n = ::read(m.report.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string msg = internal::report_message(got);
+      return make_error(Errc::Internal, "idle monitor {} exited: {}", m.pid,
+                        msg.empty() ? "no message" : msg);
+    }
+    if (got.size() < 4096) got.append(buf, static_cast<size_t>(n));
+  }
+  if (trim(got) != "idle")
+    return make_error(Errc::Internal, "idle monitor {}: {}", m.pid, internal::report_message(got));
+  return {};
+}
+
 namespace {
 
 // Puts the calling thread in SCHED_IDLE, so that the monitors it spawns
@@ -139,9 +170,17 @@ void MonitorPool::State::loop() {
     if (stop) return;
     lk.unlock();
     auto r = start_idle();
+    if (r) {
+      if (auto w = await_idle_line(*r); !w) {
+        // Dropping it closes its stdin: it exits (the reaper has it).
+        r = unexpected(std::move(w).error());
+      }
+    }
     lk.lock();
     if (r) {
       idle = std::move(*r);
+    } else if (stop) {
+      return;
     } else {
       // Not retried in a loop: the next spawn() asks again (and reports a
       // broken monitor binary through its own spawn).

@@ -26,15 +26,18 @@ class PoolTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     fake_ = dir_ + "/berth-monitor";
-    // Pooled: logs "started", waits for a line (EOF: exit 0), fails for a
-    // path containing "fail", else reports ok and lives on. Spawned directly
-    // (--foreground CONFIG): logs "direct".
+    // Pooled: logs "started", hangs if the file "hang" exists (a start-up
+    // that never ends), says "idle", waits for a line (EOF: exit 0), fails
+    // for a path containing "fail", else reports ok and lives on. Spawned
+    // directly (--foreground CONFIG): logs "direct".
     std::string script =
         "#!/bin/sh\n"
         "[ \"$1\" = --foreground ] || exit 3\n"
         "case \"$2\" in\n"
         "--pooled=*)\n"
         "  echo \"$$\" >> @/started\n"
+        "  [ -e @/hang ] && exec sleep 30\n"
+        "  echo idle >&2\n"
         "  IFS= read -r path || exit 0\n"
         "  [ ${#path} -eq ${#2} ] || { echo 'berth-monitor: length' >&2; exit 1; }\n"
         "  case \"$path\" in *fail*) echo 'berth-monitor: rootfs: gone' >&2; exit 1;; esac\n"
@@ -143,6 +146,26 @@ TEST_F(PoolTest, TheIdleMonitorEndsWithThePool) {
   EXPECT_TRUE(eventually([&] { return gone(idle); }))
       << "the idle monitor outlived its pool (it reads EOF and exits)";
   EXPECT_EQ(log("bound"), "");
+}
+
+TEST_F(PoolTest, AMonitorStillStartingIsNotHandedOut) {
+  // On a busy machine a SCHED_IDLE start-up may take any time: a spawn must
+  // not wait for it.
+  ASSERT_TRUE(write_file_atomic(dir_ + "/hang", "", 0644));
+  MonitorPool pool(fake_, kLen);
+  pool.fill();
+  ASSERT_TRUE(eventually([&] { return !log("started").empty(); }));
+  EXPECT_EQ(pool.idle_pid(), 0);
+  std::string cfg = path(kLen, "e");
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = pool.spawn(cfg, cfg_);
+  ASSERT_TRUE(r) << r.error().message;
+  spawned_.push_back(*r);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(log("direct"), fmt::format("{} {}\n", *r, cfg));
+  EXPECT_EQ(log("bound"), "");
+  for (const auto& p : split(trim(log("started")), '\n'))
+    spawned_.push_back(std::stoi(std::string(p)));
 }
 
 TEST_F(PoolTest, ABrokenBinaryStopsThePoolUntilTheNextSpawn) {

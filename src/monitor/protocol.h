@@ -38,11 +38,12 @@
 // reports "created" and obeys "shutdown". The engine spawns one when a
 // container is created, so the start that usually follows skips the spawn.
 // Pooled (monitor::MonitorPool): `berth-monitor --foreground --pooled=....`
-// is started before any container needs it. It setsid()s and waits on its
-// stdin for one line, a config path exactly as long as the placeholder
-// argument (EOF: it exits 0 quietly). It writes the path over the
-// placeholder, so its command line becomes `berth-monitor --foreground
-// CONFIG_PATH`, and goes on as that command would.
+// is started before any container needs it. It setsid()s, writes "idle" on
+// its stderr (the report pipe) and waits on its stdin for one line, a config
+// path exactly as long as the placeholder argument (EOF: it exits 0
+// quietly). It writes the path over the placeholder, so its command line
+// becomes `berth-monitor --foreground CONFIG_PATH`, and goes on as that
+// command would.
 //
 // Wire: SOCK_SEQPACKET unix socket; every message is one packet holding one
 // JSON object (at most 64 KiB). A request carries "op"; the reply is

@@ -380,6 +380,7 @@ def test_pooled_monitor_takes_its_config_path_from_stdin(monitors):
             time.sleep(0.01)
         assert os.getsid(p.pid) == p.pid, "an idle pooled monitor leaves the spawner's session"
         assert m.config_path.encode() not in cmdline(p.pid)
+        assert p.stderr.readline() == "idle\n", "the pool hands out a monitor only after this"
         p.stdin.write(m.config_path + "\n")
         p.stdin.flush()
         assert p.stderr.readline() == "ok\n"
@@ -404,13 +405,14 @@ def test_pooled_monitor_exits_quietly_at_eof_and_refuses_a_path_of_another_lengt
     p = spawn_pooled(m, len(m.config_path))
     p.stdin.close()
     assert p.wait(timeout=15) == 0
-    assert p.stderr.read() == ""
+    assert p.stderr.read() == "idle\n"
     assert not os.path.exists(m.socket_path)
     p = spawn_pooled(m, len(m.config_path) + 3)
     p.stdin.write(m.config_path + "\n")
     p.stdin.close()
     assert p.wait(timeout=15) == 1
-    line = p.stderr.read()
+    idle, line = p.stderr.read().split("\n", 1)
+    assert idle == "idle"
     assert line.startswith("berth-monitor: pooled: config path of ") and line.count("\n") == 1, line
     assert not os.path.exists(m.socket_path)
 
