@@ -152,7 +152,7 @@ class LocalContainerService final : public ContainerService {
 
   // ---- paths --------------------------------------------------------------
   std::string ctr_dir(const std::string& id) const;
-  // monitor::spawn of c's monitor, through the pool when there is one.
+  // monitor::spawn of container `id`'s monitor, through the pool when there is one.
   Result<pid_t> spawn_monitor(const std::string& id, const monitor::MonitorConfig& mc);
   // The failing streak and last probes from the monitor's health.json of
   // container `id` into `s` (left as they are when the file is unreadable).
