@@ -101,18 +101,8 @@ def cmdline(pid: int) -> List[str]:
 
 def pooled_monitors(daemon_pid: int) -> List[int]:
     """berthd's idle monitors (monitor::MonitorPool): its children started with --pooled=."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == daemon_pid and any(a.startswith("--pooled=") for a in cmdline(int(d))):
-            out.append(int(d))
-    return out
+    from e2eutil import children_of
+    return [p for p in children_of(daemon_pid) if any(a.startswith("--pooled=") for a in cmdline(p))]
 
 
 def procs_named(prefix: str, under: str) -> List[int]:

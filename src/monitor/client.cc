@@ -210,7 +210,27 @@ bool reap_later(pid_t pid) {
   return r && r->add(pid);
 }
 
-std::vector<std::string> monitor_env() {
+Result<pid_t> spawn_monitor_process(const std::string& binary, std::vector<std::string> args,
+                                    int stdin_fd, int stderr_fd) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (stdin_fd >= 0)
+    posix_spawn_file_actions_adddup2(&fa, stdin_fd, 0);
+  else
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   std::vector<std::string> env;
   std::string tunables = "GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0";
   for (char** e = environ; e && *e; ++e) {
@@ -221,7 +241,15 @@ std::vector<std::string> monitor_env() {
     env.emplace_back(*e);
   }
   env.push_back(tunables);
-  return env;
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, binary.c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return sys_error(fmt::format("spawn {}", binary), rc);
+  return pid;
 }
 
 std::string read_report(int fd, Clock::time_point deadline, bool stop_at_newline, bool* timed_out) {
@@ -265,36 +293,15 @@ Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
   Fd rd(p[0]), wr(p[1]);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, wr.get(), 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   // In the foreground (where this process can reap it) the monitor runs as
   // our child, with no fork of its own to wait for: ~2.5 ms less per spawn
   // on the 2-vCPU test VM (a fork, and an exit to reap).
   bool reaper = internal::can_reap_later();
-  std::string a0 = monitor_binary, a1 = config_path, fg = "--foreground";
-  char* argv_fork[] = {a0.data(), a1.data(), nullptr};
-  char* argv_fg[] = {a0.data(), fg.data(), a1.data(), nullptr};
-  char** argv = reaper ? argv_fg : argv_fork;
-  std::vector<std::string> env_store = internal::monitor_env();
-  std::vector<char*> envp;
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, monitor_binary.c_str(), &fa, &attr, argv, envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return sys_error(fmt::format("spawn {}", monitor_binary), rc);
+  std::vector<std::string> args = {monitor_binary};
+  if (reaper) args.push_back("--foreground");
+  args.push_back(config_path);
+  pid_t pid =
+      BERTH_TRY(internal::spawn_monitor_process(monitor_binary, std::move(args), -1, wr.get()));
   wr.reset();
 
   bool timed_out = false;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
+
 namespace berth::monitor::internal {
 
 using Clock = std::chrono::steady_clock;
@@ -20,9 +22,12 @@ bool can_reap_later();
 // (nothing taken) without pidfds or when out of fds.
 bool reap_later(pid_t pid);
 
-// The environment a monitor runs with: this process's, plus the malloc
-// tunables cmd/berth-monitor wants (so it need not re-execute itself).
-std::vector<std::string> monitor_env();
+// posix_spawn of `binary` with argv `args` (args[0] included), the
+// monitor's environment (its malloc tunables added to this process's, so it
+// need not re-execute itself), no signal blocked or handled, stdin from
+// `stdin_fd` (-1: /dev/null), stdout to /dev/null and stderr to `stderr_fd`.
+Result<pid_t> spawn_monitor_process(const std::string& binary, std::vector<std::string> args,
+                                    int stdin_fd, int stderr_fd);
 
 // What a monitor writes on its report pipe `fd`, read until EOF, the
 // deadline (*timed_out = true) or, with stop_at_newline, the end of the

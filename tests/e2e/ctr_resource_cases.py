@@ -15,7 +15,8 @@ import pytest
 
 from conftest import berthd_only, is_berthd
 from ctr_cli_cases import insp, run_d
-from ctrutil import clean, img  # noqa: F401 - fixtures
+from ctrutil import clean, img, proc_cmdline  # noqa: F401 - fixtures
+from e2eutil import children_of
 
 
 def _cgroup_file(cli, name, v1, v2):
@@ -192,18 +193,8 @@ def test_oom_kill(cli, img, clean):
 
 def _pooled_monitors(daemon_pid):
     """berthd's idle monitors: its children started with --pooled= (monitor/pool.cc)."""
-    out = []
-    for d in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == daemon_pid and any(a.startswith(b"--pooled=") for a in argv):
-            out.append(int(d))
-    return out
+    return [p for p in children_of(daemon_pid)
+            if any(a.startswith("--pooled=") for a in proc_cmdline(p))]
 
 
 def test_containers_run_in_the_normal_scheduling_class(cli, img, clean, daemon):

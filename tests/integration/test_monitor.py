@@ -330,20 +330,25 @@ def spawn_foreground(m):
     return p, p.stderr.readline()
 
 
+def start_until_reaped(m, p, out):
+    """A foreground monitor Popen p that reported ok: its pid file names it; it starts the
+    container, which prints `out` and exits 0, and then exits on its own, to be reaped by us."""
+    with open(m.pid_file) as f:
+        assert int(f.read()) == p.pid
+    sub = m.subscribe()
+    m.call({"op": "start"})
+    assert wait_event(sub, "exit")["exit"]["exit_code"] == 0
+    assert p.wait(timeout=15) == 0
+    assert ("stdout", out) in [(e["stream"], e["log"]) for e in m.log_entries()]
+
+
 def test_foreground_reports_a_line_and_stays_the_spawners_child(monitors):
     m = monitors(sh("echo fg"))
     p, line = spawn_foreground(m)
     try:
         assert line == "ok\n"
         assert p.poll() is None, "the monitor exited after reporting"
-        with open(m.pid_file) as f:
-            assert int(f.read()) == p.pid
-        sub = m.subscribe()
-        m.call({"op": "start"})
-        assert wait_event(sub, "exit")["exit"]["exit_code"] == 0
-        # It exits on its own once the container is done, to be reaped by us.
-        assert p.wait(timeout=15) == 0
-        assert ("stdout", "fg\n") in [(e["stream"], e["log"]) for e in m.log_entries()]
+        start_until_reaped(m, p, "fg\n")
     finally:
         if p.poll() is None:
             p.kill()
@@ -387,13 +392,7 @@ def test_pooled_monitor_takes_its_config_path_from_stdin(monitors):
         # Bound: the command line is the one spawn() gives a monitor of this config (the engine
         # finds a container's monitor by it).
         assert cmdline(p.pid)[:3] == [m.binary.encode(), b"--foreground", m.config_path.encode()]
-        with open(m.pid_file) as f:
-            assert int(f.read()) == p.pid
-        sub = m.subscribe()
-        m.call({"op": "start"})
-        assert wait_event(sub, "exit")["exit"]["exit_code"] == 0
-        assert p.wait(timeout=15) == 0
-        assert ("stdout", "pooled\n") in [(e["stream"], e["log"]) for e in m.log_entries()]
+        start_until_reaped(m, p, "pooled\n")
     finally:
         if p.poll() is None:
             p.kill()
