@@ -283,13 +283,15 @@ std::string report_message(const std::string& out) {
   return line;
 }
 
-}  // namespace internal
-
-Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config_path,
-                    const MonitorConfig& config, std::chrono::milliseconds timeout) {
+Result<void> write_config(const std::string& config_path, const MonitorConfig& config) {
   BERTH_TRY_CTX(write_file_atomic(config_path, dump_json(encode_config(config), 2), 0600,
                                   Durability::ProcessCrashSafe),
                 "write monitor config");
+  return {};
+}
+
+Result<pid_t> spawn_written(const std::string& monitor_binary, const std::string& config_path,
+                            const MonitorConfig& config, std::chrono::milliseconds timeout) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
   Fd rd(p[0]), wr(p[1]);
@@ -349,6 +351,14 @@ Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config
   if (!mp || *mp <= 0)
     return make_error(Errc::Internal, "monitor pid file {}: not a pid", config.pid_file);
   return static_cast<pid_t>(*mp);
+}
+
+}  // namespace internal
+
+Result<pid_t> spawn(const std::string& monitor_binary, const std::string& config_path,
+                    const MonitorConfig& config, std::chrono::milliseconds timeout) {
+  BERTH_TRY(internal::write_config(config_path, config));
+  return internal::spawn_written(monitor_binary, config_path, config, timeout);
 }
 
 Result<std::unique_ptr<MonitorClient>> MonitorClient::connect(const std::string& socket_path) {

@@ -221,9 +221,7 @@ Result<pid_t> MonitorPool::spawn(const std::string& config_path, const MonitorCo
     st_->cv.notify_one();
   }
   if (!idle) return monitor::spawn(st_->binary, config_path, config, timeout);
-  BERTH_TRY_CTX(write_file_atomic(config_path, dump_json(encode_config(config), 2), 0600,
-                                  Durability::ProcessCrashSafe),
-                "write monitor config");
+  BERTH_TRY(internal::write_config(config_path, config));
   std::string line = config_path + "\n";
   ssize_t n;
   while ((n = ::send(idle->cmd.get(), line.data(), line.size(), MSG_NOSIGNAL)) < 0 &&
@@ -232,7 +230,7 @@ Result<pid_t> MonitorPool::spawn(const std::string& config_path, const MonitorCo
   if (n != static_cast<ssize_t>(line.size())) {
     // It died while idle (the reaper has it): a fresh monitor does the job.
     log_debug("berth-monitor pool: idle monitor {} is gone", idle->pid);
-    return monitor::spawn(st_->binary, config_path, config, timeout);
+    return internal::spawn_written(st_->binary, config_path, config, timeout);
   }
   idle->cmd.reset();
   bool timed_out = false;

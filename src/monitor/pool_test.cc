@@ -70,6 +70,12 @@ class PoolTest : public ::testing::Test {
     return f();
   }
   static bool gone(pid_t pid) { return !std::filesystem::exists(fmt::format("/proc/{}", pid)); }
+  // fill(), then the idle monitor's pid once it waits (0 if none came).
+  static pid_t filled(MonitorPool& pool) {
+    pool.fill();
+    eventually([&] { return pool.idle_pid() != 0; });
+    return pool.idle_pid();
+  }
 
   std::string dir_, fake_;
   MonitorConfig cfg_;
@@ -80,9 +86,8 @@ class PoolTest : public ::testing::Test {
 TEST_F(PoolTest, BindsTheIdleMonitorThenStartsAnother) {
   MonitorPool pool(fake_, kLen);
   EXPECT_EQ(pool.idle_pid(), 0) << "nothing starts before fill() or spawn()";
-  pool.fill();
-  ASSERT_TRUE(eventually([&] { return pool.idle_pid() != 0; }));
-  pid_t idle = pool.idle_pid();
+  pid_t idle = filled(pool);
+  ASSERT_NE(idle, 0);
   std::string cfg = path(kLen, "a");
   auto pid = pool.spawn(cfg, cfg_);
   ASSERT_TRUE(pid) << pid.error().message;
@@ -98,9 +103,8 @@ TEST_F(PoolTest, BindsTheIdleMonitorThenStartsAnother) {
 
 TEST_F(PoolTest, OtherLengthsAndDeadIdleMonitorsSpawnDirectly) {
   MonitorPool pool(fake_, kLen);
-  pool.fill();
-  ASSERT_TRUE(eventually([&] { return pool.idle_pid() != 0; }));
-  pid_t idle = pool.idle_pid();
+  pid_t idle = filled(pool);
+  ASSERT_NE(idle, 0);
   std::string other = path(kLen + 1, "b");
   auto a = pool.spawn(other, cfg_);
   ASSERT_TRUE(a) << a.error().message;
@@ -124,9 +128,8 @@ TEST_F(PoolTest, OtherLengthsAndDeadIdleMonitorsSpawnDirectly) {
 
 TEST_F(PoolTest, ReportsTheBoundMonitorsFailureOnceItIsGone) {
   MonitorPool pool(fake_, kLen);
-  pool.fill();
-  ASSERT_TRUE(eventually([&] { return pool.idle_pid() != 0; }));
-  pid_t idle = pool.idle_pid();
+  pid_t idle = filled(pool);
+  ASSERT_NE(idle, 0);
   auto r = pool.spawn(path(kLen, "fail"), cfg_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "rootfs: gone");
@@ -139,9 +142,8 @@ TEST_F(PoolTest, TheIdleMonitorEndsWithThePool) {
   pid_t idle = 0;
   {
     MonitorPool pool(fake_, kLen);
-    pool.fill();
-    ASSERT_TRUE(eventually([&] { return pool.idle_pid() != 0; }));
-    idle = pool.idle_pid();
+    idle = filled(pool);
+    ASSERT_NE(idle, 0);
   }
   EXPECT_TRUE(eventually([&] { return gone(idle); }))
       << "the idle monitor outlived its pool (it reads EOF and exits)";

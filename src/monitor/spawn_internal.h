@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "monitor/protocol.h"
 
 namespace berth::monitor::internal {
 
@@ -28,6 +29,13 @@ bool reap_later(pid_t pid);
 // `stdin_fd` (-1: /dev/null), stdout to /dev/null and stderr to `stderr_fd`.
 Result<pid_t> spawn_monitor_process(const std::string& binary, std::vector<std::string> args,
                                     int stdin_fd, int stderr_fd);
+
+// Writes `config` to config_path (temp -> fsync -> rename), as spawn() does
+// first.
+Result<void> write_config(const std::string& config_path, const MonitorConfig& config);
+// spawn() after write_config(): for a caller that has written it already.
+Result<pid_t> spawn_written(const std::string& monitor_binary, const std::string& config_path,
+                            const MonitorConfig& config, std::chrono::milliseconds timeout);
 
 // What a monitor writes on its report pipe `fd`, read until EOF, the
 // deadline (*timed_out = true) or, with stop_at_newline, the end of the
