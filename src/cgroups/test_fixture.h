@@ -14,27 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include "base/test_temp_dir.h"
 #include "cgroups/fs.h"
 
 namespace berth::cgroups::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "berth-cg-XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = berth::test::TempDir;
 
 inline void put(const std::string& path, const std::string& content = "") {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

@@ -7,22 +7,16 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "base/test_temp_dir.h"
 
 namespace berth::cli {
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/berth-cli-config-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using TempDir = test::TempDir;
 
 TEST(ConfigFile, MissingFileIsEmptyAndRoundTrips) {
   TempDir t;
-  std::string dir = t.path + "/docker";
+  std::string dir = t.path() + "/docker";
   auto c = ConfigFile::load(dir);
   ASSERT_TRUE(c) << c.error().message;
   auto none = c->get(kHubAuthKey);
@@ -59,10 +53,10 @@ TEST(ConfigFile, MissingFileIsEmptyAndRoundTrips) {
 
 TEST(ConfigFile, KeepsUnknownKeysAndMatchesSchemes) {
   TempDir t;
-  ASSERT_TRUE(write_file_atomic(t.path + "/config.json",
+  ASSERT_TRUE(write_file_atomic(t.path() + "/config.json",
                                 R"({"auths":{"http://reg.example:5000/v2/":{"auth":"dTpw"}},
                                     "psFormat":"table {{.ID}}","currentContext":"default"})"));
-  auto c = ConfigFile::load(t.path);
+  auto c = ConfigFile::load(t.path());
   ASSERT_TRUE(c);
   auto got = c->get("reg.example:5000");
   ASSERT_TRUE(got && *got);
@@ -70,19 +64,19 @@ TEST(ConfigFile, KeepsUnknownKeysAndMatchesSchemes) {
   EXPECT_EQ((*got)->server, "http://reg.example:5000/v2/");
   c->set("other:1", Credentials{"x", "y", "", ""});
   ASSERT_TRUE(c->save());
-  auto again = ConfigFile::load(t.path);
+  auto again = ConfigFile::load(t.path());
   EXPECT_EQ(again->json()["psFormat"], "table {{.ID}}");
   EXPECT_TRUE(again->json()["auths"].contains("http://reg.example:5000/v2/"));
 }
 
 TEST(ConfigFile, BadInputNamesTheFile) {
   TempDir t;
-  ASSERT_TRUE(write_file_atomic(t.path + "/config.json", "{not json"));
-  auto c = ConfigFile::load(t.path);
+  ASSERT_TRUE(write_file_atomic(t.path() + "/config.json", "{not json"));
+  auto c = ConfigFile::load(t.path());
   ASSERT_FALSE(c);
-  EXPECT_NE(c.error().message.find(t.path + "/config.json"), std::string::npos);
-  ASSERT_TRUE(write_file_atomic(t.path + "/config.json", R"({"auths":{"h:1":{"auth":"@@@"}}})"));
-  auto c2 = ConfigFile::load(t.path);
+  EXPECT_NE(c.error().message.find(t.path() + "/config.json"), std::string::npos);
+  ASSERT_TRUE(write_file_atomic(t.path() + "/config.json", R"({"auths":{"h:1":{"auth":"@@@"}}})"));
+  auto c2 = ConfigFile::load(t.path());
   ASSERT_TRUE(c2);
   auto g = c2->get("h:1");
   ASSERT_FALSE(g);
@@ -98,9 +92,9 @@ TEST(ConfigFile, ServerNamesAndHelpers) {
   EXPECT_EQ(ConfigFile::server_key("docker.io"), kHubAuthKey);
   EXPECT_EQ(ConfigFile::server_key("127.0.0.1:5000"), "127.0.0.1:5000");
   TempDir t;
-  ASSERT_TRUE(write_file_atomic(t.path + "/config.json",
+  ASSERT_TRUE(write_file_atomic(t.path() + "/config.json",
                                 R"({"credsStore":"desktop","credHelpers":{"gcr.io":"gcloud"}})"));
-  auto c = ConfigFile::load(t.path);
+  auto c = ConfigFile::load(t.path());
   EXPECT_EQ(c->helper_for("gcr.io"), "gcloud");
   EXPECT_EQ(c->helper_for("localhost:5000"), "desktop");
 }
@@ -111,16 +105,16 @@ TEST(ConfigFile, DockerCliReadsBerthsFile) {
   const char* docker = "/usr/local/bin/docker";
   if (::access(docker, X_OK) != 0) GTEST_SKIP() << "no docker CLI at " << docker;
   TempDir t;
-  auto c = ConfigFile::load(t.path);
+  auto c = ConfigFile::load(t.path());
   c->set("localhost:5999", Credentials{"bob", "pw", "", ""});
   c->set(kHubAuthKey, Credentials{"alice", "pw2", "", ""});
   ASSERT_TRUE(c->save());
-  std::string cmd = std::string(docker) + " --config " + t.path + " logout localhost:5999 > " +
-                    t.path + "/out.txt 2>&1";
+  std::string cmd = std::string(docker) + " --config " + t.path() + " logout localhost:5999 > " +
+                    t.path() + "/out.txt 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  auto out = read_file(t.path + "/out.txt");
+  auto out = read_file(t.path() + "/out.txt");
   EXPECT_NE(out->find("Removing login credentials for localhost:5999"), std::string::npos) << *out;
-  auto after = ConfigFile::load(t.path);
+  auto after = ConfigFile::load(t.path());
   ASSERT_TRUE(after);
   EXPECT_FALSE(*after->get("localhost:5999"));
   auto hub = after->get(kHubAuthKey);

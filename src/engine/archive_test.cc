@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "base/file.h"
+#include "base/test_temp_dir.h"
 #include "engine/export.h"
 
 namespace berth::engine {
@@ -19,18 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Tmp {
- public:
-  Tmp() {
-    char t[] = "/tmp/berth-archive-test-XXXXXX";
-    path_ = mkdtemp(t);
-  }
-  ~Tmp() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using Tmp = test::TempDir;
 
 void put(const std::string& p, const std::string& content = "x") {
   fs::create_directories(fs::path(p).parent_path());

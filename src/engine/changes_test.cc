@@ -12,23 +12,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/test_temp_dir.h"
+
 namespace berth::engine {
 namespace {
 
 namespace fs = std::filesystem;
 
-class Tmp {
- public:
-  Tmp() {
-    char t[] = "/tmp/berth-changes-test-XXXXXX";
-    path_ = mkdtemp(t);
-  }
-  ~Tmp() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using Tmp = test::TempDir;
 
 void put(const std::string& p, const std::string& content = "x") {
   fs::create_directories(fs::path(p).parent_path());

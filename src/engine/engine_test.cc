@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/test_temp_dir.h"
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "engine/fake_image_service.h"
@@ -17,18 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 using Status = EventBus::Subscription::Status;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/berth-engine-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = test::TempDir;
 
 Event ev(std::string type, std::string action, std::string id, int64_t t,
          std::map<std::string, std::string> attrs = {}) {

@@ -17,48 +17,26 @@
 #include "base/file.h"
 #include "engine/fake_image_service.h"
 #include "engine/local_containers.h"
+#include "engine/root_test_support.h"
 
 namespace berth::engine {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string monitor_binary() {
-  if (const char* e = std::getenv("BERTH_TEST_MONITOR")) return e;
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  // build/<dir>/src/engine/engine_unit_test -> build/<dir>/cmd/berth-monitor/berth-monitor
-  return (self.parent_path().parent_path().parent_path() / "cmd/berth-monitor/berth-monitor")
-      .string();
-}
-
 class RootContainersTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (mounts, namespaces, cgroups)";
-    if (!fs::exists(monitor_binary())) GTEST_SKIP() << "no berth-monitor at " << monitor_binary();
+    if (!fs::exists(testing::test_monitor_binary()))
+      GTEST_SKIP() << "no berth-monitor at " << testing::test_monitor_binary();
     if (!fs::exists("/usr/bin/busybox")) GTEST_SKIP() << "no static /usr/bin/busybox";
     char t[] = "/tmp/berth-ctr-root-XXXXXX";
     ASSERT_NE(::mkdtemp(t), nullptr);
     dir_ = t;
     std::string r = dir_ + "/rootfs";
-    for (const char* d : {"/bin", "/etc", "/proc", "/sys", "/dev", "/tmp", "/root"}) {
-      fs::create_directories(r + d);
-    }
-    fs::copy_file("/usr/bin/busybox", r + "/bin/busybox");
-    for (const char* a : {"sh", "echo", "cat", "sleep", "true", "false", "ls", "id", "ps"}) {
-      fs::create_symlink("busybox", r + "/bin/" + a);
-    }
-    std::ofstream(r + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n";
-    std::ofstream(r + "/etc/group") << "root:x:0:\n";
-    testing::FakeImageService::Image img;
-    img.summary.id = sha256_of("busybox-config");
-    img.summary.repo_tags = {"busybox:latest"};
-    img.config = Json::parse(
-        R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},
-            "config":{"Cmd":["sh"],"Env":["PATH=/bin"]}})");
-    images_.images.push_back(img);
-    images_.rootfs_dir = r;
+    testing::add_busybox_image(images_, r, {"/proc", "/sys", "/dev", "/tmp", "/root"},
+                               {"sh", "echo", "cat", "sleep", "true", "false", "ls", "id", "ps"});
     open();
   }
   void TearDown() override {
@@ -81,7 +59,7 @@ class RootContainersTest : public ::testing::Test {
     ContainerServiceOptions o;
     o.data_root = dir_ + "/data";
     o.exec_root = dir_ + "/exec";
-    o.monitor_binary = monitor_binary();
+    o.monitor_binary = testing::test_monitor_binary();
     o.cgroup_parent = "/berth-test";
     o.runtimes = std::move(runtimes);
     auto s = open_container_service(o, images_, std::move(*store), bus_);

@@ -11,20 +11,13 @@
 #include "base/file.h"
 #include "engine/fake_image_service.h"
 #include "engine/local_containers.h"
+#include "engine/root_test_support.h"
 #include "engine/volumes.h"
 
 namespace berth::engine {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string monitor_binary() {
-  if (const char* e = std::getenv("BERTH_TEST_MONITOR")) return e;
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return (self.parent_path().parent_path().parent_path() / "cmd/berth-monitor/berth-monitor")
-      .string();
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -35,30 +28,16 @@ class RootVolumesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (mounts, namespaces, cgroups)";
-    if (!fs::exists(monitor_binary())) GTEST_SKIP() << "no berth-monitor at " << monitor_binary();
+    if (!fs::exists(testing::test_monitor_binary()))
+      GTEST_SKIP() << "no berth-monitor at " << testing::test_monitor_binary();
     if (!fs::exists("/usr/bin/busybox")) GTEST_SKIP() << "no static /usr/bin/busybox";
     char t[] = "/tmp/berth-vol-root-XXXXXX";
     ASSERT_NE(::mkdtemp(t), nullptr);
     dir_ = t;
     std::string r = dir_ + "/rootfs";
-    for (const char* d : {"/bin", "/etc", "/proc", "/sys", "/dev", "/tmp", "/data"}) {
-      fs::create_directories(r + d);
-    }
-    fs::copy_file("/usr/bin/busybox", r + "/bin/busybox");
-    for (const char* a : {"sh", "echo", "cat", "true", "ls"}) {
-      fs::create_symlink("busybox", r + "/bin/" + a);
-    }
-    std::ofstream(r + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n";
-    std::ofstream(r + "/etc/group") << "root:x:0:\n";
+    testing::add_busybox_image(images_, r, {"/proc", "/sys", "/dev", "/tmp", "/data"},
+                               {"sh", "echo", "cat", "true", "ls"});
     std::ofstream(r + "/data/hello") << "from the image\n";
-    testing::FakeImageService::Image img;
-    img.summary.id = sha256_of("busybox-config");
-    img.summary.repo_tags = {"busybox:latest"};
-    img.config = Json::parse(
-        R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},
-            "config":{"Cmd":["sh"],"Env":["PATH=/bin"]}})");
-    images_.images.push_back(img);
-    images_.rootfs_dir = r;
     open();
   }
   void TearDown() override {
@@ -88,7 +67,7 @@ class RootVolumesTest : public ::testing::Test {
     ContainerServiceOptions o;
     o.data_root = dir_ + "/data";
     o.exec_root = dir_ + "/exec";
-    o.monitor_binary = monitor_binary();
+    o.monitor_binary = testing::test_monitor_binary();
     o.cgroup_parent = "/berth-test";
     o.volumes = vols_.get();
     auto s = open_container_service(o, images_, std::move(*store), bus_);

@@ -12,28 +12,14 @@
 #include <filesystem>
 #include <string>
 
+#include "base/test_temp_dir.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "sys/syscalls.h"
 
 namespace berth::http::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/berth-http-test.XXXXXX";
-    char* p = ::mkdtemp(tmpl);
-    if (p) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = berth::test::TempDir;
 
 // A server on unix://<tmp>/s/berth.sock (the parent "s" is created by it).
 struct UnixServer {

@@ -14,22 +14,12 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/test_temp_dir.h"
 
 namespace berth::monitor {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/berth-monclient-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = test::TempDir;
 
 // A one-connection fake monitor: answers each request with `reply(req)`.
 class FakeMonitor {
