@@ -27,10 +27,7 @@ namespace fs = std::filesystem;
 class RootContainersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (mounts, namespaces, cgroups)";
-    if (!fs::exists(testing::test_monitor_binary()))
-      GTEST_SKIP() << "no berth-monitor at " << testing::test_monitor_binary();
-    if (!fs::exists("/usr/bin/busybox")) GTEST_SKIP() << "no static /usr/bin/busybox";
+    if (auto why = testing::root_test_skip_reason(); !why.empty()) GTEST_SKIP() << why;
     char t[] = "/tmp/berth-ctr-root-XXXXXX";
     ASSERT_NE(::mkdtemp(t), nullptr);
     dir_ = t;

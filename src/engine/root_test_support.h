@@ -1,8 +1,11 @@
 // engine/root_test_support.h — what the engine's root tests (a real
-// berth-monitor, mounts, namespaces) share: where the monitor binary is and
-// a busybox image whose rootfs is a plain directory. Test code only.
+// berth-monitor, mounts, namespaces) share: whether they can run, where the
+// monitor binary is and a busybox image whose rootfs is a plain directory.
+// Test code only.
 // Depends on: base/digest.h, base/json.h, engine/fake_image_service.h.
 #pragma once
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +27,16 @@ inline std::string test_monitor_binary() {
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   return (self.parent_path().parent_path().parent_path() / "cmd/berth-monitor/berth-monitor")
       .string();
+}
+
+// Why a root test cannot run here ("" when it can): it needs root, the
+// monitor binary and a static /usr/bin/busybox.
+inline std::string root_test_skip_reason() {
+  if (::geteuid() != 0) return "needs root (mounts, namespaces, cgroups)";
+  if (!std::filesystem::exists(test_monitor_binary()))
+    return "no berth-monitor at " + test_monitor_binary();
+  if (!std::filesystem::exists("/usr/bin/busybox")) return "no static /usr/bin/busybox";
+  return "";
 }
 
 // Makes `root` a static busybox tree (/usr/bin/busybox, which the caller

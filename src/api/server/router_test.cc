@@ -7,90 +7,17 @@
 #include <chrono>
 #include <filesystem>
 
+#include "api/server/fake_http_test.h"
 #include "api/types/auth.h"
 #include "engine/fake_image_service.h"
 
 namespace berth::api::server {
 namespace {
 
-class FakeRequest : public http::Request {
- public:
-  FakeRequest(std::string method, std::string target, std::string body = "")
-      : method_(std::move(method)), target_(std::move(target)), body_(std::move(body)) {
-    auto q = target_.find('?');
-    path_ = target_.substr(0, q);
-    if (q != std::string::npos)
-      for (const auto& kv : split_q(target_.substr(q + 1))) query_.push_back(kv);
-  }
-  const std::string& method() const override { return method_; }
-  const std::string& target() const override { return target_; }
-  const std::string& path() const override { return path_; }
-  const std::vector<std::pair<std::string, std::string>>& query() const override { return query_; }
-  const http::Headers& headers() const override { return headers_; }
-  Result<std::string> read_body() override {
-    std::string out = body_.substr(0, 3);
-    body_.erase(0, 3);
-    return out;
-  }
-  Result<std::string> read_all_body(size_t) override { return std::exchange(body_, ""); }
-  int peer_uid() const override { return 0; }
-  http::Headers headers_;
-
- private:
-  static std::vector<std::pair<std::string, std::string>> split_q(const std::string& q) {
-    std::vector<std::pair<std::string, std::string>> out;
-    size_t start = 0;
-    while (start <= q.size()) {
-      auto amp = q.find('&', start);
-      std::string kv = q.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-      auto eq = kv.find('=');
-      if (!kv.empty())
-        out.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-      if (amp == std::string::npos) break;
-      start = amp + 1;
-    }
-    return out;
-  }
-  std::string method_, target_, path_, body_;
-  std::vector<std::pair<std::string, std::string>> query_;
-};
-
-class FakeResponse : public http::Response {
- public:
-  Result<void> send(int s, const http::Headers& h, std::string_view b) override {
-    status = s;
-    headers = h;
-    body = b;
-    done = true;
-    return ok();
-  }
-  Result<void> begin_stream(int s, const http::Headers& h) override {
-    status = s;
-    headers = h;
-    streamed = true;
-    return ok();
-  }
-  Result<void> write(std::string_view c) override {
-    body += c;
-    return ok();
-  }
-  Result<void> end() override {
-    done = true;
-    return ok();
-  }
-  Result<Hijacked> hijack() override { return make_error(Errc::NotImplemented, "no"); }
-  bool client_gone() override { return false; }
-  bool responded() const override { return status != 0; }
-  std::string header(const std::string& k) const {
-    auto it = headers.find(k);
-    return it == headers.end() ? "" : it->second;
-  }
-  Json json() const { return Json::parse(body); }
-  int status = 0;
-  http::Headers headers;
-  std::string body;
-  bool streamed = false, done = false;
-};
+// The container route tests' fakes (fake_http_test.h); a request body is
+// read in 5-byte pieces.
+using FakeRequest = testing::TestRequest;
+using FakeResponse = testing::TestResponse;
 
 class RouterTest : public ::testing::Test {
  protected:
@@ -115,7 +42,7 @@ class RouterTest : public ::testing::Test {
   FakeResponse call(const std::string& method, const std::string& target, std::string body = "",
                     http::Headers h = {}) {
     FakeRequest req(method, target, std::move(body));
-    req.headers_ = std::move(h);
+    req.hdrs = std::move(h);
     FakeResponse res;
     router_->handle(req, res);
     EXPECT_TRUE(res.done) << target;
