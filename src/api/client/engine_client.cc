@@ -330,31 +330,7 @@ Result<void> EngineClient::save(const std::vector<std::string>& names, const Byt
   http::ClientRequest req;
   req.method = "GET";
   req.target = BERTH_TRY(target("/images/get", q));
-  std::string err_body;
-  bool failed = false;
-  std::optional<Error> sink_error;
-  // The status is not known while chunks arrive; an error answer is a short
-  // JSON object, a tarball never starts with '{'.
-  bool first = true;
-  req.on_chunk = [&](std::string_view chunk) -> Result<void> {
-    if (first && !chunk.empty()) {
-      failed = chunk[0] == '{';
-      first = false;
-    }
-    if (failed) {
-      err_body.append(chunk.substr(0, 65536));
-      return ok();
-    }
-    auto r = sink(chunk);
-    if (!r) sink_error = r.error();
-    return r;
-  };
-  auto resp = http_->request(std::move(req));
-  if (sink_error) return *sink_error;
-  if (!resp) return resp.error();
-  if (resp->status >= 400)
-    return daemon_error(resp->status, resp->body.empty() ? err_body : resp->body);
-  if (!resp->body.empty()) BERTH_TRY(sink(resp->body));
+  BERTH_TRY(tar_download(std::move(req), sink));
   return ok();
 }
 
