@@ -210,17 +210,16 @@ bool reap_later(pid_t pid) {
   return r && r->add(pid);
 }
 
-Result<pid_t> spawn_monitor_process(const std::string& binary, std::vector<std::string> args,
-                                    int stdin_fd, int stderr_fd) {
-  posix_spawn_file_actions_t fa;
+SpawnSetup::SpawnSetup(int in, int out, int err) {
   posix_spawn_file_actions_init(&fa);
-  if (stdin_fd >= 0)
-    posix_spawn_file_actions_adddup2(&fa, stdin_fd, 0);
-  else
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
-  posix_spawnattr_t attr;
+  const int fds[3] = {in, out, err};
+  for (int target = 0; target < 3; ++target) {
+    if (fds[target] >= 0)
+      posix_spawn_file_actions_adddup2(&fa, fds[target], target);
+    else
+      posix_spawn_file_actions_addopen(&fa, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY,
+                                       0);
+  }
   posix_spawnattr_init(&attr);
   sigset_t none, all;
   sigemptyset(&none);
@@ -228,6 +227,16 @@ Result<pid_t> spawn_monitor_process(const std::string& binary, std::vector<std::
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
+SpawnSetup::~SpawnSetup() {
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+}
+
+Result<pid_t> spawn_monitor_process(const std::string& binary, std::vector<std::string> args,
+                                    int stdin_fd, int stderr_fd) {
+  SpawnSetup setup(stdin_fd, -1, stderr_fd);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -245,9 +254,7 @@ Result<pid_t> spawn_monitor_process(const std::string& binary, std::vector<std::
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, binary.c_str(), &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  int rc = ::posix_spawn(&pid, binary.c_str(), &setup.fa, &setup.attr, argv.data(), envp.data());
   if (rc != 0) return sys_error(fmt::format("spawn {}", binary), rc);
   return pid;
 }

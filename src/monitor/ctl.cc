@@ -16,6 +16,7 @@
 #include "base/scope_exit.h"
 #include "base/strings.h"
 #include "cgroups/manager.h"
+#include "monitor/spawn_internal.h"
 #include "oci/spec_codec.h"
 #include "runtime/container.h"
 #include "sys/syscalls.h"
@@ -167,33 +168,13 @@ Result<void> run_tool(const std::vector<std::string>& argv, const Stdio& io) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
   Fd rd(p[0]), wr(p[1]);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  auto fd_or_null = [&](int target, int fd, int mode) {
-    if (fd >= 0)
-      posix_spawn_file_actions_adddup2(&fa, fd, target);
-    else
-      posix_spawn_file_actions_addopen(&fa, target, "/dev/null", mode, 0);
-  };
-  fd_or_null(0, io.in, O_RDONLY);
-  fd_or_null(1, io.out, O_WRONLY);
-  posix_spawn_file_actions_adddup2(&fa, io.err >= 0 ? io.err : wr.get(), 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  internal::SpawnSetup setup(io.in, io.out, io.err >= 0 ? io.err : wr.get());
   std::vector<std::string> args = argv;
   std::vector<char*> cargv;
   for (auto& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  int rc = ::posix_spawnp(&pid, cargv[0], &setup.fa, &setup.attr, cargv.data(), environ);
   if (rc != 0) return sys_error(fmt::format("run {}", argv[0]), rc);
   wr.reset();
   std::string err;

@@ -1,8 +1,9 @@
-// monitor/spawn_internal.h — what spawn() (client.cc) and MonitorPool
-// (pool.cc) share. Internal to the monitor module.
+// monitor/spawn_internal.h — what spawn() (client.cc), MonitorPool (pool.cc)
+// and the runtime tool runner (ctl.cc) share. Internal to the monitor module.
 // Thread-safety: every function may be called from any thread.
 #pragma once
 
+#include <spawn.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -22,6 +23,19 @@ bool can_reap_later();
 // for it whenever it exits; no other code may wait for it after. False
 // (nothing taken) without pidfds or when out of fds.
 bool reap_later(pid_t pid);
+
+// posix_spawn's file actions and attributes for a child whose stdin, stdout
+// and stderr are `in`, `out` and `err` (-1: /dev/null) and which starts with
+// no signal blocked or handled, whatever its spawner blocks or handles.
+// Destroyed with the object.
+struct SpawnSetup {
+  SpawnSetup(int in, int out, int err);
+  ~SpawnSetup();
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+};
 
 // posix_spawn of `binary` with argv `args` (args[0] included), the
 // monitor's environment (its malloc tunables added to this process's, so it
