@@ -1,9 +1,11 @@
 // A registry::Client serving in-memory manifests and blobs, for image tests.
 // It can lie (serve other bytes than the digest names), fail a transfer
-// after N bytes once, slow transfers down, and counts what it was asked.
+// after N bytes once, hold one blob back until another was served whole,
+// slow transfers down, and counts what it was asked.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -19,8 +21,11 @@ class FakeRegistry : public registry::Client {
   std::map<std::string, std::pair<std::string, std::string>> tags;  // name:tag -> (mt, body)
   std::map<Digest, std::pair<std::string, std::string>> by_digest;  // -> (mt, body)
   std::map<Digest, std::string> blobs;
-  std::map<Digest, std::string> lies;    // served instead of blobs[d]
-  std::map<Digest, int64_t> fail_after;  // once: error after this many bytes
+  std::map<Digest, std::string> lies;     // served instead of blobs[d]
+  std::map<Digest, int64_t> fail_after;   // once: error after this many bytes
+  std::map<Digest, Digest> served_after;  // d waits (<= 10 s) for the other's whole serving
+  std::set<Digest> served;                // blobs served to their end at least once
+  std::condition_variable served_cv;
   std::map<Digest, int> fetches;
   std::vector<int64_t> offsets;  // f.offset of every fetch
   std::chrono::milliseconds chunk_delay{0};
@@ -70,7 +75,12 @@ class FakeRegistry : public registry::Client {
     int64_t fail = -1;
     std::chrono::milliseconds delay;
     {
-      std::lock_guard l(mu);
+      std::unique_lock l(mu);
+      if (auto w = served_after.find(d); w != served_after.end()) {
+        const Digest other = w->second;
+        if (!served_cv.wait_for(l, std::chrono::seconds(10), [&] { return served.count(other); }))
+          return make_error(Errc::Io, "fake: {} was never served whole", other.str());
+      }
       ++fetches[d];
       offsets.push_back(f.offset);
       auto lie = lies.find(d);
@@ -103,6 +113,11 @@ class FakeRegistry : public registry::Client {
       if (f.progress) f.progress(pos, res.total);
       if (delay.count()) std::this_thread::sleep_for(delay);
     }
+    {
+      std::lock_guard l(mu);
+      served.insert(d);
+    }
+    served_cv.notify_all();
     return res;
   }
   Result<bool> blob_exists(const oci::Reference&, const Digest& d,

@@ -436,7 +436,10 @@ TEST_F(ImageServiceTest, FailedPullKeepsItsBlobsForTheRetry) {
       *reg_, "docker.io/library/two:latest",
       {make_tar({{"a", random_bytes(20000, 5)}}), make_tar({{"b", random_bytes(20000, 6)}})});
   // Layer 0 downloads; layer 1 dies mid-stream (as a killed connection would).
+  // Layer 1 is held until layer 0 is served: otherwise its failure can come
+  // before layer 0's worker starts, and the pull rightly starts no new download.
   reg_->fail_after[p.layers[1]] = 8192;
+  reg_->served_after[p.layers[1]] = p.layers[0];
   ASSERT_FALSE(pull("two"));
   ASSERT_TRUE(svc_->gc());  // the pull's lease protects layer 0's blob
   EXPECT_TRUE(fs::exists(dir_ + "/content/blobs/sha256/" + p.layers[0].hex()));
