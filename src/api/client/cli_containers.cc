@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "api/client/engine_client.h"
+#include "api/client/held_error.h"
 
 namespace berth::api::client {
 
@@ -18,42 +19,15 @@ Result<http::ClientResponse> EngineClient::cli_request(
     req.headers.emplace("Content-Type", "application/json");
   req.body = std::move(body);
   req.body_source = std::move(body_source);
-  std::string held;
-  bool holding = false, first = true;
-  std::optional<Error> sink_error;
-  if (on_chunk) {
-    req.on_chunk = [&](std::string_view chunk) -> Result<void> {
-      if (chunk.empty()) return ok();
-      if (first) {
-        first = false;
-        holding = hold_error_body && chunk[0] == '{';
-      }
-      if (holding) {
-        held.append(chunk);
-        if (held.size() <= 65536) return ok();
-        holding = false;
-        std::string h = std::move(held);
-        held.clear();
-        auto r = on_chunk(h);
-        if (!r) sink_error = r.error();
-        return r;
-      }
-      auto r = on_chunk(chunk);
-      if (!r) sink_error = r.error();
-      return r;
-    };
+  if (!on_chunk) {
+    auto resp = BERTH_TRY(http_->request(std::move(req)));
+    if (resp.status >= 400) return daemon_error(resp.status, resp.body);
+    return resp;
   }
-  auto resp = http_->request(std::move(req));
-  if (sink_error) return *sink_error;
-  if (!resp) return resp.error();
-  if (resp->status >= 400)
-    return daemon_error(resp->status, resp->body.empty() ? held : resp->body);
-  if (on_chunk) {
-    if (!held.empty()) BERTH_TRY(on_chunk(held));
-    if (!resp->body.empty()) BERTH_TRY(on_chunk(resp->body));
-    resp->body.clear();
-  }
-  return resp;
+  HeldErrorStream stream([&](std::string_view first) { return hold_error_body && first[0] == '{'; },
+                         on_chunk, HeldErrorStream::Overflow::Deliver);
+  req.on_chunk = [&](std::string_view chunk) { return stream.on_chunk(chunk); };
+  return stream.finish(http_->request(std::move(req)));
 }
 
 Result<http::Client::Upgraded> EngineClient::cli_upgrade(const std::string& method,

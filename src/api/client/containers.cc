@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/client/engine_client.h"
+#include "api/client/held_error.h"
 #include "api/types/containers.h"
 #include "base/strings.h"
 
@@ -178,9 +179,6 @@ Result<void> EngineClient::container_logs(const std::string& name, const LogsOpt
   // The status is unknown while chunks arrive: an error answer is a JSON
   // object; a multiplexed stream starts with a stream byte (0-2), a TTY
   // stream that starts with {"message": is held until the answer ends.
-  bool first = true, holding = false;
-  std::string held;
-  std::optional<Error> sink_error;
   auto deliver = [&](std::string_view data) -> Result<void> {
     if (*tty) return on_output(1, data);
     auto fed = demux.feed(data, [&](int stream, std::string_view payload) -> Result<void> {
@@ -192,35 +190,13 @@ Result<void> EngineClient::container_logs(const std::string& name, const LogsOpt
     BERTH_TRY(flush_run());  // frames before a bad header are still shown
     return fed;
   };
-  req.on_chunk = [&](std::string_view chunk) -> Result<void> {
-    if (chunk.empty()) return ok();
-    if (first) {
-      first = false;
-      holding = starts_with(chunk, "{\"message\":") || (!*tty && chunk[0] == '{');
-    }
-    if (holding && held.size() < 65536) {
-      held.append(chunk);
-      return ok();
-    }
-    if (holding) {
-      holding = false;
-      auto r = deliver(std::exchange(held, ""));
-      if (!r) {
-        sink_error = r.error();
-        return r;
-      }
-    }
-    auto r = deliver(chunk);
-    if (!r) sink_error = r.error();
-    return r;
-  };
-  auto resp = http_->request(std::move(req));
-  if (sink_error) return *sink_error;
-  if (!resp) return resp.error();
-  if (resp->status >= 400)
-    return daemon_error(resp->status, resp->body.empty() ? held : resp->body);
-  if (!held.empty()) BERTH_TRY(deliver(held));
-  if (!resp->body.empty()) BERTH_TRY(deliver(resp->body));
+  HeldErrorStream stream(
+      [&](std::string_view first) {
+        return starts_with(first, "{\"message\":") || (!*tty && first[0] == '{');
+      },
+      deliver, HeldErrorStream::Overflow::Deliver);
+  req.on_chunk = [&](std::string_view chunk) { return stream.on_chunk(chunk); };
+  BERTH_TRY(stream.finish(http_->request(std::move(req))));
   return ok();
 }
 
@@ -385,29 +361,11 @@ Result<std::string> EngineClient::commit(const CommitOptions& o) {
 
 // A tar answer: an error answer is a JSON object, a tar never starts with '{'.
 Result<http::Headers> EngineClient::tar_download(http::ClientRequest req, const ByteSink& sink) {
-  std::string err_body;
-  bool failed = false, first = true;
-  std::optional<Error> sink_error;
-  req.on_chunk = [&](std::string_view chunk) -> Result<void> {
-    if (first && !chunk.empty()) {
-      failed = chunk[0] == '{';
-      first = false;
-    }
-    if (failed) {
-      if (err_body.size() < 65536) err_body.append(chunk.substr(0, 65536));
-      return ok();
-    }
-    auto r = sink(chunk);
-    if (!r) sink_error = r.error();
-    return r;
-  };
-  auto resp = http_->request(std::move(req));
-  if (sink_error) return *sink_error;
-  if (!resp) return resp.error();
-  if (resp->status >= 400)
-    return daemon_error(resp->status, resp->body.empty() ? err_body : resp->body);
-  if (!resp->body.empty()) BERTH_TRY(sink(resp->body));
-  return resp->headers;
+  HeldErrorStream stream([](std::string_view first) { return first[0] == '{'; }, sink,
+                         HeldErrorStream::Overflow::Drop);
+  req.on_chunk = [&](std::string_view chunk) { return stream.on_chunk(chunk); };
+  auto resp = BERTH_TRY(stream.finish(http_->request(std::move(req))));
+  return resp.headers;
 }
 
 Result<PathStat> EngineClient::decode_stat(const std::string& header) {
