@@ -1,7 +1,5 @@
 // EngineClient members used by the CLI's container commands (see the
 // "container calls used by the CLI" block of engine_client.h).
-#include <optional>
-
 #include "api/client/engine_client.h"
 #include "api/client/held_error.h"
 
