@@ -25,3 +25,24 @@ export function memoryUsage(s) {
   else if (st.inactive_file !== undefined && st.inactive_file < usage) cache = st.inactive_file;
   return { used: usage - cache, limit: m.limit || 0 };
 }
+
+// Bytes received and sent over all of the container's interfaces, summed as the docker CLI's
+// NET I/O column does; a sample without "networks" (no interface but lo) counts 0.
+export function netIO(s) {
+  let rx = 0;
+  let tx = 0;
+  for (const n of Object.values(s.networks || {})) {
+    rx += n.rx_bytes || 0;
+    tx += n.tx_bytes || 0;
+  }
+  return { rx, tx };
+}
+
+// Bytes per second between two samples' netIO totals (their "read" times); 0 when the counters
+// went back (a restarted container has new interfaces) or no time passed.
+export function netRate(prev, cur) {
+  if (!prev) return 0;
+  const dt = (Date.parse(cur.read) - Date.parse(prev.read)) / 1000;
+  const d = cur.rx + cur.tx - (prev.rx + prev.tx);
+  return dt > 0 && d >= 0 ? d / dt : 0;
+}

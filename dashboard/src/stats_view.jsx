@@ -1,10 +1,10 @@
-// Live CPU and memory charts for one running container from its stats stream (one JSON sample
-// per second), drawn as SVG polylines over the last WINDOW samples.
+// Live CPU, memory and network charts for one running container from its stats stream (one
+// JSON sample per second), drawn as SVG polylines over the last WINDOW samples.
 
 import { useEffect, useState } from 'preact/hooks';
 import { request, readJsonLines } from './api.js';
-import { cpuPercent, memoryUsage } from './stats.js';
-import { mib } from './format.js';
+import { cpuPercent, memoryUsage, netIO, netRate } from './stats.js';
+import { bytes, mib } from './format.js';
 import { ErrorLine } from './ui.jsx';
 
 const WINDOW = 90;
@@ -45,7 +45,12 @@ export function StatsView({ id }) {
           // The first sample has no previous reading: no CPU figure yet.
           if (!s.precpu_stats || !s.precpu_stats.system_cpu_usage) return;
           const m = memoryUsage(s);
-          setSamples((old) => [...old.slice(-(WINDOW - 1)), { cpu: cpuPercent(s), mem: m.used, limit: m.limit }]);
+          const n = { ...netIO(s), read: s.read };
+          setSamples((old) => {
+            const prev = old[old.length - 1];
+            const net = netRate(prev && prev.net, n);
+            return [...old.slice(-(WINDOW - 1)), { cpu: cpuPercent(s), mem: m.used, limit: m.limit, net: n, rate: net }];
+          });
         });
       } catch (e) {
         if (e.name !== 'AbortError') setErr(e.message);
@@ -61,6 +66,12 @@ export function StatsView({ id }) {
       {!samples.length && !err && <p class="loading">Waiting for samples…</p>}
       <Chart testid="cpu-chart" label="CPU" values={samples.map((s) => s.cpu)} max={100} format={(v) => `${v.toFixed(1)} %`} />
       <Chart testid="mem-chart" label={`Memory${limit ? ` (limit ${mib(limit)})` : ''}`} values={samples.map((s) => s.mem)} format={mib} />
+      <Chart
+        testid="net-chart"
+        label={`Network${last ? ` (received ${bytes(last.net.rx)}, sent ${bytes(last.net.tx)})` : ''}`}
+        values={samples.map((s) => s.rate)}
+        format={(v) => `${bytes(Math.round(v))}/s`}
+      />
     </div>
   );
 }

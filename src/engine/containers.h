@@ -183,6 +183,14 @@ struct StatsSample {
     uint64_t value = 0;
   };
   std::vector<BlkioEntry> io_service_bytes;
+  // Interfaces of the container's network namespace other than lo, by name
+  // (docker's "networks"); empty without a namespace of its own.
+  struct NetEntry {
+    std::string name;
+    uint64_t rx_bytes = 0, rx_packets = 0, rx_errors = 0, rx_dropped = 0;
+    uint64_t tx_bytes = 0, tx_packets = 0, tx_errors = 0, tx_dropped = 0;
+  };
+  std::vector<NetEntry> networks;
   std::string id, name;
 };
 using StatsSink = std::function<Result<void>(const StatsSample&)>;

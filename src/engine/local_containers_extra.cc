@@ -71,10 +71,14 @@ Result<void> LocalContainerService::stats(const std::string& name, bool stream, 
   StatsPaths p;
   p.layout = cgroup_layout_;
   std::string cname;
+  bool own_netns = false;
   {
     std::lock_guard lk(mu_);
     p.cgroups_path = container_cgroups_path(cgroup_parent_of(c->cfg.host_config, opts_), c->id);
     cname = "/" + c->name;
+    // The host's namespace is not the container's to report (docker leaves
+    // `networks` out for it too).
+    own_netns = c->cfg.host_config.network_mode != "host";
   }
   auto running = [&] {
     std::lock_guard lk(mu_);
@@ -82,7 +86,13 @@ Result<void> LocalContainerService::stats(const std::string& name, bool stream, 
   };
   auto sample = [&]() -> StatsSample {
     StatsSample s;
-    if (running()) {
+    bool live = false;
+    {
+      std::lock_guard lk(mu_);
+      live = c->state.status == "running" || c->state.status == "paused";
+      p.net_pid = own_netns ? c->state.pid : 0;  // a restart gives a new init
+    }
+    if (live) {
       if (auto r = read_stats(p)) s = *r;
     }
     s.read_ns = unix_now_ns();

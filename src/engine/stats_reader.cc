@@ -79,6 +79,23 @@ void read_proc_stat(const std::string& proc_root, StatsSample& s) {
   s.online_cpus = cpus;
 }
 
+// /proc/<pid>/net/dev: two header lines, then "name: rx(8 fields) tx(8
+// fields)"; a long number may follow the colon without a space, and a name
+// never holds one. lo is left out, as docker lists only endpoints.
+void read_net_dev(const std::string& path, StatsSample& s) {
+  auto t = read_opt(path);
+  if (!t) return;
+  for (auto& line : split(*t, '\n', true)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name(trim(std::string_view(line).substr(0, colon)));
+    auto f = split(std::string_view(line).substr(colon + 1), ' ', true);
+    if (name.empty() || name == "lo" || f.size() < 16) continue;
+    auto n = [&](size_t i) { return parse_uint(f[i]).value_or(0); };
+    s.networks.push_back({name, n(0), n(1), n(2), n(3), n(8), n(9), n(10), n(11)});
+  }
+}
+
 // blkio.throttle.io_service_bytes lines: "8:0 Read 1234".
 void read_v1_blkio(const std::string& path, StatsSample& s) {
   auto t = read_opt(path);
@@ -211,6 +228,7 @@ Result<StatsSample> read_stats(const StatsPaths& p) {
     BERTH_TRY(read_v1(p, s));
   }
   read_proc_stat(p.proc_root, s);
+  if (p.net_pid > 0) read_net_dev(p.proc_root + "/" + std::to_string(p.net_pid) + "/net/dev", s);
   if (s.online_cpus == 0) s.online_cpus = static_cast<uint32_t>(s.percpu.size());
   if (s.memory_limit == 0) s.memory_limit = mem_total(p.proc_root);
   return s;

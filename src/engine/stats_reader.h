@@ -9,6 +9,7 @@
 //      memory.usage_in_bytes, memory.max_usage_in_bytes,
 //      memory.limit_in_bytes, memory.stat, pids.current, pids.max,
 //      blkio.throttle.io_service_bytes.
+// Both: /proc/<net_pid>/net/dev for the interfaces other than lo.
 // A missing controller or file reads as 0 (docker does the same), but a
 // missing cgroup directory is NotFound (the container is not running).
 // Unlimited memory reports the host's MemTotal as the limit, as docker does.
@@ -30,6 +31,10 @@ struct StatsPaths {
   cgroups::Layout layout;
   std::string cgroups_path;         // container_cgroups_path(): "/berth/<id>"
   std::string proc_root = "/proc";  // for stat and meminfo
+  // A process in the container's network namespace (its init): its
+  // <proc_root>/<pid>/net/dev gives `networks`; 0 leaves them empty (the
+  // host's namespace, or no process).
+  int net_pid = 0;
 };
 
 // read_ns is the current wall-clock time.

@@ -166,5 +166,54 @@ TEST(StatsReader, ThisHostsProcStat) {
   EXPECT_EQ(s->cpu_total, 0u);  // missing files read 0
 }
 
+TEST(StatsReader, NetworksFromTheInitsNetDev) {
+  Tmp t;
+  std::string cg = t.path() + "/cg/berth/x";
+  fs::create_directories(cg);
+  proc_fixture(t.path() + "/proc");
+  // The kernel pads names to 6 and numbers to 8 columns, so a 10-digit
+  // count follows the colon directly.
+  put(t.path() + "/proc/42/net/dev",
+      "Inter-|   Receive                                                |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+      "drop fifo colls carrier compressed\n"
+      "    lo:     640       8    0    0    0     0          0         0      640       8    0    "
+      "0    0     0       0          0\n"
+      "  eth0:1234567890      23    1    2    0     0          0         0     1974      20    3   "
+      " "
+      "4    0     0       0          0\n"
+      "  eth1:       5       1    0    0    0     0          0         0        6       2    0    "
+      "0    0     0       0          0\n"
+      "  bad0: 1 2 3\n");
+  StatsPaths p;
+  p.layout.version = cgroups::Version::V2;
+  p.layout.unified_root = t.path() + "/cg";
+  p.cgroups_path = "/berth/x";
+  p.proc_root = t.path() + "/proc";
+  auto none = read_stats(p);  // net_pid 0: the host's namespace is not reported
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->networks.empty());
+  p.net_pid = 42;
+  auto s = read_stats(p);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->networks.size(), 2u);  // lo and the short line left out
+  const auto& e = s->networks[0];
+  EXPECT_EQ(e.name, "eth0");
+  EXPECT_EQ(e.rx_bytes, 1234567890u);
+  EXPECT_EQ(e.rx_packets, 23u);
+  EXPECT_EQ(e.rx_errors, 1u);
+  EXPECT_EQ(e.rx_dropped, 2u);
+  EXPECT_EQ(e.tx_bytes, 1974u);
+  EXPECT_EQ(e.tx_packets, 20u);
+  EXPECT_EQ(e.tx_errors, 3u);
+  EXPECT_EQ(e.tx_dropped, 4u);
+  EXPECT_EQ(s->networks[1].name, "eth1");
+  EXPECT_EQ(s->networks[1].tx_bytes, 6u);
+  p.net_pid = 43;  // a process gone meanwhile: no networks, not an error
+  auto gone = read_stats(p);
+  ASSERT_TRUE(gone) << gone.error().message;
+  EXPECT_TRUE(gone->networks.empty());
+}
+
 }  // namespace
 }  // namespace berth::engine

@@ -262,6 +262,9 @@ async function statsAndMore() {
   await page.waitForFunction(() => document.querySelector('[data-testid=cpu-chart] polyline') !== null, null, { timeout: 20000 });
   const mem = await page.locator('[data-testid=mem-chart] figcaption strong').textContent();
   check(/iB|B$/.test(mem), `memory figure ${mem}`);
+  // The app page fetched through the published port crossed eth0: the totals are counted.
+  const net = await page.locator('[data-testid=net-chart] figcaption span').first().textContent();
+  check(/received [1-9][\d.]* k?B, sent [1-9]/.test(net), `network figure ${net}`);
   await shot('container-stats.png');
   await gotoHash(`containers/${NAME}/inspect`);
   const ins = JSON.parse(await page.getByTestId('inspect').textContent());

@@ -469,6 +469,10 @@ def test_top_and_stats(cli, img, clean):
     p = cli.ok("stats", "--no-stream", "--format", "{{.Name}}|{{.MemUsage}}|{{.PIDs}}", "cli-top", timeout=60)
     name, mem, pids = p.stdout.strip().split("|")
     assert name == "cli-top" and pids == "3" and re.match(r"[\d.]+\w?i?B / [\d.]+\w?i?B", mem), p.stdout
+    # No interface but lo: nothing to count (docker prints the same).
+    run_d(cli, img, "cli-nonet", "sleep", "300", opts=("--network", "none"))
+    p = cli.ok("stats", "--no-stream", "--format", "{{.Name}}|{{.NetIO}}", "cli-nonet", timeout=60)
+    assert p.stdout.strip() == "cli-nonet|0B / 0B", p.stdout
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -104,6 +104,14 @@ def test_tutorial_bind_mount(cli, daemon, memos, memos_img, tmp_path, clean):
         assert get_page(host_address(), TUTORIAL_PORT) == (200, PAGE)
         # docker's default binding is every IPv6 address too (berth: the monitor's proxy).
         assert get_page("[::1]", TUTORIAL_PORT) == (200, PAGE)
+        # Those requests crossed the container's eth0: stats counts them (docker's NET I/O;
+        # the API's "networks" names the interface and leaves lo out).
+        net = cli.ok("stats", "--no-stream", "--format", "{{.NetIO}}", "memos", timeout=60).stdout.strip()
+        rx, tx = [x.strip() for x in net.split("/")]
+        assert re.fullmatch(r"[\d.]+[kMG]?B", rx) and rx != "0B" and tx != "0B", net
+        st = daemon.api.get(f"/containers/{cid}/stats?stream=false").json()
+        assert list(st.get("networks", {})) == ["eth0"], st.get("networks")
+        assert st["networks"]["eth0"]["rx_packets"] > 0 and st["networks"]["eth0"]["tx_bytes"] > 0, st
         log = wait_until(lambda: (data / "memos.log").exists() and (data / "memos.log").read_text(),
                          10, what="the app's file in the bind-mounted dir")
         assert log == "start code=x\n"

@@ -326,6 +326,9 @@ api::StatsSample to_wire(const engine::StatsSample& s) {
   d.pids_limit = s.pids_limit;
   for (const auto& e : s.io_service_bytes)
     d.io_service_bytes.push_back({e.major, e.minor, e.op, e.value});
+  for (const auto& n : s.networks)
+    d.networks.push_back({n.name, n.rx_bytes, n.rx_packets, n.rx_errors, n.rx_dropped, n.tx_bytes,
+                          n.tx_packets, n.tx_errors, n.tx_dropped});
   d.id = s.id;
   d.name = s.name;
   return d;

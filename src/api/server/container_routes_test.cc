@@ -443,6 +443,9 @@ TEST_F(ContainerRoutesTest, TopChangesStatsExportResize) {
   EXPECT_EQ(one.json()["memory_stats"]["usage"], 1024);
   EXPECT_EQ(one.json()["name"], "/web");
   EXPECT_TRUE(one.json().contains("precpu_stats"));
+  EXPECT_EQ(one.json()["networks"]["eth0"]["rx_bytes"], 10);
+  EXPECT_EQ(one.json()["networks"]["eth0"]["tx_packets"], 2);
+  EXPECT_EQ(one.json()["networks"]["eth0"]["tx_dropped"], 0);
   auto stream = call("GET", "/containers/web/stats");
   EXPECT_EQ(std::count(stream.body.begin(), stream.body.end(), '\n'), 3);
   auto ex = call("GET", "/containers/web/export");

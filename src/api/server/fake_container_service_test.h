@@ -283,6 +283,7 @@ class FakeContainerService : public engine::ContainerService {
     s.name = e->detail.name;
     s.memory_usage = 1024;
     s.cpu_total = 100;
+    s.networks.push_back({"eth0", 10, 1, 0, 0, 20, 2, 0, 0});
     for (int i = 0; i < (stream ? 3 : 1); ++i) BERTH_TRY(sink(s));
     return ok();
   }

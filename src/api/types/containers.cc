@@ -126,14 +126,11 @@ Json encode_stats(const StatsSample& s, ApiVersion v) {
     io.push_back({{"major", e.major}, {"minor", e.minor}, {"op", e.op}, {"value", e.value}});
   // Empty lists, not null, as dockerd sends them on cgroup v1: clients walk
   // them without a null check.
-  j["blkio_stats"] = {{"io_service_bytes_recursive", io},
-                      {"io_serviced_recursive", Json::array()},
-                      {"io_queue_recursive", Json::array()},
-                      {"io_service_time_recursive", Json::array()},
-                      {"io_wait_time_recursive", Json::array()},
-                      {"io_merged_recursive", Json::array()},
-                      {"io_time_recursive", Json::array()},
-                      {"sectors_recursive", Json::array()}};
+  j["blkio_stats"] = {
+      {"io_service_bytes_recursive", io},        {"io_serviced_recursive", Json::array()},
+      {"io_queue_recursive", Json::array()},     {"io_service_time_recursive", Json::array()},
+      {"io_wait_time_recursive", Json::array()}, {"io_merged_recursive", Json::array()},
+      {"io_time_recursive", Json::array()},      {"sectors_recursive", Json::array()}};
   j["num_procs"] = 0;
   j["storage_stats"] = Json::object();
   j["cpu_stats"] =
@@ -150,6 +147,15 @@ Json encode_stats(const StatsSample& s, ApiVersion v) {
   }
   if (s.memory_limit) mem["limit"] = s.memory_limit;
   j["memory_stats"] = mem;
+  if (!s.networks.empty()) {
+    Json nets = Json::object();
+    for (const auto& n : s.networks)
+      nets[n.name] = {{"rx_bytes", n.rx_bytes},   {"rx_packets", n.rx_packets},
+                      {"rx_errors", n.rx_errors}, {"rx_dropped", n.rx_dropped},
+                      {"tx_bytes", n.tx_bytes},   {"tx_packets", n.tx_packets},
+                      {"tx_errors", n.tx_errors}, {"tx_dropped", n.tx_dropped}};
+    j["networks"] = nets;
+  }
   j["name"] = s.name;
   j["id"] = s.id;
   return j;

@@ -170,6 +170,11 @@ struct StatsBlkio {
   std::string op;
   uint64_t value = 0;
 };
+struct StatsNet {  // one interface of "networks"
+  std::string name;
+  uint64_t rx_bytes = 0, rx_packets = 0, rx_errors = 0, rx_dropped = 0;
+  uint64_t tx_bytes = 0, tx_packets = 0, tx_errors = 0, tx_dropped = 0;
+};
 struct StatsSample {
   int64_t read_ns = 0, preread_ns = 0;
   uint64_t cpu_total = 0, cpu_kernel = 0, cpu_user = 0, system_cpu = 0;
@@ -183,6 +188,7 @@ struct StatsSample {
   std::map<std::string, uint64_t> memory_stats;
   uint64_t pids_current = 0, pids_limit = 0;
   std::vector<StatsBlkio> io_service_bytes;
+  std::vector<StatsNet> networks;  // "networks" is left out when empty, as docker's omitempty
   std::string id, name;
 };
 Json encode_stats(const StatsSample& s, ApiVersion v);
