@@ -44,7 +44,13 @@ void LocalContainerService::apply_exit_locked(Ctr& c, const monitor::ExitRecord&
   ++c.exit_gen;
   (void)persist_state_locked(c);
   if (e.oom_killed) publish_locked(c, "oom");
-  publish_locked(c, "die", {{"exitCode", std::to_string(c.state.exit_code)}});
+  // execDuration: whole seconds the run lasted, as dockerd (25+) reports it.
+  int64_t ran_ns = c.state.started_ns > 0 && c.state.finished_ns > c.state.started_ns
+                       ? c.state.finished_ns - c.state.started_ns
+                       : 0;
+  publish_locked(c, "die",
+                 {{"exitCode", std::to_string(c.state.exit_code)},
+                  {"execDuration", std::to_string(ran_ns / 1'000'000'000)}});
   cv_.notify_all();
 }
 

@@ -25,7 +25,7 @@ def _events(cli, since, *filters):
 
 def test_events_lifecycle(cli, img, clean):
     since = int(time.time()) - 1
-    cid = run_d(cli, img, "cli-ev", "sh", "-c", "exit 2")
+    cid = run_d(cli, img, "cli-ev", "sh", "-c", "sleep 1; exit 2")
     wait_state(cli, "cli-ev", "exited")
     cli.ok("rm", "cli-ev")
     evs = _events(cli, since, "container=" + cid)
@@ -35,6 +35,8 @@ def test_events_lifecycle(cli, img, clean):
     assert actions.index("create") < actions.index("start") < actions.index("die") < actions.index("destroy")
     die = next(e for e in evs if e["Action"] == "die")
     assert die["Actor"]["Attributes"]["exitCode"] == "2" and die["Actor"]["Attributes"]["name"] == "cli-ev"
+    # Whole seconds it ran (dockerd 25+): the 1 s sleep, plus at most a loaded machine's second.
+    assert die["Actor"]["Attributes"]["execDuration"] in ("1", "2"), die
     # Its network: connected at start, disconnected after it ended (docker's events).
     net = [e for e in _events(cli, since, "type=network") if e["Actor"]["Attributes"].get("container") == cid]
     assert [e["Action"] for e in net] == ["connect", "disconnect"], net
