@@ -5,11 +5,13 @@
 #include <algorithm>
 
 #include "api/client/engine_client.h"
+#include "api/types/time.h"
 #include "base/strings.h"
 #include "cli/cmd_container.h"
 #include "cli/context.h"
 #include "cli/format.h"
 #include "cli/inspect_print.h"
+#include "cli/units.h"
 
 namespace berth::cli {
 namespace {
@@ -20,9 +22,16 @@ using api::client::Query;
 std::string net_path(const std::string& name) { return "/networks/" + http::url_encode(name); }
 
 Json network_headers() {
-  return Json{{"ID", "NETWORK ID"}, {"Name", "NAME"},           {"Driver", "DRIVER"},
-              {"Scope", "SCOPE"},   {"IPv6", "IPV6"},           {"Internal", "INTERNAL"},
-              {"Labels", "LABELS"}, {"CreatedAt", "CREATED AT"}};
+  return Json{{"ID", "NETWORK ID"},     {"Name", "NAME"},     {"Driver", "DRIVER"},
+              {"Scope", "SCOPE"},       {"IPv4", "IPV4"},     {"IPv6", "IPV6"},
+              {"Internal", "INTERNAL"}, {"Labels", "LABELS"}, {"CreatedAt", "CREATED AT"}};
+}
+
+// docker prints the decoded time with Go's Time.String(); an unreadable
+// value is shown as sent.
+std::string created_at(const std::string& created) {
+  auto ns = api::parse_timestamp(created, 0, "Created");
+  return ns ? go_time_string_utc_ns(*ns) : created;
 }
 
 Result<int> run_network_ls(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
@@ -53,10 +62,12 @@ Result<int> run_network_ls(Context& ctx, const FlagSet& f, const std::vector<std
                     {"Name", n.value("Name", "")},
                     {"Driver", n.value("Driver", "")},
                     {"Scope", n.value("Scope", "")},
+                    // EnableIPv4 is API 1.48's: absent here, false as in docker's CLI.
+                    {"IPv4", n.value("EnableIPv4", false) ? "true" : "false"},
                     {"IPv6", n.value("EnableIPv6", false) ? "true" : "false"},
                     {"Internal", n.value("Internal", false) ? "true" : "false"},
                     {"Labels", join(labels, ",")},
-                    {"CreatedAt", n.value("Created", "")}});
+                    {"CreatedAt", created_at(n.value("Created", ""))}});
   }
   // docker sorts by name.
   std::sort(rows.begin(), rows.end(), [](const Json& a, const Json& b) {

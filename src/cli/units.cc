@@ -85,6 +85,24 @@ std::string go_time_string(int64_t unix_seconds) {
   return fmt::format("{} {} {}", date_time(lt.tm, ' '), offset_str(lt.offset, false), zone);
 }
 
+std::string go_time_string_utc_ns(int64_t unix_ns) {
+  int64_t secs = unix_ns / 1000000000;
+  int64_t ns = unix_ns % 1000000000;
+  if (ns < 0) {
+    ns += 1000000000;
+    --secs;
+  }
+  std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::string frac;
+  if (ns != 0) {
+    frac = fmt::format(".{:09}", ns);
+    while (frac.back() == '0') frac.pop_back();
+  }
+  return date_time(tm, ' ') + frac + " +0000 UTC";
+}
+
 std::string rfc3339_local(int64_t unix_seconds) {
   LocalTime lt = local(unix_seconds);
   return date_time(lt.tm, 'T') + (lt.offset == 0 ? "Z" : offset_str(lt.offset, true));

@@ -28,6 +28,10 @@ std::string time_ago(int64_t unix_seconds, int64_t now_unix_seconds);
 // Go's time.Time.String() of a unix time in the local zone:
 // "2024-05-01 10:00:00 +0000 UTC" (docker's CreatedAt columns).
 std::string go_time_string(int64_t unix_seconds);
+// Go's time.Time.String() of a time decoded from an API "...Z" timestamp
+// (network CreatedAt): UTC whatever the local zone, the fraction's trailing
+// zeros dropped: "2024-05-01 10:00:00.5 +0000 UTC".
+std::string go_time_string_utc_ns(int64_t unix_ns);
 // RFC 3339 in the local zone, seconds precision: "2024-05-01T10:00:00Z" or
 // "...+02:00" (docker history -H=false).
 std::string rfc3339_local(int64_t unix_seconds);

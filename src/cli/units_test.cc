@@ -52,6 +52,15 @@ TEST(Units, TimeFormatsInUtc) {
   setenv("TZ", "UTC", 1);
   tzset();
   EXPECT_EQ(go_time_string(1700000000), "2023-11-14 22:13:20 +0000 UTC");
+  // UTC in any local zone, as Go keeps a parsed "Z" time in UTC.
+  setenv("TZ", "Asia/Tokyo", 1);
+  tzset();
+  EXPECT_EQ(go_time_string_utc_ns(1700000000574997649LL),
+            "2023-11-14 22:13:20.574997649 +0000 UTC");
+  EXPECT_EQ(go_time_string_utc_ns(1700000000500000000LL), "2023-11-14 22:13:20.5 +0000 UTC");
+  EXPECT_EQ(go_time_string_utc_ns(1700000000000000000LL), "2023-11-14 22:13:20 +0000 UTC");
+  setenv("TZ", "UTC", 1);
+  tzset();
   EXPECT_EQ(rfc3339_local(1700000000), "2023-11-14T22:13:20Z");
   EXPECT_EQ(rfc3339_nano_fixed_local(1700000000000000005LL), "2023-11-14T22:13:20.000000005Z");
 }

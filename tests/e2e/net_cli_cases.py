@@ -357,6 +357,19 @@ def test_host_port_in_use(cli, daemon, memos_img, clean):
         rm_f(cli, "e2e-busy")
 
 
+def test_network_ls_json(cli):
+    """`network ls --format json`: docker 28's keys, CreatedAt as Go prints a time (both CLIs
+    print the same rows)."""
+    rows = [json.loads(l) for l in cli.ok("network", "ls", "--format", "json").stdout.splitlines()]
+    assert {r["Name"] for r in rows} >= {"bridge", "host", "none"}, rows
+    for r in rows:
+        assert set(r) == {"CreatedAt", "Driver", "ID", "IPv4", "IPv6", "Internal", "Labels", "Name",
+                          "Scope"}, r
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC", r["CreatedAt"]), r
+    out = cli.ok("network", "ls", "--format", "table {{.Name}}\t{{.IPv4}}\t{{.IPv6}}").stdout.splitlines()
+    assert out[0].split() == ["NAME", "IPV4", "IPV6"], out
+
+
 def test_network_bad_input(cli, daemon, memos_img, clean):
     p = cli.run("network", "create", "a/b")
     assert p.returncode != 0 and "invalid" in p.stderr.lower(), p.stderr
