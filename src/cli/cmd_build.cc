@@ -14,6 +14,7 @@
 
 #include "api/client/auth.h"
 #include "base/file.h"
+#include "base/size.h"
 #include "base/strings.h"
 #include "cli/build_context.h"
 #include "cli/context.h"
@@ -191,7 +192,7 @@ Result<int64_t> size_flag(const FlagSet& f, const char* name, const char* label)
   const std::string& v = f.get_string(name);
   if (!f.changed(name) || v.empty()) return int64_t{0};
   if (std::string_view(name) == "memory-swap" && v == "-1") return int64_t{-1};
-  auto b = parse_ram_bytes(v);
+  auto b = parse_ram_in_bytes(v);
   if (!b) return flag_value_error(label, v, b.error().message);
   return *b;
 }

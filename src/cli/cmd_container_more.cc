@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/size.h"
 #include "base/strings.h"
 #include "cli/cmd_container.h"
 #include "cli/format.h"
@@ -143,7 +144,7 @@ Result<int> run_update(Context& ctx, const FlagSet& f, const std::vector<std::st
       body[key] = -1;
       return ok();
     }
-    auto b = parse_ram_bytes(v);
+    auto b = parse_ram_in_bytes(v);
     if (!b) return flag_value_error(label, v, b.error().message);
     body[key] = *b;
     return ok();

@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "api/types/time.h"
+#include "base/size.h"
 #include "base/strings.h"
 #include "cli/volume_flags.h"
 
@@ -128,51 +129,6 @@ void add_create_flags(FlagSet& f, bool run) {
 }
 
 // --- value parsers ------------------------------------------------------------
-
-Result<int64_t> parse_ram_bytes(std::string_view v) {
-  auto bad = [&] { return make_error(Errc::InvalidArgument, "invalid size: '{}'", v); };
-  // ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$
-  size_t i = 0;
-  while (i < v.size() && (std::isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
-  std::string num(v.substr(0, i));
-  if (num.empty() || !std::isdigit(static_cast<unsigned char>(num[0])) || num.back() == '.' ||
-      num.find("..") != std::string::npos)
-    return bad();
-  if (i < v.size() && v[i] == ' ') ++i;
-  double mul = 1;
-  if (i < v.size()) {
-    switch (std::tolower(static_cast<unsigned char>(v[i]))) {
-      case 'k':
-        mul = 1024.0;
-        ++i;
-        break;
-      case 'm':
-        mul = 1024.0 * 1024;
-        ++i;
-        break;
-      case 'g':
-        mul = 1024.0 * 1024 * 1024;
-        ++i;
-        break;
-      case 't':
-        mul = 1024.0 * 1024 * 1024 * 1024;
-        ++i;
-        break;
-      case 'p':
-        mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
-        ++i;
-        break;
-      default:
-        break;
-    }
-  }
-  if (i < v.size() && (v[i] == 'i' || v[i] == 'I')) ++i;
-  if (i < v.size() && (v[i] == 'b' || v[i] == 'B')) ++i;
-  if (i != v.size()) return bad();
-  if (std::count(num.begin(), num.end(), '.') > 1) return bad();  // ParseFloat fails
-  double d = std::strtod(num.c_str(), nullptr);
-  return static_cast<int64_t>(d * mul);
-}
 
 Result<int64_t> parse_nano_cpus(std::string_view v) {
   auto bad = [&] {
@@ -420,7 +376,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
     const std::string& v = f.get_string(name);
     if (!f.changed(name)) return std::optional<int64_t>();
     if (std::string(name) == "memory-swap" && v == "-1") return std::optional<int64_t>(-1);
-    auto b = parse_ram_bytes(v);
+    auto b = parse_ram_in_bytes(v);
     if (!b) return flag_value_error(label, v, b.error().message);
     return std::optional<int64_t>(*b);
   };

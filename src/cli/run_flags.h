@@ -57,9 +57,6 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
 
 // --- value parsers (docker's, exposed for tests and other commands) --------
 
-// go-units RAMInBytes: "512m", "1.5g", "1024", "2GiB" (binary multiples).
-// Error text: "invalid size: '<v>'".
-Result<int64_t> parse_ram_bytes(std::string_view v);
 // --cpus: decimal or fraction to nano CPUs. "failed to parse <v> as a rational number".
 Result<int64_t> parse_nano_cpus(std::string_view v);
 // --ulimit "nofile=1024[:2048]" -> {"Name","Soft","Hard"}.

@@ -5,6 +5,7 @@
 #include <optional>
 #include <regex>
 
+#include "base/size.h"
 #include "base/strings.h"
 #include "cli/run_flags.h"
 
@@ -67,7 +68,7 @@ Result<Json> parse_weight_device(std::string_view v) {
 
 Result<Json> parse_throttle_bps_device(std::string_view v) {
   auto [path, value] = BERTH_TRY(device_and_value(v));
-  auto rate = parse_ram_bytes(value);
+  auto rate = parse_ram_in_bytes(value);
   if (!rate || *rate < 0)
     return make_error(Errc::InvalidArgument,
                       "invalid rate for device: {}. The correct format is "

@@ -249,6 +249,8 @@ void expect_error(const std::vector<std::string>& argv, const std::string& msg, 
 TEST(RunFlags, DockerErrorMessages) {
   expect_error({"-m", "abc", "busybox"},
                "invalid argument \"abc\" for \"-m, --memory\" flag: invalid size: 'abc'", true);
+  expect_error({"-m", "1x", "busybox"},
+               "invalid argument \"1x\" for \"-m, --memory\" flag: invalid suffix: 'x'", true);
   expect_error({"--cpus", "abc", "busybox"},
                "invalid argument \"abc\" for \"--cpus\" flag: failed to parse abc as a rational "
                "number",
@@ -311,14 +313,6 @@ TEST(RunFlags, NamespaceModes) {
 }
 
 TEST(RunFlags, ValueParsers) {
-  EXPECT_EQ(*parse_ram_bytes("1024"), 1024);
-  EXPECT_EQ(*parse_ram_bytes("4k"), 4096);
-  EXPECT_EQ(*parse_ram_bytes("1.5g"), 1610612736);
-  EXPECT_EQ(*parse_ram_bytes("2GiB"), 2147483648LL);
-  EXPECT_EQ(*parse_ram_bytes("10 MB"), 10485760);
-  EXPECT_FALSE(parse_ram_bytes("1.2.3m"));
-  EXPECT_FALSE(parse_ram_bytes("m"));
-  EXPECT_FALSE(parse_ram_bytes("-1"));
   EXPECT_EQ(*parse_nano_cpus("0.5"), 500000000);
   EXPECT_EQ(*parse_nano_cpus("2"), 2000000000);
   EXPECT_EQ(*parse_nano_cpus("3/2"), 1500000000);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/size.h"
 #include "base/strings.h"
 #include "cli/run_flags.h"
 
@@ -190,7 +191,7 @@ Result<Json> parse_mount_flag(const std::string& value, const std::string& cwd) 
     } else if (key == "volume-opt") {
       kv(obj(obj(obj(vol)["DriverConfig"])["Options"]), val);
     } else if (key == "tmpfs-size") {
-      auto n = parse_ram_bytes(val);
+      auto n = parse_ram_in_bytes(val);
       if (!n) return err("invalid value for " + key + ": " + val);
       obj(tmpfs)["SizeBytes"] = *n;
     } else if (key == "tmpfs-mode") {

@@ -1,60 +1,9 @@
 // logs/options.cc — docker's --log-opt keys for the json-file and local drivers.
-#include <cmath>
-#include <cstdlib>
-
+#include "base/size.h"
 #include "base/strings.h"
 #include "logs/json_file.h"
 
 namespace berth::logs {
-namespace {
-
-// docker's units.RAMInBytes: "<number>[ ][kmgtp][i][b]", base 1024,
-// case-insensitive, a decimal fraction allowed ("1.5m").
-Result<int64_t> parse_ram_size(std::string_view s) {
-  auto bad = [&] { return make_error(Errc::InvalidArgument, "invalid size: '{}'", s); };
-  size_t i = 0;
-  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) i++;
-  std::string_view num = s.substr(0, i);
-  if (num.empty() || num.front() == '.' || num.back() == '.' || num.find('.') != num.rfind('.'))
-    return bad();
-  if (i < s.size() && s[i] == ' ') i++;
-  double mult = 1;
-  if (i < s.size()) {
-    switch (s[i] | 0x20) {
-      case 'k':
-        mult = 1024.0;
-        i++;
-        break;
-      case 'm':
-        mult = 1024.0 * 1024;
-        i++;
-        break;
-      case 'g':
-        mult = 1024.0 * 1024 * 1024;
-        i++;
-        break;
-      case 't':
-        mult = 1024.0 * 1024 * 1024 * 1024;
-        i++;
-        break;
-      case 'p':
-        mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
-        i++;
-        break;
-      default:
-        break;
-    }
-    if (mult > 1 && i < s.size() && (s[i] | 0x20) == 'i') i++;
-    if (i < s.size() && (s[i] | 0x20) == 'b') i++;
-  }
-  if (i != s.size()) return bad();
-  std::string n(num);
-  double v = std::strtod(n.c_str(), nullptr) * mult;
-  if (!std::isfinite(v) || v > 9.2e18) return bad();
-  return static_cast<int64_t>(v);
-}
-
-}  // namespace
 
 Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& opts,
                                      std::string_view driver) {
@@ -68,7 +17,7 @@ Result<RotateOptions> parse_log_opts(const std::map<std::string, std::string>& o
   }
   for (const auto& [k, v] : opts) {
     if (k == "max-size") {
-      auto n = parse_ram_size(v);
+      auto n = parse_ram_in_bytes(v);
       if (!n) return std::move(n).error();
       if (*n <= 0) return make_error(Errc::InvalidArgument, "max-size must be a positive number");
       r.max_size = *n;

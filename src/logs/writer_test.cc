@@ -77,7 +77,7 @@ TEST(Options, DockerUnitsAndErrors) {
   EXPECT_EQ(parse_log_opts({{"max-file", "5"}})->max_size, 10 * 1024 * 1024);
   EXPECT_TRUE(parse_log_opts({{"tag", "x"}, {"labels", "a"}, {"env", "B"}}).has_value());
   EXPECT_TRUE(parse_log_opts({{"compress", "false"}}).has_value());
-  EXPECT_EQ(parse_log_opts({{"max-size", "10x"}}).error().message, "invalid size: '10x'");
+  EXPECT_EQ(parse_log_opts({{"max-size", "10x"}}).error().message, "invalid suffix: 'x'");
   EXPECT_EQ(parse_log_opts({{"max-size", "0"}}).error().message,
             "max-size must be a positive number");
   EXPECT_EQ(parse_log_opts({{"max-file", "0"}}).error().message, "max-file cannot be less than 1");
