@@ -64,8 +64,15 @@ Result<int> run_logs(Context& ctx, const FlagSet& f, const std::vector<std::stri
   std::string id = info.value("Id", args[0]);
   int64_t now_ns = api::now_unix_ns();
   api::client::LogsOptions o;
-  if (f.changed("since")) o.since = BERTH_TRY(docker_timestamp(f.get_string("since"), now_ns));
-  if (f.changed("until")) o.until = BERTH_TRY(docker_timestamp(f.get_string("until"), now_ns));
+  // docker's client names the option before the parse error (its events
+  // command does not).
+  for (const char* k : {"since", "until"}) {
+    if (!f.changed(k)) continue;
+    auto ts = docker_timestamp(f.get_string(k), now_ns);
+    if (!ts)
+      return make_error(ts.error().code, "invalid value for \"{}\": {}", k, ts.error().message);
+    (std::string_view(k) == "since" ? o.since : o.until) = *ts;
+  }
   o.timestamps = f.get_bool("timestamps");
   o.follow = f.get_bool("follow");
   o.tail = f.get_string("tail");

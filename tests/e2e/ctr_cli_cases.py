@@ -258,6 +258,10 @@ def test_logs_since_until(cli, img, clean):
     assert cli.ok("logs", "--since", mid, "cli-since").stdout == "late\n"
     assert cli.ok("logs", "--until", mid, "cli-since").stdout == "early\n"
     assert cli.ok("logs", "--since", "1h", "cli-since").stdout == "early\nlate\n"
+    for opt in ("since", "until"):
+        p = cli.run("logs", f"--{opt}", "xyz", "cli-since")
+        assert p.returncode == 1 and p.stderr.strip() == (
+            f'invalid value for "{opt}": failed to parse value as time or duration: "xyz"'), p.stderr
 
 
 def _rfc3339_mid(a, b):
