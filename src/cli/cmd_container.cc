@@ -91,13 +91,20 @@ Result<int> run_logs(Context& ctx, const FlagSet& f, const std::vector<std::stri
 // printed on success, errors printed together at the end (exit 1), as docker.
 using PerName = std::function<Result<std::string>(EngineClient&, const std::string&)>;
 
-Result<int> for_each_name(Context& ctx, const std::vector<std::string>& names, const PerName& fn) {
+// missing_ok (rm -f): a name that does not exist is reported at once and
+// leaves the exit status alone, as docker's rm does.
+Result<int> for_each_name(Context& ctx, const std::vector<std::string>& names, const PerName& fn,
+                          bool missing_ok = false) {
   EngineClient* c = BERTH_TRY(ctx.client());
   std::vector<std::string> errors;
   for (const auto& name : names) {
     auto r = fn(*c, name);
     if (!r) {
       if (r.error().code == Errc::Unavailable) return r.error();
+      if (missing_ok && r.error().code == Errc::NotFound) {
+        ctx.err(r.error().message + "\n");
+        continue;
+      }
       errors.push_back(r.error().message);
       continue;
     }
@@ -145,12 +152,14 @@ Result<int> run_rm(Context& ctx, const FlagSet& f, const std::vector<std::string
   if (f.get_bool("volumes")) q.emplace_back("v", "1");
   if (f.get_bool("link")) q.emplace_back("link", "1");
   return for_each_name(
-      ctx, args, [&](EngineClient& c, const std::string& n) -> Result<std::string> {
+      ctx, args,
+      [&](EngineClient& c, const std::string& n) -> Result<std::string> {
         if (n.empty() || n == "/")
           return make_error(Errc::InvalidArgument, "Container name cannot be empty");
         BERTH_TRY(c.call("DELETE", path_of(n), q));
         return n;
-      });
+      },
+      f.get_bool("force"));
 }
 
 Result<int> run_simple(Context& ctx, const std::vector<std::string>& args,

@@ -78,8 +78,17 @@ Result<int> run_history(Context& ctx, const FlagSet& f, const std::vector<std::s
 }
 
 Result<int> run_tag(Context& ctx, const FlagSet&, const std::vector<std::string>& args) {
+  // docker's client checks both names first, with this prefix (an image id
+  // "sha256:<hex>" is a valid source).
+  auto bad_ref = [](const std::string& ref, const Error& e) {
+    return make_error(e.code, "Error parsing reference: \"{}\" is not a valid repository/tag: {}",
+                      ref, e.message);
+  };
+  if (!starts_with(args[0], "sha256:")) {
+    if (auto src = oci::Reference::parse(args[0]); !src) return bad_ref(args[0], src.error());
+  }
   auto target = oci::Reference::parse(args[1]);
-  if (!target) return target.error();
+  if (!target) return bad_ref(args[1], target.error());
   if (target->digest())
     return make_error(Errc::InvalidArgument, "refusing to create a tag with a digest reference");
   EngineClient* c = BERTH_TRY(ctx.client());
@@ -90,10 +99,12 @@ Result<int> run_tag(Context& ctx, const FlagSet&, const std::vector<std::string>
 Result<int> run_rmi(Context& ctx, const FlagSet& f, const std::vector<std::string>& args) {
   EngineClient* c = BERTH_TRY(ctx.client());
   std::vector<std::string> errors;
+  bool fatal = false;  // an error other than "no such image"
   for (const auto& name : args) {
     auto items = c->remove_image(name, f.get_bool("force"), f.get_bool("no-prune"));
     if (!items) {
       if (items.error().code == Errc::Unavailable) return items.error();
+      if (items.error().code != Errc::NotFound) fatal = true;
       errors.push_back(items.error().message);
       continue;
     }
@@ -108,7 +119,8 @@ Result<int> run_rmi(Context& ctx, const FlagSet& f, const std::vector<std::strin
   }
   if (!errors.empty()) {
     ctx.err(join(errors, "\n") + "\n");
-    return 1;
+    // docker's rmi -f reports missing images but does not fail for them.
+    return f.get_bool("force") && !fatal ? 0 : 1;
   }
   return 0;
 }

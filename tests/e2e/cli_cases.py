@@ -161,10 +161,14 @@ def test_tag_and_rmi(cli, busybox):
     assert not image_exists(cli, im.id)
     p = cli.run("rmi", "e2e-local/never-was:x")
     assert p.returncode == 1 and "No such image" in p.stderr
+    # -f: a missing image is reported, and is not a failure (docker's rmi).
+    p = cli.run("rmi", "-f", "e2e-local/never-was:x")
+    assert p.returncode == 0 and "No such image: e2e-local/never-was:x" in p.stderr, (p.returncode, p.stderr)
     p = cli.run("tag", "e2e-local/never-was:x", "e2e-local/y:z")
     assert p.returncode == 1 and "No such image" in p.stderr
     p = cli.run("tag", busybox.ref if image_exists(cli, busybox.ref) else "x", "Bad:Upper/Case")
-    assert p.returncode != 0
+    assert p.returncode == 1 and p.stderr.startswith(
+        'Error parsing reference: "Bad:Upper/Case" is not a valid repository/tag: invalid reference format'), p.stderr
 
 
 def test_push_pull_roundtrip(cli, busybox, registry):

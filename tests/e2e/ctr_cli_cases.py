@@ -425,6 +425,13 @@ def test_stop_start_restart_kill_rm(cli, img, clean):
     assert "cli-rmf" not in ps_names(cli, "-a")
     wait_until(lambda: not pid_alive(pid), 10, what="rm -f killed the process")
     assert cli.ok("rm", "cli-life", "cli-stubborn").stdout.split() == ["cli-life", "cli-stubborn"]
+    # A missing name fails rm, but not rm -f (reported all the same), as in docker.
+    p = cli.run("rm", "cli-gone", "cli-stopsig")
+    assert p.returncode == 1 and p.stdout.split() == ["cli-stopsig"], (p.stdout, p.stderr)
+    assert p.stderr.strip() == "Error response from daemon: No such container: cli-gone", p.stderr
+    p = cli.run("rm", "-f", "cli-gone")
+    assert p.returncode == 0 and p.stderr.strip() == "Error response from daemon: No such container: cli-gone", (
+        p.returncode, p.stderr)
 
 
 def test_wait_and_rename(cli, img, clean):
