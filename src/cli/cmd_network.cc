@@ -210,11 +210,20 @@ Result<int> run_port(Context& ctx, const FlagSet&, const std::vector<std::string
   };
   std::string out;
   if (args.size() == 2) {
-    std::string want = args[1];
-    if (want.find('/') == std::string::npos) want += "/tcp";
-    auto it = ports.find(want);
+    // docker's messages name the port as typed.
+    auto slash = args[1].find('/');
+    std::string num = args[1].substr(0, slash);
+    std::string proto = slash == std::string::npos ? "tcp" : args[1].substr(slash + 1);
+    if (proto.empty()) proto = "tcp";
+    auto n = parse_uint(num);
+    if (!n || *n > 65535) {
+      return make_error(Errc::InvalidArgument,
+                        "Error: invalid port ({}): strconv.ParseUint: parsing \"{}\": {}", num, num,
+                        n ? "value out of range" : "invalid syntax");
+    }
+    auto it = ports.find(num + "/" + proto);
     if (it == ports.end() || !it->is_array() || it->empty()) {
-      return make_error(Errc::NotFound, "Error: No public port '{}' published for {}", want,
+      return make_error(Errc::NotFound, "Error: No public port '{}' published for {}", args[1],
                         args[0]);
     }
     for (const auto& b : *it) out += addr(b) + "\n";

@@ -117,6 +117,11 @@ def test_tutorial_bind_mount(cli, daemon, memos, memos_img, tmp_path, clean):
         assert log == "start code=x\n"
         assert cli.ok("port", "memos").stdout.splitlines() == [
             f"{APP_PORT}/tcp -> 0.0.0.0:{TUTORIAL_PORT}", f"{APP_PORT}/tcp -> [::]:{TUTORIAL_PORT}"]
+        p = cli.run("port", "memos", "81")
+        assert p.returncode == 1 and p.stderr.strip() == "Error: No public port '81' published for memos", p.stderr
+        p = cli.run("port", "memos", "http")
+        assert p.returncode == 1 and p.stderr.strip() == (
+            'Error: invalid port (http): strconv.ParseUint: parsing "http": invalid syntax'), p.stderr
         ps = cli.ok("ps", "--filter", "name=memos", "--format", "{{.Ports}}").stdout
         assert f"0.0.0.0:{TUTORIAL_PORT}->{APP_PORT}/tcp, [::]:{TUTORIAL_PORT}->{APP_PORT}/tcp" in ps, ps
         ins = json.loads(cli.ok("inspect", cid).stdout)[0]
