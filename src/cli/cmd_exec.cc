@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "cli/cmd_container.h"
+#include "cli/kv_file.h"
 #include "cli/run_flags.h"
 
 namespace berth::cli {
@@ -19,14 +20,12 @@ Result<int> run_exec(Context& ctx, const FlagSet& f, const std::vector<std::stri
   }
   std::vector<std::string> env;
   for (const auto& file : f.get_list("env-file")) {
-    auto lines = BERTH_TRY(read_kv_file(
-        file,
-        [](const std::string& k) -> std::optional<std::string> {
+    auto lines =
+        BERTH_TRY(read_kv_file(file, [](const std::string& k) -> std::optional<std::string> {
           const char* v = std::getenv(k.c_str());
           if (!v) return std::nullopt;
           return std::string(v);
-        },
-        false));
+        }));
     env.insert(env.end(), lines.begin(), lines.end());
   }
   for (const auto& e : f.get_list("env")) {

@@ -15,6 +15,7 @@
 #include "api/types/time.h"
 #include "base/size.h"
 #include "base/strings.h"
+#include "cli/kv_file.h"
 #include "cli/volume_flags.h"
 
 namespace berth::cli {
@@ -231,40 +232,6 @@ Result<int64_t> parse_flag_duration(std::string_view v) {
   return *d;
 }
 
-Result<std::vector<std::string>> read_kv_file(const std::string& path, const EnvLookup& lookup,
-                                              bool labels) {
-  std::ifstream in(path);
-  if (!in) return make_error(Errc::NotFound, "open {}: no such file or directory", path);
-  std::vector<std::string> out;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (n == 1 && starts_with(line, "\xEF\xBB\xBF")) line = line.substr(3);  // UTF-8 BOM
-    size_t lead = line.find_first_not_of(" \t\r\n\v\f");
-    std::string t = lead == std::string::npos ? std::string() : line.substr(lead);
-    if (!t.empty() && t.back() == '\r') t.pop_back();
-    if (trim(t).empty() || t[0] == '#') continue;
-    auto eq = t.find('=');
-    std::string key = eq == std::string::npos ? std::string(trim(t)) : t.substr(0, eq);
-    std::string lkey = key;
-    if (lkey.empty())
-      return make_error(Errc::InvalidArgument, "invalid variable: {}: line {}: no variable name",
-                        path, n);
-    if (lkey.find_first_of(" \t") != std::string::npos)
-      return make_error(Errc::InvalidArgument, "variable '{}' contains whitespaces", lkey);
-    if (eq != std::string::npos) {
-      // Leading whitespace of the line is dropped; the value is kept verbatim.
-      out.push_back(lkey + "=" + t.substr(eq + 1));
-    } else if (labels) {
-      out.push_back(lkey);
-    } else if (lookup) {
-      if (auto val = lookup(lkey)) out.push_back(lkey + "=" + *val);
-    }
-  }
-  return out;
-}
-
 namespace {
 
 std::optional<std::string> real_env(const std::string& k) {
@@ -446,7 +413,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   }
   std::vector<std::string> env_list;
   for (const auto& file : f.get_list("env-file")) {
-    auto lines = BERTH_TRY(read_kv_file(file, env, false));
+    auto lines = BERTH_TRY(read_kv_file(file, env));
     env_list.insert(env_list.end(), lines.begin(), lines.end());
   }
   for (const auto& e : f.get_list("env")) {
@@ -468,7 +435,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
     labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
   };
   for (const auto& file : f.get_list("label-file")) {
-    auto lines = BERTH_TRY(read_kv_file(file, env, true));
+    auto lines = BERTH_TRY(read_kv_file(file, nullptr));
     for (auto& l : lines) add_label(l);
   }
   for (const auto& l : f.get_list("label")) {
@@ -623,6 +590,13 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
                         h, h);
   }
   std::string net = f.get_string("network");
+  // docker's client refuses aliases on a network that is not user-defined
+  // (without --network the daemon decides).
+  bool builtin_net = net == "default" || net == "bridge" || net == "host" || net == "none" ||
+                     starts_with(net, "container:");
+  if (builtin_net && !f.get_list("network-alias").empty())
+    return make_error(Errc::InvalidArgument,
+                      "network-scoped aliases are only supported for user-defined networks");
   Json endpoint = Json::object();
   if (!f.get_string("ip").empty()) endpoint["IPAMConfig"] = {{"IPv4Address", f.get_string("ip")}};
   if (!f.get_list("network-alias").empty()) endpoint["Aliases"] = f.get_list("network-alias");

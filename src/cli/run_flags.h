@@ -65,10 +65,6 @@ Result<Json> parse_ulimit(std::string_view v);
 // sequence. "Unknown character: '<key>'".
 Result<std::string> parse_detach_keys(std::string_view v);
 inline constexpr const char* kDefaultDetachKeys = "ctrl-p,ctrl-q";
-// Reads a docker env/label file: KEY=VALUE lines, '#' comments, blank lines
-// skipped; KEY alone takes `lookup(KEY)` if any (env files) or "" (labels).
-Result<std::vector<std::string>> read_kv_file(const std::string& path, const EnvLookup& lookup,
-                                              bool labels);
 // Go's time.ParseDuration for flag values: ns. "time: invalid duration \"x\"".
 Result<int64_t> parse_flag_duration(std::string_view v);
 
