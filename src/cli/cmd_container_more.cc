@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "base/size.h"
 #include "base/strings.h"
@@ -33,11 +34,24 @@ Result<std::string> inspect_raw(EngineClient& c, const std::string& name, const 
     auto r = BERTH_TRY(c.call("GET", path_of(name) + "/json", q));
     return r.body;
   };
+  auto get = [&](const std::string& path) -> Result<std::string> {
+    auto r = BERTH_TRY(c.call("GET", path + http::url_encode(name)));
+    return r.body;
+  };
+  auto network = [&] { return get("/networks/"); };
+  auto volume = [&] { return get("/volumes/"); };
   if (type == "container") return container();
   if (type == "image") return c.inspect_image_raw(name);
+  if (type == "network") return network();
+  if (type == "volume") return volume();
+  // Without --type, docker tries the kinds in this order.
   auto r = container();
   if (r || r.error().code != Errc::NotFound) return r;
   r = c.inspect_image_raw(name);
+  if (r || r.error().code != Errc::NotFound) return r;
+  r = network();
+  if (r || r.error().code != Errc::NotFound) return r;
+  r = volume();
   if (r || r.error().code != Errc::NotFound) return r;
   return Error{Errc::NotFound, 0, "Error: No such object: " + name};
 }
@@ -332,8 +346,21 @@ void add_container_more_commands(std::vector<Command>& cmds) {
        [](FlagSet& f) { inspect_flags(f, true); },
        [](Context& ctx, const FlagSet& f, const std::vector<std::string>& a) -> Result<int> {
          std::string type = f.get_string("type");
-         if (!type.empty() && type != "image" && type != "container")
-           return make_error(Errc::InvalidArgument, "\"{}\" is not a valid value for --type", type);
+         static const std::set<std::string> kOurs = {"container", "image", "network", "volume"};
+         static const std::set<std::string> kSwarm = {"config", "node",    "plugin",
+                                                      "secret", "service", "task"};
+         if (!type.empty() && !kOurs.count(type)) {
+           // docker's kinds that need swarm or plugins, which berth does not have.
+           if (kSwarm.count(type))
+             return make_error(Errc::InvalidArgument,
+                               "berth has no {} objects (swarm and plugins are not supported)",
+                               type);
+           return make_error(Errc::InvalidArgument,
+                             "unknown type: \"{}\": must be one of \"config\", \"container\", "
+                             "\"image\", \"network\", \"node\", \"plugin\", \"secret\", "
+                             "\"service\", \"task\", \"volume\"",
+                             type);
+         }
          return run_inspect(ctx, f, a, type);
        }});
   cmds.push_back({"container inspect",

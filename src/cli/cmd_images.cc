@@ -189,24 +189,6 @@ void add_image_commands(std::vector<Command>& cmds) {
        [](Context& ctx, const FlagSet& f, const std::vector<std::string>& a) {
          return inspect_names(ctx, a, f.get_string("format"), "image");
        }});
-  cmds.push_back(
-      {"inspect",
-       {},
-       "[OPTIONS] NAME|ID [NAME|ID...]",
-       "Return low-level information on Docker objects",
-       1,
-       -1,
-       [](FlagSet& f) {
-         f.add_string("format", 'f', "", "Format output using a custom template");
-         f.add_bool("size", 's', "Display total file sizes if the type is container");
-         f.add_string("type", 0, "", "Only inspect objects of the given type");
-       },
-       [](Context& ctx, const FlagSet& f, const std::vector<std::string>& a) -> Result<int> {
-         std::string type = f.get_string("type");
-         if (!type.empty() && type != "image" && type != "container")
-           return make_error(Errc::InvalidArgument, "\"{}\" is not a valid value for --type", type);
-         return inspect_names(ctx, a, f.get_string("format"), type);
-       }});
   cmds.push_back({"image history",
                   {"history"},
                   "[OPTIONS] IMAGE",

@@ -375,6 +375,23 @@ def test_network_ls_json(cli):
     assert out[0].split() == ["NAME", "IPV4", "IPV6"], out
 
 
+def test_inspect_finds_networks_and_volumes(cli):
+    """`inspect` without --type also finds networks and volumes, after containers and images."""
+    cli.ok("volume", "create", "e2e-insp-vol")
+    try:
+        assert cli.ok("inspect", "-f", "{{.Name}}", "bridge", "e2e-insp-vol").stdout.split() == [
+            "bridge", "e2e-insp-vol"]
+        assert cli.ok("inspect", "--type", "network", "-f", "{{.Driver}}", "bridge").stdout.strip() == "bridge"
+        p = cli.run("inspect", "--type", "volume", "bridge")
+        assert p.returncode == 1 and "no such volume" in p.stderr, p.stderr
+        p = cli.run("inspect", "--type", "bogus", "bridge")
+        assert p.returncode != 0 and 'unknown type: "bogus": must be one of' in p.stderr, p.stderr
+        p = cli.run("inspect", "e2e-insp-none")
+        assert p.returncode == 1 and p.stderr.strip() == "Error: No such object: e2e-insp-none", p.stderr
+    finally:
+        cli.run("volume", "rm", "e2e-insp-vol")
+
+
 def test_network_bad_input(cli, daemon, memos_img, clean):
     p = cli.run("network", "create", "a/b")
     assert p.returncode != 0 and "invalid" in p.stderr.lower(), p.stderr
