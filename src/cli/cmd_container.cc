@@ -28,20 +28,25 @@ Result<int> run_ps(Context& ctx, const FlagSet& f, const std::vector<std::string
     def = "{{.ID}}";
     if (format == "table") format = "table {{.ID}}";
   }
-  if (!quiet && format.find(".Size") != std::string::npos) size = true;
   if (quiet && format.empty()) size = false;
   long long last = f.get_int("last");
   if (f.get_bool("latest") && last == -1) last = 1;
   Query q;
   if (f.get_bool("all")) q.emplace_back("all", "1");
   if (last > 0) q.emplace_back("limit", std::to_string(last));
-  if (size) q.emplace_back("size", "1");
   if (!filters.empty()) q.emplace_back("filters", filters);
   auto fmtr =
       BERTH_TRY(ListFormatter::create(format, def, ps_headers(), "*formatter.ContainerContext"));
   // Only the members the columns read are asked for (berthd then writes no
   // others; dockerd ignores the parameter) and built (ps_source_keys).
   const auto fields = fmtr.fields();
+  // docker asks for sizes when the template the user wrote reads .Size, or
+  // every field ({{json .}}); not for the "json" keyword, nor against an
+  // explicit --size=false.
+  if (!quiet && !f.changed("size") && !format.empty() && format != "json" && format != "table" &&
+      wants(fields, "Size"))
+    size = true;
+  if (size) q.emplace_back("size", "1");
   const auto keys = ps_source_keys(fields);
   if (keys)
     q.emplace_back("berth-fields", join(std::vector<std::string>(keys->begin(), keys->end()), ","));

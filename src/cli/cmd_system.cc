@@ -2,12 +2,14 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "cli/container_rows.h"
 #include "cli/context.h"
 #include "cli/format.h"
 #include "cli/image_rows.h"
 #include "cli/tabwriter.h"
 #include "cli/units.h"
 #include "cli/version.h"
+#include "cli/volume_rows.h"
 
 namespace berth::cli {
 namespace {
@@ -212,36 +214,65 @@ Result<int> run_info(Context& ctx, const FlagSet& f, const std::vector<std::stri
   return 0;
 }
 
+// `system df -v`: docker's four tables, or with --format json one object of
+// the four lists of rows (ids and commands untruncated, as docker's JSON).
+// A container's size is its writable layer alone (docker drops the virtual
+// size here).
+Result<int> df_verbose(Context& ctx, const api::client::DiskUsage& du, const std::string& format) {
+  bool json = format == "json" || format == "{{json .}}";
+  if (!format.empty() && format != "table" && !json)
+    return make_error(Errc::InvalidArgument, "--format is not supported with --verbose");
+  int64_t now = ctx.now_unix();
+  // One row per image, named by its first tag, without a digest (docker's df).
+  std::vector<api::client::ImageSummary> firsts = du.images;
+  for (auto& i : firsts) {
+    if (i.repo_tags.size() > 1) i.repo_tags.resize(1);
+    i.repo_digests.clear();
+  }
+  std::vector<Json> images = image_rows(firsts, false, !json, now);
+  for (auto& r : images) r["Digest"] = "";
+  std::vector<Json> containers, volumes;
+  for (Json ct : du.containers) {
+    ct.erase("SizeRootFs");
+    containers.push_back(ps_row(ct, !json, now));
+  }
+  for (const Json& v : du.volumes) volumes.push_back(volume_row(v));
+  if (json) {
+    // docker's struct order, not sorted keys.
+    auto list = [](const std::vector<Json>& rows) { return go_json(Json(rows), true); };
+    ctx.out("{\"Images\":" + list(images) + ",\"Containers\":" + list(containers) +
+            ",\"Volumes\":" + list(volumes) + ",\"BuildCache\":[]}\n");
+    return 0;
+  }
+  auto table = [](const char* tmpl, const Json& headers, const char* type,
+                  const std::vector<Json>& rows) -> Result<std::string> {
+    auto fmtr = BERTH_TRY(ListFormatter::create(tmpl, "", headers, type));
+    return fmtr.render(rows);
+  };
+  std::string out = "Images space usage:\n\n";
+  out +=
+      BERTH_TRY(table("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
+                      "{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
+                      image_headers(), "*formatter.imageContext", images));
+  out += "\nContainers space usage:\n\n";
+  out +=
+      BERTH_TRY(table("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t"
+                      "{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
+                      ps_headers(), "*formatter.ContainerContext", containers));
+  out += "\nLocal Volumes space usage:\n\n";
+  out += BERTH_TRY(table("table {{.Name}}\t{{.Links}}\t{{.Size}}", volume_headers(),
+                         "*formatter.volumeContext", volumes));
+  out += "\nBuild cache usage: 0B\n\n";
+  out += tabwrite("CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n");
+  ctx.out(out);
+  return 0;
+}
+
 Result<int> run_df(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
   EngineClient* c = BERTH_TRY(ctx.client());
   auto du = BERTH_TRY(c->disk_usage());
   std::string format = f.get_string("format");
-  if (f.get_bool("verbose")) {
-    if (!format.empty() && format != "table")
-      return make_error(Errc::InvalidArgument, "--format is not supported with --verbose");
-    auto fmtr =
-        BERTH_TRY(ListFormatter::create("table "
-                                        "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{."
-                                        "Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
-                                        "", image_headers(), "*formatter.imageContext"));
-    std::string out = "Images space usage:\n\n";
-    out += BERTH_TRY(fmtr.render(image_rows(du.images, false, true, ctx.now_unix())));
-    out += "\nContainers space usage:\n\n";
-    out += tabwrite("CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES\n");
-    out += "\nLocal Volumes space usage:\n\n";
-    std::string vrows = "VOLUME NAME\tLINKS\tSIZE\n";
-    for (const Json& v : du.volumes) {
-      Json u = v.value("UsageData", Json::object());
-      vrows += v.value("Name", "") + "\t" + std::to_string(u.value("RefCount", int64_t{0})) + "\t" +
-               human_size(static_cast<double>(std::max<int64_t>(0, u.value("Size", int64_t{0})))) +
-               "\n";
-    }
-    out += tabwrite(vrows);
-    out += "\nBuild cache usage: 0B\n\n";
-    out += tabwrite("CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n");
-    ctx.out(out);
-    return 0;
-  }
+  if (f.get_bool("verbose")) return df_verbose(ctx, du, format);
   // Images row: docker's diskUsageImagesContext.
   int64_t active = 0, used = 0;
   for (const auto& i : du.images) {

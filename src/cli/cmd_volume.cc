@@ -8,6 +8,7 @@
 #include "cli/format.h"
 #include "cli/inspect_print.h"
 #include "cli/units.h"
+#include "cli/volume_rows.h"
 
 namespace berth::cli {
 
@@ -17,13 +18,6 @@ using api::client::EngineClient;
 
 constexpr const char* kVolumesTable = "table {{.Driver}}\t{{.Name}}";
 
-Json volume_headers() {
-  return Json{{"Name", "VOLUME NAME"}, {"Driver", "DRIVER"},
-              {"Scope", "SCOPE"},      {"Mountpoint", "MOUNTPOINT"},
-              {"Labels", "LABELS"},    {"Links", "LINKS"},
-              {"Size", "SIZE"}};
-}
-
 // "k=v" flags (-o, --label) as a JSON object; a key without '=' maps to "".
 Json kv_object(const std::vector<std::string>& items) {
   Json j = Json::object();
@@ -32,14 +26,6 @@ Json kv_object(const std::vector<std::string>& items) {
     j[i.substr(0, eq)] = eq == std::string::npos ? "" : i.substr(eq + 1);
   }
   return j;
-}
-
-std::string labels_text(const Json& labels) {
-  std::vector<std::string> parts;
-  if (labels.is_object())
-    for (auto it = labels.begin(); it != labels.end(); ++it)
-      parts.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : ""));
-  return join(parts, ",");
 }
 
 bool ask(Context& ctx, const std::string& message) {
@@ -83,13 +69,7 @@ Result<int> run_ls(Context& ctx, const FlagSet& f, const std::vector<std::string
   std::vector<Json> rows;
   if (list.contains("Volumes") && list["Volumes"].is_array()) {
     for (const Json& v : list["Volumes"]) {
-      rows.push_back(Json{{"Name", v.value("Name", "")},
-                          {"Driver", v.value("Driver", "")},
-                          {"Scope", v.value("Scope", "")},
-                          {"Mountpoint", v.value("Mountpoint", "")},
-                          {"Labels", labels_text(v.value("Labels", Json::object()))},
-                          {"Links", "N/A"},
-                          {"Size", "N/A"}});
+      rows.push_back(volume_row(v));
     }
   }
   std::sort(rows.begin(), rows.end(), [](const Json& a, const Json& b) {

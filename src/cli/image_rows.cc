@@ -31,7 +31,9 @@ std::pair<std::string, std::string> split_tag(const std::string& ref) {
   return {ref.substr(0, colon), ref.substr(colon + 1)};
 }
 
-std::string size_or_na(int64_t v) { return v < 0 ? "N/A" : human_size(static_cast<double>(v), 3); }
+// docker's SharedSize/UniqueSize use go-units HumanSize (4 significant
+// digits), unlike Size (3).
+std::string size_or_na(int64_t v) { return v < 0 ? "N/A" : human_size(static_cast<double>(v)); }
 
 }  // namespace
 

@@ -392,6 +392,28 @@ def test_inspect_finds_networks_and_volumes(cli):
         cli.run("volume", "rm", "e2e-insp-vol")
 
 
+def test_system_df_verbose(cli, daemon, memos_img, clean):
+    """`system df -v` lists containers and volumes; `--format json` is docker 28's one object."""
+    cli.ok("run", "-d", "--name", "df-c", "-v", "e2e-df-vol:/d", memos_img)
+    try:
+        out = cli.ok("system", "df", "-v").stdout
+        sect = out.split("Containers space usage:")[1].split("Local Volumes space usage:")[0]
+        rows = [line for line in sect.splitlines() if line.strip()]
+        assert rows[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "LOCAL", "VOLUMES", "SIZE",
+                                   "CREATED", "STATUS", "NAMES"], rows
+        assert any(line.split()[-1] == "df-c" for line in rows[1:]), sect
+        assert re.search(r"^e2e-df-vol\s+1\s+", out.split("Local Volumes space usage:")[1], re.M), out
+        j = json.loads(cli.ok("system", "df", "-v", "--format", "json").stdout)
+        assert list(j) == ["Images", "Containers", "Volumes", "BuildCache"], list(j)
+        c = next(x for x in j["Containers"] if x["Names"] == "df-c")
+        assert len(c["ID"]) == 64 and c["LocalVolumes"] == "1" and c["State"] == "running", c
+        v = next(x for x in j["Volumes"] if x["Name"] == "e2e-df-vol")
+        assert v["Links"] == "1" and v["Status"] == "N/A", v
+    finally:
+        cli.run("rm", "-f", "df-c")
+        cli.run("volume", "rm", "e2e-df-vol")
+
+
 def test_network_bad_input(cli, daemon, memos_img, clean):
     p = cli.run("network", "create", "a/b")
     assert p.returncode != 0 and "invalid" in p.stderr.lower(), p.stderr

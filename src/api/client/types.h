@@ -64,7 +64,7 @@ struct PruneReport {
 struct DiskUsage {
   int64_t layers_size = 0;
   std::vector<ImageSummary> images;
-  Json containers = Json::array();  // raw rows (berth has no containers yet)
+  Json containers = Json::array();  // /containers/json rows, with SizeRw and SizeRootFs
   Json volumes = Json::array();
   Json build_cache = Json::array();
 };
