@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 #include <optional>
+#include <utility>
 
 namespace berth::cli {
 
@@ -77,6 +78,21 @@ std::string date_time(const std::tm& tm, char sep) {
 
 }  // namespace
 
+namespace {
+
+// Unix ns as whole seconds and a non-negative nanosecond part (floor).
+std::pair<int64_t, int64_t> split_unix_ns(int64_t unix_ns) {
+  int64_t secs = unix_ns / 1000000000;
+  int64_t ns = unix_ns % 1000000000;
+  if (ns < 0) {
+    ns += 1000000000;
+    --secs;
+  }
+  return {secs, ns};
+}
+
+}  // namespace
+
 std::string go_time_string(int64_t unix_seconds) {
   LocalTime lt = local(unix_seconds);
   std::string zone = lt.zone;
@@ -86,12 +102,7 @@ std::string go_time_string(int64_t unix_seconds) {
 }
 
 std::string go_time_string_utc_ns(int64_t unix_ns) {
-  int64_t secs = unix_ns / 1000000000;
-  int64_t ns = unix_ns % 1000000000;
-  if (ns < 0) {
-    ns += 1000000000;
-    --secs;
-  }
+  auto [secs, ns] = split_unix_ns(unix_ns);
   std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -109,12 +120,7 @@ std::string rfc3339_local(int64_t unix_seconds) {
 }
 
 std::string rfc3339_nano_fixed_local(int64_t unix_ns) {
-  int64_t secs = unix_ns / 1000000000;
-  int64_t ns = unix_ns % 1000000000;
-  if (ns < 0) {
-    ns += 1000000000;
-    --secs;
-  }
+  auto [secs, ns] = split_unix_ns(unix_ns);
   LocalTime lt = local(secs);
   return fmt::format("{}.{:09}{}", date_time(lt.tm, 'T'), ns,
                      lt.offset == 0 ? "Z" : offset_str(lt.offset, true));
