@@ -355,11 +355,27 @@ Result<int> run_events(Context& ctx, const FlagSet& f, const std::vector<std::st
     if (format == "json") format = "{{json .}}";
     tmpl = BERTH_TRY(parse_user_template(preformat(format, nullptr)));
   }
+  // The template sees docker's events.Message by its Go field names, some of
+  // which differ from the JSON's: .Status is "status", .TimeNano "timeNano".
+  // Only the names the template reads are added, so `{{json .}}` prints the
+  // event as sent.
+  std::vector<std::pair<std::string, std::string>> go_names;
+  if (tmpl) {
+    auto fields = tmpl->root_fields();
+    static const std::pair<const char*, const char*> kGoNames[] = {
+        {"Status", "status"}, {"ID", "id"},     {"From", "from"},
+        {"Scope", "scope"},   {"Time", "time"}, {"TimeNano", "timeNano"}};
+    for (const auto& [go, wire] : kGoNames)
+      if (fields && fields->count(go)) go_names.emplace_back(go, wire);
+  }
   EngineClient* c = BERTH_TRY(ctx.client());
   BERTH_TRY(c->events(since, until, filters, [&](const api::client::Event& e) -> Result<void> {
     std::string line;
     if (tmpl) {
-      auto r = tmpl->execute(e.raw);
+      Json data = e.raw;
+      for (const auto& [go, wire] : go_names)
+        if (data.is_object() && data.contains(wire) && !data.contains(go)) data[go] = data[wire];
+      auto r = tmpl->execute(data);
       if (!r) return r.error().context("template");
       line = *r + "\n";
     } else {

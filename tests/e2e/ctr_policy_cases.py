@@ -37,6 +37,11 @@ def test_events_lifecycle(cli, img, clean):
     assert die["Actor"]["Attributes"]["exitCode"] == "2" and die["Actor"]["Attributes"]["name"] == "cli-ev"
     # Whole seconds it ran (dockerd 25+): the 1 s sleep, plus at most a loaded machine's second.
     assert die["Actor"]["Attributes"]["execDuration"] in ("1", "2"), die
+    # Go's field names of the event (.Status is "status", .From "from") work in --format.
+    args = ["events", "--since", str(since), "--until", str(int(time.time()) + 1), "--filter",
+            "container=" + cid, "--format", "{{.Status}} {{.ID}} {{.From}} {{.Scope}}"]
+    lines = cli.ok(*args, timeout=60).stdout.splitlines()
+    assert lines and lines[0].split() == ["create", cid, img, "local"], lines
     # Its network: connected at start, disconnected after it ended (docker's events).
     net = [e for e in _events(cli, since, "type=network") if e["Actor"]["Attributes"].get("container") == cid]
     assert [e["Action"] for e in net] == ["connect", "disconnect"], net
