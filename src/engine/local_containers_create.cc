@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 #include <regex>
+#include <set>
 
 #include "base/file.h"
 #include "base/log.h"
@@ -540,8 +541,16 @@ Result<void> LocalContainerService::do_remove(const CtrPtr& c, bool force, bool 
     if (auto r = wait_monitor_gone(c, std::chrono::seconds(15)); !r)
       log_warn("container {}: {}", c->id.substr(0, 12), r.error().message);
   }
-  // Volumes and bind data stay; with -v (or --rm) its anonymous volumes go.
-  if (opts_.volumes) opts_.volumes->release(c->id, remove_volumes);
+  // Volumes and bind data stay; with -v (or --rm) the volumes it mounted
+  // anonymously go (not one it was given by name, as docker's).
+  if (opts_.volumes) {
+    std::set<std::string> anonymous;
+    if (remove_volumes) {
+      for (const auto& m : c->cfg.mounts)
+        if (m.type == "volume" && m.anonymous) anonymous.insert(m.name);
+    }
+    opts_.volumes->release(c->id, anonymous);
+  }
   std::vector<PendingAttach> pending;
   {
     std::lock_guard lk(mu_);

@@ -94,7 +94,7 @@ Result<std::vector<ContainerMount>> LocalContainerService::resolve_mounts(
 void LocalContainerService::undo_mounts(const std::string& id, const MountUndo& undo) {
   if (opts_.volumes) {
     for (const auto& n : undo.volumes) opts_.volumes->discard(n, id);
-    opts_.volumes->release(id, false);
+    opts_.volumes->release(id);
   }
   std::error_code ec;
   for (const auto& d : undo.dirs) {

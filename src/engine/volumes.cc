@@ -223,7 +223,7 @@ Result<void> VolumeService::add_reference(const std::string& name, const std::st
   return {};
 }
 
-void VolumeService::release(const std::string& container, bool remove_anonymous) {
+void VolumeService::release(const std::string& container, const std::set<std::string>& remove) {
   std::vector<std::string> removed;
   {
     std::lock_guard lk(mu_);
@@ -235,9 +235,7 @@ void VolumeService::release(const std::string& container, bool remove_anonymous)
       std::string name = it->first;
       bool unused = it->second.empty();
       it = unused ? refs_.erase(it) : std::next(it);
-      if (!remove_anonymous || !unused) continue;
-      auto v = local_->get(name);
-      if (!v || !(v->anonymous || v->labels.contains(kAnonymousLabel))) continue;
+      if (!unused || !remove.contains(name)) continue;
       if (auto r = local_->remove(name); !r) {
         log_warn("volume {}: removing with its container: {}", name, r.error().message);
         continue;

@@ -95,10 +95,13 @@ class VolumeService {
   // References an existing volume (--volumes-from, startup). NotFound when
   // the volume is gone.
   Result<void> add_reference(const std::string& name, const std::string& container);
-  // Drops every reference of `container`. With remove_anonymous, its
-  // anonymous volumes that nothing else references are removed (rm -v,
-  // --rm); failures are logged, not returned (docker).
-  void release(const std::string& container, bool remove_anonymous);
+  // Drops every reference of `container`, then removes the volumes named in
+  // `remove` that nothing else references (rm -v, --rm: the ones the
+  // container mounted anonymously). A volume the container mounted by name
+  // stays even if it was made anonymous for another container, as docker's
+  // (compose's recreate passes an old container's anonymous volume on by
+  // name). Failures are logged, not returned (docker).
+  void release(const std::string& container, const std::set<std::string>& remove = {});
   // Removes a volume this container's failed create made (no event checks).
   void discard(const std::string& name, const std::string& container);
   // Makes a volume's data ready for a start of `container`: mounts a device

@@ -2,7 +2,8 @@
 project with two services from the memos image in the test registry, `web` (the app, a published
 port) and `client` (sleep). up -d, exec into client to fetch http://web:5230/ through the
 project network's DNS, the published port on 127.0.0.1, ps, down (containers and the project
-network gone), no network leftovers.
+network gone), no network leftovers. Then a project built from a Dockerfile with a VOLUME: a
+changed service is recreated with its named and anonymous volumes' data, scale, down -v.
 
 Traffic goes only to 127.0.0.1 and containers of the daemon under test."""
 
@@ -120,6 +121,82 @@ def test_compose_up_exec_ps_down(daemon, cli, memos, memos_img, home, tmp_path, 
         dc.run("down", "--remove-orphans", timeout=120)
         cli.run("rm", "-f", f"{PROJECT}_web_1", f"{PROJECT}_client_1")
         cli.run("network", "rm", net)
+
+
+def project_volumes(cli):
+    out = cli.ok("volume", "ls", "--filter", f"label=com.docker.compose.project={PROJECT}",
+                 "--format", "{{.Name}}").stdout
+    return sorted(out.split())
+
+
+# compose 1.29 negotiates the server's newest API version and, on every recreate, reads the
+# image's ContainerConfig.Volumes to carry anonymous volumes over; dockerd 26+ (API 1.45)
+# dropped that field and compose fails with KeyError 'ContainerConfig'. berthd keeps it.
+def test_compose_recreate_keeps_volume_data(daemon, cli, memos, memos_img, home, tmp_path, clean):
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "Dockerfile").write_text(f"FROM {memos.ref}\nVOLUME /cache\nENV GREETING=hi\n"
+                                    "CMD [\"sleep\", \"300\"]\n")
+    compose_file = tmp_path / "docker-compose.yml"
+
+    def write(mode):
+        compose_file.write_text(
+            "version: '3.7'\n"
+            "services:\n"
+            "  app:\n"
+            "    build: ./app\n"
+            f"    image: {PROJECT}_app:e2e\n"
+            "    environment:\n"
+            f"      MODE: {mode}\n"
+            "    volumes:\n"
+            "      - data:/data\n"
+            "  worker:\n"
+            f"    image: {memos.ref}\n"
+            "    command: sleep 300\n"
+            "volumes:\n"
+            "  data:\n")
+    write("one")
+    dc = Compose(daemon, home, str(tmp_path))
+    app_name = f"{PROJECT}_app_1"
+    anon = []
+    try:
+        dc.ok("up", "-d", "--build")
+        dc.ok("exec", "-T", "app", "sh", "-c", "echo anon > /cache/k && echo named > /data/d")
+        first = cli.ok("inspect", "-f", "{{.Id}}", app_name).stdout.strip()
+        anon = [m["Name"] for m in json.loads(cli.ok("inspect", app_name).stdout)[0]["Mounts"]
+                if m["Destination"] == "/cache"]
+        assert len(anon) == 1, anon
+
+        p = dc.ok("up", "-d")  # nothing changed
+        assert "is up-to-date" in p.stdout + p.stderr, p.stderr
+        assert cli.ok("inspect", "-f", "{{.Id}}", app_name).stdout.strip() == first
+
+        write("two")
+        p = dc.ok("up", "-d")
+        assert f"Recreating {app_name}" in p.stdout + p.stderr, p.stderr
+        assert cli.ok("inspect", "-f", "{{.Id}}", app_name).stdout.strip() != first
+        p = dc.ok("exec", "-T", "app", "sh", "-c", 'cat /cache/k /data/d; echo "$MODE"')
+        assert p.stdout.split() == ["anon", "named", "two"], p.stdout
+        mounts = json.loads(cli.ok("inspect", app_name).stdout)[0]["Mounts"]
+        assert [m["Name"] for m in mounts if m["Destination"] == "/cache"] == anon, mounts
+
+        dc.ok("up", "-d", "--scale", "worker=2")
+        assert project_containers(cli) == [f"{PROJECT}_app_1", f"{PROJECT}_worker_1",
+                                           f"{PROJECT}_worker_2"]
+
+        assert project_volumes(cli) == [f"{PROJECT}_data"]
+        dc.ok("down", "-v")
+        assert project_containers(cli) == []
+        assert project_volumes(cli) == []
+        # The recreated container was given the anonymous volume by name, so down -v (rm -v)
+        # leaves it, as dockerd does; `volume prune` would take it.
+        vols = cli.ok("volume", "ls", "--format", "{{.Name}}").stdout.split()
+        assert anon[0] in vols, vols
+    finally:
+        dc.run("down", "-v", "--remove-orphans", timeout=120)
+        cli.run("rmi", f"{PROJECT}_app:e2e")
+        for v in anon:
+            cli.run("volume", "rm", v)
 
 
 def test_disconnect_then_connect_only_network_api(daemon, memos_img, clean):

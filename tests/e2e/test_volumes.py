@@ -168,6 +168,20 @@ def test_rm_v_removes_only_anonymous(cli, daemon, img, vclean):
     before = set(volume_names(daemon))
     cli.ok("run", "--rm", "-v", "/anon3", img, "true")
     assert set(volume_names(daemon)) == before
+    # A volume mounted by its name stays, even one made anonymously for another container
+    # (docker-compose's recreate hands the old container's anonymous volume on this way).
+    cli.ok("run", "--rm", "-v", f"{anon2}:/again", img, "true")
+    cli.ok("run", "--name", "rv3", "-v", f"{anon2}:/again", img, "true")
+    cli.ok("rm", "-v", "rv3")
+    assert anon2 in volume_names(daemon)
+    # --volumes-from passes the anonymous mount on as it was: rm -v of the last holder takes it.
+    cli.ok("create", "--name", "rv4", "-v", "/anon4", img, "true")
+    anon4 = mounts_of(cli, "rv4")[0]["Name"]
+    cli.ok("create", "--name", "rv5", "--volumes-from", "rv4", img, "true")
+    cli.ok("rm", "-v", "rv4")
+    assert anon4 in volume_names(daemon)  # rv5 still holds it
+    cli.ok("rm", "-v", "rv5")
+    assert anon4 not in volume_names(daemon)
 
 
 def test_remove_in_use_is_409_and_removes_nothing(daemon, img, vclean):

@@ -52,10 +52,18 @@ Json encode_image_inspect(const ImageInspect& i, ApiVersion v) {
   j["Parent"] = i.parent;
   j["Comment"] = i.comment;
   j["Created"] = i.created;
-  if (v < ApiVersion{1, 45}) {
-    j["Container"] = i.container;
-    j["ContainerConfig"] = i.container_config.is_object() ? i.container_config : Json::object();
-  }
+  // API 1.45 dropped these two, but they stay at every version: docker-compose v1 (Debian
+  // 12's 1.29) negotiates the server's newest version and reads ContainerConfig.Volumes on
+  // every recreate, so without it `up` after a change fails with KeyError 'ContainerConfig'
+  // (as it does against dockerd 26+). Newer clients ignore the extra members. An image
+  // without container_config (berth's builder, BuildKit, OCI images) gets its Config: the
+  // classic builder's container_config was the last step's config, the same but for Cmd, and
+  // its Volumes are what lets compose carry the image's anonymous volumes to the new
+  // container instead of starting them empty.
+  j["Container"] = i.container;
+  j["ContainerConfig"] = i.container_config.is_object() ? i.container_config
+                         : i.config.is_object()         ? i.config
+                                                        : Json::object();
   j["DockerVersion"] = i.docker_version;
   j["Author"] = i.author;
   j["Config"] = i.config.is_object() ? i.config : Json(nullptr);

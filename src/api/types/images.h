@@ -41,7 +41,7 @@ struct ImageInspect {
   std::string comment;
   std::string created;  // RFC3339Nano, as in the config blob
   std::string container;
-  Json container_config;  // null when absent (written only for API < 1.45)
+  Json container_config;  // null when absent (then written as Config), at every API version
   std::string docker_version;
   std::string author;
   Json config;  // the config blob's "config" object (null when absent)

@@ -178,11 +178,18 @@ TEST(Images, InspectFields) {
   EXPECT_EQ(j["GraphDriver"]["Name"], "overlayfs");
   EXPECT_EQ(j["Metadata"]["LastTagTime"], "0001-01-01T00:00:00Z");
   EXPECT_FALSE(j.contains("VirtualSize"));
-  EXPECT_FALSE(j.contains("Container"));
+  // Kept past API 1.45 for docker-compose v1, which reads it at the newest version.
+  EXPECT_EQ(j["Container"], "");
+  EXPECT_EQ(j["ContainerConfig"], i.config);  // no container_config: the image's Config
   EXPECT_FALSE(j.contains("Variant"));
   Json old = encode_image_inspect(i, {1, 43});
   EXPECT_EQ(old["VirtualSize"], 7);
   EXPECT_TRUE(old["ContainerConfig"].is_object());
+  i.container_config = Json{{"Cmd", {"/bin/sh", "-c", "#(nop) CMD [\"sh\"]"}}};
+  EXPECT_EQ(encode_image_inspect(i, {1, 47})["ContainerConfig"], i.container_config);
+  i.config = nullptr;
+  i.container_config = nullptr;
+  EXPECT_EQ(encode_image_inspect(i, {1, 47})["ContainerConfig"], Json::object());
 }
 
 TEST(Images, HistoryDeletePruneSearch) {
