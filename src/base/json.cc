@@ -1,5 +1,9 @@
 #include "base/json.h"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace berth {
 namespace {
 
@@ -105,6 +109,17 @@ Result<Json> parse_json(std::string_view text, std::string_view what) {
 Result<Json> parse_json_rows(std::string_view text, std::string_view what,
                              const std::set<std::string>& keep) {
   return parse_with(text, what, &keep);
+}
+
+void sort_members(OrderedJson& o) {
+  if (!o.is_object()) return;
+  std::vector<std::pair<std::string, OrderedJson>> members;
+  members.reserve(o.size());
+  for (auto& [k, v] : o.items()) members.emplace_back(k, std::move(v));
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  o = OrderedJson::object();
+  for (auto& [k, v] : members) o[k] = std::move(v);
 }
 
 std::string dump_json(const Json& j, int indent) {

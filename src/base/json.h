@@ -3,6 +3,7 @@
 // nlohmann's position text ("syntax error at line 3, column 5: ...").
 #pragma once
 
+#include <concepts>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -13,6 +14,9 @@
 namespace berth {
 
 using Json = nlohmann::json;
+// Keeps members in insertion order: what the Engine API writes, so answers
+// list fields in docker's order (its Go structs' field order), not sorted.
+using OrderedJson = nlohmann::ordered_json;
 
 // `what` names the document in the error ("config.json").
 Result<Json> parse_json(std::string_view text, std::string_view what);
@@ -25,5 +29,16 @@ Result<Json> parse_json_rows(std::string_view text, std::string_view what,
 
 // Serialises without throwing: invalid UTF-8 is replaced, not an exception.
 std::string dump_json(const Json& j, int indent = -1);
+// Sorts an OrderedJson object's members by key (a no-op for other values):
+// for members that are maps in docker's Go types, which encoding/json writes
+// sorted, when they are filled from an unsorted source.
+void sort_members(OrderedJson& o);
+
+// The same for OrderedJson (members in insertion order). A template so that a
+// braced list, dump_json({{"k", v}}), still means Json.
+template <typename J>
+requires std::same_as<J, OrderedJson> std::string dump_json(const J& j, int indent = -1) {
+  return j.dump(indent, ' ', false, OrderedJson::error_handler_t::replace);
+}
 
 }  // namespace berth

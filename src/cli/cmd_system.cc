@@ -344,6 +344,31 @@ Result<int> run_df(Context& ctx, const FlagSet& f, const std::vector<std::string
   return 0;
 }
 
+// An event in the member order of docker's events.Message, which `{{json .}}`
+// marshals in field order; members it does not have follow, sorted.
+OrderedJson in_message_order(const Json& e) {
+  static const char* const kOrder[] = {"status", "id",    "from", "Type",    "Action",
+                                       "Actor",  "scope", "time", "timeNano"};
+  if (!e.is_object()) return e;
+  OrderedJson o = OrderedJson::object();
+  for (const char* k : kOrder) {
+    auto it = e.find(k);
+    if (it == e.end()) continue;
+    o[k] = *it;
+    if (std::string_view(k) == "Actor" && it->is_object()) {
+      OrderedJson actor = OrderedJson::object();
+      for (const char* a : {"ID", "Attributes"})
+        if (auto m = it->find(a); m != it->end()) actor[a] = *m;
+      for (const auto& [ak, av] : it->items())
+        if (!actor.contains(ak)) actor[ak] = av;
+      o[k] = std::move(actor);
+    }
+  }
+  for (const auto& [k, v] : e.items())
+    if (!o.contains(k)) o[k] = v;
+  return o;
+}
+
 Result<int> run_events(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
   int64_t now_ns = ctx.now_unix() * 1000000000LL;
   std::string since = BERTH_TRY(docker_timestamp(f.get_string("since"), now_ns));
@@ -372,7 +397,7 @@ Result<int> run_events(Context& ctx, const FlagSet& f, const std::vector<std::st
   BERTH_TRY(c->events(since, until, filters, [&](const api::client::Event& e) -> Result<void> {
     std::string line;
     if (tmpl) {
-      Json data = e.raw;
+      OrderedJson data = in_message_order(e.raw);
       for (const auto& [go, wire] : go_names)
         if (data.is_object() && data.contains(wire) && !data.contains(go)) data[go] = data[wire];
       auto r = tmpl->execute(data);

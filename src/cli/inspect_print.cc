@@ -42,8 +42,7 @@ Result<int> print_inspect(Context& ctx, const std::vector<std::string>& names,
       continue;
     }
     if (tmpl) {
-      Json data = Json::parse(*raw, nullptr, false);
-      auto r = tmpl->execute(data);
+      auto r = tmpl->execute(j);  // in the daemon's member order, as docker's typed structs
       if (!r) {
         errors.push_back(r.error().message);
         continue;

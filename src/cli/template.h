@@ -14,7 +14,7 @@
 // Errors read like Go's: parse errors "template: :1: function \"x\" not
 // defined" (docker prefixes "template parsing error: "), execution errors
 // "template: :1:3: executing \"\" at <.Foo>: ...".
-// Depends on: base (Json, Result).
+// Depends on: base (Json, OrderedJson, Result).
 #pragma once
 
 #include <memory>
@@ -50,7 +50,11 @@ class Template {
  public:
   // InvalidArgument with Go's message ("template: :1: unclosed action").
   static Result<Template> parse(std::string_view text);
-  Result<std::string> execute(const Json& data, const TemplateExecOptions& opts = {}) const;
+  // The data's objects keep their member order for `json` (docker marshals
+  // its Go structs in field order; a daemon's answer parsed as OrderedJson
+  // has it); printing and ranging over an object go by sorted key, as Go
+  // does for maps. A Json argument converts (sorted, as Go's maps).
+  Result<std::string> execute(const OrderedJson& data, const TemplateExecOptions& opts = {}) const;
   // The top-level fields of the data that execute() may read (`.ID`,
   // `(.A).B`, `if .X`), or nullopt when it may read any part of it (`.`,
   // `$`, variables, `range .`): list commands then compute only those
@@ -70,13 +74,13 @@ void put_field(Json& row, const FieldSet& f, const char* field, Make&& make) {
   if (wants(f, field)) row[field] = make();
 }
 
-// Go's %v of a JSON value ("[a b]", "map[k:v]", "<nil>").
-std::string go_print(const Json& v);
+// Go's %v of a JSON value ("[a b]", "map[k:v]" by sorted key, "<nil>").
+std::string go_print(const OrderedJson& v);
 // JSON the way docker's `json` template function writes it (no HTML
 // escaping, no trailing newline); `escape_html` for formatter contexts.
-std::string go_json(const Json& v, bool escape_html = false);
+std::string go_json(const OrderedJson& v, bool escape_html = false);
 // Go's fmt.Sprintf over JSON arguments for the verbs %v %s %d %q %t %x %X
 // %f %e %g %c %%, with flags - + # 0 space, width and precision.
-std::string go_sprintf(std::string_view format, const std::vector<Json>& args);
+std::string go_sprintf(std::string_view format, const std::vector<OrderedJson>& args);
 
 }  // namespace berth::cli

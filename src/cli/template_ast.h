@@ -16,7 +16,7 @@ struct Arg {
   enum Kind { Dot, Field, Variable, Function, Literal, Sub } kind = Dot;
   std::string name;                // variable ("$x", "$") or function name
   std::vector<std::string> chain;  // field chain after ., $x or (pipeline)
-  Json literal;                    // Literal
+  OrderedJson literal;             // Literal
   std::shared_ptr<Pipeline> sub;   // Sub
   std::string text;                // source text, for error messages ("<.Foo>")
 };

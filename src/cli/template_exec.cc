@@ -19,59 +19,59 @@ namespace {
 // ever points into that data, which outlives the evaluation.
 struct Value {
   Value() = default;
-  explicit Value(Json v, bool is_missing = false) : own(std::move(v)), missing(is_missing) {}
-  static Value borrow(const Json& data) {
+  explicit Value(OrderedJson v, bool is_missing = false) : own(std::move(v)), missing(is_missing) {}
+  static Value borrow(const OrderedJson& data) {
     Value v;
     v.ref = &data;
     return v;
   }
-  const Json& j() const { return ref ? *ref : own; }
+  const OrderedJson& j() const { return ref ? *ref : own; }
   // `sub` lies inside j(): borrowed when this value is, else copied.
-  Value part(const Json& sub) const { return ref ? borrow(sub) : Value(sub); }
+  Value part(const OrderedJson& sub) const { return ref ? borrow(sub) : Value(sub); }
 
-  Json own;
-  const Json* ref = nullptr;
+  OrderedJson own;
+  const OrderedJson* ref = nullptr;
   bool missing = false;
   bool is_root = false;  // the data passed to execute (for json's escaping)
 };
 
 bool truth(const Value& v) {
   if (v.missing) return false;
-  const Json& j = v.j();
+  const OrderedJson& j = v.j();
   switch (j.type()) {
-    case Json::value_t::null:
+    case OrderedJson::value_t::null:
       return false;
-    case Json::value_t::boolean:
+    case OrderedJson::value_t::boolean:
       return j.get<bool>();
-    case Json::value_t::string:
+    case OrderedJson::value_t::string:
       return !j.get_ref<const std::string&>().empty();
-    case Json::value_t::array:
-    case Json::value_t::object:
+    case OrderedJson::value_t::array:
+    case OrderedJson::value_t::object:
       return !j.empty();
-    case Json::value_t::number_integer:
+    case OrderedJson::value_t::number_integer:
       return j.get<int64_t>() != 0;
-    case Json::value_t::number_unsigned:
+    case OrderedJson::value_t::number_unsigned:
       return j.get<uint64_t>() != 0;
-    case Json::value_t::number_float:
+    case OrderedJson::value_t::number_float:
       return j.get<double>() != 0;
     default:
       return false;
   }
 }
 
-std::string type_name(const Json& j) {
+std::string type_name(const OrderedJson& j) {
   switch (j.type()) {
-    case Json::value_t::null:
+    case OrderedJson::value_t::null:
       return "<nil>";
-    case Json::value_t::boolean:
+    case OrderedJson::value_t::boolean:
       return "bool";
-    case Json::value_t::string:
+    case OrderedJson::value_t::string:
       return "string";
-    case Json::value_t::array:
+    case OrderedJson::value_t::array:
       return "[]interface {}";
-    case Json::value_t::object:
+    case OrderedJson::value_t::object:
       return "map[string]interface {}";
-    case Json::value_t::number_float:
+    case OrderedJson::value_t::number_float:
       return "float64";
     default:
       return "int";
@@ -82,7 +82,7 @@ std::string print_value(const Value& v) { return v.missing ? "<no value>" : go_p
 
 class Exec {
  public:
-  Exec(const Json& root, const TemplateExecOptions& o) : o_(o) {
+  Exec(const OrderedJson& root, const TemplateExecOptions& o) : o_(o) {
     root_ = Value::borrow(root);
     root_.is_root = true;
     vars_.push_back({"$", root_});
@@ -139,7 +139,7 @@ class Exec {
     p.decl.clear();
     Value v = BERTH_TRY(eval_pipeline(p, dot));
     // elem is a part of v, or (integer ranges) a value of its own.
-    auto iterate = [&](const Json& key, const Value& elem) -> Result<void> {
+    auto iterate = [&](const OrderedJson& key, const Value& elem) -> Result<void> {
       vars_.resize(mark);
       if (decl.size() == 1) vars_.push_back({decl[0], elem});
       if (decl.size() == 2) {
@@ -151,18 +151,25 @@ class Exec {
     size_t count = 0;
     if (!v.missing && v.j().is_array()) {
       for (size_t i = 0; i < v.j().size(); ++i, ++count) {
-        auto r = iterate(Json(static_cast<int64_t>(i)), v.part(v.j()[i]));
+        auto r = iterate(OrderedJson(static_cast<int64_t>(i)), v.part(v.j()[i]));
         if (!r) return vars_.resize(mark), r;
       }
     } else if (!v.missing && v.j().is_object()) {
-      for (auto it = v.j().begin(); it != v.j().end(); ++it, ++count) {
-        auto r = iterate(Json(it.key()), v.part(it.value()));
+      // Go ranges over a map by sorted key.
+      std::vector<std::pair<const std::string*, const OrderedJson*>> members;
+      for (auto it = v.j().begin(); it != v.j().end(); ++it)
+        members.emplace_back(&it.key(), &it.value());
+      std::sort(members.begin(), members.end(),
+                [](auto& a, auto& b) { return *a.first < *b.first; });
+      for (const auto& [k, e] : members) {
+        ++count;
+        auto r = iterate(OrderedJson(*k), v.part(*e));
         if (!r) return vars_.resize(mark), r;
       }
     } else if (!v.missing && v.j().is_number_integer()) {
       int64_t lim = v.j().get<int64_t>();
       for (int64_t i = 0; i < lim; ++i, ++count) {
-        auto r = iterate(Json(i), Value(Json(i)));
+        auto r = iterate(OrderedJson(i), Value(OrderedJson(i)));
         if (!r) return vars_.resize(mark), r;
       }
     } else if (!v.missing && !v.j().is_null()) {
@@ -197,7 +204,7 @@ class Exec {
                             const std::vector<std::string>& chain, const std::string& text) {
     if (chain.empty() || start.missing) return start;
     // Walks by pointer: only the value at the end is borrowed or copied.
-    const Json* j = &start.j();
+    const OrderedJson* j = &start.j();
     bool root = start.is_root;
     for (const std::string& f : chain) {
       if (j->is_object()) {
@@ -206,7 +213,7 @@ class Exec {
           if (root && !o_.strict_type.empty())
             return exec_error(p, text,
                               fmt::format("can't evaluate field {} in type {}", f, o_.strict_type));
-          return Value(Json(), true);
+          return Value(OrderedJson(), true);
         }
         j = &*it;
         root = false;
@@ -281,8 +288,8 @@ class Exec {
   }
 
   Result<int> compare(const Pipeline& p, const std::string& fn, const Value& a, const Value& b) {
-    const Json& x = a.j();
-    const Json& y = b.j();
+    const OrderedJson& x = a.j();
+    const OrderedJson& y = b.j();
     if (x.is_number() && y.is_number()) {
       double dx = x.get<double>(), dy = y.get<double>();
       if (x.is_number_integer() && y.is_number_integer()) {
@@ -312,14 +319,14 @@ class Exec {
       for (const char* name : kIdentity)
         if (fn == name) {
           if (n == 0) return arity(p, fn, 1, 0);
-          if (fn == "json" && !args[0].j().is_string()) return Value{Json("")};
+          if (fn == "json" && !args[0].j().is_string()) return Value{OrderedJson("")};
           return args[0];
         }
     }
     if (fn == "json") {
       if (n != 1) return arity(p, fn, 1, n);
-      if (args[0].missing) return Value{Json("null")};
-      return Value{Json(go_json(args[0].j(), args[0].is_root && o_.root_json_escapes_html))};
+      if (args[0].missing) return Value{OrderedJson("null")};
+      return Value{OrderedJson(go_json(args[0].j(), args[0].is_root && o_.root_json_escapes_html))};
     }
     if (fn == "lower" || fn == "upper" || fn == "title") {
       if (n != 1) return arity(p, fn, 1, n);
@@ -334,25 +341,25 @@ class Exec {
           word_start = std::isspace(u) || std::ispunct(u);
         }
       }
-      return Value{Json(s)};
+      return Value{OrderedJson(s)};
     }
     if (fn == "join") {
       if (n != 2) return arity(p, fn, 2, n);
       std::string sep = BERTH_TRY(want_string(p, fn, args[1]));
-      if (args[0].missing || args[0].j().is_null()) return Value{Json("")};
+      if (args[0].missing || args[0].j().is_null()) return Value{OrderedJson("")};
       if (!args[0].j().is_array())
         return exec_error(
             p, fn,
             fmt::format("error calling join: expected a list; found {}", print_value(args[0])));
       std::vector<std::string> parts;
-      for (const Json& e : args[0].j()) parts.push_back(go_print(e));
-      return Value{Json(join(parts, sep))};
+      for (const OrderedJson& e : args[0].j()) parts.push_back(go_print(e));
+      return Value{OrderedJson(join(parts, sep))};
     }
     if (fn == "split") {
       if (n != 2) return arity(p, fn, 2, n);
       std::string s = BERTH_TRY(want_string(p, fn, args[0]));
       std::string sep = BERTH_TRY(want_string(p, fn, args[1]));
-      Json arr = Json::array();
+      OrderedJson arr = OrderedJson::array();
       if (sep.empty()) {
         for (char ch : s) arr.push_back(std::string(1, ch));
       } else {
@@ -371,22 +378,22 @@ class Exec {
       std::string s = BERTH_TRY(want_string(p, fn, args[0]));
       int64_t l = BERTH_TRY(want_int(p, fn, args[1]));
       int64_t r = BERTH_TRY(want_int(p, fn, args[2]));
-      return Value{Json(std::string(std::max<int64_t>(l, 0), ' ') + s +
-                        std::string(std::max<int64_t>(r, 0), ' '))};
+      return Value{OrderedJson(std::string(std::max<int64_t>(l, 0), ' ') + s +
+                               std::string(std::max<int64_t>(r, 0), ' '))};
     }
     if (fn == "truncate") {
       if (n != 2) return arity(p, fn, 2, n);
       std::string s = BERTH_TRY(want_string(p, fn, args[0]));
       int64_t len = BERTH_TRY(want_int(p, fn, args[1]));
       if (len >= 0 && static_cast<size_t>(len) < s.size()) s.resize(static_cast<size_t>(len));
-      return Value{Json(s)};
+      return Value{OrderedJson(s)};
     }
     if (fn == "printf") {
       if (n < 1) return arity(p, fn, 1, 0);
       std::string f = BERTH_TRY(want_string(p, fn, args[0]));
-      std::vector<Json> rest;
-      for (size_t i = 1; i < n; ++i) rest.push_back(args[i].missing ? Json() : args[i].j());
-      return Value{Json(go_sprintf(f, rest))};
+      std::vector<OrderedJson> rest;
+      for (size_t i = 1; i < n; ++i) rest.push_back(args[i].missing ? OrderedJson() : args[i].j());
+      return Value{OrderedJson(go_sprintf(f, rest))};
     }
     if (fn == "print" || fn == "println") {
       // Go's Sprint: a space between operands when neither is a string.
@@ -398,22 +405,22 @@ class Exec {
         s += print_value(args[i]);
       }
       if (fn == "println") s += '\n';
-      return Value{Json(s)};
+      return Value{OrderedJson(s)};
     }
     if (fn == "len") {
       if (n != 1) return arity(p, fn, 1, n);
-      const Json& j = args[0].j();
+      const OrderedJson& j = args[0].j();
       if (args[0].missing || !(j.is_string() || j.is_array() || j.is_object()))
         return exec_error(p, fn, fmt::format("error calling len: len of type {}", type_name(j)));
       size_t len = j.is_string() ? j.get_ref<const std::string&>().size() : j.size();
-      return Value{Json(static_cast<int64_t>(len))};
+      return Value{OrderedJson(static_cast<int64_t>(len))};
     }
     if (fn == "index") {
       if (n < 1) return arity(p, fn, 1, 0);
       Value v = args[0];
       for (size_t i = 1; i < n; ++i) {
         if (v.missing) return v;
-        const Json& k = args[i].j();
+        const OrderedJson& k = args[i].j();
         if (v.j().is_array() && k.is_number_integer()) {
           int64_t idx = k.get<int64_t>();
           if (idx < 0 || static_cast<size_t>(idx) >= v.j().size())
@@ -422,9 +429,9 @@ class Exec {
           v = v.part(v.j()[static_cast<size_t>(idx)]);
         } else if (v.j().is_object() && k.is_string()) {
           auto it = v.j().find(k.get<std::string>());
-          v = it == v.j().end() ? Value(Json(), true) : v.part(*it);
+          v = it == v.j().end() ? Value(OrderedJson(), true) : v.part(*it);
         } else if (v.j().is_null()) {
-          return Value{Json(), true};
+          return Value{OrderedJson(), true};
         } else {
           return exec_error(p, fn,
                             fmt::format("error calling index: cannot index {} with {}",
@@ -435,7 +442,7 @@ class Exec {
     }
     if (fn == "not") {
       if (n != 1) return arity(p, fn, 1, n);
-      return Value{Json(!truth(args[0]))};
+      return Value{OrderedJson(!truth(args[0]))};
     }
     if (fn == "and" || fn == "or") {
       if (n < 1) return arity(p, fn, 1, 0);
@@ -446,8 +453,8 @@ class Exec {
     if (fn == "eq") {
       if (n < 2) return arity(p, fn, 2, n);
       for (size_t i = 1; i < n; ++i)
-        if (BERTH_TRY(compare(p, fn, args[0], args[i])) == 0) return Value{Json(true)};
-      return Value{Json(false)};
+        if (BERTH_TRY(compare(p, fn, args[0], args[i])) == 0) return Value{OrderedJson(true)};
+      return Value{OrderedJson(false)};
     }
     if (fn == "ne" || fn == "lt" || fn == "le" || fn == "gt" || fn == "ge") {
       if (n != 2) return arity(p, fn, 2, n);
@@ -457,7 +464,7 @@ class Exec {
                : fn == "le" ? c <= 0
                : fn == "gt" ? c > 0
                             : c >= 0;
-      return Value{Json(r)};
+      return Value{OrderedJson(r)};
     }
     return exec_error(p, fn, fmt::format("function \"{}\" not defined", fn));
   }
@@ -516,7 +523,8 @@ std::optional<std::set<std::string>> Template::root_fields() const {
   return out;
 }
 
-Result<std::string> Template::execute(const Json& data, const TemplateExecOptions& opts) const {
+Result<std::string> Template::execute(const OrderedJson& data,
+                                      const TemplateExecOptions& opts) const {
   tmpl::Exec e(data, opts);
   tmpl::Value dot = tmpl::Value::borrow(data);
   dot.is_root = true;

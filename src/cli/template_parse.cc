@@ -25,7 +25,7 @@ struct Token {
   enum Kind { Ident, Field, Dot, Var, Literal, LParen, RParen, Pipe, Declare, Assign, Comma };
   Kind kind;
   std::string text;     // identifier, field name, variable name, or source text
-  Json value;           // Literal
+  OrderedJson value;    // Literal
   bool spaced = false;  // whitespace before this token
   int col = 0;
 };
@@ -49,7 +49,7 @@ Result<std::vector<Token>> lex_action(std::string_view s, int line, int col0) {
   size_t i = 0;
   bool spaced = true;
   auto push = [&](Token::Kind k, std::string text, size_t at) {
-    out.push_back(Token{k, std::move(text), Json(), spaced, col0 + static_cast<int>(at)});
+    out.push_back(Token{k, std::move(text), OrderedJson(), spaced, col0 + static_cast<int>(at)});
     spaced = false;
   };
   while (i < s.size()) {
@@ -150,7 +150,7 @@ Result<std::vector<Token>> lex_action(std::string_view s, int line, int col0) {
         ++i;
       }
       std::string num(s.substr(start, i - start));
-      Json v;
+      OrderedJson v;
       if (auto n = parse_int(num)) {
         v = *n;
       } else {

@@ -1,6 +1,7 @@
 // Go-style printing of JSON values: %v, json, Sprintf (see cli/template.h).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -37,37 +38,41 @@ std::string pad(std::string s, int width, bool minus, bool zero) {
 
 }  // namespace
 
-std::string go_print(const Json& v) {
+std::string go_print(const OrderedJson& v) {
   switch (v.type()) {
-    case Json::value_t::null:
+    case OrderedJson::value_t::null:
       return "<nil>";
-    case Json::value_t::boolean:
+    case OrderedJson::value_t::boolean:
       return v.get<bool>() ? "true" : "false";
-    case Json::value_t::string:
+    case OrderedJson::value_t::string:
       return v.get<std::string>();
-    case Json::value_t::number_integer:
+    case OrderedJson::value_t::number_integer:
       return std::to_string(v.get<int64_t>());
-    case Json::value_t::number_unsigned:
+    case OrderedJson::value_t::number_unsigned:
       return std::to_string(v.get<uint64_t>());
-    case Json::value_t::number_float:
+    case OrderedJson::value_t::number_float:
       return go_float(v.get<double>());
-    case Json::value_t::array: {
+    case OrderedJson::value_t::array: {
       std::string s = "[";
       bool first = true;
-      for (const Json& e : v) {
+      for (const OrderedJson& e : v) {
         if (!first) s += ' ';
         first = false;
         s += go_print(e);
       }
       return s + "]";
     }
-    case Json::value_t::object: {
+    case OrderedJson::value_t::object: {
+      std::vector<std::pair<const std::string*, const OrderedJson*>> members;
+      for (auto it = v.begin(); it != v.end(); ++it) members.emplace_back(&it.key(), &it.value());
+      std::sort(members.begin(), members.end(),
+                [](auto& a, auto& b) { return *a.first < *b.first; });
       std::string s = "map[";
       bool first = true;
-      for (auto it = v.begin(); it != v.end(); ++it) {
+      for (const auto& [k, e] : members) {
         if (!first) s += ' ';
         first = false;
-        s += it.key() + ":" + go_print(it.value());
+        s += *k + ":" + go_print(*e);
       }
       return s + "]";
     }
@@ -76,8 +81,8 @@ std::string go_print(const Json& v) {
   }
 }
 
-std::string go_json(const Json& v, bool escape_html) {
-  std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+std::string go_json(const OrderedJson& v, bool escape_html) {
+  std::string s = v.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
   if (!escape_html) return s;
   // '<', '>' and '&' only occur inside strings in JSON text.
   std::string out;
@@ -96,7 +101,7 @@ std::string go_json(const Json& v, bool escape_html) {
   return out;
 }
 
-std::string go_sprintf(std::string_view f, const std::vector<Json>& args) {
+std::string go_sprintf(std::string_view f, const std::vector<OrderedJson>& args) {
   std::string out;
   size_t argi = 0;
   for (size_t i = 0; i < f.size(); ++i) {
@@ -143,7 +148,7 @@ std::string go_sprintf(std::string_view f, const std::vector<Json>& args) {
       out += fmt::format("%!{}(MISSING)", verb);
       continue;
     }
-    const Json& a = args[argi++];
+    const OrderedJson& a = args[argi++];
     std::string s;
     auto bad = [&] {
       std::string tn = a.is_string()         ? "string"
@@ -244,7 +249,7 @@ std::string go_sprintf(std::string_view f, const std::vector<Json>& args) {
     out += "%!(EXTRA ";
     for (size_t k = argi; k < args.size(); ++k) {
       if (k > argi) out += ", ";
-      const Json& a = args[k];
+      const OrderedJson& a = args[k];
       std::string tn = a.is_string()         ? "string"
                        : a.is_boolean()      ? "bool"
                        : a.is_number_float() ? "float64"

@@ -51,6 +51,23 @@ TEST(Template, Json) {
   EXPECT_EQ(run("{{json .Repository}}", row, o), R"("<none>")");
 }
 
+// An answer parsed in the daemon's member order (docker's struct order):
+// `json` keeps it, as docker marshals its typed structs; printing and ranging
+// go by sorted key, as Go does for maps.
+TEST(Template, OrderedDataKeepsOrderForJsonOnly) {
+  OrderedJson data = OrderedJson::parse(R"({"Id":"x","State":{"Status":"running","Running":true},
+                                           "Labels":{"b":"2","a":"1"}})");
+  auto t = Template::parse(
+      "{{json .}}|{{json .State}}|{{.State}}|"
+      "{{range $k, $v := .Labels}}{{$k}}{{end}}");
+  ASSERT_TRUE(t);
+  auto r = t->execute(data);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r,
+            R"({"Id":"x","State":{"Status":"running","Running":true},"Labels":{"b":"2","a":"1"}})"
+            R"(|{"Status":"running","Running":true}|map[Running:true Status:running]|ab)");
+}
+
 TEST(Template, RangeIfElse) {
   EXPECT_EQ(run("{{range .Config.Env}}[{{.}}]{{end}}", kImage), "[PATH=/bin][A=b]");
   EXPECT_EQ(run("{{range $i, $e := .RepoTags}}{{$i}}={{$e}} {{end}}", kImage),

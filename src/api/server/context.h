@@ -28,6 +28,13 @@ struct Ctx {
 
 http::Headers json_headers(const Ctx& c);
 void send_json(Ctx& c, int status, const Json& body);
+// Answers built in docker's field order (api/types' encoders). A template so
+// that a braced list still means Json.
+template <typename J>
+requires std::same_as<J, OrderedJson>
+void send_json(Ctx& c, int status, const J& body) {
+  [[maybe_unused]] auto r = c.res.send(status, json_headers(c), dump_json(body) + "\n");
+}
 void send_error(Ctx& c, const Error& e);
 void send_status(Ctx& c, int status);  // empty body (204, 201)
 
@@ -65,7 +72,7 @@ void images_delete(Ctx& c);
 void images_push(Ctx& c);
 void images_search(Ctx& c);
 void distribution_inspect(Ctx& c);  // /distribution/{name}/json
-void images_get(Ctx& c);  // /images/get and /images/{name}/get
+void images_get(Ctx& c);            // /images/get and /images/{name}/get
 void images_load(Ctx& c);
 void images_prune(Ctx& c);
 

@@ -182,7 +182,7 @@ void images_list(Ctx& c) {
     if (!du) return send_error(c, du.error());
     shared_sizes = std::move(du->shared_size);
   }
-  Json a = Json::array();
+  OrderedJson a = OrderedJson::array();
   for (const auto& s : *rows) {
     if (until_s && s.created >= *until_s) continue;
     auto w = to_wire(s);

@@ -13,34 +13,35 @@ engine::NetworkService* networks_or_501(Ctx& c) {
   return service_or_501(c, c.engine.networks(), "networks");
 }
 
-Json string_map_json(const std::map<std::string, std::string>& m) {
-  Json o = Json::object();
+OrderedJson string_map_json(const std::map<std::string, std::string>& m) {
+  OrderedJson o = OrderedJson::object();
   for (const auto& [k, v] : m) o[k] = v;
   return o;
 }
 
-Json encode_network(const engine::NetworkInfo& n, bool with_containers) {
-  Json cfg = Json::array();
+OrderedJson encode_network(const engine::NetworkInfo& n, bool with_containers) {
+  OrderedJson cfg = OrderedJson::array();
   for (const auto& i : n.ipam) {
-    Json e = {{"Subnet", i.subnet}, {"Gateway", i.gateway}};
+    OrderedJson e = {{"Subnet", i.subnet}, {"Gateway", i.gateway}};
     if (!i.ip_range.empty()) e["IPRange"] = i.ip_range;
     cfg.push_back(std::move(e));
   }
-  Json j = {{"Name", n.name},
-            {"Id", n.id},
-            {"Created", format_rfc3339_nano(n.created_ns)},
-            {"Scope", "local"},
-            {"Driver", n.driver},
-            {"EnableIPv6", n.enable_ipv6},
-            {"IPAM", {{"Driver", "default"}, {"Options", nullptr}, {"Config", cfg}}},
-            {"Internal", n.internal},
-            {"Attachable", n.attachable},
-            {"Ingress", false},
-            {"ConfigFrom", {{"Network", ""}}},
-            {"ConfigOnly", false},
-            {"Options", string_map_json(n.options)},
-            {"Labels", string_map_json(n.labels)}};
-  Json ctrs = Json::object();
+  OrderedJson j = {{"Name", n.name},
+                   {"Id", n.id},
+                   {"Created", format_rfc3339_nano(n.created_ns)},
+                   {"Scope", "local"},
+                   {"Driver", n.driver},
+                   {"EnableIPv6", n.enable_ipv6},
+                   {"IPAM", {{"Driver", "default"}, {"Options", nullptr}, {"Config", cfg}}},
+                   {"Internal", n.internal},
+                   {"Attachable", n.attachable},
+                   {"Ingress", false},
+                   {"ConfigFrom", {{"Network", ""}}},
+                   {"ConfigOnly", false},
+                   {"Containers", OrderedJson::object()},
+                   {"Options", string_map_json(n.options)},
+                   {"Labels", string_map_json(n.labels)}};
+  OrderedJson& ctrs = j["Containers"];
   if (with_containers) {
     for (const auto& [id, e] : n.endpoints) {
       ctrs[id] = {{"Name", e.container_name},
@@ -50,7 +51,6 @@ Json encode_network(const engine::NetworkInfo& n, bool with_containers) {
                   {"IPv6Address", e.ip6.empty() ? "" : e.ip6 + "/" + std::to_string(e.prefix6)}};
     }
   }
-  j["Containers"] = ctrs;
   return j;
 }
 
@@ -139,7 +139,7 @@ void networks_list(Ctx& c) {
   if (!f) return send_error(c, f.error());
   auto r = svc->list(*f);
   if (!r) return send_error(c, r.error());
-  Json a = Json::array();
+  OrderedJson a = OrderedJson::array();
   for (const auto& n : *r) a.push_back(encode_network(n, false));
   send_json(c, 200, a);
 }

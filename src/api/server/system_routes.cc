@@ -201,7 +201,7 @@ void auth(Ctx& c) {
     }
     return send_error(c, r.error());
   }
-  Json j = {{"Status", "Login Succeeded"}};
+  OrderedJson j = {{"Status", "Login Succeeded"}};
   if (!r->empty() && *r != "Login Succeeded") j["IdentityToken"] = *r;
   send_json(c, 200, j);
 }

@@ -213,7 +213,7 @@ Result<void> validate_restart_policy(const RestartPolicy& p);
 // "/name" or "name": docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ rule.
 Result<void> validate_container_name(std::string_view name);
 
-Json encode_container_config(const ContainerConfig& c, ApiVersion v);
-Json encode_host_config(const HostConfig& h, ApiVersion v);
+OrderedJson encode_container_config(const ContainerConfig& c, ApiVersion v);
+OrderedJson encode_host_config(const HostConfig& h, ApiVersion v);
 
 }  // namespace berth::api

@@ -8,54 +8,55 @@
 namespace berth::api {
 namespace {
 
-Json strings(const std::vector<std::string>& v) {
-  Json a = Json::array();
+OrderedJson strings(const std::vector<std::string>& v) {
+  OrderedJson a = OrderedJson::array();
   for (const auto& s : v) a.push_back(s);
   return a;
 }
-Json strings_or_null(const std::vector<std::string>& v) {
-  return v.empty() ? Json(nullptr) : strings(v);
+OrderedJson strings_or_null(const std::vector<std::string>& v) {
+  return v.empty() ? OrderedJson(nullptr) : strings(v);
 }
-Json opt_strings(const std::optional<std::vector<std::string>>& v) {
-  return v ? strings(*v) : Json(nullptr);
+OrderedJson opt_strings(const std::optional<std::vector<std::string>>& v) {
+  return v ? strings(*v) : OrderedJson(nullptr);
 }
-Json string_map(const std::map<std::string, std::string>& m) {
-  Json o = Json::object();
+OrderedJson string_map(const std::map<std::string, std::string>& m) {
+  OrderedJson o = OrderedJson::object();
   for (const auto& [k, v] : m) o[k] = v;
   return o;
 }
 // The tree of what `write` writes (one definition per encoder: the writer).
 template <typename F>
-Json written(F&& write) {
+OrderedJson written(F&& write) {
   std::string text;
   JsonWriter w(text);
   write(w);
-  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return OrderedJson::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
-Json key_set(const std::vector<std::string>& keys) {
-  Json o = Json::object();
-  for (const auto& k : keys) o[k] = Json::object();
+OrderedJson key_set(const std::vector<std::string>& keys) {
+  OrderedJson o = OrderedJson::object();
+  for (const auto& k : keys) o[k] = OrderedJson::object();
+  sort_members(o);  // a map in docker's types
   return o;
 }
 
-Json port_map(const std::map<std::string, std::vector<PortBinding>>& m) {
-  Json o = Json::object();
+OrderedJson port_map(const std::map<std::string, std::vector<PortBinding>>& m) {
+  OrderedJson o = OrderedJson::object();
   for (const auto& [port, list] : m) {
     if (list.empty()) {
       o[port] = nullptr;
       continue;
     }
-    Json a = Json::array();
+    OrderedJson a = OrderedJson::array();
     for (const auto& b : list) a.push_back({{"HostIp", b.host_ip}, {"HostPort", b.host_port}});
     o[port] = a;
   }
   return o;
 }
 
-Json encode_state(const ContainerState& s) {
+OrderedJson encode_state(const ContainerState& s) {
   bool running = s.status == "running" || s.status == "paused" || s.status == "restarting";
-  Json j = Json::object();
+  OrderedJson j = OrderedJson::object();
   j["Status"] = s.status;
   j["Running"] = running;
   j["Paused"] = s.status == "paused";
@@ -68,7 +69,7 @@ Json encode_state(const ContainerState& s) {
   j["StartedAt"] = format_rfc3339_nano(s.started_ns);
   j["FinishedAt"] = format_rfc3339_nano(s.finished_ns);
   if (!s.health_status.empty()) {
-    Json log = Json::array();
+    OrderedJson log = OrderedJson::array();
     for (const auto& l : s.health_log)
       log.push_back({{"Start", format_rfc3339_nano(l.start_ns)},
                      {"End", format_rfc3339_nano(l.end_ns)},
@@ -82,9 +83,9 @@ Json encode_state(const ContainerState& s) {
 
 }  // namespace
 
-Json encode_container_config(const ContainerConfig& c, ApiVersion v) {
+OrderedJson encode_container_config(const ContainerConfig& c, ApiVersion v) {
   (void)v;
-  Json j = Json::object();
+  OrderedJson j = OrderedJson::object();
   j["Hostname"] = c.hostname;
   j["Domainname"] = c.domainname;
   j["User"] = c.user;
@@ -99,7 +100,7 @@ Json encode_container_config(const ContainerConfig& c, ApiVersion v) {
   j["Cmd"] = opt_strings(c.cmd);
   if (c.healthcheck) {
     const auto& h = *c.healthcheck;
-    Json hj = Json::object();
+    OrderedJson hj = OrderedJson::object();
     if (!h.test.empty()) hj["Test"] = strings(h.test);
     if (h.interval_ns) hj["Interval"] = h.interval_ns;
     if (h.timeout_ns) hj["Timeout"] = h.timeout_ns;
@@ -111,7 +112,7 @@ Json encode_container_config(const ContainerConfig& c, ApiVersion v) {
   }
   if (c.args_escaped) j["ArgsEscaped"] = true;
   j["Image"] = c.image;
-  j["Volumes"] = c.volumes.empty() ? Json(nullptr) : key_set(c.volumes);
+  j["Volumes"] = c.volumes.empty() ? OrderedJson(nullptr) : key_set(c.volumes);
   j["WorkingDir"] = c.working_dir;
   j["Entrypoint"] = opt_strings(c.entrypoint);
   if (c.network_disabled) j["NetworkDisabled"] = true;
@@ -123,9 +124,9 @@ Json encode_container_config(const ContainerConfig& c, ApiVersion v) {
   return j;
 }
 
-Json encode_host_config(const HostConfig& h, ApiVersion v) {
+OrderedJson encode_host_config(const HostConfig& h, ApiVersion v) {
   const Resources& r = h.resources;
-  Json j = Json::object();
+  OrderedJson j = OrderedJson::object();
   j["Binds"] = strings_or_null(h.binds);
   j["ContainerIDFile"] = h.container_id_file;
   j["LogConfig"] = {{"Type", h.log_config.type.empty() ? "json-file" : h.log_config.type},
@@ -137,9 +138,11 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   j["AutoRemove"] = h.auto_remove;
   j["VolumeDriver"] = h.volume_driver;
   j["VolumesFrom"] = strings_or_null(h.volumes_from);
-  Json cs = Json::array({0, 0});
-  if (h.console_size.size() == 2) cs = Json::array({h.console_size[0], h.console_size[1]});
+  OrderedJson cs = OrderedJson::array({0, 0});
+  if (h.console_size.size() == 2) cs = OrderedJson::array({h.console_size[0], h.console_size[1]});
   j["ConsoleSize"] = cs;
+  if (v >= ApiVersion{1, 43} && !h.annotations.empty())
+    j["Annotations"] = string_map(h.annotations);
   j["CapAdd"] = strings_or_null(h.cap_add);
   j["CapDrop"] = strings_or_null(h.cap_drop);
   if (v >= ApiVersion{1, 41}) j["CgroupnsMode"] = h.cgroupns_mode;
@@ -164,20 +167,18 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   if (!h.sysctls.empty()) j["Sysctls"] = string_map(h.sysctls);
   j["Runtime"] = h.runtime;
   j["Isolation"] = h.isolation;
-  if (v >= ApiVersion{1, 43} && !h.annotations.empty())
-    j["Annotations"] = string_map(h.annotations);
   // Resources (inline in docker's HostConfig).
   j["CpuShares"] = r.cpu_shares;
   j["Memory"] = r.memory;
   j["NanoCpus"] = r.nano_cpus;
   j["CgroupParent"] = r.cgroup_parent;
   j["BlkioWeight"] = r.blkio_weight;
-  Json weights = Json::array();
+  OrderedJson weights = OrderedJson::array();
   for (const auto& d : r.blkio_weight_device)
     weights.push_back({{"Path", d.path}, {"Weight", d.weight}});
   j["BlkioWeightDevice"] = weights;
   auto throttles = [](const std::vector<ThrottleDevice>& list) {
-    Json a = Json::array();
+    OrderedJson a = OrderedJson::array();
     for (const auto& d : list) a.push_back({{"Path", d.path}, {"Rate", d.rate}});
     return a;
   };
@@ -191,7 +192,7 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   j["CpuRealtimeRuntime"] = r.cpu_realtime_runtime;
   j["CpusetCpus"] = r.cpuset_cpus;
   j["CpusetMems"] = r.cpuset_mems;
-  Json devices = Json::array();
+  OrderedJson devices = OrderedJson::array();
   for (const auto& d : r.devices)
     devices.push_back({{"PathOnHost", d.path_on_host},
                        {"PathInContainer", d.path_in_container},
@@ -202,21 +203,23 @@ Json encode_host_config(const HostConfig& h, ApiVersion v) {
   if (v < ApiVersion{1, 42}) j["KernelMemory"] = 0;
   j["MemoryReservation"] = r.memory_reservation;
   j["MemorySwap"] = r.memory_swap;
-  j["MemorySwappiness"] = r.memory_swappiness ? Json(*r.memory_swappiness) : Json(nullptr);
-  j["OomKillDisable"] = r.oom_kill_disable ? Json(*r.oom_kill_disable) : Json(nullptr);
-  j["PidsLimit"] = r.pids_limit ? Json(*r.pids_limit) : Json(nullptr);
-  Json ulimits = Json::array();
+  j["MemorySwappiness"] =
+      r.memory_swappiness ? OrderedJson(*r.memory_swappiness) : OrderedJson(nullptr);
+  j["OomKillDisable"] =
+      r.oom_kill_disable ? OrderedJson(*r.oom_kill_disable) : OrderedJson(nullptr);
+  j["PidsLimit"] = r.pids_limit ? OrderedJson(*r.pids_limit) : OrderedJson(nullptr);
+  OrderedJson ulimits = OrderedJson::array();
   for (const auto& u : r.ulimits)
-    ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
-  j["Ulimits"] = r.ulimits.empty() ? Json(nullptr) : ulimits;
+    ulimits.push_back({{"Name", u.name}, {"Hard", u.hard}, {"Soft", u.soft}});
+  j["Ulimits"] = r.ulimits.empty() ? OrderedJson(nullptr) : ulimits;
   j["CpuCount"] = 0;
   j["CpuPercent"] = 0;
   j["IOMaximumIOps"] = 0;
   j["IOMaximumBandwidth"] = 0;
   if (!h.mounts.empty()) {
-    Json mounts = Json::array();
+    OrderedJson mounts = OrderedJson::array();
     for (const auto& m : h.mounts) {
-      Json mj = {{"Type", m.type}, {"Source", m.source}, {"Target", m.target}};
+      OrderedJson mj = {{"Type", m.type}, {"Source", m.source}, {"Target", m.target}};
       if (m.read_only) mj["ReadOnly"] = true;
       if (m.options.is_object())
         for (auto it = m.options.begin(); it != m.options.end(); ++it) mj[it.key()] = *it;
@@ -317,9 +320,14 @@ void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersio
   }
   if (want("NetworkSettings")) {
     w.key("NetworkSettings").begin_object().key("Networks").begin_object();
-    for (const auto& e : s.networks) {
-      w.key(e.network_name);
-      write_endpoint_settings(w, e, v);
+    // A map in docker's types: by name.
+    std::vector<const EndpointSettings*> by_name;
+    for (const auto& e : s.networks) by_name.push_back(&e);
+    std::sort(by_name.begin(), by_name.end(),
+              [](auto* a, auto* b) { return a->network_name < b->network_name; });
+    for (const auto* e : by_name) {
+      w.key(e->network_name);
+      write_endpoint_settings(w, *e, v);
     }
     w.end_object().end_object();
   }
@@ -331,20 +339,20 @@ void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersio
   w.end_object();
 }
 
-Json encode_endpoint_settings(const EndpointSettings& e, ApiVersion v) {
+OrderedJson encode_endpoint_settings(const EndpointSettings& e, ApiVersion v) {
   return written([&](JsonWriter& w) { write_endpoint_settings(w, e, v); });
 }
 
-Json encode_mount_point(const MountPointWire& m) {
+OrderedJson encode_mount_point(const MountPointWire& m) {
   return written([&](JsonWriter& w) { write_mount_point(w, m); });
 }
 
-Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns) {
+OrderedJson encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns) {
   return written([&](JsonWriter& w) { write_container_summary(w, s, v, now_ns); });
 }
 
-Json encode_container_inspect(const ContainerInspect& c, ApiVersion v) {
-  Json j = Json::object();
+OrderedJson encode_container_inspect(const ContainerInspect& c, ApiVersion v) {
+  OrderedJson j = OrderedJson::object();
   j["Id"] = c.id;
   j["Created"] = format_rfc3339_nano(c.created_ns);
   j["Path"] = c.path;
@@ -364,25 +372,29 @@ Json encode_container_inspect(const ContainerInspect& c, ApiVersion v) {
   j["AppArmorProfile"] = "";
   j["ExecIDs"] = strings_or_null(c.exec_ids);
   j["HostConfig"] = encode_host_config(c.host_config, v);
-  j["GraphDriver"] = {
-      {"Name", c.driver},
-      {"Data", c.graph_driver_data.empty() ? Json(nullptr) : string_map(c.graph_driver_data)}};
+  j["GraphDriver"] = {{"Data", c.graph_driver_data.empty() ? OrderedJson(nullptr)
+                                                           : string_map(c.graph_driver_data)},
+                      {"Name", c.driver}};
   if (c.size_rw >= 0) j["SizeRw"] = c.size_rw;
   if (c.size_root_fs >= 0) j["SizeRootFs"] = c.size_root_fs;
-  Json mounts = Json::array();
+  OrderedJson mounts = OrderedJson::array();
   for (const auto& m : c.mounts) mounts.push_back(encode_mount_point(m));
   j["Mounts"] = mounts;
   j["Config"] = encode_container_config(c.config, v);
-  Json ns = Json::object();
+  OrderedJson ns = OrderedJson::object();
   ns["Bridge"] = "";
   ns["SandboxID"] = c.sandbox_key.empty() ? "" : c.id;
+  // docker 25+ moved SandboxKey before Ports (NetworkSettingsBase's order).
   if (v < ApiVersion{1, 44}) {
     ns["HairpinMode"] = false;
     ns["LinkLocalIPv6Address"] = "";
     ns["LinkLocalIPv6PrefixLen"] = 0;
+    ns["Ports"] = port_map(c.ports);
+    ns["SandboxKey"] = c.sandbox_key;
+  } else {
+    ns["SandboxKey"] = c.sandbox_key;
+    ns["Ports"] = port_map(c.ports);
   }
-  ns["Ports"] = port_map(c.ports);
-  ns["SandboxKey"] = c.sandbox_key;
   ns["SecondaryIPAddresses"] = nullptr;
   ns["SecondaryIPv6Addresses"] = nullptr;
   // The top-level (deprecated) fields describe the default bridge, as docker's.
@@ -397,8 +409,9 @@ Json encode_container_inspect(const ContainerInspect& c, ApiVersion v) {
   ns["IPPrefixLen"] = def.prefix4;
   ns["IPv6Gateway"] = def.gateway6;
   ns["MacAddress"] = def.mac;
-  Json nets = Json::object();
+  OrderedJson nets = OrderedJson::object();
   for (const auto& e : c.networks) nets[e.network_name] = encode_endpoint_settings(e, v);
+  sort_members(nets);
   ns["Networks"] = nets;
   j["NetworkSettings"] = ns;
   return j;

@@ -48,25 +48,25 @@ std::string state_status_text(const ContainerState& s, int64_t now_ns) {
   return fmt::format("Exited ({}) {} ago", s.exit_code, human_duration(now_ns - s.finished_ns));
 }
 
-Json encode_wait_response(int status_code, const std::string& error) {
-  Json j = Json::object();
+OrderedJson encode_wait_response(int status_code, const std::string& error) {
+  OrderedJson j = OrderedJson::object();
+  j["Error"] = error.empty() ? OrderedJson(nullptr) : OrderedJson{{"Message", error}};
   j["StatusCode"] = status_code;
-  j["Error"] = error.empty() ? Json(nullptr) : Json{{"Message", error}};
   return j;
 }
 
-Json encode_exec_inspect(const ExecInspect& e) {
-  Json args = Json::array();
+OrderedJson encode_exec_inspect(const ExecInspect& e) {
+  OrderedJson args = OrderedJson::array();
   for (size_t i = 1; i < e.cmd.size(); ++i) args.push_back(e.cmd[i]);
-  Json j = Json::object();
+  OrderedJson j = OrderedJson::object();
   j["ID"] = e.id;
   j["Running"] = e.running;
-  j["ExitCode"] = e.exit_code ? Json(*e.exit_code) : Json(nullptr);
-  j["ProcessConfig"] = {{"privileged", e.privileged},
-                        {"user", e.user},
-                        {"tty", e.tty},
+  j["ExitCode"] = e.exit_code ? OrderedJson(*e.exit_code) : OrderedJson(nullptr);
+  j["ProcessConfig"] = {{"tty", e.tty},
                         {"entrypoint", e.cmd.empty() ? std::string() : e.cmd[0]},
-                        {"arguments", args}};
+                        {"arguments", args},
+                        {"privileged", e.privileged},
+                        {"user", e.user}};
   j["OpenStdin"] = e.open_stdin;
   j["OpenStderr"] = e.open_stderr;
   j["OpenStdout"] = e.open_stdout;
@@ -77,31 +77,33 @@ Json encode_exec_inspect(const ExecInspect& e) {
   return j;
 }
 
-Json encode_top(const std::vector<std::string>& titles,
-                const std::vector<std::vector<std::string>>& processes) {
-  Json p = Json::array();
-  for (const auto& row : processes) p.push_back(Json(row));
-  return {{"Titles", Json(titles)}, {"Processes", p}};
+OrderedJson encode_top(const std::vector<std::string>& titles,
+                       const std::vector<std::vector<std::string>>& processes) {
+  OrderedJson p = OrderedJson::array();
+  for (const auto& row : processes) p.push_back(OrderedJson(row));
+  return {{"Processes", p}, {"Titles", OrderedJson(titles)}};
 }
 
-Json encode_changes(const std::vector<ChangeItem>& changes) {
+OrderedJson encode_changes(const std::vector<ChangeItem>& changes) {
   if (changes.empty()) return nullptr;
-  Json a = Json::array();
+  OrderedJson a = OrderedJson::array();
   for (const auto& c : changes) a.push_back({{"Path", c.path}, {"Kind", c.kind}});
   return a;
 }
 
 namespace {
 
-Json cpu_stats(uint64_t total, uint64_t kernel, uint64_t user, const std::vector<uint64_t>& percpu,
-               uint64_t system, uint32_t online, const StatsSample* throttling) {
-  Json usage = {
-      {"total_usage", total}, {"usage_in_kernelmode", kernel}, {"usage_in_usermode", user}};
-  if (!percpu.empty()) usage["percpu_usage"] = Json(percpu);
-  Json j = {{"cpu_usage", usage}};
+OrderedJson cpu_stats(uint64_t total, uint64_t kernel, uint64_t user,
+                      const std::vector<uint64_t>& percpu, uint64_t system, uint32_t online,
+                      const StatsSample* throttling) {
+  OrderedJson usage = {{"total_usage", total}};
+  if (!percpu.empty()) usage["percpu_usage"] = OrderedJson(percpu);
+  usage["usage_in_kernelmode"] = kernel;
+  usage["usage_in_usermode"] = user;
+  OrderedJson j = {{"cpu_usage", usage}};
   if (system) j["system_cpu_usage"] = system;
   if (online) j["online_cpus"] = online;
-  Json t = {{"periods", 0}, {"throttled_periods", 0}, {"throttled_time", 0}};
+  OrderedJson t = {{"periods", 0}, {"throttled_periods", 0}, {"throttled_time", 0}};
   if (throttling)
     t = {{"periods", throttling->throttling_periods},
          {"throttled_periods", throttling->throttled_periods},
@@ -112,66 +114,71 @@ Json cpu_stats(uint64_t total, uint64_t kernel, uint64_t user, const std::vector
 
 }  // namespace
 
-Json encode_stats(const StatsSample& s, ApiVersion v) {
+OrderedJson encode_stats(const StatsSample& s, ApiVersion v) {
   (void)v;
-  Json j = Json::object();
+  OrderedJson j = OrderedJson::object();
+  j["name"] = s.name;
+  j["id"] = s.id;
   j["read"] = format_rfc3339_nano(s.read_ns);
   j["preread"] = format_rfc3339_nano(s.preread_ns);
-  Json pids = Json::object();
+  OrderedJson pids = OrderedJson::object();
   if (s.pids_current) pids["current"] = s.pids_current;
   if (s.pids_limit) pids["limit"] = s.pids_limit;
   j["pids_stats"] = pids;
-  Json io = Json::array();
+  OrderedJson io = OrderedJson::array();
   for (const auto& e : s.io_service_bytes)
     io.push_back({{"major", e.major}, {"minor", e.minor}, {"op", e.op}, {"value", e.value}});
   // Empty lists, not null, as dockerd sends them on cgroup v1: clients walk
   // them without a null check.
-  j["blkio_stats"] = {
-      {"io_service_bytes_recursive", io},        {"io_serviced_recursive", Json::array()},
-      {"io_queue_recursive", Json::array()},     {"io_service_time_recursive", Json::array()},
-      {"io_wait_time_recursive", Json::array()}, {"io_merged_recursive", Json::array()},
-      {"io_time_recursive", Json::array()},      {"sectors_recursive", Json::array()}};
+  j["blkio_stats"] = {{"io_service_bytes_recursive", io},
+                      {"io_serviced_recursive", OrderedJson::array()},
+                      {"io_queue_recursive", OrderedJson::array()},
+                      {"io_service_time_recursive", OrderedJson::array()},
+                      {"io_wait_time_recursive", OrderedJson::array()},
+                      {"io_merged_recursive", OrderedJson::array()},
+                      {"io_time_recursive", OrderedJson::array()},
+                      {"sectors_recursive", OrderedJson::array()}};
   j["num_procs"] = 0;
-  j["storage_stats"] = Json::object();
+  j["storage_stats"] = OrderedJson::object();
   j["cpu_stats"] =
       cpu_stats(s.cpu_total, s.cpu_kernel, s.cpu_user, s.percpu, s.system_cpu, s.online_cpus, &s);
   j["precpu_stats"] = cpu_stats(s.pre_cpu_total, s.pre_cpu_kernel, s.pre_cpu_user, s.pre_percpu,
                                 s.pre_system_cpu, s.pre_online_cpus, nullptr);
-  Json mem = Json::object();
+  OrderedJson mem = OrderedJson::object();
   if (s.memory_usage) mem["usage"] = s.memory_usage;
   if (s.memory_max_usage) mem["max_usage"] = s.memory_max_usage;
   if (!s.memory_stats.empty()) {
-    Json st = Json::object();
+    OrderedJson st = OrderedJson::object();
     for (const auto& [k, val] : s.memory_stats) st[k] = val;
     mem["stats"] = st;
   }
   if (s.memory_limit) mem["limit"] = s.memory_limit;
   j["memory_stats"] = mem;
   if (!s.networks.empty()) {
-    Json nets = Json::object();
+    OrderedJson nets = OrderedJson::object();
     for (const auto& n : s.networks)
       nets[n.name] = {{"rx_bytes", n.rx_bytes},   {"rx_packets", n.rx_packets},
                       {"rx_errors", n.rx_errors}, {"rx_dropped", n.rx_dropped},
                       {"tx_bytes", n.tx_bytes},   {"tx_packets", n.tx_packets},
                       {"tx_errors", n.tx_errors}, {"tx_dropped", n.tx_dropped}};
+    sort_members(nets);  // a map in docker's types
     j["networks"] = nets;
   }
-  j["name"] = s.name;
-  j["id"] = s.id;
   return j;
 }
 
-Json encode_container_prune(const std::vector<std::string>& deleted, int64_t space_reclaimed) {
-  return {{"ContainersDeleted", deleted.empty() ? Json(nullptr) : Json(deleted)},
+OrderedJson encode_container_prune(const std::vector<std::string>& deleted,
+                                   int64_t space_reclaimed) {
+  return {{"ContainersDeleted", deleted.empty() ? OrderedJson(nullptr) : OrderedJson(deleted)},
           {"SpaceReclaimed", space_reclaimed}};
 }
 
 std::string encode_path_stat_header(const PathStat& s) {
-  Json j = {{"name", s.name},
-            {"size", s.size},
-            {"mode", s.mode},
-            {"mtime", format_rfc3339_nano(s.mtime_ns)},
-            {"linkTarget", s.link_target}};
+  OrderedJson j = {{"name", s.name},
+                   {"size", s.size},
+                   {"mode", s.mode},
+                   {"mtime", format_rfc3339_nano(s.mtime_ns)},
+                   {"linkTarget", s.link_target}};
   std::string text = dump_json(j);
   std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),

@@ -58,7 +58,7 @@ struct EndpointSettings {
   int prefix4 = 0, prefix6 = 0;
   std::vector<std::string> dns_names;
 };
-Json encode_endpoint_settings(const EndpointSettings& e, ApiVersion v);
+OrderedJson encode_endpoint_settings(const EndpointSettings& e, ApiVersion v);
 void write_endpoint_settings(JsonWriter& w, const EndpointSettings& e, ApiVersion v);
 // docker's MountPoint (inspect's and ps's Mounts); Name and Driver are
 // omitted when empty.
@@ -67,7 +67,7 @@ struct MountPointWire {
   bool rw = true;
   std::string propagation;
 };
-Json encode_mount_point(const MountPointWire& m);
+OrderedJson encode_mount_point(const MountPointWire& m);
 void write_mount_point(JsonWriter& w, const MountPointWire& m);
 
 struct ContainerSummary {
@@ -87,7 +87,7 @@ struct ContainerSummary {
 };
 // One /containers/json row. The list endpoint writes its rows straight into
 // the answer (write_*); encode_* returns the same document as a tree.
-Json encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns);
+OrderedJson encode_container_summary(const ContainerSummary& s, ApiVersion v, int64_t now_ns);
 // `only`: when set, just these members ("Id", "Names", ...; berth's own
 // CLI names the ones its columns read, see containers_list).
 void write_container_summary(JsonWriter& w, const ContainerSummary& s, ApiVersion v, int64_t now_ns,
@@ -114,10 +114,10 @@ struct ContainerInspect {
   std::string sandbox_key;
   std::vector<MountPointWire> mounts;
 };
-Json encode_container_inspect(const ContainerInspect& c, ApiVersion v);
+OrderedJson encode_container_inspect(const ContainerInspect& c, ApiVersion v);
 
 // POST /containers/{id}/wait: {"StatusCode": n, "Error": null | {"Message": "..."}}
-Json encode_wait_response(int status_code, const std::string& error);
+OrderedJson encode_wait_response(int status_code, const std::string& error);
 
 struct ExecInspect {
   std::string id;
@@ -132,7 +132,7 @@ struct ExecInspect {
   std::vector<std::string> cmd;
   bool open_stdin = false, open_stdout = false, open_stderr = false;
 };
-Json encode_exec_inspect(const ExecInspect& e);
+OrderedJson encode_exec_inspect(const ExecInspect& e);
 
 // POST /containers/{id}/exec body.
 struct ExecCreateBody {
@@ -156,14 +156,14 @@ struct ExecStartBody {
 };
 Result<ExecStartBody> decode_exec_start(std::string_view body);
 
-Json encode_top(const std::vector<std::string>& titles,
-                const std::vector<std::vector<std::string>>& processes);
+OrderedJson encode_top(const std::vector<std::string>& titles,
+                       const std::vector<std::vector<std::string>>& processes);
 
 struct ChangeItem {
   int kind = 0;
   std::string path;
 };
-Json encode_changes(const std::vector<ChangeItem>& changes);  // null when empty, as docker
+OrderedJson encode_changes(const std::vector<ChangeItem>& changes);  // null when empty, as docker
 
 struct StatsBlkio {
   uint64_t major = 0, minor = 0;
@@ -191,10 +191,11 @@ struct StatsSample {
   std::vector<StatsNet> networks;  // "networks" is left out when empty, as docker's omitempty
   std::string id, name;
 };
-Json encode_stats(const StatsSample& s, ApiVersion v);
+OrderedJson encode_stats(const StatsSample& s, ApiVersion v);
 
 // POST /containers/prune: {"ContainersDeleted": [...]|null, "SpaceReclaimed": n}
-Json encode_container_prune(const std::vector<std::string>& deleted, int64_t space_reclaimed);
+OrderedJson encode_container_prune(const std::vector<std::string>& deleted,
+                                   int64_t space_reclaimed);
 
 struct PathStat {
   std::string name;

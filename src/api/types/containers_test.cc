@@ -125,7 +125,7 @@ TEST(ContainerWire, SummaryRowAsDockerWritesIt) {
                   {"Mode", "z"},
                   {"RW", true},
                   {"Propagation", ""}}}}};
-  EXPECT_EQ(encode_container_summary(s, ApiVersion{1, 47}, now), want);
+  EXPECT_EQ(Json(encode_container_summary(s, ApiVersion{1, 47}, now)), want);
   std::string text;
   JsonWriter w(text);
   write_container_summary(w, s, ApiVersion{1, 47}, now);

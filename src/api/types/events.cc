@@ -2,8 +2,8 @@
 
 namespace berth::api {
 
-Json encode_event(const EventMessage& e, ApiVersion) {
-  Json j = Json::object();
+OrderedJson encode_event(const EventMessage& e, ApiVersion) {
+  OrderedJson j = OrderedJson::object();
   if (e.type == "container" || e.type == "image") {
     j["status"] = e.action;
     j["id"] = e.actor_id;
@@ -12,7 +12,7 @@ Json encode_event(const EventMessage& e, ApiVersion) {
   }
   j["Type"] = e.type;
   j["Action"] = e.action;
-  Json attrs = Json::object();
+  OrderedJson attrs = OrderedJson::object();
   for (const auto& [k, v] : e.attributes) attrs[k] = v;
   j["Actor"] = {{"ID", e.actor_id}, {"Attributes", attrs}};
   j["scope"] = e.scope;

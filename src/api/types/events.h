@@ -23,6 +23,6 @@ struct EventMessage {
 // {"Type","Action","Actor":{"ID","Attributes"},"scope","time","timeNano"} and
 // the pre-1.22 fields every docker daemon still sends: "status" (= action),
 // "id" (= actor id) and, for container events, "from" (= the image).
-Json encode_event(const EventMessage& e, ApiVersion v);
+OrderedJson encode_event(const EventMessage& e, ApiVersion v);
 
 }  // namespace berth::api

@@ -5,21 +5,40 @@
 namespace berth::api {
 namespace {
 
-Json string_list(const std::vector<std::string>& v) {
-  Json a = Json::array();
+OrderedJson string_list(const std::vector<std::string>& v) {
+  OrderedJson a = OrderedJson::array();
   for (const auto& s : v) a.push_back(s);
   return a;
 }
 
-Json string_map(const std::map<std::string, std::string>& m) {
-  Json o = Json::object();
+OrderedJson string_map(const std::map<std::string, std::string>& m) {
+  OrderedJson o = OrderedJson::object();
   for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+// An image's config object (as stored in its blob) with its members in the
+// order of docker's container Config struct; members docker does not have
+// follow, sorted.
+OrderedJson in_config_order(const Json& c) {
+  static const char* const kOrder[] = {
+      "Hostname",     "Domainname",   "User",        "AttachStdin",     "AttachStdout",
+      "AttachStderr", "ExposedPorts", "Tty",         "OpenStdin",       "StdinOnce",
+      "Env",          "Cmd",          "Healthcheck", "ArgsEscaped",     "Image",
+      "Volumes",      "WorkingDir",   "Entrypoint",  "NetworkDisabled", "MacAddress",
+      "OnBuild",      "Labels",       "StopSignal",  "StopTimeout",     "Shell"};
+  OrderedJson o = OrderedJson::object();
+  for (const char* k : kOrder)
+    if (auto it = c.find(k); it != c.end()) o[k] = *it;
+  for (const auto& [k, v] : c.items())
+    if (!o.contains(k)) o[k] = v;
   return o;
 }
 
 }  // namespace
 
-Json encode_image_summary(const ImageSummary& s, ApiVersion v) {
+// Sorted, as docker's swagger-generated Summary.
+OrderedJson encode_image_summary(const ImageSummary& s, ApiVersion v) {
   bool legacy = v < ApiVersion{1, 44};
   Json j = Json::object();
   j["Id"] = s.id;
@@ -30,7 +49,7 @@ Json encode_image_summary(const ImageSummary& s, ApiVersion v) {
   auto list = [&](const std::vector<std::string>& l, const char* placeholder) -> Json {
     if (!legacy) return string_list(l);
     if (dangling) return Json::array({placeholder});
-    return l.empty() ? Json(nullptr) : string_list(l);
+    return l.empty() ? Json(nullptr) : Json(string_list(l));
   };
   j["RepoTags"] = list(s.repo_tags, "<none>:<none>");
   j["RepoDigests"] = list(s.repo_digests, "<none>@<none>");
@@ -41,11 +60,11 @@ Json encode_image_summary(const ImageSummary& s, ApiVersion v) {
   if (legacy) j["VirtualSize"] = s.size;
   j["Labels"] = string_map(s.labels);
   j["Containers"] = s.containers;
-  return j;
+  return OrderedJson(j);
 }
 
-Json encode_image_inspect(const ImageInspect& i, ApiVersion v) {
-  Json j = Json::object();
+OrderedJson encode_image_inspect(const ImageInspect& i, ApiVersion v) {
+  OrderedJson j = OrderedJson::object();
   j["Id"] = i.id;
   j["RepoTags"] = string_list(i.repo_tags);
   j["RepoDigests"] = string_list(i.repo_digests);
@@ -61,43 +80,44 @@ Json encode_image_inspect(const ImageInspect& i, ApiVersion v) {
   // its Volumes are what lets compose carry the image's anonymous volumes to the new
   // container instead of starting them empty.
   j["Container"] = i.container;
-  j["ContainerConfig"] = i.container_config.is_object() ? i.container_config
-                         : i.config.is_object()         ? i.config
-                                                        : Json::object();
+  j["ContainerConfig"] = i.container_config.is_object() ? in_config_order(i.container_config)
+                         : i.config.is_object()         ? in_config_order(i.config)
+                                                        : OrderedJson::object();
   j["DockerVersion"] = i.docker_version;
   j["Author"] = i.author;
-  j["Config"] = i.config.is_object() ? i.config : Json(nullptr);
+  j["Config"] = i.config.is_object() ? in_config_order(i.config) : OrderedJson(nullptr);
   j["Architecture"] = i.architecture;
   if (!i.variant.empty()) j["Variant"] = i.variant;
   j["Os"] = i.os;
   if (!i.os_version.empty()) j["OsVersion"] = i.os_version;
   j["Size"] = i.size;
   if (v < ApiVersion{1, 44}) j["VirtualSize"] = i.size;
-  j["GraphDriver"] = {{"Name", i.graph_driver}, {"Data", string_map(i.graph_driver_data)}};
+  j["GraphDriver"] = {{"Data", string_map(i.graph_driver_data)}, {"Name", i.graph_driver}};
   j["RootFS"] = {{"Type", "layers"}, {"Layers", string_list(i.layers)}};
   j["Metadata"] = {{"LastTagTime", format_rfc3339_nano(i.last_tag_time_ns)}};
   return j;
 }
 
-Json encode_history(const std::vector<HistoryItem>& items) {
+// Sorted, as docker's swagger-generated HistoryResponseItem.
+OrderedJson encode_history(const std::vector<HistoryItem>& items) {
   Json a = Json::array();
   for (const auto& h : items) {
     Json j = Json::object();
     j["Id"] = h.id;
     j["Created"] = h.created;
     j["CreatedBy"] = h.created_by;
-    j["Tags"] = h.tags.empty() ? Json(nullptr) : string_list(h.tags);
+    j["Tags"] = h.tags.empty() ? Json(nullptr) : Json(string_list(h.tags));
     j["Size"] = h.size;
     j["Comment"] = h.comment;
     a.push_back(std::move(j));
   }
-  return a;
+  return OrderedJson(a);
 }
 
-Json encode_delete_items(const std::vector<DeleteItem>& items) {
-  Json a = Json::array();
+OrderedJson encode_delete_items(const std::vector<DeleteItem>& items) {
+  OrderedJson a = OrderedJson::array();
   for (const auto& d : items) {
-    Json j = Json::object();
+    OrderedJson j = OrderedJson::object();
     if (!d.untagged.empty()) j["Untagged"] = d.untagged;
     if (!d.deleted.empty()) j["Deleted"] = d.deleted;
     a.push_back(std::move(j));
@@ -105,15 +125,15 @@ Json encode_delete_items(const std::vector<DeleteItem>& items) {
   return a;
 }
 
-Json encode_prune_report(const std::vector<DeleteItem>& deleted, int64_t space_reclaimed) {
-  Json j = Json::object();
-  j["ImagesDeleted"] = deleted.empty() ? Json(nullptr) : encode_delete_items(deleted);
+OrderedJson encode_prune_report(const std::vector<DeleteItem>& deleted, int64_t space_reclaimed) {
+  OrderedJson j = OrderedJson::object();
+  j["ImagesDeleted"] = deleted.empty() ? OrderedJson(nullptr) : encode_delete_items(deleted);
   j["SpaceReclaimed"] = space_reclaimed;
   return j;
 }
 
-Json encode_search_results(const std::vector<SearchResult>& rows) {
-  Json a = Json::array();
+OrderedJson encode_search_results(const std::vector<SearchResult>& rows) {
+  OrderedJson a = OrderedJson::array();
   for (const auto& r : rows) {
     a.push_back({{"name", r.name},
                  {"description", r.description},

@@ -30,7 +30,7 @@ struct ImageSummary {
 };
 // API < 1.44: VirtualSize = Size; untagged images show "<none>:<none>" and
 // "<none>@<none>" as older daemons did.
-Json encode_image_summary(const ImageSummary& s, ApiVersion v);
+OrderedJson encode_image_summary(const ImageSummary& s, ApiVersion v);
 
 // GET /images/{name}/json
 struct ImageInspect {
@@ -55,7 +55,7 @@ struct ImageInspect {
   std::vector<std::string> layers;  // RootFS.Layers (diff ids)
   int64_t last_tag_time_ns = 0;     // Metadata.LastTagTime (0: Go's zero time)
 };
-Json encode_image_inspect(const ImageInspect& i, ApiVersion v);
+OrderedJson encode_image_inspect(const ImageInspect& i, ApiVersion v);
 
 // GET /images/{name}/history
 struct HistoryItem {
@@ -66,16 +66,16 @@ struct HistoryItem {
   int64_t size = 0;
   std::string comment;
 };
-Json encode_history(const std::vector<HistoryItem>& items);
+OrderedJson encode_history(const std::vector<HistoryItem>& items);
 
 // DELETE /images/{name} lines and prune's ImagesDeleted.
 struct DeleteItem {
   std::string untagged;
   std::string deleted;
 };
-Json encode_delete_items(const std::vector<DeleteItem>& items);
+OrderedJson encode_delete_items(const std::vector<DeleteItem>& items);
 // POST /images/prune: {"ImagesDeleted": [...]|null, "SpaceReclaimed": n}
-Json encode_prune_report(const std::vector<DeleteItem>& deleted, int64_t space_reclaimed);
+OrderedJson encode_prune_report(const std::vector<DeleteItem>& deleted, int64_t space_reclaimed);
 
 // GET /images/search row.
 struct SearchResult {
@@ -85,6 +85,6 @@ struct SearchResult {
   bool is_official = false;
   bool is_automated = false;
 };
-Json encode_search_results(const std::vector<SearchResult>& rows);
+OrderedJson encode_search_results(const std::vector<SearchResult>& rows);
 
 }  // namespace berth::api

@@ -4,22 +4,24 @@
 
 namespace berth::api {
 
-std::string error_body(std::string_view message) { return dump_json(Json{{"message", message}}); }
+std::string error_body(std::string_view message) {
+  return dump_json(OrderedJson{{"message", message}});
+}
 
-Json encode_version(const VersionInfo& v) {
-  Json j = Json::object();
+OrderedJson encode_version(const VersionInfo& v) {
+  OrderedJson j = OrderedJson::object();
   j["Platform"] = {{"Name", "Berth Engine"}};
-  Json details = {{"ApiVersion", kMaxApiVersion.str()},
-                  {"Arch", v.arch},
-                  {"BuildTime", v.build_time},
-                  {"Experimental", v.experimental ? "true" : "false"},
-                  {"GitCommit", v.git_commit},
-                  {"GoVersion", "n/a"},
-                  {"KernelVersion", v.kernel_version},
-                  {"MinAPIVersion", kMinApiVersion.str()},
-                  {"Os", v.os}};
+  OrderedJson details = {{"ApiVersion", kMaxApiVersion.str()},
+                         {"Arch", v.arch},
+                         {"BuildTime", v.build_time},
+                         {"Experimental", v.experimental ? "true" : "false"},
+                         {"GitCommit", v.git_commit},
+                         {"GoVersion", "n/a"},
+                         {"KernelVersion", v.kernel_version},
+                         {"MinAPIVersion", kMinApiVersion.str()},
+                         {"Os", v.os}};
   j["Components"] =
-      Json::array({{{"Name", "Engine"}, {"Version", v.version}, {"Details", details}}});
+      OrderedJson::array({{{"Name", "Engine"}, {"Version", v.version}, {"Details", details}}});
   j["Version"] = v.version;
   j["ApiVersion"] = kMaxApiVersion.str();
   j["MinAPIVersion"] = kMinApiVersion.str();
@@ -33,8 +35,8 @@ Json encode_version(const VersionInfo& v) {
   return j;
 }
 
-Json encode_info(const SystemInfo& i, ApiVersion v) {
-  Json j = Json::object();
+OrderedJson encode_info(const SystemInfo& i, ApiVersion v) {
+  OrderedJson j = OrderedJson::object();
   j["ID"] = i.id;
   j["Containers"] = i.containers;
   j["ContainersRunning"] = i.containers_running;
@@ -42,11 +44,11 @@ Json encode_info(const SystemInfo& i, ApiVersion v) {
   j["ContainersStopped"] = i.containers_stopped;
   j["Images"] = i.images;
   j["Driver"] = i.driver;
-  j["DriverStatus"] = Json::array();
-  j["Plugins"] = {{"Volume", Json::array({"local"})},
-                  {"Network", Json::array({"bridge", "host", "none"})},
+  j["DriverStatus"] = OrderedJson::array();
+  j["Plugins"] = {{"Volume", OrderedJson::array({"local"})},
+                  {"Network", OrderedJson::array({"bridge", "host", "none"})},
                   {"Authorization", nullptr},
-                  {"Log", Json::array({"json-file", "local"})}};
+                  {"Log", OrderedJson::array({"json-file", "local"})}};
   j["MemoryLimit"] = true;
   j["SwapLimit"] = true;
   j["CpuCfsPeriod"] = true;
@@ -72,19 +74,20 @@ Json encode_info(const SystemInfo& i, ApiVersion v) {
   j["OSType"] = i.os_type;
   j["Architecture"] = i.architecture;
   j["IndexServerAddress"] = i.index_server_address;
-  Json index_configs = Json::object();
-  Json hub_mirrors = Json::array();
+  OrderedJson index_configs = OrderedJson::object();
+  OrderedJson hub_mirrors = OrderedJson::array();
   if (auto it = i.registry.mirrors.find("docker.io"); it != i.registry.mirrors.end())
     for (const auto& m : it->second) hub_mirrors.push_back(m);
   index_configs["docker.io"] = {
       {"Name", "docker.io"}, {"Mirrors", hub_mirrors}, {"Secure", true}, {"Official", true}};
   for (const auto& h : i.registry.insecure_hosts) {
-    Json mirrors = Json::array();
+    OrderedJson mirrors = OrderedJson::array();
     if (auto it = i.registry.mirrors.find(h); it != i.registry.mirrors.end())
       for (const auto& m : it->second) mirrors.push_back(m);
     index_configs[h] = {{"Name", h}, {"Mirrors", mirrors}, {"Secure", false}, {"Official", false}};
   }
-  Json cidrs = Json::array();
+  sort_members(index_configs);  // a map in docker's types
+  OrderedJson cidrs = OrderedJson::array();
   for (const auto& c : i.registry.insecure_registry_cidrs) cidrs.push_back(c);
   j["RegistryConfig"] = {{"AllowNondistributableArtifactsCIDRs", nullptr},
                          {"AllowNondistributableArtifactsHostnames", nullptr},
@@ -92,7 +95,7 @@ Json encode_info(const SystemInfo& i, ApiVersion v) {
                          {"IndexConfigs", index_configs},
                          {"Mirrors", hub_mirrors}};
   // berth extension: mirrors of every registry (docker only mirrors docker.io).
-  Json by_host = Json::object();
+  OrderedJson by_host = OrderedJson::object();
   for (const auto& [host, urls] : i.registry.mirrors) by_host[host] = urls;
   j["RegistryConfig"]["MirrorsByHost"] = by_host;
   j["NCPU"] = i.ncpu;
@@ -103,12 +106,12 @@ Json encode_info(const SystemInfo& i, ApiVersion v) {
   j["HttpsProxy"] = i.https_proxy;
   j["NoProxy"] = i.no_proxy;
   j["Name"] = i.name;
-  Json labels = Json::array();
+  OrderedJson labels = OrderedJson::array();
   for (const auto& [k, val] : i.labels) labels.push_back(k + "=" + val);
   j["Labels"] = labels;
   j["ExperimentalBuild"] = false;
   j["ServerVersion"] = i.server_version;
-  Json runtimes = Json::object();
+  OrderedJson runtimes = OrderedJson::object();
   for (const auto& [name, path] : i.runtimes) runtimes[name] = {{"path", path}};
   j["Runtimes"] = runtimes;
   j["DefaultRuntime"] = i.default_runtime;
@@ -124,27 +127,27 @@ Json encode_info(const SystemInfo& i, ApiVersion v) {
   j["ContainerdCommit"] = {{"ID", ""}, {"Expected", ""}};
   j["RuncCommit"] = {{"ID", ""}, {"Expected", ""}};
   j["InitCommit"] = {{"ID", ""}, {"Expected", ""}};
-  j["SecurityOptions"] = Json::array({"name=seccomp,profile=builtin"});
+  j["SecurityOptions"] = OrderedJson::array({"name=seccomp,profile=builtin"});
   if (i.cgroup_version == "2") j["SecurityOptions"].push_back("name=cgroupns");
-  j["Warnings"] = i.warnings.empty() ? Json(nullptr) : Json(i.warnings);
-  if (v >= ApiVersion{1, 44}) j["CDISpecDirs"] = Json::array();
+  j["Warnings"] = i.warnings.empty() ? OrderedJson(nullptr) : OrderedJson(i.warnings);
+  if (v >= ApiVersion{1, 44}) j["CDISpecDirs"] = OrderedJson::array();
   return j;
 }
 
-Json encode_disk_usage(const DiskUsage& d, ApiVersion v) {
-  Json images = Json::array();
+OrderedJson encode_disk_usage(const DiskUsage& d, ApiVersion v) {
+  OrderedJson images = OrderedJson::array();
   for (const auto& s : d.images) images.push_back(encode_image_summary(s, v));
-  Json j = Json::object();
+  OrderedJson j = OrderedJson::object();
   j["LayersSize"] = d.with_images ? d.layers_size : 0;
-  j["Images"] = d.with_images ? images : Json(nullptr);
-  Json containers = Json::array();
+  j["Images"] = d.with_images ? images : OrderedJson(nullptr);
+  OrderedJson containers = OrderedJson::array();
   int64_t now = now_unix_ns();
   for (const auto& c : d.containers) containers.push_back(encode_container_summary(c, v, now));
-  j["Containers"] = d.with_containers ? containers : Json(nullptr);
-  Json volumes = Json::array();
+  j["Containers"] = d.with_containers ? containers : OrderedJson(nullptr);
+  OrderedJson volumes = OrderedJson::array();
   for (const auto& vol : d.volumes) volumes.push_back(encode_volume(vol));
-  j["Volumes"] = d.with_volumes ? volumes : Json(nullptr);
-  j["BuildCache"] = d.with_build_cache ? Json::array() : Json(nullptr);
+  j["Volumes"] = d.with_volumes ? volumes : OrderedJson(nullptr);
+  j["BuildCache"] = d.with_build_cache ? OrderedJson::array() : OrderedJson(nullptr);
   // Deprecated in 1.42 (the build cache's rows replace it); older clients
   // read it. No builder, so no cache: 0.
   if (v < ApiVersion{1, 42}) j["BuilderSize"] = 0;

@@ -30,7 +30,7 @@ struct VersionInfo {
 };
 // ApiVersion / MinAPIVersion are the server's range (not the negotiated one),
 // as dockerd reports them.
-Json encode_version(const VersionInfo& v);
+OrderedJson encode_version(const VersionInfo& v);
 
 struct RegistryConfig {
   std::vector<std::string> insecure_registry_cidrs;         // CIDRs
@@ -66,7 +66,7 @@ struct SystemInfo {
   std::vector<std::string> warnings;
   std::map<std::string, std::string> labels;
 };
-Json encode_info(const SystemInfo& i, ApiVersion v);
+OrderedJson encode_info(const SystemInfo& i, ApiVersion v);
 
 // GET /system/df
 struct DiskUsage {
@@ -78,6 +78,6 @@ struct DiskUsage {
   // LayersSize as 0 without images, as docker does.
   bool with_images = true, with_containers = true, with_volumes = true, with_build_cache = true;
 };
-Json encode_disk_usage(const DiskUsage& d, ApiVersion v);
+OrderedJson encode_disk_usage(const DiskUsage& d, ApiVersion v);
 
 }  // namespace berth::api

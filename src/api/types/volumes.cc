@@ -8,8 +8,8 @@ namespace berth::api {
 
 namespace {
 
-Json string_map(const std::map<std::string, std::string>& m) {
-  Json j = Json::object();
+OrderedJson string_map(const std::map<std::string, std::string>& m) {
+  OrderedJson j = OrderedJson::object();
   for (const auto& [k, v] : m) j[k] = v;
   return j;
 }
@@ -55,8 +55,8 @@ std::string format_rfc3339_seconds(int64_t unix_ns) {
   return buf;
 }
 
-Json encode_volume(const VolumeWire& v) {
-  Json j = Json::object();
+OrderedJson encode_volume(const VolumeWire& v) {
+  OrderedJson j = OrderedJson::object();
   j["CreatedAt"] = format_rfc3339_seconds(v.created_ns);
   j["Driver"] = v.driver;
   j["Labels"] = string_map(v.labels);
@@ -68,14 +68,14 @@ Json encode_volume(const VolumeWire& v) {
   return j;
 }
 
-Json encode_volume_list(const std::vector<VolumeWire>& vs) {
-  Json list = Json::array();
+OrderedJson encode_volume_list(const std::vector<VolumeWire>& vs) {
+  OrderedJson list = OrderedJson::array();
   for (const auto& v : vs) list.push_back(encode_volume(v));
-  return Json{{"Volumes", list}, {"Warnings", Json::array()}};
+  return OrderedJson{{"Volumes", list}, {"Warnings", OrderedJson::array()}};
 }
 
-Json encode_volume_prune(const std::vector<std::string>& deleted, int64_t reclaimed) {
-  return Json{{"VolumesDeleted", deleted}, {"SpaceReclaimed", reclaimed}};
+OrderedJson encode_volume_prune(const std::vector<std::string>& deleted, int64_t reclaimed) {
+  return OrderedJson{{"VolumesDeleted", deleted}, {"SpaceReclaimed", reclaimed}};
 }
 
 Result<VolumeCreateBody> decode_volume_create(std::string_view body) {

@@ -27,11 +27,11 @@ struct VolumeWire {
   bool usage = false;
   int64_t size = -1, ref_count = -1;
 };
-Json encode_volume(const VolumeWire& v);
+OrderedJson encode_volume(const VolumeWire& v);
 // {"Volumes": [...], "Warnings": []}
-Json encode_volume_list(const std::vector<VolumeWire>& vs);
+OrderedJson encode_volume_list(const std::vector<VolumeWire>& vs);
 // {"VolumesDeleted": [...], "SpaceReclaimed": n}
-Json encode_volume_prune(const std::vector<std::string>& deleted, int64_t reclaimed);
+OrderedJson encode_volume_prune(const std::vector<std::string>& deleted, int64_t reclaimed);
 
 // POST /volumes/create body (volume.CreateOptions); unknown keys ignored,
 // wrong types InvalidArgument naming the field.

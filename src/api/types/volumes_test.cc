@@ -26,7 +26,7 @@ TEST(VolumeWire, EncodesDockersFields) {
   Json l = encode_volume_list({v});
   EXPECT_EQ(l["Volumes"].size(), 1u);
   EXPECT_EQ(l["Warnings"], Json::array());
-  EXPECT_EQ(encode_volume_prune({"x"}, 3),
+  EXPECT_EQ(Json(encode_volume_prune({"x"}, 3)),
             (Json{{"VolumesDeleted", {"x"}}, {"SpaceReclaimed", 3}}));
 }
 
