@@ -331,6 +331,27 @@ def test_network_connect_disconnect(cli, daemon, memos_img, clean):
     assert_no_leftovers(daemon)
 
 
+def test_network_inspect_member_order(cli, daemon, clean):
+    """`network inspect` prints the daemon's JSON as sent: docker's struct order."""
+    net = "e2e-ordnet"
+    try:
+        cli.ok("network", "create", "--subnet", "10.233.0.0/24", "--ip-range", "10.233.0.128/25",
+               "--gateway", "10.233.0.1", "-o", "b=2", "-o", "a=1", net)
+        out = cli.ok("network", "inspect", net).stdout
+        ins = json.loads(out, object_pairs_hook=lambda pairs: pairs)[0]
+        keys = [k for k, _ in ins]
+        want = ["Name", "Id", "Created", "Scope", "Driver", "EnableIPv6", "IPAM", "Internal",
+                "Attachable", "Ingress", "ConfigFrom", "ConfigOnly", "Containers", "Options",
+                "Labels"]
+        assert [k for k in keys if k in want] == want, keys
+        ipam = dict(ins)["IPAM"]
+        assert [k for k, _ in ipam] == ["Driver", "Options", "Config"], ipam
+        assert [k for k, _ in dict(ipam)["Config"][0]] == ["Subnet", "IPRange", "Gateway"], ipam
+        assert [k for k, _ in dict(ins)["Options"]] == ["a", "b"], ins  # a map: sorted
+    finally:
+        cli.run("network", "rm", net)
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("spec,words", [

@@ -22,8 +22,9 @@ OrderedJson string_map_json(const std::map<std::string, std::string>& m) {
 OrderedJson encode_network(const engine::NetworkInfo& n, bool with_containers) {
   OrderedJson cfg = OrderedJson::array();
   for (const auto& i : n.ipam) {
-    OrderedJson e = {{"Subnet", i.subnet}, {"Gateway", i.gateway}};
+    OrderedJson e = {{"Subnet", i.subnet}};  // docker's IPAMConfig order
     if (!i.ip_range.empty()) e["IPRange"] = i.ip_range;
+    e["Gateway"] = i.gateway;
     cfg.push_back(std::move(e));
   }
   OrderedJson j = {{"Name", n.name},
