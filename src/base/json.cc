@@ -122,6 +122,16 @@ void sort_members(OrderedJson& o) {
   for (auto& [k, v] : members) o[k] = std::move(v);
 }
 
+OrderedJson members_in_order(const Json& o, std::initializer_list<std::string_view> order) {
+  if (!o.is_object()) return o;
+  OrderedJson out = OrderedJson::object();
+  for (std::string_view k : order)
+    if (auto it = o.find(k); it != o.end()) out[std::string(k)] = *it;
+  for (const auto& [k, v] : o.items())
+    if (!out.contains(k)) out[k] = v;
+  return out;
+}
+
 std::string dump_json(const Json& j, int indent) {
   return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <concepts>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -33,6 +34,12 @@ std::string dump_json(const Json& j, int indent = -1);
 // for members that are maps in docker's Go types, which encoding/json writes
 // sorted, when they are filled from an unsorted source.
 void sort_members(OrderedJson& o);
+
+// `o`'s members as an OrderedJson object: those named in `order` first, in
+// that order (absent ones skipped), then the rest, sorted. Puts a document
+// that was parsed or stored sorted into a Go struct's field order. A
+// non-object comes back as is.
+OrderedJson members_in_order(const Json& o, std::initializer_list<std::string_view> order);
 
 // The same for OrderedJson (members in insertion order). A template so that a
 // braced list, dump_json({{"k", v}}), still means Json.

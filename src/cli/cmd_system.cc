@@ -345,27 +345,12 @@ Result<int> run_df(Context& ctx, const FlagSet& f, const std::vector<std::string
 }
 
 // An event in the member order of docker's events.Message, which `{{json .}}`
-// marshals in field order; members it does not have follow, sorted.
+// marshals in field order.
 OrderedJson in_message_order(const Json& e) {
-  static const char* const kOrder[] = {"status", "id",    "from", "Type",    "Action",
-                                       "Actor",  "scope", "time", "timeNano"};
-  if (!e.is_object()) return e;
-  OrderedJson o = OrderedJson::object();
-  for (const char* k : kOrder) {
-    auto it = e.find(k);
-    if (it == e.end()) continue;
-    o[k] = *it;
-    if (std::string_view(k) == "Actor" && it->is_object()) {
-      OrderedJson actor = OrderedJson::object();
-      for (const char* a : {"ID", "Attributes"})
-        if (auto m = it->find(a); m != it->end()) actor[a] = *m;
-      for (const auto& [ak, av] : it->items())
-        if (!actor.contains(ak)) actor[ak] = av;
-      o[k] = std::move(actor);
-    }
-  }
-  for (const auto& [k, v] : e.items())
-    if (!o.contains(k)) o[k] = v;
+  OrderedJson o = members_in_order(
+      e, {"status", "id", "from", "Type", "Action", "Actor", "scope", "time", "timeNano"});
+  if (auto it = e.find("Actor"); it != e.end())
+    o["Actor"] = members_in_order(*it, {"ID", "Attributes"});
   return o;
 }
 

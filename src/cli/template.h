@@ -22,6 +22,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/json.h"
 #include "base/result.h"
@@ -73,6 +75,10 @@ template <class Make>
 void put_field(Json& row, const FieldSet& f, const char* field, Make&& make) {
   if (wants(f, field)) row[field] = make();
 }
+
+// An object's members by sorted key (views into `o`), as Go prints and
+// ranges over a map.
+std::vector<std::pair<const std::string*, const OrderedJson*>> sorted_members(const OrderedJson& o);
 
 // Go's %v of a JSON value ("[a b]", "map[k:v]" by sorted key, "<nil>").
 std::string go_print(const OrderedJson& v);

@@ -155,13 +155,7 @@ class Exec {
         if (!r) return vars_.resize(mark), r;
       }
     } else if (!v.missing && v.j().is_object()) {
-      // Go ranges over a map by sorted key.
-      std::vector<std::pair<const std::string*, const OrderedJson*>> members;
-      for (auto it = v.j().begin(); it != v.j().end(); ++it)
-        members.emplace_back(&it.key(), &it.value());
-      std::sort(members.begin(), members.end(),
-                [](auto& a, auto& b) { return *a.first < *b.first; });
-      for (const auto& [k, e] : members) {
+      for (const auto& [k, e] : sorted_members(v.j())) {  // Go ranges over a map by key
         ++count;
         auto r = iterate(OrderedJson(*k), v.part(*e));
         if (!r) return vars_.resize(mark), r;

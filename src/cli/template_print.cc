@@ -38,6 +38,15 @@ std::string pad(std::string s, int width, bool minus, bool zero) {
 
 }  // namespace
 
+std::vector<std::pair<const std::string*, const OrderedJson*>> sorted_members(
+    const OrderedJson& o) {
+  std::vector<std::pair<const std::string*, const OrderedJson*>> out;
+  if (!o.is_object()) return out;
+  for (auto it = o.begin(); it != o.end(); ++it) out.emplace_back(&it.key(), &it.value());
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return *a.first < *b.first; });
+  return out;
+}
+
 std::string go_print(const OrderedJson& v) {
   switch (v.type()) {
     case OrderedJson::value_t::null:
@@ -63,13 +72,9 @@ std::string go_print(const OrderedJson& v) {
       return s + "]";
     }
     case OrderedJson::value_t::object: {
-      std::vector<std::pair<const std::string*, const OrderedJson*>> members;
-      for (auto it = v.begin(); it != v.end(); ++it) members.emplace_back(&it.key(), &it.value());
-      std::sort(members.begin(), members.end(),
-                [](auto& a, auto& b) { return *a.first < *b.first; });
       std::string s = "map[";
       bool first = true;
-      for (const auto& [k, e] : members) {
+      for (const auto& [k, e] : sorted_members(v)) {
         if (!first) s += ' ';
         first = false;
         s += *k + ":" + go_print(*e);

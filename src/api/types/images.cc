@@ -17,50 +17,43 @@ OrderedJson string_map(const std::map<std::string, std::string>& m) {
   return o;
 }
 
-// An image's config object (as stored in its blob) with its members in the
-// order of docker's container Config struct; members docker does not have
-// follow, sorted.
+// An image's config object (as stored in its blob) in the order of docker's
+// container Config struct.
 OrderedJson in_config_order(const Json& c) {
-  static const char* const kOrder[] = {
-      "Hostname",     "Domainname",   "User",        "AttachStdin",     "AttachStdout",
-      "AttachStderr", "ExposedPorts", "Tty",         "OpenStdin",       "StdinOnce",
-      "Env",          "Cmd",          "Healthcheck", "ArgsEscaped",     "Image",
-      "Volumes",      "WorkingDir",   "Entrypoint",  "NetworkDisabled", "MacAddress",
-      "OnBuild",      "Labels",       "StopSignal",  "StopTimeout",     "Shell"};
-  OrderedJson o = OrderedJson::object();
-  for (const char* k : kOrder)
-    if (auto it = c.find(k); it != c.end()) o[k] = *it;
-  for (const auto& [k, v] : c.items())
-    if (!o.contains(k)) o[k] = v;
-  return o;
+  return members_in_order(
+      c, {"Hostname",     "Domainname",   "User",        "AttachStdin",     "AttachStdout",
+          "AttachStderr", "ExposedPorts", "Tty",         "OpenStdin",       "StdinOnce",
+          "Env",          "Cmd",          "Healthcheck", "ArgsEscaped",     "Image",
+          "Volumes",      "WorkingDir",   "Entrypoint",  "NetworkDisabled", "MacAddress",
+          "OnBuild",      "Labels",       "StopSignal",  "StopTimeout",     "Shell"});
 }
 
 }  // namespace
 
-// Sorted, as docker's swagger-generated Summary.
+// Members in sorted order, as docker's swagger-generated Summary.
 OrderedJson encode_image_summary(const ImageSummary& s, ApiVersion v) {
   bool legacy = v < ApiVersion{1, 44};
-  Json j = Json::object();
-  j["Id"] = s.id;
-  j["ParentId"] = s.parent_id;
   // Before 1.44 docker marks a dangling image (no tag, no digest) with
   // placeholders in both lists, and sends null for an empty one otherwise.
   const bool dangling = s.repo_tags.empty() && s.repo_digests.empty();
-  auto list = [&](const std::vector<std::string>& l, const char* placeholder) -> Json {
+  auto list = [&](const std::vector<std::string>& l, const char* placeholder) -> OrderedJson {
     if (!legacy) return string_list(l);
-    if (dangling) return Json::array({placeholder});
-    return l.empty() ? Json(nullptr) : Json(string_list(l));
+    if (dangling) return OrderedJson::array({placeholder});
+    return l.empty() ? OrderedJson(nullptr) : string_list(l);
   };
-  j["RepoTags"] = list(s.repo_tags, "<none>:<none>");
-  j["RepoDigests"] = list(s.repo_digests, "<none>@<none>");
+  OrderedJson j = OrderedJson::object();
+  j["Containers"] = s.containers;
   j["Created"] = s.created;
-  j["Size"] = s.size;
+  j["Id"] = s.id;
+  j["Labels"] = string_map(s.labels);
+  j["ParentId"] = s.parent_id;
+  j["RepoDigests"] = list(s.repo_digests, "<none>@<none>");
+  j["RepoTags"] = list(s.repo_tags, "<none>:<none>");
   // shared-size came with 1.42; before it docker always sends -1.
   j["SharedSize"] = v < ApiVersion{1, 42} ? -1 : s.shared_size;
+  j["Size"] = s.size;
   if (legacy) j["VirtualSize"] = s.size;
-  j["Labels"] = string_map(s.labels);
-  j["Containers"] = s.containers;
-  return OrderedJson(j);
+  return j;
 }
 
 OrderedJson encode_image_inspect(const ImageInspect& i, ApiVersion v) {
@@ -98,20 +91,20 @@ OrderedJson encode_image_inspect(const ImageInspect& i, ApiVersion v) {
   return j;
 }
 
-// Sorted, as docker's swagger-generated HistoryResponseItem.
+// Members in sorted order, as docker's swagger-generated HistoryResponseItem.
 OrderedJson encode_history(const std::vector<HistoryItem>& items) {
-  Json a = Json::array();
+  OrderedJson a = OrderedJson::array();
   for (const auto& h : items) {
-    Json j = Json::object();
-    j["Id"] = h.id;
+    OrderedJson j = OrderedJson::object();
+    j["Comment"] = h.comment;
     j["Created"] = h.created;
     j["CreatedBy"] = h.created_by;
-    j["Tags"] = h.tags.empty() ? Json(nullptr) : Json(string_list(h.tags));
+    j["Id"] = h.id;
     j["Size"] = h.size;
-    j["Comment"] = h.comment;
+    j["Tags"] = h.tags.empty() ? OrderedJson(nullptr) : string_list(h.tags);
     a.push_back(std::move(j));
   }
-  return OrderedJson(a);
+  return a;
 }
 
 OrderedJson encode_delete_items(const std::vector<DeleteItem>& items) {
