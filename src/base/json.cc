@@ -11,11 +11,18 @@ namespace {
 // With `keep`, the members of each element of the top-level array whose keys
 // are not in it are not passed on: from such a key to the end of its value
 // every event is dropped (nesting counted in skip_).
-class CapturingSax : public nlohmann::detail::json_sax_dom_parser<Json> {
-  using Base = nlohmann::detail::json_sax_dom_parser<Json>;
+template <typename J>
+class CapturingSax : public nlohmann::detail::json_sax_dom_parser<J> {
+  using Base = nlohmann::detail::json_sax_dom_parser<J>;
 
  public:
-  CapturingSax(Json& j, const std::set<std::string>* keep)
+  using typename Base::binary_t;
+  using typename Base::number_float_t;
+  using typename Base::number_integer_t;
+  using typename Base::number_unsigned_t;
+  using typename Base::string_t;
+
+  CapturingSax(J& j, const std::set<std::string>* keep)
       : Base(j, /*allow_exceptions=*/false), keep_(keep) {}
 
   bool null() { return skipping_scalar() || Base::null(); }
@@ -84,12 +91,13 @@ class CapturingSax : public nlohmann::detail::json_sax_dom_parser<Json> {
   int skip_ = 0;  // 0: passing events on; 1: after a dropped key; >1: inside its value
 };
 
-Result<Json> parse_with(std::string_view text, std::string_view what,
-                        const std::set<std::string>* keep) {
-  Json j;
-  CapturingSax sax(j, keep);
-  bool ok = Json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json,
-                            /*strict=*/true, /*ignore_comments=*/false);
+template <typename J>
+Result<J> parse_with(std::string_view text, std::string_view what,
+                     const std::set<std::string>* keep) {
+  J j;
+  CapturingSax<J> sax(j, keep);
+  bool ok = J::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json,
+                         /*strict=*/true, /*ignore_comments=*/false);
   if (!ok || sax.failed) {
     std::string msg = sax.message;
     // nlohmann prefixes "[json.exception.parse_error.101] parse error at ..."
@@ -103,12 +111,16 @@ Result<Json> parse_with(std::string_view text, std::string_view what,
 }  // namespace
 
 Result<Json> parse_json(std::string_view text, std::string_view what) {
-  return parse_with(text, what, nullptr);
+  return parse_with<Json>(text, what, nullptr);
+}
+
+Result<OrderedJson> parse_ordered_json(std::string_view text, std::string_view what) {
+  return parse_with<OrderedJson>(text, what, nullptr);
 }
 
 Result<Json> parse_json_rows(std::string_view text, std::string_view what,
                              const std::set<std::string>& keep) {
-  return parse_with(text, what, &keep);
+  return parse_with<Json>(text, what, &keep);
 }
 
 void sort_members(OrderedJson& o) {

@@ -22,6 +22,10 @@ using OrderedJson = nlohmann::ordered_json;
 // `what` names the document in the error ("config.json").
 Result<Json> parse_json(std::string_view text, std::string_view what);
 
+// parse_json keeping the members in the document's order (a daemon's answer
+// read for a template's `json`, which marshals docker's structs in field order).
+Result<OrderedJson> parse_ordered_json(std::string_view text, std::string_view what);
+
 // parse_json for an array of objects (an API list) that keeps, in each
 // element, only the members named in `keep`; the others are read past, never
 // built. Errors as parse_json's.

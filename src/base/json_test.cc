@@ -45,5 +45,20 @@ TEST(JsonRows, ErrorsInSkippedPartsStillFail) {
   }
 }
 
+TEST(OrderedJson, KeepsTheDocumentsMemberOrderAndReportsErrors) {
+  auto r =
+      parse_ordered_json(R"({"Zeta": 1, "Alpha": {"b": 2, "a": [3, {"y": 4, "x": 5}]}})", "info");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(dump_json(*r), R"({"Zeta":1,"Alpha":{"b":2,"a":[3,{"y":4,"x":5}]}})");
+  auto bad = parse_ordered_json(R"({"a": 1,})", "version response");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::InvalidArgument);
+  EXPECT_NE(
+      bad.error().message.find("version response: invalid JSON: parse error at line 1, column 9"),
+      std::string::npos)
+      << bad.error().message;
+  EXPECT_FALSE(parse_ordered_json("", "x"));
+}
+
 }  // namespace
 }  // namespace berth

@@ -1,6 +1,8 @@
 // version, info, system df, events.
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "base/strings.h"
 #include "cli/container_rows.h"
 #include "cli/context.h"
@@ -26,7 +28,7 @@ Client:
  OS/Arch:	{{.Os}}/{{.Arch}}
  Context:	{{.Context}}
 {{- end}}
-{{- if .ServerOK}}{{with .Server}}
+{{- with .Server}}
 
 Server:{{if .Platform.Name}} {{.Platform.Name}}{{end}}
  {{- range $c := .Components}}
@@ -48,7 +50,7 @@ Server:{{if .Platform.Name}} {{.Platform.Name}}{{end}}
   {{- end}}
   {{- end}}
  {{- end}}
-{{- end}}{{end}}
+{{- end}}
 )";
 
 std::string arch_name() {
@@ -61,58 +63,73 @@ std::string arch_name() {
 #endif
 }
 
+// docker's version and info templates read clientVersion's Go fields;
+// APIVersion is "ApiVersion" in its JSON, as in the daemon's types.Version.
+// `type` names the root's Go type: an unknown field there is an error.
+TemplateExecOptions version_template_options(const char* type) {
+  TemplateExecOptions o;
+  o.go_field_names = {{"APIVersion", "ApiVersion"}};
+  o.strict_type = type;
+  return o;
+}
+
+// docker's clientVersion, in its member order. berth is not written in Go:
+// GoVersion says so, as the daemon's does.
+OrderedJson client_version(const std::string& api_version) {
+  return {{"Version", kBerthVersion},
+          {"ApiVersion", api_version},
+          {"DefaultAPIVersion", api::client::kMaxApiVersion},
+          {"GitCommit", kBerthGitCommit},
+          {"GoVersion", "n/a"},
+          {"Os", "linux"},
+          {"Arch", arch_name()},
+          {"Context", "default"}};
+}
+
 Result<int> run_version(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
-  Json data;
-  data["Client"] = {{"Version", kBerthVersion},
-                    {"APIVersion", api::client::kMaxApiVersion},
-                    {"DefaultAPIVersion", api::client::kMaxApiVersion},
-                    {"GitCommit", kBerthGitCommit},
-                    {"Os", "linux"},
-                    {"Arch", arch_name()},
-                    {"Context", "default"}};
-  data["ServerOK"] = false;
   std::optional<Error> server_error;
   auto c = ctx.client();
-  Result<Json> sv = c ? (*c)->version() : Result<Json>(c.error());
-  if (sv) {
-    data["Client"]["APIVersion"] = (*c)->api_version().value_or(api::client::kMaxApiVersion);
-    Json s = *sv;
+  Result<OrderedJson> sv = c ? (*c)->version() : Result<OrderedJson>(c.error());
+  // docker's versionInfo: Client, then Server (null when the daemon did not answer).
+  OrderedJson data = {{"Client", client_version(api::client::kMaxApiVersion)}, {"Server", nullptr}};
+  if (sv && sv->is_object()) {
+    data["Client"]["ApiVersion"] = (*c)->api_version().value_or(api::client::kMaxApiVersion);
+    OrderedJson s = std::move(*sv);
     // Daemons without "Components" (old ones): build the Engine entry.
     if (!s.contains("Components") || !s["Components"].is_array() || s["Components"].empty()) {
-      Json details = {{"ApiVersion", s.value("ApiVersion", "")},
-                      {"MinAPIVersion", s.value("MinAPIVersion", "")},
-                      {"GitCommit", s.value("GitCommit", "")},
-                      {"GoVersion", s.value("GoVersion", "")},
-                      {"BuildTime", s.value("BuildTime", "")},
-                      {"Os", s.value("Os", "")},
-                      {"Arch", s.value("Arch", "")},
-                      {"Experimental", s.value("Experimental", false) ? "true" : "false"}};
-      s["Components"] = Json::array(
-          {Json{{"Name", "Engine"}, {"Version", s.value("Version", "")}, {"Details", details}}});
+      OrderedJson details = {{"ApiVersion", s.value("ApiVersion", "")},
+                             {"Arch", s.value("Arch", "")},
+                             {"BuildTime", s.value("BuildTime", "")},
+                             {"Experimental", s.value("Experimental", false) ? "true" : "false"},
+                             {"GitCommit", s.value("GitCommit", "")},
+                             {"GoVersion", s.value("GoVersion", "")},
+                             {"MinAPIVersion", s.value("MinAPIVersion", "")},
+                             {"Os", s.value("Os", "")}};
+      s["Components"] = OrderedJson::array({OrderedJson{
+          {"Name", "Engine"}, {"Version", s.value("Version", "")}, {"Details", details}}});
     }
     if (!s.contains("Platform") || !s["Platform"].is_object()) s["Platform"] = {{"Name", ""}};
-    // Templates see Go's field names (types.Version.APIVersion), the wire
-    // has "ApiVersion".
-    if (s.contains("ApiVersion")) s["APIVersion"] = s["ApiVersion"];
-    data["Server"] = s;
-    data["ServerOK"] = true;
+    data["Server"] = std::move(s);
+  } else if (sv) {
+    server_error = make_error(Errc::Internal, "version response: not a JSON object");
   } else {
     server_error = sv.error();
   }
+  const TemplateExecOptions opts = version_template_options("system.versionInfo");
   std::string format = f.get_string("format");
   if (format == "json") format = "{{json .}}";
   std::string text;
   if (format.empty()) {
     auto t = BERTH_TRY(Template::parse(kVersionTemplate));
-    text = BERTH_TRY(t.execute(data));
+    text = BERTH_TRY(t.execute(data, opts));
     TabwriterOptions o;
     o.minwidth = 20;
     o.padding = 1;
     text = tabwrite(text, o);
   } else {
     auto t = BERTH_TRY(parse_user_template(preformat(format, nullptr)));
-    auto r = t.execute(data);
-    if (!r) return r.error().context("template");
+    auto r = t.execute(data, opts);
+    if (!r) return r.error();  // Go's text, "template: ..."
     text = *r + "\n";
   }
   ctx.out(text);
@@ -120,7 +137,8 @@ Result<int> run_version(Context& ctx, const FlagSet& f, const std::vector<std::s
   return 0;
 }
 
-void kv(std::string& out, const Json& j, const char* label, const char* key, int indent = 1) {
+void kv(std::string& out, const OrderedJson& j, const char* label, const char* key,
+        int indent = 1) {
   if (!j.contains(key) || j[key].is_null()) return;
   if (j[key].is_string() && j[key].get_ref<const std::string&>().empty()) return;
   out += std::string(indent, ' ') + label + ": " + go_print(j[key]) + "\n";
@@ -128,14 +146,25 @@ void kv(std::string& out, const Json& j, const char* label, const char* key, int
 
 Result<int> run_info(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
   auto c = ctx.client();
-  Result<Json> info = c ? (*c)->info() : Result<Json>(c.error());
+  Result<OrderedJson> info = c ? (*c)->info() : Result<OrderedJson>(c.error());
   std::string format = f.get_string("format");
   if (!format.empty()) {
     if (!info) return info.error();
     if (format == "json") format = "{{json .}}";
     auto t = BERTH_TRY(parse_user_template(preformat(format, nullptr)));
-    auto r = t.execute(*info);
-    if (!r) return r.error().context("template");
+    // docker's info: the daemon's system.Info, then the client's own part.
+    OrderedJson data = std::move(*info);
+    if (data.is_object() && !data.contains("ClientInfo")) {
+      OrderedJson client = {{"Debug", ctx.global().debug}};
+      const OrderedJson version = client_version((*c)->known_api_version());
+      for (const auto& [k, v] : version.items()) client[k] = v;
+      client.erase("ApiVersion");  // docker's info leaves it out
+      client["Plugins"] = OrderedJson::array();
+      client["Warnings"] = nullptr;
+      data["ClientInfo"] = std::move(client);
+    }
+    auto r = t.execute(data, version_template_options("system.dockerInfo"));
+    if (!r) return r.error();  // Go's text, "template: ..."
     ctx.out(*r + "\n");
     return 0;
   }
@@ -146,7 +175,7 @@ Result<int> run_info(Context& ctx, const FlagSet& f, const std::vector<std::stri
     ctx.out("\nServer:\n");
     return info.error();
   }
-  const Json& j = *info;
+  const OrderedJson& j = *info;
   out = "\nServer:\n";
   kv(out, j, "Containers", "Containers");
   kv(out, j, "Running", "ContainersRunning", 2);
@@ -156,18 +185,49 @@ Result<int> run_info(Context& ctx, const FlagSet& f, const std::vector<std::stri
   kv(out, j, "Server Version", "ServerVersion");
   kv(out, j, "Storage Driver", "Driver");
   if (j.contains("DriverStatus") && j["DriverStatus"].is_array())
-    for (const Json& p : j["DriverStatus"])
+    for (const OrderedJson& p : j["DriverStatus"])
       if (p.is_array() && p.size() == 2)
         out += "  " + go_print(p[0]) + ": " + go_print(p[1]) + "\n";
   kv(out, j, "Logging Driver", "LoggingDriver");
   kv(out, j, "Cgroup Driver", "CgroupDriver");
   kv(out, j, "Cgroup Version", "CgroupVersion");
+  if (auto p = j.find("Plugins"); p != j.end() && p->is_object()) {
+    out += " Plugins:\n";
+    for (const char* kind : {"Volume", "Network", "Authorization", "Log"})
+      if (auto l = p->find(kind); l != p->end() && l->is_array() && !l->empty()) {
+        std::vector<std::string> names;
+        for (const OrderedJson& n : *l) names.push_back(go_print(n));
+        out += fmt::format("  {}: {}\n", kind, join(names, " "));
+      }
+  }
+  if (auto sw = j.find("Swarm"); sw != j.end() && sw->is_object())
+    out += " Swarm: " + sw->value("LocalNodeState", "inactive") + "\n";
   if (j.contains("Runtimes") && j["Runtimes"].is_object() && !j["Runtimes"].empty()) {
     out += " Runtimes:";
     for (auto it = j["Runtimes"].begin(); it != j["Runtimes"].end(); ++it) out += " " + it.key();
     out += "\n";
   }
   kv(out, j, "Default Runtime", "DefaultRuntime");
+  // "name=seccomp,profile=builtin" prints as docker does: the name, then
+  // each other option as "Key: value" under it.
+  if (auto so = j.find("SecurityOptions"); so != j.end() && so->is_array() && !so->empty()) {
+    out += " Security Options:\n";
+    for (const OrderedJson& o : *so) {
+      if (!o.is_string()) continue;
+      std::string name, rest;
+      for (const std::string& part : split(o.get<std::string>(), ',')) {
+        auto eq = part.find('=');
+        std::string k = part.substr(0, eq), v = eq == std::string::npos ? "" : part.substr(eq + 1);
+        if (k == "name") {
+          name = v;
+        } else if (!k.empty()) {
+          k[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(k[0])));
+          rest += fmt::format("   {}: {}\n", k, v);
+        }
+      }
+      out += "  " + name + "\n" + rest;
+    }
+  }
   kv(out, j, "Kernel Version", "KernelVersion");
   kv(out, j, "Operating System", "OperatingSystem");
   kv(out, j, "OSType", "OSType");
@@ -185,13 +245,13 @@ Result<int> run_info(Context& ctx, const FlagSet& f, const std::vector<std::stri
   kv(out, j, "Experimental", "ExperimentalBuild");
   if (j.contains("Labels") && j["Labels"].is_array() && !j["Labels"].empty()) {
     out += " Labels:\n";
-    for (const Json& l : j["Labels"]) out += "  " + go_print(l) + "\n";
+    for (const OrderedJson& l : j["Labels"]) out += "  " + go_print(l) + "\n";
   }
   if (j.contains("RegistryConfig") && j["RegistryConfig"].is_object()) {
-    const Json& rc = j["RegistryConfig"];
+    const OrderedJson& rc = j["RegistryConfig"];
     std::vector<std::string> insecure;
     if (rc.contains("InsecureRegistryCIDRs") && rc["InsecureRegistryCIDRs"].is_array())
-      for (const Json& x : rc["InsecureRegistryCIDRs"]) insecure.push_back(go_print(x));
+      for (const OrderedJson& x : rc["InsecureRegistryCIDRs"]) insecure.push_back(go_print(x));
     if (rc.contains("IndexConfigs") && rc["IndexConfigs"].is_object())
       for (auto it = rc["IndexConfigs"].begin(); it != rc["IndexConfigs"].end(); ++it)
         if (it->is_object() && it->value("Secure", true) == false) insecure.push_back(it.key());
@@ -201,14 +261,14 @@ Result<int> run_info(Context& ctx, const FlagSet& f, const std::vector<std::stri
     }
     if (rc.contains("Mirrors") && rc["Mirrors"].is_array() && !rc["Mirrors"].empty()) {
       out += " Registry Mirrors:\n";
-      for (const Json& m : rc["Mirrors"]) out += "  " + go_print(m) + "\n";
+      for (const OrderedJson& m : rc["Mirrors"]) out += "  " + go_print(m) + "\n";
     }
   }
   kv(out, j, "Live Restore Enabled", "LiveRestoreEnabled");
   ctx.out(out);
   if (j.contains("Warnings") && j["Warnings"].is_array()) {
     std::string w;
-    for (const Json& x : j["Warnings"]) w += go_print(x) + "\n";
+    for (const OrderedJson& x : j["Warnings"]) w += go_print(x) + "\n";
     if (!w.empty()) ctx.err(w);
   }
   return 0;
@@ -367,26 +427,15 @@ Result<int> run_events(Context& ctx, const FlagSet& f, const std::vector<std::st
   }
   // The template sees docker's events.Message by its Go field names, some of
   // which differ from the JSON's: .Status is "status", .TimeNano "timeNano".
-  // Only the names the template reads are added, so `{{json .}}` prints the
-  // event as sent.
-  std::vector<std::pair<std::string, std::string>> go_names;
-  if (tmpl) {
-    auto fields = tmpl->root_fields();
-    static const std::pair<const char*, const char*> kGoNames[] = {
-        {"Status", "status"}, {"ID", "id"},     {"From", "from"},
-        {"Scope", "scope"},   {"Time", "time"}, {"TimeNano", "timeNano"}};
-    for (const auto& [go, wire] : kGoNames)
-      if (fields && fields->count(go)) go_names.emplace_back(go, wire);
-  }
+  TemplateExecOptions opts;
+  opts.go_field_names = {{"Status", "status"}, {"ID", "id"},     {"From", "from"},
+                         {"Scope", "scope"},   {"Time", "time"}, {"TimeNano", "timeNano"}};
   EngineClient* c = BERTH_TRY(ctx.client());
   BERTH_TRY(c->events(since, until, filters, [&](const api::client::Event& e) -> Result<void> {
     std::string line;
     if (tmpl) {
-      OrderedJson data = in_message_order(e.raw);
-      for (const auto& [go, wire] : go_names)
-        if (data.is_object() && data.contains(wire) && !data.contains(go)) data[go] = data[wire];
-      auto r = tmpl->execute(data);
-      if (!r) return r.error().context("template");
+      auto r = tmpl->execute(in_message_order(e.raw), opts);
+      if (!r) return r.error();  // Go's text, "template: ..."
       line = *r + "\n";
     } else {
       if (e.time_nano != 0)

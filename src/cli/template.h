@@ -17,6 +17,7 @@
 // Depends on: base (Json, OrderedJson, Result).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -46,6 +47,11 @@ struct TemplateExecOptions {
   // `json .` of the root marshals like docker's formatter contexts do
   // (Go's json.Marshal: <, > and & escaped as \u003c, \u003e, \u0026).
   bool root_json_escapes_html = false;
+  // Go field name -> JSON member name, for docker types whose JSON tags differ
+  // from their fields (types.Version's APIVersion is "ApiVersion",
+  // events.Message's Status "status"): `.Field` that an object lacks is read
+  // under its JSON name. `json` prints the members as they are.
+  std::map<std::string, std::string, std::less<>> go_field_names;
 };
 
 class Template {

@@ -203,6 +203,9 @@ class Exec {
     for (const std::string& f : chain) {
       if (j->is_object()) {
         auto it = j->find(f);
+        if (it == j->end())
+          if (auto g = o_.go_field_names.find(f); g != o_.go_field_names.end())
+            it = j->find(g->second);
         if (it == j->end()) {
           if (root && !o_.strict_type.empty())
             return exec_error(p, text,

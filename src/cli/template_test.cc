@@ -147,6 +147,29 @@ TEST(Template, ParseErrors) {
             "PARSE: template: :1: expected end; found {{else}}");
 }
 
+// docker's Go types whose JSON names differ from their fields (types.Version's
+// APIVersion is "ApiVersion").
+TEST(Template, GoFieldNames) {
+  OrderedJson data = OrderedJson::parse(
+      R"({"Client":{"Version":"1","ApiVersion":"1.47"},"Server":{"ApiVersion":"1.45"}})");
+  TemplateExecOptions o;
+  o.go_field_names = {{"APIVersion", "ApiVersion"}};
+  auto t = Template::parse(
+      "{{.Client.APIVersion}} {{.Server.APIVersion}} {{.Client.ApiVersion}} {{.Client.Nope}} "
+      "{{json .}}");
+  ASSERT_TRUE(t);
+  auto r = t->execute(data, o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, "1.47 1.45 1.47 <no value> " + data.dump());
+  // Without the option the Go name is unknown: Go's map semantics.
+  r = t->execute(data);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "<no value> <no value> 1.47 <no value> " + data.dump());
+  // On a strict root, the Go name is a field too.
+  o.strict_type = "system.versionInfo";
+  EXPECT_EQ(*Template::parse("{{.APIVersion}}")->execute(OrderedJson{{"ApiVersion", "1"}}, o), "1");
+}
+
 TEST(Template, ExecErrors) {
   TemplateExecOptions strict;
   strict.strict_type = "*formatter.imageContext";

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import imagebuild as ib
-from conftest import PASSWORD, USER, aux_docker, berthd_only
+from conftest import KIND, PASSWORD, USER, aux_docker, berthd_only
 
 short = lambda digest: digest.split(":")[1][:12]  # noqa: E731
 
@@ -42,11 +42,34 @@ def test_version_and_info(cli):
     p = cli.ok("info", "--format", "{{json .}}")
     info = json.loads(p.stdout)
     assert "Images" in info and "ServerVersion" in info
+    # docker's member order: system.Info's fields as sent, then the client's part.
+    keys = list(info)
+    assert keys[:3] == ["ID", "Containers", "ContainersRunning"] and keys[-1] == "ClientInfo", keys
+    assert list(info["Swarm"])[:2] == ["NodeID", "NodeAddr"], info["Swarm"]
+    assert cli.ok("info", "--format", "{{.ClientInfo.Debug}}").stdout.strip() == "false"
+    if KIND == "berthd":  # containers outlive the daemon always
+        assert info["LiveRestoreEnabled"] is True, info
+    v = json.loads(cli.ok("version", "--format", "{{json .}}").stdout)
+    assert list(v) == ["Client", "Server"], v
+    assert list(v["Client"])[:5] == ["Version", "ApiVersion", "DefaultAPIVersion", "GitCommit",
+                                     "GoVersion"], v["Client"]
+    assert list(v["Server"])[:3] == ["Platform", "Components", "Version"], v["Server"]
+    # Go field names (APIVersion is "ApiVersion" in the JSON); an unknown field of the
+    # root type is an error, as on docker's typed structs.
+    p = cli.ok("version", "--format", "{{.Client.APIVersion}} {{.Server.APIVersion}}")
+    assert p.stdout.split() == [v["Client"]["ApiVersion"], v["Server"]["ApiVersion"]], p.stdout
+    for cmd, typ in (("version", "system.versionInfo"), ("info", "system.dockerInfo")):
+        p = cli.run(cmd, "--format", "{{.Nope}}")
+        assert p.returncode == 1 and f"can't evaluate field Nope in type {typ}" in p.stderr, p
+        assert "template: template:" not in p.stderr, p.stderr
     # The plain listing names the runtimes and the default one (docker's lines).
     out = cli.ok("info").stdout
     runtimes = re.search(r"^ Runtimes: (.+)$", out, re.M)
     default = re.search(r"^ Default Runtime: (\S+)$", out, re.M)
     assert runtimes and default and default.group(1) in runtimes.group(1).split(), out
+    # Plugins and Security Options, as docker lays them out.
+    assert re.search(r"^ Plugins:\n  Volume: local\n  Network: .*\bbridge\b", out, re.M), out
+    assert re.search(r"^ Security Options:\n(  .*\n)*  seccomp\n   Profile: \S+$", out, re.M), out
 
 
 def test_pull_then_images_listing(cli, busybox):

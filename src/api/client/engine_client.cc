@@ -134,14 +134,14 @@ Result<http::ClientResponse> EngineClient::call(const std::string& method, const
   return resp;
 }
 
-Result<Json> EngineClient::version() {
+Result<OrderedJson> EngineClient::version() {
   auto r = BERTH_TRY(call("GET", "/version"));
-  return parse_json(r.body, "version response");
+  return parse_ordered_json(r.body, "version response");
 }
 
-Result<Json> EngineClient::info() {
+Result<OrderedJson> EngineClient::info() {
   auto r = BERTH_TRY(call("GET", "/info"));
-  return parse_json(r.body, "info response");
+  return parse_ordered_json(r.body, "info response");
 }
 
 Result<std::vector<ImageSummary>> EngineClient::list_images(const ListImagesOptions& o) {

@@ -129,8 +129,9 @@ class EngineClient {
   bool downgraded() const { return downgraded_; }
 
   Result<Ping> ping();
-  Result<Json> version();
-  Result<Json> info();
+  // In the daemon's member order: templates marshal them as sent.
+  Result<OrderedJson> version();
+  Result<OrderedJson> info();
   Result<std::vector<ImageSummary>> list_images(const ListImagesOptions& o);
   // Raw JSON text of GET /images/{name}/json (the CLI keeps the key order).
   Result<std::string> inspect_image_raw(const std::string& name);

@@ -30,8 +30,9 @@ OrderedJson encode_version(const VersionInfo& v) {
   j["Os"] = v.os;
   j["Arch"] = v.arch;
   j["KernelVersion"] = v.kernel_version;
-  j["BuildTime"] = v.build_time;
+  // Both omitempty in docker's types.Version, Experimental first.
   if (v.experimental) j["Experimental"] = true;
+  if (!v.build_time.empty()) j["BuildTime"] = v.build_time;
   return j;
 }
 
@@ -121,7 +122,9 @@ OrderedJson encode_info(const SystemInfo& i, ApiVersion v) {
                 {"ControlAvailable", false},
                 {"Error", ""},
                 {"RemoteManagers", nullptr}};
-  j["LiveRestoreEnabled"] = false;
+  // Containers outlive berthd always (each has its own monitor): docker's
+  // --live-restore, on for good.
+  j["LiveRestoreEnabled"] = true;
   j["Isolation"] = "";
   j["InitBinary"] = "";
   j["ContainerdCommit"] = {{"ID", ""}, {"Expected", ""}};
@@ -129,8 +132,8 @@ OrderedJson encode_info(const SystemInfo& i, ApiVersion v) {
   j["InitCommit"] = {{"ID", ""}, {"Expected", ""}};
   j["SecurityOptions"] = OrderedJson::array({"name=seccomp,profile=builtin"});
   if (i.cgroup_version == "2") j["SecurityOptions"].push_back("name=cgroupns");
-  j["Warnings"] = i.warnings.empty() ? OrderedJson(nullptr) : OrderedJson(i.warnings);
   if (v >= ApiVersion{1, 44}) j["CDISpecDirs"] = OrderedJson::array();
+  j["Warnings"] = i.warnings.empty() ? OrderedJson(nullptr) : OrderedJson(i.warnings);
   return j;
 }
 

@@ -231,6 +231,7 @@ TEST(System, VersionInfoAndDf) {
   EXPECT_EQ(info["RegistryConfig"]["Mirrors"][0], "https://m.example");
   EXPECT_EQ(info["RegistryConfig"]["IndexConfigs"]["quay.io"]["Secure"], false);
   EXPECT_EQ(info["RegistryConfig"]["MirrorsByHost"]["quay.io"][0], "http://q");
+  EXPECT_EQ(info["LiveRestoreEnabled"], true);  // containers always outlive berthd
   DiskUsage d;
   d.layers_size = 10;
   d.images.push_back({});

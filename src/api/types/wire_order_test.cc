@@ -10,6 +10,7 @@
 #include "api/types/containers.h"
 #include "api/types/events.h"
 #include "api/types/images.h"
+#include "api/types/system.h"
 
 namespace berth::api {
 namespace {
@@ -220,6 +221,44 @@ TEST(WireOrder, StatsExecAndEvents) {
   EXPECT_EQ(keys(encode_event(m, ApiVersion{1, 47})),
             (std::vector<std::string>{"status", "id", "from", "Type", "Action", "Actor", "scope",
                                       "time", "timeNano"}));
+}
+
+TEST(WireOrder, VersionAndInfo) {
+  VersionInfo v;
+  v.version = "0.1.0";
+  auto j = encode_version(v);
+  EXPECT_EQ(keys(j), (std::vector<std::string>{"Platform", "Components", "Version", "ApiVersion",
+                                               "MinAPIVersion", "GitCommit", "GoVersion", "Os",
+                                               "Arch", "KernelVersion"}));
+  v.experimental = true;
+  v.build_time = "2026-12-05T00:00:00Z";
+  j = encode_version(v);
+  expect_order(j, {"Platform", "KernelVersion", "Experimental", "BuildTime"});
+  SystemInfo i;
+  auto info = encode_info(i, ApiVersion{1, 47});
+  expect_order(info, {"ID",
+                      "Containers",
+                      "ContainersRunning",
+                      "Images",
+                      "Driver",
+                      "Plugins",
+                      "MemoryLimit",
+                      "Debug",
+                      "SystemTime",
+                      "KernelVersion",
+                      "RegistryConfig",
+                      "NCPU",
+                      "Name",
+                      "ServerVersion",
+                      "Runtimes",
+                      "DefaultRuntime",
+                      "Swarm",
+                      "LiveRestoreEnabled",
+                      "SecurityOptions",
+                      "CDISpecDirs",
+                      "Warnings"});
+  EXPECT_EQ(keys(info).back(), "Warnings");
+  expect_order(info["Plugins"], {"Volume", "Network", "Authorization", "Log"});
 }
 
 }  // namespace
