@@ -133,7 +133,10 @@ Result<void> LocalContainerService::prepare_mounts(const Ctr& c) {
         return s ? std::move(*s) : Fd();
       };
     }
-    auto p = opts_.volumes->prepare_mount(m.name, c.id, source);
+    auto p = opts_.volumes->prepare_mount(m.name, c.id, source,
+                                          {{"destination", m.destination},
+                                           {"read/write", m.rw ? "true" : "false"},
+                                           {"propagation", m.propagation}});
     if (!p) {
       undo();
       return p.error();

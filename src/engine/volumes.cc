@@ -260,7 +260,8 @@ void VolumeService::discard(const std::string& name, const std::string& containe
 
 Result<std::string> VolumeService::prepare_mount(const std::string& name,
                                                  const std::string& container,
-                                                 const std::function<Result<Fd>()>& copy_source) {
+                                                 const std::function<Result<Fd>()>& copy_source,
+                                                 std::map<std::string, std::string> attributes) {
   auto path = local_->mount(name, container);
   if (!path) {
     if (path.error().code == Errc::NotFound) return no_such_volume(name);
@@ -278,7 +279,8 @@ Result<std::string> VolumeService::prepare_mount(const std::string& name,
           fmt::format("copying image content into volume {}", name));
     }
   }
-  publish("mount", name, {{"container", container}});
+  attributes["container"] = container;
+  publish("mount", name, std::move(attributes));
   return *path;
 }
 

@@ -110,8 +110,11 @@ class VolumeService {
   // destination (an invalid Fd: nothing there) and that content is copied
   // in (copy-up). copy_source is not called for a volume with data, so a
   // start does not open the image's tree for nothing. Returns the host path.
+  // `mount_attributes` go into the mount event beside container and driver
+  // (docker's destination, read/write, propagation).
   Result<std::string> prepare_mount(const std::string& name, const std::string& container,
-                                    const std::function<Result<Fd>()>& copy_source);
+                                    const std::function<Result<Fd>()>& copy_source,
+                                    std::map<std::string, std::string> mount_attributes = {});
   // Startup: `container` runs and already uses the volume's mount.
   Result<void> hold(const std::string& name, const std::string& container) {
     BERTH_TRY(local_->mount(name, container));

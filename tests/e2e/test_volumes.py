@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 
 import docker
 import pytest
@@ -324,3 +325,26 @@ def test_docker_cli_inspect_mounts(dcli, img, hostdir, vclean):
     assert v["Source"].endswith("/volumes/dv/_data")
     ps = dcli.ok("ps", "-a", "--filter", "volume=dv", "--format", "{{.Names}}").stdout
     assert ps == "dm\n"
+
+
+def test_volume_mount_events_carry_docker_attributes(dcli, img, vclean):
+    """docker's mount event names the destination, read/write and propagation."""
+    since = str(int(time.time()) - 1)
+    dcli.ok("volume", "create", "evmount")
+    cid = dcli.ok("run", "-d", "-v", "evmount:/data:ro", img, "true").stdout.strip()
+    assert dcli.ok("wait", cid).stdout.strip() == "0"
+    until = str(int(time.time()) + 1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and time.time() < int(until):  # let `until` pass
+        time.sleep(0.1)
+    out = dcli.ok("events", "--since", since, "--until", until, "--filter", "type=volume",
+                  "--filter", "volume=evmount", "--format", "{{json .}}").stdout
+    events = [json.loads(l) for l in out.splitlines()]
+    mounts = [e for e in events if e["Action"] == "mount"]
+    assert len(mounts) == 1, events
+    attrs = mounts[0]["Actor"]["Attributes"]
+    assert mounts[0]["Actor"]["ID"] == "evmount"
+    assert attrs["container"] == cid and attrs["destination"] == "/data", attrs
+    assert attrs["read/write"] == "false" and attrs["driver"] == "local", attrs
+    assert "propagation" in attrs, attrs
+    assert [e["Actor"]["Attributes"]["container"] for e in events if e["Action"] == "unmount"] == [cid]
