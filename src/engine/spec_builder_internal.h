@@ -38,6 +38,11 @@ struct DeviceSetup {
 };
 Result<DeviceSetup> build_devices(const HostConfig& hc, const std::string& host_dev_dir);
 Result<oci::DeviceCgroupRule> parse_device_cgroup_rule(const std::string& rule);
+// --cpuset-cpus / --cpuset-mems ("0-2,5") against the ids the host has
+// online, as a kernel list ("0-1"; "" when unknown: only the syntax is
+// checked). `what` is "cpus" or "mems"; docker's messages.
+Result<void> check_cpuset(const std::string& value, std::string_view what,
+                          const std::string& available);
 Result<oci::Resources> build_resources(const HostConfig& hc, const std::string& host_dev_dir);
 // blockIO (spec_blkio.cc): the weight and the per-device weights and
 // throttles, each device path stat'ed to its major:minor; a path that is

@@ -346,6 +346,28 @@ TEST(SpecBuilder, MemoryAndCpu) {
   EXPECT_EQ(r->linux->resources->pids->limit, -1);
 }
 
+TEST(SpecBuilder, CpusetAgainstTheHostsOnlineIds) {
+  EXPECT_TRUE(si::check_cpuset("0-1", "cpus", "0-1"));
+  EXPECT_TRUE(si::check_cpuset("1,3", "cpus", "0-1,3"));
+  EXPECT_TRUE(si::check_cpuset("", "mems", "0"));
+  EXPECT_TRUE(si::check_cpuset("7", "cpus", ""));  // host list unknown: syntax only
+  auto r = si::check_cpuset("99", "cpus", "0-1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::InvalidArgument);
+  EXPECT_EQ(r.error().message, "Requested CPUs are not available - requested 99, available: 0-1");
+  r = si::check_cpuset("2", "cpus", "0-1,3");  // a hole in the host's list
+  ASSERT_FALSE(r);
+  r = si::check_cpuset("5", "mems", "0");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "Requested memory nodes are not available - requested 5, available: 0");
+  for (const char* bad : {"0-x", "3-1", "-1", "1,,2", "0-1-2", "0-99999999"}) {
+    r = si::check_cpuset(bad, "cpus", "0-1");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().message, fmt::format("Invalid value {} for cpuset cpus", bad));
+  }
+}
+
 TEST(SpecBuilder, DeviceRules) {
   auto rule = si::parse_device_cgroup_rule("c 1:3 rwm");
   ASSERT_TRUE(rule);

@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <optional>
+#include <set>
 
+#include "base/file.h"
 #include "base/strings.h"
 #include "engine/spec_builder_internal.h"
 
@@ -18,30 +21,29 @@ namespace {
 
 constexpr int64_t kMinMemory = 6 * 1024 * 1024;
 
-Result<void> check_cpuset(const std::string& value, const char* flag, long available) {
-  if (value.empty()) return ok();
-  for (const std::string& part : split(value, ',')) {
+// A kernel id list ("0-3,8") as ids; nullopt when malformed.
+std::optional<std::set<long long>> parse_id_list(const std::string& list) {
+  std::set<long long> ids;
+  for (const std::string& part : split(list, ',')) {
     auto range = split(part, '-');
-    if (range.empty() || range.size() > 2) {
-      return make_error(Errc::InvalidArgument, "Invalid value {} for {}", value, flag);
-    }
+    if (range.empty() || range.size() > 2) return std::nullopt;
     std::vector<long long> ends;
     for (auto& r : range) {
       auto v = parse_int(r);
-      if (!v || *v < 0)
-        return make_error(Errc::InvalidArgument, "Invalid value {} for {}", value, flag);
+      if (!v || *v < 0) return std::nullopt;
       ends.push_back(*v);
     }
-    if (ends.size() == 2 && ends[0] > ends[1]) {
-      return make_error(Errc::InvalidArgument, "Invalid value {} for {}", value, flag);
-    }
-    if (available > 0 && ends.back() >= available) {
-      return make_error(
-          Errc::InvalidArgument, "Requested {} are not available - requested {}, available: 0-{}",
-          std::string(flag) == "cpuset cpus" ? "CPUs" : "memory nodes", value, available - 1);
-    }
+    if (ends.back() < ends.front() || ends.back() - ends.front() > 65536) return std::nullopt;
+    for (long long i = ends.front(); i <= ends.back(); ++i) ids.insert(i);
   }
-  return ok();
+  return ids;
+}
+
+// The ids the kernel has online, from sysfs (docker reads its cgroup's
+// cpuset, which is the same on a host that does not restrict berthd).
+std::string online_ids(const char* path) {
+  auto text = read_file(path);
+  return text ? std::string(trim(*text)) : "";
 }
 
 Result<oci::Device> device_node(const std::string& host_path, const std::string& ctr_path) {
@@ -105,6 +107,25 @@ oci::DeviceCgroupRule rule_for(const oci::Device& d, const std::string& perms) {
 }
 
 }  // namespace
+
+Result<void> check_cpuset(const std::string& value, std::string_view what,
+                          const std::string& available) {
+  if (value.empty()) return ok();
+  auto want = parse_id_list(value);
+  if (!want)
+    return make_error(Errc::InvalidArgument, "Invalid value {} for cpuset {}", value, what);
+  if (available.empty()) return ok();
+  auto have = parse_id_list(available);
+  if (!have) return ok();  // an unreadable host list checks nothing
+  for (long long id : *want) {
+    if (!have->count(id)) {
+      return make_error(Errc::InvalidArgument,
+                        "Requested {} are not available - requested {}, available: {}",
+                        what == "cpus" ? "CPUs" : "memory nodes", value, available);
+    }
+  }
+  return ok();
+}
 
 Result<oci::DeviceCgroupRule> parse_device_cgroup_rule(const std::string& rule) {
   auto bad = [&] {
@@ -294,8 +315,10 @@ Result<oci::Resources> build_resources(const HostConfig& hc, const std::string& 
   if (in.cpu_realtime_period > 0 && in.cpu_realtime_runtime > in.cpu_realtime_period) {
     return make_error(Errc::InvalidArgument, "cpu-rt-runtime cannot be higher than cpu-rt-period");
   }
-  BERTH_TRY(check_cpuset(in.cpuset_cpus, "cpuset cpus", ::sysconf(_SC_NPROCESSORS_CONF)));
-  BERTH_TRY(check_cpuset(in.cpuset_mems, "cpuset mems", 0));
+  if (!in.cpuset_cpus.empty())
+    BERTH_TRY(check_cpuset(in.cpuset_cpus, "cpus", online_ids("/sys/devices/system/cpu/online")));
+  if (!in.cpuset_mems.empty())
+    BERTH_TRY(check_cpuset(in.cpuset_mems, "mems", online_ids("/sys/devices/system/node/online")));
   oci::CpuResources cpu;
   bool any_cpu = false;
   if (in.nano_cpus > 0) {

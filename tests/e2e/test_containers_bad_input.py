@@ -226,6 +226,7 @@ CLI_FLAG_ERRORS = [
     (("--ulimit", "nofile=abc"), "abc"),
     (("--health-interval", "xyz"), "xyz"),
     (("--cpuset-cpus", "99"), "99"),
+    (("--cpuset-mems", "1023"), "memory nodes are not available"),
     (("--pids-limit", "many"), "many"),
     (("--log-driver", "bogus"), "bogus"),
     (("--stop-signal", "SIGBOGUS"), "SIGBOGUS"),

@@ -65,8 +65,9 @@ OrderedJson encode_exec_inspect(const ExecInspect& e) {
   j["ProcessConfig"] = {{"tty", e.tty},
                         {"entrypoint", e.cmd.empty() ? std::string() : e.cmd[0]},
                         {"arguments", args},
-                        {"privileged", e.privileged},
-                        {"user", e.user}};
+                        {"privileged", e.privileged}};
+  // omitempty in docker's ExecProcessConfig.
+  if (!e.user.empty()) j["ProcessConfig"]["user"] = e.user;
   j["OpenStdin"] = e.open_stdin;
   j["OpenStderr"] = e.open_stderr;
   j["OpenStdout"] = e.open_stdout;

@@ -215,7 +215,11 @@ TEST(WireOrder, StatsExecAndEvents) {
   auto x = encode_exec_inspect(e);
   expect_order(x, {"ID", "Running", "ExitCode", "ProcessConfig", "OpenStdin", "OpenStderr",
                    "OpenStdout", "CanRemove", "ContainerID", "DetachKeys", "Pid"});
-  expect_order(x["ProcessConfig"], {"tty", "entrypoint", "arguments", "privileged"});
+  EXPECT_EQ(keys(x["ProcessConfig"]),
+            (std::vector<std::string>{"tty", "entrypoint", "arguments", "privileged"}));
+  e.user = "1000";  // "user" is omitempty
+  expect_order(encode_exec_inspect(e)["ProcessConfig"],
+               {"tty", "entrypoint", "arguments", "privileged", "user"});
 
   EventMessage m{"container", "start", "abc", {{"image", "busybox"}}, "local", 5};
   EXPECT_EQ(keys(encode_event(m, ApiVersion{1, 47})),
