@@ -124,6 +124,9 @@ class LocalContainerService final : public ContainerService {
     // This run's network release is queued already (at its exit event, so it
     // runs while the monitor tears the container down).
     bool net_release_queued = false;
+    // A "network connect" to the built-in host or none network was published
+    // for this run: its "disconnect" is owed at the release.
+    bool builtin_net_joined = false;
     // This run's monitor has deleted the container and unmounted its rootfs
     // (its "released" event): it only drains clients before it exits, so a
     // removal need not wait for its end before removing the rootfs.
@@ -223,6 +226,9 @@ class LocalContainerService final : public ContainerService {
   Result<void> check_propagation(const Ctr& c);
   void publish_endpoints(const std::string& id, const std::vector<EndpointInfo>& endpoints,
                          const char* action);
+  void publish_builtin(const std::string& id, const std::string& mode, const char* action);
+  // NetworkMode host or none: the built-in networks without endpoints.
+  static bool on_builtin_network(const HostConfig& hc);
   // Replaces c's stored config (memory and row); takes mu_ itself.
   Result<void> save_config(Ctr& c, StoredConfig cfg);
   // NetworkSettings views (mu_ held).

@@ -141,7 +141,19 @@ Result<LocalContainerService::NetStart> LocalContainerService::start_network(con
       for (const auto& l : *links) hf.links.emplace_back(l.ip, l.names);
     }
   }
-  if (!r.own_netns && effective_mode(c->cfg.host_config) != "host") return none;
+  const std::string mode = effective_mode(c->cfg.host_config);
+  auto join_builtin = [&] {
+    {
+      std::lock_guard lk(mu_);
+      c->builtin_net_joined = true;
+    }
+    publish_builtin(c->id, mode, "connect");
+  };
+  if (mode == "none") {
+    join_builtin();
+    return none;
+  }
+  if (!r.own_netns && mode != "host") return none;
   NetAttachment att;
   if (r.own_netns) att = BERTH_TRY(opts_.networks->attach(r, true));
   hf.host_resolv = read_host_resolv_conf();
@@ -154,6 +166,7 @@ Result<LocalContainerService::NetStart> LocalContainerService::start_network(con
     return w.error();
   }
   publish_endpoints(c->id, att.endpoints, "connect");
+  if (mode == "host") join_builtin();
   return NetStart{std::move(att.links), std::move(att.proxies)};
 }
 
@@ -162,6 +175,33 @@ void LocalContainerService::release_network(const std::string& id) {
   auto endpoints = opts_.networks->endpoints_of(id);
   opts_.networks->release(id);
   publish_endpoints(id, endpoints, "disconnect");
+  std::string builtin;
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = containers_.find(id); it != containers_.end() && it->second->builtin_net_joined) {
+      it->second->builtin_net_joined = false;
+      builtin = effective_mode(it->second->cfg.host_config);
+    }
+  }
+  if (!builtin.empty()) publish_builtin(id, builtin, "disconnect");
+}
+
+bool LocalContainerService::on_builtin_network(const HostConfig& hc) {
+  std::string mode = effective_mode(hc);
+  return mode == "host" || mode == "none";
+}
+
+// docker's connect/disconnect events for the built-in host and none
+// networks, which hold no endpoint (type "host" / "null", their drivers).
+void LocalContainerService::publish_builtin(const std::string& id, const std::string& mode,
+                                            const char* action) {
+  auto net = opts_.networks->resolve(mode);
+  if (!net) return;
+  events_.publish(
+      Event{"network",
+            action,
+            *net,
+            {{"container", id}, {"name", mode}, {"type", mode == "none" ? "null" : "host"}}});
 }
 
 // docker's "network connect/disconnect" events of a container's start and

@@ -433,8 +433,10 @@ Result<void> LocalContainerService::restore() {
     {
       std::lock_guard lk(mu_);
       for (auto& c : all)
-        if (c->monitor_live && (c->state.status == "running" || c->state.status == "paused"))
+        if (c->monitor_live && (c->state.status == "running" || c->state.status == "paused")) {
           live[c->id] = net_request_locked(*c);
+          c->builtin_net_joined = on_builtin_network(c->cfg.host_config);  // joined before
+        }
     }
     if (auto r = opts_.networks->restore(live); !r)
       log_warn("restoring the networks: {}", r.error().message);

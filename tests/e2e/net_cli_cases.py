@@ -352,6 +352,36 @@ def test_network_inspect_member_order(cli, daemon, clean):
         cli.run("network", "rm", net)
 
 
+def test_builtin_host_and_none_networks_list_their_containers(cli, daemon, memos_img, clean):
+    """docker lists running containers on the host and none networks and sends their network
+    connect/disconnect events (type host / null), though they hold no endpoint."""
+    since = str(int(time.time()) - 1)
+    try:
+        ids = {mode: cli.ok("run", "-d", "--name", f"e2e-on-{mode}", "--network", mode, memos_img,
+                            "sleep", "300").stdout.strip() for mode in ("none", "host")}
+        for mode, cid in ids.items():
+            net = json.loads(cli.ok("network", "inspect", mode).stdout)[0]
+            assert cid in net["Containers"], net
+            assert net["Containers"][cid]["Name"] == f"e2e-on-{mode}", net["Containers"]
+            other = "host" if mode == "none" else "none"
+            assert ids[other] not in net["Containers"], net
+        cli.ok("stop", "-t", "0", *[f"e2e-on-{m}" for m in ids])
+        net = json.loads(cli.ok("network", "inspect", "none").stdout)[0]
+        assert ids["none"] not in net["Containers"], net  # running ones only
+        until = str(int(time.time()) + 1)
+        wait_until(lambda: time.time() >= int(until), timeout=5)
+        out = cli.ok("events", "--since", since, "--until", until, "--filter", "type=network",
+                     "--format", "{{json .}}").stdout
+        seen = {}
+        for e in map(json.loads, out.splitlines()):
+            a = e["Actor"]["Attributes"]
+            seen.setdefault((a.get("container"), a.get("name"), a.get("type")), []).append(e["Action"])
+        assert seen.get((ids["none"], "none", "null")) == ["connect", "disconnect"], seen
+        assert seen.get((ids["host"], "host", "host")) == ["connect", "disconnect"], seen
+    finally:
+        rm_f(cli, "e2e-on-none", "e2e-on-host")
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("spec,words", [

@@ -3,6 +3,7 @@
 #include "api/server/context.h"
 #include "api/types/time.h"
 #include "base/strings.h"
+#include "engine/containers.h"
 #include "engine/networks.h"
 
 namespace berth::api::server {
@@ -150,6 +151,22 @@ void networks_inspect(Ctx& c) {
   if (!svc) return;
   auto r = svc->inspect(c.name);
   if (!r) return send_error(c, r.error());
+  // Containers on the built-in host and none networks have no endpoint of
+  // their own; docker lists the running ones there all the same.
+  if ((r->driver == "host" || r->driver == "null") && r->endpoints.empty()) {
+    if (auto* cs = c.engine.containers()) {
+      auto running = cs->list(engine::ListOptions{});
+      if (!running) return send_error(c, running.error());
+      for (const auto& s : *running) {
+        if (s.network_mode != r->name) continue;
+        engine::EndpointInfo e;
+        e.network_id = r->id;
+        e.container_id = s.id;
+        e.container_name = s.names.empty() ? "" : s.names.front().substr(1);
+        r->endpoints[s.id] = std::move(e);
+      }
+    }
+  }
   send_json(c, 200, encode_network(*r, true));
 }
 
