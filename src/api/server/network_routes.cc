@@ -201,7 +201,8 @@ void networks_prune(Ctx& c) {
   }
   auto r = svc->prune(*f);
   if (!r) return send_error(c, r.error());
-  send_json(c, 200, Json{{"NetworksDeleted", r->deleted}});
+  // null when nothing went (docker's nil slice)
+  send_json(c, 200, Json{{"NetworksDeleted", r->deleted.empty() ? Json() : Json(r->deleted)}});
 }
 
 static void connect_or_disconnect(Ctx& c, bool connect) {

@@ -218,7 +218,7 @@ void build_prune(Ctx& c) {
                             "shared", "private", "label", "label!"});
       !v)
     return send_error(c, v.error());
-  send_json(c, 200, Json{{"CachesDeleted", Json::array()}, {"SpaceReclaimed", 0}});
+  send_json(c, 200, Json{{"CachesDeleted", nullptr}, {"SpaceReclaimed", 0}});  // docker's nil slice
 }
 
 // berth has no plugins: an empty list, as a dockerd without any answers.

@@ -75,7 +75,9 @@ OrderedJson encode_volume_list(const std::vector<VolumeWire>& vs) {
 }
 
 OrderedJson encode_volume_prune(const std::vector<std::string>& deleted, int64_t reclaimed) {
-  return OrderedJson{{"VolumesDeleted", deleted}, {"SpaceReclaimed", reclaimed}};
+  // A Go nil slice when nothing went, as docker's prune reports.
+  return OrderedJson{{"VolumesDeleted", deleted.empty() ? OrderedJson() : OrderedJson(deleted)},
+                     {"SpaceReclaimed", reclaimed}};
 }
 
 Result<VolumeCreateBody> decode_volume_create(std::string_view body) {

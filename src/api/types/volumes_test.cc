@@ -28,6 +28,7 @@ TEST(VolumeWire, EncodesDockersFields) {
   EXPECT_EQ(l["Warnings"], Json::array());
   EXPECT_EQ(Json(encode_volume_prune({"x"}, 3)),
             (Json{{"VolumesDeleted", {"x"}}, {"SpaceReclaimed", 3}}));
+  EXPECT_TRUE(encode_volume_prune({}, 0)["VolumesDeleted"].is_null());  // docker's nil slice
 }
 
 TEST(VolumeWire, DecodesCreateBodies) {
