@@ -18,6 +18,18 @@ using api::client::Query;
 
 constexpr const char* kRunUsage = "[OPTIONS] IMAGE [COMMAND] [ARG...]";
 
+// docker's CLI status for a run whose create failed, read from the message:
+// 127 for a missing file, 126 for one that cannot be used, 125 otherwise.
+int create_error_status(const std::string& msg) {
+  if (msg.find("executable file not found") != std::string::npos ||
+      msg.find("no such file or directory") != std::string::npos)
+    return 127;
+  if (msg.find("permission denied") != std::string::npos ||
+      msg.find("is a directory") != std::string::npos)
+    return 126;
+  return 125;
+}
+
 // docker's exit status for a failed start: 127 for a missing command, 126
 // for one that cannot be executed, 125 otherwise.
 int start_error_status(const std::string& msg) {
@@ -154,7 +166,7 @@ Result<int> run_run(Context& ctx, const FlagSet& f, const std::vector<std::strin
   auto id = create_container(ctx, *c, *req, f.get_bool("quiet"));
   if (!id) {
     print_run_error(ctx, "run", id.error().message);
-    return 125;
+    return create_error_status(id.error().message);
   }
   if (req->detach) {
     // As docker's CLI does: an --rm container whose start fails is removed by

@@ -9,18 +9,12 @@
 
 #include <fmt/format.h>
 
+#include "base/errno_text.h"
 #include "base/fd.h"
 #include "base/strings.h"
 
 namespace berth::cli {
 namespace {
-
-// Go prints errno texts in lower case ("no such file or directory").
-std::string go_errno(int err) {
-  std::string s = std::strerror(err);
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
 
 std::string go_bytes(std::string_view s) {  // Go's %v of a []byte
   std::string out = "[";
@@ -75,14 +69,15 @@ Result<std::vector<std::string>> read_kv_file(const std::string& path, const KvL
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     int e = errno;
-    return make_error(e == ENOENT ? Errc::NotFound : Errc::Io, "open {}: {}", path, go_errno(e));
+    return make_error(e == ENOENT ? Errc::NotFound : Errc::Io, "open {}: {}", path,
+                      go_errno_text(e));
   }
   std::string data;
   char buf[65536];
   while (true) {
     ssize_t r = ::read(fd.get(), buf, sizeof buf);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return bad(fmt::format("read {}: {}", path, go_errno(errno)));
+    if (r < 0) return bad(fmt::format("read {}: {}", path, go_errno_text(errno)));
     if (r == 0) break;
     data.append(buf, static_cast<size_t>(r));
   }

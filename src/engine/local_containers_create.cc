@@ -280,7 +280,7 @@ Result<CreateResult> LocalContainerService::create(const CreateRequest& req) {
   std::vector<std::string> argv;
   if (sc.config.entrypoint) argv = *sc.config.entrypoint;
   if (sc.config.cmd) argv.insert(argv.end(), sc.config.cmd->begin(), sc.config.cmd->end());
-  if (argv.empty()) return make_error(Errc::InvalidArgument, "no command specified");
+  if (argv.empty()) return make_error(Errc::InvalidArgument, "No command specified");
   sc.path = argv[0];
   sc.args.assign(argv.begin() + 1, argv.end());
 

@@ -272,6 +272,11 @@ Result<std::string> NetworkManager::create(const NetworkCreateRequest& r) {
                       "invalid network name \"{}\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                       r.name);
   }
+  // docker refuses the built-in networks' names (and "default") outright.
+  if (r.name == "bridge" || r.name == "host" || r.name == "none" || r.name == "default") {
+    return make_error(Errc::PermissionDenied, "operation is not permitted on predefined {} network",
+                      r.name);
+  }
   if (r.driver != "bridge" && !r.driver.empty()) {
     if (r.driver == "host" || r.driver == "null") {
       return make_error(Errc::PermissionDenied, "only one instance of \"{}\" network is allowed",

@@ -90,6 +90,15 @@ TEST_F(NetManagerTest, CreateValidatesLikeDocker) {
   ASSERT_FALSE(dup.has_value());
   EXPECT_EQ(dup.error().code, Errc::Conflict);
   EXPECT_EQ(dup.error().message, "network with name app already exists");
+  for (const char* builtin : {"bridge", "host", "none", "default"}) {
+    NetworkCreateRequest b;
+    b.name = builtin;
+    auto refused = mgr_->create(b);
+    ASSERT_FALSE(refused.has_value()) << builtin;
+    EXPECT_EQ(refused.error().code, Errc::PermissionDenied);
+    EXPECT_EQ(refused.error().message,
+              fmt::format("operation is not permitted on predefined {} network", builtin));
+  }
   NetworkCreateRequest o;
   o.name = "other";
   o.ipam = {IpamConfig{"10.50.3.0/24", "", ""}};

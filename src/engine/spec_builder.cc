@@ -197,7 +197,7 @@ Result<oci::Spec> build_spec(const SpecInput& in) {
   }
   if (cfg.cmd)
     for (auto& a : *cfg.cmd) p.args.push_back(a);
-  if (p.args.empty()) return make_error(Errc::InvalidArgument, "no command specified");
+  if (p.args.empty()) return make_error(Errc::InvalidArgument, "No command specified");
   if (init) p.args.insert(p.args.begin(), {kInitPathInContainer, "--"});
   p.env = process_env(cfg.env, hostname, cfg.tty, user.home);
   for (const std::string& e : cfg.env) {

@@ -124,7 +124,7 @@ bool has_block_io_devices(const Resources& r);
 // stop signal, healthcheck (field by field), exposed ports, volumes, shell.
 // `raw_config` is the image config's "config" object as JSON (for the docker
 // extensions Healthcheck, Shell, OnBuild, ArgsEscaped; may be null).
-// Returns InvalidArgument "no command specified" when the result has neither.
+// Returns InvalidArgument "No command specified" when the result has neither.
 Result<void> merge_image_config(ContainerConfig& c, const oci::ContainerConfig& image,
                                 const Json* raw_config = nullptr);
 

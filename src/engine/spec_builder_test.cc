@@ -606,7 +606,7 @@ TEST(SpecBuilder, OomScoreAdjAndNoCommand) {
   in.config.cmd = std::vector<std::string>{};
   bad = build_spec(in);
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message, "no command specified");
+  EXPECT_EQ(bad.error().message, "No command specified");
 }
 
 TEST(MergeImageConfig, DockerRules) {
@@ -648,19 +648,32 @@ TEST(MergeImageConfig, DockerRules) {
   EXPECT_EQ(*c3.entrypoint, (std::vector<std::string>{"/bin/true"}));
   EXPECT_TRUE(!c3.cmd || c3.cmd->empty());
 
-  // --entrypoint "" resets the entrypoint and takes the image cmd.
+  // An empty list (docker-py's entrypoint="") resets the entrypoint and
+  // takes the image cmd.
   ContainerConfig c4;
-  c4.entrypoint = std::vector<std::string>{""};
+  c4.entrypoint = std::vector<std::string>{};
   ASSERT_TRUE(merge_image_config(c4, img));
   EXPECT_TRUE(c4.entrypoint->empty());
   EXPECT_EQ(*c4.cmd, (std::vector<std::string>{"serve"}));
+  // The CLI's --entrypoint "" ([""]) resets it and drops the image cmd too:
+  // with no cmd of its own, docker's error.
+  ContainerConfig c4b;
+  c4b.entrypoint = std::vector<std::string>{""};
+  auto none = merge_image_config(c4b, img);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().message, "No command specified");
+  c4b.entrypoint = std::vector<std::string>{""};
+  c4b.cmd = std::vector<std::string>{"sh", "-c", "true"};
+  ASSERT_TRUE(merge_image_config(c4b, img));
+  EXPECT_TRUE(c4b.entrypoint->empty());
+  EXPECT_EQ(*c4b.cmd, (std::vector<std::string>{"sh", "-c", "true"}));
 
   // Nothing at all: docker's error.
   oci::ContainerConfig empty_img;
   ContainerConfig c5;
   auto bad = merge_image_config(c5, empty_img);
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message, "no command specified");
+  EXPECT_EQ(bad.error().message, "No command specified");
 
   // Healthcheck and shell from the raw config.
   Json raw = Json::parse(R"({"Healthcheck":{"Test":["CMD","true"],"Interval":5000000000,

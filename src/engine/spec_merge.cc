@@ -66,12 +66,12 @@ Result<void> merge_image_config(ContainerConfig& c, const oci::ContainerConfig& 
   if (c.working_dir.empty()) c.working_dir = image.working_dir;
   if (c.stop_signal.empty()) c.stop_signal = image.stop_signal;
 
-  // docker: an entrypoint given with the container (even an empty one,
-  // --entrypoint "") drops the image's cmd unless a cmd is given too.
+  // docker: an entrypoint given with the container drops the image's cmd
+  // unless a cmd is given too; so does the CLI's `--entrypoint ""` (sent as
+  // [""]). Only an empty list (docker-py's entrypoint="") keeps the image's
+  // cmd while resetting its entrypoint.
   bool entrypoint_set = c.entrypoint.has_value();
-  bool entrypoint_empty = !entrypoint_set || c.entrypoint->empty() ||
-                          (c.entrypoint->size() == 1 && (*c.entrypoint)[0].empty());
-  if (entrypoint_empty) {
+  if (!entrypoint_set || c.entrypoint->empty()) {
     if (!c.cmd || c.cmd->empty()) {
       c.cmd = image.cmd;
       if (raw_config && raw_config->is_object()) {
@@ -102,7 +102,7 @@ Result<void> merge_image_config(ContainerConfig& c, const oci::ContainerConfig& 
   bool no_entrypoint = !c.entrypoint || c.entrypoint->empty();
   bool no_cmd = !c.cmd || c.cmd->empty();
   if (no_entrypoint && no_cmd) {
-    return make_error(Errc::InvalidArgument, "no command specified");
+    return make_error(Errc::InvalidArgument, "No command specified");
   }
   return ok();
 }

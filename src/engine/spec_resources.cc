@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "base/errno_text.h"
 #include "base/file.h"
 #include "base/strings.h"
 #include "engine/spec_builder_internal.h"
@@ -49,10 +50,11 @@ std::string online_ids(const char* path) {
 Result<oci::Device> device_node(const std::string& host_path, const std::string& ctr_path) {
   struct stat st;
   if (::stat(host_path.c_str(), &st) != 0) {
-    return Error{errc_from_errno(errno), errno,
+    int e = errno;
+    return Error{errc_from_errno(e), e,
                  fmt::format("error gathering device information while adding custom device "
                              "\"{}\": {}",
-                             host_path, std::strerror(errno))};
+                             host_path, go_errno_text(e))};
   }
   oci::Device d;
   if (S_ISCHR(st.st_mode)) {

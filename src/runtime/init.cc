@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -85,9 +86,17 @@ void container_init(SyncChannel& chan, const InitArgs& a) {
   if (proc.terminal) {
     if (auto r = setup_console(a.console_fd, proc.console_size, true); !r) fail(chan, r.error());
   }
-  // runc creates a missing cwd (before the root may become read-only).
-  if (!proc.cwd.empty() && ::access(proc.cwd.c_str(), F_OK) != 0) {
-    if (auto r = make_dirs(proc.cwd); !r) fail(chan, r.error().context("process.cwd"));
+  // runc creates a missing cwd (before the root may become read-only). One
+  // that is not a directory fails the create, not the exec after start.
+  if (!proc.cwd.empty()) {
+    struct stat st {};
+    if (::stat(proc.cwd.c_str(), &st) != 0) {
+      if (auto r = make_dirs(proc.cwd); !r) fail(chan, r.error().context("process.cwd"));
+    } else if (!S_ISDIR(st.st_mode)) {
+      fail(chan,
+           make_error(Errc::InvalidArgument,
+                      "chdir to cwd {:?} set in config.json failed: not a directory", proc.cwd));
+    }
   }
   if (auto r = finish_rootfs(a.rootfs); !r) fail(chan, r.error());
   if (auto r = set_names(s, a.new_uts); !r) fail(chan, r.error());

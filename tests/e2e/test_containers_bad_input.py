@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import Cli, berth_cli_path, is_berthd
+from conftest import DOCKER_CLI, Cli, berth_cli_path, is_berthd
 from ctrutil import cbox, clean, img  # noqa: F401 - fixtures
 from ctrutil import (container_dirs, create, inspect, leftover_mounts, monitor_pids, proc_cmdline, ps_all,
                      run_detached)
@@ -244,6 +244,35 @@ def test_cli_invalid_flags(daemon, img, cli, clean, flags, word):
     assert p.returncode == 125, (p.returncode, p.stdout, p.stderr)
     assert word.lower() in p.stderr.lower(), p.stderr
     snap.assert_same(" ".join(flags))
+
+
+# Errors a run meets at create or start, and the CLI's exit code for them (docker's CLI
+# reads the message: "no such file or directory" is 127, others 125).
+RUN_ERRORS = [
+    (("-w", "/etc/passwd"), ("true",), 125, "not a directory"),
+    (("--entrypoint", ""), (), 125, "No command specified"),
+    (("--device", "/dev/e2e-no-such-device"), ("true",), 127,
+     'adding custom device "/dev/e2e-no-such-device": no such file or directory'),
+]
+
+
+@pytest.mark.parametrize("which", ["berth", "docker"])
+@pytest.mark.parametrize("flags,args,code,words", RUN_ERRORS, ids=[" ".join(f) for f, *_ in RUN_ERRORS])
+def test_run_errors_and_exit_codes(daemon, home, img, clean, which, flags, args, code, words):
+    c = Cli(berth_cli_path() if which == "berth" else DOCKER_CLI, daemon, home)
+    p = c.run("run", "--rm", *flags, img, *args)
+    assert p.returncode == code and words in p.stderr, (p.returncode, p.stderr)
+
+
+@pytest.mark.parametrize("which", ["berth", "docker"])
+def test_daemon_messages_name_the_object(daemon, home, which):
+    c = Cli(berth_cli_path() if which == "berth" else DOCKER_CLI, daemon, home)
+    p = c.run("kill", "e2e-no-such")
+    assert p.returncode == 1, p
+    assert "Cannot kill container: e2e-no-such: No such container: e2e-no-such" in p.stderr, p.stderr
+    p = c.run("network", "create", "bridge")
+    assert p.returncode == 1, p
+    assert "operation is not permitted on predefined bridge network" in p.stderr, p.stderr
 
 
 def test_exec_stopped_and_rm_running(daemon, img, cli, clean):

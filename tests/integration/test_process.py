@@ -33,6 +33,16 @@ def test_cwd_created_if_missing(rt, bundle):
     assert data["cwd"] == "/work/dir"
 
 
+def test_cwd_that_is_a_file_fails_the_create(rt, bundle):
+    # runc reports it from its init before `create` returns; the container
+    # never reaches start (docker shows it as the start's error, exit 125).
+    bundle.process["cwd"] = "/etc/passwd"
+    cid, r = rt.create(bundle, check=False)
+    assert r.returncode != 0, r
+    assert "not a directory" in r.stderr, r.stderr
+    assert rt.state_or_none(cid) is None, rt.state_or_none(cid)
+
+
 def test_user_and_additional_gids(rt, bundle):
     bundle.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [10, 29]}
     data = run_probe_json(rt, bundle)

@@ -182,7 +182,9 @@ void containers_kill(Ctx& c) {
   auto* svc = containers_or_501(c);
   if (!svc) return;
   auto r = svc->kill(c.name, str_param(c, "signal"));
-  if (!r) return send_error(c, r.error());
+  // docker's router names the container in every kill error (a stopped one
+  // included, from API 1.20).
+  if (!r) return send_error(c, r.error().context(fmt::format("Cannot kill container: {}", c.name)));
   send_status(c, 204);
 }
 

@@ -248,7 +248,7 @@ TEST_F(ContainerRoutesTest, StartStopKillRestartStatuses) {
   EXPECT_EQ(call("POST", "/containers/web/stop").status, 304);
   auto kill = call("POST", "/containers/web/kill?signal=KILL");
   EXPECT_EQ(kill.status, 409);
-  EXPECT_EQ(message(kill), "Container " + kId + " is not running");
+  EXPECT_EQ(message(kill), "Cannot kill container: web: Container " + kId + " is not running");
   EXPECT_EQ(call("POST", "/containers/web/start").status, 204);
   EXPECT_EQ(call("POST", "/containers/web/restart?t=1").status, 204);
   EXPECT_EQ(call("POST", "/containers/web/stop?t=x").status, 400);
