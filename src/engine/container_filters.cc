@@ -145,9 +145,7 @@ Result<ContainerFilter> ContainerFilter::parse(const FilterArgs& args, const Fil
   return f;
 }
 
-bool ContainerFilter::implies_all() const {
-  return args_.count("status") > 0 || args_.count("exited") > 0;
-}
+bool ContainerFilter::implies_all() const { return args_.count("status") > 0; }
 
 bool ContainerFilter::matches(const ContainerSummary& c) const {
   if (args_.empty()) return true;

@@ -51,7 +51,8 @@ class ContainerFilter {
 
   bool matches(const ContainerSummary& c) const;
   bool empty() const { return args_.empty(); }
-  // status and exited filters list stopped containers without -a, as docker.
+  // A status filter lists stopped containers without -a, as docker's does;
+  // exited does not (`ps --filter exited=0` needs -a there too).
   bool implies_all() const;
 
  private:

@@ -114,6 +114,9 @@ TEST(ContainerFilters, DockerErrors) {
   auto f = ContainerFilter::parse({{"status", {"running"}}}, r);
   ASSERT_TRUE(f);
   EXPECT_TRUE(f->implies_all());
+  auto exited = ContainerFilter::parse({{"exited", {"0"}}}, r);
+  ASSERT_TRUE(exited);
+  EXPECT_FALSE(exited->implies_all());
   // A value that is not a regexp still matches literally.
   EXPECT_EQ(run({{"name", {"web("}}}, all).size(), 0u);
 }

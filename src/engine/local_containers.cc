@@ -240,10 +240,7 @@ Result<std::vector<ContainerSummary>> LocalContainerService::list(const ListOpti
     if (c->removed) continue;
     bool running = c->state.status == "running" || c->state.status == "paused" ||
                    c->state.status == "restarting";
-    if (!all_states && !running && filter->empty()) continue;
-    if (!all_states && !running && !o.filters.contains("status") && !o.filters.contains("exited")) {
-      continue;
-    }
+    if (!all_states && !running && !filter->implies_all()) continue;
     ContainerSummary s = summary_locked(*c);
     if (!filter->matches(s)) continue;
     out.push_back(std::move(s));

@@ -75,6 +75,9 @@ def test_run_detached_ps_filters_format(cli, img, clean):
     assert ps_names(cli, "-a", "--filter", "name=cli-ps-b") == ["cli-ps-b"]
     assert ps_names(cli, "-a", "--filter", "status=exited") == ["cli-ps-b"]
     assert ps_names(cli, "-a", "--filter", "exited=3") == ["cli-ps-b"]
+    # Without -a, status lists stopped containers and exited does not (docker's rule).
+    assert ps_names(cli, "--filter", "status=exited") == ["cli-ps-b"]
+    assert ps_names(cli, "--filter", "exited=3") == []
     assert ps_names(cli, "-a", "--filter", "label=e2e.l=one") == ["cli-ps-a"]
     assert ps_names(cli, "-a", "--filter", f"id={cid[:16]}") == ["cli-ps-a"]
     assert set(ps_names(cli, "-a", "--filter", f"ancestor={img}")) == {"cli-ps-a", "cli-ps-b"}
