@@ -30,17 +30,12 @@ int create_error_status(const std::string& msg) {
   return 125;
 }
 
-// docker's exit status for a failed start: 127 for a missing command, 126
-// for one that cannot be executed, 125 otherwise.
+// A failed start: docker's rule, and the wordings of external runtimes
+// (crun: "executable file `x` not found in $PATH", "cannot be executed").
 int start_error_status(const std::string& msg) {
-  if (msg.find("executable file not found") != std::string::npos ||
-      msg.find("no such file or directory") != std::string::npos ||
-      msg.find("not found") != std::string::npos)
-    return 127;
-  if (msg.find("permission denied") != std::string::npos ||
-      msg.find("cannot be executed") != std::string::npos ||
-      msg.find("is a directory") != std::string::npos)
-    return 126;
+  if (int s = create_error_status(msg); s != 125) return s;
+  if (msg.find("not found") != std::string::npos) return 127;
+  if (msg.find("cannot be executed") != std::string::npos) return 126;
   return 125;
 }
 
