@@ -11,6 +11,7 @@
 #include "cli/context.h"
 #include "cli/format.h"
 #include "cli/inspect_print.h"
+#include "cli/run_flags.h"
 #include "cli/units.h"
 
 namespace berth::cli {
@@ -153,7 +154,7 @@ Result<int> run_network_inspect(Context& ctx, const FlagSet& f,
 Result<int> run_network_connect(Context& ctx, const FlagSet& f,
                                 const std::vector<std::string>& args) {
   Json ep = Json::object();
-  if (!f.get_string("ip").empty()) ep["IPAMConfig"] = {{"IPv4Address", f.get_string("ip")}};
+  if (Json ipam = endpoint_ipam(f); !ipam.empty()) ep["IPAMConfig"] = std::move(ipam);
   if (!f.get_list("alias").empty()) ep["Aliases"] = f.get_list("alias");
   if (!f.get_list("link").empty()) ep["Links"] = f.get_list("link");
   Json body = {{"Container", args[1]}, {"EndpointConfig", ep}};
@@ -299,6 +300,8 @@ void add_network_commands(std::vector<Command>& cmds) {
                   [](FlagSet& f) {
                     f.add_list("alias", 0, "Add network-scoped alias for the container");
                     f.add_string("ip", 0, "", "IPv4 address (e.g., \"172.30.100.104\")");
+                    f.add_string("ip6", 0, "", "IPv6 address (e.g., \"2001:db8::33\")");
+                    f.add_list("link-local-ip", 0, "Add a link-local address for the container");
                     f.add_list("link", 0, "Add link to another container");
                   },
                   run_network_connect});

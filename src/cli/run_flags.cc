@@ -63,6 +63,9 @@ void add_create_flags(FlagSet& f, bool run) {
                "Start period for the container to initialize before starting health-retries "
                "countdown (ms|s|m|h) (default 0s)",
                "duration");
+  f.add_string("health-start-interval", 0, "",
+               "Time between running the check during the start period (ms|s|m|h) (default 0s)",
+               "duration");
   f.add_string("health-timeout", 0, "",
                "Maximum time to allow one check to run (ms|s|m|h) (default 0s)", "duration");
   f.add_string("hostname", 'h', "", "Container host name");
@@ -83,6 +86,9 @@ void add_create_flags(FlagSet& f, bool run) {
   f.add_list("network-alias", 0, "Add network-scoped alias for the container");
   f.add_list("link", 0, "Add link to another container");
   f.add_string("ip", 0, "", "IPv4 address (e.g., 172.30.100.104)");
+  f.add_string("ip6", 0, "", "IPv6 address (e.g., 2001:db8::33)");
+  f.add_list("link-local-ip", 0, "Container IPv4/IPv6 link-local addresses");
+  f.add_list("storage-opt", 0, "Storage driver options for the container");
   f.add_string("mac-address", 0, "", "Container MAC address (e.g., 92:d0:c6:0a:29:33)");
   f.add_list("publish", 'p', "Publish a container's port(s) to the host");
   f.add_bool("publish-all", 'P', "Publish all exposed ports to random ports");
@@ -321,6 +327,14 @@ Result<Json> parse_device(const std::string& v) {
 
 }  // namespace
 
+Json endpoint_ipam(const FlagSet& f) {
+  Json ipam = Json::object();
+  if (!f.get_string("ip").empty()) ipam["IPv4Address"] = f.get_string("ip");
+  if (!f.get_string("ip6").empty()) ipam["IPv6Address"] = f.get_string("ip6");
+  if (!f.get_list("link-local-ip").empty()) ipam["LinkLocalIPs"] = f.get_list("link-local-ip");
+  return ipam;
+}
+
 Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<std::string>& args,
                                            const EnvLookup& env_in,
                                            std::optional<std::pair<int, int>> console_size) {
@@ -366,7 +380,14 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   auto memory_swap = BERTH_TRY(mem("memory-swap", "--memory-swap"));
   int64_t hsp = BERTH_TRY(dur("health-start-period"));
   int64_t hto = BERTH_TRY(dur("health-timeout"));
+  int64_t hsi = BERTH_TRY(dur("health-start-interval"));
   auto shm = BERTH_TRY(mem("shm-size", "--shm-size"));
+  Json storage_opts = Json::object();
+  for (const auto& o : f.get_list("storage-opt")) {
+    auto eq = o.find('=');
+    if (eq == std::string::npos) return make_error(Errc::InvalidArgument, "invalid storage option");
+    storage_opts[o.substr(0, eq)] = o.substr(eq + 1);
+  }
   Json sysctls = Json::object();
   for (const auto& s : f.get_list("sysctl")) {
     auto eq = s.find('=');
@@ -485,7 +506,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   // Health check.
   Json health;
   bool have_health = !f.get_string("health-cmd").empty() || hi != 0 || hto != 0 || hsp != 0 ||
-                     f.get_int("health-retries") != 0 || f.changed("health-on-failure");
+                     hsi != 0 || f.get_int("health-retries") != 0 || f.changed("health-on-failure");
   if (f.get_bool("no-healthcheck")) {
     if (have_health)
       return make_error(Errc::InvalidArgument,
@@ -498,12 +519,15 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
       return make_error(Errc::InvalidArgument, "--health-retries cannot be negative");
     if (hsp < 0)
       return make_error(Errc::InvalidArgument, "--health-start-period cannot be negative");
+    if (hsi < 0)
+      return make_error(Errc::InvalidArgument, "--health-start-interval cannot be negative");
     health = Json::object();
     if (!f.get_string("health-cmd").empty())
       health["Test"] = Json::array({"CMD-SHELL", f.get_string("health-cmd")});
     health["Interval"] = hi;
     health["Timeout"] = hto;
     health["StartPeriod"] = hsp;
+    health["StartInterval"] = hsi;
     health["Retries"] = f.get_int("health-retries");
     if (f.changed("health-on-failure")) {
       const std::string& a = f.get_string("health-on-failure");
@@ -598,7 +622,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
     return make_error(Errc::InvalidArgument,
                       "network-scoped aliases are only supported for user-defined networks");
   Json endpoint = Json::object();
-  if (!f.get_string("ip").empty()) endpoint["IPAMConfig"] = {{"IPv4Address", f.get_string("ip")}};
+  if (Json ipam = endpoint_ipam(f); !ipam.empty()) endpoint["IPAMConfig"] = std::move(ipam);
   if (!f.get_list("network-alias").empty()) endpoint["Aliases"] = f.get_list("network-alias");
   if (!f.get_string("mac-address").empty()) endpoint["MacAddress"] = f.get_string("mac-address");
   Json endpoints = Json::object();
@@ -674,6 +698,7 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
   hc["UsernsMode"] = f.get_string("userns");
   hc["ShmSize"] = shm.value_or(0);
   if (!sysctls.empty()) hc["Sysctls"] = sysctls;
+  if (!storage_opts.empty()) hc["StorageOpt"] = storage_opts;
   hc["Runtime"] = f.get_string("runtime");
   hc["CpuShares"] = f.get_int("cpu-shares");
   hc["Memory"] = memory.value_or(0);

@@ -55,6 +55,11 @@ Result<CreateRequest> build_create_request(const FlagSet& f, const std::vector<s
                                            const EnvLookup& env = {},
                                            std::optional<std::pair<int, int>> console_size = {});
 
+// An endpoint's IPAMConfig from --ip, --ip6 and --link-local-ip (run,
+// create and network connect share the names); empty when none was given.
+// The daemon decides whether it can give the addresses.
+Json endpoint_ipam(const FlagSet& f);
+
 // --- value parsers (docker's, exposed for tests and other commands) --------
 
 // --cpus: decimal or fraction to nano CPUs. "failed to parse <v> as a rational number".

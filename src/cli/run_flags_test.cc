@@ -103,6 +103,8 @@ TEST(RunFlags, FullFlagSetToCreateBody) {
                   "3",
                   "--health-start-period",
                   "1m30s",
+                  "--health-start-interval",
+                  "2s",
                   "--health-on-failure",
                   "restart",
                   "--stop-signal",
@@ -174,6 +176,7 @@ TEST(RunFlags, FullFlagSetToCreateBody) {
   EXPECT_EQ(hc["Interval"], 30000000000LL);
   EXPECT_EQ(hc["Timeout"], 5000000000LL);
   EXPECT_EQ(hc["StartPeriod"], 90000000000LL);
+  EXPECT_EQ(hc["StartInterval"], 2000000000LL);
   EXPECT_EQ(hc["Retries"], 3);
   EXPECT_EQ(hc["OnFailure"], "restart");
   const Json& h = b["HostConfig"];
@@ -291,6 +294,11 @@ TEST(RunFlags, DockerErrorMessages) {
   expect_error({"--detach-keys", "ctrl-", "busybox"}, "Unknown character: 'ctrl-'", false);
   expect_error({"--no-healthcheck", "--health-cmd", "true", "busybox"},
                "--no-healthcheck conflicts with --health-* options", false);
+  expect_error({"--no-healthcheck", "--health-start-interval", "1s", "busybox"},
+               "--no-healthcheck conflicts with --health-* options", false);
+  expect_error({"--health-start-interval", "-1s", "busybox"},
+               "--health-start-interval cannot be negative", false);
+  expect_error({"--storage-opt", "size", "busybox"}, "invalid storage option", false);
   expect_error({"-d", "-a", "stdout", "busybox"},
                "conflicting options: cannot specify both --attach and --detach", false);
   expect_error({"--pid", "container:", "busybox"}, "--pid: invalid PID mode", false);
@@ -298,6 +306,25 @@ TEST(RunFlags, DockerErrorMessages) {
   expect_error({"--uts", "container:x", "busybox"}, "--uts: invalid UTS mode", false);
   expect_error({"--userns", "private", "busybox"}, "--userns: invalid USER mode", false);
   expect_error({"--cgroupns", "x", "busybox"}, "--cgroupns: invalid CGROUP mode", false);
+}
+
+// Addresses and storage options berthd cannot give still reach it, so that
+// its refusal names them (as dockerd's does) instead of the flag being unknown.
+TEST(RunFlags, Ip6LinkLocalAndStorageOptReachTheDaemon) {
+  auto r = parse({"--network", "n1", "--ip", "10.1.0.5", "--ip6", "2001:db8::33", "--link-local-ip",
+                  "169.254.1.1", "--link-local-ip", "fe80::1", "--storage-opt", "size=1G",
+                  "--storage-opt", "x=", "busybox"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body["NetworkingConfig"]["EndpointsConfig"]["n1"]["IPAMConfig"],
+            Json::parse(R"({"IPv4Address":"10.1.0.5","IPv6Address":"2001:db8::33",
+                            "LinkLocalIPs":["169.254.1.1","fe80::1"]})"));
+  EXPECT_EQ(r->body["HostConfig"]["StorageOpt"], (Json{{"size", "1G"}, {"x", ""}}));
+  auto plain = parse({"busybox"});
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_FALSE(plain->body["HostConfig"].contains("StorageOpt"));
+  EXPECT_FALSE(plain->body.contains("NetworkingConfig") &&
+               plain->body["NetworkingConfig"].contains("EndpointsConfig") &&
+               !plain->body["NetworkingConfig"]["EndpointsConfig"].empty());
 }
 
 TEST(RunFlags, NamespaceModes) {

@@ -124,6 +124,9 @@ class LocalContainerService final : public ContainerService {
     // This run's network release is queued already (at its exit event, so it
     // runs while the monitor tears the container down).
     bool net_release_queued = false;
+    // This run's network went back already (a stop released it before its
+    // "stop" event): the queued release has nothing left to do.
+    bool net_released = false;
     // A "network connect" to the built-in host or none network was published
     // for this run: its "disconnect" is owed at the release.
     bool builtin_net_joined = false;

@@ -287,6 +287,7 @@ Result<void> LocalContainerService::do_start(const CtrPtr& c, bool restart) {
     }
     c->start_failed = false;
     c->net_release_queued = false;
+    c->net_released = false;
     c->released = false;
     pending.swap(c->pending);
     gen_before = c->exit_gen;
@@ -423,6 +424,17 @@ Result<void> LocalContainerService::do_stop(const CtrPtr& c, int sig, int timeou
     }
   }
   (void)wait_monitor_gone(c, std::chrono::seconds(5));
+  // docker's stop returns after the network went back: its "network
+  // disconnect" events come between "die" and "stop". The release queued at
+  // the exit waits for Ctr::op, which this holds, so it is done here.
+  bool release = false;
+  {
+    std::lock_guard lk(mu_);
+    release = opts_.networks && !c->starting && c->state.status != "running" &&
+              c->state.status != "paused" && c->state.status != "restarting" && !c->net_released;
+    if (release) c->net_released = true;
+  }
+  if (release) release_network(c->id);
   publish(*c, "stop");
   return {};
 }

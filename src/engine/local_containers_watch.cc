@@ -255,7 +255,8 @@ void LocalContainerService::worker_loop() {
           std::lock_guard g(mu_);
           // Queued at the exit event the monitor may still be tearing down;
           // a start since then (holding Ctr::op as this does) made a new run.
-          go = !c->starting && c->state.status != "running" && c->state.status != "paused";
+          go = !c->starting && c->state.status != "running" && c->state.status != "paused" &&
+               !c->net_released;
         }
         if (go) release_network(id);
       } else if (w == Work::Restart) {

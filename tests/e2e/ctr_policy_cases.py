@@ -48,6 +48,24 @@ def test_events_lifecycle(cli, img, clean):
     assert all(e["Actor"]["Attributes"]["name"] == "bridge" for e in net), net
 
 
+def test_events_stop_order(cli, img, clean):
+    """docker's stop answers after the network went back: die, network disconnect, stop.
+    On a network of its own (the test dockerd runs without a default bridge)."""
+    since = int(time.time()) - 1
+    net = "cli-evstop-net"
+    cli.ok("network", "create", net)
+    try:
+        cid = run_d(cli, img, "cli-evstop", "sleep", "300", opts=("--network", net))
+        cli.ok("stop", "-t", "1", "cli-evstop")
+        mine = [(e["Type"], e["Action"]) for e in _events(cli, since)
+                if e["Actor"]["ID"] == cid or e["Actor"].get("Attributes", {}).get("container") == cid]
+        tail = [x for x in mine if x[1] in ("die", "disconnect", "stop")]
+        assert tail == [("container", "die"), ("network", "disconnect"), ("container", "stop")], mine
+    finally:
+        cli.run("rm", "-f", "cli-evstop")
+        cli.run("network", "rm", net)
+
+
 def test_restart_on_failure_counts(cli, img, clean):
     run_d(cli, img, "cli-onfail", "sh", "-c", "echo run; exit 3", opts=("--restart", "on-failure:2"))
     wait_until(lambda: insp(cli, "cli-onfail", "{{.State.Status}} {{.RestartCount}}") == "exited 2", 30,

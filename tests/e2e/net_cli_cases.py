@@ -21,7 +21,7 @@ import pytest
 
 import imagebuild as ib
 import netutil
-from conftest import Pushed, is_berthd
+from conftest import Pushed, berthd_only, is_berthd
 from ctrutil import clean  # noqa: F401 - fixture
 from e2eutil import free_port, wait_until
 
@@ -380,6 +380,31 @@ def test_builtin_host_and_none_networks_list_their_containers(cli, daemon, memos
         assert seen.get((ids["host"], "host", "host")) == ["connect", "disconnect"], seen
     finally:
         rm_f(cli, "e2e-on-none", "e2e-on-host")
+
+
+def test_ipv6_and_link_local_addresses_refused(cli, daemon, memos_img, clean):
+    """berth's networks are IPv4 only and its endpoints have no extra addresses: `--ip6` and
+    `--link-local-ip` are refused by name at run and at connect, never dropped, and leave no
+    container behind."""
+    berthd_only("dockerd gives IPv6 subnets and link-local addresses")
+    net = "e2e-v4only"
+    try:
+        cli.ok("network", "create", net)
+        before = cli.ok("ps", "-aq").stdout.split()
+        p = cli.run("run", "--rm", "--network", net, "--ip6", "fd00::5", memos_img, "true")
+        assert p.returncode == 125, p
+        assert f"user specified IPv6 address fd00::5 cannot be given on network {net}" in p.stderr, p.stderr
+        p = cli.run("run", "--rm", "--network", net, "--link-local-ip", "169.254.1.1", memos_img, "true")
+        assert p.returncode == 125 and "link-local IPs (--link-local-ip) are not supported" in p.stderr, p.stderr
+        assert cli.ok("ps", "-aq").stdout.split() == before
+        cli.ok("run", "-d", "--name", "e2e-v4", memos_img, "sleep", "300")
+        p = cli.run("network", "connect", "--ip6", "fd00::6", net, "e2e-v4")
+        assert p.returncode == 1 and "berth's networks are IPv4 only" in p.stderr, p.stderr
+        nets = cli.ok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "e2e-v4").stdout
+        assert net not in nets, nets
+    finally:
+        cli.run("rm", "-f", "e2e-v4")
+        cli.run("network", "rm", net)
 
 
 # --- bad input -----------------------------------------------------------------------------
