@@ -226,8 +226,17 @@ Result<void> V1Manager::set_cpu(const oci::CpuResources& c) {
   if (c.burst) BERTH_TRY(fs_.write(dir, "cpu.cfs_burst_us", std::to_string(*c.burst)));
   if (c.realtime_period)
     BERTH_TRY(fs_.write(dir, "cpu.rt_period_us", std::to_string(*c.realtime_period)));
-  if (c.realtime_runtime)
-    BERTH_TRY(fs_.write(dir, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime)));
+  if (c.realtime_runtime) {
+    auto r = fs_.write(dir, "cpu.rt_runtime_us", std::to_string(*c.realtime_runtime));
+    // The kernel's EINVAL alone does not say why: a group's real-time
+    // runtime comes out of its parent's, which is 0 unless someone set it.
+    if (!r && r.error().sys_errno == EINVAL) {
+      Error e = r.error();
+      e.message += " (more than the parent cgroup's cpu.rt_runtime_us leaves for it)";
+      return e;
+    }
+    BERTH_TRY(r);
+  }
   if (c.idle) BERTH_TRY(fs_.write(dir, "cpu.idle", std::to_string(*c.idle)));
   return ok();
 }

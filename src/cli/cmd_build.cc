@@ -14,19 +14,23 @@
 
 #include "api/client/auth.h"
 #include "base/file.h"
+#include "base/json.h"
 #include "base/size.h"
 #include "base/strings.h"
 #include "cli/build_context.h"
 #include "cli/context.h"
 #include "cli/progress.h"
 #include "cli/run_flags.h"
+#include "cli/units.h"
 #include "oci/reference.h"
 
 namespace berth::cli {
 namespace {
 
 using api::client::ByteSource;
+using api::client::EngineClient;
 using api::client::JsonMessage;
+using api::client::Query;
 
 // docker's progress.Reader: a terminal sees the count every 512 KiB (at
 // most every 100 ms), anything else only the last line.
@@ -346,6 +350,39 @@ Result<int> run_build(Context& ctx, const FlagSet& f, const std::vector<std::str
   return 0;
 }
 
+// docker's `builder prune`: berthd keeps no build cache apart from images,
+// so its answer is usually empty, but the command, prompt and report are
+// docker's (scripts run `docker builder prune -f`).
+Result<int> run_builder_prune(Context& ctx, const FlagSet& f, const std::vector<std::string>&) {
+  std::string filters = BERTH_TRY(filters_json(f.get_list("filter")));
+  int64_t keep = BERTH_TRY(size_flag(f, "keep-storage", "--keep-storage"));
+  bool all = f.get_bool("all");
+  std::string warning = all ? "WARNING! This will remove all build cache."
+                            : "WARNING! This will remove all dangling build cache.";
+  if (!f.get_bool("force") && !confirm(ctx, warning + " Are you sure you want to continue?"))
+    return 0;
+  Query q;
+  if (all) q.emplace_back("all", "1");
+  if (keep > 0) q.emplace_back("keep-storage", std::to_string(keep));
+  if (!filters.empty()) q.emplace_back("filters", filters);
+  EngineClient* c = BERTH_TRY(ctx.client());
+  auto r = BERTH_TRY(c->call("POST", "/build/prune", q));
+  Json j = BERTH_TRY(parse_json(r.body, "build prune response"));
+  std::string out;
+  if (auto d = j.find("CachesDeleted"); d != j.end() && d->is_array() && !d->empty()) {
+    out += "Deleted build cache objects:\n";
+    for (const Json& id : *d)
+      if (id.is_string()) out += id.get<std::string>() + "\n";
+    out += "\n";
+  }
+  int64_t total = 0;
+  if (auto s = j.find("SpaceReclaimed"); s != j.end() && s->is_number_integer())
+    total = s->get<int64_t>();
+  out += "Total reclaimed space: " + human_size(static_cast<double>(total)) + "\n";
+  ctx.out(out);
+  return 0;
+}
+
 }  // namespace
 
 void add_build_commands(std::vector<Command>& cmds) {
@@ -392,6 +429,20 @@ void add_build_commands(std::vector<Command>& cmds) {
          f.add_list("ulimit", 0, "Ulimit options", "ulimit");
        },
        run_build});
+  cmds.push_back({"builder prune",
+                  {},
+                  "[OPTIONS]",
+                  "Remove build cache",
+                  0,
+                  0,
+                  [](FlagSet& f) {
+                    f.add_bool("all", 'a', "Remove all unused build cache, not just dangling ones");
+                    f.add_list("filter", 0, "Provide filter values (e.g. \"until=24h\")", "filter");
+                    f.add_bool("force", 'f', "Do not prompt for confirmation");
+                    f.add_string("keep-storage", 0, "", "Amount of disk space to keep for cache",
+                                 "bytes");
+                  },
+                  run_builder_prune});
 }
 
 }  // namespace berth::cli

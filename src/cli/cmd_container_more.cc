@@ -128,6 +128,8 @@ void update_flags(FlagSet& f) {
             "Block IO (relative weight), between 10 and 1000, or 0 to disable");
   f.add_int("cpu-period", 0, 0, "Limit CPU CFS (Completely Fair Scheduler) period");
   f.add_int("cpu-quota", 0, 0, "Limit CPU CFS (Completely Fair Scheduler) quota");
+  f.add_int("cpu-rt-period", 0, 0, "Limit the CPU real-time period in microseconds");
+  f.add_int("cpu-rt-runtime", 0, 0, "Limit the CPU real-time runtime in microseconds");
   f.add_int("cpu-shares", 'c', 0, "CPU shares (relative weight)");
   f.add_string("cpus", 0, "", "Number of CPUs", "decimal");
   f.add_string("cpuset-cpus", 0, "", "CPUs in which to allow execution (0-3, 0,1)");
@@ -141,10 +143,10 @@ void update_flags(FlagSet& f) {
 }
 
 Result<int> run_update(Context& ctx, const FlagSet& f, const std::vector<std::string>& args) {
-  static const char* kAll[] = {"blkio-weight", "cpu-period", "cpu-quota",
-                               "cpu-shares",   "cpus",       "cpuset-cpus",
-                               "cpuset-mems",  "memory",     "memory-reservation",
-                               "memory-swap",  "pids-limit", "restart"};
+  static const char* kAll[] = {
+      "blkio-weight",       "cpu-period",  "cpu-quota",   "cpu-rt-period", "cpu-rt-runtime",
+      "cpu-shares",         "cpus",        "cpuset-cpus", "cpuset-mems",   "memory",
+      "memory-reservation", "memory-swap", "pids-limit",  "restart"};
   bool any = false;
   for (const char* n : kAll) any = any || f.changed(n);
   if (!any)
@@ -174,6 +176,8 @@ Result<int> run_update(Context& ctx, const FlagSet& f, const std::vector<std::st
   if (f.changed("blkio-weight")) body["BlkioWeight"] = f.get_int("blkio-weight");
   if (f.changed("cpu-period")) body["CpuPeriod"] = f.get_int("cpu-period");
   if (f.changed("cpu-quota")) body["CpuQuota"] = f.get_int("cpu-quota");
+  if (f.changed("cpu-rt-period")) body["CpuRealtimePeriod"] = f.get_int("cpu-rt-period");
+  if (f.changed("cpu-rt-runtime")) body["CpuRealtimeRuntime"] = f.get_int("cpu-rt-runtime");
   if (f.changed("cpu-shares")) body["CpuShares"] = f.get_int("cpu-shares");
   if (f.changed("cpuset-cpus")) body["CpusetCpus"] = f.get_string("cpuset-cpus");
   if (f.changed("cpuset-mems")) body["CpusetMems"] = f.get_string("cpuset-mems");

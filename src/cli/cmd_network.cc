@@ -248,7 +248,8 @@ void add_network_commands(std::vector<Command>& cmds) {
                   0,
                   0,
                   [](FlagSet& f) {
-                    f.add_list("filter", 'f', "Provide filter values (e.g. \"driver=bridge\")");
+                    f.add_list("filter", 'f', "Provide filter values (e.g. \"driver=bridge\")",
+                               "filter");
                     f.add_string("format", 0, "", "Format output using a custom template");
                     f.add_bool("no-trunc", 0, "Do not truncate the output");
                     f.add_bool("quiet", 'q', "Only display network IDs");
@@ -322,7 +323,8 @@ void add_network_commands(std::vector<Command>& cmds) {
                   0,
                   0,
                   [](FlagSet& f) {
-                    f.add_list("filter", 0, "Provide filter values (e.g. \"until=<timestamp>\")");
+                    f.add_list("filter", 0, "Provide filter values (e.g. \"until=<timestamp>\")",
+                               "filter");
                     f.add_bool("force", 'f', "Do not prompt for confirmation");
                   },
                   run_network_prune});

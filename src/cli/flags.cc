@@ -101,6 +101,16 @@ Result<void> FlagSet::set(Flag& f, const std::string& value, bool explicit_value
       f.s = value;
       return ok();
     case Kind::List:
+      // docker's filter options check "name=value" as the flag is parsed
+      // (exit 125 with the usage) and skip an empty value.
+      if (f.value_name == "filter") {
+        if (value.empty()) return ok();
+        if (value.find('=') == std::string::npos)
+          return make_error(Errc::InvalidArgument,
+                            "invalid argument \"{}\" for \"{}\" flag: bad format of filter "
+                            "(expected name=value)",
+                            value, flag_label(f));
+      }
       f.list.push_back(value);
       return ok();
     case Kind::Int: {

@@ -32,6 +32,21 @@ TEST(Flags, LongShortCombinedAndInterspersed) {
   EXPECT_TRUE(f.changed("limit"));
 }
 
+// docker's filter options: "name=value" is checked while the flag is parsed,
+// an empty value is skipped.
+TEST(Flags, FilterValuesNeedNameEqualsValue) {
+  FlagSet f = images_flags();
+  auto bad = f.parse({"--filter", "bogus"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "invalid argument \"bogus\" for \"-f, --filter\" flag: bad format of filter "
+            "(expected name=value)");
+  FlagSet g = images_flags();
+  auto pos = g.parse({"-f", "", "-f", "label=a=b", "-f", "x="});
+  ASSERT_TRUE(pos) << pos.error().message;
+  EXPECT_EQ(g.get_list("filter"), (std::vector<std::string>{"label=a=b", "x="}));
+}
+
 TEST(Flags, BoolValuesAndDoubleDash) {
   FlagSet f = images_flags();
   auto pos = f.parse({"--all=false", "-q=true", "--", "-a", "x"});

@@ -626,6 +626,8 @@ Json update_resources_json(const Resources& r) {
   if (r.cpu_quota > 0) cpu["quota"] = r.cpu_quota;
   if (!r.cpuset_cpus.empty()) cpu["cpus"] = r.cpuset_cpus;
   if (!r.cpuset_mems.empty()) cpu["mems"] = r.cpuset_mems;
+  if (r.cpu_realtime_period > 0) cpu["realtimePeriod"] = r.cpu_realtime_period;
+  if (r.cpu_realtime_runtime > 0) cpu["realtimeRuntime"] = r.cpu_realtime_runtime;
   if (!cpu.empty()) j["cpu"] = cpu;
   if (r.pids_limit) j["pids"] = {{"limit", *r.pids_limit > 0 ? *r.pids_limit : -1}};
   if (r.blkio_weight > 0) j["blockIO"] = {{"weight", r.blkio_weight}};
@@ -668,6 +670,15 @@ Result<std::vector<std::string>> LocalContainerService::update(const std::string
   if (n.memory_reservation) r.memory_reservation = n.memory_reservation;
   if (n.memory_swap) r.memory_swap = n.memory_swap;
   if (n.pids_limit) r.pids_limit = n.pids_limit;
+  if (n.cpu_realtime_period < 0 || n.cpu_realtime_runtime < 0) {
+    return make_error(Errc::InvalidArgument,
+                      "--cpu-rt-period/--cpu-rt-runtime: must not be negative");
+  }
+  if (n.cpu_realtime_period) r.cpu_realtime_period = n.cpu_realtime_period;
+  if (n.cpu_realtime_runtime) r.cpu_realtime_runtime = n.cpu_realtime_runtime;
+  if (r.cpu_realtime_period > 0 && r.cpu_realtime_runtime > r.cpu_realtime_period) {
+    return make_error(Errc::InvalidArgument, "cpu-rt-runtime cannot be higher than cpu-rt-period");
+  }
   if (req.restart_policy) {
     RestartPolicy rp = *req.restart_policy;
     HostConfig probe = cfg.host_config;

@@ -52,6 +52,22 @@ def tags(cli):
         cli.run("rmi", "-f", t)
 
 
+def test_builder_prune(cli, img, clean):
+    """`builder prune` (docker's classic-builder API, POST /build/prune): the prompt, the report
+    and the refusal of a bad filter, as docker's. berthd keeps no cache apart from images."""
+    p = cli.run("builder", "prune", input="n\n")
+    assert p.returncode == 0, p
+    assert p.stdout.startswith("WARNING! This will remove all dangling build cache."), p.stdout
+    assert "Total reclaimed space" not in p.stdout, p.stdout
+    for args in (["-f"], ["-a", "-f"], ["-f", "--filter", "until=24h", "--keep-storage", "10m"]):
+        p = cli.ok("builder", "prune", *args)
+        assert p.stdout.splitlines()[-1].startswith("Total reclaimed space: "), p.stdout
+    p = cli.run("builder", "prune", "-f", "--keep-storage", "1x")
+    assert p.returncode == 125 and "invalid argument \"1x\" for \"--keep-storage\" flag" in p.stderr, p
+    p = cli.run("builder", "prune", "-f", "--filter", "bogus")
+    assert p.returncode == 125 and "bad format of filter (expected name=value)" in p.stderr, p
+
+
 def test_build_basic(cli, img, clean, tags, tmp_path):
     """Every instruction kind once; the image runs with what the steps put in it."""
     write(tmp_path, {

@@ -580,6 +580,10 @@ def test_container_prune(cli, img, clean):
     assert sorted(ps_names(cli, "-a")) == ["cli-prune-created", "cli-prune-keep"]
     p = cli.run("container", "prune", "-f", "--filter", "until=soon")
     assert p.returncode != 0 and "until" in p.stderr, p.stderr
+    # Not name=value: refused as the flag is parsed (exit 125 and the usage), nothing removed.
+    p = cli.run("container", "prune", "-f", "--filter", "bogus")
+    assert p.returncode == 125 and "bad format of filter (expected name=value)" in p.stderr, p
+    assert "Usage:" in p.stderr and "cli-prune-created" in ps_names(cli, "-a"), p.stderr
     p = cli.ok("container", "prune", "-f")
     assert "Total reclaimed space" in p.stdout
     assert ps_names(cli, "-a") == ["cli-prune-keep"]

@@ -41,6 +41,31 @@ def test_update_resources(cli, img, clean):
     assert p.returncode != 0 and "lots" in p.stderr, p.stderr
 
 
+def test_update_cpu_realtime(cli, img, clean):
+    """`update --cpu-rt-period/--cpu-rt-runtime` reach the cgroup or fail saying why; they are
+    never stored without being applied. dockerd 20.10 accepts a runtime above the period and
+    stores a runtime the kernel refused, so this is berthd's behaviour."""
+    berthd_only("dockerd 20.10 stores real-time values it could not apply")
+    if not os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
+        pytest.skip("no cgroup v1 cpu controller with real-time group scheduling on this host")
+    run_d(cli, img, "cli-rt", "sleep", "300")
+    p = cli.run("update", "--cpu-rt-period", "500", "--cpu-rt-runtime", "1000", "cli-rt")
+    assert p.returncode != 0 and "cpu-rt-runtime cannot be higher than cpu-rt-period" in p.stderr, p
+    cli.ok("update", "--cpu-rt-period", "900000", "cli-rt")
+    assert _cgroup_file(cli, "cli-rt", "cpu/cpu.rt_period_us", "-") == "900000"
+    h = insp(cli, "cli-rt")["HostConfig"]
+    assert (h["CpuRealtimePeriod"], h["CpuRealtimeRuntime"]) == (900000, 0), h
+    with open("/sys/fs/cgroup/cpu/berth/cpu.rt_runtime_us" if os.path.exists(
+            "/sys/fs/cgroup/cpu/berth/cpu.rt_runtime_us") else "/sys/fs/cgroup/cpu/cpu.rt_runtime_us") as f:
+        parent_rt = int(f.read())
+    if parent_rt == 0:
+        # No real-time budget above the container: the kernel refuses, berth says why and
+        # keeps the old value.
+        p = cli.run("update", "--cpu-rt-runtime", "1000", "cli-rt")
+        assert p.returncode != 0 and "parent cgroup's cpu.rt_runtime_us" in p.stderr, p
+        assert insp(cli, "cli-rt")["HostConfig"]["CpuRealtimeRuntime"] == 0
+
+
 def test_cpu_period_quota_and_device_cgroup_rule(cli, img, clean):
     run_d(cli, img, "cli-cfs", "sleep", "300",
           opts=("--cpu-period", "50000", "--cpu-quota", "25000", "--device-cgroup-rule", "c 1:3 rw"))
