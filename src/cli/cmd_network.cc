@@ -1,8 +1,10 @@
 // cli/cmd_network.cc — `berth network ls|create|inspect|rm|connect|
 // disconnect|prune` and `berth port`, as docker's.
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "api/client/engine_client.h"
 #include "api/types/time.h"
@@ -92,6 +94,102 @@ Result<Json> kv_object(const std::vector<std::string>& items, const char* flag) 
   return o;
 }
 
+// An address as bytes (4 or 16; empty when it is none), by inet_pton.
+std::vector<uint8_t> ip_bytes(const std::string& ip) {
+  unsigned char buf[16];
+  if (::inet_pton(AF_INET, ip.c_str(), buf) == 1) return {buf, buf + 4};
+  if (::inet_pton(AF_INET6, ip.c_str(), buf) == 1) return {buf, buf + 16};
+  return {};
+}
+
+// "ADDR/PREFIX" as (bytes, prefix); nullopt when it is not one.
+std::optional<std::pair<std::vector<uint8_t>, int>> parse_cidr(const std::string& s) {
+  auto slash = s.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  auto b = ip_bytes(s.substr(0, slash));
+  auto p = parse_int(s.substr(slash + 1));
+  if (b.empty() || !p || *p < 0 || *p > static_cast<long long>(b.size()) * 8) return std::nullopt;
+  return std::make_pair(std::move(b), static_cast<int>(*p));
+}
+
+// docker's subnetMatches: whether `data` (an address, or a CIDR's address)
+// lies in `subnet`.
+Result<bool> subnet_matches(const std::string& subnet, const std::string& data) {
+  auto s = parse_cidr(subnet);
+  if (!s)
+    return make_error(Errc::InvalidArgument, "invalid subnet: invalid CIDR address: {}", subnet);
+  std::vector<uint8_t> ip;
+  if (data.find('/') != std::string::npos) {
+    auto c = parse_cidr(data);
+    if (!c) return make_error(Errc::InvalidArgument, "invalid CIDR address: {}", data);
+    ip = std::move(c->first);
+  } else {
+    ip = ip_bytes(data);
+  }
+  if (ip.size() != s->first.size()) return false;
+  for (int bit = 0; bit < s->second; ++bit) {
+    uint8_t mask = static_cast<uint8_t>(0x80 >> (bit % 8));
+    if ((ip[bit / 8] & mask) != (s->first[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+// docker's CLI groups --ip-range, --gateway and --aux-address under the
+// --subnet that holds each (not by position), with its messages.
+Result<Json> ipam_configs(const std::vector<std::string>& subnets,
+                          const std::vector<std::string>& ranges,
+                          const std::vector<std::string>& gateways,
+                          const std::vector<std::string>& aux) {
+  if (subnets.size() < ranges.size() || subnets.size() < gateways.size())
+    return make_error(Errc::InvalidArgument,
+                      "every ip-range or gateway must have a corresponding subnet");
+  std::vector<Json> cfg;
+  for (size_t i = 0; i < subnets.size(); ++i) {
+    for (size_t k = 0; k < i; ++k) {
+      if (BERTH_TRY(subnet_matches(subnets[i], subnets[k])) ||
+          BERTH_TRY(subnet_matches(subnets[k], subnets[i])))
+        return make_error(Errc::InvalidArgument,
+                          "multiple overlapping subnet configuration is not supported");
+    }
+    cfg.push_back(Json{{"Subnet", subnets[i]}});
+  }
+  auto place = [&](const std::string& value, const char* key, const char* what,
+                   const char* plural) -> Result<void> {
+    if (std::string_view(key) == "IPRange" && !parse_cidr(value))
+      return make_error(Errc::InvalidArgument, "invalid CIDR address: {}", value);
+    bool match = false;
+    for (size_t i = 0; i < subnets.size(); ++i) {
+      if (!BERTH_TRY(subnet_matches(subnets[i], value))) continue;
+      if (cfg[i].contains(key))
+        return make_error(Errc::InvalidArgument,
+                          "cannot configure multiple {} ({}, {}) on the same subnet ({})", plural,
+                          value, cfg[i][key].get<std::string>(), subnets[i]);
+      cfg[i][key] = value;
+      match = true;
+    }
+    if (!match)
+      return make_error(Errc::InvalidArgument, "no matching subnet for {} {}", what, value);
+    return ok();
+  };
+  for (const auto& r : ranges) BERTH_TRY(place(r, "IPRange", "range", "ranges"));
+  for (const auto& g : gateways) BERTH_TRY(place(g, "Gateway", "gateway", "gateways"));
+  for (const auto& a : aux) {
+    auto eq = a.find('=');
+    std::string name = a.substr(0, eq), ip = eq == std::string::npos ? "" : a.substr(eq + 1);
+    bool match = false;
+    for (size_t i = 0; i < subnets.size(); ++i) {
+      if (ip.empty() || !BERTH_TRY(subnet_matches(subnets[i], ip))) continue;
+      cfg[i]["AuxiliaryAddresses"][name] = ip;
+      match = true;
+    }
+    if (!match)
+      return make_error(Errc::InvalidArgument, "no matching subnet for aux-address {}", ip);
+  }
+  Json out = Json::array();
+  for (auto& c : cfg) out.push_back(std::move(c));
+  return out;
+}
+
 Result<int> run_network_create(Context& ctx, const FlagSet& f,
                                const std::vector<std::string>& args) {
   Json body = {{"Name", args[0]},
@@ -101,21 +199,17 @@ Result<int> run_network_create(Context& ctx, const FlagSet& f,
                {"EnableIPv6", f.get_bool("ipv6")},
                {"Options", BERTH_TRY(kv_object(f.get_list("opt"), "--opt"))},
                {"Labels", BERTH_TRY(kv_object(f.get_list("label"), "--label"))}};
-  auto subnets = f.get_list("subnet");
-  auto gateways = f.get_list("gateway");
-  auto ranges = f.get_list("ip-range");
-  if (gateways.size() > subnets.size())
-    return make_error(Errc::InvalidArgument, "every gateway needs a corresponding subnet");
-  if (ranges.size() > subnets.size())
-    return make_error(Errc::InvalidArgument, "every ip-range needs a corresponding subnet");
-  Json cfg = Json::array();
-  for (size_t i = 0; i < subnets.size(); ++i) {
-    Json e = {{"Subnet", subnets[i]}};
-    if (i < gateways.size()) e["Gateway"] = gateways[i];
-    if (i < ranges.size()) e["IPRange"] = ranges[i];
-    cfg.push_back(e);
-  }
-  body["IPAM"] = {{"Driver", "default"}, {"Config", cfg}};
+  if (f.changed("ipv4")) body["EnableIPv4"] = f.get_bool("ipv4");
+  if (f.get_bool("ingress")) body["Ingress"] = true;
+  if (f.get_bool("config-only")) body["ConfigOnly"] = true;
+  if (!f.get_string("config-from").empty())
+    body["ConfigFrom"] = {{"Network", f.get_string("config-from")}};
+  if (!f.get_string("scope").empty()) body["Scope"] = f.get_string("scope");
+  Json cfg = BERTH_TRY(ipam_configs(f.get_list("subnet"), f.get_list("ip-range"),
+                                    f.get_list("gateway"), f.get_list("aux-address")));
+  body["IPAM"] = {{"Driver", f.get_string("ipam-driver")},
+                  {"Config", cfg},
+                  {"Options", BERTH_TRY(kv_object(f.get_list("ipam-opt"), "--ipam-opt"))}};
   EngineClient* c = BERTH_TRY(ctx.client());
   auto r = BERTH_TRY(c->call("POST", "/networks/create", {}, dump_json(body),
                              {{"Content-Type", "application/json"}}));
@@ -255,25 +349,34 @@ void add_network_commands(std::vector<Command>& cmds) {
                     f.add_bool("quiet", 'q', "Only display network IDs");
                   },
                   run_network_ls});
-  cmds.push_back({"network create",
-                  {},
-                  "[OPTIONS] NETWORK",
-                  "Create a network",
-                  1,
-                  1,
-                  [](FlagSet& f) {
-                    f.add_bool("attachable", 0, "Enable manual container attachment");
-                    f.add_string("driver", 'd', "bridge", "Driver to manage the Network");
-                    f.add_list("gateway", 0, "IPv4 or IPv6 Gateway for the master subnet");
-                    f.add_bool("internal", 0, "Restrict external access to the network");
-                    f.add_list("ip-range", 0, "Allocate container ip from a sub-range");
-                    f.add_bool("ipv6", 0, "Enable or disable IPv6 networking");
-                    f.add_list("label", 0, "Set metadata on a network");
-                    f.add_list("opt", 'o', "Set driver specific options");
-                    f.add_list("subnet", 0,
-                               "Subnet in CIDR format that represents a network segment");
-                  },
-                  run_network_create});
+  cmds.push_back(
+      {"network create",
+       {},
+       "[OPTIONS] NETWORK",
+       "Create a network",
+       1,
+       1,
+       [](FlagSet& f) {
+         f.add_bool("attachable", 0, "Enable manual container attachment");
+         f.add_list("aux-address", 0, "Auxiliary IPv4 or IPv6 addresses used by Network driver",
+                    "map");
+         f.add_string("config-from", 0, "", "The network from which to copy the configuration");
+         f.add_bool("config-only", 0, "Create a configuration only network");
+         f.add_string("driver", 'd', "bridge", "Driver to manage the Network");
+         f.add_list("gateway", 0, "IPv4 or IPv6 Gateway for the master subnet");
+         f.add_bool("ingress", 0, "Create swarm routing-mesh network");
+         f.add_bool("internal", 0, "Restrict external access to the network");
+         f.add_list("ip-range", 0, "Allocate container ip from a sub-range");
+         f.add_string("ipam-driver", 0, "default", "IP Address Management Driver");
+         f.add_list("ipam-opt", 0, "Set IPAM driver specific options", "map");
+         f.add_bool("ipv4", 0, "Enable or disable IPv4 address assignment", true);
+         f.add_bool("ipv6", 0, "Enable or disable IPv6 networking");
+         f.add_list("label", 0, "Set metadata on a network");
+         f.add_list("opt", 'o', "Set driver specific options");
+         f.add_string("scope", 0, "", "Control the network's scope");
+         f.add_list("subnet", 0, "Subnet in CIDR format that represents a network segment");
+       },
+       run_network_create});
   cmds.push_back(
       {"network rm",
        {"network remove"},

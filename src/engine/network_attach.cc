@@ -294,6 +294,11 @@ Result<void> NetworkManager::validate(const ContainerNetRequest& r,
         return make_error(Errc::InvalidArgument,
                           "no configured subnet or ip-range contain the IP address {}", ip);
       }
+      // Anywhere in the subnet, as docker's (the ip-range is for dynamic
+      // addresses), but never one held back by --aux-address.
+      if (n->aux4.count(ip)) {
+        return make_error(Errc::Conflict, "Address already in use: {} on network {}", ip, n->name);
+      }
     }
   }
   return {};
@@ -352,11 +357,18 @@ Result<EndpointInfo> NetworkManager::add_endpoint_locked(const ContainerNetReque
       // The live containers' addresses are the rows' (rows of others are
       // cleared at restore and release); the UNIQUE index stays the referee.
       std::set<std::string> used{n.gateway4};
+      used.insert(n.aux4.begin(), n.aux4.end());
       for (const auto& [cid, other] : live_) {
         auto ep = other->endpoints.find(n.id);
         if (ep != other->endpoints.end() && !ep->second.ip4.empty()) used.insert(ep->second.ip4);
       }
-      auto ip = network::next_free_ip(*n.subnet4, used, last_ip_[n.id]);
+      // From the --ip-range when there is one: its own first and last
+      // addresses are skipped as a subnet's are (docker does the same), and
+      // so are the subnet's, which a /31 or /32 range could hold.
+      if (n.range4) {
+        for (auto& a : network::network_and_broadcast(*n.subnet4)) used.insert(std::move(a));
+      }
+      auto ip = network::next_free_ip(n.range4 ? *n.range4 : *n.subnet4, used, last_ip_[n.id]);
       if (!ip) return std::move(ip).error().context(fmt::format("network {}", n.name));
       e.ip4 = *ip;
     } else {

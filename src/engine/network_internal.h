@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,12 @@ struct NetworkManager::Net {
   std::string bridge;
   std::map<std::string, std::string> options, labels;
   std::vector<IpamConfig> ipam;
+  std::map<std::string, std::string> ipam_options;
   // Derived from ipam by fill_net.
   std::optional<network::Cidr> subnet4;
   std::string gateway4;
+  std::optional<network::Cidr> range4;  // where dynamic addresses come from (else subnet4)
+  std::set<std::string> aux4;           // reserved addresses
 };
 
 // A published port a running container holds: its DNAT rule and the socket

@@ -28,11 +28,16 @@ bool valid_network_name(const std::string& n) {
 
 Json net_config_json(const NetworkManager::Net& n) {
   Json ipam = Json::array();
-  for (const auto& c : n.ipam)
-    ipam.push_back({{"Subnet", c.subnet}, {"Gateway", c.gateway}, {"IPRange", c.ip_range}});
-  return {{"driver", n.driver},           {"internal", n.internal}, {"attachable", n.attachable},
-          {"enable_ipv6", n.enable_ipv6}, {"builtin", n.builtin},   {"ipam", ipam},
-          {"options", n.options},         {"labels", n.labels},     {"bridge", n.bridge}};
+  for (const auto& c : n.ipam) {
+    Json e = {{"Subnet", c.subnet}, {"Gateway", c.gateway}, {"IPRange", c.ip_range}};
+    if (!c.aux_addresses.empty()) e["AuxiliaryAddresses"] = c.aux_addresses;
+    ipam.push_back(std::move(e));
+  }
+  Json j = {{"driver", n.driver},           {"internal", n.internal}, {"attachable", n.attachable},
+            {"enable_ipv6", n.enable_ipv6}, {"builtin", n.builtin},   {"ipam", ipam},
+            {"options", n.options},         {"labels", n.labels},     {"bridge", n.bridge}};
+  if (!n.ipam_options.empty()) j["ipam_options"] = n.ipam_options;
+  return j;
 }
 
 Result<void> fill_net(NetworkManager::Net& n, const Json& j) {
@@ -45,23 +50,60 @@ Result<void> fill_net(NetworkManager::Net& n, const Json& j) {
     n.bridge = j.value("bridge", "");
     if (j.contains("options")) n.options = j["options"].get<std::map<std::string, std::string>>();
     if (j.contains("labels")) n.labels = j["labels"].get<std::map<std::string, std::string>>();
+    if (j.contains("ipam_options"))
+      n.ipam_options = j["ipam_options"].get<std::map<std::string, std::string>>();
     n.ipam.clear();
-    if (j.contains("ipam"))
-      for (const auto& c : j["ipam"])
-        n.ipam.push_back(
-            IpamConfig{c.value("Subnet", ""), c.value("Gateway", ""), c.value("IPRange", "")});
+    if (j.contains("ipam")) {
+      for (const auto& c : j["ipam"]) {
+        IpamConfig ic{c.value("Subnet", ""), c.value("Gateway", ""), c.value("IPRange", ""), {}};
+        if (c.contains("AuxiliaryAddresses"))
+          ic.aux_addresses = c["AuxiliaryAddresses"].get<std::map<std::string, std::string>>();
+        n.ipam.push_back(std::move(ic));
+      }
+    }
   } catch (const std::exception& e) {
     return make_error(Errc::Internal, "network {}: unreadable config: {}", n.name, e.what());
   }
   n.subnet4.reset();
+  n.range4.reset();
+  n.aux4.clear();
   for (const auto& c : n.ipam) {
     auto cidr = network::parse_cidr(c.subnet);
     if (cidr && !cidr->v6 && !n.subnet4) {
       n.subnet4 = *cidr;
       n.gateway4 = c.gateway.empty() ? network::first_host(*cidr) : c.gateway;
+      if (auto r = network::parse_cidr(c.ip_range); r && !r->v6) n.range4 = *r;
+      for (const auto& [name, ip] : c.aux_addresses) n.aux4.insert(ip);
     }
   }
   return {};
+}
+
+// docker's checks of a subnet's --ip-range: a CIDR inside the subnet.
+Result<std::string> check_ip_range(const network::Cidr& subnet, const std::string& range) {
+  if (range.empty()) return std::string();
+  auto r = network::parse_cidr(range);
+  if (!r) return make_error(Errc::InvalidArgument, "invalid CIDR address: {}", range);
+  if (r->v6 || r->prefix < subnet.prefix || !subnet.contains(network::format_ip(r->addr)))
+    return make_error(Errc::InvalidArgument, "no matching subnet for range {}", range);
+  return r->str();
+}
+
+// --aux-address: addresses of the subnet held back from containers; one
+// that is the gateway's, or another name's, is docker's "in use" error.
+Result<std::map<std::string, std::string>> check_aux_addresses(
+    const network::Cidr& subnet, const std::string& gateway,
+    const std::map<std::string, std::string>& aux) {
+  std::set<std::string> seen{gateway};
+  for (const auto& [name, ip] : aux) {
+    if (!network::parse_ip(ip) || !subnet.contains(ip))
+      return make_error(Errc::InvalidArgument, "no matching subnet for aux-address {}", ip);
+    if (!seen.insert(ip).second)
+      return make_error(Errc::Conflict,
+                        "failed to allocate secondary ip address ({}:{}): Address already in use",
+                        name, ip);
+  }
+  return aux;
 }
 
 bool match_any(const std::vector<std::string>& want,
@@ -295,6 +337,7 @@ Result<std::string> NetworkManager::create(const NetworkCreateRequest& r) {
   n->attachable = r.attachable;
   n->options = r.options;
   n->labels = r.labels;
+  n->ipam_options = r.ipam_options;
   n->created_ns = unix_now_ns();
   auto it = r.options.find("com.docker.network.bridge.name");
   n->bridge = it != r.options.end() ? it->second : "br-" + n->id.substr(0, 12);
@@ -340,10 +383,18 @@ Result<std::string> NetworkManager::create(const NetworkCreateRequest& r) {
                           cidr.str());
       }
     }
-    c.ip_range = r.ipam[0].ip_range;
+    c.ip_range = BERTH_TRY(check_ip_range(cidr, r.ipam[0].ip_range));
+    c.aux_addresses = BERTH_TRY(check_aux_addresses(cidr, c.gateway, r.ipam[0].aux_addresses));
   } else {
     if (!r.ipam.empty() && !r.ipam[0].gateway.empty()) {
       return make_error(Errc::InvalidArgument, "a --gateway needs a --subnet");
+    }
+    if (!r.ipam.empty() && !r.ipam[0].ip_range.empty()) {
+      return make_error(Errc::InvalidArgument, "an --ip-range needs a --subnet");
+    }
+    if (!r.ipam.empty() && !r.ipam[0].aux_addresses.empty()) {
+      return make_error(Errc::InvalidArgument, "no matching subnet for aux-address {}",
+                        r.ipam[0].aux_addresses.begin()->second);
     }
     auto cidr = BERTH_TRY(network::pick_subnet(opts_.pools, taken_subnets(nets_, opts_.kernel)));
     c.subnet = cidr.str();
@@ -383,6 +434,7 @@ NetworkInfo NetworkManager::info_locked(const Net& n) const {
   i.ipam = n.ipam;
   i.options = n.options;
   i.labels = n.labels;
+  i.ipam_options = n.ipam_options;
   i.bridge = n.bridge;
   for (const auto& [cid, l] : live_) {
     auto it = l->endpoints.find(n.id);

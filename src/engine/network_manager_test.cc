@@ -83,7 +83,7 @@ TEST_F(NetManagerTest, CreateValidatesLikeDocker) {
   r.name = "a/b";
   EXPECT_EQ(mgr_->create(r).error().code, Errc::InvalidArgument);
   r.name = "app";
-  r.ipam = {IpamConfig{"10.50.0.0/16", "", ""}};
+  r.ipam = {IpamConfig{"10.50.0.0/16", "", "", {}}};
   auto id = mgr_->create(r);
   ASSERT_TRUE(id.has_value()) << id.error().message;
   auto dup = mgr_->create(r);
@@ -101,11 +101,11 @@ TEST_F(NetManagerTest, CreateValidatesLikeDocker) {
   }
   NetworkCreateRequest o;
   o.name = "other";
-  o.ipam = {IpamConfig{"10.50.3.0/24", "", ""}};
+  o.ipam = {IpamConfig{"10.50.3.0/24", "", "", {}}};
   auto ov = mgr_->create(o);
   ASSERT_FALSE(ov.has_value());
   EXPECT_NE(ov.error().message.find("Pool overlaps with other one"), std::string::npos);
-  o.ipam = {IpamConfig{"10.60.0.0/24", "10.61.0.1", ""}};
+  o.ipam = {IpamConfig{"10.60.0.0/24", "10.61.0.1", "", {}}};
   EXPECT_EQ(mgr_->create(o).error().code, Errc::InvalidArgument);
   o.ipam.clear();
   o.driver = "overlay";
@@ -117,10 +117,77 @@ TEST_F(NetManagerTest, CreateValidatesLikeDocker) {
   EXPECT_EQ(app.ipam[0].gateway, "10.50.0.1");
 }
 
+// docker's --ip-range and --aux-address: dynamic addresses come from the
+// range (its own first and last skipped), aux addresses are never given, a
+// static address may be anywhere in the subnet but not on an aux one; all of
+// it survives a restart of the manager.
+TEST_F(NetManagerTest, IpRangeAndAuxAddresses) {
+  NetworkCreateRequest r;
+  r.name = "ranged";
+  r.ipam = {
+      IpamConfig{"10.77.0.0/24", "", "10.77.0.128/25", {{"r", "10.77.0.129"}, {"s", "10.77.0.5"}}}};
+  r.ipam_options = {{"foo", "bar"}};
+  ASSERT_TRUE(mgr_->create(r).has_value());
+  open_manager();
+  auto info = mgr_->inspect("ranged").value();
+  EXPECT_EQ(info.ipam.at(0).ip_range, "10.77.0.128/25");
+  EXPECT_EQ(info.ipam.at(0).aux_addresses.at("s"), "10.77.0.5");
+  EXPECT_EQ(info.ipam_options.at("foo"), "bar");
+  EXPECT_EQ(mgr_->attach(req("a1", "ranged")).value().endpoints.at(0).ip4, "10.77.0.130");
+  EXPECT_EQ(mgr_->attach(req("a2", "ranged")).value().endpoints.at(0).ip4, "10.77.0.131");
+  Json low = {{"IPAMConfig", {{"IPv4Address", "10.77.0.9"}}}};
+  ASSERT_TRUE(mgr_->validate(req("a3", "ranged", low), "ranged").has_value());
+  EXPECT_EQ(mgr_->attach(req("a3", "ranged", low)).value().endpoints.at(0).ip4, "10.77.0.9");
+  Json aux = {{"IPAMConfig", {{"IPv4Address", "10.77.0.5"}}}};
+  auto v = mgr_->validate(req("a4", "ranged", aux), "ranged");
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().code, Errc::Conflict);
+  EXPECT_EQ(v.error().message, "Address already in use: 10.77.0.5 on network ranged");
+  // A /30 range holds two addresses for containers.
+  NetworkCreateRequest small;
+  small.name = "small";
+  small.ipam = {IpamConfig{"10.80.0.0/24", "", "10.80.0.4/30", {}}};
+  ASSERT_TRUE(mgr_->create(small).has_value());
+  EXPECT_EQ(mgr_->attach(req("b1", "small")).value().endpoints.at(0).ip4, "10.80.0.5");
+  EXPECT_EQ(mgr_->attach(req("b2", "small")).value().endpoints.at(0).ip4, "10.80.0.6");
+  auto full = mgr_->attach(req("b3", "small"));
+  ASSERT_FALSE(full.has_value());
+  EXPECT_NE(full.error().message.find("no available IPv4 addresses"), std::string::npos)
+      << full.error().message;
+}
+
+TEST_F(NetManagerTest, IpRangeAndAuxAddressesAreChecked) {
+  auto create = [&](IpamConfig c) {
+    NetworkCreateRequest r;
+    r.name = "bad";
+    r.ipam = {std::move(c)};
+    return mgr_->create(r);
+  };
+  EXPECT_EQ(create({"10.78.0.0/24", "", "10.79.0.0/25", {}}).error().message,
+            "no matching subnet for range 10.79.0.0/25");
+  EXPECT_EQ(create({"10.78.0.0/24", "", "bogus", {}}).error().message,
+            "invalid CIDR address: bogus");
+  EXPECT_EQ(create({"10.78.0.0/24", "", "10.78.0.0/16", {}}).error().message,
+            "no matching subnet for range 10.78.0.0/16");
+  EXPECT_EQ(create({"10.78.0.0/24", "", "", {{"a", "10.9.9.5"}}}).error().message,
+            "no matching subnet for aux-address 10.9.9.5");
+  EXPECT_EQ(create({"10.78.0.0/24", "", "", {{"a", "bogus"}}}).error().message,
+            "no matching subnet for aux-address bogus");
+  auto gw = create({"10.78.0.0/24", "", "", {{"a", "10.78.0.1"}}});
+  EXPECT_EQ(gw.error().code, Errc::Conflict);
+  EXPECT_EQ(gw.error().message,
+            "failed to allocate secondary ip address (a:10.78.0.1): Address already in use");
+  EXPECT_EQ(create({"", "", "10.78.0.0/25", {}}).error().message, "an --ip-range needs a --subnet");
+  // Nothing was made.
+  EXPECT_FALSE(mgr_->inspect("bad").has_value());
+  // The range may be the whole subnet.
+  EXPECT_TRUE(create({"10.78.0.0/24", "", "10.78.0.0/24", {}}).has_value());
+}
+
 TEST_F(NetManagerTest, RenameChangesTheNameItsEndpointsShowAndKeepAfterARestart) {
   NetworkCreateRequest nr;
   nr.name = "app";
-  nr.ipam = {IpamConfig{"10.71.0.0/24", "", ""}};
+  nr.ipam = {IpamConfig{"10.71.0.0/24", "", "", {}}};
   ASSERT_TRUE(mgr_->create(nr).has_value());
   auto r = req("rn", "app");
   ASSERT_TRUE(mgr_->attach(r).has_value());
@@ -139,7 +206,7 @@ TEST_F(NetManagerTest, RenameChangesTheNameItsEndpointsShowAndKeepAfterARestart)
 TEST_F(NetManagerTest, AddressesAreDistinctAndStaticOnesChecked) {
   NetworkCreateRequest r;
   r.name = "app";
-  r.ipam = {IpamConfig{"10.70.0.0/24", "", ""}};
+  r.ipam = {IpamConfig{"10.70.0.0/24", "", "", {}}};
   ASSERT_TRUE(mgr_->create(r).has_value());
   std::set<std::string> ips;
   for (int i = 0; i < 5; ++i) {
@@ -301,7 +368,7 @@ TEST_F(NetManagerTest, EndpointLinksResolveForTheLinkingContainerOnThatNetwork) 
        {std::pair{"app", "10.72.0.0/24"}, std::pair{"other", "10.73.0.0/24"}}) {
     NetworkCreateRequest nr;
     nr.name = name;
-    nr.ipam = {IpamConfig{subnet, "", ""}};
+    nr.ipam = {IpamConfig{subnet, "", "", {}}};
     ASSERT_TRUE(mgr_->create(nr).has_value());
   }
   auto db = req("db", "app");

@@ -24,9 +24,12 @@
 namespace berth::engine {
 
 struct IpamConfig {
-  std::string subnet;   // "172.18.0.0/16"
-  std::string gateway;  // "172.18.0.1"
-  std::string ip_range;
+  std::string subnet;    // "172.18.0.0/16"
+  std::string gateway;   // "172.18.0.1"
+  std::string ip_range;  // dynamic addresses come from here ("" = the subnet)
+  // name -> address: reserved, never given to a container (docker's
+  // --aux-address).
+  std::map<std::string, std::string> aux_addresses;
 };
 
 struct NetworkCreateRequest {
@@ -35,6 +38,7 @@ struct NetworkCreateRequest {
   bool internal = false, attachable = false, enable_ipv6 = false;
   std::vector<IpamConfig> ipam;  // empty = a subnet from the pools
   std::map<std::string, std::string> options, labels;
+  std::map<std::string, std::string> ipam_options;  // kept and shown; the default IPAM reads none
 };
 
 // An address a running container holds on a network.
@@ -64,7 +68,7 @@ struct NetworkInfo {
   bool internal = false, attachable = false, enable_ipv6 = false;
   bool builtin = false;  // bridge, host, none: cannot be removed
   std::vector<IpamConfig> ipam;
-  std::map<std::string, std::string> options, labels;
+  std::map<std::string, std::string> options, labels, ipam_options;
   std::string bridge;                             // interface ("" for host/none)
   std::map<std::string, EndpointInfo> endpoints;  // by container id (running ones)
 };

@@ -71,6 +71,15 @@ HostRange host_range(const Cidr& c) {
 
 }  // namespace
 
+std::vector<std::string> network_and_broadcast(const Cidr& subnet) {
+  int host_bits = width(subnet.v6) - subnet.prefix;
+  if (host_bits <= 1) return {};
+  U128 net = to_int(subnet.addr);
+  std::vector<std::string> out{format_ip(to_bytes(net, subnet.v6))};
+  if (!subnet.v6) out.push_back(format_ip(to_bytes(net | host_mask(subnet.prefix, false), false)));
+  return out;
+}
+
 std::string Cidr::str() const { return fmt::format("{}/{}", format_ip(addr), prefix); }
 
 bool Cidr::contains(const std::string& ip) const {

@@ -50,6 +50,10 @@ std::vector<Pool> default_pools();
 // to the network" (docker's message) when none is left.
 Result<Cidr> pick_subnet(const std::vector<Pool>& pools, const std::vector<Cidr>& taken);
 
+// The subnet's network and broadcast addresses (none for IPv4 /31 and /32;
+// IPv6 has no broadcast, only the network address is listed).
+std::vector<std::string> network_and_broadcast(const Cidr& subnet);
+
 // The gateway docker picks: the first host address of the subnet (.1).
 std::string first_host(const Cidr& subnet);
 

@@ -331,6 +331,50 @@ def test_network_connect_disconnect(cli, daemon, memos_img, clean):
     assert_no_leftovers(daemon)
 
 
+def test_network_ip_range_and_aux_addresses(cli, daemon, memos_img, clean):
+    """--ip-range gives containers their addresses, --aux-address holds addresses back (from
+    both), --ipam-opt is kept; the CLI's and the daemon's checks refuse what does not fit."""
+    net = "e2e-ranged"
+    try:
+        cli.ok("network", "create", "--subnet", "10.77.0.0/24", "--ip-range", "10.77.0.128/25",
+               "--aux-address", "r=10.77.0.129", "--aux-address", "s=10.77.0.5", "--ipam-opt", "foo=bar", net)
+        ipam = json.loads(cli.ok("network", "inspect", "-f", "{{json .IPAM}}", net).stdout)
+        cfg = ipam["Config"][0]
+        assert (cfg["Subnet"], cfg["IPRange"], cfg["AuxiliaryAddresses"]) == \
+            ("10.77.0.0/24", "10.77.0.128/25", {"r": "10.77.0.129", "s": "10.77.0.5"}), ipam
+        assert ipam["Options"] == {"foo": "bar"}, ipam
+        cli.ok("run", "-d", "--name", "e2e-rng1", "--network", net, memos_img, "sleep", "300")
+        ip = cli.ok("inspect", "-f", "{{(index .NetworkSettings.Networks \"%s\").IPAddress}}" % net,
+                    "e2e-rng1").stdout.strip()
+        assert ip == "10.77.0.130", ip  # in the range, past the aux-held .129
+        # A static address may be outside the range but not on an aux one.
+        cli.ok("run", "-d", "--name", "e2e-rng2", "--network", net, "--ip", "10.77.0.9", memos_img, "sleep", "300")
+        p = cli.run("run", "-d", "--name", "e2e-rng3", "--network", net, "--ip", "10.77.0.5", memos_img, "true")
+        assert p.returncode == 125 and "Address already in use" in p.stderr, p
+        for args, want in (
+                (["--subnet", "10.78.0.0/24", "--ip-range", "10.79.0.0/25"], "no matching subnet for range 10.79.0.0/25"),
+                (["--subnet", "10.78.0.0/24", "--ip-range", "bogus"], "invalid CIDR address: bogus"),
+                (["--subnet", "10.78.0.0/24", "--aux-address", "a=10.9.9.5"], "no matching subnet for aux-address 10.9.9.5"),
+                (["--subnet", "10.78.0.0/24", "--aux-address", "a=10.78.0.1"],
+                 "failed to allocate secondary ip address (a:10.78.0.1): Address already in use"),
+                (["--subnet", "10.78.0.0/24", "--subnet", "10.78.0.0/25"],
+                 "multiple overlapping subnet configuration is not supported")):
+            p = cli.run("network", "create", *args, "e2e-badrange")
+            assert p.returncode == 1 and want in p.stderr, (args, p)
+        assert cli.run("network", "inspect", "e2e-badrange").returncode != 0
+        if is_berthd():
+            # Not berth's: refused by name rather than made as a plain bridge network.
+            for args, want in ((["--ipv4=false"], "berth's networks are IPv4 only"),
+                               (["--config-only"], "configuration-only networks"),
+                               (["--scope", "swarm"], "swarm is not active")):
+                p = cli.run("network", "create", *args, "e2e-notours")
+                assert p.returncode == 1 and want in p.stderr, (args, p)
+            assert cli.run("network", "inspect", "e2e-notours").returncode != 0
+    finally:
+        rm_f(cli, "e2e-rng1", "e2e-rng2", "e2e-rng3")
+        cli.run("network", "rm", net)
+
+
 def test_network_inspect_member_order(cli, daemon, clean):
     """`network inspect` prints the daemon's JSON as sent: docker's struct order."""
     net = "e2e-ordnet"

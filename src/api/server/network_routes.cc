@@ -26,6 +26,7 @@ OrderedJson encode_network(const engine::NetworkInfo& n, bool with_containers) {
     OrderedJson e = {{"Subnet", i.subnet}};  // docker's IPAMConfig order
     if (!i.ip_range.empty()) e["IPRange"] = i.ip_range;
     e["Gateway"] = i.gateway;
+    if (!i.aux_addresses.empty()) e["AuxiliaryAddresses"] = string_map_json(i.aux_addresses);
     cfg.push_back(std::move(e));
   }
   OrderedJson j = {{"Name", n.name},
@@ -34,7 +35,11 @@ OrderedJson encode_network(const engine::NetworkInfo& n, bool with_containers) {
                    {"Scope", "local"},
                    {"Driver", n.driver},
                    {"EnableIPv6", n.enable_ipv6},
-                   {"IPAM", {{"Driver", "default"}, {"Options", nullptr}, {"Config", cfg}}},
+                   {"IPAM",
+                    {{"Driver", "default"},
+                     {"Options", n.ipam_options.empty() ? OrderedJson(nullptr)
+                                                        : string_map_json(n.ipam_options)},
+                     {"Config", cfg}}},
                    {"Internal", n.internal},
                    {"Attachable", n.attachable},
                    {"Ingress", false},
@@ -96,6 +101,31 @@ Result<engine::NetworkCreateRequest> decode_create(const std::string& body) {
   BERTH_TRY(boolean(j, "EnableIPv6", r.enable_ipv6));
   BERTH_TRY(smap(j, "Options", r.options));
   BERTH_TRY(smap(j, "Labels", r.labels));
+  // Swarm and configuration-only networks are not berth's: refused by name,
+  // never created as a plain bridge network in their stead.
+  std::string scope, config_from;
+  bool ingress = false, config_only = false, ipv4 = true;
+  BERTH_TRY(str(j, "Scope", scope));
+  BERTH_TRY(boolean(j, "Ingress", ingress));
+  BERTH_TRY(boolean(j, "ConfigOnly", config_only));
+  BERTH_TRY(boolean(j, "EnableIPv4", ipv4));
+  if (j.contains("ConfigFrom") && j["ConfigFrom"].is_object())
+    BERTH_TRY(str(j["ConfigFrom"], "Network", config_from));
+  if (ingress)
+    return make_error(Errc::PermissionDenied, "Ingress network can only be global scope network");
+  if (scope == "swarm" || scope == "global")
+    return make_error(Errc::PermissionDenied,
+                      "cannot create a swarm scoped network when swarm is not active");
+  if (!scope.empty() && scope != "local")
+    return make_error(Errc::InvalidArgument, "invalid network scope \"{}\"", scope);
+  if (config_only || !config_from.empty())
+    return make_error(Errc::NotImplemented,
+                      "configuration-only networks (--config-only, --config-from) are not "
+                      "supported by berth");
+  if (!ipv4)
+    return make_error(Errc::InvalidArgument,
+                      "IPv4 cannot be disabled on network {}: berth's networks are IPv4 only",
+                      r.name);
   if (j.contains("IPAM") && !j["IPAM"].is_null()) {
     const Json& ipam = j["IPAM"];
     if (!ipam.is_object())
@@ -104,6 +134,7 @@ Result<engine::NetworkCreateRequest> decode_create(const std::string& body) {
     BERTH_TRY(str(ipam, "Driver", driver));
     if (!driver.empty() && driver != "default")
       return make_error(Errc::NotFound, "plugin \"{}\" not found", driver);
+    BERTH_TRY(smap(ipam, "Options", r.ipam_options));
     if (ipam.contains("Config") && !ipam["Config"].is_null()) {
       if (!ipam["Config"].is_array())
         return make_error(Errc::InvalidArgument, "invalid JSON: IPAM.Config must be an array");
@@ -115,6 +146,7 @@ Result<engine::NetworkCreateRequest> decode_create(const std::string& body) {
         BERTH_TRY(str(c, "Subnet", ic.subnet));
         BERTH_TRY(str(c, "Gateway", ic.gateway));
         BERTH_TRY(str(c, "IPRange", ic.ip_range));
+        BERTH_TRY(smap(c, "AuxiliaryAddresses", ic.aux_addresses));
         r.ipam.push_back(ic);
       }
     }
