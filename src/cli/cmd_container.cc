@@ -37,6 +37,7 @@ Result<int> run_ps(Context& ctx, const FlagSet& f, const std::vector<std::string
   if (!filters.empty()) q.emplace_back("filters", filters);
   auto fmtr =
       BERTH_TRY(ListFormatter::create(format, def, ps_headers(), "*formatter.ContainerContext"));
+  fmtr.set_exec_error_prefix("failed to execute template");
   // Only the members the columns read are asked for (berthd then writes no
   // others; dockerd ignores the parameter) and built (ps_source_keys).
   const auto fields = fmtr.fields();

@@ -52,7 +52,7 @@ Result<int> run_network_ls(Context& ctx, const FlagSet& f, const std::vector<std
     if (format == "table") format = "table {{.ID}}";
   }
   auto fmtr =
-      BERTH_TRY(ListFormatter::create(format, def, network_headers(), "*formatter.networkContext"));
+      BERTH_TRY(ListFormatter::create(format, def, network_headers(), "*network.networkContext"));
   bool trunc = !f.get_bool("no-trunc");
   std::vector<Json> rows;
   for (const auto& n : list) {
@@ -61,7 +61,9 @@ Result<int> run_network_ls(Context& ctx, const FlagSet& f, const std::vector<std
     if (n.contains("Labels") && n["Labels"].is_object())
       for (auto it = n["Labels"].begin(); it != n["Labels"].end(); ++it)
         labels.push_back(it.key() + "=" + (it->is_string() ? it->get<std::string>() : ""));
-    rows.push_back({{"ID", trunc ? id.substr(0, 12) : id},
+    rows.push_back({{kRowLabels, n.contains("Labels") && n["Labels"].is_object() ? n["Labels"]
+                                                                                 : Json::object()},
+                    {"ID", trunc ? id.substr(0, 12) : id},
                     {"Name", n.value("Name", "")},
                     {"Driver", n.value("Driver", "")},
                     {"Scope", n.value("Scope", "")},

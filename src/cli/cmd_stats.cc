@@ -62,7 +62,7 @@ Result<std::string> render(const ListFormatter& fmtr, const std::vector<StatsEnt
 
 Result<int> run_stats(Context& ctx, const FlagSet& f, const std::vector<std::string>& args) {
   auto fmtr = BERTH_TRY(ListFormatter::create(f.get_string("format"), kStatsTable, stats_headers(),
-                                              "*formatter.statsContext"));
+                                              "*container.statsContext"));
   auto list = BERTH_TRY(targets(ctx, f, args));
   bool trunc = !f.get_bool("no-trunc");
   if (f.get_bool("no-stream")) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "base/strings.h"
+#include "cli/format.h"
 #include "cli/image_rows.h"
 #include "cli/units.h"
 #include "oci/reference.h"
@@ -27,7 +28,6 @@ double dnum(const Json& j, const char* key) {
   if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return 0;
   return j[key].get<double>();
 }
-
 
 std::string image_column(const Json& c, bool trunc) {
   std::string image = str(c, "Image");
@@ -135,6 +135,7 @@ std::optional<std::set<std::string>> ps_source_keys(const FieldSet& fields) {
       {"Size", {"SizeRw", "SizeRootFs"}},
       {"Names", {"Names"}},
       {"Labels", {"Labels"}},
+      {"Label", {"Labels"}},
       {"Mounts", {"Mounts"}},
       {"LocalVolumes", {"Mounts"}},
       {"Networks", {"NetworkSettings"}},
@@ -187,6 +188,8 @@ Json ps_row(const Json& c, bool trunc, int64_t now, const FieldSet& fields) {
       if (n.find('/') == std::string::npos) return n;
     return std::string();
   });
+  if (wants(fields, "Label"))
+    r[kRowLabels] = c.contains("Labels") && c["Labels"].is_object() ? c["Labels"] : Json::object();
   put("Labels", [&] {
     std::vector<std::string> labels;
     if (c.contains("Labels") && c["Labels"].is_object())

@@ -48,9 +48,23 @@ Result<std::string> ListFormatter::render(const std::vector<Json>& rows) const {
   TemplateExecOptions row_opts;
   row_opts.strict_type = type_name_;
   row_opts.root_json_escapes_html = true;
-  for (const Json& row : rows) {
-    auto r = tmpl_.execute(row, row_opts);
-    if (!r) return r.error().context("template parsing error");
+  std::map<std::string, std::string> labels;
+  for (const Json& given : rows) {
+    const Json* row = &given;
+    Json stripped;
+    row_opts.labels = nullptr;
+    if (auto it = given.find(kRowLabels); it != given.end()) {
+      labels.clear();
+      if (it->is_object())
+        for (auto l = it->begin(); l != it->end(); ++l)
+          labels[l.key()] = l->is_string() ? l->get<std::string>() : "";
+      row_opts.labels = &labels;
+      stripped = given;
+      stripped.erase(kRowLabels);
+      row = &stripped;
+    }
+    auto r = tmpl_.execute(*row, row_opts);
+    if (!r) return r.error().context(exec_prefix_);
     body += *r;
     body += '\n';
   }

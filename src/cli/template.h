@@ -52,6 +52,10 @@ struct TemplateExecOptions {
   // events.Message's Status "status"): `.Field` that an object lacks is read
   // under its JSON name. `json` prints the members as they are.
   std::map<std::string, std::string, std::less<>> go_field_names;
+  // docker's `Label` method of its container, network and volume contexts:
+  // `.Label "key"` on the root is this map's value for key ("" when absent).
+  // Without it `.Label` is an ordinary field.
+  const std::map<std::string, std::string>* labels = nullptr;
 };
 
 class Template {

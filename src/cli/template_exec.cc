@@ -256,6 +256,28 @@ class Exec {
   Result<Value> eval_command(const Pipeline& p, const Command& c, const Value& dot,
                              const std::optional<Value>& prev) {
     const Arg& first = c.args[0];
+    if (first.kind == Arg::Field && (o_.labels || (o_.header && c.args.size() > 1)) &&
+        dot.is_root && first.chain.size() == 1 && first.chain[0] == "Label") {
+      std::vector<Value> args;
+      for (size_t i = 1; i < c.args.size(); ++i)
+        args.push_back(BERTH_TRY(eval_arg(p, c.args[i], dot)));
+      if (prev) args.push_back(*prev);
+      if (args.size() != 1)
+        return exec_error(
+            p, first.text,
+            fmt::format("wrong number of args for Label: want 1 got {}", args.size()));
+      std::string key = BERTH_TRY(want_string(p, "Label", args[0]));
+      if (o_.header) {
+        // docker's SubHeaderContext.Label: the key's last dotted part, '-'
+        // and '_' as spaces ("com.example.app-name" -> "app name").
+        std::string h = key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
+        std::replace(h.begin(), h.end(), '-', ' ');
+        std::replace(h.begin(), h.end(), '_', ' ');
+        return Value(OrderedJson(h));
+      }
+      auto it = o_.labels->find(key);
+      return Value(OrderedJson(it == o_.labels->end() ? std::string() : it->second));
+    }
     if (first.kind != Arg::Function) {
       if (prev) return exec_error(p, first.text, "can't give argument to non-function");
       return eval_arg(p, first, dot);

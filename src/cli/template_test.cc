@@ -228,6 +228,35 @@ TEST(Format, PreformatAndNamed) {
             "type *formatter.imageContext");
 }
 
+// docker's `.Label "key"` method of container, network and volume rows: the
+// row's labels (kRowLabels, never printed as a field), a header from the key.
+TEST(Format, LabelMethod) {
+  Json heads = {{"Names", "NAMES"}};
+  std::vector<Json> rows = {
+      Json{{kRowLabels, {{"com.example.app-name", "web"}, {"a", "b"}}}, {"Names", "s1"}},
+      Json{{kRowLabels, Json::object()}, {"Names", "s2"}}};
+  auto t = ListFormatter::create("table {{.Names}}\t{{.Label \"com.example.app-name\"}}", "", heads,
+                                 "*formatter.ContainerContext");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t->render(rows), "NAMES     app name\ns1        web\ns2        \n");
+  auto j = ListFormatter::create("{{json .}}|{{.Label \"a\"}}", "", heads, "T");
+  EXPECT_EQ(*j->render(rows), "{\"Names\":\"s1\"}|b\n{\"Names\":\"s2\"}|\n");
+  auto none = ListFormatter::create("{{.Label}}", "", heads, "*formatter.ContainerContext");
+  none->set_exec_error_prefix("failed to execute template");
+  EXPECT_EQ(none->render(rows).error().message,
+            "failed to execute template: template: :1:2: executing \"\" at <.Label>: wrong number "
+            "of args for Label: want 1 got 0");
+  auto two = ListFormatter::create("{{.Label \"a\" \"b\"}}", "", heads, "T");
+  EXPECT_NE(two->render(rows).error().message.find("wrong number of args for Label: want 1 got 2"),
+            std::string::npos);
+  // A list without the method (images) keeps docker's field error.
+  auto images = ListFormatter::create("{{.Label \"a\"}}", "", heads, "*formatter.imageContext");
+  EXPECT_NE(images->render({Json{{"Names", "x"}}})
+                .error()
+                .message.find("can't evaluate field Label in type *formatter.imageContext"),
+            std::string::npos);
+}
+
 TEST(Template, RootFields) {
   auto fields = [](const char* t) {
     auto p = Template::parse(t);

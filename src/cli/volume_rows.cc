@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "cli/format.h"
 #include "cli/units.h"
 
 namespace berth::cli {
@@ -41,7 +42,9 @@ Json volume_row(const Json& v) {
     links = std::to_string(u.value("RefCount", int64_t{0}));
     size = human_size(static_cast<double>(std::max<int64_t>(0, u.value("Size", int64_t{0}))));
   }
-  return Json{{"Name", v.value("Name", "")},
+  Json labels = v.contains("Labels") && v["Labels"].is_object() ? v["Labels"] : Json::object();
+  return Json{{kRowLabels, labels},
+              {"Name", v.value("Name", "")},
               {"Driver", v.value("Driver", "")},
               {"Scope", v.value("Scope", "")},
               {"Mountpoint", v.value("Mountpoint", "")},

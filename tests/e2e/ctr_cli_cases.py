@@ -101,6 +101,13 @@ def test_run_detached_ps_filters_format(cli, img, clean):
     assert "e2e.l=one" in byname["cli-ps-a"][3]
     js = json.loads(cli.ok("ps", "--format", "{{json .}}", "--filter", "name=cli-ps-a").stdout)
     assert js["Names"] == "cli-ps-a" and js["State"] == "running"
+    # docker's .Label method: a label's value, "" when absent; its header is the key's last part.
+    out = cli.ok("ps", "-a", "--format", 'table {{.Names}}\t{{.Label "e2e.l"}}|{{.Label "nope"}}|').stdout
+    lines = [l.split() for l in out.splitlines()]
+    assert lines[0] == ["NAMES", "l|nope|"], out
+    assert ["cli-ps-a", "one||"] in lines and ["cli-ps-b", "two||"] in lines, out
+    p = cli.run("ps", "--format", "{{.Label}}")
+    assert p.returncode != 0 and "wrong number of args for Label: want 1 got 0" in p.stderr, p.stderr
     sizes = cli.ok("ps", "-s", "--filter", "name=cli-ps-a").stdout
     assert "SIZE" in sizes.splitlines()[0] and "virtual" in sizes, sizes
     assert cli.ok("exec", "cli-ps-a", "sh", "-c", "echo $K").stdout == "V\n"
